@@ -1,0 +1,104 @@
+# dory: build, test and tooling. `make` builds build/dory; `make test` runs
+# everything CI runs. Sources are found by globbing, so a new file in src/,
+# kernels/, runtime/ or tests/unit/ needs no edit here; optional parts (ONNX
+# protobuf code, benchmarks) bring their rules in mk/*.mk fragments.
+
+CC      ?= gcc
+PYTHON  ?= python3
+BUILD   ?= build
+VENV    ?= .venv
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-missing-field-initializers
+# fp-contract=off: the FLOAT requant scheme must round exactly as fp32 does.
+BASEFLAGS = -g -ffp-contract=off -D_POSIX_C_SOURCE=200809L
+CFLAGS_C11 = -std=c11 $(WARN) $(BASEFLAGS)
+# runtime/ and kernels/ are copied into generated applications: C99, pedantic.
+CFLAGS_C99 = -std=c99 -pedantic $(WARN) $(BASEFLAGS)
+OPT      ?= -O2
+ASANFLAGS = -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all -DDORY_DEBUG=1
+
+# Fragments append to these.
+EXTRA_CPPFLAGS :=
+EXTRA_LDLIBS   :=
+EXTRA_LIB_SRC  :=
+GEN_HEADERS    :=
+TEST_DEPS      :=
+-include $(sort $(wildcard mk/*.mk))
+
+CPPFLAGS = -Isrc -Ikernels -Iruntime $(EXTRA_CPPFLAGS)
+LDLIBS   = -lm -lpthread $(EXTRA_LDLIBS)
+
+LIB_SRC    := $(filter-out src/main.c,$(shell find src -name '*.c' | sort)) $(EXTRA_LIB_SRC)
+KERNEL_SRC := $(shell find kernels -name '*.c' 2>/dev/null | sort)
+TEST_SRC   := $(shell find tests/unit -name '*.c' | sort)
+
+# $(call objs,variant,sources)
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+REL_LIB  := $(call objs,rel,$(LIB_SRC) $(KERNEL_SRC))
+ASAN_LIB := $(call objs,asan,$(LIB_SRC) $(KERNEL_SRC))
+
+.PHONY: all test unit asan pytest venv deps lint format fuzz clean
+all: $(BUILD)/dory
+
+# ---- compile rules (kernels/ and runtime/ as C99, the rest as C11) ----------
+$(BUILD)/rel/kernels/%.o: kernels/%.c | $(GEN_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C99) $(OPT) $(CPPFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/asan/kernels/%.o: kernels/%.c | $(GEN_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C99) $(ASANFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/rel/%.o: %.c | $(GEN_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C11) $(OPT) $(CPPFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/asan/%.o: %.c | $(GEN_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C11) $(ASANFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+
+# ---- binaries -----------------------------------------------------------------
+$(BUILD)/dory: $(call objs,rel,src/main.c) $(REL_LIB)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+$(BUILD)/asan/dory: $(call objs,asan,src/main.c) $(ASAN_LIB)
+	$(CC) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit_tests: $(call objs,rel,$(TEST_SRC)) $(REL_LIB)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+$(BUILD)/asan/unit_tests: $(call objs,asan,$(TEST_SRC)) $(ASAN_LIB)
+	$(CC) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- tests --------------------------------------------------------------------
+unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+asan: $(BUILD)/asan/unit_tests $(BUILD)/asan/dory
+	$(BUILD)/asan/unit_tests
+
+$(VENV)/.stamp: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+venv: $(VENV)/.stamp
+
+deps:
+	@sh tools/install-deps.sh
+
+pytest: $(VENV)/.stamp $(BUILD)/dory $(BUILD)/asan/dory $(TEST_DEPS)
+	$(VENV)/bin/python -m pytest -q tests/py
+
+test: deps
+	$(MAKE) all $(BUILD)/asan/dory
+	$(MAKE) unit
+	$(MAKE) asan
+	$(MAKE) pytest
+
+# ---- style --------------------------------------------------------------------
+FORMAT_SRC = $(shell find src kernels runtime tests/unit -name '*.[ch]' | sort)
+lint:
+	clang-format --dry-run -Werror $(FORMAT_SRC)
+format:
+	clang-format -i $(FORMAT_SRC)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,54 @@
+/* frontend.c: picks the frontend for a model file. Adding a format means one
+ * file in src/frontend/ and one entry in the table below.
+ */
+#include "frontend.h"
+
+#include <string.h>
+
+#include "ir/text.h"
+
+static int ir_sniff(const char *path, const unsigned char *head, size_t len)
+{
+    return ir_text_sniff(head, len) || util_ends_with(path, ".dory");
+}
+
+static Graph *ir_load(const char *path, const FrontendOptions *opt)
+{
+    (void)opt;
+    return ir_load_text(path);
+}
+
+static const Frontend ir_frontend = {"ir", "dory IR text (.dory)", ir_sniff, ir_load};
+
+static const Frontend *const frontends[] = {
+    &ir_frontend,
+    NULL,
+};
+
+const Frontend *const *frontend_list(void) { return frontends; }
+
+Graph *frontend_load(const char *path, const FrontendOptions *opt)
+{
+    DiagLoc loc = {path, 0, 0, 0};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        diag_error(loc, "cannot open model file");
+        return NULL;
+    }
+    unsigned char head[256];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    for (int i = 0; frontends[i]; i++) {
+        const Frontend *fe = frontends[i];
+        if (opt && opt->format) {
+            if (strcmp(opt->format, fe->name) == 0) return fe->load(path, opt);
+        } else if (fe->sniff(path, head, n)) {
+            return fe->load(path, opt);
+        }
+    }
+    if (opt && opt->format)
+        diag_error(loc, "unknown model format '%s' (see dory --help)", opt->format);
+    else
+        diag_error(loc, "unrecognised model format (known: see dory --help)");
+    return NULL;
+}

@@ -1,0 +1,41 @@
+/* passes.c: the pass pipeline and its verification discipline. */
+#include "passes.h"
+
+#include <string.h>
+
+#include "ir/text.h"
+#include "ir/verify.h"
+
+static const Pass pass_table[] = {
+    {"dce", "remove nodes whose results no graph output needs", pass_dce},
+};
+
+const Pass *passes_list(int *count)
+{
+    *count = (int)DORY_ARRAY_LEN(pass_table);
+    return pass_table;
+}
+
+int passes_run(Graph *g, const PassOptions *opt)
+{
+#ifdef DORY_DEBUG
+    int each = 1;
+#else
+    int each = opt && opt->verify_each;
+#endif
+    if (ir_verify(g)) return -1;
+    for (size_t i = 0; i < DORY_ARRAY_LEN(pass_table); i++) {
+        const Pass *p = &pass_table[i];
+        if (p->run(g) || graph_finalize(g)) {
+            diag_note("while running pass '%s'", p->name);
+            return -1;
+        }
+        if (each && ir_verify(g)) {
+            diag_note("the graph is invalid after pass '%s' (a bug in dory)", p->name);
+            return -1;
+        }
+        if (opt && opt->print_after && strcmp(opt->print_after, p->name) == 0)
+            ir_write_text(stdout, g, NULL);
+    }
+    return each ? 0 : ir_verify(g);
+}

@@ -1,0 +1,28 @@
+/* passes.h: IR-to-IR transformations, run in a fixed order by passes_run().
+ * Each pass lives in its own file and keeps the graph valid; in debug builds
+ * (DORY_DEBUG) or with --verify-each the verifier runs after every pass, in
+ * release once at the end.
+ */
+#ifndef DORY_PASSES_H
+#define DORY_PASSES_H
+
+#include "ir/ir.h"
+
+typedef struct PassOptions {
+    int verify_each;        /* verify after every pass (always in DORY_DEBUG) */
+    const char *print_after; /* pass name: print the IR text after it to stdout */
+} PassOptions;
+
+typedef struct Pass {
+    const char *name;
+    const char *description;
+    int (*run)(Graph *g); /* 0 ok, -1 with diagnostics */
+} Pass;
+
+int passes_run(Graph *g, const PassOptions *opt);
+const Pass *passes_list(int *count);
+
+/* The passes. */
+int pass_dce(Graph *g);
+
+#endif

@@ -1,0 +1,38 @@
+/* harness.h: a minimal self-registering unit-test harness.
+ *
+ *   TEST(name) { CHECK(cond); CHECK_EQ_I64(a, b); }
+ *
+ * Tests register themselves at load time; tests/unit/main.c runs them all (or
+ * those whose name contains argv[1]) and ends with "N passed, M failed".
+ */
+#ifndef DORY_TEST_HARNESS_H
+#define DORY_TEST_HARNESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef void (*TestFn)(void);
+void harness_register(const char *name, TestFn fn);
+/* Records a failure of the running test; returns 0 so CHECK can chain. */
+int harness_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define TEST(name)                                                          \
+    static void test_##name(void);                                          \
+    __attribute__((constructor)) static void register_##name(void)          \
+    {                                                                       \
+        harness_register(#name, test_##name);                               \
+    }                                                                       \
+    static void test_##name(void)
+
+#define CHECK(cond)                                                         \
+    ((cond) ? 1 : harness_fail(__FILE__, __LINE__, "%s", #cond))
+#define CHECK_EQ_I64(a, b)                                                  \
+    do {                                                                    \
+        long long a_ = (long long)(a), b_ = (long long)(b);                 \
+        if (a_ != b_)                                                       \
+            harness_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, a_, \
+                         #b, b_);                                           \
+    } while (0)
+
+#endif
