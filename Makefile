@@ -25,6 +25,7 @@ EXTRA_LDLIBS   :=
 EXTRA_LIB_SRC  :=
 GEN_HEADERS    :=
 TEST_DEPS      :=
+TEST_TARGETS   :=   # extra steps `make test` runs after pytest (e.g. qemu)
 -include $(sort $(wildcard mk/*.mk))
 
 CPPFLAGS = -Isrc -Ikernels -Iruntime $(EXTRA_CPPFLAGS)
@@ -67,6 +68,9 @@ $(BUILD)/unit_tests: $(call objs,rel,$(TEST_SRC)) $(REL_LIB)
 $(BUILD)/asan/unit_tests: $(call objs,asan,$(TEST_SRC)) $(ASAN_LIB)
 	$(CC) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/rq_eval: $(call objs,rel,tests/tools/rq_eval.c) $(REL_LIB)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
 # ---- tests --------------------------------------------------------------------
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
@@ -82,7 +86,7 @@ venv: $(VENV)/.stamp
 deps:
 	@sh tools/install-deps.sh
 
-pytest: $(VENV)/.stamp $(BUILD)/dory $(BUILD)/asan/dory $(TEST_DEPS)
+pytest: $(VENV)/.stamp $(BUILD)/dory $(BUILD)/asan/dory $(BUILD)/rq_eval $(TEST_DEPS)
 	$(VENV)/bin/python -m pytest -q tests/py
 
 test: deps
@@ -90,6 +94,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) asan
 	$(MAKE) pytest
+	$(if $(strip $(TEST_TARGETS)),$(MAKE) $(TEST_TARGETS))
 
 # ---- style --------------------------------------------------------------------
 FORMAT_SRC = $(shell find src kernels runtime tests/unit -name '*.[ch]' | sort)

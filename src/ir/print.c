@@ -1,3 +1,82 @@
-/* print.c: placeholder. */
+/* print.c: the layer table of `dory inspect`.
+ *
+ * One line per node: op and variant, input and output shapes (HxWxC dtype),
+ * MACs, parameter bytes, requant scheme and the arithmetic width the verifier
+ * proved; then totals. Reads the graph only.
+ */
 #include "print.h"
-void ir_print_summary(FILE *f, const Graph *g) { (void)f; (void)g; }
+
+#include <string.h>
+
+static void shape_str(char *buf, size_t n, const Tensor *t)
+{
+    if (t->rank == 4)
+        snprintf(buf, n, "%lldx%lldx%lld %s", (long long)act_h(t), (long long)act_w(t),
+                 (long long)act_c(t), dtype_name(t->dtype));
+    else
+        snprintf(buf, n, "%lld %s", (long long)tensor_numel(t), dtype_name(t->dtype));
+}
+
+/* "conv2d 3x3/2 dw" style description of the op and its geometry. */
+static void op_str(char *buf, size_t n, const Graph *g, const Node *node)
+{
+    int kh, kw;
+    node_kernel(g, node, &kh, &kw);
+    switch (node->op) {
+    case OP_CONV2D: {
+        const Tensor *w = graph_tensor(g, node->in[1]);
+        const Tensor *x = graph_tensor(g, node->in[0]);
+        int dw = node->groups > 1 && node->groups == act_c(x);
+        snprintf(buf, n, "conv %lldx%lld/%d%s%s", (long long)w->shape[1], (long long)w->shape[2],
+                 node->stride[0], dw ? " dw" : node->groups > 1 ? " grp" : "",
+                 node->dilation[0] > 1 ? " dil" : "");
+        break;
+    }
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        snprintf(buf, n, "%s %s%dx%d/%d", node->op == OP_MAXPOOL ? "maxpool" : "avgpool",
+                 node->global ? "global " : "", kh, kw, node->stride[0]);
+        break;
+    default: snprintf(buf, n, "%s", op_name(node->op)); break;
+    }
+}
+
+static const char *arith_str(const Node *n)
+{
+    if (!op_info(n->op)->has_epilogue) return "-";
+    return n->arith == ARITH_64 ? "64" : n->arith == ARITH_32 ? "32" : "?";
+}
+
+void ir_print_summary(FILE *f, const Graph *g)
+{
+    fprintf(f, "model %s", g->name);
+    if (g->source) fprintf(f, " (%s)", g->source);
+    fprintf(f, ": %d layers\n", g->nnodes);
+    fprintf(f, "%3s  %-24s %-18s %-18s %-18s %12s %10s  %-7s %s\n", "#", "layer", "op", "input",
+            "output", "MACs", "params B", "requant", "arith");
+    int64_t macs = 0, params = 0, act_peak = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        const Node *n = g->nodes[i];
+        char op[64], in[48], out[48];
+        op_str(op, sizeof op, g, n);
+        shape_str(in, sizeof in, graph_tensor(g, n->in[0]));
+        if (n->nin > 1 && !graph_tensor(g, n->in[1])->is_const) {
+            size_t k = strlen(in);
+            snprintf(in + k, sizeof in - k, " +%d", n->nin - 1);
+        }
+        shape_str(out, sizeof out, graph_tensor(g, n->out));
+        int64_t m = node_macs(g, n), p = node_param_bytes(g, n);
+        int64_t act = tensor_bytes(graph_tensor(g, n->in[0])) + tensor_bytes(graph_tensor(g, n->out));
+        macs += m;
+        params += p;
+        act_peak = DORY_MAX(act_peak, act);
+        const char *name = n->name;
+        size_t len = strlen(name);
+        fprintf(f, "%3d  %-24s %-18s %-18s %-18s %12lld %10lld  %-7s %s\n", i,
+                len > 24 ? name + len - 24 : name, op, in, out, (long long)m, (long long)p,
+                rq_scheme_name(n->rq.scheme), arith_str(n));
+    }
+    fprintf(f, "total: %d layers, %lld MACs, %lld parameter bytes, largest layer input+output "
+               "%lld bytes\n",
+            g->nnodes, (long long)macs, (long long)params, (long long)act_peak);
+}

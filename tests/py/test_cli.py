@@ -1,0 +1,37 @@
+"""The command line: help, version, errors on bad invocations and files."""
+
+
+def test_help_and_version(dory, run_dory):
+    out = run_dory(dory, "--help").stdout
+    for cmd in ("run", "inspect", "deploy"):
+        assert cmd in out
+    assert run_dory(dory, "--version").stdout.startswith("dory ")
+    for cmd in ("run", "inspect", "deploy"):
+        p = run_dory(dory, cmd, "--help")
+        assert "usage: dory " + cmd in p.stdout
+
+
+def test_deploy_says_not_implemented(dory, run_dory, tmp_path):
+    p = run_dory(dory, "deploy", tmp_path / "m.dory", check=False)
+    assert p.returncode != 0
+    assert "not implemented" in p.stderr
+
+
+def test_unknown_command_and_option(dory, run_dory):
+    p = run_dory(dory, "frobnicate", check=False)
+    assert p.returncode == 2 and "unknown command" in p.stderr
+    p = run_dory(dory, "run", "--frob", check=False)
+    assert p.returncode == 2 and "unknown option" in p.stderr
+
+
+def test_missing_and_unreadable_model(dory_asan, run_dory, tmp_path):
+    p = run_dory(dory_asan, "run", tmp_path / "nope.dory", "--random", "1", check=False)
+    assert p.returncode != 0 and "cannot open" in p.stderr
+    d = tmp_path / "dir.dory"
+    d.mkdir()
+    p = run_dory(dory_asan, "inspect", d, check=False)
+    assert p.returncode != 0 and "error" in p.stderr
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    p = run_dory(dory_asan, "inspect", garbage, check=False)
+    assert p.returncode != 0 and "error" in p.stderr
