@@ -13,7 +13,8 @@
 
 typedef void (*TestFn)(void);
 void harness_register(const char *name, TestFn fn);
-/* Records a failure of the running test; returns 0 so CHECK can chain. */
+int harness_check(int ok, const char *file, int line, const char *expr);
+/* Records a failure of the running test; returns 0. */
 int harness_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -25,8 +26,9 @@ int harness_fail(const char *file, int line, const char *fmt, ...)
     }                                                                       \
     static void test_##name(void)
 
-#define CHECK(cond)                                                         \
-    ((cond) ? 1 : harness_fail(__FILE__, __LINE__, "%s", #cond))
+/* CHECK(cond) records a failure and evaluates to 0 when cond is false, to 1
+ * otherwise, so it may guard the rest of a test: if (!CHECK(p)) return; */
+#define CHECK(cond) harness_check(!!(cond), __FILE__, __LINE__, #cond)
 #define CHECK_EQ_I64(a, b)                                                  \
     do {                                                                    \
         long long a_ = (long long)(a), b_ = (long long)(b);                 \

@@ -37,6 +37,11 @@ int harness_fail(const char *file, int line, const char *fmt, ...)
     return 0;
 }
 
+int harness_check(int ok, const char *file, int line, const char *expr)
+{
+    return ok ? 1 : harness_fail(file, line, "%s", expr);
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
