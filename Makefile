@@ -41,7 +41,7 @@ objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 REL_LIB  := $(call objs,rel,$(LIB_SRC) $(KERNEL_SRC))
 ASAN_LIB := $(call objs,asan,$(LIB_SRC) $(KERNEL_SRC))
 
-.PHONY: all test unit asan pytest venv deps lint format fuzz clean
+.PHONY: all test unit asan pytest venv deps lint format fuzz clean example
 all: $(BUILD)/dory
 
 # ---- compile rules (kernels/ and runtime/ as C99, the rest as C11) ----------
@@ -95,6 +95,17 @@ test: deps
 	$(MAKE) asan
 	$(MAKE) pytest
 	$(if $(strip $(TEST_TARGETS)),$(MAKE) $(TEST_TARGETS))
+
+# ---- the bundled example ------------------------------------------------------
+EXAMPLE ?= examples/kws_tiny.dory
+example: deps
+	$(MAKE) -s all
+	$(BUILD)/dory inspect $(EXAMPLE)
+	@echo
+	@echo "== dory run $(EXAMPLE) --random 1 (reference interpreter), per-layer dumps in $(BUILD)/example"
+	$(BUILD)/dory run $(EXAMPLE) --random 1 --dump $(BUILD)/example -o $(BUILD)/example/output.txt
+	@ls $(BUILD)/example
+	@echo "output (logits):" $$(cat $(BUILD)/example/output.txt)
 
 # ---- style --------------------------------------------------------------------
 FORMAT_SRC = $(shell find src kernels runtime tests/unit -name '*.[ch]' | sort)

@@ -34,8 +34,11 @@ static void op_str(char *buf, size_t n, const Graph *g, const Node *node)
     }
     case OP_MAXPOOL:
     case OP_AVGPOOL:
-        snprintf(buf, n, "%s %s%dx%d/%d", node->op == OP_MAXPOOL ? "maxpool" : "avgpool",
-                 node->global ? "global " : "", kh, kw, node->stride[0]);
+        if (node->global)
+            snprintf(buf, n, "%s global", node->op == OP_MAXPOOL ? "maxpool" : "avgpool");
+        else
+            snprintf(buf, n, "%s %dx%d/%d", node->op == OP_MAXPOOL ? "maxpool" : "avgpool", kh,
+                     kw, node->stride[0]);
         break;
     default: snprintf(buf, n, "%s", op_name(node->op)); break;
     }
