@@ -33,6 +33,9 @@ LDLIBS   = -lm -lpthread $(EXTRA_LDLIBS)
 
 LIB_SRC    := $(filter-out src/main.c,$(shell find src -name '*.c' | sort)) $(EXTRA_LIB_SRC)
 KERNEL_SRC := $(shell find kernels -name '*.c' 2>/dev/null | sort)
+# runtime/*.c is shared by every target; runtime/<target>/ holds one HAL each,
+# and the host's is the one linked into the compiler's tests.
+KERNEL_SRC += $(sort $(wildcard runtime/*.c runtime/host/*.c))
 TEST_SRC   := $(shell find tests/unit -name '*.c' | sort)
 
 # $(call objs,variant,sources)
@@ -49,6 +52,12 @@ $(BUILD)/rel/kernels/%.o: kernels/%.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C99) $(OPT) $(CPPFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/asan/kernels/%.o: kernels/%.c | $(GEN_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C99) $(ASANFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/rel/runtime/%.o: runtime/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C99) $(OPT) $(CPPFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/asan/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C99) $(ASANFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/rel/%.o: %.c | $(GEN_HEADERS)
