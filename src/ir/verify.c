@@ -178,7 +178,7 @@ static int rq_width(Ctx *cx, const RqChan *r, Range acc, int64_t ch, Arith *arit
                     (long long)acc.lo, (long long)acc.hi);
     if (r->scheme == RQ_FIXED) {
         int left = r->pre + (r->shift > 0 ? r->shift : 0);
-        __int128 a = (__int128)acc.lo << left, b = (__int128)acc.hi << left;
+        __int128 a = (__int128)acc.lo * ((__int128)1 << left), b = (__int128)acc.hi * ((__int128)1 << left);
         if (!fits32(a) || !fits32(b))
             return FAIL(cx, "channel %lld: acc << %d leaves int32 (acc in [%lld, %lld])",
                         (long long)ch, left, (long long)acc.lo, (long long)acc.hi);
