@@ -9,10 +9,13 @@
 
 /* ---- Tables ------------------------------------------------------------- */
 
-#define RANGE_MIN(bits, sgn) ((bits) >= 64 ? INT64_MIN : (sgn) ? -((int64_t)1 << ((bits) - 1)) : 0)
-#define RANGE_MAX(bits, sgn)                                                           \
-    ((bits) >= 64 ? INT64_MAX                                                          \
-                  : (sgn) ? ((int64_t)1 << ((bits) - 1)) - 1 : ((int64_t)1 << (bits)) - 1)
+/* Shift counts are masked so the unused 64-bit branch stays well-formed. */
+#define RANGE_MIN(bits, sgn)                                                                   \
+    ((bits) >= 64 ? INT64_MIN : (sgn) ? -((int64_t)1 << (((bits) - 1) & 63)) : 0)
+#define RANGE_MAX(bits, sgn)                                                                   \
+    ((bits) >= 64 ? INT64_MAX                                                                  \
+     : (sgn)      ? ((int64_t)1 << (((bits) - 1) & 63)) - 1                                    \
+                  : ((int64_t)1 << ((bits) & 63)) - 1)
 
 static const DTypeInfo dtype_table[] = {
 #define X(e, name, bits, sgn, bytes, act) {name, bits, sgn, bytes, act, RANGE_MIN(bits, sgn), RANGE_MAX(bits, sgn)},

@@ -365,22 +365,30 @@ static int text_write(const char *path, const int32_t *src, int64_t n)
 
 /* ---- entry points ------------------------------------------------------- */
 
+int tensor_read_mem(const char *name, const unsigned char *b, size_t n, TensorFormat fmt,
+                    const Tensor *t, int32_t *hwc)
+{
+    DORY_ASSERT(fmt != TIO_AUTO);
+    int32_t *src = malloc(((size_t)tensor_numel(t) + 1) * sizeof(int32_t));
+    if (!src) return diag_error((DiagLoc){name, 0, 0, 0}, "out of memory");
+    int rc;
+    if (fmt == TIO_NPY) rc = npy_read(name, b, n, t, src);
+    else if (fmt == TIO_RAW) rc = raw_read(name, b, n, t, src);
+    else rc = text_read(name, (const char *)b, n, t, src);
+    if (rc == 0) tensor_src_to_hwc(t, src, hwc);
+    free(src);
+    return rc;
+}
+
 int tensor_read_file(const char *path, TensorFormat fmt, const Tensor *t, int32_t *hwc)
 {
-    if (fmt == TIO_AUTO) fmt = tensor_format_for_path(path);
     Arena a;
     arena_init(&a);
     size_t n = 0;
     unsigned char *b = util_read_file(&a, path, &n);
-    int32_t *src = malloc(((size_t)tensor_numel(t) + 1) * sizeof(int32_t));
-    int rc = -1;
-    if (b && src) {
-        if (fmt == TIO_NPY) rc = npy_read(path, b, n, t, src);
-        else if (fmt == TIO_RAW) rc = raw_read(path, b, n, t, src);
-        else rc = text_read(path, (const char *)b, n, t, src);
-    }
-    if (rc == 0) tensor_src_to_hwc(t, src, hwc);
-    free(src);
+    int rc = b ? tensor_read_mem(path, b, n, fmt == TIO_AUTO ? tensor_format_for_path(path) : fmt,
+                                 t, hwc)
+               : -1;
     arena_free(&a);
     return rc;
 }

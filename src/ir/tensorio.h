@@ -21,6 +21,10 @@ TensorFormat tensor_format_for_path(const char *path);
  * int32, HWC order). Checks element count, dtype range and, for .npy, the
  * dtype and shape. -1 with a diagnostic on error. */
 int tensor_read_file(const char *path, TensorFormat fmt, const Tensor *t, int32_t *hwc);
+/* The same from memory; `name` names the data in diagnostics. `fmt` must
+ * not be TIO_AUTO. */
+int tensor_read_mem(const char *name, const unsigned char *bytes, size_t len, TensorFormat fmt,
+                    const Tensor *t, int32_t *hwc);
 /* Writes `hwc` values of t in the source layout. */
 int tensor_write_file(const char *path, TensorFormat fmt, const Tensor *t, const int32_t *hwc);
 
