@@ -272,4 +272,13 @@ DiagLoc node_loc(const Graph *g, const Node *n);
 /* Output spatial size of a sliding window; -1 if the geometry is empty. */
 int64_t conv_out_dim(int64_t in, int k, int stride, int dil, int pad_a, int pad_b);
 
+/* ---- Comparison --------------------------------------------------------- */
+
+/* 1 if a and b are the same graph field by field (names, dtypes, shapes, zero
+ * points, source views, constant bits, node attributes, the requant fields
+ * each scheme uses, inputs, outputs); derived fields (producer, arith,
+ * acc_min/acc_max) and Graph.source are not compared. Otherwise 0, with the
+ * first difference explained in why (may be NULL). src/ir/compare.c */
+int graph_equal(const Graph *a, const Graph *b, char *why, size_t whylen);
+
 #endif
