@@ -411,7 +411,12 @@ int32_t tensor_zp_at(const Tensor *t, int64_t channel)
 
 void node_kernel(const Graph *g, const Node *n, int *kh, int *kw)
 {
-    if (n->global && n->nin > 0) {
+    if (n->op == OP_CONV2D && n->nin > 1 && graph_tensor(g, n->in[1]) &&
+        graph_tensor(g, n->in[1])->rank == 4) {
+        const Tensor *w = graph_tensor(g, n->in[1]);
+        *kh = (int)w->shape[1];
+        *kw = (int)w->shape[2];
+    } else if (n->global && n->nin > 0) {
         const Tensor *x = graph_tensor(g, n->in[0]);
         *kh = (int)act_h(x);
         *kw = (int)act_w(x);

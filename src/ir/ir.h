@@ -265,7 +265,8 @@ static inline int64_t act_c(const Tensor *t) { return t->shape[3]; }
 int64_t node_macs(const Graph *g, const Node *n);
 /* Bytes of constant parameters a node reads (weights, bias, requant). */
 int64_t node_param_bytes(const Graph *g, const Node *n);
-/* Effective kernel (resolves global pooling). */
+/* Effective kernel size: the weight's KH x KW for conv2d, the input's H x W
+ * for global pooling, else Node.kernel. */
 void node_kernel(const Graph *g, const Node *n, int *kh, int *kw);
 DiagLoc node_loc(const Graph *g, const Node *n);
 

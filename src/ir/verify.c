@@ -515,6 +515,13 @@ int ir_verify(Graph *g)
             errors += diag_error((DiagLoc){g->source, 0, 0, 0},
                                  "graph input %d must be a rank-4 NHWC activation with N = 1", i) != 0;
     }
+    for (int i = 0; i < g->nnodes; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(g->nodes[i]->name, g->nodes[j]->name) == 0) {
+                errors += diag_error(node_loc(g, g->nodes[i]), "a second node has this name "
+                                                               "(names label dumps and code)") != 0;
+                break;
+            }
     if (errors) return -1;
     for (int i = 0; i < g->nnodes; i++) {
         Ctx cx = {g, g->nodes[i], node_loc(g, g->nodes[i]), 0};

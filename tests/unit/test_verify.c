@@ -246,6 +246,14 @@ TEST(verify_structural_errors)
     CHECK(rq_make_shift(g, n, &n->rq, 3, k, NULL, 0) == 0);
     CHECK(graph_finalize(g) == 0 && ir_verify(g) != 0);
     graph_free(g);
+    /* two nodes with one name */
+    g = conv_graph(&s, &n);
+    int64_t ys2[4] = {1, 6, 6, 4};
+    int z2 = graph_add_tensor(g, "z2", DT_U8, 4, ys2);
+    int in2[1] = {n->out};
+    graph_add_node(g, "conv", OP_REQUANT, 1, in2, z2);
+    CHECK(graph_finalize(g) == 0 && ir_verify(g) != 0);
+    graph_free(g);
     /* nodes out of topological order */
     g = conv_graph(&s, &n);
     int64_t ys[4] = {1, 6, 6, 4};
