@@ -1,0 +1,82 @@
+/* bench_kernels.c: instructions per layer shape on bare-metal rv32imc under
+ * QEMU (-icount shift=0): minstret is read around one single-core call of
+ * the kernel and around the baseline (the kref loops: the interpreter's
+ * arithmetic, straightforward, compiled the same way). Every run also checks
+ * the kernel's output against the baseline, byte for byte. Counts are
+ * deterministic: `make bench-kernels` runs twice and compares.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "test_kernels_case.h"
+
+static inline uint32_t instret(void)
+{
+    uint32_t v;
+    __asm__ volatile(".option push\n.option arch, +zicsr\ncsrr %0, minstret\n.option pop"
+                     : "=r"(v));
+    return v;
+}
+
+static KCase kcase;
+
+/* MACs (conv, fc), elements (add) or inputs (pool) of a case. */
+static long work(const KCase *k)
+{
+    switch (k->op) {
+    case KOP_CONV:
+    case KOP_PW: return (long)k->oh * k->ow * k->cout * k->kh * k->kw * k->c;
+    case KOP_DW:
+    case KOP_DW3: return (long)k->oh * k->ow * k->c * k->kh * k->kw;
+    case KOP_FC: return (long)k->c * k->cout;
+    case KOP_ADD: return (long)k->h * k->w * k->c;
+    default: return (long)k->h * k->w * k->c;
+    }
+}
+
+int main(void)
+{
+    int i, failed = 0;
+    printf("%-32s %6s %9s %10s %7s %11s %7s %6s %s\n", "shape (rv32imc -O3, 1 core)", "unit",
+           "units", "instr", "/unit", "base instr", "/unit", "ratio", "target");
+    for (i = 0; i < kc_bench_nshapes; i++) {
+        const KBenchShape *s = &kc_bench_shapes[i];
+        KTile t;
+        void *scratch;
+        uint32_t t0, t1, b0, b1;
+        long n;
+        int rc, bad;
+        if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad,
+                     42u + (unsigned)i, 0) ||
+            kc_tile_alloc(&kcase, &t)) {
+            printf("%-32s setup failed\n", s->name);
+            failed++;
+            continue;
+        }
+        scratch = t.scratch_bytes ? malloc((size_t)t.scratch_bytes) : NULL;
+        t0 = instret();
+        rc = kc_run_core(&kcase, &t, 0, 1, scratch);
+        t1 = instret();
+        b0 = instret();
+        kc_ref(&kcase);
+        b1 = instret();
+        bad = rc != 0 || kc_compare(&kcase, &t, NULL, 0) != 0;
+        n = work(&kcase);
+        printf("%-32s %6s %9ld %10lu %7.2f %11lu %7.2f %6.2f ", s->name, s->unit, n,
+               (unsigned long)(t1 - t0), (double)(t1 - t0) / (double)n, (unsigned long)(b1 - b0),
+               (double)(b1 - b0) / (double)n, (double)(b1 - b0) / (double)(t1 - t0));
+        if (s->target > 0)
+            printf("%s %.1f\n", (double)(t1 - t0) / (double)n <= s->target ? "ok <=" : "OVER",
+                   s->target);
+        else
+            printf("-\n");
+        if (bad) {
+            printf("  MISMATCH: kernel output differs from the baseline (rc %d)\n", rc);
+            failed++;
+        }
+        free(scratch);
+        kc_tile_free(&t);
+        kc_free(&kcase);
+    }
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,67 @@
+/* dory_avgpool_s8.c: average pooling on an HWC tile (global pooling is
+ * kh = h, kw = w), as the reference interpreter: with rounding FLOOR or
+ * HALF_AWAY, acc = div(sum of raw x over the valid window, count) - zx (the
+ * rounding applies to the raw sum, as TFLite does); with NONE,
+ * acc = sum of (x - zx). Then clamp(requant(acc) + zy, lo, hi).
+ * Work split: channels. No scratch; nothing from src/.
+ */
+#include "dory_internal.h"
+
+static int32_t avg_div(int32_t s, int32_t n, dory_avg_round_t r)
+{
+    int32_t q;
+    switch (r) {
+    case DORY_AVG_NONE: return s;
+    case DORY_AVG_HALF_AWAY: return s >= 0 ? (s + n / 2) / n : (s - n / 2) / n;
+    case DORY_AVG_FLOOR: break;
+    }
+    q = s / n;
+    return (s % n) < 0 ? q - 1 : q;
+}
+
+/* Sum of the window rows [y0, y1) x columns [x0, x1) of channel plane x. */
+#define AVG_SUM_DEFINE(NAME, XT)                                                                   \
+    static int32_t NAME(const XT *x, int w, int cs, int y0, int y1, int x0, int x1)                \
+    {                                                                                              \
+        int32_t s = 0;                                                                             \
+        int iy, ix;                                                                                \
+        for (iy = y0; iy < y1; iy++) {                                                             \
+            const XT *q = x + ((long)iy * w + x0) * cs;                                            \
+            for (ix = x0; ix < x1; ix++, q += cs) s += *q;                                         \
+        }                                                                                          \
+        return s;                                                                                  \
+    }
+
+AVG_SUM_DEFINE(avg_sum_u8, uint8_t)
+AVG_SUM_DEFINE(avg_sum_i8, int8_t)
+
+int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
+                    const void *x, const dory_dims_t *out, void *y)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    int cs = dory__cstride(in), ys = dory__cstride(out);
+    int c0, c1, c, oy, ox;
+    if (in->c != out->c || p->kh < 1 || p->kw < 1 || p->stride_h < 1 || p->stride_w < 1)
+        return DORY_ERR_ARG;
+    dory__split(out->c, ctx, &c0, &c1);
+    for (c = c0; c < c1; c++)
+        for (oy = 0; oy < out->h; oy++)
+            for (ox = 0; ox < out->w; ox++) {
+                int y0 = oy * p->stride_h - pt, x0 = ox * p->stride_w - pl;
+                int y1 = y0 + p->kh, x1 = x0 + p->kw;
+                int32_t s, n;
+                y0 = y0 < 0 ? 0 : y0, x0 = x0 < 0 ? 0 : x0;
+                y1 = y1 > in->h ? in->h : y1, x1 = x1 > in->w ? in->w : x1;
+                n = (y1 - y0) * (x1 - x0);
+                s = p->in_type == DORY_I8
+                        ? avg_sum_i8((const int8_t *)x + c, in->w, cs, y0, y1, x0, x1)
+                        : avg_sum_u8((const uint8_t *)x + c, in->w, cs, y0, y1, x0, x1);
+                if (p->round == DORY_AVG_NONE)
+                    s -= n * p->in_zp;
+                else
+                    s = avg_div(s, p->count_include_pad ? p->kh * p->kw : n, p->round) - p->in_zp;
+                dory__st(y, ((long)oy * out->w + ox) * ys + c, dory__epi(&p->out, c, s));
+            }
+    return DORY_OK;
+}

@@ -1,0 +1,146 @@
+/* dory_conv2d_hwc_s8.c: standard convolution (groups = 1) on an HWC tile:
+ * any kernel size, stride and dilation, padding only on flagged borders.
+ * im2col of 4 output pixels at a time, interleaved (unsigned bytes, padded
+ * taps = input zero point), then the 4x4 register-blocked matrix core
+ * (dory_mm_s8.c).
+ * Work split: output pixels of whole output rows, contiguous per core.
+ * No allocation (scratch from the caller); nothing from src/.
+ */
+#include "dory_internal.h"
+
+static int32_t conv_k(const dory_conv_params_t *p, const dory_dims_t *in)
+{
+    return (int32_t)p->kh * p->kw * in->c;
+}
+
+int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
+                                         const dory_dims_t *out)
+{
+    return DORY__MM_SCRATCH(out->c) + DORY__MM_NP * conv_k(p, in);
+}
+
+static void fill_col(uint8_t *dst, int n, uint8_t v)
+{
+    int i;
+    for (i = 0; i < n; i++) dst[DORY__MM_NP * i] = v;
+}
+
+/* Writes the K = kh*kw*cin input taps of output pixel (oy, ox) to column q
+ * of the interleaved buffer (dst = col + q); padded taps get the zero point. */
+static void im2col(const dory_conv_params_t *p, const dory_dims_t *in, const uint8_t *x, int oy,
+                   int ox, uint8_t *dst)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    int cin = in->c, cs = dory__cstride(in), rowlen = p->kw * cin;
+    uint8_t f = dory__flip(p->in_type), zx = (uint8_t)dory__zx_u(p);
+    int ix0 = ox * p->stride_w - pl, ix1 = ix0 + (p->kw - 1) * p->dil_w;
+    int dy, dx;
+    for (dy = 0; dy < p->kh; dy++, dst += DORY__MM_NP * rowlen) {
+        int iy = oy * p->stride_h - pt + dy * p->dil_h;
+        const uint8_t *row = x + (long)iy * in->w * cs;
+        if (iy < 0 || iy >= in->h) {
+            fill_col(dst, rowlen, zx);
+        } else if (p->dil_w == 1 && cs == cin && ix0 >= 0 && ix1 < in->w) {
+            dory__col_copy(dst, row + (long)ix0 * cin, rowlen, f);
+        } else {
+            for (dx = 0; dx < p->kw; dx++) {
+                int ix = ix0 + dx * p->dil_w;
+                if (ix < 0 || ix >= in->w)
+                    fill_col(dst + DORY__MM_NP * dx * cin, cin, zx);
+                else
+                    dory__col_copy(dst + DORY__MM_NP * dx * cin, row + (long)ix * cs, cin, f);
+            }
+        }
+    }
+}
+
+/* dst[4*i + q] = src_q[i] ^ f for q < 4, i < n, src_q = a + q * step: the
+ * kernel row of 4 pixels of one output row in one pass. */
+#define IM4_LOOP(OP)                                                                               \
+    for (; i < n; i++, d += 4) {                                                                   \
+        uint8_t t0 = a[i], t1 = b[i], t2 = c[i], t3 = e[i];                                        \
+        d[0] = OP(t0), d[1] = OP(t1), d[2] = OP(t2), d[3] = OP(t3);                                \
+    }
+#define IM4_PLAIN(v) (v)
+#define IM4_FLIP(v)  (uint8_t)((v) ^ 0x80)
+
+static DORY_HOT void copy4(uint8_t *d, const uint8_t *a, long step, int n, uint8_t f)
+{
+    const uint8_t *b = a + step, *c = b + step, *e = c + step;
+    int i = 0;
+    if (f) {
+        IM4_LOOP(IM4_FLIP)
+    } else {
+        IM4_LOOP(IM4_PLAIN)
+    }
+}
+
+int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                       void *y)
+{
+    int32_t k = conv_k(p, in);
+    int32_t *b = (int32_t *)ctx->buf;
+    uint8_t *col;
+    uint8_t *yp[DORY__MM_NP];
+    int32_t sx[DORY__MM_NP] = {0, 0, 0, 0};
+    dory__mm_t m;
+    int r0, r1, pix, end, q, oy, ox, ys = dory__cstride(out), cin = in->c;
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    int ky = (p->kh - 1) * p->dil_h, rowlen = p->kw * cin;
+    long rowstep = (long)p->dil_h * in->w * cin;
+    int dense = p->dil_w == 1 && dory__cstride(in) == cin; /* a kernel row is contiguous */
+    uint8_t f = dory__flip(p->in_type);
+    if (k <= 0 || k > 65535 || out->c <= 0 || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 ||
+        p->dil_w < 1)
+        return DORY_ERR_ARG;
+    if (!b || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
+    col = (uint8_t *)b + DORY__MM_SCRATCH(out->c);
+    dory__bias_eff(out->c, k, w, bias, dory__zx_u(p), p->w_zp, p->w_zp_per_channel, b);
+    dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
+    dory__split(out->h, ctx, &r0, &r1);
+    end = r1 * out->w;
+    oy = r0, ox = 0;
+    for (pix = r0 * out->w; pix < end; pix += DORY__MM_NP) {
+        int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
+        int iy0 = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
+        if (np == 4 && dense && ox + 3 < out->w && iy0 >= 0 && iy0 + ky < in->h && ix0 >= 0 &&
+            ix0 + 3 * p->stride_w + p->kw <= in->w) {
+            /* 4 pixels of one row, windows inside the tile: one pass per kernel row */
+            const uint8_t *src = (const uint8_t *)x + ((long)iy0 * in->w + ix0) * cin;
+            uint8_t *dst = col;
+            int dy;
+            for (dy = 0; dy < p->kh; dy++, src += rowstep, dst += 4 * rowlen)
+                copy4(dst, src, (long)p->stride_w * cin, rowlen, f);
+            for (q = 0; q < 4; q++) yp[q] = (uint8_t *)y + ((long)oy * out->w + ox + q) * ys;
+            ox += 4;
+            if (ox == out->w) ox = 0, oy++;
+            if (m.zw_nonzero) dory__col_sums(col, k, sx);
+            dory__mm_pixels(&m, 4, col, sx, yp);
+            continue;
+        }
+        for (q = 0; q < DORY__MM_NP; q++) {
+            iy0 = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
+            if (q >= np) {
+                fill_col(col + q, k, 0);
+                continue;
+            }
+            if (dense && iy0 >= 0 && iy0 + ky < in->h && ix0 >= 0 && ix0 + p->kw <= in->w) {
+                const uint8_t *src = (const uint8_t *)x + ((long)iy0 * in->w + ix0) * cin;
+                uint8_t *dst = col + q;
+                int dy;
+                for (dy = 0; dy < p->kh; dy++, src += rowstep, dst += DORY__MM_NP * rowlen)
+                    dory__col_copy(dst, src, rowlen, f);
+            } else {
+                im2col(p, in, (const uint8_t *)x, oy, ox, col + q);
+            }
+            yp[q] = (uint8_t *)y + ((long)oy * out->w + ox) * ys;
+            if (++ox == out->w) ox = 0, oy++;
+        }
+        if (m.zw_nonzero) dory__col_sums(col, k, sx);
+        dory__mm_pixels(&m, np, col, sx, yp);
+    }
+    return DORY_OK;
+}

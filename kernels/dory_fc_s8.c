@@ -1,0 +1,211 @@
+/* dory_fc_s8.c: fully connected layer: 8 output neurons at a time (8
+ * accumulators, one activation load shared by 8 weight loads), K unrolled by
+ * 16. With a non-zero input zero point the input is first copied to scratch
+ * as int16 x - zx (once per call); otherwise raw u8/i8 is read in place.
+ * Work split: output neurons. No allocation; nothing from src/.
+ */
+#include "dory_internal.h"
+
+#define FC_STEP(i)                                                                                 \
+    do {                                                                                           \
+        int32_t v = x[i];                                                                          \
+        a0 += w0[i] * v;                                                                           \
+        a1 += w1[i] * v;                                                                           \
+        a2 += w2[i] * v;                                                                           \
+        a3 += w3[i] * v;                                                                           \
+        a4 += w4[i] * v;                                                                           \
+        a5 += w5[i] * v;                                                                           \
+        a6 += w6[i] * v;                                                                           \
+        a7 += w7[i] * v;                                                                           \
+    } while (0)
+
+/* acc[j] = sum_k w[j][k] * x[k], j < 8. */
+#define FC8_DEFINE(NAME, XT)                                                                       \
+    static DORY_HOT void NAME(const int8_t *w0, int k, const XT *x, int32_t *acc)                  \
+    {                                                                                              \
+        const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k, *w4 = w3 + k;                       \
+        const int8_t *w5 = w4 + k, *w6 = w5 + k, *w7 = w6 + k;                                     \
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;                    \
+        const XT *e8 = x + (k & ~15), *e = x + k;                                                  \
+        while (x != e8) {                                                                          \
+            FC_STEP(0);                                                                            \
+            FC_STEP(1);                                                                            \
+            FC_STEP(2);                                                                            \
+            FC_STEP(3);                                                                            \
+            FC_STEP(4);                                                                            \
+            FC_STEP(5);                                                                            \
+            FC_STEP(6);                                                                            \
+            FC_STEP(7);                                                                            \
+            FC_STEP(8);                                                                            \
+            FC_STEP(9);                                                                            \
+            FC_STEP(10);                                                                           \
+            FC_STEP(11);                                                                           \
+            FC_STEP(12);                                                                           \
+            FC_STEP(13);                                                                           \
+            FC_STEP(14);                                                                           \
+            FC_STEP(15);                                                                           \
+            x += 16, w0 += 16, w1 += 16, w2 += 16, w3 += 16;                                       \
+            w4 += 16, w5 += 16, w6 += 16, w7 += 16;                                                \
+        }                                                                                          \
+        while (x != e) {                                                                           \
+            FC_STEP(0);                                                                            \
+            x++, w0++, w1++, w2++, w3++, w4++, w5++, w6++, w7++;                                   \
+        }                                                                                          \
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;                                        \
+        acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;                                        \
+    }
+
+FC8_DEFINE(fc8_u8, uint8_t)
+FC8_DEFINE(fc8_i8, int8_t)
+FC8_DEFINE(fc8_i16, int16_t)
+
+#define FC4_STEP(i)                                                                                \
+    do {                                                                                           \
+        int32_t v = x[i];                                                                          \
+        a0 += w0[i] * v;                                                                           \
+        a1 += w1[i] * v;                                                                           \
+        a2 += w2[i] * v;                                                                           \
+        a3 += w3[i] * v;                                                                           \
+    } while (0)
+
+/* acc[j] = sum_k w[j][k] * x[k], j < 4 (the tail after blocks of 8). */
+#define FC4_DEFINE(NAME, XT)                                                                       \
+    static DORY_HOT void NAME(const int8_t *w0, int k, const XT *x, int32_t *acc)                  \
+    {                                                                                              \
+        const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;                                     \
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
+        const XT *e8 = x + (k & ~15), *e = x + k;                                                  \
+        while (x != e8) {                                                                          \
+            FC4_STEP(0);                                                                           \
+            FC4_STEP(1);                                                                           \
+            FC4_STEP(2);                                                                           \
+            FC4_STEP(3);                                                                           \
+            FC4_STEP(4);                                                                           \
+            FC4_STEP(5);                                                                           \
+            FC4_STEP(6);                                                                           \
+            FC4_STEP(7);                                                                           \
+            FC4_STEP(8);                                                                           \
+            FC4_STEP(9);                                                                           \
+            FC4_STEP(10);                                                                          \
+            FC4_STEP(11);                                                                          \
+            FC4_STEP(12);                                                                          \
+            FC4_STEP(13);                                                                          \
+            FC4_STEP(14);                                                                          \
+            FC4_STEP(15);                                                                          \
+            x += 16, w0 += 16, w1 += 16, w2 += 16, w3 += 16;                                       \
+        }                                                                                          \
+        while (x != e) {                                                                           \
+            FC4_STEP(0);                                                                           \
+            x++, w0++, w1++, w2++, w3++;                                                           \
+        }                                                                                          \
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;                                        \
+    }
+
+FC4_DEFINE(fc4_u8, uint8_t)
+FC4_DEFINE(fc4_i8, int8_t)
+FC4_DEFINE(fc4_i16, int16_t)
+
+#define FC1_DEFINE(NAME, XT)                                                                       \
+    static int32_t NAME(const int8_t *w, int k, const XT *x)                                       \
+    {                                                                                              \
+        int32_t a = 0;                                                                             \
+        int i;                                                                                     \
+        for (i = 0; i < k; i++) a += w[i] * x[i];                                                  \
+        return a;                                                                                  \
+    }
+
+FC1_DEFINE(fc1_u8, uint8_t)
+FC1_DEFINE(fc1_i8, int8_t)
+FC1_DEFINE(fc1_i16, int16_t)
+
+int32_t dory_fc_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n)
+{
+    (void)n;
+    return p->in_zp ? (2 * k + 3) & ~3 : 0;
+}
+
+/* 0: u8, 1: i8, 2: int16 (x - zx in scratch). */
+static void fc_block(int kind, const int8_t *w, int k, const void *x, int nc, int32_t *acc)
+{
+    int j;
+    if (nc == 8) {
+        if (kind == 0)
+            fc8_u8(w, k, (const uint8_t *)x, acc);
+        else if (kind == 1)
+            fc8_i8(w, k, (const int8_t *)x, acc);
+        else
+            fc8_i16(w, k, (const int16_t *)x, acc);
+        return;
+    }
+    if (nc >= 4) {
+        if (kind == 0)
+            fc4_u8(w, k, (const uint8_t *)x, acc);
+        else if (kind == 1)
+            fc4_i8(w, k, (const int8_t *)x, acc);
+        else
+            fc4_i16(w, k, (const int16_t *)x, acc);
+        acc += 4, w += 4L * k, nc -= 4;
+    }
+    for (j = 0; j < nc; j++, w += k)
+        acc[j] = kind == 0   ? fc1_u8(w, k, (const uint8_t *)x)
+                 : kind == 1 ? fc1_i8(w, k, (const int8_t *)x)
+                             : fc1_i16(w, k, (const int16_t *)x);
+}
+
+/* SHIFT32 epilogue of nc neurons from c (no weight zero point). */
+static DORY_HOT void fc_store_s32(const dory_fc_params_t *p, const dory__s32_t *e,
+                                  const int32_t *acc, const int32_t *bias, int c, int nc,
+                                  uint8_t *y)
+{
+    const dory_requant_t *r = &p->out.rq;
+    int ps = r->per_channel ? 1 : 0, d = e->d, j;
+    int32_t lo = e->lo;
+    uint32_t range = (uint32_t)e->hi - (uint32_t)e->lo, ylo = (uint32_t)e->lo + (uint32_t)e->zp;
+    for (j = 0; j < nc; j++) {
+        int i = (c + j) * ps;
+        int32_t a = acc[j] + (bias ? bias[c + j] : 0);
+        int32_t v = (r->k32[i] * a + (r->l32 ? r->l32[i] : 0)) >> d;
+        uint32_t t = (uint32_t)v - (uint32_t)lo;
+        if (DORY_UNLIKELY(t > range)) t = v < lo ? 0u : range;
+        y[c + j] = (uint8_t)(t + ylo);
+    }
+}
+
+int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const void *x,
+               const int8_t *w, const int32_t *bias, int n, void *y)
+{
+    int kind = p->in_type == DORY_I8 ? 1 : 0;
+    int c0, c1, c, j, i;
+    int32_t acc[8], sx = 0;
+    int zwnz = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, n);
+    int fast = p->out.rq.scheme == DORY_RQ_SHIFT32;
+    dory__s32_t e = {0, 0, 0, 0, 0, 0};
+    if (k <= 0 || k > 65535 || n <= 0) return DORY_ERR_ARG;
+    if (p->in_zp) {
+        int16_t *xs = (int16_t *)ctx->buf;
+        if (!xs || ctx->size < dory_fc_s8_scratch_bytes(p, k, n)) return DORY_ERR_SCRATCH;
+        for (i = 0; i < k; i++) xs[i] = (int16_t)(dory__ld(p->in_type, x, i) - p->in_zp);
+        x = xs;
+        kind = 2;
+    }
+    if (zwnz)
+        for (i = 0; i < k; i++)
+            sx += kind == 2 ? ((const int16_t *)x)[i] : dory__ld(p->in_type, x, i);
+    if (fast) dory__s32_load(&p->out, 0, &e);
+    dory__split(n, ctx, &c0, &c1);
+    for (c = c0; c < c1; c += 8) {
+        int nc = c1 - c < 8 ? c1 - c : 8;
+        fc_block(kind, w + (long)c * k, k, x, nc, acc);
+        if (fast && !zwnz) {
+            fc_store_s32(p, &e, acc, bias, c, nc, (uint8_t *)y);
+            continue;
+        }
+        for (j = 0; j < nc; j++) {
+            int ch = c + j;
+            uint32_t a = (uint32_t)acc[j] + (bias ? (uint32_t)bias[ch] : 0u);
+            a -= (uint32_t)dory__wzp(p->w_zp, p->w_zp_per_channel, ch) * (uint32_t)sx;
+            dory__st(y, ch, dory__epi(&p->out, ch, (int32_t)a));
+        }
+    }
+    return DORY_OK;
+}

@@ -1,0 +1,240 @@
+/* dory_internal.h: private helpers shared by the kernel files: the requant
+ * epilogue (this library's own implementation of the integer contract), the
+ * work split, activation loads and the zero-point algebra.
+ *
+ * Not part of the public API; must not include anything from src/.
+ *
+ * Zero points: conv and FC accumulate raw products sum x*w and correct
+ * algebraically:  sum (x-zx)(w-zw) = sum x*w - zx*sum w - zw*sum x + K*zx*zw.
+ * The corrections are computed in uint32 (wrapping) arithmetic: the true
+ * accumulator fits int32 (verified), so the wrapped result is exact.
+ */
+#ifndef DORY_INTERNAL_H
+#define DORY_INTERNAL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dory_isa.h"
+#include "dory_kernels.h"
+
+/* [lo, hi) share of n items for one core: contiguous chunks of ceil(n/cores). */
+DORY_INLINE void dory__split(int n, const dory_ctx_t *ctx, int *lo, int *hi)
+{
+    int cores = ctx->num_cores > 0 ? ctx->num_cores : 1;
+    int chunk = (n + cores - 1) / cores;
+    int a = ctx->core_id * chunk;
+    int b = a + chunk;
+    *lo = a < n ? a : n;
+    *hi = b < n ? b : n;
+}
+
+DORY_INLINE int dory__cstride(const dory_dims_t *d) { return d->c_stride > 0 ? d->c_stride : d->c; }
+
+/* Element i of an 8-bit activation of type t. */
+DORY_INLINE int32_t dory__ld(dory_type_t t, const void *p, int i)
+{
+    return t == DORY_I8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
+}
+
+/* Both output types are stored as the low byte of a value already in range. */
+DORY_INLINE void dory__st(void *p, int i, int32_t v) { ((uint8_t *)p)[i] = (uint8_t)v; }
+
+DORY_INLINE int32_t dory__wzp(const int32_t *zp, int per_channel, int c)
+{
+    return zp ? zp[per_channel ? c : 0] : 0;
+}
+
+/* ---- Requant ------------------------------------------------------------ */
+
+/* gemmlowp SaturatingRoundingDoublingHighMul. */
+DORY_INLINE int32_t dory__srdhm(int32_t a, int32_t b)
+{
+    int64_t ab, nudge;
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    ab = (int64_t)a * (int64_t)b;
+    nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* gemmlowp RoundingDivideByPOT, e in 0..31. */
+DORY_INLINE int32_t dory__rdiv_pot(int32_t x, int e)
+{
+    int64_t mask = ((int64_t)1 << e) - 1;
+    int64_t rem = (int64_t)x & mask;
+    int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (int32_t)(((int64_t)x >> e) + (rem > threshold ? 1 : 0));
+}
+
+/* round_half_even(f32(acc) * scale), saturated like the reference. */
+DORY_INLINE int64_t dory__float_rq(int32_t acc, float scale)
+{
+    volatile float p = (float)acc * scale; /* no excess precision, no contraction */
+    float r = nearbyintf(p);
+    if (!(r == r)) return 0;
+    if (r >= 9.2e18f) return INT64_MAX / 2;
+    if (r <= -9.2e18f) return INT64_MIN / 2;
+    return (int64_t)r;
+}
+
+/* requant(acc) for channel c, as int64 (before zero point and clamp). */
+DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
+{
+    int i = rq->per_channel ? c : 0;
+    switch (rq->scheme) {
+    case DORY_RQ_NONE: return acc;
+    case DORY_RQ_SHIFT32: {
+        int32_t v = rq->k32[i] * (int32_t)acc + (rq->l32 ? rq->l32[i] : 0);
+        return v >> rq->d;
+    }
+    case DORY_RQ_SHIFT64: {
+        int64_t v = rq->k64[i] * acc + (rq->l64 ? rq->l64[i] : 0);
+        return v >> rq->d;
+    }
+    case DORY_RQ_FIXED: {
+        int32_t s = rq->shift[i];
+        int left = rq->pre + (s > 0 ? s : 0);
+        int32_t x = (int32_t)((uint32_t)(int32_t)acc << left);
+        return dory__rdiv_pot(dory__srdhm(x, rq->mult[i]), s > 0 ? 0 : -s);
+    }
+    case DORY_RQ_FLOAT: return dory__float_rq((int32_t)acc, rq->scale[i]);
+    }
+    return acc;
+}
+
+/* clamp(v + zp, lo, hi) with v int64. */
+DORY_INLINE int32_t dory__clamp_zp(const dory_out_params_t *o, int64_t v)
+{
+    if (v > INT64_MAX / 2) v = INT64_MAX / 2;
+    if (v < INT64_MIN / 2) v = INT64_MIN / 2;
+    v += o->zp;
+    return (int32_t)(v < o->lo ? o->lo : v > o->hi ? o->hi : v);
+}
+
+/* The whole epilogue: clamp(requant(acc) + zp, lo, hi). */
+DORY_INLINE int32_t dory__epi(const dory_out_params_t *o, int c, int32_t acc)
+{
+    if (o->rq.scheme == DORY_RQ_SHIFT32) {
+        int i = o->rq.per_channel ? c : 0;
+        int32_t v = (o->rq.k32[i] * acc + (o->rq.l32 ? o->rq.l32[i] : 0)) >> o->rq.d;
+        int64_t t = (int64_t)v + o->zp;
+        return (int32_t)(t < o->lo ? o->lo : t > o->hi ? o->hi : t);
+    }
+    return dory__clamp_zp(o, dory__rq_raw(&o->rq, c, acc));
+}
+
+/* SHIFT32 epilogue with its constants in locals (kernels keep one per
+ * channel in registers; stores through uint8_t pointers would otherwise force
+ * reloads). lo/hi are pre-shifted by -zp so the zero point is added last. */
+typedef struct {
+    int32_t k, l, lo, hi, zp;
+    int d;
+} dory__s32_t;
+
+DORY_INLINE void dory__s32_load(const dory_out_params_t *o, int c, dory__s32_t *e)
+{
+    int i = o->rq.per_channel ? c : 0;
+    int64_t lo = (int64_t)o->lo - o->zp, hi = (int64_t)o->hi - o->zp;
+    e->k = o->rq.k32[i];
+    e->l = o->rq.l32 ? o->rq.l32[i] : 0;
+    e->d = o->rq.d;
+    e->zp = o->zp;
+    e->lo = (int32_t)(lo < INT32_MIN ? INT32_MIN : lo > INT32_MAX ? INT32_MAX : lo);
+    e->hi = (int32_t)(hi < INT32_MIN ? INT32_MIN : hi > INT32_MAX ? INT32_MAX : hi);
+}
+
+/* ---- Zero-point algebra -------------------------------------------------- */
+
+/* bias[c] - zx*sum(w[c]) + K*zx*zw[c] for channels [0, n), into b (uint32
+ * wrapping arithmetic). w rows are K int8 values apart. */
+void dory__bias_eff(int n, int k, const int8_t *w, const int32_t *bias, int32_t zx,
+                    const int32_t *w_zp, int w_zp_per_channel, int32_t *b);
+
+/* True when every weight zero point is 0. */
+int dory__wzp_all_zero(const int32_t *w_zp, int per_channel, int n);
+
+/* ---- Matrix core shared by conv2d and conv1x1 --------------------------- */
+
+/* Output pixels per group of the matrix core (interleave width of col). */
+#define DORY__MM_NP 4
+
+/* The conv kernels feed the core unsigned bytes: i8 activations are flipped
+ * to x + 128 (x ^ 0x80) and their zero point moved by 128 to match. */
+DORY_INLINE uint8_t dory__flip(dory_type_t t) { return t == DORY_I8 ? 0x80 : 0; }
+DORY_INLINE int32_t dory__zx_u(const dory_conv_params_t *p)
+{
+    return p->in_type == DORY_I8 ? p->in_zp + 128 : p->in_zp;
+}
+
+/* One group of DORY__MM_NP output pixels whose K-element input vectors are
+ * interleaved in col (col[NP*k + q], unsigned bytes), against all cout weight
+ * rows; writes the epilogue results to yp[q][c] for q < np. b: effective
+ * bias per channel (with the unsigned zero point); sx: per-pixel sums of col
+ * (used only when zw_nonzero). Unused pixel columns may hold anything. */
+typedef struct {
+    const dory_conv_params_t *p;
+    int k, cout;
+    const int8_t *w;
+    const int32_t *b;
+    int zw_nonzero;
+    int fast;           /* SHIFT32 epilogue */
+    int32_t lo, hi, zp; /* SHIFT32: clamp bounds minus zp (see dory__s32_t) */
+    int32_t *acc;       /* scratch: NP * cout accumulators */
+    uint8_t *dummy;     /* scratch: cout bytes after acc, output of unused pixels */
+} dory__mm_t;
+
+/* Scratch of the core: effective bias (cout int32), accumulators (NP * cout
+ * int32), dummy outputs (cout bytes, rounded to 4). */
+#define DORY__MM_SCRATCH(cout) (4 * (1 + DORY__MM_NP) * (cout) + (((cout) + 3) & ~3))
+
+/* Fills m; b: effective bias; acc: the scratch after it (NULL if unused). */
+void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, const int8_t *w,
+                   const int32_t *b, int32_t *acc);
+void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int32_t *sx,
+                     uint8_t *const *yp);
+/* sx[q] = sum_k col[NP*k + q]. */
+void dory__col_sums(const uint8_t *col, int k, int32_t *sx);
+
+/* dst[NP*i] = src[i] ^ f for i < n: one pixel's column of the interleaved
+ * buffer (f = 0x80 flips i8 to unsigned). */
+#define COL8(OP)                                                                                   \
+    for (; i + 8 <= n; i += 8, src += 8, dst += 8 * DORY__MM_NP) {                                 \
+        uint8_t t0 = src[0], t1 = src[1], t2 = src[2], t3 = src[3];                                \
+        uint8_t t4 = src[4], t5 = src[5], t6 = src[6], t7 = src[7];                                \
+        dst[0] = OP(t0), dst[4] = OP(t1), dst[8] = OP(t2), dst[12] = OP(t3);                       \
+        dst[16] = OP(t4), dst[20] = OP(t5), dst[24] = OP(t6), dst[28] = OP(t7);                    \
+    }
+#define COL_PLAIN(v) (v)
+#define COL_FLIP(v)  (uint8_t)((v) ^ 0x80)
+
+DORY_INLINE void dory__col_copy(uint8_t *dst, const uint8_t *src, int n, uint8_t f)
+{
+    int i = 0;
+    if (f) {
+        COL8(COL_FLIP)
+    } else {
+        COL8(COL_PLAIN)
+    }
+    for (; i < n; i++, src++, dst += DORY__MM_NP) *dst = (uint8_t)(*src ^ f);
+}
+
+/* ---- Depthwise plane ----------------------------------------------------- */
+
+/* Padded plane of one channel, int16 values x - zx (padding = 0), of
+ * (h + pt + pb) rows of pw = w + pl + pr elements. */
+typedef struct {
+    int16_t *v;
+    int pt, pl, ph, pw;
+} dory__plane_t;
+
+/* Sets up the plane in scratch and zeroes it (the padding stays 0). */
+int dory__plane_init(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                     dory__plane_t *pl);
+/* Scratch bytes of the depthwise 3x3 SHIFT32 path (4 byte planes). */
+int32_t dory__dw3x3_fast_scratch(const dory_conv_params_t *p, const dory_dims_t *in);
+/* Fills the plane's interior with channel c of x, minus the zero point. */
+void dory__plane_fill(const dory__plane_t *pl, const dory_conv_params_t *p, const dory_dims_t *in,
+                      const void *x, int c);
+
+#endif

@@ -1,0 +1,273 @@
+/* dory_kernels.h: the public API of dory's int8 kernel library.
+ *
+ * Each kernel computes one layer on one L1 tile, HWC activations, batch 1,
+ * with exactly the integer contract of docs/ARCHITECTURE.md (reference:
+ * src/ir/quant.c and src/ir/interp.c). Argument order is the same everywhere:
+ * context (core id, core count, scratch), parameters, then dims/data pairs,
+ * inputs const. Kernels never allocate: a kernel that needs scratch has a
+ * companion *_scratch_bytes() giving the bytes one core needs; the caller
+ * gives each core its own scratch buffer (4-byte aligned).
+ *
+ * Parallelism: every kernel takes (core_id, num_cores) and computes only its
+ * share (conv: output rows; depthwise and pooling: channels; FC: output
+ * neurons; add: pixels). The shares are disjoint and each output value is
+ * computed the same way whatever the core count, so the bytes are identical
+ * for any num_cores. The caller synchronizes (barrier) after the call.
+ *
+ * Value ranges common to all kernels: activations u8 or i8, each with its
+ * zero point inside its type's range (the zero point is also the padding
+ * byte); weights int8 (a u8 weight tensor with zero point z is the same as
+ * the i8 tensor w - 128 with zero point z - 128); accumulators and the
+ * requant products fit the width the verifier proved (int32 for SHIFT32).
+ *
+ * This library is C99, copied into generated applications: it must not
+ * include anything from the compiler (src/).
+ */
+#ifndef DORY_KERNELS_H
+#define DORY_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Status codes returned by kernels. */
+enum {
+    DORY_OK = 0,
+    DORY_ERR_ARG = -1,    /**< inconsistent dimensions or parameters */
+    DORY_ERR_SCRATCH = -2 /**< scratch buffer missing or too small */
+};
+
+/** Activation element type. Weights are always int8. */
+typedef enum { DORY_U8 = 0, DORY_I8 = 1 } dory_type_t;
+
+/** Tile borders: padding is applied only on the sides flagged here, i.e. the
+ * sides where the tile touches the border of the full tensor. */
+enum {
+    DORY_BORDER_TOP = 1,
+    DORY_BORDER_LEFT = 2,
+    DORY_BORDER_BOTTOM = 4,
+    DORY_BORDER_RIGHT = 8,
+    DORY_BORDER_ALL = 15
+};
+
+/** Requantization scheme (the integer contract's `requant`). */
+typedef enum {
+    DORY_RQ_NONE = 0, /**< y = acc */
+    DORY_RQ_SHIFT32,  /**< y = (k*acc + l) >> d computed in int32 (proven not to overflow) */
+    DORY_RQ_SHIFT64,  /**< y = (k*acc + l) >> d computed in int64 */
+    DORY_RQ_FIXED,    /**< TFLite: rdiv_pot(srdhm(acc << left, mult), right) */
+    DORY_RQ_FLOAT     /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
+                           or soft-float, build with -ffp-contract=off */
+} dory_rq_scheme_t;
+
+/** Requantization constants. Arrays have one element per channel when
+ * per_channel is non-zero, else one element used for every channel. Only the
+ * arrays of the chosen scheme are read.
+ *  - SHIFT32: k32, l32 (NULL = 0), d in 0..31; k*acc + l must fit int32.
+ *  - SHIFT64: k64, l64 (NULL = 0), d in 0..63; k*acc + l must fit int64.
+ *  - FIXED: mult (0 or in [2^30, 2^31)), shift (>0 left, <0 right), pre in 0..31;
+ *    left = pre + max(shift, 0) and acc << left must fit int32, right = max(-shift, 0).
+ *  - FLOAT: scale. */
+typedef struct {
+    dory_rq_scheme_t scheme;
+    int per_channel;
+    const int32_t *k32, *l32;
+    const int64_t *k64, *l64;
+    int d;
+    const int32_t *mult, *shift;
+    int pre;
+    const float *scale;
+} dory_requant_t;
+
+/** Output epilogue: y = clamp(requant(acc) + zp, lo, hi). lo and hi are in
+ * output integer units and must lie within the output type's range. */
+typedef struct {
+    dory_type_t type; /**< output element type */
+    int32_t zp;       /**< output zero point */
+    int32_t lo, hi;   /**< clamp bounds */
+    dory_requant_t rq;
+} dory_out_params_t;
+
+/** Per-core execution context. */
+typedef struct {
+    int core_id;   /**< 0 .. num_cores-1 */
+    int num_cores; /**< >= 1 */
+    void *buf;     /**< this core's scratch (4-byte aligned), may be NULL if size 0 */
+    int32_t size;  /**< bytes available in buf */
+} dory_ctx_t;
+
+/** Dimensions of an HWC activation tile. c_stride is the number of elements
+ * between consecutive pixels (>= c; 0 means c): an output can be a channel
+ * slice of a wider tensor (concat), with data pointing at the slice's first
+ * channel. */
+typedef struct {
+    int h, w, c;
+    int c_stride;
+} dory_dims_t;
+
+/** Convolution parameters (standard, pointwise and depthwise kernels). */
+typedef struct {
+    int kh, kw;                                   /**< kernel size, >= 1 */
+    int stride_h, stride_w;                       /**< >= 1 */
+    int dil_h, dil_w;                             /**< dilation, >= 1 */
+    int pad_top, pad_left, pad_bottom, pad_right; /**< of the full tensor, >= 0 */
+    int border;           /**< DORY_BORDER_* flags: which pads apply to this tile */
+    dory_type_t in_type;  /**< input element type */
+    int32_t in_zp;        /**< input zero point, also the padding value */
+    const int32_t *w_zp;  /**< weight zero points, or NULL for 0 */
+    int w_zp_per_channel; /**< w_zp has one entry per output channel */
+    dory_out_params_t out;
+} dory_conv_params_t;
+
+/** Fully connected parameters. */
+typedef struct {
+    dory_type_t in_type;
+    int32_t in_zp;
+    const int32_t *w_zp; /**< NULL for 0 */
+    int w_zp_per_channel;
+    dory_out_params_t out;
+} dory_fc_params_t;
+
+/** Rounding of the average pool's window sum. */
+typedef enum {
+    DORY_AVG_FLOOR = 0,     /**< floor(sum / count) */
+    DORY_AVG_HALF_AWAY = 1, /**< TFLite: (sum +- count/2) / count, C division */
+    DORY_AVG_NONE = 2       /**< no division (the requant folds in 1/count) */
+} dory_avg_round_t;
+
+/** Pooling parameters (max and average). */
+typedef struct {
+    int kh, kw, stride_h, stride_w;
+    int pad_top, pad_left, pad_bottom, pad_right;
+    int border; /**< DORY_BORDER_* flags */
+    dory_type_t in_type;
+    int32_t in_zp;
+    dory_avg_round_t round; /**< avg pool only */
+    int count_include_pad;  /**< avg pool only: count = kh*kw instead of valid taps */
+    dory_out_params_t out;
+} dory_pool_params_t;
+
+/** Element-wise add parameters:
+ * acc = rq_a(a - zp_a) + rq_b(b - zp_b); y = clamp(rq(acc) + zp, lo, hi).
+ * Per-channel constants are indexed by the channel. */
+typedef struct {
+    dory_type_t a_type, b_type;
+    int32_t a_zp, b_zp;
+    dory_requant_t rq_a, rq_b; /**< DORY_RQ_NONE for none */
+    dory_out_params_t out;
+} dory_add_params_t;
+
+/* ---- Requantization --------------------------------------------------- */
+
+/** Applies the epilogue to one accumulator of channel c:
+ * clamp(requant(acc) + zp, lo, hi). Reference-speed helper (kernels inline
+ * their own copy of the same arithmetic). */
+int32_t dory_requant(const dory_out_params_t *p, int c, int32_t acc);
+/** requant(acc) alone, saturated to int64 range / 2 as the reference does. */
+int64_t dory_requant_raw(const dory_requant_t *rq, int c, int64_t acc);
+
+/* ---- Convolution -------------------------------------------------------- */
+
+/** Scratch bytes per core of dory_conv2d_hwc_s8(): 21 * out->c (bias, 4-pixel
+ * accumulators) + 4 * kh * kw * in->c (im2col of 4 pixels), about. */
+int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
+                                         const dory_dims_t *out);
+/**
+ * Standard convolution (groups = 1; grouped convolutions other than depthwise
+ * are not supported), any kernel, stride and dilation.
+ * Input HWC [in->h][in->w][in->c] of p->in_type; weights OHWI int8
+ * [out->c][kh][kw][in->c]; bias int32 [out->c] or NULL; output HWC of
+ * p->out.type. Output pixel (oy, ox) reads input rows oy*stride_h - pt +
+ * dy*dil_h where pt = pad_top if (border & TOP) else 0 (same for columns);
+ * taps outside the tile read the input zero point. The caller gives out->h and
+ * out->w consistent with that geometry. Work split: output rows.
+ * Accumulators must fit int32 (the verifier proves it); K = kh*kw*cin <= 65535.
+ */
+int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                       void *y);
+
+/** Scratch bytes per core of dory_conv1x1_s8(). */
+int32_t dory_conv1x1_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
+                                      const dory_dims_t *out);
+/**
+ * Pointwise convolution: kh = kw = 1, any stride, no padding (pads must be 0
+ * or unflagged). No tap gathering: 3 pixels at a time are interleaved into
+ * scratch. Same layouts and work split as dory_conv2d_hwc_s8(); weights
+ * [out->c][in->c].
+ */
+int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                    const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                    void *y);
+
+/** Scratch bytes per core of dory_dwconv_s8() and dory_dwconv3x3_s8(). */
+int32_t dory_dwconv_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
+                                     const dory_dims_t *out);
+/**
+ * Depthwise convolution (groups = channels, one filter per channel), any
+ * kernel, stride and dilation. Weights [c][kh][kw] (OHWI with I = 1); in->c
+ * == out->c. Processes one channel at a time over a padded plane in scratch.
+ * Work split: channels.
+ */
+int dory_dwconv_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                   const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                   void *y);
+/**
+ * Depthwise 3x3 fast path (dilation 1, stride 1 or 2); other geometries fall
+ * back to dory_dwconv_s8(). Same arguments, scratch and split.
+ */
+int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                      const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                      void *y);
+
+/* ---- Fully connected ---------------------------------------------------- */
+
+/** Scratch bytes per core of dory_fc_s8() for k inputs. */
+int32_t dory_fc_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n);
+/**
+ * Fully connected: y[n] = epilogue(bias[n] + sum_k (x[k]-zx)*(w[n][k]-zw[n])).
+ * x: k elements of p->in_type (the HWC-flattened input); w: int8 [n][k];
+ * bias int32 [n] or NULL; y: n elements of p->out.type. Work split: output
+ * neurons.
+ */
+int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const void *x,
+               const int8_t *w, const int32_t *bias, int n, void *y);
+
+/* ---- Pooling ------------------------------------------------------------ */
+
+/**
+ * Max pooling: m = max of x over the valid window (padding never wins), then
+ * y = clamp(requant(m - in_zp) + out.zp, lo, hi). Work split: channels.
+ * No scratch.
+ */
+int dory_maxpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
+                    const void *x, const dory_dims_t *out, void *y);
+/**
+ * Average pooling. With round FLOOR or HALF_AWAY: acc = div(sum of raw x over
+ * the valid window, count) - in_zp, count = kh*kw if count_include_pad else
+ * the valid taps; with NONE: acc = sum of (x - in_zp) over the valid window.
+ * Then y = clamp(requant(acc) + out.zp, lo, hi). Every window must hold at
+ * least one valid tap. Global pooling is kh = in->h,
+ * kw = in->w. Work split: channels. No scratch.
+ */
+int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
+                    const void *x, const dory_dims_t *out, void *y);
+
+/* ---- Element-wise ------------------------------------------------------- */
+
+/**
+ * Add: y = clamp(rq(rq_a(a - zp_a) + rq_b(b - zp_b)) + zp, lo, hi) per
+ * element. a, b and y have the same h, w and c; each has its own c_stride.
+ * Work split: pixels. No scratch.
+ */
+int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,
+                const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
+                void *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,191 @@
+/* dory_mm_s8.c: the matrix core of the convolutions: a group of 4 output
+ * pixels whose K input values are interleaved in one buffer (col[4*k + q],
+ * unsigned bytes: u8 as is, i8 flipped to x + 128), against all output
+ * channels, 4 channels x 4 pixels register-blocked (16 accumulators, 8 loads
+ * per 16 MACs, K unrolled by 8), then the requant epilogue in its own loop
+ * (SHIFT32 with one unsigned range compare, other schemes through dory__epi).
+ *
+ * The zero points are folded in by the caller's effective bias and the
+ * per-pixel input sums. No allocation; nothing from src/.
+ */
+#include "dory_internal.h"
+
+#define DORY_MM_STEP(i)                                                                            \
+    do {                                                                                           \
+        int32_t v0 = x[4 * (i)], v1 = x[4 * (i) + 1], v2 = x[4 * (i) + 2];                         \
+        int32_t v3 = x[4 * (i) + 3], t;                                                            \
+        t = w0[i];                                                                                 \
+        a00 += t * v0, a01 += t * v1, a02 += t * v2, a03 += t * v3;                                \
+        t = w1[i];                                                                                 \
+        a10 += t * v0, a11 += t * v1, a12 += t * v2, a13 += t * v3;                                \
+        t = w2[i];                                                                                 \
+        a20 += t * v0, a21 += t * v1, a22 += t * v2, a23 += t * v3;                                \
+        t = w3[i];                                                                                 \
+        a30 += t * v0, a31 += t * v1, a32 += t * v2, a33 += t * v3;                                \
+    } while (0)
+
+/* acc[j*4 + q] = b[j] + sum_{k < n8} w[j][k] * x[4k + q], j < 4, q < 4, n8 a
+ * multiple of 8; weight rows are `stride` bytes apart. 28 registers in use:
+ * kept out of line, with nothing else live across the loop. */
+static DORY_HOT DORY_NOINLINE void mm4x4(const int8_t *w0, int stride, int n8, const uint8_t *x,
+                                         const int32_t *b, int32_t *acc)
+{
+    const int8_t *w1 = w0 + stride, *w2 = w1 + stride, *w3 = w2 + stride, *e8 = w0 + n8;
+    int32_t a00 = b[0], a01 = b[0], a02 = b[0], a03 = b[0];
+    int32_t a10 = b[1], a11 = b[1], a12 = b[1], a13 = b[1];
+    int32_t a20 = b[2], a21 = b[2], a22 = b[2], a23 = b[2];
+    int32_t a30 = b[3], a31 = b[3], a32 = b[3], a33 = b[3];
+    while (w0 != e8) {
+        DORY_MM_STEP(0);
+        DORY_MM_STEP(1);
+        DORY_MM_STEP(2);
+        DORY_MM_STEP(3);
+        DORY_MM_STEP(4);
+        DORY_MM_STEP(5);
+        DORY_MM_STEP(6);
+        DORY_MM_STEP(7);
+        x += 32, w0 += 8, w1 += 8, w2 += 8, w3 += 8;
+    }
+    acc[0] = a00, acc[1] = a01, acc[2] = a02, acc[3] = a03;
+    acc[4] = a10, acc[5] = a11, acc[6] = a12, acc[7] = a13;
+    acc[8] = a20, acc[9] = a21, acc[10] = a22, acc[11] = a23;
+    acc[12] = a30, acc[13] = a31, acc[14] = a32, acc[15] = a33;
+}
+
+/* The same for steps [k0, k) (fewer than 8). */
+static DORY_HOT DORY_NOINLINE void mm4x4_tail(const int8_t *w0, int stride, int k0, int k,
+                                              const uint8_t *x, int32_t *acc)
+{
+    const int8_t *w1, *w2, *w3, *e = w0 + k;
+    int32_t a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3];
+    int32_t a10 = acc[4], a11 = acc[5], a12 = acc[6], a13 = acc[7];
+    int32_t a20 = acc[8], a21 = acc[9], a22 = acc[10], a23 = acc[11];
+    int32_t a30 = acc[12], a31 = acc[13], a32 = acc[14], a33 = acc[15];
+    x += 4 * k0, w0 += k0;
+    w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+    while (w0 != e) {
+        DORY_MM_STEP(0);
+        x += 4, w0++, w1++, w2++, w3++;
+    }
+    acc[0] = a00, acc[1] = a01, acc[2] = a02, acc[3] = a03;
+    acc[4] = a10, acc[5] = a11, acc[6] = a12, acc[7] = a13;
+    acc[8] = a20, acc[9] = a21, acc[10] = a22, acc[11] = a23;
+    acc[12] = a30, acc[13] = a31, acc[14] = a32, acc[15] = a33;
+}
+
+/* One channel (tails): acc[q] = b + sum_k w[k] * x[4k + q]. */
+static void mm1x4(const int8_t *w, int k, const uint8_t *x, int32_t b, int32_t *acc)
+{
+    int32_t a0 = b, a1 = b, a2 = b, a3 = b;
+    int i;
+    for (i = 0; i < k; i++, x += 4) {
+        int32_t t = w[i];
+        a0 += t * x[0], a1 += t * x[1], a2 += t * x[2], a3 += t * x[3];
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+/* SHIFT32 epilogue of one accumulator: v = (k*a + l) >> d; v in [lo', hi']
+ * iff v - lo' <= range (one unsigned compare); stored as v + zp =
+ * (v - lo') + lo. Stores first and fixes the rare out-of-range value after,
+ * so the common path has no merge. */
+#define MM_OUT(a, yq)                                                                              \
+    do {                                                                                           \
+        int32_t v_ = (kq * (a) + lq) >> d;                                                         \
+        uint32_t t_ = (uint32_t)v_ - (uint32_t)lo;                                                 \
+        yq[c] = (uint8_t)(t_ + ylo);                                                               \
+        if (t_ > range) yq[c] = (uint8_t)((v_ < lo ? 0u : range) + ylo);                           \
+    } while (0)
+
+/* MM_OUT with lo' = 0 and lo + zp = 0. */
+#define MM_OUT0(a, yq)                                                                             \
+    do {                                                                                           \
+        int32_t v_ = (kq * (a) + lq) >> d;                                                         \
+        yq[c] = (uint8_t)v_;                                                                       \
+        if ((uint32_t)v_ > range) yq[c] = (uint8_t)(v_ < 0 ? 0u : range);                          \
+    } while (0)
+
+/* SHIFT32 epilogue of cout channels x 4 pixels. */
+static DORY_HOT void mm_store_s32(const dory__mm_t *m, const int32_t *acc, uint8_t *const *yp)
+{
+    static const int32_t zero = 0;
+    const dory_requant_t *r = &m->p->out.rq;
+    int ps = r->per_channel ? 1 : 0, d = r->d, pl = r->l32 ? ps : 0, c;
+    const int32_t *rk = r->k32, *rl = r->l32 ? r->l32 : &zero, *end = acc + 4 * m->cout;
+    int32_t lo = m->lo;
+    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo;
+    uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
+    uint8_t *y0 = yp[0], *y1 = yp[1], *y2 = yp[2], *y3 = yp[3];
+    if (lo == 0 && ylo == 0) { /* u8 output, zero point 0, ReLU clamp: the common case */
+        for (c = 0; acc != end; c++, acc += 4, rk += ps, rl += pl) {
+            int32_t kq = *rk, lq = *rl;
+            MM_OUT0(acc[0], y0);
+            MM_OUT0(acc[1], y1);
+            MM_OUT0(acc[2], y2);
+            MM_OUT0(acc[3], y3);
+        }
+        return;
+    }
+    for (c = 0; acc != end; c++, acc += 4, rk += ps, rl += pl) {
+        int32_t kq = *rk, lq = *rl;
+        MM_OUT(acc[0], y0);
+        MM_OUT(acc[1], y1);
+        MM_OUT(acc[2], y2);
+        MM_OUT(acc[3], y3);
+    }
+}
+
+/* Generic epilogue of np pixels (any scheme, weight zero points). */
+static void mm_store(const dory__mm_t *m, int np, const int32_t *acc, const int32_t *sx,
+                     uint8_t *const *yp)
+{
+    const dory_conv_params_t *p = m->p;
+    int c, q;
+    for (c = 0; c < m->cout; c++, acc += 4) {
+        int32_t zw = m->zw_nonzero ? dory__wzp(p->w_zp, p->w_zp_per_channel, c) : 0;
+        for (q = 0; q < np; q++) {
+            int32_t a = (int32_t)((uint32_t)acc[q] - (uint32_t)zw * (uint32_t)sx[q]);
+            yp[q][c] = (uint8_t)dory__epi(&p->out, c, a);
+        }
+    }
+}
+
+void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int32_t *sx,
+                     uint8_t *const *yp)
+{
+    int c;
+    int k = m->k, k8 = k & ~7, q;
+    for (c = 0; c + 4 <= m->cout; c += 4) {
+        int32_t *acc = m->acc + 4 * c;
+        mm4x4(m->w + (long)c * k, k, k8, col, m->b + c, acc);
+        if (k8 < k) mm4x4_tail(m->w + (long)c * k, k, k8, k, col, acc);
+    }
+    for (; c < m->cout; c++) mm1x4(m->w + (long)c * m->k, m->k, col, m->b[c], m->acc + 4 * c);
+    if (m->fast && !m->zw_nonzero) {
+        uint8_t *yq[DORY__MM_NP];
+        for (q = 0; q < DORY__MM_NP; q++) yq[q] = q < np ? yp[q] : m->dummy; /* tail group */
+        mm_store_s32(m, m->acc, yq);
+    } else {
+        mm_store(m, np, m->acc, sx, yp);
+    }
+}
+
+void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, const int8_t *w,
+                   const int32_t *b, int32_t *acc)
+{
+    dory__s32_t e = {0, 0, 0, 0, 0, 0};
+    m->p = p, m->k = k, m->cout = cout, m->w = w, m->b = b, m->acc = acc;
+    m->dummy = acc ? (uint8_t *)(acc + DORY__MM_NP * cout) : 0;
+    m->zw_nonzero = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, cout);
+    m->fast = p->out.rq.scheme == DORY_RQ_SHIFT32;
+    if (m->fast) dory__s32_load(&p->out, 0, &e);
+    m->lo = e.lo, m->hi = e.hi, m->zp = e.zp;
+}
+
+void dory__col_sums(const uint8_t *col, int k, int32_t *sx)
+{
+    int i, q;
+    for (q = 0; q < DORY__MM_NP; q++) sx[q] = 0;
+    for (i = 0; i < k; i++, col += DORY__MM_NP)
+        for (q = 0; q < DORY__MM_NP; q++) sx[q] += col[q];
+}

@@ -1,0 +1,69 @@
+/* kernel_tests_main.c: the kernel tests on bare-metal rv32imc under QEMU:
+ * random cases of every kernel (tests/unit/test_kernels_case.c) against the
+ * portable kref loops, which the host unit tests check bit-exactly against
+ * the reference interpreter; then the benchmark's layer shapes (u8 and i8,
+ * which take the fast paths). Prints one line per kernel and ends with
+ * "N passed, M failed"; exits non-zero on any failure.
+ */
+#include <stdio.h>
+
+#include "test_kernels_case.h"
+
+enum { CASES = 60 };
+
+static KCase kcase; /* large: keep it off the small bare-metal stack */
+
+int main(void)
+{
+    static const int cores[3] = {1, 3, 8};
+    int passed = 0, failed = 0, op, i, j;
+    for (op = 0; op < KOP_COUNT; op++) {
+        int op_failed = 0, made = 0;
+        for (i = 0; i < CASES; i++) {
+            char msg[300];
+            int bad = 0;
+            if (kc_random(&kcase, (kop_t)op, 500u + (unsigned)op, i)) continue;
+            made++;
+            for (j = 0; j < 3 && !bad; j++) {
+                bad = kc_check(&kcase, cores[j], msg, sizeof msg);
+                if (bad)
+                    printf("FAIL %s case %d, %d cores: %s\n", kc_op_name((kop_t)op), i, cores[j],
+                           msg);
+            }
+            if (bad)
+                failed++, op_failed++;
+            else
+                passed++;
+            kc_free(&kcase);
+        }
+        printf("%s %s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ",
+               kc_op_name((kop_t)op), made);
+    }
+    /* the benchmark shapes (the fast paths), u8 and i8 */
+    for (i = 0; i < 2 * kc_bench_nshapes; i++) {
+        const KBenchShape *s = &kc_bench_shapes[i / 2];
+        char msg[300];
+        int bad = 0;
+        if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, 7u + (unsigned)i,
+                     i % 2 ? KC_I8 : 0)) {
+            printf("FAIL %s: setup\n", s->name);
+            failed++;
+            continue;
+        }
+        kc_ref(&kcase);
+        for (j = 0; j < 3 && !bad; j++) {
+            bad = kc_check(&kcase, cores[j], msg, sizeof msg);
+            if (bad)
+                printf("FAIL %s (%s), %d cores: %s\n", s->name, i % 2 ? "i8" : "u8", cores[j], msg);
+        }
+        if (bad)
+            failed++;
+        else
+            passed++;
+        kc_free(&kcase);
+    }
+    printf("%s benchmark shapes: %d layers x u8/i8 x cores 1,3,8\n", failed ? "----" : "ok  ",
+           kc_bench_nshapes);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed || passed == 0 ? 1 : 0;
+}

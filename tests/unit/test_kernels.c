@@ -1,0 +1,360 @@
+/* test_kernels.c: the kernel library (kernels/) against the reference
+ * interpreter, bit-exact: every kernel on random shapes and values (1x1
+ * spatial, channel counts not multiple of 4, every border combination, every
+ * requant scheme, u8/i8 in and out, zero points, clamps, channel strides),
+ * with core counts 1..8 called in sequence and 8 threads; the portable kref
+ * loops (used by the QEMU tests and the benchmark baseline) against the
+ * interpreter; the requant helpers and ISA hooks against quant.c.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dory_isa.h"
+#include "dory_kernels.h"
+#include "harness.h"
+#include "ir/interp.h"
+#include "ir/ir.h"
+#include "ir/quant.h"
+#include "test_kernels_case.h"
+
+enum { CASES_PER_OP = 160 };
+
+static DType dt_of(dory_type_t t) { return t == DORY_I8 ? DT_I8 : DT_U8; }
+
+static int add_act(Graph *g, const char *name, dory_type_t t, int32_t zp, int h, int w, int c)
+{
+    int64_t shape[4] = {1, h, w, c};
+    int id = graph_add_tensor(g, name, dt_of(t), 4, shape);
+    if (id >= 0) graph_tensor(g, id)->zp = zp;
+    return id;
+}
+
+static int set_rq(Graph *g, Node *n, Requant *r, const KRq *q)
+{
+    int64_t k[KC_MAXC], l[KC_MAXC];
+    int c;
+    switch (q->r.scheme) {
+    case DORY_RQ_NONE: *r = rq_none(); return 0;
+    case DORY_RQ_SHIFT32:
+    case DORY_RQ_SHIFT64:
+        for (c = 0; c < q->nch; c++) {
+            k[c] = q->r.scheme == DORY_RQ_SHIFT32 ? q->k32[c] : q->k64[c];
+            l[c] = q->r.scheme == DORY_RQ_SHIFT32 ? q->l32[c] : q->l64[c];
+        }
+        return rq_make_shift(g, n, r, q->nch, k, q->has_l ? l : NULL, q->r.d);
+    case DORY_RQ_FIXED: return rq_make_fixed(g, n, r, q->nch, q->mult, q->shift, q->r.pre);
+    case DORY_RQ_FLOAT: return rq_make_float(g, n, r, q->nch, q->scale);
+    }
+    return -1;
+}
+
+static int add_weights(Graph *g, const KCase *k, int64_t o, int64_t kh, int64_t kw, int64_t i,
+                       int rank)
+{
+    int64_t shape[4] = {o, kh, kw, i}, n = o * kh * kw * i, j;
+    int64_t *v = malloc(sizeof(int64_t) * (size_t)n);
+    int id;
+    if (rank == 2) shape[1] = i;
+    for (j = 0; j < n; j++) v[j] = k->wt[j];
+    id = graph_add_const(g, "w", DT_I8, rank, shape, v);
+    free(v);
+    if (id >= 0 && k->conv.w_zp) {
+        Tensor *t = graph_tensor(g, id);
+        t->zps = k->wzp;
+        t->nzps = k->conv.w_zp_per_channel ? k->cout : 1;
+    }
+    return id;
+}
+
+/* The case's full layer as a one-node graph. */
+static Graph *build_graph(const KCase *k, Node **out_node)
+{
+    Graph *g = graph_new("kernel_test");
+    const dory_out_params_t *o = &k->conv.out;
+    int in[3], nin = 1, y, dw = k->op == KOP_DW || k->op == KOP_DW3;
+    Op op = OP_CONV2D;
+    Node *n;
+    in[0] = k->op == KOP_FC ? add_act(g, "x", k->fc.in_type, k->fc.in_zp, 1, 1, k->c)
+                            : add_act(g, "x", k->conv.in_type, k->conv.in_zp, k->h, k->w, k->c);
+    graph_add_input(g, in[0]);
+    y = add_act(g, "y", o->type, o->zp, k->oh, k->ow, k->cout);
+    if (k->op == KOP_CONV || k->op == KOP_PW || dw || k->op == KOP_FC) {
+        in[1] = k->op == KOP_FC ? add_weights(g, k, k->cout, 1, 1, k->c, 2)
+                                : add_weights(g, k, k->cout, k->kh, k->kw, dw ? 1 : k->c, 4);
+        nin = 2;
+        if (k->bias) {
+            int64_t shape[1] = {k->cout}, v[KC_MAXC];
+            int c;
+            for (c = 0; c < k->cout; c++) v[c] = k->bias[c];
+            in[nin++] = graph_add_const(g, "b", DT_I32, 1, shape, v);
+        }
+        op = k->op == KOP_FC ? OP_FC : OP_CONV2D;
+    } else if (k->op == KOP_ADD) {
+        in[1] = add_act(g, "xb", k->add.b_type, k->add.b_zp, k->h, k->w, k->c);
+        graph_add_input(g, in[1]);
+        nin = 2;
+        op = OP_ADD;
+    } else {
+        op = k->op == KOP_MAXPOOL ? OP_MAXPOOL : OP_AVGPOOL;
+    }
+    n = graph_add_node(g, "n", op, nin, in, y);
+    n->kernel[0] = k->kh, n->kernel[1] = k->kw;
+    n->stride[0] = k->sh, n->stride[1] = k->sw;
+    n->dilation[0] = k->dh, n->dilation[1] = k->dw;
+    memcpy(n->pad, k->pad, sizeof n->pad);
+    n->groups = dw ? k->c : 1;
+    n->avg_round = (AvgRound)k->pool.round;
+    n->count_include_pad = k->pool.count_include_pad;
+    n->lo = o->lo, n->hi = o->hi;
+    set_rq(g, n, &n->rq, &k->rq);
+    if (k->op == KOP_ADD) {
+        set_rq(g, n, &n->in_rq[0], &k->rqa);
+        set_rq(g, n, &n->in_rq[1], &k->rqb);
+    }
+    graph_add_output(g, y);
+    if (graph_finalize(g)) {
+        graph_free(g);
+        return NULL;
+    }
+    *out_node = n;
+    return g;
+}
+
+static int32_t *to_i32(const uint8_t *v, long n, dory_type_t t)
+{
+    int32_t *r = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    long i;
+    for (i = 0; i < n; i++) r[i] = t == DORY_I8 ? (int8_t)v[i] : v[i];
+    return r;
+}
+
+/* Replaces k->ref with the interpreter's output; counts kref disagreements. */
+static int interp_ref(KCase *k, int *kref_bad)
+{
+    Node *n = NULL;
+    Graph *g = build_graph(k, &n);
+    long nx = (long)k->h * k->w * k->c, ny = kc_out_numel(k), i;
+    int32_t *ins[2], *out;
+    int rc;
+    if (!g) return -1;
+    ins[0] = to_i32(k->x, nx, k->conv.in_type);
+    ins[1] = to_i32(k->xb, nx, k->add.b_type);
+    out = malloc(sizeof(int32_t) * (size_t)ny);
+    rc = interp_node(g, n, (const int32_t *const *)ins, out);
+    *kref_bad = 0;
+    for (i = 0; rc == 0 && i < ny; i++) {
+        uint8_t b = (uint8_t)out[i];
+        *kref_bad += b != k->ref[i];
+        k->ref[i] = b;
+    }
+    free(ins[0]), free(ins[1]), free(out);
+    graph_free(g);
+    return rc;
+}
+
+/* Every case of one kernel, cores 1..8, against the interpreter. */
+static void check_op(kop_t op, uint32_t seed)
+{
+    int i, cores, made = 0;
+    for (i = 0; i < CASES_PER_OP; i++) {
+        KCase k;
+        char msg[400] = "";
+        int kref_bad = 0;
+        if (kc_random(&k, op, seed, i)) continue;
+        made++;
+        if (!CHECK(interp_ref(&k, &kref_bad) == 0)) {
+            kc_free(&k);
+            continue;
+        }
+        if (kref_bad)
+            harness_fail(__FILE__, __LINE__,
+                         "%s case %d: kref differs from interp_node in %d values", kc_op_name(op),
+                         i, kref_bad);
+        for (cores = 1; cores <= 8; cores++)
+            if (kc_check(&k, cores, msg, sizeof msg))
+                harness_fail(__FILE__, __LINE__, "case %d, %d cores: %s", i, cores, msg);
+        kc_free(&k);
+    }
+    CHECK(made > CASES_PER_OP * 3 / 4);
+}
+
+TEST(kernels_conv2d_vs_interp) { check_op(KOP_CONV, 11); }
+TEST(kernels_conv1x1_vs_interp) { check_op(KOP_PW, 12); }
+TEST(kernels_dwconv_vs_interp) { check_op(KOP_DW, 13); }
+TEST(kernels_dwconv3x3_vs_interp) { check_op(KOP_DW3, 14); }
+TEST(kernels_fc_vs_interp) { check_op(KOP_FC, 15); }
+TEST(kernels_maxpool_vs_interp) { check_op(KOP_MAXPOOL, 16); }
+TEST(kernels_avgpool_vs_interp) { check_op(KOP_AVGPOOL, 17); }
+TEST(kernels_add_vs_interp) { check_op(KOP_ADD, 18); }
+
+/* ---- 8 threads give the same bytes as 1 core ---------------------------- */
+
+typedef struct {
+    const KCase *k;
+    KTile *t;
+    int core;
+    void *scratch;
+    int rc;
+} ThreadArg;
+
+static void *thread_main(void *p)
+{
+    ThreadArg *a = p;
+    a->rc = kc_run_core(a->k, a->t, a->core, 8, a->scratch);
+    return NULL;
+}
+
+TEST(kernels_threads_match_one_core)
+{
+    for (int op = 0; op < KOP_COUNT; op++)
+        for (int i = 0; i < 12; i++) {
+            KCase k;
+            KTile t;
+            if (kc_random(&k, (kop_t)op, 99, i * 7 + 1)) continue;
+            if (!CHECK(kc_tile_alloc(&k, &t) == 0)) break;
+            void *s1 = malloc((size_t)t.scratch_bytes + 1);
+            CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s1), 0);
+            uint8_t *one = malloc((size_t)t.ybytes);
+            memcpy(one, t.y, (size_t)t.ybytes);
+            memset(t.y, 0xA5, (size_t)t.ybytes);
+            pthread_t th[8];
+            ThreadArg args[8];
+            for (int c = 0; c < 8; c++) {
+                args[c] = (ThreadArg){&k, &t, c, malloc((size_t)t.scratch_bytes + 1), -1};
+                pthread_create(&th[c], NULL, thread_main, &args[c]);
+            }
+            for (int c = 0; c < 8; c++) {
+                pthread_join(th[c], NULL);
+                CHECK_EQ_I64(args[c].rc, 0);
+                free(args[c].scratch);
+            }
+            if (memcmp(one, t.y, (size_t)t.ybytes) != 0)
+                harness_fail(__FILE__, __LINE__, "%s case %d: 8 threads differ from 1 core",
+                             kc_op_name((kop_t)op), i);
+            CHECK(kc_compare(&k, &t, NULL, 0) == 0);
+            free(one), free(s1);
+            kc_tile_free(&t);
+            kc_free(&k);
+        }
+}
+
+/* ---- scratch and argument errors ---------------------------------------- */
+
+TEST(kernels_reject_small_scratch_and_bad_args)
+{
+    KCase k;
+    KTile t;
+    CHECK(kc_random(&k, KOP_CONV, 5, 1) == 0);
+    CHECK(kc_tile_alloc(&k, &t) == 0);
+    void *s = malloc((size_t)t.scratch_bytes);
+    t.scratch_bytes -= 1;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_SCRATCH);
+    t.scratch_bytes += 1;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, NULL), DORY_ERR_SCRATCH);
+    k.conv.stride_h = 0;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
+    free(s);
+    kc_tile_free(&t);
+    kc_free(&k);
+    CHECK(kc_random(&k, KOP_PW, 5, 2) == 0);
+    CHECK(kc_tile_alloc(&k, &t) == 0);
+    s = malloc((size_t)t.scratch_bytes);
+    k.conv.kh = 3;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
+    free(s);
+    kc_tile_free(&t);
+    kc_free(&k);
+}
+
+/* ---- requant helpers against src/ir/quant.c ------------------------------ */
+
+static uint32_t xs32(uint32_t *s)
+{
+    *s ^= *s << 13, *s ^= *s >> 17, *s ^= *s << 5;
+    return *s;
+}
+
+TEST(kernels_requant_matches_quant_c)
+{
+    uint32_t s = 12345;
+    for (int i = 0; i < 20000; i++) {
+        int32_t acc = (int32_t)xs32(&s) >> (xs32(&s) % 31);
+        int32_t mult = (int32_t)((1u << 30) + (xs32(&s) >> 2)), shift = -(int32_t)(xs32(&s) % 32);
+        int64_t k64 = (int64_t)(xs32(&s) >> 8), l64 = -(int64_t)xs32(&s);
+        int32_t k32 = (int32_t)(xs32(&s) % 64), l32 = (int32_t)(xs32(&s) % 2048) - 1024;
+        float scale = (float)(xs32(&s) % 100000) * 1e-7f;
+        int32_t small = acc >> 8;
+        dory_requant_t rq = {0};
+        RqChan rc = {0};
+        /* FIXED */
+        rq.scheme = DORY_RQ_FIXED, rq.mult = &mult, rq.shift = &shift;
+        rc.scheme = RQ_FIXED, rc.mult = mult, rc.shift = shift;
+        CHECK_EQ_I64(dory_requant_raw(&rq, 0, acc), rq_apply(&rc, acc));
+        /* SHIFT64 */
+        rq.scheme = DORY_RQ_SHIFT64, rq.k64 = &k64, rq.l64 = &l64, rq.d = (int)(xs32(&s) % 40);
+        rc.scheme = RQ_SHIFT, rc.k = k64, rc.l = l64, rc.d = rq.d;
+        CHECK_EQ_I64(dory_requant_raw(&rq, 0, acc), rq_apply(&rc, acc));
+        /* SHIFT32 on accumulators small enough for 32-bit arithmetic */
+        rq.scheme = DORY_RQ_SHIFT32, rq.k32 = &k32, rq.l32 = &l32, rq.d = (int)(xs32(&s) % 20);
+        rc.k = k32, rc.l = l32, rc.d = rq.d;
+        CHECK_EQ_I64(dory_requant_raw(&rq, 0, small), rq_apply(&rc, small));
+        /* FLOAT */
+        rq.scheme = DORY_RQ_FLOAT, rq.scale = &scale;
+        rc.scheme = RQ_FLOAT, rc.scale = scale;
+        CHECK_EQ_I64(dory_requant_raw(&rq, 0, acc), rq_apply(&rc, acc));
+        /* full epilogue with zero point and clamp */
+        dory_out_params_t o = {DORY_I8, (int32_t)(xs32(&s) % 256) - 128, -100, 90, rq};
+        CHECK_EQ_I64(dory_requant(&o, 0, acc), q_epilogue(&rc, acc, o.zp, o.lo, o.hi));
+    }
+    /* the saturating corner of srdhm */
+    int32_t m = INT32_MIN, sh = 0;
+    dory_requant_t rq = {0};
+    rq.scheme = DORY_RQ_FIXED, rq.mult = &m, rq.shift = &sh;
+    RqChan rc = {0};
+    rc.scheme = RQ_FIXED, rc.mult = m;
+    CHECK_EQ_I64(dory_requant_raw(&rq, 0, INT32_MIN), rq_apply(&rc, INT32_MIN));
+}
+
+TEST(kernels_isa_hooks_portable)
+{
+    uint32_t s = 777;
+    for (int i = 0; i < 10000; i++) {
+        int8_t a[4], b[4];
+        int32_t want = (int32_t)xs32(&s) % 100000;
+        int32_t acc = want;
+        for (int j = 0; j < 4; j++) {
+            a[j] = (int8_t)xs32(&s), b[j] = (int8_t)xs32(&s);
+            want += a[j] * b[j];
+            CHECK_EQ_I64(dory_lane_s8(dory_load4(a), j), a[j]);
+        }
+        CHECK_EQ_I64(dory_dot4_acc(acc, dory_load4(a), dory_load4(b)), want);
+        CHECK_EQ_I64(dory_mac(acc, a[0], b[0]), acc + a[0] * b[0]);
+        CHECK_EQ_I64(dory_clip(acc, -5, 5), acc < -5 ? -5 : acc > 5 ? 5 : acc);
+    }
+}
+
+/* ---- the benchmark's layer shapes (the fast paths), u8 and i8 ----------- */
+
+TEST(kernels_bench_shapes_vs_interp)
+{
+    for (int i = 0; i < 2 * kc_bench_nshapes; i++) {
+        const KBenchShape *s = &kc_bench_shapes[i / 2];
+        KCase k;
+        char msg[400] = "";
+        int kref_bad = 0;
+        if (!CHECK(kc_bench(&k, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, 7u + i,
+                            i % 2 ? KC_I8 : 0) == 0))
+            continue;
+        kc_ref(&k);
+        if (CHECK(interp_ref(&k, &kref_bad) == 0)) {
+            CHECK_EQ_I64(kref_bad, 0);
+            static const int cores[3] = {1, 3, 8};
+            for (int j = 0; j < 3; j++)
+                if (kc_check(&k, cores[j], msg, sizeof msg))
+                    harness_fail(__FILE__, __LINE__, "%s (%s), %d cores: %s", s->name,
+                                 i % 2 ? "i8" : "u8", cores[j], msg);
+        }
+        kc_free(&k);
+    }
+}

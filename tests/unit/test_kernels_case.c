@@ -1,0 +1,535 @@
+/* test_kernels_case.c: see test_kernels_case.h. Portable C99 (host and
+ * bare-metal RISC-V); allocation with malloc, test code only.
+ */
+#include "test_kernels_case.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_kernels_ref.h"
+
+enum { CANARY = 0xA5 };
+
+static uint32_t kr(uint32_t *s)
+{
+    uint32_t x = *s ? *s : 0x9e3779b9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+/* Uniform integer in [lo, hi]. */
+static int32_t ri(uint32_t *s, int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(kr(s) % (uint32_t)(hi - lo + 1));
+}
+
+static int64_t ri64(uint32_t *s, int64_t lo, int64_t hi)
+{
+    uint64_t span = (uint64_t)(hi - lo) + 1, r = ((uint64_t)kr(s) << 32) | kr(s);
+    return lo + (int64_t)(r % span);
+}
+
+static int bitlen(uint64_t v)
+{
+    int n = 0;
+    while (v) n++, v >>= 1;
+    return n;
+}
+
+const char *kc_op_name(kop_t op)
+{
+    static const char *names[KOP_COUNT] = {"conv2d", "conv1x1", "dwconv",  "dwconv3x3",
+                                           "fc",     "maxpool", "avgpool", "add"};
+    return op < KOP_COUNT ? names[op] : "?";
+}
+
+static int32_t type_min(dory_type_t t) { return t == DORY_I8 ? -128 : 0; }
+static int32_t type_max(dory_type_t t) { return t == DORY_I8 ? 127 : 255; }
+
+static int32_t rand_zp(uint32_t *s, dory_type_t t)
+{
+    return ri(s, 0, 3) == 0 ? 0 : ri(s, type_min(t), type_max(t));
+}
+
+/* Requant constants mapping |acc| <= amax[c] to about +-target. SHIFT's d is
+ * shared by all channels: chosen from the largest amax, k varies per channel. */
+static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, const int64_t *amax,
+                    int64_t target, uint32_t *s)
+{
+    int c, n = per_channel ? nch : 1, maxleft, e0;
+    int64_t am = 1, k0 = 1, kmax;
+    memset(q, 0, sizeof *q);
+    q->nch = n;
+    q->has_l = ri(s, 0, 1);
+    for (c = 0; c < nch; c++) am = amax[c] > am ? amax[c] : am;
+    maxleft = 30 - bitlen((uint64_t)am);
+    e0 = bitlen((uint64_t)target) - bitlen((uint64_t)am);
+    if (sch == DORY_RQ_SHIFT32) {
+        kmax = ((int64_t)1 << 30) / (am + 1);
+        k0 = ri64(s, 1, kmax < 1 ? 1 : kmax > 32767 ? 32767 : kmax);
+        q->r.d = bitlen((uint64_t)(k0 * am / target));
+    } else if (sch == DORY_RQ_SHIFT64) {
+        kmax = ((int64_t)1 << 61) / (am + 1);
+        k0 = ri64(s, (int64_t)1 << 31, kmax > ((int64_t)1 << 38) ? (int64_t)1 << 38 : kmax);
+        q->r.d = bitlen((uint64_t)(k0 * am / target));
+    } else if (sch == DORY_RQ_FIXED) {
+        q->r.pre = maxleft > 0 ? ri(s, 0, maxleft < 3 ? maxleft : 3) : 0;
+    }
+    for (c = 0; c < n; c++) {
+        int64_t half = ((int64_t)1 << q->r.d) / 2;
+        int e;
+        switch (sch) {
+        case DORY_RQ_NONE: break;
+        case DORY_RQ_SHIFT32:
+            q->k32[c] = (int32_t)ri64(s, k0 / 2 > 0 ? k0 / 2 : 1, k0);
+            q->l32[c] = q->has_l ? (int32_t)ri64(s, -half, half) : 0;
+            break;
+        case DORY_RQ_SHIFT64:
+            q->k64[c] = ri64(s, k0 / 2, k0);
+            q->l64[c] = q->has_l ? ri64(s, -half, half) : 0;
+            break;
+        case DORY_RQ_FIXED:
+            q->mult[c] = (int32_t)ri64(s, (int64_t)1 << 30, ((int64_t)1 << 31) - 1);
+            e = e0 + ri(s, -1, 1) - q->r.pre;
+            if (q->r.pre + (e > 0 ? e : 0) > maxleft) e = maxleft - q->r.pre;
+            if (e < -31) e = -31;
+            q->shift[c] = e;
+            break;
+        case DORY_RQ_FLOAT:
+            q->scale[c] = (float)target / (float)(per_channel && amax[c] > 0 ? amax[c] : am) *
+                          (0.5f + (float)ri(s, 0, 1000) / 1000.0f);
+            break;
+        }
+    }
+    q->r.scheme = sch;
+    q->r.per_channel = per_channel;
+    q->r.k32 = q->k32, q->r.l32 = q->has_l ? q->l32 : NULL;
+    q->r.k64 = q->k64, q->r.l64 = q->has_l ? q->l64 : NULL;
+    q->r.mult = q->mult, q->r.shift = q->shift;
+    q->r.scale = q->scale;
+}
+
+long kc_out_numel(const KCase *k) { return (long)k->oh * k->ow * k->cout; }
+
+static int out_dim(int in, int kk, int s, int d, int pa, int pb)
+{
+    int span = d * (kk - 1) + 1, padded = in + pa + pb;
+    return padded < span ? -1 : (padded - span) / s + 1;
+}
+
+/* Geometry of the full layer. */
+static void random_geometry(KCase *k, uint32_t *s, int index)
+{
+    int spatial1 = index % 7 == 3;
+    k->sh = k->sw = k->dh = k->dw = k->kh = k->kw = 1;
+    switch (k->op) {
+    case KOP_CONV:
+        k->c = ri(s, 1, 12), k->cout = ri(s, 1, 13);
+        k->kh = ri(s, 1, 4), k->kw = ri(s, 1, 4), k->sh = ri(s, 1, 3), k->sw = ri(s, 1, 3);
+        k->dh = ri(s, 1, 2), k->dw = ri(s, 1, 2);
+        break;
+    case KOP_PW:
+        k->c = ri(s, 1, 40), k->cout = ri(s, 1, 20), k->sh = ri(s, 1, 2), k->sw = ri(s, 1, 2);
+        break;
+    case KOP_DW:
+        k->c = k->cout = ri(s, 1, 12);
+        k->kh = ri(s, 1, 4), k->kw = ri(s, 1, 4), k->sh = ri(s, 1, 3), k->sw = ri(s, 1, 3);
+        k->dh = ri(s, 1, 2), k->dw = ri(s, 1, 2);
+        break;
+    case KOP_DW3:
+        k->c = k->cout = ri(s, 1, 12);
+        k->kh = k->kw = 3, k->sh = k->sw = ri(s, 1, 2);
+        if (index % 9 == 8) k->dh = 2, k->sw = 1; /* falls back to the generic kernel */
+        break;
+    case KOP_MAXPOOL:
+    case KOP_AVGPOOL:
+        k->c = k->cout = ri(s, 1, 12);
+        k->kh = ri(s, 1, 4), k->kw = ri(s, 1, 4), k->sh = ri(s, 1, 3), k->sw = ri(s, 1, 3);
+        break;
+    case KOP_FC: k->c = ri(s, 1, 300), k->cout = ri(s, 1, 40); break;
+    case KOP_ADD: k->c = k->cout = ri(s, 1, 12); break;
+    case KOP_COUNT: break;
+    }
+    if (k->op != KOP_PW && k->op != KOP_FC && k->op != KOP_ADD && !spatial1) {
+        k->pad[0] = ri(s, 0, (k->kh - 1) * k->dh < 2 ? (k->kh - 1) * k->dh : 2);
+        k->pad[2] = ri(s, 0, (k->kh - 1) * k->dh < 2 ? (k->kh - 1) * k->dh : 2);
+        k->pad[1] = ri(s, 0, (k->kw - 1) * k->dw < 2 ? (k->kw - 1) * k->dw : 2);
+        k->pad[3] = ri(s, 0, (k->kw - 1) * k->dw < 2 ? (k->kw - 1) * k->dw : 2);
+        if (k->op == KOP_MAXPOOL || k->op == KOP_AVGPOOL) { /* windows keep a valid tap */
+            int i;
+            for (i = 0; i < 4; i++)
+                if (k->pad[i] >= (i % 2 ? k->kw : k->kh)) k->pad[i] = (i % 2 ? k->kw : k->kh) - 1;
+        }
+    }
+    if (k->op == KOP_FC) {
+        k->h = k->w = 1;
+    } else if (spatial1) {
+        k->h = (k->kh - 1) * k->dh + 1, k->w = (k->kw - 1) * k->dw + 1;
+    } else {
+        k->h = (k->kh - 1) * k->dh + k->sh * ri(s, 1, 3) + ri(s, 0, 3);
+        k->w = (k->kw - 1) * k->dw + k->sw * ri(s, 1, 3) + ri(s, 0, 3);
+    }
+    if ((k->op == KOP_MAXPOOL || k->op == KOP_AVGPOOL) && index % 5 == 1) { /* global */
+        k->kh = k->h, k->kw = k->w, k->sh = k->sw = 1;
+        memset(k->pad, 0, sizeof k->pad);
+    }
+    k->oh = out_dim(k->h, k->kh, k->sh, k->dh, k->pad[0], k->pad[2]);
+    k->ow = out_dim(k->w, k->kw, k->sw, k->dw, k->pad[1], k->pad[3]);
+}
+
+/* One axis of the tile: output range [o0, o1) and input range [i0, i1). */
+static void tile_axis(int first, int last, int n_out, int n_in, int kk, int st, int d, int pa,
+                      int *o0, int *o1, int *i0, int *i1, int *is_first, int *is_last)
+{
+    *o0 = first ? 0 : (pa + st - 1) / st;
+    *o1 = last ? n_out : (n_in - 1 + pa - (kk - 1) * d) / st + 1;
+    if (*o1 > n_out) *o1 = n_out;
+    if (*o0 >= *o1) { /* too small for an interior tile: make it a border tile */
+        *is_first = *is_last = 1;
+        *o0 = 0, *o1 = n_out;
+    }
+    *i0 = *is_first ? 0 : *o0 * st - pa;
+    *i1 = *is_last ? n_in : (*o1 - 1) * st - pa + (kk - 1) * d + 1;
+}
+
+static void choose_tile(KCase *k, int index, uint32_t *s)
+{
+    int b = index % 16, t, l, bo, r;
+    if (k->op == KOP_FC || k->op == KOP_ADD) b = DORY_BORDER_ALL;
+    t = !!(b & DORY_BORDER_TOP), bo = !!(b & DORY_BORDER_BOTTOM);
+    l = !!(b & DORY_BORDER_LEFT), r = !!(b & DORY_BORDER_RIGHT);
+    tile_axis(t, bo, k->oh, k->h, k->kh, k->sh, k->dh, k->pad[0], &k->oy0, &k->oy1, &k->iy0,
+              &k->iy1, &t, &bo);
+    tile_axis(l, r, k->ow, k->w, k->kw, k->sw, k->dw, k->pad[1], &k->ox0, &k->ox1, &k->ix0, &k->ix1,
+              &l, &r);
+    k->border = (t ? DORY_BORDER_TOP : 0) | (bo ? DORY_BORDER_BOTTOM : 0) |
+                (l ? DORY_BORDER_LEFT : 0) | (r ? DORY_BORDER_RIGHT : 0);
+    if (k->op != KOP_FC && ri(s, 0, 1)) {
+        k->in_extra = ri(s, 0, 3);
+        k->out_extra = ri(s, 0, 3);
+        k->out_off = ri(s, 0, k->out_extra);
+    }
+}
+
+static void fill_data(KCase *k, uint32_t *s, dory_type_t tin, dory_type_t tb)
+{
+    long nx = (long)k->h * k->w * k->c, nw = 0, i;
+    int c;
+    if (k->op == KOP_CONV || k->op == KOP_PW) nw = (long)k->cout * k->kh * k->kw * k->c;
+    if (k->op == KOP_DW || k->op == KOP_DW3) nw = (long)k->c * k->kh * k->kw;
+    if (k->op == KOP_FC) nw = (long)k->cout * k->c;
+    k->x = (uint8_t *)malloc((size_t)nx);
+    k->xb = (uint8_t *)malloc((size_t)nx);
+    k->wt = (int8_t *)malloc((size_t)(nw ? nw : 1));
+    k->bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)k->cout);
+    k->ref = (uint8_t *)malloc((size_t)kc_out_numel(k));
+    for (i = 0; i < nx; i++) {
+        k->x[i] = (uint8_t)ri(s, type_min(tin), type_max(tin));
+        k->xb[i] = (uint8_t)ri(s, type_min(tb), type_max(tb));
+    }
+    for (i = 0; i < nw; i++) k->wt[i] = (int8_t)ri(s, -128, 127);
+    for (c = 0; c < k->cout; c++) {
+        k->bias[c] = ri(s, -3000, 3000);
+        k->wzp[c] = ri(s, 0, 2) ? 0 : ri(s, -128, 127);
+    }
+}
+
+static const dory_rq_scheme_t schemes[5] = {DORY_RQ_NONE, DORY_RQ_SHIFT32, DORY_RQ_SHIFT64,
+                                            DORY_RQ_FIXED, DORY_RQ_FLOAT};
+
+/* Raw accumulators of the full layer (output requant NONE), max |acc| per channel. */
+static void acc_range(KCase *k, int64_t *amax)
+{
+    long n = kc_out_numel(k), i;
+    int32_t *acc = (int32_t *)malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    dory_dims_t in = {0, 0, 0, 0}, out = {0, 0, 0, 0};
+    in.h = k->h, in.w = k->w, in.c = k->c;
+    out.h = k->oh, out.w = k->ow, out.c = k->cout;
+    switch (k->op) {
+    case KOP_CONV:
+    case KOP_PW: kref_conv(&k->conv, 0, &in, k->x, k->wt, k->bias, &out, NULL, acc); break;
+    case KOP_DW:
+    case KOP_DW3: kref_conv(&k->conv, 1, &in, k->x, k->wt, k->bias, &out, NULL, acc); break;
+    case KOP_FC: kref_fc(&k->fc, k->c, k->x, k->wt, k->bias, k->cout, NULL, acc); break;
+    case KOP_MAXPOOL: kref_pool(&k->pool, 1, &in, k->x, &out, NULL, acc); break;
+    case KOP_AVGPOOL: kref_pool(&k->pool, 0, &in, k->x, &out, NULL, acc); break;
+    case KOP_ADD: kref_add(&k->add, &in, k->x, k->xb, NULL, acc); break;
+    case KOP_COUNT: break;
+    }
+    for (i = 0; i < k->cout; i++) amax[i] = 1;
+    for (i = 0; i < n; i++) {
+        int64_t a = acc[i] < 0 ? -(int64_t)acc[i] : acc[i];
+        if (a > amax[i % k->cout]) amax[i % k->cout] = a;
+    }
+    free(acc);
+}
+
+static void set_out(dory_out_params_t *o, dory_type_t t, uint32_t *s)
+{
+    o->type = t;
+    o->zp = rand_zp(s, t);
+    o->lo = type_min(t), o->hi = type_max(t);
+    if (ri(s, 0, 2) == 0) o->lo = o->zp > o->lo ? o->zp : o->lo; /* ReLU-like */
+    if (ri(s, 0, 3) == 0) o->hi = o->lo + ri(s, 0, o->hi - o->lo);
+}
+
+int kc_random(KCase *k, kop_t op, uint32_t seed, int index)
+{
+    uint32_t st = seed * 2654435761u + (uint32_t)index * 40503u + 1u, *s = &st;
+    dory_rq_scheme_t sch = schemes[index % 5];
+    dory_type_t tin = (index / 5) % 2 ? DORY_I8 : DORY_U8;
+    dory_type_t tout = (index / 10) % 2 ? DORY_I8 : DORY_U8;
+    dory_type_t tb = ri(s, 0, 1) ? DORY_I8 : DORY_U8;
+    int perch = (index / 20) % 2, has_bias = ri(s, 0, 3) != 0, wzp_mode = ri(s, 0, 2);
+    int64_t amax[KC_MAXC];
+    dory_out_params_t *o;
+    memset(k, 0, sizeof *k);
+    k->op = op, k->seed = seed;
+    random_geometry(k, s, index);
+    if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
+    fill_data(k, s, tin, tb);
+    if (!has_bias) free(k->bias), k->bias = NULL;
+    /* parameters on the full tensor (border = all) */
+    k->conv.kh = k->kh, k->conv.kw = k->kw, k->conv.stride_h = k->sh, k->conv.stride_w = k->sw;
+    k->conv.dil_h = k->dh, k->conv.dil_w = k->dw;
+    k->conv.pad_top = k->pad[0], k->conv.pad_left = k->pad[1];
+    k->conv.pad_bottom = k->pad[2], k->conv.pad_right = k->pad[3];
+    k->conv.border = DORY_BORDER_ALL;
+    k->conv.in_type = tin, k->conv.in_zp = rand_zp(s, tin);
+    k->conv.w_zp = wzp_mode ? k->wzp : NULL, k->conv.w_zp_per_channel = wzp_mode == 2;
+    k->fc.in_type = tin, k->fc.in_zp = k->conv.in_zp;
+    k->fc.w_zp = k->conv.w_zp, k->fc.w_zp_per_channel = k->conv.w_zp_per_channel;
+    k->pool.kh = k->kh, k->pool.kw = k->kw, k->pool.stride_h = k->sh, k->pool.stride_w = k->sw;
+    k->pool.pad_top = k->pad[0], k->pool.pad_left = k->pad[1];
+    k->pool.pad_bottom = k->pad[2], k->pool.pad_right = k->pad[3];
+    k->pool.border = DORY_BORDER_ALL;
+    k->pool.in_type = tin, k->pool.in_zp = k->conv.in_zp;
+    k->pool.round = (dory_avg_round_t)ri(s, 0, 2), k->pool.count_include_pad = ri(s, 0, 1);
+    k->add.a_type = tin, k->add.b_type = tb;
+    k->add.a_zp = k->conv.in_zp, k->add.b_zp = rand_zp(s, tb);
+    if (op == KOP_ADD) {
+        int64_t in_am[KC_MAXC];
+        int c;
+        dory_rq_scheme_t sa = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, 4)];
+        dory_rq_scheme_t sb = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, 4)];
+        for (c = 0; c < k->c; c++) in_am[c] = 256;
+        make_rq(&k->rqa, sa, k->c, sch == DORY_RQ_SHIFT32 ? 0 : perch, in_am, 4096, s);
+        make_rq(&k->rqb, sb, k->c, sch == DORY_RQ_SHIFT32 ? 0 : ri(s, 0, 1), in_am, 4096, s);
+        k->add.rq_a = k->rqa.r, k->add.rq_b = k->rqb.r;
+        if (sch == DORY_RQ_SHIFT32) perch = 0;
+    }
+    acc_range(k, amax);
+    make_rq(&k->rq, sch, k->cout, perch, amax, 160, s);
+    o = &k->conv.out;
+    set_out(o, tout, s);
+    o->rq = k->rq.r;
+    k->fc.out = k->pool.out = k->add.out = *o;
+    kc_ref(k);
+    choose_tile(k, index, s);
+    k->conv.border = k->pool.border = k->border;
+    return 0;
+}
+
+void kc_free(KCase *k)
+{
+    free(k->x), free(k->xb), free(k->wt), free(k->bias), free(k->ref);
+    memset(k, 0, sizeof *k);
+}
+
+void kc_ref(KCase *k)
+{
+    dory_dims_t in = {0, 0, 0, 0}, out = {0, 0, 0, 0};
+    dory_conv_params_t cv = k->conv;
+    dory_pool_params_t pl = k->pool;
+    in.h = k->h, in.w = k->w, in.c = k->c;
+    out.h = k->oh, out.w = k->ow, out.c = k->cout;
+    cv.border = pl.border = DORY_BORDER_ALL;
+    switch (k->op) {
+    case KOP_CONV:
+    case KOP_PW: kref_conv(&cv, 0, &in, k->x, k->wt, k->bias, &out, k->ref, NULL); break;
+    case KOP_DW:
+    case KOP_DW3: kref_conv(&cv, 1, &in, k->x, k->wt, k->bias, &out, k->ref, NULL); break;
+    case KOP_FC: kref_fc(&k->fc, k->c, k->x, k->wt, k->bias, k->cout, k->ref, NULL); break;
+    case KOP_MAXPOOL: kref_pool(&pl, 1, &in, k->x, &out, k->ref, NULL); break;
+    case KOP_AVGPOOL: kref_pool(&pl, 0, &in, k->x, &out, k->ref, NULL); break;
+    case KOP_ADD: kref_add(&k->add, &in, k->x, k->xb, k->ref, NULL); break;
+    case KOP_COUNT: break;
+    }
+}
+
+static int32_t scratch_bytes(const KCase *k, const KTile *t)
+{
+    switch (k->op) {
+    case KOP_CONV: return dory_conv2d_hwc_s8_scratch_bytes(&k->conv, &t->in, &t->out);
+    case KOP_PW: return dory_conv1x1_s8_scratch_bytes(&k->conv, &t->in, &t->out);
+    case KOP_DW:
+    case KOP_DW3: return dory_dwconv_s8_scratch_bytes(&k->conv, &t->in, &t->out);
+    case KOP_FC: return dory_fc_s8_scratch_bytes(&k->fc, k->c, k->cout);
+    default: return 0;
+    }
+}
+
+static uint8_t *copy_tile(const KCase *k, const uint8_t *full, const dory_dims_t *d)
+{
+    int cs = d->c_stride, y, x;
+    uint8_t *t = (uint8_t *)malloc((size_t)d->h * d->w * cs + 1);
+    memset(t, CANARY, (size_t)d->h * d->w * cs + 1);
+    for (y = 0; y < d->h; y++)
+        for (x = 0; x < d->w; x++)
+            memcpy(t + ((long)y * d->w + x) * cs,
+                   full + ((long)(k->iy0 + y) * k->w + k->ix0 + x) * k->c, (size_t)k->c);
+    return t;
+}
+
+int kc_tile_alloc(const KCase *k, KTile *t)
+{
+    memset(t, 0, sizeof *t);
+    t->in.h = k->iy1 - k->iy0, t->in.w = k->ix1 - k->ix0, t->in.c = k->c;
+    t->in.c_stride = k->c + k->in_extra;
+    t->in_b = t->in;
+    t->out.h = k->oy1 - k->oy0, t->out.w = k->ox1 - k->ox0, t->out.c = k->cout;
+    t->out.c_stride = k->cout + k->out_extra;
+    t->x = copy_tile(k, k->x, &t->in);
+    t->xb = copy_tile(k, k->xb, &t->in_b);
+    t->ybytes = (long)t->out.h * t->out.w * t->out.c_stride;
+    t->y = (uint8_t *)malloc((size_t)t->ybytes);
+    memset(t->y, CANARY, (size_t)t->ybytes);
+    t->scratch_bytes = scratch_bytes(k, t);
+    return t->x && t->xb && t->y ? 0 : -1;
+}
+
+void kc_tile_free(KTile *t)
+{
+    free(t->x), free(t->xb), free(t->y);
+    memset(t, 0, sizeof *t);
+}
+
+int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scratch)
+{
+    dory_ctx_t ctx;
+    void *y = t->y + k->out_off;
+    ctx.core_id = core_id, ctx.num_cores = num_cores, ctx.buf = scratch;
+    ctx.size = t->scratch_bytes;
+    switch (k->op) {
+    case KOP_CONV:
+        return dory_conv2d_hwc_s8(&ctx, &k->conv, &t->in, t->x, k->wt, k->bias, &t->out, y);
+    case KOP_PW: return dory_conv1x1_s8(&ctx, &k->conv, &t->in, t->x, k->wt, k->bias, &t->out, y);
+    case KOP_DW: return dory_dwconv_s8(&ctx, &k->conv, &t->in, t->x, k->wt, k->bias, &t->out, y);
+    case KOP_DW3:
+        return dory_dwconv3x3_s8(&ctx, &k->conv, &t->in, t->x, k->wt, k->bias, &t->out, y);
+    case KOP_FC: return dory_fc_s8(&ctx, &k->fc, k->c, t->x, k->wt, k->bias, k->cout, y);
+    case KOP_MAXPOOL: return dory_maxpool_s8(&ctx, &k->pool, &t->in, t->x, &t->out, y);
+    case KOP_AVGPOOL: return dory_avgpool_s8(&ctx, &k->pool, &t->in, t->x, &t->out, y);
+    case KOP_ADD: return dory_add_s8(&ctx, &k->add, &t->in, t->x, &t->in_b, t->xb, &t->out, y);
+    case KOP_COUNT: break;
+    }
+    return -99;
+}
+
+int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen)
+{
+    int bad = 0, y, x, c, cs = t->out.c_stride;
+    for (y = 0; y < t->out.h; y++)
+        for (x = 0; x < t->out.w; x++)
+            for (c = 0; c < cs; c++) {
+                int got = t->y[((long)y * t->out.w + x) * cs + c], want = CANARY;
+                int ch = c - k->out_off;
+                if (ch >= 0 && ch < k->cout)
+                    want = k->ref[((long)(k->oy0 + y) * k->ow + k->ox0 + x) * k->cout + ch];
+                if (got != want && bad++ == 0 && msg)
+                    snprintf(msg, (size_t)msglen,
+                             "%s seed %u: tile pixel (%d,%d) slot %d: got %d want %d "
+                             "[h%d w%d c%d co%d k%dx%d s%d,%d d%d,%d pad %d,%d,%d,%d border %d "
+                             "rq %d]",
+                             kc_op_name(k->op), (unsigned)k->seed, y, x, c, got, want, k->h, k->w,
+                             k->c, k->cout, k->kh, k->kw, k->sh, k->sw, k->dh, k->dw, k->pad[0],
+                             k->pad[1], k->pad[2], k->pad[3], k->border, (int)k->rq.r.scheme);
+            }
+    return bad;
+}
+
+int kc_check(const KCase *k, int num_cores, char *msg, int msglen)
+{
+    KTile t;
+    int core, bad = 0, rc;
+    void *scratch;
+    if (kc_tile_alloc(k, &t)) return 1;
+    scratch = t.scratch_bytes ? malloc((size_t)t.scratch_bytes) : NULL;
+    for (core = 0; core < num_cores; core++) {
+        rc = kc_run_core(k, &t, core, num_cores, scratch);
+        if (rc && bad++ == 0 && msg)
+            snprintf(msg, (size_t)msglen, "%s seed %u: kernel returned %d", kc_op_name(k->op),
+                     (unsigned)k->seed, rc);
+    }
+    if (!bad) bad = kc_compare(k, &t, msg, msglen);
+    free(scratch);
+    kc_tile_free(&t);
+    return bad;
+}
+
+int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, int pad,
+             uint32_t seed, int flags)
+{
+    dory_type_t t = (flags & KC_I8) ? DORY_I8 : DORY_U8;
+    uint32_t st = seed ? seed : 1;
+    int64_t amax[KC_MAXC] = {0};
+    dory_out_params_t *o = &k->conv.out;
+    int i;
+    memset(k, 0, sizeof *k);
+    k->op = op, k->seed = seed;
+    k->h = h, k->w = w, k->c = c, k->cout = cout, k->kh = k->kw = kk, k->sh = k->sw = s;
+    k->dh = k->dw = 1;
+    for (i = 0; i < 4; i++) k->pad[i] = pad;
+    k->oh = out_dim(h, kk, s, 1, pad, pad), k->ow = out_dim(w, kk, s, 1, pad, pad);
+    if (k->oh < 1 || k->ow < 1 || cout > KC_MAXC || (op != KOP_FC && c > KC_MAXC)) return -1;
+    fill_data(k, &st, t, t);
+    if (flags & KC_I8) {
+        k->conv.in_type = t, k->conv.in_zp = rand_zp(&st, t);
+        k->fc.in_type = k->pool.in_type = k->add.a_type = k->add.b_type = t;
+        k->fc.in_zp = k->pool.in_zp = k->add.a_zp = k->conv.in_zp;
+        k->add.b_zp = rand_zp(&st, t);
+    }
+    k->conv.kh = k->conv.kw = kk, k->conv.stride_h = k->conv.stride_w = s;
+    k->conv.dil_h = k->conv.dil_w = 1;
+    k->conv.pad_top = k->conv.pad_left = k->conv.pad_bottom = k->conv.pad_right = pad;
+    k->conv.border = DORY_BORDER_ALL;
+    k->pool.kh = kk, k->pool.kw = kk, k->pool.stride_h = k->pool.stride_w = s;
+    k->pool.border = DORY_BORDER_ALL;
+    k->add.rq_a.scheme = k->add.rq_b.scheme = DORY_RQ_NONE;
+    if (op == KOP_ADD) {
+        for (i = 0; i < c; i++) amax[i] = 256;
+        make_rq(&k->rqa, DORY_RQ_SHIFT32, c, 0, amax, 4096, &st);
+        make_rq(&k->rqb, DORY_RQ_SHIFT32, c, 0, amax, 4096, &st);
+        k->add.rq_a = k->rqa.r, k->add.rq_b = k->rqb.r;
+    }
+    if (op == KOP_AVGPOOL) {
+        make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
+    } else {
+        acc_range(k, amax);
+        make_rq(&k->rq, DORY_RQ_SHIFT32, cout, op != KOP_ADD, amax, 255, &st);
+    }
+    o->type = t, o->zp = (flags & KC_I8) ? rand_zp(&st, t) : 0;
+    o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
+    k->fc.out = k->pool.out = k->add.out = *o;
+    k->border = DORY_BORDER_ALL;
+    k->oy0 = 0, k->oy1 = k->oh, k->ox0 = 0, k->ox1 = k->ow;
+    k->iy0 = 0, k->iy1 = h, k->ix0 = 0, k->ix1 = w;
+    return 0;
+}
+
+const KBenchShape kc_bench_shapes[] = {
+    {"conv 3x3 s1 p1 16->16 32x32", KOP_CONV, 32, 32, 16, 16, 3, 1, 1, "MAC", 3.0},
+    {"conv 3x3 s2 p1 3->8 96x96", KOP_CONV, 96, 96, 3, 8, 3, 2, 1, "MAC", 4.5},
+    {"pointwise 64->64 25x5", KOP_PW, 25, 5, 64, 64, 1, 1, 0, "MAC", 3.0},
+    {"pointwise 32->64 24x24", KOP_PW, 24, 24, 32, 64, 1, 1, 0, "MAC", 3.0},
+    {"depthwise 3x3 s1 p1 64ch 25x5", KOP_DW3, 25, 5, 64, 64, 3, 1, 1, "MAC", 5.0},
+    {"depthwise 3x3 s2 p1 32ch 48x48", KOP_DW3, 48, 48, 32, 32, 3, 2, 1, "MAC", 5.0},
+    {"fc 640->128", KOP_FC, 1, 1, 640, 128, 1, 1, 0, "MAC", 3.5},
+    {"fc 256->12", KOP_FC, 1, 1, 256, 12, 1, 1, 0, "MAC", 3.5},
+    {"add 16x16x32", KOP_ADD, 16, 16, 32, 32, 1, 1, 0, "elem", 20.0},
+    {"global avgpool 6x6x256", KOP_AVGPOOL, 6, 6, 256, 256, 6, 1, 0, "input", 0},
+};
+const int kc_bench_nshapes = (int)(sizeof kc_bench_shapes / sizeof kc_bench_shapes[0]);

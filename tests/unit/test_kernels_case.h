@@ -1,0 +1,117 @@
+/* test_kernels_case.h: random kernel test cases, portable C99 so the same
+ * cases run on the host (against interp_node and kref) and on bare-metal
+ * RISC-V under QEMU (against kref).
+ *
+ * A case is one layer on a full tensor plus one tile of it: the tile's
+ * border flags say which sides touch the full tensor; the kernel runs on the
+ * tile (input rows and columns copied out, optional wider channel strides
+ * for input and output) with 1..8 cores, and each output byte is compared
+ * with the full-tensor reference. Must not depend on the compiler (src/).
+ */
+#ifndef DORY_TEST_KERNELS_CASE_H
+#define DORY_TEST_KERNELS_CASE_H
+
+#include <stdint.h>
+
+#include "dory_kernels.h"
+
+enum { KC_MAXC = 256 }; /* max channels of a case (requant arrays) */
+
+typedef enum {
+    KOP_CONV, /* dory_conv2d_hwc_s8 */
+    KOP_PW,   /* dory_conv1x1_s8 */
+    KOP_DW,   /* dory_dwconv_s8 */
+    KOP_DW3,  /* dory_dwconv3x3_s8 */
+    KOP_FC,
+    KOP_MAXPOOL,
+    KOP_AVGPOOL,
+    KOP_ADD,
+    KOP_COUNT
+} kop_t;
+
+/* Requant constants with their storage (r points into the arrays: never
+ * copy a KRq by value after kc_make_rq). */
+typedef struct {
+    dory_requant_t r;
+    int nch;
+    int has_l;
+    int32_t k32[KC_MAXC], l32[KC_MAXC], mult[KC_MAXC], shift[KC_MAXC];
+    int64_t k64[KC_MAXC], l64[KC_MAXC];
+    float scale[KC_MAXC];
+} KRq;
+
+typedef struct {
+    kop_t op;
+    uint32_t seed;
+    /* full layer */
+    int h, w, c, cout, oh, ow;
+    int kh, kw, sh, sw, dh, dw, pad[4]; /* pad: top, left, bottom, right */
+    dory_conv_params_t conv;
+    dory_fc_params_t fc;
+    dory_pool_params_t pool;
+    dory_add_params_t add;
+    KRq rq, rqa, rqb;
+    int32_t wzp[KC_MAXC];
+    uint8_t *x, *xb; /* full inputs, contiguous HWC */
+    int8_t *wt;
+    int32_t *bias;
+    uint8_t *ref; /* full reference output, contiguous HWC */
+    /* tile */
+    int border;
+    int oy0, oy1, ox0, ox1, iy0, iy1, ix0, ix1;
+    int in_extra, out_extra, out_off; /* channel stride padding and slice offset */
+} KCase;
+
+/* Builds a random case of kind op from seed (allocates with malloc; free with
+ * kc_free). index varies the scheme, types and border combination. Returns 0
+ * on success. The reference output is left unset (kc_ref fills it). */
+int kc_random(KCase *k, kop_t op, uint32_t seed, int index);
+void kc_free(KCase *k);
+/* A benchmark case in DORY's usual quantization (NEMO/QuantLab): u8
+ * activations with zero point 0, int8 weights with zero point 0, int32 bias,
+ * SHIFT32 per-channel requant (per-tensor for add), clamp 0..255; full
+ * tensor (all borders), square kernel k, stride s, padding pad on every side.
+ * Pools are global average pools (round FLOOR, no requant).
+ * flags KC_I8: i8 input and output with random zero points instead. */
+enum { KC_I8 = 1 };
+
+/* The layer shapes of issue 4's benchmark (HWC, batch 1). */
+typedef struct {
+    const char *name;
+    kop_t op;
+    int h, w, c, cout, k, s, pad;
+    const char *unit; /* what instructions are counted per: MAC, elem, input */
+    double target;    /* instructions per unit to reach (0: none) */
+} KBenchShape;
+extern const KBenchShape kc_bench_shapes[];
+extern const int kc_bench_nshapes;
+int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, int pad,
+             uint32_t seed, int flags);
+/* Fills k->ref with the kref reference on the full tensor. */
+void kc_ref(KCase *k);
+/* Number of output values of the full tensor (oh * ow * cout). */
+long kc_out_numel(const KCase *k);
+
+/* Runs the kernel on the tile with num_cores cores called one after the
+ * other and compares with k->ref (and checks the bytes outside the output
+ * slice are untouched). Returns the number of mismatches; describes the first
+ * in msg. */
+int kc_check(const KCase *k, int num_cores, char *msg, int msglen);
+
+/* Tile buffers for running the kernel by hand (threads, benchmarks). */
+typedef struct {
+    dory_dims_t in, in_b, out;
+    uint8_t *x, *xb, *y;
+    long ybytes;
+    int32_t scratch_bytes;
+} KTile;
+int kc_tile_alloc(const KCase *k, KTile *t);
+void kc_tile_free(KTile *t);
+/* Runs core core_id of num_cores on the tile; returns the kernel status. */
+int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scratch);
+/* Mismatches between the tile output and k->ref. */
+int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen);
+
+const char *kc_op_name(kop_t op);
+
+#endif
