@@ -31,7 +31,11 @@ TEST_TARGETS   :=   # extra steps `make test` runs after pytest (e.g. qemu)
 CPPFLAGS = -Isrc -Ikernels -Iruntime $(EXTRA_CPPFLAGS)
 LDLIBS   = -lm -lpthread $(EXTRA_LDLIBS)
 
-LIB_SRC    := $(filter-out src/main.c,$(shell find src -name '*.c' | sort)) $(EXTRA_LIB_SRC)
+# kernels/ and runtime/ travel inside the binary (src/codegen/embedded.h).
+EMBED_SRC  := $(sort $(shell find kernels runtime -name '*.[ch]' 2>/dev/null))
+EMBEDDED_C := $(BUILD)/gen/embedded.c
+LIB_SRC    := $(filter-out src/main.c,$(shell find src -name '*.c' | sort)) $(EXTRA_LIB_SRC) \
+              $(EMBEDDED_C)
 KERNEL_SRC := $(shell find kernels -name '*.c' 2>/dev/null | sort)
 # runtime/*.c is shared by every target; runtime/<target>/ holds one HAL each,
 # and the host's is the one linked into the compiler's tests.
@@ -44,7 +48,7 @@ objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 REL_LIB  := $(call objs,rel,$(LIB_SRC) $(KERNEL_SRC))
 ASAN_LIB := $(call objs,asan,$(LIB_SRC) $(KERNEL_SRC))
 
-.PHONY: all test unit asan pytest venv deps lint format fuzz clean example
+.PHONY: all test unit asan pytest venv deps lint format fuzz clean example golden
 all: $(BUILD)/dory
 
 # ---- compile rules (kernels/ and runtime/ as C99, the rest as C11) ----------
@@ -67,6 +71,13 @@ $(BUILD)/asan/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_C11) $(ASANFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -o $@ $<
+$(EMBEDDED_C): $(BUILD)/embed $(EMBED_SRC)
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed $@ $(EMBED_SRC)
+
 # ---- binaries -----------------------------------------------------------------
 $(BUILD)/dory: $(call objs,rel,src/main.c) $(REL_LIB)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
@@ -78,6 +89,8 @@ $(BUILD)/asan/unit_tests: $(call objs,asan,$(TEST_SRC)) $(ASAN_LIB)
 	$(CC) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rq_eval: $(call objs,rel,tests/tools/rq_eval.c) $(REL_LIB)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+$(BUILD)/dump_graphs: $(call objs,rel,tests/tools/dump_graphs.c tests/unit/graphs.c) $(REL_LIB)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
 # ---- tests --------------------------------------------------------------------
@@ -95,7 +108,7 @@ venv: $(VENV)/.stamp
 deps:
 	@sh tools/install-deps.sh
 
-pytest: $(VENV)/.stamp $(BUILD)/dory $(BUILD)/asan/dory $(BUILD)/rq_eval $(TEST_DEPS)
+pytest: $(VENV)/.stamp $(BUILD)/dory $(BUILD)/asan/dory $(BUILD)/rq_eval $(BUILD)/dump_graphs $(TEST_DEPS)
 	$(VENV)/bin/python -m pytest -q tests/py
 
 test: deps
@@ -105,16 +118,27 @@ test: deps
 	$(MAKE) pytest
 	$(if $(strip $(TEST_TARGETS)),$(MAKE) $(TEST_TARGETS))
 
+# Regenerates the golden files of the generated C (tests/golden/), on purpose.
+golden: $(VENV)/.stamp $(BUILD)/dory
+	DORY_UPDATE_GOLDEN=1 $(VENV)/bin/python -m pytest -q tests/py/test_codegen_golden.py
+
 # ---- the bundled example ------------------------------------------------------
+# Plans the example for GAP8's memories, runs it through the reference
+# interpreter, deploys it, builds the application for the host and runs it:
+# the last table is the application's own per-layer verification.
 EXAMPLE ?= examples/kws_tiny.dory
+EXAMPLE_DIR = $(BUILD)/example
 example: deps
 	$(MAKE) -s all
-	$(BUILD)/dory inspect $(EXAMPLE)
+	$(BUILD)/dory inspect $(EXAMPLE) --target gap8
 	@echo
-	@echo "== dory run $(EXAMPLE) --random 1 (reference interpreter), per-layer dumps in $(BUILD)/example"
-	$(BUILD)/dory run $(EXAMPLE) --random 1 --dump $(BUILD)/example -o $(BUILD)/example/output.txt
-	@ls $(BUILD)/example
-	@echo "output (logits):" $$(cat $(BUILD)/example/output.txt)
+	@echo "== reference interpreter: per-layer outputs in $(EXAMPLE_DIR)/dump"
+	$(BUILD)/dory run $(EXAMPLE) --random 1 --dump $(EXAMPLE_DIR)/dump -o $(EXAMPLE_DIR)/output.txt
+	@echo "output (logits):" $$(cat $(EXAMPLE_DIR)/output.txt)
+	@echo
+	@echo "== deploy for gap8, build and run on the host (L1/L2/L3 as gap8-sized arenas)"
+	$(BUILD)/dory deploy $(EXAMPLE) --target gap8 --random 1 -o $(EXAMPLE_DIR)/app
+	$(MAKE) -s -C $(EXAMPLE_DIR)/app run
 
 # ---- style --------------------------------------------------------------------
 FORMAT_SRC = $(shell find src kernels runtime tests/unit -name '*.[ch]' | sort)

@@ -67,6 +67,9 @@ dory_dma_id_t dory_l3_read(void *l2_dst, uint32_t l3_addr, size_t bytes, const c
 dory_dma_id_t dory_l3_write(uint32_t l3_addr, const void *l2_src, size_t bytes, const char *what);
 /* Loading the L3 image at boot (weights blob): synchronous. */
 void dory_l3_load(uint32_t l3_addr, const void *src, size_t bytes);
+/* Reading L3 synchronously into any memory, for checks and reports only
+ * (never on a layer's critical path). */
+void dory_l3_peek(void *dst, uint32_t l3_addr, size_t bytes);
 
 /* ---- Cores ---------------------------------------------------------------- */
 

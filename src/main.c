@@ -12,6 +12,8 @@
 #include "ir/text.h"
 #include "ir/verify.h"
 #include "passes/passes.h"
+#include "plan/plan.h"
+#include "codegen/codegen.h"
 
 /* ---- Options ------------------------------------------------------------ */
 
@@ -29,6 +31,13 @@ typedef struct Options {
     int print_ir;
     FrontendOptions fe;
     PassOptions passes;
+    /* planner (inspect --target) */
+    TargetOverrides target;
+    PlanObjective objective;
+    int json;
+    /* code generation (deploy) */
+    CheckMode check;
+    int check_set;
 } Options;
 
 static void usage_main(FILE *f)
@@ -57,7 +66,10 @@ static void usage_common(FILE *f)
             "  --format NAME        force the model format (default: detect)\n"
             "  --dialect NAME       force a format's dialect (ONNX: qdq, qop, nemo, quantlab)\n"
             "  --verify-each        verify the IR after every pass (always in debug builds)\n"
-            "  --print-after PASS   print the IR text after a pass\n");
+            "  --print-after PASS   print the IR text after a pass\n"
+            "  --requant SCHEME     float (default: as the model says) or fixed (FLOAT\n"
+            "                       requants become TFLite-style fixed point, for MCUs\n"
+            "                       without an FPU; may differ by 1 LSB)\n");
 }
 
 static void usage_run(FILE *f)
@@ -84,26 +96,100 @@ static void usage_run(FILE *f)
 static void usage_inspect(FILE *f)
 {
     fprintf(f,
-            "usage: dory inspect MODEL [--ir] [-o FILE]\n"
+            "usage: dory inspect MODEL [--ir] [-o FILE] [--target T [PLAN OPTIONS]]\n"
             "\n"
             "Prints one line per layer: op, input and output shapes, MACs, parameter\n"
-            "bytes, requant scheme and arithmetic width, then totals.\n"
+            "bytes, requant scheme and arithmetic width, then totals. With --target,\n"
+            "then prints the memory plan: per layer the L1 tiles, tile counts, L1 use,\n"
+            "L3 streaming, DMA bytes per level, modeled cycles and MAC/cycle beside the\n"
+            "cycles of the DORY paper's objective, and the binding constraint.\n"
             "\n"
             "  --ir                 print the lowered graph as dory IR text instead\n"
             "  -o, --output FILE    write to FILE instead of stdout (with --ir, large\n"
-            "                       constants go to FILE.bin beside it)\n");
+            "                       constants go to FILE.bin beside it)\n"
+            "\n"
+            "plan options:\n"
+            "  -t, --target T       gap8, gap9, pulp-open, cortex-m or host\n"
+            "  --target-file F      JSON target description (docs/PLANNER.md)\n"
+            "  --json               print the plan as JSON instead of text\n"
+            "  --objective O        exact (fewest modeled cycles, default) or dory\n"
+            "  --l1/--l2/--l3 BYTES override a memory level's size\n"
+            "  --code-reserve BYTES L2 bytes kept for code and stacks\n"
+            "  --cores N            cluster cores\n");
     usage_common(f);
 }
 
 static void usage_deploy(FILE *f)
 {
     fprintf(f,
-            "usage: dory deploy MODEL -t TARGET -o DIR\n"
+            "usage: dory deploy MODEL -t TARGET -o DIR [--input FILE | --random SEED]\n"
+            "                   [--check all|last|none] [PLAN OPTIONS]\n"
             "\n"
-            "Generates the tiled, double-buffered C application for TARGET.\n"
-            "Not implemented yet: code generation arrives with the planner and code\n"
-            "generator; today 'dory run' and 'dory inspect' work.\n");
+            "Plans MODEL for TARGET and writes the application to DIR: one tiled,\n"
+            "double-buffered C function per layer, the network, main, weights, golden\n"
+            "data from the reference interpreter, the kernels and the HAL, a Makefile\n"
+            "and a README. `make -C DIR run` builds and runs it on the host and exits 0\n"
+            "only if every checked layer matches the reference interpreter.\n"
+            "\n"
+            "  -t, --target T       gap8, gap9, pulp-open, cortex-m or host\n"
+            "  -o, --output DIR     the application folder (created if missing)\n"
+            "  --input FILE         the input the application runs and checks (source\n"
+            "                       layout, as for 'dory run'); default: --random 1\n"
+            "  --random SEED        a deterministic pseudo-random input\n"
+            "  --check MODE         what the application checks against the reference\n"
+            "                       interpreter: every layer by checksum (default), all\n"
+            "                       (every layer in full, reporting the first differing\n"
+            "                       byte), last (the output in full) or none\n"
+            "  plan options as for 'dory inspect' (--l1, --l2, --l3, --cores, ...)\n"
+            "\n"
+            "Not generated yet: L3 streaming, input-channel tiling, grouped (non-\n"
+            "depthwise) convolutions, requant and softmax layers; such a model gets an\n"
+            "error naming the layer.\n");
     usage_common(f);
+}
+
+/* A size or count on the command line: a decimal integer in [lo, hi]. */
+static int parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return diag_error(DIAG_NOLOC, "%s needs an integer between %lld and %lld", opt,
+                          (long long)lo, (long long)hi);
+    *out = v;
+    return 0;
+}
+
+/* Planner options; 1 if `a` was one (i advanced past its argument), -1 on error. */
+static int parse_plan_arg(const char *a, const char *next, int *i, Options *o)
+{
+    int64_t v = 0;
+    const int64_t big = (int64_t)1 << 40;
+    if (!strcmp(a, "--json")) return o->json = 1;
+    int known = !strcmp(a, "-t") || !strcmp(a, "--target") || !strcmp(a, "--target-file") ||
+                !strcmp(a, "--objective") || !strcmp(a, "--l1") || !strcmp(a, "--l2") ||
+                !strcmp(a, "--l3") || !strcmp(a, "--code-reserve") || !strcmp(a, "--cores");
+    if (!known) return 0;
+    if (!next) return diag_error(DIAG_NOLOC, "option %s needs an argument", a);
+    (*i)++;
+    if (!strcmp(a, "-t") || !strcmp(a, "--target")) o->target.name = next;
+    else if (!strcmp(a, "--target-file")) o->target.file = next;
+    else if (!strcmp(a, "--objective")) {
+        if (strcmp(next, "exact") && strcmp(next, "dory"))
+            return diag_error(DIAG_NOLOC, "--objective is 'exact' or 'dory', not '%s'", next);
+        o->objective = strcmp(next, "dory") ? OBJ_EXACT : OBJ_DORY;
+    } else if (!strcmp(a, "--cores")) {
+        if (parse_i64(a, next, 1, 64, &v)) return -1;
+        o->target.cores = (int)v;
+    } else {
+        if (parse_i64(a, next, !strcmp(a, "--code-reserve") ? 0 : 1, big, &v)) return -1;
+        int64_t *dst = !strcmp(a, "--l1")   ? &o->target.l1
+                       : !strcmp(a, "--l2") ? &o->target.l2
+                       : !strcmp(a, "--l3") ? &o->target.l3
+                                            : &o->target.code_reserve;
+        *dst = v;
+    }
+    return 1;
 }
 
 static int parse_format(const char *s, TensorFormat *out)
@@ -160,8 +246,23 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
         } else if (!strcmp(a, "--print-after")) {
             NEED_ARG();
             o->passes.print_after = next;
+        } else if (!strcmp(a, "--requant")) {
+            NEED_ARG();
+            if (strcmp(next, "fixed") && strcmp(next, "float"))
+                return diag_error(DIAG_NOLOC, "--requant takes 'float' or 'fixed', not '%s'", next);
+            o->passes.requant_fixed = !strcmp(next, "fixed");
         } else if (!strcmp(a, "--ir")) {
             o->print_ir = 1;
+        } else if (!strcmp(a, "--check")) {
+            NEED_ARG();
+            o->check_set = 1;
+            if (!strcmp(next, "all")) o->check = CHECK_ALL;
+            else if (!strcmp(next, "last")) o->check = CHECK_LAST;
+            else if (!strcmp(next, "none")) o->check = CHECK_NONE;
+            else return diag_error(DIAG_NOLOC, "--check is all, last or none, not '%s'", next);
+        } else if ((!strcmp(o->cmd, "inspect") || !strcmp(o->cmd, "deploy")) &&
+                   parse_plan_arg(a, next, &i, o)) {
+            if (diag_error_count()) return -1;
         } else if (a[0] == '-' && a[1]) {
             return diag_error(DIAG_NOLOC, "unknown option '%s' for 'dory %s' (see --help)", a,
                               o->cmd);
@@ -224,6 +325,29 @@ static int dump_hook(void *ctx, const InterpState *s, const Node *n, int index)
     return d->failed;
 }
 
+/* The graph inputs from --input files or --random; -1 with a diagnostic. */
+static int load_inputs(const Graph *g, const Options *o, int default_seed,
+                       int32_t *inputs[DORY_MAX_INPUTS])
+{
+    if (o->ninputs == 0 && o->random_seed < 0 && default_seed < 0)
+        return diag_error(DIAG_NOLOC, "'dory %s' needs --input FILE (or --random SEED)", o->cmd);
+    if (o->ninputs && o->ninputs != g->ninputs)
+        return diag_error(DIAG_NOLOC, "the model has %d input(s) but %d --input given",
+                          g->ninputs, o->ninputs);
+    int seed = o->random_seed >= 0 ? o->random_seed : default_seed;
+    for (int i = 0; i < g->ninputs; i++) {
+        const Tensor *t = graph_tensor(g, g->inputs[i]);
+        inputs[i] = calloc((size_t)tensor_numel(t), sizeof(int32_t));
+        if (!inputs[i]) return diag_error(DIAG_NOLOC, "out of memory");
+        if (o->ninputs) {
+            if (tensor_read_file(o->inputs[i], o->in_fmt, t, inputs[i])) return -1;
+        } else {
+            random_fill(t, seed + i, inputs[i]);
+        }
+    }
+    return 0;
+}
+
 static int cmd_run(const Options *o)
 {
     Graph *g = compile(o);
@@ -231,25 +355,7 @@ static int cmd_run(const Options *o)
     int rc = 1;
     int32_t *inputs[DORY_MAX_INPUTS] = {0};
     InterpState st = {0};
-    if (o->ninputs == 0 && o->random_seed < 0) {
-        diag_error(DIAG_NOLOC, "'dory run' needs --input FILE (or --random SEED)");
-        goto out;
-    }
-    if (o->ninputs && o->ninputs != g->ninputs) {
-        diag_error(DIAG_NOLOC, "the model has %d input(s) but %d --input given", g->ninputs,
-                   o->ninputs);
-        goto out;
-    }
-    for (int i = 0; i < g->ninputs; i++) {
-        const Tensor *t = graph_tensor(g, g->inputs[i]);
-        inputs[i] = calloc((size_t)tensor_numel(t), sizeof(int32_t));
-        if (!inputs[i]) goto out;
-        if (o->ninputs) {
-            if (tensor_read_file(o->inputs[i], o->in_fmt, t, inputs[i])) goto out;
-        } else {
-            random_fill(t, o->random_seed + i, inputs[i]);
-        }
-    }
+    if (load_inputs(g, o, -1, inputs)) goto out;
     DumpCtx dump = {o->dump_dir, 0};
     if (o->dump_dir && util_mkdir_p(o->dump_dir)) goto out;
     if (interp_run(g, (const int32_t *const *)inputs, &st, o->dump_dir ? dump_hook : NULL, &dump))
@@ -275,6 +381,21 @@ out:
     return rc;
 }
 
+/* The memory plan of inspect --target: resolve the target, plan, report. */
+static int plan_inspect(FILE *f, const Graph *g, const Options *o)
+{
+    Arena a;
+    arena_init(&a);
+    Target t;
+    int rc = target_resolve(&o->target, &a, &t) ? 1 : 0;
+    if (!rc) {
+        if (!o->json) fputc('\n', f);
+        rc = plan_report(f, g, &t, o->objective, o->json) ? 1 : 0;
+    }
+    arena_free(&a);
+    return rc;
+}
+
 static int cmd_inspect(const Options *o)
 {
     Graph *g = compile(o);
@@ -291,8 +412,11 @@ static int cmd_inspect(const Options *o)
         const char *ref = bin ? strrchr(bin, '/') : NULL;
         TextWriteOptions wo = {4096, bin, ref ? ref + 1 : bin};
         rc = ir_write_text(f, g, o->output ? &wo : NULL) ? 1 : 0;
+    } else if (o->json && (o->target.name || o->target.file)) {
+        rc = plan_inspect(f, g, o);
     } else {
         ir_print_summary(f, g);
+        if (o->target.name || o->target.file) rc = plan_inspect(f, g, o);
     }
     if (f != stdout && fclose(f) != 0) rc = 1;
     graph_free(g);
@@ -301,11 +425,41 @@ static int cmd_inspect(const Options *o)
 
 static int cmd_deploy(const Options *o)
 {
-    (void)o;
-    diag_error(DIAG_NOLOC, "'dory deploy' is not implemented yet: code generation arrives with "
-                           "the memory planner and code generator (use 'dory run' and "
-                           "'dory inspect' meanwhile)");
-    return 2;
+    if (!o->output) {
+        diag_error(DIAG_NOLOC, "'dory deploy' needs -o DIR");
+        return 2;
+    }
+    Graph *g = compile(o);
+    if (!g) return 1;
+    int rc = 1;
+    int32_t *inputs[DORY_MAX_INPUTS] = {0};
+    Plan *p = NULL;
+    Arena a;
+    arena_init(&a);
+    Target t;
+    if (load_inputs(g, o, 1, inputs) || target_resolve(&o->target, &a, &t)) goto out;
+    /* input-channel tiling (int32 partial sums) is not generated yet */
+    PlanOptions po = {.objective = o->objective, .no_ci_tiling = 1};
+    p = plan_graph(g, &t, &po);
+    if (!p) goto out;
+    char desc[4200];
+    if (o->ninputs)
+        snprintf(desc, sizeof desc, "%s", o->inputs[0]);
+    else
+        snprintf(desc, sizeof desc, "pseudo-random (--random %d)",
+                 o->random_seed >= 0 ? o->random_seed : 1);
+    CodegenOptions co = {o->output, o->check_set ? o->check : CHECK_SUMS,
+                         (const int32_t *const *)inputs, desc};
+    if (codegen_app(g, p, &co)) goto out;
+    printf("wrote %s: %d layers for target %s ('make -C %s run' builds and runs it)\n",
+           o->output, g->nnodes, t.name, o->output);
+    rc = 0;
+out:
+    plan_free(p);
+    arena_free(&a);
+    for (int i = 0; i < DORY_MAX_INPUTS; i++) free(inputs[i]);
+    graph_free(g);
+    return rc;
 }
 
 typedef struct Command {
@@ -340,6 +494,7 @@ int main(int argc, char **argv)
         memset(&o, 0, sizeof o);
         o.cmd = commands[i].name;
         o.random_seed = -1;
+        o.target.code_reserve = -1;
         int r = parse_args(argc, argv, &o, commands[i].usage);
         if (r) return r > 0 ? 0 : 2;
         return commands[i].run(&o);

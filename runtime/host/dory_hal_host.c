@@ -292,6 +292,12 @@ void dory_l3_load(uint32_t l3_addr, const void *src, size_t bytes)
     memcpy(hal.l3 + l3_addr, src, bytes);
 }
 
+void dory_l3_peek(void *dst, uint32_t l3_addr, size_t bytes)
+{
+    (void)l3_xfer(bytes, l3_addr, "L3 peek"); /* bounds check */
+    memcpy(dst, hal.l3 + l3_addr, bytes);
+}
+
 void dory_dma_wait(dory_dma_id_t id)
 {
     pthread_mutex_lock(&hal.lock);

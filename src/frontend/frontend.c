@@ -20,8 +20,11 @@ static Graph *ir_load(const char *path, const FrontendOptions *opt)
 
 static const Frontend ir_frontend = {"ir", "dory IR text (.dory)", ir_sniff, ir_load};
 
+extern const Frontend onnx_frontend; /* onnx.c */
+
 static const Frontend *const frontends[] = {
     &ir_frontend,
+    &onnx_frontend,
     NULL,
 };
 

@@ -6,8 +6,12 @@
 #include "ir/text.h"
 #include "ir/verify.h"
 
+static int want_fixed(const PassOptions *opt) { return opt && opt->requant_fixed; }
+
 static const Pass pass_table[] = {
     {"dce", "remove nodes whose results no graph output needs", pass_dce},
+    {"float_to_fixed", "turn FLOAT requants into FIXED for integer-only MCUs (--requant fixed)",
+     pass_float_to_fixed, want_fixed},
 };
 
 const Pass *passes_list(int *count)
@@ -26,6 +30,7 @@ int passes_run(Graph *g, const PassOptions *opt)
     if (ir_verify(g)) return -1;
     for (size_t i = 0; i < DORY_ARRAY_LEN(pass_table); i++) {
         const Pass *p = &pass_table[i];
+        if (p->when && !p->when(opt)) continue;
         if (p->run(g) || graph_finalize(g)) {
             diag_note("while running pass '%s'", p->name);
             return -1;

@@ -11,12 +11,14 @@
 typedef struct PassOptions {
     int verify_each;        /* verify after every pass (always in DORY_DEBUG) */
     const char *print_after; /* pass name: print the IR text after it to stdout */
+    int requant_fixed;      /* --requant fixed: FLOAT requants become FIXED */
 } PassOptions;
 
 typedef struct Pass {
     const char *name;
     const char *description;
     int (*run)(Graph *g); /* 0 ok, -1 with diagnostics */
+    int (*when)(const PassOptions *opt); /* NULL: always; else runs if it returns 1 */
 } Pass;
 
 int passes_run(Graph *g, const PassOptions *opt);
@@ -24,5 +26,6 @@ const Pass *passes_list(int *count);
 
 /* The passes. */
 int pass_dce(Graph *g);
+int pass_float_to_fixed(Graph *g);
 
 #endif

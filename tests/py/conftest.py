@@ -4,6 +4,7 @@ Fixtures:
   dory        path to the release binary (build/dory), built once
   dory_asan   path to the AddressSanitizer+UBSan binary (build/asan/dory)
   rq_eval     path to build/rq_eval (evaluates requant cases for the oracle test)
+  test_graphs directory with the unit tests' graphs as .dory files
   run_dory    helper running a dory binary, returning CompletedProcess
   shared_models  path to ../shared/models, or a skip with the reason
 """
@@ -37,6 +38,15 @@ def dory_asan():
 def rq_eval():
     _make(str(BUILD / "rq_eval"))
     return BUILD / "rq_eval"
+
+
+@pytest.fixture(scope="session")
+def test_graphs(tmp_path_factory):
+    """Directory of the C unit tests' graphs (tests/unit/graphs.c) as .dory files."""
+    _make(str(BUILD / "dump_graphs"))
+    d = tmp_path_factory.mktemp("graphs")
+    subprocess.run([str(BUILD / "dump_graphs"), str(d)], check=True)
+    return d
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,12 @@ def test_help_and_version(dory, run_dory):
         assert "usage: dory " + cmd in p.stdout
 
 
-def test_deploy_says_not_implemented(dory, run_dory, tmp_path):
+def test_deploy_argument_errors(dory, run_dory, tmp_path):
     p = run_dory(dory, "deploy", tmp_path / "m.dory", check=False)
-    assert p.returncode != 0
-    assert "not implemented" in p.stderr
+    assert p.returncode == 2 and "-o DIR" in p.stderr
+    p = run_dory(dory, "deploy", tmp_path / "m.dory", "-o", tmp_path / "app", "--check", "most",
+                 check=False)
+    assert p.returncode == 2 and "--check" in p.stderr
 
 
 def test_unknown_command_and_option(dory, run_dory):

@@ -1,0 +1,425 @@
+/* alloc.c: where every tensor lives and at which offset.
+ *
+ * 1. Weights stay resident in L2 when all of them fit beside the activation
+ *    peak; otherwise every layer streams its constants from L3.
+ * 2. Per layer, the L2 left beside the activations live at that layer goes to
+ *    the layer's staging buffers (tile_l3_solve). When even one slice cannot
+ *    fit, the largest L2 activation live there moves to L3 and the layers
+ *    touching it stream it by rows; repeat.
+ * 3. Offsets: first fit by decreasing size over lifetimes (a buffer may
+ *    reuse bytes of buffers whose lifetimes do not intersect). The peak is
+ *    compared with the lower bound (the most bytes live at one layer).
+ * This file must not tile: tile_l3.c and tile_l1.c do.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan_int.h"
+
+typedef struct Buf {
+    int64_t size;
+    int first, last;
+    int64_t *off; /* where to write the offset */
+} Buf;
+
+typedef struct BufList {
+    Buf *v;
+    int n, cap;
+} BufList;
+
+static int buf_add(BufList *l, int64_t size, int first, int last, int64_t *off)
+{
+    if (size <= 0) return 0;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        Buf *v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (Buf){align4(size), first, last, off};
+    return 0;
+}
+
+static int is_act(const Plan *p, int id)
+{
+    const TensorPlan *tp = &p->tensors[id];
+    return tp->first >= 0 && tp->loc != LOC_ALIAS;
+}
+
+static int root_of(const Plan *p, int id)
+{
+    return p->tensors[id].loc == LOC_ALIAS ? p->tensors[id].alias : id;
+}
+
+/* Bytes of L2 activations live at layer n. */
+static int64_t live_l2(const Plan *p, int n)
+{
+    int64_t s = 0;
+    for (int i = 0; i < p->g->ntensors; i++) {
+        const TensorPlan *tp = &p->tensors[i];
+        if (is_act(p, i) && tp->loc == LOC_L2 && tp->first <= n && n <= tp->last)
+            s += align4(tp->bytes);
+    }
+    return s;
+}
+
+static int64_t resident_weight_bytes(const Plan *p)
+{
+    int64_t s = 0;
+    for (int i = 0; i < p->g->ntensors; i++)
+        if (p->g->tensors[i]->is_const && p->tensors[i].loc == LOC_L2)
+            s += align4(p->tensors[i].bytes);
+    return s;
+}
+
+static int layer_in_l3(const Plan *p, int n)
+{
+    const Node *node = p->g->nodes[n];
+    int any = 0;
+    for (int k = 0; k < node->nin; k++) {
+        int id = root_of(p, node->in[k]);
+        if (!p->g->tensors[id]->is_const && p->tensors[id].loc == LOC_L3) any = 1;
+    }
+    return any;
+}
+
+/* Marks the constants of layer n as living in `loc`. */
+static void place_consts(Plan *p, int n, TensorLoc loc)
+{
+    const Node *node = p->g->nodes[n];
+    for (int k = 0; k < node->nin; k++)
+        if (p->g->tensors[node->in[k]]->is_const) p->tensors[node->in[k]].loc = loc;
+    const Requant *rqs[3] = {&node->rq, &node->in_rq[0], &node->in_rq[1]};
+    for (int r = 0; r < 3; r++) {
+        int ids[5] = {rqs[r]->k, rqs[r]->l, rqs[r]->mult, rqs[r]->shift, rqs[r]->scale};
+        for (int j = 0; j < 5; j++)
+            if (ids[j] >= 0 && ids[j] < p->g->ntensors) p->tensors[ids[j]].loc = loc;
+    }
+}
+
+static int64_t act_peak_lower_bound(const Plan *p)
+{
+    int64_t m = 0;
+    for (int n = 0; n < p->nlayers; n++) m = DORY_MAX(m, live_l2(p, n));
+    return m;
+}
+
+static int64_t layer_param_bytes(const Plan *p, int n)
+{
+    return p->layers[n].status == PLAN_OK ? p->layers[n].geom.param_bytes : 0;
+}
+
+/* Would making layer j's constants resident (with `resident` bytes already
+ * resident) still leave every streaming layer the L2 for its weights or at
+ * least half of what it had with nothing resident? */
+static int residency_fits(const Plan *p, const int64_t *base, const char *res, int j,
+                          int64_t resident)
+{
+    int64_t total = resident + align4(layer_param_bytes(p, j));
+    for (int i = 0; i < p->nlayers; i++) {
+        int64_t free0 = p->l2_budget - base[i];
+        int64_t need = 0;
+        if (res[i] != 1 && i != j) need = DORY_MIN(align4(layer_param_bytes(p, i)), free0 / 2);
+        if (base[i] + total + need > p->l2_budget) return 0;
+    }
+    return 1;
+}
+
+/* All constants resident when they fit; else the smallest layers' constants
+ * first, as long as every other layer keeps room to stream its own. */
+static void decide_weights(Plan *p)
+{
+    int64_t params = 0;
+    for (int i = 0; i < p->g->ntensors; i++)
+        if (p->g->tensors[i]->is_const) params += align4(p->tensors[i].bytes);
+    p->weights_resident = params + act_peak_lower_bound(p) <= p->l2_budget;
+    int n = p->nlayers;
+    int64_t *base = calloc((size_t)DORY_MAX(n, 1), sizeof *base);
+    char *res = calloc((size_t)DORY_MAX(n, 1), 1);
+    for (int i = 0; i < n && base; i++) base[i] = live_l2(p, i);
+    int64_t resident = 0;
+    for (int k = 0; k < n && base && res; k++) {
+        int j = -1; /* smallest non-resident layer with constants */
+        for (int i = 0; i < n; i++)
+            if (!res[i] && layer_param_bytes(p, i) > 0 &&
+                (j < 0 || layer_param_bytes(p, i) < layer_param_bytes(p, j)))
+                j = i;
+        if (j < 0) break;
+        res[j] = 1; /* visited; resident only if it fits */
+        if (!p->weights_resident && !residency_fits(p, base, res, j, resident)) {
+            res[j] = 2;
+            continue;
+        }
+        resident += align4(layer_param_bytes(p, j));
+    }
+    for (int i = 0; i < n; i++) place_consts(p, i, res && res[i] == 1 ? LOC_L2 : LOC_L3);
+    free(base);
+    free(res);
+}
+
+/* The layer's constants stream from L3. */
+static int layer_w_stream(const Plan *p, int n)
+{
+    const Node *node = p->g->nodes[n];
+    for (int k = 0; k < node->nin; k++)
+        if (p->g->tensors[node->in[k]]->is_const && p->tensors[node->in[k]].loc == LOC_L3) return 1;
+    return 0;
+}
+
+/* Moves the largest L2 activation live at layer n to L3; 0 if none left. */
+static int spill_one(Plan *p, int n)
+{
+    int best = -1;
+    for (int i = 0; i < p->g->ntensors; i++) {
+        const TensorPlan *tp = &p->tensors[i];
+        if (!is_act(p, i) || tp->loc != LOC_L2 || tp->first > n || n > tp->last) continue;
+        if (best < 0 || tp->bytes > p->tensors[best].bytes) best = i;
+    }
+    if (best < 0) return 0;
+    p->tensors[best].loc = LOC_L3;
+    return 1;
+}
+
+typedef struct Memo {
+    int in_l3, out_l3, w_stream;
+    int64_t avail;
+    int done, rc;
+} Memo;
+
+/* L3/L1 tiling of layer n for the current placement (memoized). */
+static int plan_layer(Plan *p, int n, int64_t shrink, Memo *m)
+{
+    LayerPlan *lp = &p->layers[n];
+    const Node *node = p->g->nodes[n];
+    int in_l3 = layer_in_l3(p, n);
+    int out_l3 = p->tensors[root_of(p, node->out)].loc == LOC_L3;
+    int w_stream = lp->geom.param_bytes > 0 && layer_w_stream(p, n);
+    int64_t avail = p->l2_budget - resident_weight_bytes(p) - live_l2(p, n) - shrink;
+    if (m->done && m->in_l3 == in_l3 && m->out_l3 == out_l3 && m->w_stream == w_stream &&
+        m->avail == avail)
+        return m->rc;
+    *m = (Memo){in_l3, out_l3, w_stream, avail, 1, 0};
+    memset(&lp->l3, 0, sizeof lp->l3);
+    lp->status = PLAN_OK;
+    m->rc = tile_l3_solve(&lp->geom, &p->target, &p->opt, in_l3, out_l3, w_stream,
+                          DORY_MAX(avail, 0), lp, &p->arena);
+    return m->rc;
+}
+
+/* Single-level targets: whole layers, no DMA; weights read in place. */
+static void plan_single_level(Plan *p)
+{
+    for (int n = 0; n < p->nlayers; n++) {
+        LayerPlan *lp = &p->layers[n];
+        if (lp->status != PLAN_OK) continue;
+        int64_t tile[TD_COUNT];
+        for (int d = 0; d < TD_COUNT; d++) tile[d] = cost_dim_size(&lp->geom, d);
+        tile_l1_eval(&lp->geom, &p->target, tile, &lp->l1);
+        lp->l1.ok = 1;
+        lp->l1.cost.dma = lp->l1.cost.exposed = 0;
+        lp->l1.cost.total = lp->l1.cost.compute + lp->l1.cost.overhead;
+        lp->l1.binding = "single memory level: the layer runs in place";
+        lp->l1_last = lp->dory = lp->l1;
+        lp->cost = lp->l1.cost;
+        lp->dory_total = lp->cost.total;
+        lp->why = lp->l1.binding;
+        lp->l3.co_slice = tile_dim(lp->geom.co, lp->geom.co);
+        lp->l3.row_slice = tile_dim(lp->geom.ho, lp->geom.ho);
+    }
+}
+
+/* Placement orders tried by first fit; the lowest peak wins. */
+static int by_size(const void *a, const void *b)
+{
+    const Buf *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->first - y->first;
+}
+
+static int by_life(const void *a, const void *b)
+{
+    const Buf *x = a, *y = b;
+    int lx = x->last - x->first, ly = y->last - y->first;
+    if (lx != ly) return ly - lx;
+    return by_size(a, b);
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const Buf *x = a, *y = b;
+    if (x->first != y->first) return x->first - y->first;
+    return by_size(a, b);
+}
+
+/* First fit in the list's order; returns the peak. */
+static int64_t first_fit_order(BufList *l, int (*cmp)(const void *, const void *))
+{
+    qsort(l->v, (size_t)l->n, sizeof *l->v, cmp);
+    int64_t peak = 0;
+    for (int i = 0; i < l->n; i++) {
+        Buf *b = &l->v[i];
+        int64_t off = 0;
+        for (int moved = 1; moved;) {
+            moved = 0;
+            for (int j = 0; j < i; j++) {
+                const Buf *o = &l->v[j];
+                if (o->last < b->first || b->last < o->first) continue;
+                if (off < *o->off + o->size && *o->off < off + b->size) {
+                    off = *o->off + o->size;
+                    moved = 1;
+                }
+            }
+        }
+        *b->off = off;
+        peak = DORY_MAX(peak, off + b->size);
+    }
+    return peak;
+}
+
+static int64_t first_fit(BufList *l)
+{
+    int (*orders[])(const void *, const void *) = {by_size, by_life, by_start};
+    int best = 0;
+    int64_t best_peak = INT64_MAX;
+    for (int k = 0; k < 3; k++) {
+        int64_t peak = first_fit_order(l, orders[k]);
+        if (peak < best_peak) best_peak = peak, best = k;
+    }
+    return first_fit_order(l, orders[best]);
+}
+
+static int collect_l2(Plan *p, BufList *l)
+{
+    int rc = 0;
+    int last = p->nlayers - 1;
+    for (int i = 0; i < p->g->ntensors; i++) {
+        TensorPlan *tp = &p->tensors[i];
+        if (tp->loc != LOC_L2) continue;
+        int c = p->g->tensors[i]->is_const;
+        rc |= buf_add(l, tp->bytes, c ? 0 : tp->first, c ? last : tp->last, &tp->offset);
+    }
+    for (int n = 0; n < p->nlayers; n++) {
+        L3Plan *s = &p->layers[n].l3;
+        if (p->layers[n].status != PLAN_OK) continue;
+        for (int k = 0; k < s->w_nbuf; k++) rc |= buf_add(l, s->w_buf, n, n, &s->w_off[k]);
+        for (int k = 0; k < s->in_nbuf; k++) rc |= buf_add(l, s->in_buf, n, n, &s->in_off[k]);
+        for (int k = 0; k < s->out_nbuf; k++) rc |= buf_add(l, s->out_buf, n, n, &s->out_off[k]);
+    }
+    return rc;
+}
+
+static int64_t lower_bound(const BufList *l, int nlayers)
+{
+    int64_t m = 0;
+    for (int n = 0; n < nlayers; n++) {
+        int64_t s = 0;
+        for (int i = 0; i < l->n; i++)
+            if (l->v[i].first <= n && n <= l->v[i].last) s += l->v[i].size;
+        m = DORY_MAX(m, s);
+    }
+    return m;
+}
+
+/* L3: streamed constants, then L3 activations, packed. */
+static void place_l3(Plan *p)
+{
+    int64_t off = 0;
+    for (int i = 0; i < p->g->ntensors; i++) {
+        TensorPlan *tp = &p->tensors[i];
+        if (tp->loc != LOC_L3) continue;
+        tp->offset = off;
+        off += align4(tp->bytes);
+    }
+    p->l3_used = off;
+    if (p->target.levels >= 3 && off > p->target.l3.size && p->status == PLAN_OK) {
+        p->status = PLAN_L3_TOO_SMALL;
+        p->message = arena_printf(&p->arena,
+                                  "L3 holds %lld bytes (weights and spilled activations) but "
+                                  "has %lld: %lld too many",
+                                  (long long)off, (long long)p->target.l3.size,
+                                  (long long)(off - p->target.l3.size));
+    }
+}
+
+static void place_acts(Plan *p)
+{
+    for (int i = 0; i < p->g->ntensors; i++) {
+        TensorPlan *tp = &p->tensors[i];
+        if (p->g->tensors[i]->is_const) continue;
+        if (tp->loc == LOC_NONE) tp->loc = LOC_L2;
+    }
+}
+
+static void fail_layer(Plan *p, int n, PlanStatus st)
+{
+    LayerPlan *lp = &p->layers[n];
+    lp->status = st;
+    if (!lp->why) lp->why = "no tiling fits";
+}
+
+static int l1_failure(const LayerPlan *lp) { return lp->why && !strncmp(lp->why, "no L1", 5); }
+
+/* Places and tiles until every layer fits; returns the failing layer or -1. */
+static int place_and_tile(Plan *p, Memo *memo, int64_t shrink)
+{
+    for (int guard = 0; guard <= p->g->ntensors + 1; guard++) {
+        int failed = -1;
+        for (int n = 0; n < p->nlayers && failed < 0; n++) {
+            if (p->layers[n].status != PLAN_OK && !memo[n].done) continue;
+            if (plan_layer(p, n, shrink, &memo[n])) failed = n;
+        }
+        if (failed < 0) return -1;
+        if (l1_failure(&p->layers[failed]) || !spill_one(p, failed)) return failed;
+    }
+    return -1;
+}
+
+int plan_alloc(Plan *p)
+{
+    place_acts(p);
+    if (p->target.levels < 2) {
+        for (int n = 0; n < p->nlayers; n++) place_consts(p, n, LOC_L3);
+        plan_single_level(p);
+    } else {
+        decide_weights(p);
+    }
+    Memo *memo = calloc((size_t)DORY_MAX(p->nlayers, 1), sizeof *memo);
+    if (!memo) return -1;
+    int64_t shrink = 0;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (p->target.levels >= 2) {
+            int failed = place_and_tile(p, memo, shrink);
+            if (failed >= 0) {
+                fail_layer(p, failed,
+                           l1_failure(&p->layers[failed]) ? PLAN_L1_TOO_SMALL : PLAN_L2_TOO_SMALL);
+                break;
+            }
+        }
+        BufList l = {0};
+        if (collect_l2(p, &l)) {
+            free(l.v);
+            break;
+        }
+        p->l2_lower_bound = lower_bound(&l, p->nlayers);
+        p->l2_peak = first_fit(&l);
+        free(l.v);
+        if (p->l2_peak <= p->l2_budget || p->target.levels < 2) break;
+        /* fragmentation: leave room and retry; then give up partial residency */
+        shrink += p->l2_peak - p->l2_budget;
+        if (attempt == 1 && !p->weights_resident)
+            for (int n = 0; n < p->nlayers; n++) place_consts(p, n, LOC_L3);
+    }
+    free(memo);
+    if (p->l2_peak > p->l2_budget && p->status == PLAN_OK) {
+        p->status = PLAN_L2_TOO_SMALL;
+        p->message =
+            arena_printf(&p->arena,
+                         "L2 peak %lld bytes exceeds the budget of %lld by %lld "
+                         "(lower bound %lld)",
+                         (long long)p->l2_peak, (long long)p->l2_budget,
+                         (long long)(p->l2_peak - p->l2_budget), (long long)p->l2_lower_bound);
+    }
+    place_l3(p);
+    return p->status == PLAN_OK ? 0 : -1;
+}

@@ -1,0 +1,306 @@
+/* cost.c: the cost model of an L2->L1 tiling and its L1 footprint.
+ *
+ * cycles = tiles * tile_overhead
+ *        + max(compute + first load + last store, all L2<->L1 DMA)
+ * where compute is the kernel work of every tile (docs/PLANNER.md). The
+ * model is written so that, for fixed tile counts, it only grows with the
+ * per-dimension features of DimFeat; the solver relies on that. This file
+ * must not search: it evaluates one tiling.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "dory_kernels.h"
+#include "plan_int.h"
+
+double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes)
+{
+    if (bytes <= 0) return 0;
+    double bw = lvl->bandwidth > 0 ? lvl->bandwidth : 1;
+    return (double)jobs * lvl->latency + (double)bytes / bw;
+}
+
+int64_t cost_dim_size(const PlanGeom *g, int d)
+{
+    switch (d) {
+    case TD_CO: return g->co;
+    case TD_HO: return g->ho;
+    case TD_WO: return g->wo;
+    default: return g->coupled ? 1 : g->cin_total;
+    }
+}
+
+/* a*floor(x/a) + penalty*(x mod a): leftovers of an inner block cost more. */
+static double aligned(int64_t x, int a, double pen)
+{
+    if (a <= 1) return (double)x;
+    return (double)(x / a * a) + pen * (double)(x % a);
+}
+
+static double dim_factor(const PlanGeom *g, const Target *t, int d, int64_t x)
+{
+    const KernelCost *k = &t->kernel[g->kind];
+    int cores = t->cores > 0 ? t->cores : 1;
+    switch (d) {
+    case TD_CO:
+        if (k->par == PAR_CHANNELS) return (double)(ceil_div(x, cores) * cores);
+        return aligned(x, k->co_align, k->co_penalty);
+    case TD_HO:
+        if (k->par == PAR_ROWS) return (double)(ceil_div(x, cores) * cores);
+        return (double)x;
+    case TD_WO: return aligned(x, k->wo_align, k->wo_penalty);
+    default: return g->coupled ? (double)g->gin : aligned(x, k->ci_align, k->ci_penalty);
+    }
+}
+
+/* Input rows (or cols) an output range [a, a+len) reads, clipped to the input. */
+static int64_t in_extent(int64_t a, int64_t len, int s, int k, int dil, int pad, int64_t in)
+{
+    int64_t lo = a * s - pad;
+    int64_t hi = (a + len - 1) * s - pad + (int64_t)(k - 1) * dil + 1;
+    return DORY_MIN(hi, in) - DORY_MAX(lo, 0);
+}
+
+DimFeat cost_dim_feat(const PlanGeom *g, const Target *t, int d, int64_t tile)
+{
+    int64_t size = cost_dim_size(g, d);
+    DimFeat f = {tile, ceil_div(size, tile), 0, 0, 0};
+    f.last = size - (f.n - 1) * tile;
+    f.f = (double)(f.n - 1) * dim_factor(g, t, d, tile) + dim_factor(g, t, d, f.last);
+    if (d == TD_HO || d == TD_WO) {
+        int h = d == TD_HO;
+        for (int64_t i = 0; i < f.n; i++)
+            f.r += in_extent(i * tile, i + 1 < f.n ? tile : f.last, h ? g->sh : g->sw,
+                             h ? g->kh : g->kw, h ? g->dh : g->dw, h ? g->pad[0] : g->pad[1],
+                             h ? g->hin : g->win);
+    }
+    return f;
+}
+
+/* Input channels of a tile of input i. */
+static int64_t tile_in_c(const PlanGeom *g, int i, int64_t co, int64_t ci)
+{
+    if (!g->coupled) return ci;
+    if (g->kind == KK_COPY) return g->cin[i];
+    return co / g->gout * g->gin;
+}
+
+/* Kernel scratch of a tile, all cores: the kernel library's own companion
+ * functions (kernels/dory_kernels.h), per core, 4-byte aligned, times cores;
+ * called exactly as the code generator calls them. */
+static int64_t scratch_bytes(const PlanGeom *g, const Target *t, const L1Plan *p, int64_t co,
+                             int64_t ho, int64_t wo)
+{
+    int cores = t->cores > 0 ? t->cores : 1;
+    dory_conv_params_t cp;
+    memset(&cp, 0, sizeof cp);
+    cp.kh = g->kh, cp.kw = g->kw;
+    cp.stride_h = g->sh, cp.stride_w = g->sw;
+    cp.dil_h = g->dh, cp.dil_w = g->dw;
+    cp.pad_top = g->pad[0], cp.pad_left = g->pad[1];
+    cp.pad_bottom = g->pad[2], cp.pad_right = g->pad[3];
+    cp.border = DORY_BORDER_ALL;
+    dory_dims_t in = {(int)p->in_h, (int)p->in_w, (int)p->in_c, 0};
+    dory_dims_t out = {(int)ho, (int)wo, (int)co, 0};
+    int32_t per = 0;
+    switch (g->kind) {
+    case KK_CONV: per = dory_conv2d_hwc_s8_scratch_bytes(&cp, &in, &out); break;
+    case KK_PW: per = dory_conv1x1_s8_scratch_bytes(&cp, &in, &out); break;
+    case KK_DW: per = dory_dwconv_s8_scratch_bytes(&cp, &in, &out); break;
+    case KK_FC: {
+        dory_fc_params_t fp;
+        memset(&fp, 0, sizeof fp);
+        fp.in_zp = g->in_zp;
+        per = dory_fc_s8_scratch_bytes(&fp, (int)p->in_c, (int)co);
+        break;
+    }
+    default: break;
+    }
+    return align4(per) * cores;
+}
+
+static void set_buf(L1Plan *p, int b, int64_t bytes, int nbuf)
+{
+    p->buf[b].bytes = bytes;
+    p->buf[b].nbuf = bytes > 0 ? nbuf : 0;
+}
+
+int64_t cost_l1_bytes(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT], L1Plan *p)
+{
+    int64_t co = f[TD_CO].t, ho = f[TD_HO].t, wo = f[TD_WO].t, ci = f[TD_CI].t;
+    int64_t nsp = f[TD_HO].n * f[TD_WO].n, nco = f[TD_CO].n, nci = f[TD_CI].n;
+    p->in_h = DORY_MIN(g->hin, (ho - 1) * g->sh + (int64_t)(g->kh - 1) * g->dh + 1);
+    p->in_w = DORY_MIN(g->win, (wo - 1) * g->sw + (int64_t)(g->kw - 1) * g->dw + 1);
+    p->in_c = tile_in_c(g, 0, co, ci);
+    int in_once = nsp * nci == 1 && (!g->coupled || nco == 1);
+    int64_t in0 = 0, in1 = 0;
+    for (int i = 0; i < g->nin; i++) {
+        int64_t b = p->in_h * p->in_w * tile_in_c(g, i, co, ci) * g->in_elem[i];
+        if (i == 1 && g->kind == KK_ADD)
+            in1 = b;
+        else
+            in0 += b;
+    }
+    set_buf(p, BUF_IN0, in0, in_once ? 1 : 2);
+    set_buf(p, BUF_IN1, in1, in_once ? 1 : 2);
+    int64_t wch = g->coupled ? g->gin : ci;
+    set_buf(p, BUF_W, g->w_elem ? co * g->kh * g->kw * wch * g->w_elem : 0, nco * nci == 1 ? 1 : 2);
+    set_buf(p, BUF_RQ, co * g->rq_per_ch + g->rq_fixed, nco == 1 ? 1 : 2);
+    set_buf(p, BUF_OUT, ho * wo * co * g->out_elem, nsp * nco == 1 ? 1 : 2);
+    set_buf(p, BUF_ACC, nci > 1 ? ho * wo * co * 4 : 0, 1);
+    set_buf(p, BUF_SCRATCH, scratch_bytes(g, t, p, co, ho, wo), 1);
+    int64_t off = 0;
+    for (int b = 0; b < BUF_COUNT; b++) {
+        L1Buf *B = &p->buf[b];
+        B->off[0] = B->off[1] = 0;
+        for (int k = 0; k < B->nbuf; k++) {
+            B->off[k] = off;
+            off += align4(B->bytes);
+        }
+    }
+    p->l1_used = off;
+    return off;
+}
+
+/* DMA jobs for a box of rows x cols x ch out of a (H, W, C) tensor. */
+static int64_t box_jobs(const Target *t, int64_t rows, int64_t cols, int64_t ch, int64_t H,
+                        int64_t W, int64_t C)
+{
+    (void)H;
+    int dims = ch == C && cols == W ? 1 : ch == C ? 2 : 3;
+    if (t->dma_dims >= dims) return 1;
+    if (dims == 2 || t->dma_dims == 2) return rows;
+    return rows * cols;
+}
+
+typedef struct Dma {
+    int64_t bytes, jobs;
+} Dma;
+
+/* All L2->L1 input traffic for one loop order. */
+static Dma dma_inputs(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT],
+                      const L1Plan *p, LoopOrder order)
+{
+    int64_t nh = f[TD_HO].n, nw = f[TD_WO].n, nco = f[TD_CO].n, nci = f[TD_CI].n;
+    int64_t sweeps; /* how many times the whole input is read */
+    if (g->coupled)
+        sweeps = 1;
+    else if (order == ORDER_HWC)
+        sweeps = nci == 1 ? 1 : nco;
+    else
+        sweeps = nh * nw * nci == 1 ? 1 : nco;
+    Dma d = {0, 0};
+    for (int i = 0; i < g->nin; i++) {
+        int64_t c = g->coupled ? g->cin[i] : g->cin_total;
+        d.bytes += sweeps * f[TD_HO].r * f[TD_WO].r * c * g->in_elem[i];
+        /* per load: one job, or one per row / per pixel; rows summed over h tiles */
+        int64_t per = box_jobs(t, p->in_h, p->in_w, tile_in_c(g, i, f[TD_CO].t, f[TD_CI].t), g->hin,
+                               g->win, c);
+        int64_t loads_per_h = sweeps * nw * (g->coupled ? nco : nci);
+        d.jobs += per == 1         ? loads_per_h * nh
+                  : per == p->in_h ? loads_per_h * f[TD_HO].r
+                                   : loads_per_h * f[TD_HO].r * p->in_w;
+    }
+    return d;
+}
+
+static Dma dma_weights(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT],
+                       LoopOrder order)
+{
+    int64_t nsp = f[TD_HO].n * f[TD_WO].n, nco = f[TD_CO].n, nci = f[TD_CI].n;
+    int64_t wtot =
+        g->w_elem ? g->co * g->kh * g->kw * (g->coupled ? g->gin : g->cin_total) * g->w_elem : 0;
+    int64_t rqtot = g->co * g->rq_per_ch + g->rq_fixed * nco;
+    int64_t reads, loads; /* whole-weight reads, loads per read */
+    if (order == ORDER_HWC)
+        reads = nco * nci == 1 ? 1 : nsp;
+    else
+        reads = nci == 1 ? 1 : nsp;
+    loads = nco * nci;
+    int64_t jobs_w =
+        f[TD_CI].t == cost_dim_size(g, TD_CI) || t->dma_dims >= 2 ? 1 : f[TD_CO].t * g->kh * g->kw;
+    Dma d = {reads * (wtot + rqtot), reads * loads * ((wtot ? jobs_w : 0) + (rqtot ? 1 : 0))};
+    return d;
+}
+
+static Dma dma_outputs(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT])
+{
+    int64_t nco = f[TD_CO].n, nw = f[TD_WO].n;
+    int64_t per = box_jobs(t, f[TD_HO].t, f[TD_WO].t, f[TD_CO].t, g->ho, g->wo, g->co);
+    Dma d = {g->ho * g->wo * g->co * g->out_elem, 0};
+    d.jobs = per == 1            ? f[TD_HO].n * nw * nco
+             : per == f[TD_HO].t ? g->ho * nw * nco
+                                 : g->ho * g->wo * nco;
+    return d;
+}
+
+static double compute_cycles(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT])
+{
+    const KernelCost *k = &t->kernel[g->kind];
+    double mpc = k->mac_per_cycle > 0 ? k->mac_per_cycle : 1;
+    double work = f[TD_CO].f * f[TD_HO].f * f[TD_WO].f * f[TD_CI].f * g->kh * g->kw;
+    if (g->kind == KK_ADD || g->kind == KK_ELEM || g->kind == KK_COPY)
+        work = f[TD_CO].f * f[TD_HO].f * f[TD_WO].f;
+    double outs = (double)(g->ho * g->wo * g->co);
+    return work / mpc + outs * k->epilogue_cycles +
+           outs * k->psum_cycles * (double)(f[TD_CI].n - 1);
+}
+
+double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)
+{
+    const KernelCost *k = &t->kernel[g->kind];
+    double mpc = k->mac_per_cycle > 0 ? k->mac_per_cycle : 1;
+    double outs = (double)(g->ho * g->wo * g->co);
+    return (double)tiles * k->tile_overhead + (double)g->macs / mpc + outs * k->epilogue_cycles;
+}
+
+/* First load (input, weights, constants of a full tile) and last store. */
+static double first_last(const Target *t, const L1Plan *p)
+{
+    int64_t in = p->buf[BUF_IN0].bytes + p->buf[BUF_IN1].bytes;
+    int64_t w = p->buf[BUF_W].bytes + p->buf[BUF_RQ].bytes;
+    int jobs = (in > 0) + (p->buf[BUF_IN1].bytes > 0) + (w > 0);
+    return cost_dma(&t->l1, jobs, in + w) + cost_dma(&t->l1, 1, p->buf[BUF_OUT].bytes);
+}
+
+double cost_cycles(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT], L1Plan *p)
+{
+    int64_t tiles = f[TD_CO].n * f[TD_HO].n * f[TD_WO].n * f[TD_CI].n;
+    double comp = compute_cycles(g, t, f);
+    double ovh = (double)tiles * t->kernel[g->kind].tile_overhead;
+    double fl = first_last(t, p);
+    Dma out = dma_outputs(g, t, f);
+    double best = INFINITY;
+    for (int o = ORDER_HWC; o <= ORDER_CHW; o++) {
+        Dma in = dma_inputs(g, t, f, p, (LoopOrder)o);
+        Dma w = dma_weights(g, t, f, (LoopOrder)o);
+        double dma = cost_dma(&t->l1, in.jobs, in.bytes) + cost_dma(&t->l1, w.jobs, w.bytes) +
+                     cost_dma(&t->l1, out.jobs, out.bytes);
+        double total = ovh + fmax(comp + fl, dma);
+        if (total >= best) continue;
+        best = total;
+        p->order = (LoopOrder)o;
+        p->dma_in_bytes = in.bytes;
+        p->dma_w_bytes = w.bytes;
+        p->dma_out_bytes = out.bytes;
+        p->dma_jobs = in.jobs + w.jobs + out.jobs;
+        p->cost = (PlanCost){comp, ovh, dma, total - ovh - comp, 0, total};
+    }
+    return best;
+}
+
+double cost_dory_score(const PlanGeom *g, const Target *t, const L1Plan *p)
+{
+    /* DORY (tiler_conv2d.py): maximize the L1 bytes used, plus large bonuses
+     * for output channels multiple of 8/4/2... and output rows multiple of
+     * the core count; ties go to the larger tile. */
+    const TileDim *d = p->d;
+    double s = (double)p->l1_used;
+    int cores = t->cores > 0 ? t->cores : 1;
+    if (d[TD_CO].tile % 8 == 0 || d[TD_CO].tile == g->co) s += 1e6;
+    if (d[TD_CO].tile % 4 == 0) s += 5e5;
+    if (d[TD_CO].tile % 2 == 0) s += 2.5e5;
+    if (d[TD_HO].tile % cores == 0 || d[TD_HO].tile == g->ho) s += 1e6;
+    if (d[TD_WO].tile % 2 == 0 || d[TD_WO].tile == g->wo) s += 2.5e5;
+    return s;
+}

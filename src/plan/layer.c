@@ -1,0 +1,160 @@
+/* layer.c: what the tiler sees of a node: its geometry, kernel kind and the
+ * bytes of its constants per output channel (PlanGeom).
+ *
+ * It reads the verified IR only; it knows nothing of memory sizes beyond the
+ * target's FPU flag (FLOAT requant is budgeted as FIXED on integer targets).
+ */
+#include "plan.h"
+
+static int elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
+
+/* Bytes of one requant constant in L1: per channel or once per tensor. */
+static void rq_const_bytes(const Graph *g, int id, int64_t nch, int min_bytes, PlanGeom *geom)
+{
+    const Tensor *t = graph_tensor(g, id);
+    if (!t) return;
+    int b = DORY_MAX(elem_bytes(t), min_bytes);
+    if (tensor_numel(t) > 1 && tensor_numel(t) == nch)
+        geom->rq_per_ch += b;
+    else
+        geom->rq_fixed += tensor_numel(t) * b;
+}
+
+static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith, int fpu,
+                     PlanGeom *geom)
+{
+    int wide = arith == ARITH_64 ? 8 : 4;
+    switch (r->scheme) {
+    case RQ_SHIFT:
+        rq_const_bytes(g, r->k, nch, wide, geom);
+        rq_const_bytes(g, r->l, nch, wide, geom);
+        break;
+    case RQ_FIXED:
+        rq_const_bytes(g, r->mult, nch, 4, geom);
+        rq_const_bytes(g, r->shift, nch, 4, geom);
+        break;
+    case RQ_FLOAT: /* integer targets run it as FIXED: mult + shift */
+        rq_const_bytes(g, r->scale, nch, fpu ? 4 : 8, geom);
+        break;
+    default: break;
+    }
+}
+
+static void geom_io(const Graph *g, const Node *n, PlanGeom *p)
+{
+    const Tensor *x = graph_tensor(g, n->in[0]);
+    const Tensor *y = graph_tensor(g, n->out);
+    p->hin = x->rank == 4 ? act_h(x) : 1;
+    p->win = x->rank == 4 ? act_w(x) : 1;
+    p->ho = y->rank == 4 ? act_h(y) : 1;
+    p->wo = y->rank == 4 ? act_w(y) : 1;
+    p->co = y->shape[y->rank - 1];
+    p->out_elem = elem_bytes(y);
+    p->nin = 1;
+    p->cin[0] = x->shape[x->rank - 1];
+    p->in_elem[0] = elem_bytes(x);
+    p->in_zp = x->zp;
+    p->cin_total = p->cin[0];
+    p->kh = p->kw = p->sh = p->sw = p->dh = p->dw = 1;
+    p->coupled = 1;
+    p->gin = p->gout = 1;
+}
+
+static void geom_window(const Graph *g, const Node *n, PlanGeom *p)
+{
+    node_kernel(g, n, &p->kh, &p->kw);
+    p->sh = n->stride[0];
+    p->sw = n->stride[1];
+    p->dh = n->dilation[0];
+    p->dw = n->dilation[1];
+    for (int i = 0; i < 4; i++) p->pad[i] = n->pad[i];
+}
+
+static void geom_conv(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
+{
+    const Tensor *w = graph_tensor(g, n->in[1]);
+    geom_window(g, n, p);
+    int64_t groups = n->groups > 0 ? n->groups : 1;
+    p->w_elem = elem_bytes(w);
+    p->w_bytes = tensor_bytes(w);
+    if (groups == 1) {
+        p->coupled = 0;
+        p->ci_tiling = 1;
+        p->cin_total = p->cin[0];
+        /* the 1x1 kernel (any stride, no padding), as the kernel library splits them */
+        int pw = p->kh == 1 && p->kw == 1 && !p->pad[0] && !p->pad[1] && !p->pad[2] && !p->pad[3];
+        p->kind = pw ? KK_PW : KK_CONV;
+    } else {
+        p->gin = p->cin[0] / groups;
+        p->gout = p->co / groups;
+        p->kind = KK_DW;
+    }
+    (void)t;
+}
+
+static void geom_fc(const Graph *g, const Node *n, PlanGeom *p)
+{
+    const Tensor *w = graph_tensor(g, n->in[1]);
+    p->kind = KK_FC;
+    p->hin = p->win = p->ho = p->wo = 1;
+    p->cin[0] = p->cin_total = w->shape[1]; /* K: the flattened HWC input */
+    p->coupled = 0;
+    p->ci_tiling = 1;
+    p->w_elem = elem_bytes(w);
+    p->w_bytes = tensor_bytes(w);
+}
+
+static void geom_consts(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
+{
+    if (n->op == OP_CONV2D || n->op == OP_FC) {
+        if (n->nin > 2) p->rq_per_ch += 4; /* i32 bias */
+        const Tensor *w = graph_tensor(g, n->in[1]);
+        if (w->zps && w->nzps > 1) p->rq_per_ch += 4;
+    }
+    rq_bytes(g, &n->rq, p->co, n->arith, t->has_fpu, p);
+    rq_bytes(g, &n->in_rq[0], p->co, n->arith, t->has_fpu, p);
+    rq_bytes(g, &n->in_rq[1], p->co, n->arith, t->has_fpu, p);
+}
+
+int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
+{
+    *p = (PlanGeom){0};
+    if (n->nin < 1 || !graph_tensor(g, n->in[0]) || !graph_tensor(g, n->out)) return -1;
+    geom_io(g, n, p);
+    switch (n->op) {
+    case OP_CONV2D: geom_conv(g, n, t, p); break;
+    case OP_FC: geom_fc(g, n, p); break;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        geom_window(g, n, p);
+        p->kind = KK_POOL;
+        break;
+    case OP_ADD:
+        p->kind = KK_ADD;
+        p->nin = 2;
+        p->cin[1] = p->cin[0];
+        p->in_elem[1] = elem_bytes(graph_tensor(g, n->in[1]));
+        break;
+    case OP_REQUANT: p->kind = KK_ELEM; break;
+    case OP_SOFTMAX:
+        p->kind = KK_ELEM;
+        p->co_full = 1;
+        break;
+    case OP_CONCAT:
+        p->kind = KK_COPY;
+        p->co_full = 1;
+        p->nin = n->nin;
+        for (int i = 0; i < n->nin; i++) {
+            const Tensor *x = graph_tensor(g, n->in[i]);
+            p->cin[i] = x->shape[x->rank - 1];
+            p->in_elem[i] = elem_bytes(x);
+        }
+        break;
+    default: return -1;
+    }
+    geom_consts(g, n, t, p);
+    p->macs = node_macs(g, n);
+    if (p->macs == 0) p->macs = p->ho * p->wo * p->co; /* data movement: one op per element */
+    p->param_bytes = node_param_bytes(g, n);
+    return 0;
+}

@@ -1,0 +1,329 @@
+/* plan.h: the memory planner: target descriptions, L3->L2 and L2->L1 tiling,
+ * static L2/L3 allocation, the cost model and the plan report.
+ *
+ * Only the planner knows memory sizes. It reads a verified Graph and a Target
+ * and produces a Plan that the code generator consumes without recomputing
+ * anything: per layer the L3->L2 decomposition, the L2->L1 tile sizes, tile
+ * counts and border tiles per dimension, the L1 memory map (byte offsets of
+ * every double buffer), the L2/L3 offset of every tensor and the DMA bytes per
+ * level. The planner never changes the graph and never exits: a layer that
+ * fits nowhere gets a status and a sentence saying which buffer is too large
+ * by how many bytes.
+ *
+ * Units: sizes and offsets in bytes unless a name says elements; cycles are
+ * cluster cycles of the target; bandwidths in bytes per cycle.
+ */
+#ifndef DORY_PLAN_H
+#define DORY_PLAN_H
+
+#include <stdio.h>
+
+#include "ir/ir.h"
+
+/* ---- Kernel kinds ---------------------------------------------------------
+ * X(ENUM, name, description). Each kind has one cost entry per target. */
+#define PLAN_KERNELS(X)                                                                            \
+    X(KK_CONV, "conv", "standard convolution (im2col + 4x2 MatMul block)")                         \
+    X(KK_PW, "pointwise", "1x1 convolution without padding (no im2col)")                           \
+    X(KK_DW, "depthwise", "depthwise / grouped convolution")                                       \
+    X(KK_FC, "fc", "fully connected (matrix-vector)")                                              \
+    X(KK_POOL, "pool", "max / average pooling")                                                    \
+    X(KK_ADD, "add", "element-wise add with per-input requant")                                    \
+    X(KK_ELEM, "elementwise", "requant, softmax: per element of the output")                       \
+    X(KK_COPY, "copy", "concat: data movement through L1")
+
+typedef enum {
+#define X(e, name, desc) e,
+    PLAN_KERNELS(X)
+#undef X
+        KK_COUNT
+} KernelKind;
+
+const char *plan_kernel_name(KernelKind k);
+
+/* Which tile dimension a kernel splits across the cores. */
+typedef enum { PAR_ROWS = 0, PAR_CHANNELS } ParDim;
+
+/* The cost model of one kernel kind on one target (docs/PLANNER.md).
+ * cycles(tile) = work(tile) / mac_per_cycle + per-output epilogue, where
+ * work = MACs of the tile with the parallel dimension rounded up to a
+ * multiple of the core count and leftovers of the aligned dimensions
+ * weighted by their penalty. The measured numbers of kernels/ and bench/
+ * go here (JSON "kernels": {"conv": {...}}). */
+typedef struct KernelCost {
+    double mac_per_cycle; /* whole cluster, aligned tile, steady state */
+    ParDim par;           /* dimension split over cores */
+    int co_align;         /* output-channel inner block (PULP-NN: 4) */
+    double co_penalty;    /* cost factor of leftover channels (>= 1) */
+    int wo_align;         /* output-pixel inner block (PULP-NN: 2) */
+    double wo_penalty;
+    int ci_align; /* input-channel SIMD width (4 x int8) */
+    double ci_penalty;
+    double epilogue_cycles; /* per output element, whole cluster */
+    double psum_cycles;     /* per output element per extra input-channel tile */
+    double tile_overhead;   /* cycles per tile: call, fork, barrier, DMA setup */
+    const char *source;     /* where the numbers come from */
+} KernelCost;
+
+/* ---- Targets ---------------------------------------------------------------- */
+
+typedef struct MemLevel {
+    const char *name; /* "L1 TCDM", "L2", "L3 HyperRAM", ... */
+    int64_t size;     /* bytes physically present (0: level absent) */
+    double bandwidth; /* bytes per cycle of transfers into/out of the level below */
+    double latency;   /* cycles per DMA job (setup + first beat) */
+} MemLevel;
+
+typedef struct Target {
+    const char *name;
+    const char *description;
+    int levels; /* 3: L1/L2/L3 with DMA; 1: single SRAM, no tiling */
+    MemLevel l1, l2, l3;
+    int64_t l1_reserve;   /* L1 bytes taken by stacks (not for tiles) */
+    int64_t code_reserve; /* L2 bytes taken by code, runtime, stacks */
+    int cores;
+    int dma_dims;         /* 1, 2 or 3: strided dimensions one DMA job can do */
+    int has_fpu;          /* cluster can run FLOAT requant */
+    int weights_in_place; /* weights read directly from L3 (flash), never copied */
+    KernelCost kernel[KK_COUNT];
+} Target;
+
+/* Built-in targets (NULL-terminated list of names) and lookup. */
+const char *const *target_names(void);
+/* Copies the built-in target `name` into *t; -1 with a diagnostic if unknown. */
+int target_builtin(const char *name, Target *t);
+/* Loads a JSON target description (docs/PLANNER.md): starts from the built-in
+ * named by its "base" field (default gap8) and overrides what it lists.
+ * Strings are allocated in `a`. -1 with a diagnostic naming the file. */
+int target_load_json(const char *path, Arena *a, Target *t);
+/* Usable budgets after reserves. */
+int64_t target_l1_budget(const Target *t);
+int64_t target_l2_budget(const Target *t);
+
+/* Command-line overrides of a target (0 / NULL: keep the target's value). */
+typedef struct TargetOverrides {
+    const char *name;     /* built-in target */
+    const char *file;     /* JSON target description (wins over name) */
+    int64_t l1, l2, l3;   /* level sizes, bytes */
+    int64_t code_reserve; /* L2 bytes for code (-1: keep; 0 is a valid value) */
+    int cores;
+} TargetOverrides;
+/* The target described by the overrides; -1 with a diagnostic. */
+int target_resolve(const TargetOverrides *o, Arena *a, Target *t);
+
+/* ---- Layer geometry (what the tiler sees of a node) --------------------------- */
+
+typedef struct PlanGeom {
+    KernelKind kind;
+    int nin;                      /* activation inputs (add: 2, concat: n) */
+    int64_t hin, win;             /* input spatial size */
+    int64_t cin[DORY_MAX_INPUTS]; /* channels of each activation input */
+    int64_t cin_total;            /* conv/fc: input channels (fc: K); else cin[0] */
+    int in_elem[DORY_MAX_INPUTS]; /* bytes per input element */
+    int64_t ho, wo, co;           /* output size */
+    int out_elem;
+    int kh, kw, sh, sw, dh, dw;
+    int pad[4];          /* top, left, bottom, right */
+    int coupled;         /* input channels follow output channels (groups) */
+    int64_t gin, gout;   /* coupled: input/output channels per group */
+    int ci_tiling;       /* input channels may be tiled (int32 partial sums) */
+    int co_full;         /* output channels may not be tiled (concat, softmax) */
+    int w_elem;          /* bytes per weight element, 0: no weights */
+    int64_t rq_per_ch;   /* L1 bytes of bias + requant + zero points per out channel */
+    int64_t rq_fixed;    /* per-tensor constants */
+    int64_t macs;        /* node_macs(): the work the layer does */
+    int64_t w_bytes;     /* all weights of the layer in L2/L3 */
+    int64_t param_bytes; /* weights + bias + requant */
+    int32_t in_zp;       /* input zero point (the fc kernel's scratch depends on it) */
+} PlanGeom;
+
+/* ---- L2 -> L1 tiling ---------------------------------------------------------- */
+
+/* Tile dimensions, in the loop nest's terms. */
+enum { TD_CO = 0, TD_HO, TD_WO, TD_CI, TD_COUNT };
+
+/* One dimension of `size` elements cut into `n` tiles: n-1 of `tile`
+ * elements and a last one of `last` (== tile when it divides). */
+typedef struct TileDim {
+    int64_t size, tile, n, last;
+} TileDim;
+TileDim tile_dim(int64_t size, int64_t tile);
+
+/* Loop order of the L1 tile loop (outermost first; ci always innermost). */
+typedef enum {
+    ORDER_HWC = 0, /* for h, for w, for co, for ci: inputs kept, weights cycle */
+    ORDER_CHW      /* for co, for h, for w, for ci: weights kept, inputs cycle */
+} LoopOrder;
+
+/* L1 buffers: each has nbuf (1 or 2) copies of `bytes` at off[0], off[1]. */
+#define PLAN_L1_BUFS(X)                                                                            \
+    X(BUF_IN0, "in0", "input tile (activation input 0, with halo)")                                \
+    X(BUF_IN1, "in1", "input tile of the second input (add)")                                      \
+    X(BUF_W, "w", "weight tile (OHWI slice)")                                                      \
+    X(BUF_RQ, "rq", "bias + requant constants of the channel tile")                                \
+    X(BUF_OUT, "out", "output tile")                                                               \
+    X(BUF_ACC, "acc", "int32 partial sums (input-channel tiling)")                                 \
+    X(BUF_SCRATCH, "scratch", "kernel scratch (im2col), all cores")
+
+typedef enum {
+#define X(e, name, desc) e,
+    PLAN_L1_BUFS(X)
+#undef X
+        BUF_COUNT
+} L1BufId;
+const char *plan_buf_name(L1BufId b);
+
+typedef struct L1Buf {
+    int64_t bytes;  /* one copy, unpadded */
+    int nbuf;       /* 0 (unused), 1 or 2 */
+    int64_t off[2]; /* byte offsets in the L1 tile area, 4-byte aligned */
+} L1Buf;
+
+/* The modeled cycles of a tiling (docs/PLANNER.md). */
+typedef struct PlanCost {
+    double compute;  /* kernel cycles, all tiles */
+    double overhead; /* per-tile overhead */
+    double dma;      /* all L2<->L1 DMA cycles */
+    double exposed;  /* DMA not hidden: first load, last store, DMA-bound part */
+    double l3;       /* L3<->L2 cycles not hidden behind the L2 loop */
+    double total;
+} PlanCost;
+
+typedef struct L1Plan {
+    int ok;
+    TileDim d[TD_COUNT]; /* co, ho, wo, ci (ci.n == 1 without ci tiling) */
+    int64_t in_h, in_w;  /* input rows/cols of a full tile (halo included) */
+    int64_t in_c;        /* input channels of a tile (input 0) */
+    LoopOrder order;
+    L1Buf buf[BUF_COUNT];
+    int64_t l1_used, l1_budget;
+    int64_t dma_in_bytes, dma_w_bytes, dma_out_bytes; /* L2<->L1 totals */
+    int64_t dma_jobs;
+    PlanCost cost;
+    double dory_score;   /* the paper's objective value of this tiling */
+    const char *binding; /* what limits a larger tile */
+} L1Plan;
+
+typedef enum { OBJ_EXACT = 0, OBJ_DORY } PlanObjective;
+
+/* Solves the L2->L1 tiling of `g` exactly (min cycles) or by DORY's
+ * objective. Returns 0 with *p filled, -1 when no tiling fits (p->ok == 0,
+ * *why explains, allocated in `a`). */
+int tile_l1_solve(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan *p, Arena *a,
+                  const char **why);
+/* Evaluates one tiling (tile sizes co, ho, wo, ci) with the cost model:
+ * fills *p (memory map, DMA, cost) and returns 1 if it fits L1, 0 if not. */
+int tile_l1_eval(const PlanGeom *g, const Target *t, const int64_t tile[TD_COUNT], L1Plan *p);
+/* Brute force over every integer tile size (tests; small layers only). */
+int tile_l1_brute(const PlanGeom *g, const Target *t, L1Plan *p);
+
+/* ---- L3 -> L2 tiling ---------------------------------------------------------- */
+
+typedef struct L3Plan {
+    int w_stream;      /* weights come from L3 (per layer) */
+    int w_sliced;      /* ... by output-channel slices, double-buffered */
+    int in_l3, out_l3; /* activations live in L3, streamed by rows */
+    TileDim co_slice;  /* output channels per L3 slice (n == 1: whole) */
+    TileDim row_slice; /* output rows per L3 slice (n == 1: whole) */
+    int64_t in_rows;   /* input rows of a full row slice (halo included) */
+    /* L2 staging buffers (2 copies each when the dimension is sliced). */
+    int64_t w_buf, in_buf, out_buf; /* bytes of one copy */
+    int w_nbuf, in_nbuf, out_nbuf;
+    int64_t w_off[2], in_off[2], out_off[2]; /* L2 offsets */
+    int64_t dma_bytes;                       /* L3<->L2 bytes for the layer */
+    int64_t dma_jobs;
+} L3Plan;
+
+/* ---- Layers and the whole plan ------------------------------------------------- */
+
+typedef enum {
+    PLAN_OK = 0,
+    PLAN_NO_DATA, /* reshape: no data movement (aliases its input) */
+    PLAN_L1_TOO_SMALL,
+    PLAN_L2_TOO_SMALL,
+    PLAN_L3_TOO_SMALL,
+    PLAN_UNSUPPORTED
+} PlanStatus;
+const char *plan_status_name(PlanStatus s);
+
+typedef struct LayerPlan {
+    int node; /* index in g->nodes */
+    PlanStatus status;
+    const char *why; /* binding constraint or failure reason */
+    PlanGeom geom;   /* the whole layer */
+    L3Plan l3;
+    L1Plan l1;         /* tiling of a full L3 slice (the whole layer if unsliced) */
+    L1Plan l1_last;    /* tiling of the last (border) L3 slice; == l1 if none */
+    L1Plan dory;       /* DORY-objective tiling of the same slice (comparison) */
+    PlanCost cost;     /* the layer: all slices, L3 included */
+    double dory_total; /* the same for the DORY-objective tiling */
+    int64_t dma_l2l1_bytes, dma_l3l2_bytes;
+} LayerPlan;
+
+/* Where a tensor lives. */
+typedef enum { LOC_NONE = 0, LOC_L2, LOC_L3, LOC_ALIAS } TensorLoc;
+
+typedef struct TensorPlan {
+    TensorLoc loc;
+    int64_t offset; /* in its level (L2 area above the code reserve, or L3) */
+    int64_t bytes;
+    int first, last; /* node indices of the lifetime (inclusive); -1: whole run */
+    int alias;       /* LOC_ALIAS: the tensor whose storage it shares */
+} TensorPlan;
+
+typedef struct PlanOptions {
+    PlanObjective objective;
+    int compare_dory; /* also solve the DORY objective per layer */
+    int no_ci_tiling; /* never tile input channels (for code that has no partial sums) */
+} PlanOptions;
+
+typedef struct Plan {
+    Arena arena;
+    const Graph *g;
+    Target target;
+    PlanOptions opt;
+    PlanStatus status;
+    const char *message; /* first failure, or NULL */
+    LayerPlan *layers;   /* one per node */
+    int nlayers;
+    TensorPlan *tensors;  /* one per tensor id */
+    int weights_resident; /* every weight tensor stays in L2 */
+    int64_t l2_budget, l2_peak, l2_lower_bound;
+    int64_t l3_used;
+    double total_cycles, dory_cycles;
+    int64_t total_macs;
+    double plan_ms; /* wall time of plan_graph */
+} Plan;
+
+/* Plans every layer of g for t. Returns NULL only when out of memory;
+ * check plan->status (PLAN_OK or the first failure, explained). */
+Plan *plan_graph(const Graph *g, const Target *t, const PlanOptions *opt);
+void plan_free(Plan *p);
+
+/* Geometry of node `n` (0), -1 if the planner does not handle the op. */
+int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *geom);
+
+/* L3->L2 decisions for one layer given `avail` L2 bytes for its buffers. */
+int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, int in_l3, int out_l3,
+                  int w_stream, int64_t avail, LayerPlan *lp, Arena *a);
+
+/* Static L2/L3 allocation (alloc.c). */
+int plan_alloc(Plan *p);
+
+/* Independent checks (check.c): every buffer fits its level and L1 buffers
+ * and live L2 buffers do not overlap. 0 if valid, else -1 and a message. */
+int plan_check(const Plan *p, char *msg, size_t msg_size);
+
+/* Reports (report.c). */
+void plan_print(FILE *f, const Plan *p);
+void plan_print_json(FILE *f, const Plan *p);
+
+/* dory inspect --target: plans g and prints the report (text or JSON), with
+ * the DORY objective side by side. 0 if every layer has a plan, 1 if not
+ * (the report says why), -1 when out of memory. */
+int plan_report(FILE *f, const Graph *g, const Target *t, PlanObjective obj, int json);
+
+/* Cost model (cost.c): cycles of DMA jobs and kernel tiles. */
+double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes);
+
+#endif

@@ -1,0 +1,194 @@
+/* tile_l3.c: L3->L2 tiling of one layer whose working set does not fit the
+ * L2 space it is given: weights by output-channel slices, activations by
+ * output rows, or both (rows outer, channel slices inner), double-buffered.
+ *
+ * For each candidate decomposition the L2->L1 tiling of a full slice is
+ * solved exactly; the decomposition with the fewest modeled cycles wins.
+ * The L3 wrapper is modeled like the L1 loop: the first slice load and the
+ * last slice store are exposed, the rest hides behind the slices' compute
+ * unless the L3 transfers take longer. This file decides nothing about
+ * where tensors live (alloc.c does).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "plan_int.h"
+
+typedef struct L3Try {
+    int64_t rows, co; /* slice sizes (output rows, output channels) */
+} L3Try;
+
+static int64_t in_rows_of(const PlanGeom *g, int64_t rows)
+{
+    return DORY_MIN(g->hin, (rows - 1) * g->sh + (int64_t)(g->kh - 1) * g->dh + 1);
+}
+
+static int64_t in_ch_l3(const PlanGeom *g)
+{
+    int64_t c = 0;
+    for (int i = 0; i < g->nin; i++) c += g->cin[i] * g->in_elem[i];
+    return c;
+}
+
+/* Bytes of the layer's constants for `co` output channels. */
+static int64_t w_slice_bytes(const PlanGeom *g, int64_t co)
+{
+    int64_t wch = g->coupled ? g->gin : g->cin_total;
+    return co * g->kh * g->kw * wch * g->w_elem + co * g->rq_per_ch + g->rq_fixed;
+}
+
+/* The sub-layer an L3 slice computes (modeled as the first slice). */
+static PlanGeom slice_geom(const PlanGeom *g, int64_t rows, int64_t co)
+{
+    PlanGeom s = *g;
+    if (rows < g->ho) { /* pads kept: kernels are called with the tensor's pads */
+        s.ho = rows;
+        s.hin = in_rows_of(g, rows);
+    }
+    if (co < g->co) {
+        s.co = co;
+        if (g->coupled && g->kind != KK_COPY) s.cin[0] = co / g->gout * g->gin;
+        if (g->coupled && g->nin > 1 && g->kind == KK_ADD) s.cin[1] = s.cin[0];
+    }
+    double per_out = (double)g->macs / (double)(g->ho * g->wo * g->co);
+    s.macs = (int64_t)(per_out * (double)(s.ho * s.wo * s.co));
+    return s;
+}
+
+static int64_t l2_need(const PlanGeom *g, int in_l3, int out_l3, int w_stream, L3Try x, L3Plan *l)
+{
+    TileDim r = tile_dim(g->ho, x.rows), c = tile_dim(g->co, x.co);
+    l->row_slice = r;
+    l->co_slice = c;
+    l->in_rows = in_rows_of(g, x.rows);
+    l->w_buf = w_stream ? w_slice_bytes(g, x.co) : 0;
+    l->w_nbuf = w_stream ? (c.n * (in_l3 || out_l3 ? r.n : 1) > 1 ? 2 : 1) : 0;
+    l->in_buf = in_l3 ? l->in_rows * g->win * in_ch_l3(g) : 0;
+    l->in_nbuf = in_l3 ? (r.n > 1 ? 2 : 1) : 0;
+    l->out_buf = out_l3 ? x.rows * g->wo * g->co * g->out_elem : 0;
+    l->out_nbuf = out_l3 ? (r.n > 1 ? 2 : 1) : 0;
+    return align4(l->w_buf) * l->w_nbuf + align4(l->in_buf) * l->in_nbuf +
+           align4(l->out_buf) * l->out_nbuf;
+}
+
+/* L3 traffic and the exposed part of it around `inner` cycles of L2 work. */
+static double l3_cost(const PlanGeom *g, const Target *t, L3Plan *l, double inner)
+{
+    int64_t nr = l->row_slice.n, nc = l->co_slice.n;
+    int64_t wb = l->w_nbuf ? nr * (w_slice_bytes(g, g->co) + g->rq_fixed * (nc - 1)) : 0;
+    int64_t ib = l->in_nbuf ? (nr == 1 ? g->hin : nr * l->in_rows) * g->win * in_ch_l3(g) : 0;
+    int64_t ob = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0;
+    int64_t consts = 1 + (g->rq_per_ch > 0);
+    l->dma_jobs =
+        (l->w_nbuf ? nr * nc * consts : 0) + (l->in_nbuf ? nr : 0) + (l->out_nbuf ? nr : 0);
+    l->dma_bytes = wb + ib + ob;
+    double all = cost_dma(&t->l3, l->dma_jobs, l->dma_bytes);
+    double first = cost_dma(&t->l3, (l->w_nbuf ? consts : 0) + (l->in_nbuf ? 1 : 0),
+                            (l->w_nbuf ? l->w_buf : 0) + (l->in_nbuf ? l->in_buf : 0)) +
+                   cost_dma(&t->l3, l->out_nbuf ? 1 : 0, l->out_nbuf ? l->out_buf : 0);
+    return fmax(inner + first, all) - inner;
+}
+
+/* L1 tilings of the full and the last slice; total L2-loop cycles. */
+static double slice_cycles(const PlanGeom *g, const Target *t, PlanObjective obj, const L3Plan *l,
+                           L1Plan *full, L1Plan *last, Arena *a, const char **why)
+{
+    PlanGeom sg = slice_geom(g, l->row_slice.tile, l->co_slice.tile);
+    if (tile_l1_solve(&sg, t, obj, full, a, why)) return INFINITY;
+    PlanGeom lg = slice_geom(g, l->row_slice.last, l->co_slice.last);
+    int64_t tile[TD_COUNT];
+    for (int d = 0; d < TD_COUNT; d++) tile[d] = DORY_MIN(full->d[d].tile, cost_dim_size(&lg, d));
+    tile_l1_eval(&lg, t, tile, last);
+    last->binding = full->binding;
+    /* slices other than the very last one are costed as full slices */
+    int64_t nslices = l->row_slice.n * l->co_slice.n;
+    return full->cost.total * (double)(nslices - 1) + last->cost.total;
+}
+
+/* Candidate channel slices: the fewest that fit, then finer ones for overlap. */
+static int co_candidates(const PlanGeom *g, int w_stream, int64_t out[4])
+{
+    if (!w_stream || g->co_full) {
+        out[0] = g->co;
+        return 1;
+    }
+    int k = 0;
+    int64_t step = g->coupled && g->gout > 1 ? g->gout : 1;
+    static const int64_t ns[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512};
+    for (size_t i = 0; i < DORY_ARRAY_LEN(ns) && k < 4; i++) {
+        int64_t c = ceil_div(ceil_div(g->co, ns[i]), step) * step;
+        if (c < 1 || (k > 0 && c == out[k - 1])) continue;
+        out[k++] = c;
+    }
+    return k;
+}
+
+int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, int in_l3, int out_l3,
+                  int w_stream, int64_t avail, LayerPlan *lp, Arena *a)
+{
+    int64_t cos[4];
+    int nco = co_candidates(g, w_stream, cos);
+    double best = INFINITY;
+    int tried = 0;
+    const char *why = NULL;
+    int rows_sliced = in_l3 || out_l3;
+    int64_t prev = 0;
+    for (int i = 0; tried < 3; i++) {
+        /* walk channel candidates first; then, if every candidate is too big,
+         * keep halving the channel slice down to one group */
+        int64_t step = g->coupled && g->gout > 1 ? g->gout : 1;
+        int64_t co = i < nco ? cos[i] : ceil_div(ceil_div(prev, 2), step) * step;
+        if (i >= nco && (co >= prev || !w_stream)) break;
+        prev = co;
+        L3Plan l = {0};
+        l.w_stream = w_stream;
+        l.in_l3 = in_l3;
+        l.out_l3 = out_l3;
+        /* largest row slice that fits (rows only shrink when activations stream) */
+        int64_t rows = g->ho;
+        while (l2_need(g, in_l3, out_l3, w_stream, (L3Try){rows, co}, &l) > avail && rows_sliced &&
+               rows > 1)
+            rows = rows > 8 ? rows - ceil_div(rows, 8) : rows - 1;
+        if (l2_need(g, in_l3, out_l3, w_stream, (L3Try){rows, co}, &l) > avail) continue;
+        l.w_sliced = l.co_slice.n > 1;
+        L1Plan full, last;
+        double inner = slice_cycles(g, t, opt->objective, &l, &full, &last, a, &why);
+        if (isinf(inner)) continue;
+        tried++;
+        double total = inner + l3_cost(g, t, &l, inner);
+        if (total >= best) continue;
+        best = total;
+        lp->l3 = l;
+        lp->l1 = full;
+        lp->l1_last = last;
+        double k = (double)(l.row_slice.n * l.co_slice.n - 1);
+        lp->cost.compute = full.cost.compute * k + last.cost.compute;
+        lp->cost.overhead = full.cost.overhead * k + last.cost.overhead;
+        lp->cost.dma = full.cost.dma * k + last.cost.dma;
+        lp->cost.exposed = full.cost.exposed * k + last.cost.exposed;
+        lp->cost.l3 = total - inner;
+        lp->cost.total = total;
+        int64_t fb = full.dma_in_bytes + full.dma_w_bytes + full.dma_out_bytes;
+        int64_t lb = last.dma_in_bytes + last.dma_w_bytes + last.dma_out_bytes;
+        lp->dma_l2l1_bytes = fb * (int64_t)k + lb;
+        lp->dma_l3l2_bytes = l.dma_bytes;
+    }
+    if (isinf(best)) {
+        lp->why = why ? why
+                      : arena_printf(a,
+                                     "no L3->L2 decomposition fits the %lld bytes of L2 left "
+                                     "for this layer (one output row and channel slice need more)",
+                                     (long long)avail);
+        return -1;
+    }
+    lp->why = lp->l1.binding;
+    if (opt->compare_dory) {
+        L1Plan full, last;
+        const char *w2;
+        double inner = slice_cycles(g, t, OBJ_DORY, &lp->l3, &full, &last, a, &w2);
+        lp->dory = full;
+        L3Plan tmp = lp->l3;
+        lp->dory_total = isinf(inner) ? inner : inner + l3_cost(g, t, &tmp, inner);
+    }
+    return 0;
+}
