@@ -126,7 +126,7 @@ golden: $(VENV)/.stamp $(BUILD)/dory
 # Plans the example for GAP8's memories, runs it through the reference
 # interpreter, deploys it, builds the application for the host and runs it:
 # the last table is the application's own per-layer verification.
-EXAMPLE ?= examples/kws_tiny.dory
+EXAMPLE ?= examples/kws_dscnn.onnx
 EXAMPLE_DIR = $(BUILD)/example
 example: deps
 	$(MAKE) -s all

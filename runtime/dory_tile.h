@@ -16,6 +16,7 @@ typedef struct dory_tile {
     int co0, co; /* first output channel, channel count */
     int h0, h;   /* first output row, rows */
     int w0, w;   /* first output column, columns */
+    int ci0, ci; /* first input channel, channel count (input-channel tiling) */
 } dory_tile_t;
 
 /* Tile counts and sizes of the three output dimensions. */
@@ -47,6 +48,8 @@ static inline dory_tile_t dory_tile_at(const dory_tiling_t *g, int t)
     r.h = g->HO - r.h0 < g->t_h ? g->HO - r.h0 : g->t_h;
     r.w0 = iw * g->t_w;
     r.w = g->WO - r.w0 < g->t_w ? g->WO - r.w0 : g->t_w;
+    r.ci0 = 0;
+    r.ci = 0;
     return r;
 }
 
@@ -79,6 +82,18 @@ static inline dory_tile_t dory_slice_tile(const dory_tiling_t *st, const dory_sl
     dory_tile_t r = dory_tile_at(st, t);
     r.h0 += s->h0;
     r.co0 += s->co0;
+    return r;
+}
+
+/* With input channels tiled (t_ci of CI per tile, innermost): tile t of a
+ * slice, its output tile and its input-channel range. */
+static inline dory_tile_t dory_slice_tile_ci(const dory_tiling_t *st, const dory_slice_t *s, int t,
+                                             int t_ci, int CI)
+{
+    int n_ci = (CI + t_ci - 1) / t_ci;
+    dory_tile_t r = dory_slice_tile(st, s, t / n_ci);
+    r.ci0 = (t % n_ci) * t_ci;
+    r.ci = CI - r.ci0 < t_ci ? CI - r.ci0 : t_ci;
     return r;
 }
 

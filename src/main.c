@@ -38,6 +38,7 @@ typedef struct Options {
     /* code generation (deploy) */
     CheckMode check;
     int check_set;
+    int requant_set; /* --requant given: no automatic FLOAT -> FIXED */
 } Options;
 
 static void usage_main(FILE *f)
@@ -251,6 +252,7 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
             if (strcmp(next, "fixed") && strcmp(next, "float"))
                 return diag_error(DIAG_NOLOC, "--requant takes 'float' or 'fixed', not '%s'", next);
             o->passes.requant_fixed = !strcmp(next, "fixed");
+            o->requant_set = 1;
         } else if (!strcmp(a, "--ir")) {
             o->print_ir = 1;
         } else if (!strcmp(a, "--check")) {
@@ -423,21 +425,78 @@ static int cmd_inspect(const Options *o)
     return rc;
 }
 
+/* Counts, per layer, the outputs where the FIXED graph differs from the FLOAT
+ * one on the same input, and prints them as notes. */
+static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *const *inputs)
+{
+    InterpState sf = {0}, sx = {0};
+    int rc = -1;
+    if (interp_run(gf, inputs, &sf, NULL, NULL) || interp_run(gx, inputs, &sx, NULL, NULL)) goto out;
+    int64_t total = 0, differ = 0, worst = 0;
+    for (int i = 0; i < gx->nnodes; i++) {
+        const Node *n = gx->nodes[i];
+        int j = 0;
+        while (j < gf->nnodes && strcmp(gf->nodes[j]->name, n->name)) j++;
+        if (j == gf->nnodes) continue;
+        const Tensor *t = graph_tensor(gx, n->out);
+        int64_t d = 0, m = 0;
+        for (int64_t k = 0; k < tensor_numel(t); k++) {
+            int64_t e = (int64_t)sx.values[n->out][k] - sf.values[gf->nodes[j]->out][k];
+            e = e < 0 ? -e : e;
+            d += e != 0;
+            m = e > m ? e : m;
+        }
+        if (d) diag_note("  layer '%s': %lld of %lld outputs differ (at most %lld)", n->name,
+                         (long long)d, (long long)tensor_numel(t), (long long)m);
+        if (i == gx->nnodes - 1) total = tensor_numel(t), differ = d, worst = m;
+    }
+    diag_note("  network output: %lld of %lld elements differ from FLOAT (at most %lld)",
+              (long long)differ, (long long)total, (long long)worst);
+    rc = 0;
+out:
+    interp_free(&sf);
+    interp_free(&sx);
+    return rc;
+}
+
+static int has_float_requant(const Graph *g)
+{
+    for (int i = 0; i < g->nnodes; i++) {
+        const Node *n = g->nodes[i];
+        if (n->rq.scheme == RQ_FLOAT || n->in_rq[0].scheme == RQ_FLOAT ||
+            n->in_rq[1].scheme == RQ_FLOAT)
+            return 1;
+    }
+    return 0;
+}
+
 static int cmd_deploy(const Options *o)
 {
     if (!o->output) {
         diag_error(DIAG_NOLOC, "'dory deploy' needs -o DIR");
         return 2;
     }
-    Graph *g = compile(o);
-    if (!g) return 1;
     int rc = 1;
     int32_t *inputs[DORY_MAX_INPUTS] = {0};
+    Graph *g = NULL, *gf = NULL;
     Plan *p = NULL;
     Arena a;
     arena_init(&a);
     Target t;
-    if (load_inputs(g, o, 1, inputs) || target_resolve(&o->target, &a, &t)) goto out;
+    if (target_resolve(&o->target, &a, &t)) goto out;
+    g = compile(o);
+    if (!g || load_inputs(g, o, 1, inputs)) goto out;
+    if (!t.has_fpu && !o->requant_set && has_float_requant(g)) {
+        /* integer-only target: FLOAT requantization becomes FIXED */
+        Options ox = *o;
+        ox.passes.requant_fixed = 1;
+        gf = g;
+        g = compile(&ox);
+        if (!g) goto out;
+        diag_note("%s has no FPU: FLOAT requantization converted to FIXED (--requant float "
+                  "keeps it); on the test input:", t.name);
+        if (report_fixed_diff(gf, g, (const int32_t *const *)inputs)) goto out;
+    }
     /* input-channel tiling (int32 partial sums) is not generated yet */
     PlanOptions po = {.objective = o->objective, .no_ci_tiling = 1};
     p = plan_graph(g, &t, &po);
@@ -459,6 +518,7 @@ out:
     arena_free(&a);
     for (int i = 0; i < DORY_MAX_INPUTS; i++) free(inputs[i]);
     graph_free(g);
+    graph_free(gf);
     return rc;
 }
 

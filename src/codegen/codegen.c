@@ -81,6 +81,9 @@ static void emit_bytes(Out *o, const char *decl, const uint8_t *v, int64_t n)
 
 /* ---- Layer analysis ---------------------------------------------------------- */
 
+/* The kernels store int32 outputs (raw accumulators of a last layer). */
+enum { KERNELS_I32_OUT = 0 };
+
 typedef enum { GK_CONV, GK_PW, GK_DW, GK_FC, GK_MAXPOOL, GK_AVGPOOL, GK_ADD, GK_CONCAT, GK_ALIAS } GenKind;
 
 typedef struct Layer {
@@ -100,6 +103,10 @@ typedef struct Layer {
     /* L3: which operands stream, and their L3 offsets */
     int x_in_l3, y_in_l3, w_in_l3, l3;
     int64_t x_l3, x2_l3, y_l3, w_l3;
+    /* input-channel tiling: int32 partial sums in L1, requantized at the end */
+    int ci_tiled;
+    int64_t CI;              /* input channels (conv) or inputs (fc) being tiled */
+    int64_t taps;            /* kernel taps per input channel (kh * kw; fc: 1) */
 } Layer;
 
 static int64_t elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
@@ -232,13 +239,20 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
         return diag_error(node_loc(g, n), "the layer's L3 plan and the tensor placement "
                                           "disagree (a bug in dory)");
     const L1Plan *l1 = &L->lp->l1;
-    if (l1->d[TD_CI].n > 1)
-        return diag_error(node_loc(g, n), "the plan tiles input channels (int32 partial sums): "
-                                          "not generated yet");
-    int dt_ok = (L->x->dtype == DT_U8 || L->x->dtype == DT_I8) &&
-                (L->y->dtype == DT_U8 || L->y->dtype == DT_I8) &&
+    int weighted = L->kind == GK_CONV || L->kind == GK_PW || L->kind == GK_FC;
+    L->ci_tiled = l1->d[TD_CI].n > 1;
+    L->CI = L->kind == GK_FC ? tensor_numel(L->x) : act_c(L->x);
+    L->taps = L->kind == GK_FC ? 1 : (int64_t)L->kh * L->kw;
+    if (L->ci_tiled && !weighted)
+        return diag_error(node_loc(g, n), "the plan tiles the input channels of a %s layer",
+                          op_name(n->op));
+    int out_ok = L->y->dtype == DT_U8 || L->y->dtype == DT_I8 ||
+                 (KERNELS_I32_OUT && L->y->dtype == DT_I32 && (weighted || L->kind == GK_DW));
+    if (L->y->dtype == DT_I32 && !out_ok)
+        return diag_error(node_loc(g, n), "int32 outputs are not generated yet");
+    int dt_ok = (L->x->dtype == DT_U8 || L->x->dtype == DT_I8) && out_ok &&
                 (!L->x2 || L->x2->dtype == DT_U8 || L->x2->dtype == DT_I8) &&
-                (!L->w || L->w->dtype == DT_I8);
+                (!L->w || L->w->dtype == DT_I8 || L->w->dtype == DT_U8);
     if (!dt_ok)
         return diag_error(node_loc(g, n), "the kernels take u8/i8 activations and i8 weights; "
                                           "this layer has %s -> %s",
@@ -313,7 +327,10 @@ static void emit_rq_setup(Out *o, const Requant *rq, Arith arith, const char *pr
     }
 }
 
-static const char *dory_type(const Tensor *t) { return t->dtype == DT_U8 ? "DORY_U8" : "DORY_I8"; }
+static const char *dory_type(const Tensor *t)
+{
+    return t->dtype == DT_U8 ? "DORY_U8" : t->dtype == DT_I32 ? "DORY_I32" : "DORY_I8";
+}
 
 /* ---- One layer file ---------------------------------------------------------- */
 
@@ -403,7 +420,8 @@ static int32_t scratch_bytes(const Layer *L)
         f.in_type = p.in_type;
         f.in_zp = p.in_zp;
         f.out = p.out;
-        return dory_fc_s8_scratch_bytes(&f, (int)L->w->shape[1], (int)l1->d[TD_CO].tile);
+        return dory_fc_s8_scratch_bytes(&f, (int)(L->ci_tiled ? l1->d[TD_CI].tile : L->CI),
+                                        (int)l1->d[TD_CO].tile);
     }
     default: return 0;
     }
@@ -414,14 +432,17 @@ static int check_buffers(const Graph *g, Layer *L, int cores)
     const L1Plan *l1 = &L->lp->l1;
     int spatial = l1->d[TD_HO].n * l1->d[TD_WO].n > 1;
     int chan = l1->d[TD_CO].n > 1;
-    int64_t in_bytes = L->kind == GK_FC ? tensor_numel(L->x) * L->in_elem
+    int64_t ci = L->ci_tiled ? l1->d[TD_CI].tile : L->CI;
+    int64_t in_bytes = L->kind == GK_FC ? ci * L->in_elem
                                         : l1->in_h * l1->in_w * l1->in_c * L->in_elem;
-    int64_t out_bytes = l1->d[TD_HO].tile * l1->d[TD_WO].tile * l1->d[TD_CO].tile * L->out_elem;
-    int in_reloaded = spatial || (L->coupled && chan);
+    int64_t out_px = l1->d[TD_HO].tile * l1->d[TD_WO].tile * l1->d[TD_CO].tile;
+    int in_reloaded = spatial || (L->coupled && chan) || L->ci_tiled;
     if (need(g, L, BUF_IN0, in_bytes, in_reloaded)) return -1;
     if (L->x2 && need(g, L, BUF_IN1, in_bytes, in_reloaded)) return -1;
-    if (L->w && need(g, L, BUF_W, l1->d[TD_CO].tile * L->w_per_co, chan)) return -1;
-    if (need(g, L, BUF_OUT, out_bytes, spatial || chan)) return -1;
+    int64_t w_tile = L->ci_tiled ? l1->d[TD_CO].tile * L->taps * ci : l1->d[TD_CO].tile * L->w_per_co;
+    if (L->w && need(g, L, BUF_W, w_tile, chan || L->ci_tiled)) return -1;
+    if (need(g, L, BUF_OUT, out_px * L->out_elem, spatial || chan)) return -1;
+    if (L->ci_tiled && need(g, L, BUF_ACC, out_px * 4, 0)) return -1;
     L->scratch = (scratch_bytes(L) + 3) & ~3;
     if (need(g, L, BUF_SCRATCH, (int64_t)L->scratch * cores, 0)) return -1;
     return 0;
@@ -466,11 +487,20 @@ static int64_t buf_off(const Layer *L, L1BufId b, int copy)
 }
 
 /* Weight zero points, per tensor or per channel, go to the kernel per channel. */
+/* The kernels take int8 weights. u8 weights become int8 exactly: values and
+ * zero points both move by 128, so every (w - zw) is unchanged. */
+static int weight_shift(const Layer *L) { return L->w && L->w->dtype == DT_U8 ? 128 : 0; }
+
+static int32_t weight_zp(const Layer *L, int64_t c)
+{
+    return tensor_zp_at(L->w, c) - weight_shift(L);
+}
+
 static int has_w_zp(const Layer *L)
 {
     if (!L->w) return 0;
     for (int64_t c = 0; c < L->w->shape[0]; c++)
-        if (tensor_zp_at(L->w, c)) return 1;
+        if (weight_zp(L, c)) return 1;
     return 0;
 }
 
@@ -486,7 +516,7 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
     }
     if (has_w_zp(L)) {
         int64_t *v = calloc((size_t)co, sizeof(int64_t));
-        for (int64_t c = 0; v && c < co; c++) v[c] = tensor_zp_at(L->w, c);
+        for (int64_t c = 0; v && c < co; c++) v[c] = weight_zp(L, c);
         if (v) emit_ints(o, "static const int32_t w_zp", v, co);
         free(v);
     }
@@ -501,6 +531,10 @@ static void emit_tiling_tables(Out *o, const Layer *L)
 {
     const L1Plan *l1 = &L->lp->l1;
     const Node *n = L->n;
+    if (L->ci_tiled)
+        emit(o, "/* input channels in slices of T_CI, partial sums in L1 (int32) */\n"
+                "enum { T_CI = %lld, CI_ALL = %lld };\n",
+             (long long)l1->d[TD_CI].tile, (long long)L->CI);
     emit(o, "static const dory_tiling_t tiling = {%d, %lld, %lld, %lld, %lld, %lld, %lld, "
             "%lld, %lld, %lld};\n",
          l1->order == ORDER_HWC ? 0 : 1, (long long)l1->d[TD_CO].n, (long long)l1->d[TD_HO].n,
@@ -527,7 +561,13 @@ static void emit_loaders(Out *o, const Layer *L)
     int64_t C = act_c(L->x);
     emit(o, "static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const "
             "dory_tile_t *t, int buf, int which)\n{\n");
-    if (L->kind == GK_FC) {
+    if (L->kind == GK_FC && L->ci_tiled) {
+        emit(o, "    (void)which;\n");
+        emit(o, "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x + (size_t)t->ci0 * %d, "
+                "(size_t)t->ci * %d, \"x slice\");\n}\n\n",
+             (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0), L->in_elem,
+             L->in_elem);
+    } else if (L->kind == GK_FC) {
         emit(o, "    (void)t;\n    (void)which;\n");
         emit(o, "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x, %lld, \"x\");\n}\n\n",
              (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0),
@@ -544,10 +584,20 @@ static void emit_loaders(Out *o, const Layer *L)
         emit(o, "    return dory_load_hwc(dst, which ? s->x2 : s->x, %lld, %lld, win.r0 - s->x_r0, "
                 "win.r1 - win.r0, win.c0, win.c1 - win.c0, %s, %s, %d,\n"
                 "                         which ? \"x2 tile\" : \"x tile\");\n}\n\n",
-             (long long)act_w(L->x), (long long)C, L->coupled ? "t->co0" : "0",
-             L->coupled ? "t->co" : "geom_c_in", L->in_elem);
+             (long long)act_w(L->x), (long long)C,
+             L->coupled ? "t->co0" : L->ci_tiled ? "t->ci0" : "0",
+             L->coupled ? "t->co" : L->ci_tiled ? "t->ci" : "geom_c_in", L->in_elem);
     }
-    if (L->w) {
+    if (L->w && L->ci_tiled) {
+        /* the weights of co channels x taps, input channels [ci0, ci0+ci): a 2-D copy */
+        emit(o, "static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const "
+                "dory_tile_t *t, int buf)\n{\n");
+        emit(o, "    return dory_dma_copy_2d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
+                "s->co0) * %lld + t->ci0,\n                            (size_t)t->ci, "
+                "(size_t)t->co * %lld, (size_t)t->ci, %lld, \"weights slice\");\n}\n\n",
+             (long long)buf_off(L, BUF_W, 1), (long long)buf_off(L, BUF_W, 0),
+             (long long)L->w_per_co, (long long)L->taps, (long long)L->CI);
+    } else if (L->w) {
         emit(o, "static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const "
                 "dory_tile_t *t, int buf)\n{\n");
         emit(o, "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
@@ -622,11 +672,14 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
          (long long)buf_off(L, BUF_OUT, 0));
     if (L->b) emit(o, "    a->b = bias + t->co0;\n");
     if (L->kind == GK_FC) {
-        emit(o, "    a->in.h = 1;\n    a->in.w = 1;\n    a->in.c = %lld;\n",
-             (long long)tensor_numel(L->x));
+        if (L->ci_tiled)
+            emit(o, "    a->in.h = 1;\n    a->in.w = 1;\n    a->in.c = t->ci;\n");
+        else
+            emit(o, "    a->in.h = 1;\n    a->in.w = 1;\n    a->in.c = %lld;\n",
+                 (long long)tensor_numel(L->x));
     } else {
         emit(o, "    a->in.h = win.r1 - win.r0;\n    a->in.w = win.c1 - win.c0;\n");
-        emit(o, "    a->in.c = %s;\n", L->coupled ? "t->co" : "geom_c_in");
+        emit(o, "    a->in.c = %s;\n", L->coupled ? "t->co" : L->ci_tiled ? "t->ci" : "geom_c_in");
         if (L->x2) emit(o, "    a->in2 = a->in;\n");
     }
     emit(o, "    a->out.h = t->h;\n    a->out.w = t->w;\n    a->out.c = t->co;\n");
@@ -668,11 +721,28 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
         emit(o, "    a->p.pad_top = win.pad_top;\n    a->p.pad_left = win.pad_left;\n"
                 "    a->p.pad_bottom = win.pad_bottom;\n    a->p.pad_right = win.pad_right;\n"
                 "    a->p.border = win.border;\n");
-    emit(o, "    a->p.out.type = %s;\n    a->p.out.zp = %d;\n    a->p.out.lo = %d;\n"
-            "    a->p.out.hi = %d;\n",
-         dory_type(y), y->zp, n->lo, n->hi);
-    emit_rq_setup(o, &n->rq, n->arith, "rq", "a->p.out.rq", "t->co0");
+    emit(o, "    out_params(&a->p.out, t);\n");
+    if (L->ci_tiled) {
+        emit(o, "    /* partial sums: the first input-channel slice stores (bias included),\n"
+                "     * the others add; requantization follows the last one */\n"
+                "    a->p.acc_mode = t->ci0 == 0 ? DORY_ACC_FIRST : DORY_ACC_NEXT;\n"
+                "    a->y = l1 + %lld;\n    (void)out_buf;\n",
+             (long long)buf_off(L, BUF_ACC, 0));
+    }
     (void)g;
+    (void)y;
+    emit(o, "}\n\n");
+}
+
+/* The epilogue of the output channels of tile t. */
+static void emit_out_params(Out *o, const Layer *L)
+{
+    const Node *n = L->n;
+    emit(o, "static void out_params(dory_out_params_t *o, const dory_tile_t *t)\n{\n"
+            "    memset(o, 0, sizeof *o);\n    (void)t;\n");
+    emit(o, "    o->type = %s;\n    o->zp = %d;\n    o->lo = %d;\n    o->hi = %d;\n",
+         dory_type(L->y), L->y->zp, n->lo, n->hi);
+    emit_rq_setup(o, &n->rq, n->arith, "rq", "o->rq", "t->co0");
     emit(o, "}\n\n");
 }
 
@@ -722,6 +792,62 @@ static void emit_tile_loop(Out *o, const Layer *L)
             "        out_id[t & 1] = store_output(s, l1, &cur, t & 1);\n"
             "        in_buf = in_next;\n        w_buf = w_next;\n        cur = nxt;\n    }\n"
             "    dory_dma_wait(out_id[(n - 1) & 1]);\n}\n\n");
+}
+
+/* run_slice() with input channels tiled: for each output tile, its input-
+ * channel slices accumulate int32 partial sums in L1 (ci innermost, input and
+ * weights prefetched one slice ahead); after the last slice the sums are
+ * requantized into the output tile, which is written back while the next
+ * output tile computes. */
+static void emit_tile_loop_ci(Out *o, const Layer *L)
+{
+    emit(o, "typedef struct rq_args {\n    dory_out_params_t p;\n    dory_dims_t dims;\n"
+            "    const int32_t *acc;\n    void *y;\n    int rc[32];\n} rq_args_t;\n\n");
+    emit(o, "static void requant_kernel(void *arg)\n{\n    rq_args_t *a = (rq_args_t *)arg;\n"
+            "    dory_ctx_t ctx;\n    memset(&ctx, 0, sizeof ctx);\n"
+            "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
+            "    a->rc[ctx.core_id] = dory_requant_s32(&ctx, &a->p, &a->dims, a->acc, a->y);\n}\n\n");
+    emit(o, "static void run_slice(const dory_slice_t *s)\n{\n");
+    emit(o, "    uint8_t *l1 = dory_l1_base();\n    dory_tiling_t tl = dory_tiling_of(&tiling, s);\n"
+            "    dory_dma_id_t in_id[2] = {0, 0}, w_id[2] = {0, 0}, out_id[2] = {0, 0};\n"
+            "    int n = dory_tile_count(&tl) * ((CI_ALL + T_CI - 1) / T_CI);\n"
+            "    int in_buf = 0, w_buf = 0, t, c, nout = 0;\n"
+            "    dory_tile_t cur = dory_slice_tile_ci(&tl, s, 0, T_CI, CI_ALL), nxt = cur;\n"
+            "    args_t a;\n    rq_args_t r;\n");
+    emit(o, "    in_id[0] = load_input(s, l1, &cur, 0, 0);\n    w_id[0] = load_weights(s, l1, &cur, 0);\n");
+    emit(o, "    for (t = 0; t < n; t++) {\n        int in_next = in_buf, w_next = w_buf;\n"
+            "        if (t + 1 < n) {\n"
+            "            nxt = dory_slice_tile_ci(&tl, s, t + 1, T_CI, CI_ALL);\n"
+            "            if (nxt.h0 != cur.h0 || nxt.w0 != cur.w0 || nxt.ci0 != cur.ci0) {\n"
+            "                in_next = 1 - in_buf;\n"
+            "                in_id[in_next] = load_input(s, l1, &nxt, in_next, 0);\n            }\n"
+            "            if (nxt.co0 != cur.co0 || nxt.ci0 != cur.ci0) {\n"
+            "                w_next = 1 - w_buf;\n"
+            "                w_id[w_next] = load_weights(s, l1, &nxt, w_next);\n            }\n"
+            "        }\n");
+    emit(o, "        if (in_id[in_buf]) {\n            dory_dma_wait(in_id[in_buf]);\n"
+            "            in_id[in_buf] = 0;\n        }\n"
+            "        if (w_id[w_buf]) {\n            dory_dma_wait(w_id[w_buf]);\n"
+            "            w_id[w_buf] = 0;\n        }\n");
+    emit(o, "        setup(&a, &cur, l1, in_buf, w_buf, 0);\n        dory_cluster_run(kernel, &a);\n"
+            "        for (c = 0; c < dory_num_cores(); c++)\n"
+            "            if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n",
+         L->n->name);
+    emit(o, "        if (cur.ci0 + cur.ci == CI_ALL) {\n"
+            "            memset(&r, 0, sizeof r);\n            out_params(&r.p, &cur);\n"
+            "            r.dims.h = cur.h;\n            r.dims.w = cur.w;\n            r.dims.c = cur.co;\n"
+            "            r.acc = (const int32_t *)(l1 + %lld);\n"
+            "            r.y = l1 + (nout & 1 ? %lld : %lld);\n"
+            "            dory_cluster_run(requant_kernel, &r);\n"
+            "            for (c = 0; c < dory_num_cores(); c++)\n"
+            "                if (r.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"requant error\", r.rc[c]);\n"
+            "            if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);\n"
+            "            out_id[nout & 1] = store_output(s, l1, &cur, nout & 1);\n"
+            "            nout++;\n        }\n",
+         (long long)buf_off(L, BUF_ACC, 0), (long long)buf_off(L, BUF_OUT, 1),
+         (long long)buf_off(L, BUF_OUT, 0), L->n->name);
+    emit(o, "        in_buf = in_next;\n        w_buf = w_next;\n        cur = nxt;\n    }\n"
+            "    if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);\n}\n\n");
 }
 
 /* The layer's entry point when everything is in L2: one slice, the whole layer. */
@@ -892,8 +1018,12 @@ static int write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
         emit(&o, "enum { geom_c_in = %lld };\n\n", (long long)act_c(L->x));
     emit_loaders(&o, L);
     emit_kernel_thunk(&o, L, buf_off(L, BUF_SCRATCH, 0));
+    emit_out_params(&o, L);
     emit_setup(&o, g, L);
-    emit_tile_loop(&o, L);
+    if (L->ci_tiled)
+        emit_tile_loop_ci(&o, L);
+    else
+        emit_tile_loop(&o, L);
     if (L->l3)
         emit_entry_l3(&o, L);
     else
@@ -921,13 +1051,14 @@ static uint8_t *tensor_bytes_of(const Tensor *t, const int32_t *v)
     return b;
 }
 
-static uint8_t *const_bytes(const Tensor *t)
+/* The stored bytes of a constant, each value moved by -shift. */
+static uint8_t *const_bytes(const Tensor *t, int shift)
 {
     int64_t n = tensor_numel(t), e = elem_bytes(t);
     uint8_t *b = malloc((size_t)(n * e) + 1);
     if (!b) return NULL;
     for (int64_t i = 0; i < n; i++) {
-        uint64_t v = (uint64_t)tensor_get(t, i);
+        uint64_t v = (uint64_t)(tensor_get(t, i) - shift);
         for (int64_t k = 0; k < e; k++) b[i * e + k] = (uint8_t)(v >> (8 * k));
     }
     return b;
@@ -948,7 +1079,7 @@ static int write_weights(const char *dir, const Graph *g, const Layer *layers)
     for (int i = 0; i < g->nnodes; i++) {
         const Layer *L = &layers[i];
         if (!L->w || L->w_in_l3) continue;
-        uint8_t *b = const_bytes(L->w);
+        uint8_t *b = const_bytes(L->w, weight_shift(L));
         if (!b) return -1;
         char decl[160];
         snprintf(decl, sizeof decl, "static const uint8_t w_%02d", i);
@@ -967,7 +1098,7 @@ static int write_weights(const char *dir, const Graph *g, const Layer *layers)
     for (int i = 0; i < g->nnodes; i++) {
         const Layer *L = &layers[i];
         if (!L->w || !L->w_in_l3) continue;
-        uint8_t *b = const_bytes(L->w);
+        uint8_t *b = const_bytes(L->w, weight_shift(L));
         if (!b) return -1;
         fwrite(b, 1, (size_t)tensor_bytes(L->w), blob.f);
         free(b);

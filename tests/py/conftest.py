@@ -7,6 +7,8 @@ Fixtures:
   test_graphs directory with the unit tests' graphs as .dory files
   run_dory    helper running a dory binary, returning CompletedProcess
   shared_models  path to ../shared/models, or a skip with the reason
+  rt_libs     the kernels and runtime compiled once (plain and sanitized) for
+              building generated applications quickly (make run RT_LIB=...)
 """
 import os
 import pathlib
@@ -68,3 +70,28 @@ def shared_models():
         pytest.skip(f"../shared/models is absent ({path}): the tests on DORY's own networks "
                     "and the MLPerf Tiny model need it")
     return path
+
+
+# Generated applications are built as a user would, not as part of an outer
+# make (`make test` runs pytest): drop the caller's make state.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+
+
+@pytest.fixture(scope="session")
+def rt_libs(dory, tmp_path_factory):
+    """The kernels and runtime of this dory, compiled once (plain and with
+    sanitizers) and linked into every test application, so that building an
+    application compiles only its own files. Each application still carries
+    the same sources (embedded in dory): what is linked is what was generated."""
+    d = tmp_path_factory.mktemp("rtlib")
+    example = ROOT / "examples" / "kws_tiny.dory"
+    subprocess.run([str(dory), "deploy", str(example), "-t", "gap8", "-o", str(d / "app")],
+                   check=True, capture_output=True)
+    libs = {}
+    for san in (False, True):
+        subprocess.run(["make", "-s", "-C", str(d / "app"), "rtlib", f"SAN={int(san)}"],
+                       check=True, capture_output=True, env=CLEAN_ENV)
+        lib = d / f"libdory_rt{'_san' if san else ''}.a"
+        (d / "app" / "libdory_rt.a").rename(lib)
+        libs[san] = lib
+    return libs

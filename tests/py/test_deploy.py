@@ -8,7 +8,6 @@ Layers the generator cannot handle yet must be refused with an error naming
 the node and op, never generated wrongly.
 """
 import filecmp
-import os
 import pathlib
 import re
 import subprocess
@@ -32,28 +31,7 @@ L3_BUDGETS = {"l2_9k": ["--l2", "9000", "--code-reserve", "0"],
               "l2_6k_l1_3k": ["--l2", "6000", "--code-reserve", "0", "--l1", "30300"]}
 
 
-@pytest.fixture(scope="session")
-def rt_libs(dory, tmp_path_factory):
-    """The kernels and runtime of this dory, compiled once (plain and with
-    sanitizers) and linked into every test application: an application build
-    then compiles only its own files. Each app still carries the same sources
-    (embedded in dory), so what is linked is what was generated."""
-    d = tmp_path_factory.mktemp("rtlib")
-    subprocess.run([str(dory), "deploy", str(EXAMPLE), "-t", "gap8", "-o", str(d / "app")],
-                   check=True, capture_output=True)
-    libs = {}
-    for san in (False, True):
-        subprocess.run(["make", "-s", "-C", str(d / "app"), "rtlib", f"SAN={int(san)}"],
-                       check=True, capture_output=True, env=CLEAN_ENV)
-        lib = d / f"libdory_rt{'_san' if san else ''}.a"
-        (d / "app" / "libdory_rt.a").rename(lib)
-        libs[san] = lib
-    return libs
-
-
-# The applications are built as a user would, not as part of an outer make
-# (`make test` runs pytest): drop the caller's make state.
-CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+from conftest import CLEAN_ENV
 
 
 def build_and_run(app, libs, cores=None, san=True):

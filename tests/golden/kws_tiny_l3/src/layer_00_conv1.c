@@ -76,6 +76,22 @@ static void kernel(void *arg)
     a->rc[ctx.core_id] = dory_conv2d_hwc_s8(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, a->y);
 }
 
+static void out_params(dory_out_params_t *o, const dory_tile_t *t)
+{
+    memset(o, 0, sizeof *o);
+    (void)t;
+    o->type = DORY_U8;
+    o->zp = 0;
+    o->lo = 0;
+    o->hi = 255;
+    memset(&o->rq, 0, sizeof o->rq);
+    o->rq.per_channel = 1;
+    o->rq.scheme = DORY_RQ_SHIFT32;
+    o->rq.k32 = rq_k + t->co0;
+    o->rq.l32 = rq_l + t->co0;
+    o->rq.d = 20;
+}
+
 static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
 {
     dory_window_t win = dory_window(&geom, t);
@@ -103,16 +119,7 @@ static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int 
     a->p.pad_bottom = win.pad_bottom;
     a->p.pad_right = win.pad_right;
     a->p.border = win.border;
-    a->p.out.type = DORY_U8;
-    a->p.out.zp = 0;
-    a->p.out.lo = 0;
-    a->p.out.hi = 255;
-    memset(&a->p.out.rq, 0, sizeof a->p.out.rq);
-    a->p.out.rq.per_channel = 1;
-    a->p.out.rq.scheme = DORY_RQ_SHIFT32;
-    a->p.out.rq.k32 = rq_k + t->co0;
-    a->p.out.rq.l32 = rq_l + t->co0;
-    a->p.out.rq.d = 20;
+    out_params(&a->p.out, t);
 }
 
 static void run_slice(const dory_slice_t *s)

@@ -68,6 +68,22 @@ static void kernel(void *arg)
     a->rc[ctx.core_id] = dory_fc_s8(&ctx, &a->p, a->in.c, a->x, a->w, a->b, a->out.c, a->y);
 }
 
+static void out_params(dory_out_params_t *o, const dory_tile_t *t)
+{
+    memset(o, 0, sizeof *o);
+    (void)t;
+    o->type = DORY_I8;
+    o->zp = 0;
+    o->lo = -128;
+    o->hi = 127;
+    memset(&o->rq, 0, sizeof o->rq);
+    o->rq.per_channel = 1;
+    o->rq.scheme = DORY_RQ_SHIFT64;
+    o->rq.k64 = rq_k + t->co0;
+    o->rq.l64 = rq_l + t->co0;
+    o->rq.d = 20;
+}
+
 static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
 {
     memset(a, 0, sizeof *a);
@@ -83,16 +99,7 @@ static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int 
     a->out.c = t->co;
     a->p.in_type = DORY_U8;
     a->p.in_zp = 0;
-    a->p.out.type = DORY_I8;
-    a->p.out.zp = 0;
-    a->p.out.lo = -128;
-    a->p.out.hi = 127;
-    memset(&a->p.out.rq, 0, sizeof a->p.out.rq);
-    a->p.out.rq.per_channel = 1;
-    a->p.out.rq.scheme = DORY_RQ_SHIFT64;
-    a->p.out.rq.k64 = rq_k + t->co0;
-    a->p.out.rq.l64 = rq_l + t->co0;
-    a->p.out.rq.d = 20;
+    out_params(&a->p.out, t);
 }
 
 static void run_slice(const dory_slice_t *s)

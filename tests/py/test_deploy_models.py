@@ -1,0 +1,77 @@
+"""`dory deploy` on real model files: every ONNX oracle model (QDQ and
+QOperator, built at test time as in test_onnx_oracle.py) and every network of
+DORY's own regression set (../shared/models/dory), for the host target with
+GAP8's memory sizes and with budgets that force small L1 tiles and L3
+streaming. Each application is built with the sanitizers and must match the
+reference interpreter on every layer.
+
+What the generator cannot emit yet is refused with an error naming the node
+and op; the test prints how many models deploy and which are refused, and
+requires a minimum so that a regression cannot hide behind refusals.
+"""
+import re
+import subprocess
+import zlib
+
+import pytest
+
+import onnx_models as om
+from conftest import CLEAN_ENV
+from test_deploy import NOT_YET, check_app_ok
+from test_onnx_oracle import CASES, IN_SHAPE
+
+BUDGETS = {
+    "gap8": ["-t", "host"],
+    "tight": ["-t", "host", "--l1", "33300", "--l2", "60000", "--code-reserve", "0"],
+}
+
+
+def deploy_and_run(run_dory, dory, model, app, opts, libs, extra=()):
+    p = run_dory(dory, "deploy", model, *opts, "-o", app, *extra, check=False)
+    if p.returncode != 0:
+        assert any(s in p.stderr for s in NOT_YET), p.stderr
+        assert re.search(r"node '[^']+' \([a-z0-9]+\)", p.stderr), p.stderr
+        return p.stderr.strip().splitlines()[-1]
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(app), "run", "SAN=1",
+                        f"RT_LIB={libs[True]}"], capture_output=True, text=True, timeout=600,
+                       env=CLEAN_ENV)
+    check_app_ok(r, str(model))
+    return None
+
+
+@pytest.mark.parametrize("budget", sorted(BUDGETS))
+def test_onnx_models_deploy(dory, run_dory, rt_libs, tmp_path, budget):
+    deployed, refused = 0, []
+    for fmt, name, specs, opts, _ in CASES:
+        d = tmp_path / f"{fmt}_{name}"
+        d.mkdir()
+        m = om.float_model(specs, IN_SHAPE, seed=zlib.crc32(name.encode()) % 1000)
+        path = om.quantize(m, str(d), fmt=fmt, seed=7, **opts)
+        why = deploy_and_run(run_dory, dory, path, d / "app", BUDGETS[budget], rt_libs)
+        if why:
+            refused.append(f"{fmt}-{name}: {why}")
+        else:
+            deployed += 1
+    print(f"\n{budget}: {deployed} of {len(CASES)} ONNX models deployed and verified")
+    for r in refused:
+        print("  refused:", r)
+    assert deployed >= 20
+
+
+@pytest.mark.parametrize("budget", sorted(BUDGETS))
+def test_dory_networks_deploy(dory, run_dory, rt_libs, shared_models, tmp_path, budget):
+    """DORY's own networks, on their own input.txt."""
+    nets = sorted(p for p in (shared_models / "dory").iterdir() if p.is_dir())
+    assert len(nets) == 5
+    deployed, refused = 0, []
+    for net in nets:
+        model = next(net.glob("*.onnx"))
+        why = deploy_and_run(run_dory, dory, model, tmp_path / net.name, BUDGETS[budget],
+                             rt_libs, ("--input", net / "input.txt"))
+        if why:
+            refused.append(f"{net.name}: {why}")
+        else:
+            deployed += 1
+    print(f"\n{budget}: {deployed} of {len(nets)} DORY networks deployed and verified")
+    for r in refused:
+        print("  refused:", r)
