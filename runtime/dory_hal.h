@@ -22,11 +22,11 @@
 /* ---- Setup ---------------------------------------------------------------- */
 
 typedef struct dory_hal_config {
-    size_t l1_bytes;  /* L1 arena size (bytes) */
-    size_t l2_bytes;  /* L2 arena size (bytes) */
-    size_t l3_bytes;  /* L3 arena size (bytes); 0 if the target has no L3 */
-    int num_cores;    /* cores of the cluster, 1..32 */
-    int poison;       /* host: poison in-flight destinations (default on) */
+    size_t l1_bytes; /* L1 arena size (bytes) */
+    size_t l2_bytes; /* L2 arena size (bytes) */
+    size_t l3_bytes; /* L3 arena size (bytes); 0 if the target has no L3 */
+    int num_cores;   /* cores of the cluster, 1..32 */
+    int poison;      /* host: poison in-flight destinations (default on) */
 } dory_hal_config_t;
 
 /* Returns 0, or -1 (with a message) if the arenas cannot be created. */

@@ -21,10 +21,10 @@ typedef struct dory_tile {
 
 /* Tile counts and sizes of the three output dimensions. */
 typedef struct dory_tiling {
-    int order;             /* 0: rows, cols, channels (channels innermost); 1: channels outermost */
-    int n_co, n_h, n_w;    /* tiles per dimension */
-    int t_co, t_h, t_w;    /* full tile size */
-    int CO, HO, WO;        /* layer output size */
+    int order;          /* 0: rows, cols, channels (channels innermost); 1: channels outermost */
+    int n_co, n_h, n_w; /* tiles per dimension */
+    int t_co, t_h, t_w; /* full tile size */
+    int CO, HO, WO;     /* layer output size */
 } dory_tiling_t;
 
 static inline int dory_tile_count(const dory_tiling_t *g) { return g->n_co * g->n_h * g->n_w; }
@@ -60,9 +60,9 @@ typedef struct dory_slice {
     int h0, h, co0, co;
     const unsigned char *x, *x2; /* input rows from x_r0 on (all columns, channels) */
     int x_r0;
-    const unsigned char *w;      /* the weights of output channel co0 */
-    unsigned char *y;            /* output pixel (y_r0, 0), channel y_co0 */
-    int y_r0, y_co0, y_c;        /* y_c: channels per pixel in y */
+    const unsigned char *w; /* the weights of output channel co0 */
+    unsigned char *y;       /* output pixel (y_r0, 0), channel y_co0 */
+    int y_r0, y_co0, y_c;   /* y_c: channels per pixel in y */
 } dory_slice_t;
 
 /* The tiling of a slice: the layer's tile sizes over the slice's extent. */
@@ -127,8 +127,8 @@ static inline dory_window_t dory_window(const dory_geom_t *g, const dory_tile_t 
     w.pad_bottom = bot > g->H ? bot - g->H : 0;
     w.pad_left = left < 0 ? -left : 0;
     w.pad_right = right > g->W ? right - g->W : 0;
-    w.border = (w.pad_top ? 1 : 0) | (w.pad_left ? 2 : 0) | (w.pad_bottom ? 4 : 0) |
-               (w.pad_right ? 8 : 0);
+    w.border =
+        (w.pad_top ? 1 : 0) | (w.pad_left ? 2 : 0) | (w.pad_bottom ? 4 : 0) | (w.pad_right ? 8 : 0);
     return w;
 }
 
@@ -136,21 +136,22 @@ static inline dory_window_t dory_window(const dory_geom_t *g, const dory_tile_t 
  * of an HWC tensor with W columns and C channels (elem bytes each) at `src`
  * into a dense nr x nc x nch tile at `dst` (or back with dory_store_hwc). */
 static inline dory_dma_id_t dory_load_hwc(void *dst, const void *src, int W, int C, int r0, int nr,
-                                   int c0, int nc, int ch0, int nch, int elem, const char *what)
+                                          int c0, int nc, int ch0, int nch, int elem,
+                                          const char *what)
 {
     const unsigned char *s = (const unsigned char *)src + (((size_t)r0 * W + c0) * C + ch0) * elem;
-    return dory_dma_copy_3d(dst, s, (size_t)nch * elem, (size_t)nc, (size_t)nr,
-                            (size_t)nch * elem, (size_t)C * elem, (size_t)nc * nch * elem,
-                            (size_t)W * C * elem, what);
+    return dory_dma_copy_3d(dst, s, (size_t)nch * elem, (size_t)nc, (size_t)nr, (size_t)nch * elem,
+                            (size_t)C * elem, (size_t)nc * nch * elem, (size_t)W * C * elem, what);
 }
 
 static inline dory_dma_id_t dory_store_hwc(void *dst, const void *src, int W, int C, int r0, int nr,
-                                    int c0, int nc, int ch0, int nch, int elem, const char *what)
+                                           int c0, int nc, int ch0, int nch, int elem,
+                                           const char *what)
 {
     unsigned char *d = (unsigned char *)dst + (((size_t)r0 * W + c0) * C + ch0) * elem;
-    return dory_dma_copy_3d(d, src, (size_t)nch * elem, (size_t)nc, (size_t)nr,
-                            (size_t)C * elem, (size_t)nch * elem, (size_t)W * C * elem,
-                            (size_t)nc * nch * elem, what);
+    return dory_dma_copy_3d(d, src, (size_t)nch * elem, (size_t)nc, (size_t)nr, (size_t)C * elem,
+                            (size_t)nch * elem, (size_t)W * C * elem, (size_t)nc * nch * elem,
+                            what);
 }
 
 #endif

@@ -43,18 +43,17 @@ typedef struct Options {
 
 static void usage_main(FILE *f)
 {
-    fprintf(f,
-            "usage: dory [--help] [--version] COMMAND [ARGS]\n"
-            "\n"
-            "dory compiles a quantized neural network into tiled, double-buffered C\n"
-            "for microcontrollers with scratchpad memories (GAP8/GAP9, PULP, Cortex-M).\n"
-            "\n"
-            "commands:\n"
-            "  run      execute a model with the reference interpreter\n"
-            "  inspect  print a model's layers (shapes, MACs, parameters, requant)\n"
-            "  deploy   generate the C application for a target\n"
-            "\n"
-            "model formats:\n");
+    fprintf(f, "usage: dory [--help] [--version] COMMAND [ARGS]\n"
+               "\n"
+               "dory compiles a quantized neural network into tiled, double-buffered C\n"
+               "for microcontrollers with scratchpad memories (GAP8/GAP9, PULP, Cortex-M).\n"
+               "\n"
+               "commands:\n"
+               "  run      execute a model with the reference interpreter\n"
+               "  inspect  print a model's layers (shapes, MACs, parameters, requant)\n"
+               "  deploy   generate the C application for a target\n"
+               "\n"
+               "model formats:\n");
     for (const Frontend *const *fe = frontend_list(); *fe; fe++)
         fprintf(f, "  %-8s %s\n", (*fe)->name, (*fe)->description);
     fprintf(f, "\n'dory COMMAND --help' describes a command.\n");
@@ -62,90 +61,86 @@ static void usage_main(FILE *f)
 
 static void usage_common(FILE *f)
 {
-    fprintf(f,
-            "model options:\n"
-            "  --format NAME        force the model format (default: detect)\n"
-            "  --dialect NAME       force a format's dialect (ONNX: qdq, qop, nemo, quantlab)\n"
-            "  --verify-each        verify the IR after every pass (always in debug builds)\n"
-            "  --print-after PASS   print the IR text after a pass\n"
-            "  --requant SCHEME     float (default: as the model says) or fixed (FLOAT\n"
-            "                       requants become TFLite-style fixed point, for MCUs\n"
-            "                       without an FPU; may differ by 1 LSB)\n");
+    fprintf(f, "model options:\n"
+               "  --format NAME        force the model format (default: detect)\n"
+               "  --dialect NAME       force a format's dialect (ONNX: qdq, qop, nemo, quantlab)\n"
+               "  --verify-each        verify the IR after every pass (always in debug builds)\n"
+               "  --print-after PASS   print the IR text after a pass\n"
+               "  --requant SCHEME     float (default: as the model says) or fixed (FLOAT\n"
+               "                       requants become TFLite-style fixed point, for MCUs\n"
+               "                       without an FPU; may differ by 1 LSB)\n");
 }
 
 static void usage_run(FILE *f)
 {
-    fprintf(f,
-            "usage: dory run MODEL (--input FILE | --random SEED) [-o FILE] [--dump DIR]\n"
-            "\n"
-            "Executes MODEL with the reference interpreter (the integer contract of\n"
-            "docs/ARCHITECTURE.md, bit for bit) and writes the graph's output.\n"
-            "\n"
-            "  --input FILE         input tensor, once per graph input, in the source\n"
-            "                       model's layout (NCHW for ONNX, NHWC for TFLite)\n"
-            "  --random SEED        use a deterministic pseudo-random input instead\n"
-            "  -o, --output FILE    write the (first) output tensor\n"
-            "  --dump DIR           write every layer's output as DIR/NNN_<layer>.npy\n"
-            "  --input-format F     npy, raw or txt (default: from the extension)\n"
-            "  --output-format F    npy, raw or txt (default: from the extension)\n"
-            "\n"
-            "Formats: .npy (int8, uint8, int32), raw little-endian binary in the tensor's\n"
-            "dtype (.bin, .raw), text with one value per line (.txt).\n");
+    fprintf(f, "usage: dory run MODEL (--input FILE | --random SEED) [-o FILE] [--dump DIR]\n"
+               "\n"
+               "Executes MODEL with the reference interpreter (the integer contract of\n"
+               "docs/ARCHITECTURE.md, bit for bit) and writes the graph's output.\n"
+               "\n"
+               "  --input FILE         input tensor, once per graph input, in the source\n"
+               "                       model's layout (NCHW for ONNX, NHWC for TFLite)\n"
+               "  --random SEED        use a deterministic pseudo-random input instead\n"
+               "  -o, --output FILE    write the (first) output tensor\n"
+               "  --dump DIR           write every layer's output as DIR/NNN_<layer>.npy\n"
+               "  --input-format F     npy, raw or txt (default: from the extension)\n"
+               "  --output-format F    npy, raw or txt (default: from the extension)\n"
+               "\n"
+               "Formats: .npy (int8, uint8, int32), raw little-endian binary in the tensor's\n"
+               "dtype (.bin, .raw), text with one value per line (.txt).\n");
     usage_common(f);
 }
 
 static void usage_inspect(FILE *f)
 {
-    fprintf(f,
-            "usage: dory inspect MODEL [--ir] [-o FILE] [--target T [PLAN OPTIONS]]\n"
-            "\n"
-            "Prints one line per layer: op, input and output shapes, MACs, parameter\n"
-            "bytes, requant scheme and arithmetic width, then totals. With --target,\n"
-            "then prints the memory plan: per layer the L1 tiles, tile counts, L1 use,\n"
-            "L3 streaming, DMA bytes per level, modeled cycles and MAC/cycle beside the\n"
-            "cycles of the DORY paper's objective, and the binding constraint.\n"
-            "\n"
-            "  --ir                 print the lowered graph as dory IR text instead\n"
-            "  -o, --output FILE    write to FILE instead of stdout (with --ir, large\n"
-            "                       constants go to FILE.bin beside it)\n"
-            "\n"
-            "plan options:\n"
-            "  -t, --target T       gap8, gap9, pulp-open, cortex-m or host\n"
-            "  --target-file F      JSON target description (docs/PLANNER.md)\n"
-            "  --json               print the plan as JSON instead of text\n"
-            "  --objective O        exact (fewest modeled cycles, default) or dory\n"
-            "  --l1/--l2/--l3 BYTES override a memory level's size\n"
-            "  --code-reserve BYTES L2 bytes kept for code and stacks\n"
-            "  --cores N            cluster cores\n");
+    fprintf(f, "usage: dory inspect MODEL [--ir] [-o FILE] [--target T [PLAN OPTIONS]]\n"
+               "\n"
+               "Prints one line per layer: op, input and output shapes, MACs, parameter\n"
+               "bytes, requant scheme and arithmetic width, then totals. With --target,\n"
+               "then prints the memory plan: per layer the L1 tiles, tile counts, L1 use,\n"
+               "L3 streaming, DMA bytes per level, modeled cycles and MAC/cycle beside the\n"
+               "cycles of the DORY paper's objective, and the binding constraint.\n"
+               "\n"
+               "  --ir                 print the lowered graph as dory IR text instead\n"
+               "  -o, --output FILE    write to FILE instead of stdout (with --ir, large\n"
+               "                       constants go to FILE.bin beside it)\n"
+               "\n"
+               "plan options:\n"
+               "  -t, --target T       gap8, gap9, pulp-open, cortex-m or host\n"
+               "  --target-file F      JSON target description (docs/PLANNER.md)\n"
+               "  --json               print the plan as JSON instead of text\n"
+               "  --objective O        exact (fewest modeled cycles, default) or dory\n"
+               "  --l1/--l2/--l3 BYTES override a memory level's size\n"
+               "  --code-reserve BYTES L2 bytes kept for code and stacks\n"
+               "  --cores N            cluster cores\n");
     usage_common(f);
 }
 
 static void usage_deploy(FILE *f)
 {
-    fprintf(f,
-            "usage: dory deploy MODEL -t TARGET -o DIR [--input FILE | --random SEED]\n"
-            "                   [--check all|last|none] [PLAN OPTIONS]\n"
-            "\n"
-            "Plans MODEL for TARGET and writes the application to DIR: one tiled,\n"
-            "double-buffered C function per layer, the network, main, weights, golden\n"
-            "data from the reference interpreter, the kernels and the HAL, a Makefile\n"
-            "and a README. `make -C DIR run` builds and runs it on the host and exits 0\n"
-            "only if every checked layer matches the reference interpreter.\n"
-            "\n"
-            "  -t, --target T       gap8, gap9, pulp-open, cortex-m or host\n"
-            "  -o, --output DIR     the application folder (created if missing)\n"
-            "  --input FILE         the input the application runs and checks (source\n"
-            "                       layout, as for 'dory run'); default: --random 1\n"
-            "  --random SEED        a deterministic pseudo-random input\n"
-            "  --check MODE         what the application checks against the reference\n"
-            "                       interpreter: every layer by checksum (default), all\n"
-            "                       (every layer in full, reporting the first differing\n"
-            "                       byte), last (the output in full) or none\n"
-            "  plan options as for 'dory inspect' (--l1, --l2, --l3, --cores, ...)\n"
-            "\n"
-            "Not generated yet: L3 streaming, input-channel tiling, grouped (non-\n"
-            "depthwise) convolutions, requant and softmax layers; such a model gets an\n"
-            "error naming the layer.\n");
+    fprintf(f, "usage: dory deploy MODEL -t TARGET -o DIR [--input FILE | --random SEED]\n"
+               "                   [--check all|last|none] [PLAN OPTIONS]\n"
+               "\n"
+               "Plans MODEL for TARGET and writes the application to DIR: one tiled,\n"
+               "double-buffered C function per layer, the network, main, weights, golden\n"
+               "data from the reference interpreter, the kernels and the HAL, a Makefile\n"
+               "and a README. `make -C DIR run` builds and runs it on the host and exits 0\n"
+               "only if every checked layer matches the reference interpreter.\n"
+               "\n"
+               "  -t, --target T       gap8, gap9, pulp-open, cortex-m or host\n"
+               "  -o, --output DIR     the application folder (created if missing)\n"
+               "  --input FILE         the input the application runs and checks (source\n"
+               "                       layout, as for 'dory run'); default: --random 1\n"
+               "  --random SEED        a deterministic pseudo-random input\n"
+               "  --check MODE         what the application checks against the reference\n"
+               "                       interpreter: every layer by checksum (default), all\n"
+               "                       (every layer in full, reporting the first differing\n"
+               "                       byte), last (the output in full) or none\n"
+               "  plan options as for 'dory inspect' (--l1, --l2, --l3, --cores, ...)\n"
+               "\n"
+               "Not generated yet: L3 streaming, input-channel tiling, grouped (non-\n"
+               "depthwise) convolutions, requant and softmax layers; such a model gets an\n"
+               "error naming the layer.\n");
     usage_common(f);
 }
 
@@ -173,8 +168,10 @@ static int parse_plan_arg(const char *a, const char *next, int *i, Options *o)
     if (!known) return 0;
     if (!next) return diag_error(DIAG_NOLOC, "option %s needs an argument", a);
     (*i)++;
-    if (!strcmp(a, "-t") || !strcmp(a, "--target")) o->target.name = next;
-    else if (!strcmp(a, "--target-file")) o->target.file = next;
+    if (!strcmp(a, "-t") || !strcmp(a, "--target"))
+        o->target.name = next;
+    else if (!strcmp(a, "--target-file"))
+        o->target.file = next;
     else if (!strcmp(a, "--objective")) {
         if (strcmp(next, "exact") && strcmp(next, "dory"))
             return diag_error(DIAG_NOLOC, "--objective is 'exact' or 'dory', not '%s'", next);
@@ -205,10 +202,10 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_ARG()                                                                  \
-    do {                                                                            \
-        if (!next) return diag_error(DIAG_NOLOC, "option %s needs an argument", a); \
-        i++;                                                                        \
+#define NEED_ARG()                                                                                 \
+    do {                                                                                           \
+        if (!next) return diag_error(DIAG_NOLOC, "option %s needs an argument", a);                \
+        i++;                                                                                       \
     } while (0)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
@@ -258,10 +255,14 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
         } else if (!strcmp(a, "--check")) {
             NEED_ARG();
             o->check_set = 1;
-            if (!strcmp(next, "all")) o->check = CHECK_ALL;
-            else if (!strcmp(next, "last")) o->check = CHECK_LAST;
-            else if (!strcmp(next, "none")) o->check = CHECK_NONE;
-            else return diag_error(DIAG_NOLOC, "--check is all, last or none, not '%s'", next);
+            if (!strcmp(next, "all"))
+                o->check = CHECK_ALL;
+            else if (!strcmp(next, "last"))
+                o->check = CHECK_LAST;
+            else if (!strcmp(next, "none"))
+                o->check = CHECK_NONE;
+            else
+                return diag_error(DIAG_NOLOC, "--check is all, last or none, not '%s'", next);
         } else if ((!strcmp(o->cmd, "inspect") || !strcmp(o->cmd, "deploy")) &&
                    parse_plan_arg(a, next, &i, o)) {
             if (diag_error_count()) return -1;
@@ -303,7 +304,8 @@ static void random_fill(const Tensor *t, int seed, int32_t *v)
         s ^= s << 13;
         s ^= s >> 17;
         s ^= s << 5;
-        v[i] = (int32_t)(di->min + (int64_t)(s % (uint32_t)(span > 0xffffffffLL ? 0xffffffffu : span)));
+        v[i] = (int32_t)(di->min +
+                         (int64_t)(s % (uint32_t)(span > 0xffffffffLL ? 0xffffffffu : span)));
     }
 }
 
@@ -334,8 +336,8 @@ static int load_inputs(const Graph *g, const Options *o, int default_seed,
     if (o->ninputs == 0 && o->random_seed < 0 && default_seed < 0)
         return diag_error(DIAG_NOLOC, "'dory %s' needs --input FILE (or --random SEED)", o->cmd);
     if (o->ninputs && o->ninputs != g->ninputs)
-        return diag_error(DIAG_NOLOC, "the model has %d input(s) but %d --input given",
-                          g->ninputs, o->ninputs);
+        return diag_error(DIAG_NOLOC, "the model has %d input(s) but %d --input given", g->ninputs,
+                          o->ninputs);
     int seed = o->random_seed >= 0 ? o->random_seed : default_seed;
     for (int i = 0; i < g->ninputs; i++) {
         const Tensor *t = graph_tensor(g, g->inputs[i]);
@@ -431,7 +433,8 @@ static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *co
 {
     InterpState sf = {0}, sx = {0};
     int rc = -1;
-    if (interp_run(gf, inputs, &sf, NULL, NULL) || interp_run(gx, inputs, &sx, NULL, NULL)) goto out;
+    if (interp_run(gf, inputs, &sf, NULL, NULL) || interp_run(gx, inputs, &sx, NULL, NULL))
+        goto out;
     int64_t total = 0, differ = 0, worst = 0;
     for (int i = 0; i < gx->nnodes; i++) {
         const Node *n = gx->nodes[i];
@@ -446,8 +449,9 @@ static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *co
             d += e != 0;
             m = e > m ? e : m;
         }
-        if (d) diag_note("  layer '%s': %lld of %lld outputs differ (at most %lld)", n->name,
-                         (long long)d, (long long)tensor_numel(t), (long long)m);
+        if (d)
+            diag_note("  layer '%s': %lld of %lld outputs differ (at most %lld)", n->name,
+                      (long long)d, (long long)tensor_numel(t), (long long)m);
         if (i == gx->nnodes - 1) total = tensor_numel(t), differ = d, worst = m;
     }
     diag_note("  network output: %lld of %lld elements differ from FLOAT (at most %lld)",
@@ -494,7 +498,8 @@ static int cmd_deploy(const Options *o)
         g = compile(&ox);
         if (!g) goto out;
         diag_note("%s has no FPU: FLOAT requantization converted to FIXED (--requant float "
-                  "keeps it); on the test input:", t.name);
+                  "keeps it); on the test input:",
+                  t.name);
         if (report_fixed_diff(gf, g, (const int32_t *const *)inputs)) goto out;
     }
     /* input-channel tiling (int32 partial sums) is not generated yet */
@@ -510,8 +515,8 @@ static int cmd_deploy(const Options *o)
     CodegenOptions co = {o->output, o->check_set ? o->check : CHECK_SUMS,
                          (const int32_t *const *)inputs, desc};
     if (codegen_app(g, p, &co)) goto out;
-    printf("wrote %s: %d layers for target %s ('make -C %s run' builds and runs it)\n",
-           o->output, g->nnodes, t.name, o->output);
+    printf("wrote %s: %d layers for target %s ('make -C %s run' builds and runs it)\n", o->output,
+           g->nnodes, t.name, o->output);
     rc = 0;
 out:
     plan_free(p);

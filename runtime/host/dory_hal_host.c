@@ -212,7 +212,7 @@ static dory_dma_id_t dma(xfer_t *x)
         hal_fail(x, "source [%p, +%zu) is outside L1 (%zu B) and L2 (%zu B)", (const void *)x->src,
                  sspan, hal.l1_size, hal.l2_size);
     x->kind = XFER_DMA;
-    x->counter = dl == sl ? &hal.layer_stats.local
+    x->counter = dl == sl       ? &hal.layer_stats.local
                  : dl == LVL_L1 ? &hal.layer_stats.l2_to_l1
                                 : &hal.layer_stats.l1_to_l2;
     return issue(x);

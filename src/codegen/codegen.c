@@ -84,29 +84,39 @@ static void emit_bytes(Out *o, const char *decl, const uint8_t *v, int64_t n)
 /* The kernels store int32 outputs (raw accumulators of a last layer). */
 enum { KERNELS_I32_OUT = 0 };
 
-typedef enum { GK_CONV, GK_PW, GK_DW, GK_FC, GK_MAXPOOL, GK_AVGPOOL, GK_ADD, GK_CONCAT, GK_ALIAS } GenKind;
+typedef enum {
+    GK_CONV,
+    GK_PW,
+    GK_DW,
+    GK_FC,
+    GK_MAXPOOL,
+    GK_AVGPOOL,
+    GK_ADD,
+    GK_CONCAT,
+    GK_ALIAS
+} GenKind;
 
 typedef struct Layer {
     int index;
     const Node *n;
     const LayerPlan *lp;
     GenKind kind;
-    char fn[96];             /* C function name */
+    char fn[96]; /* C function name */
     const Tensor *x, *x2, *y, *w, *b;
     int64_t x_l2, x2_l2, y_l2, w_l2;
     int in_elem, out_elem;
     int kh, kw;
-    int64_t w_per_co;        /* weight bytes per output channel */
-    int coupled;             /* input channels follow output channels */
-    const char *kernel;      /* kernel function */
-    int32_t scratch;         /* bytes per core */
+    int64_t w_per_co;   /* weight bytes per output channel */
+    int coupled;        /* input channels follow output channels */
+    const char *kernel; /* kernel function */
+    int32_t scratch;    /* bytes per core */
     /* L3: which operands stream, and their L3 offsets */
     int x_in_l3, y_in_l3, w_in_l3, l3;
     int64_t x_l3, x2_l3, y_l3, w_l3;
     /* input-channel tiling: int32 partial sums in L1, requantized at the end */
     int ci_tiled;
-    int64_t CI;              /* input channels (conv) or inputs (fc) being tiled */
-    int64_t taps;            /* kernel taps per input channel (kh * kw; fc: 1) */
+    int64_t CI;   /* input channels (conv) or inputs (fc) being tiled */
+    int64_t taps; /* kernel taps per input channel (kh * kw; fc: 1) */
 } Layer;
 
 static int64_t elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
@@ -124,8 +134,9 @@ static int place_of(const Plan *p, int id, int64_t *off)
 static int l2_offset(const Plan *p, const Graph *g, const Node *n, int id, int64_t *off)
 {
     if (place_of(p, id, off) != LOC_L2)
-        return diag_error(node_loc(g, n), "tensor '%s' lives in L3, where this layer kind "
-                                          "cannot stream it from yet",
+        return diag_error(node_loc(g, n),
+                          "tensor '%s' lives in L3, where this layer kind "
+                          "cannot stream it from yet",
                           g->tensors[id]->name);
     return 0;
 }
@@ -161,8 +172,9 @@ static int classify(const Graph *g, Layer *L)
             int fast = L->kh == 3 && L->kw == 3 && n->dilation[0] == 1 && n->dilation[1] == 1;
             L->kernel = fast ? "dory_dwconv3x3_s8" : "dory_dwconv_s8";
         } else {
-            return diag_error(loc, "grouped convolutions other than depthwise (groups %d, "
-                                   "%lld -> %lld channels) are not generated yet",
+            return diag_error(loc,
+                              "grouped convolutions other than depthwise (groups %d, "
+                              "%lld -> %lld channels) are not generated yet",
                               n->groups, (long long)cin, (long long)cout);
         }
         return 0;
@@ -179,11 +191,14 @@ static int classify(const Graph *g, Layer *L)
         L->coupled = 1;
         node_kernel(g, n, &L->kh, &L->kw);
         return 0;
-    case OP_ADD: L->kind = GK_ADD; L->kernel = "dory_add_s8"; L->coupled = 1; return 0;
+    case OP_ADD:
+        L->kind = GK_ADD;
+        L->kernel = "dory_add_s8";
+        L->coupled = 1;
+        return 0;
     case OP_CONCAT: L->kind = GK_CONCAT; return 0;
     case OP_RESHAPE: L->kind = GK_ALIAS; return 0;
-    default:
-        return diag_error(loc, "the code generator has no kernel for %s yet", op_name(n->op));
+    default: return diag_error(loc, "the code generator has no kernel for %s yet", op_name(n->op));
     }
 }
 
@@ -254,8 +269,9 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
                 (!L->x2 || L->x2->dtype == DT_U8 || L->x2->dtype == DT_I8) &&
                 (!L->w || L->w->dtype == DT_I8 || L->w->dtype == DT_U8);
     if (!dt_ok)
-        return diag_error(node_loc(g, n), "the kernels take u8/i8 activations and i8 weights; "
-                                          "this layer has %s -> %s",
+        return diag_error(node_loc(g, n),
+                          "the kernels take u8/i8 activations and i8 weights; "
+                          "this layer has %s -> %s",
                           dtype_name(L->x->dtype), dtype_name(L->y->dtype));
     return 0;
 }
@@ -311,8 +327,7 @@ static void emit_rq_setup(Out *o, const Requant *rq, Arith arith, const char *pr
     case RQ_SHIFT:
         emit(o, "    %s.scheme = %s;\n", dst, wide ? "DORY_RQ_SHIFT64" : "DORY_RQ_SHIFT32");
         emit(o, "    %s.%s = %s_k + %s;\n    %s.%s = %s_l + %s;\n    %s.d = %d;\n", dst,
-             wide ? "k64" : "k32", prefix, co0, dst, wide ? "l64" : "l32", prefix, co0, dst,
-             rq->d);
+             wide ? "k64" : "k32", prefix, co0, dst, wide ? "l64" : "l32", prefix, co0, dst, rq->d);
         break;
     case RQ_FIXED:
         emit(o, "    %s.scheme = DORY_RQ_FIXED;\n", dst);
@@ -320,8 +335,8 @@ static void emit_rq_setup(Out *o, const Requant *rq, Arith arith, const char *pr
              dst, prefix, co0, dst, prefix, co0, dst, rq->pre);
         break;
     case RQ_FLOAT:
-        emit(o, "    %s.scheme = DORY_RQ_FLOAT;\n    %s.scale = %s_scale + %s;\n", dst, dst,
-             prefix, co0);
+        emit(o, "    %s.scheme = DORY_RQ_FLOAT;\n    %s.scale = %s_scale + %s;\n", dst, dst, prefix,
+             co0);
         break;
     case RQ_COUNT: break;
     }
@@ -338,8 +353,8 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
 {
     const Node *n = L->n;
     const L1Plan *l1 = &L->lp->l1;
-    emit(o, "/* %s.c: node '%s' (%s), generated by dory %s.\n *\n", L->fn, n->name,
-         op_name(n->op), DORY_VERSION);
+    emit(o, "/* %s.c: node '%s' (%s), generated by dory %s.\n *\n", L->fn, n->name, op_name(n->op),
+         DORY_VERSION);
     emit(o, " * input   %lldx%lldx%lld %s at L2 +%lld\n", (long long)act_h(L->x),
          (long long)act_w(L->x), (long long)act_c(L->x), dtype_name(L->x->dtype),
          (long long)L->x_l2);
@@ -355,8 +370,9 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
              (long long)L->w_l2);
     if (L->kind != GK_CONCAT) {
         emit(o, " * kernel  %s\n", L->kernel);
-        emit(o, " * tiles   channels %lld x %lld (last %lld), rows %lld x %lld (last %lld), "
-                "columns %lld x %lld (last %lld); %s\n",
+        emit(o,
+             " * tiles   channels %lld x %lld (last %lld), rows %lld x %lld (last %lld), "
+             "columns %lld x %lld (last %lld); %s\n",
              (long long)l1->d[TD_CO].n, (long long)l1->d[TD_CO].tile, (long long)l1->d[TD_CO].last,
              (long long)l1->d[TD_HO].n, (long long)l1->d[TD_HO].tile, (long long)l1->d[TD_HO].last,
              (long long)l1->d[TD_WO].n, (long long)l1->d[TD_WO].tile, (long long)l1->d[TD_WO].last,
@@ -369,7 +385,8 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
                      (long long)l1->buf[b].bytes, l1->buf[b].nbuf, (long long)l1->buf[b].off[0],
                      l1->buf[b].nbuf > 1 ? ", " : "",
                      l1->buf[b].nbuf > 1 ? (long long)l1->buf[b].off[1] : 0LL);
-        emit(o, " * L1 used %lld of %lld bytes\n", (long long)l1->l1_used, (long long)l1->l1_budget);
+        emit(o, " * L1 used %lld of %lld bytes\n", (long long)l1->l1_used,
+             (long long)l1->l1_budget);
         emit(o, " * modeled %.0f cycles, %lld MACs\n", L->lp->cost.total,
              (long long)node_macs(g, n));
     }
@@ -382,13 +399,15 @@ static int need(const Graph *g, const Layer *L, L1BufId b, int64_t bytes, int re
     const L1Buf *buf = &L->lp->l1.buf[b];
     if (bytes <= 0) return 0;
     if (!buf->nbuf || buf->bytes < bytes)
-        return diag_error(node_loc(g, L->n), "the plan's L1 buffer '%s' has %lld bytes; the "
-                                             "generated code needs %lld (planner and code "
-                                             "generator disagree: a bug in dory)",
+        return diag_error(node_loc(g, L->n),
+                          "the plan's L1 buffer '%s' has %lld bytes; the "
+                          "generated code needs %lld (planner and code "
+                          "generator disagree: a bug in dory)",
                           plan_buf_name(b), (long long)buf->bytes, (long long)bytes);
     if (reloaded && buf->nbuf < 2)
-        return diag_error(node_loc(g, L->n), "the plan gives one copy of L1 buffer '%s', which "
-                                             "is reloaded between tiles (a bug in dory)",
+        return diag_error(node_loc(g, L->n),
+                          "the plan gives one copy of L1 buffer '%s', which "
+                          "is reloaded between tiles (a bug in dory)",
                           plan_buf_name(b));
     return 0;
 }
@@ -433,13 +452,14 @@ static int check_buffers(const Graph *g, Layer *L, int cores)
     int spatial = l1->d[TD_HO].n * l1->d[TD_WO].n > 1;
     int chan = l1->d[TD_CO].n > 1;
     int64_t ci = L->ci_tiled ? l1->d[TD_CI].tile : L->CI;
-    int64_t in_bytes = L->kind == GK_FC ? ci * L->in_elem
-                                        : l1->in_h * l1->in_w * l1->in_c * L->in_elem;
+    int64_t in_bytes =
+        L->kind == GK_FC ? ci * L->in_elem : l1->in_h * l1->in_w * l1->in_c * L->in_elem;
     int64_t out_px = l1->d[TD_HO].tile * l1->d[TD_WO].tile * l1->d[TD_CO].tile;
     int in_reloaded = spatial || (L->coupled && chan) || L->ci_tiled;
     if (need(g, L, BUF_IN0, in_bytes, in_reloaded)) return -1;
     if (L->x2 && need(g, L, BUF_IN1, in_bytes, in_reloaded)) return -1;
-    int64_t w_tile = L->ci_tiled ? l1->d[TD_CO].tile * L->taps * ci : l1->d[TD_CO].tile * L->w_per_co;
+    int64_t w_tile =
+        L->ci_tiled ? l1->d[TD_CO].tile * L->taps * ci : l1->d[TD_CO].tile * L->w_per_co;
     if (L->w && need(g, L, BUF_W, w_tile, chan || L->ci_tiled)) return -1;
     if (need(g, L, BUF_OUT, out_px * L->out_elem, spatial || chan)) return -1;
     if (L->ci_tiled && need(g, L, BUF_ACC, out_px * 4, 0)) return -1;
@@ -461,17 +481,18 @@ static int check_l3_buffers(const Graph *g, const Layer *L)
         {"input rows", L->x_in_l3,
          l3->in_rows * act_w(L->x) * (act_c(L->x) + (L->x2 ? act_c(L->x2) : 0)) * L->in_elem,
          l3->in_buf, l3->row_slice.n > 1, l3->in_nbuf},
-        {"weight slice", L->w_in_l3, l3->co_slice.tile * L->w_per_co, l3->w_buf,
-         l3->co_slice.n > 1, l3->w_nbuf},
+        {"weight slice", L->w_in_l3, l3->co_slice.tile * L->w_per_co, l3->w_buf, l3->co_slice.n > 1,
+         l3->w_nbuf},
         {"output rows", L->y_in_l3, l3->row_slice.tile * act_w(L->y) * act_c(L->y) * L->out_elem,
          l3->out_buf, l3->row_slice.n > 1, l3->out_nbuf},
     };
     for (int i = 0; i < 3; i++) {
         if (!b[i].used) continue;
         if (b[i].have < b[i].need || b[i].nbuf < (b[i].need2 ? 2 : 1))
-            return diag_error(node_loc(g, L->n), "the plan's L2 staging buffer for the %s has "
-                                                 "%lld bytes x %d; the generated code needs %lld x "
-                                                 "%d (a bug in dory)",
+            return diag_error(node_loc(g, L->n),
+                              "the plan's L2 staging buffer for the %s has "
+                              "%lld bytes x %d; the generated code needs %lld x "
+                              "%d (a bug in dory)",
                               b[i].what, (long long)b[i].have, b[i].nbuf, (long long)b[i].need,
                               b[i].need2 ? 2 : 1);
     }
@@ -532,11 +553,13 @@ static void emit_tiling_tables(Out *o, const Layer *L)
     const L1Plan *l1 = &L->lp->l1;
     const Node *n = L->n;
     if (L->ci_tiled)
-        emit(o, "/* input channels in slices of T_CI, partial sums in L1 (int32) */\n"
-                "enum { T_CI = %lld, CI_ALL = %lld };\n",
+        emit(o,
+             "/* input channels in slices of T_CI, partial sums in L1 (int32) */\n"
+             "enum { T_CI = %lld, CI_ALL = %lld };\n",
              (long long)l1->d[TD_CI].tile, (long long)L->CI);
-    emit(o, "static const dory_tiling_t tiling = {%d, %lld, %lld, %lld, %lld, %lld, %lld, "
-            "%lld, %lld, %lld};\n",
+    emit(o,
+         "static const dory_tiling_t tiling = {%d, %lld, %lld, %lld, %lld, %lld, %lld, "
+         "%lld, %lld, %lld};\n",
          l1->order == ORDER_HWC ? 0 : 1, (long long)l1->d[TD_CO].n, (long long)l1->d[TD_HO].n,
          (long long)l1->d[TD_WO].n, (long long)l1->d[TD_CO].tile, (long long)l1->d[TD_HO].tile,
          (long long)l1->d[TD_WO].tile, (long long)act_c(L->y), (long long)act_h(L->y),
@@ -548,8 +571,8 @@ static void emit_tiling_tables(Out *o, const Layer *L)
     int pool = L->kind == GK_MAXPOOL || L->kind == GK_AVGPOOL;
     int sliding = L->kind == GK_CONV || L->kind == GK_PW || L->kind == GK_DW || pool;
     emit(o, "static const dory_geom_t geom = {%lld, %lld, %d, %d, %d, %d, %d, %d, %d, %d};\n\n",
-         (long long)act_h(L->x), (long long)act_w(L->x), sliding ? L->kh : 1,
-         sliding ? L->kw : 1, sliding ? n->stride[0] : 1, sliding ? n->stride[1] : 1,
+         (long long)act_h(L->x), (long long)act_w(L->x), sliding ? L->kh : 1, sliding ? L->kw : 1,
+         sliding ? n->stride[0] : 1, sliding ? n->stride[1] : 1,
          sliding && !pool ? n->dilation[0] : 1, sliding && !pool ? n->dilation[1] : 1,
          sliding ? n->pad[0] : 0, sliding ? n->pad[1] : 0);
 }
@@ -563,8 +586,9 @@ static void emit_loaders(Out *o, const Layer *L)
             "dory_tile_t *t, int buf, int which)\n{\n");
     if (L->kind == GK_FC && L->ci_tiled) {
         emit(o, "    (void)which;\n");
-        emit(o, "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x + (size_t)t->ci0 * %d, "
-                "(size_t)t->ci * %d, \"x slice\");\n}\n\n",
+        emit(o,
+             "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x + (size_t)t->ci0 * %d, "
+             "(size_t)t->ci * %d, \"x slice\");\n}\n\n",
              (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0), L->in_elem,
              L->in_elem);
     } else if (L->kind == GK_FC) {
@@ -575,42 +599,52 @@ static void emit_loaders(Out *o, const Layer *L)
     } else {
         emit(o, "    dory_window_t win = dory_window(&geom, t);\n");
         if (L->x2)
-            emit(o, "    uint8_t *dst = l1 + (which ? (buf ? %lld : %lld) : (buf ? %lld : %lld));\n",
+            emit(o,
+                 "    uint8_t *dst = l1 + (which ? (buf ? %lld : %lld) : (buf ? %lld : %lld));\n",
                  (long long)buf_off(L, BUF_IN1, 1), (long long)buf_off(L, BUF_IN1, 0),
                  (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0));
         else
-            emit(o, "    uint8_t *dst = l1 + (buf ? %lld : %lld);\n", (long long)buf_off(L, BUF_IN0, 1),
-                 (long long)buf_off(L, BUF_IN0, 0));
-        emit(o, "    return dory_load_hwc(dst, which ? s->x2 : s->x, %lld, %lld, win.r0 - s->x_r0, "
-                "win.r1 - win.r0, win.c0, win.c1 - win.c0, %s, %s, %d,\n"
-                "                         which ? \"x2 tile\" : \"x tile\");\n}\n\n",
+            emit(o, "    uint8_t *dst = l1 + (buf ? %lld : %lld);\n",
+                 (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0));
+        emit(o,
+             "    return dory_load_hwc(dst, which ? s->x2 : s->x, %lld, %lld, win.r0 - s->x_r0, "
+             "win.r1 - win.r0, win.c0, win.c1 - win.c0, %s, %s, %d,\n"
+             "                         which ? \"x2 tile\" : \"x tile\");\n}\n\n",
              (long long)act_w(L->x), (long long)C,
-             L->coupled ? "t->co0" : L->ci_tiled ? "t->ci0" : "0",
-             L->coupled ? "t->co" : L->ci_tiled ? "t->ci" : "geom_c_in", L->in_elem);
+             L->coupled    ? "t->co0"
+             : L->ci_tiled ? "t->ci0"
+                           : "0",
+             L->coupled    ? "t->co"
+             : L->ci_tiled ? "t->ci"
+                           : "geom_c_in",
+             L->in_elem);
     }
     if (L->w && L->ci_tiled) {
         /* the weights of co channels x taps, input channels [ci0, ci0+ci): a 2-D copy */
         emit(o, "static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const "
                 "dory_tile_t *t, int buf)\n{\n");
-        emit(o, "    return dory_dma_copy_2d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
-                "s->co0) * %lld + t->ci0,\n                            (size_t)t->ci, "
-                "(size_t)t->co * %lld, (size_t)t->ci, %lld, \"weights slice\");\n}\n\n",
+        emit(o,
+             "    return dory_dma_copy_2d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
+             "s->co0) * %lld + t->ci0,\n                            (size_t)t->ci, "
+             "(size_t)t->co * %lld, (size_t)t->ci, %lld, \"weights slice\");\n}\n\n",
              (long long)buf_off(L, BUF_W, 1), (long long)buf_off(L, BUF_W, 0),
              (long long)L->w_per_co, (long long)L->taps, (long long)L->CI);
     } else if (L->w) {
         emit(o, "static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const "
                 "dory_tile_t *t, int buf)\n{\n");
-        emit(o, "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
-                "s->co0) * %lld,\n                            (size_t)t->co * %lld, "
-                "\"weights\");\n}\n\n",
+        emit(o,
+             "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
+             "s->co0) * %lld,\n                            (size_t)t->co * %lld, "
+             "\"weights\");\n}\n\n",
              (long long)buf_off(L, BUF_W, 1), (long long)buf_off(L, BUF_W, 0),
              (long long)L->w_per_co, (long long)L->w_per_co);
     }
     emit(o, "static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const "
             "dory_tile_t *t, int buf)\n{\n");
-    emit(o, "    return dory_store_hwc(s->y, l1 + (buf ? %lld : %lld), %lld, s->y_c, t->h0 - s->y_r0, "
-            "t->h, t->w0, t->w,\n                          t->co0 - s->y_co0, t->co, %d, "
-            "\"y tile\");\n}\n\n",
+    emit(o,
+         "    return dory_store_hwc(s->y, l1 + (buf ? %lld : %lld), %lld, s->y_c, t->h0 - s->y_r0, "
+         "t->h, t->w0, t->w,\n                          t->co0 - s->y_co0, t->co, %d, "
+         "\"y tile\");\n}\n\n",
          (long long)buf_off(L, BUF_OUT, 1), (long long)buf_off(L, BUF_OUT, 0),
          (long long)act_w(L->y), L->out_elem);
 }
@@ -618,16 +652,19 @@ static void emit_loaders(Out *o, const Layer *L)
 /* The per-core kernel call and the argument block. */
 static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
 {
-    const char *pt = L->kind == GK_FC        ? "dory_fc_params_t"
-                     : L->kind == GK_ADD     ? "dory_add_params_t"
+    const char *pt = L->kind == GK_FC                                 ? "dory_fc_params_t"
+                     : L->kind == GK_ADD                              ? "dory_add_params_t"
                      : L->kind == GK_MAXPOOL || L->kind == GK_AVGPOOL ? "dory_pool_params_t"
-                                                                        : "dory_conv_params_t";
-    emit(o, "typedef struct args {\n    %s p;\n    dory_dims_t in, in2, out;\n"
-            "    const void *x, *x2;\n    const int8_t *w;\n    const int32_t *b;\n"
-            "    void *y;\n    int rc[32];\n} args_t;\n\n", pt);
-    emit(o, "static void kernel(void *arg)\n{\n    args_t *a = (args_t *)arg;\n    dory_ctx_t ctx;\n"
-            "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
-            "    ctx.buf = dory_l1_base() + %lld + (size_t)ctx.core_id * %d;\n    ctx.size = %d;\n",
+                                                                      : "dory_conv_params_t";
+    emit(o,
+         "typedef struct args {\n    %s p;\n    dory_dims_t in, in2, out;\n"
+         "    const void *x, *x2;\n    const int8_t *w;\n    const int32_t *b;\n"
+         "    void *y;\n    int rc[32];\n} args_t;\n\n",
+         pt);
+    emit(o,
+         "static void kernel(void *arg)\n{\n    args_t *a = (args_t *)arg;\n    dory_ctx_t ctx;\n"
+         "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
+         "    ctx.buf = dory_l1_base() + %lld + (size_t)ctx.core_id * %d;\n    ctx.size = %d;\n",
          (long long)scratch_off, L->scratch, L->scratch);
     switch (L->kind) {
     case GK_FC:
@@ -644,8 +681,10 @@ static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
                 "&a->out, a->y);\n");
         break;
     default:
-        emit(o, "    a->rc[ctx.core_id] = %s(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, "
-                "a->y);\n", L->kernel);
+        emit(o,
+             "    a->rc[ctx.core_id] = %s(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, "
+             "a->y);\n",
+             L->kernel);
     }
     emit(o, "}\n\n");
 }
@@ -689,27 +728,31 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
         emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
         break;
     case GK_ADD:
-        emit(o, "    a->p.a_type = %s;\n    a->p.b_type = %s;\n    a->p.a_zp = %d;\n"
-                "    a->p.b_zp = %d;\n",
+        emit(o,
+             "    a->p.a_type = %s;\n    a->p.b_type = %s;\n    a->p.a_zp = %d;\n"
+             "    a->p.b_zp = %d;\n",
              dory_type(x), dory_type(L->x2), x->zp, L->x2->zp);
         emit_rq_setup(o, &n->in_rq[0], ARITH_64, "rqa", "a->p.rq_a", "t->co0");
         emit_rq_setup(o, &n->in_rq[1], ARITH_64, "rqb", "a->p.rq_b", "t->co0");
         break;
     case GK_MAXPOOL:
     case GK_AVGPOOL:
-        emit(o, "    a->p.kh = %d;\n    a->p.kw = %d;\n    a->p.stride_h = %d;\n"
-                "    a->p.stride_w = %d;\n",
+        emit(o,
+             "    a->p.kh = %d;\n    a->p.kw = %d;\n    a->p.stride_h = %d;\n"
+             "    a->p.stride_w = %d;\n",
              L->kh, L->kw, n->stride[0], n->stride[1]);
         emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
         if (L->kind == GK_AVGPOOL)
             emit(o, "    a->p.round = %s;\n    a->p.count_include_pad = %d;\n",
-                 n->avg_round == AVG_FLOOR ? "DORY_AVG_FLOOR"
-                 : n->avg_round == AVG_HALF_AWAY ? "DORY_AVG_HALF_AWAY" : "DORY_AVG_NONE",
+                 n->avg_round == AVG_FLOOR       ? "DORY_AVG_FLOOR"
+                 : n->avg_round == AVG_HALF_AWAY ? "DORY_AVG_HALF_AWAY"
+                                                 : "DORY_AVG_NONE",
                  n->count_include_pad ? 1 : 0);
         break;
     default:
-        emit(o, "    a->p.kh = %d;\n    a->p.kw = %d;\n    a->p.stride_h = %d;\n"
-                "    a->p.stride_w = %d;\n    a->p.dil_h = %d;\n    a->p.dil_w = %d;\n",
+        emit(o,
+             "    a->p.kh = %d;\n    a->p.kw = %d;\n    a->p.stride_h = %d;\n"
+             "    a->p.stride_w = %d;\n    a->p.dil_h = %d;\n    a->p.dil_w = %d;\n",
              L->kh, L->kw, n->stride[0], n->stride[1], n->dilation[0], n->dilation[1]);
         emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
         if (has_w_zp(L))
@@ -723,10 +766,11 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
                 "    a->p.border = win.border;\n");
     emit(o, "    out_params(&a->p.out, t);\n");
     if (L->ci_tiled) {
-        emit(o, "    /* partial sums: the first input-channel slice stores (bias included),\n"
-                "     * the others add; requantization follows the last one */\n"
-                "    a->p.acc_mode = t->ci0 == 0 ? DORY_ACC_FIRST : DORY_ACC_NEXT;\n"
-                "    a->y = l1 + %lld;\n    (void)out_buf;\n",
+        emit(o,
+             "    /* partial sums: the first input-channel slice stores (bias included),\n"
+             "     * the others add; requantization follows the last one */\n"
+             "    a->p.acc_mode = t->ci0 == 0 ? DORY_ACC_FIRST : DORY_ACC_NEXT;\n"
+             "    a->y = l1 + %lld;\n    (void)out_buf;\n",
              (long long)buf_off(L, BUF_ACC, 0));
     }
     (void)g;
@@ -753,27 +797,30 @@ static void emit_tile_loop(Out *o, const Layer *L)
 {
     int spatial_in = L->kind != GK_FC;
     emit(o, "static void run_slice(const dory_slice_t *s)\n{\n");
-    emit(o, "    uint8_t *l1 = dory_l1_base();\n    dory_tiling_t tl = dory_tiling_of(&tiling, s);\n"
-            "    dory_dma_id_t in_id[2] = {0, 0}, in2_id[2] = {0, 0}, w_id[2] = {0, 0}, "
-            "out_id[2] = {0, 0};\n"
-            "    int n = dory_tile_count(&tl), in_buf = 0, w_buf = 0, t, c;\n"
-            "    dory_tile_t cur = dory_slice_tile(&tl, s, 0), nxt = cur;\n    args_t a;\n"
-            "    (void)in2_id;\n    (void)w_id;\n");
+    emit(o,
+         "    uint8_t *l1 = dory_l1_base();\n    dory_tiling_t tl = dory_tiling_of(&tiling, s);\n"
+         "    dory_dma_id_t in_id[2] = {0, 0}, in2_id[2] = {0, 0}, w_id[2] = {0, 0}, "
+         "out_id[2] = {0, 0};\n"
+         "    int n = dory_tile_count(&tl), in_buf = 0, w_buf = 0, t, c;\n"
+         "    dory_tile_t cur = dory_slice_tile(&tl, s, 0), nxt = cur;\n    args_t a;\n"
+         "    (void)in2_id;\n    (void)w_id;\n");
     emit(o, "    in_id[0] = load_input(s, l1, &cur, 0, 0);\n");
     if (L->x2) emit(o, "    in2_id[0] = load_input(s, l1, &cur, 0, 1);\n");
     if (L->w) emit(o, "    w_id[0] = load_weights(s, l1, &cur, 0);\n");
     emit(o, "    for (t = 0; t < n; t++) {\n        int in_next = in_buf, w_next = w_buf;\n"
             "        if (t + 1 < n) {\n            nxt = dory_slice_tile(&tl, s, t + 1);\n");
-    emit(o, "            if (%s) {\n                in_next = 1 - in_buf;\n"
-            "                in_id[in_next] = load_input(s, l1, &nxt, in_next, 0);\n",
+    emit(o,
+         "            if (%s) {\n                in_next = 1 - in_buf;\n"
+         "                in_id[in_next] = load_input(s, l1, &nxt, in_next, 0);\n",
          spatial_in ? (L->coupled ? "nxt.h0 != cur.h0 || nxt.w0 != cur.w0 || nxt.co0 != cur.co0"
                                   : "nxt.h0 != cur.h0 || nxt.w0 != cur.w0")
                     : "0");
     if (L->x2) emit(o, "                in2_id[in_next] = load_input(s, l1, &nxt, in_next, 1);\n");
     emit(o, "            }\n");
     if (L->w)
-        emit(o, "            if (nxt.co0 != cur.co0) {\n                w_next = 1 - w_buf;\n"
-                "                w_id[w_next] = load_weights(s, l1, &nxt, w_next);\n            }\n");
+        emit(o,
+             "            if (nxt.co0 != cur.co0) {\n                w_next = 1 - w_buf;\n"
+             "                w_id[w_next] = load_weights(s, l1, &nxt, w_next);\n            }\n");
     emit(o, "        }\n");
     emit(o, "        if (in_id[in_buf]) {\n            dory_dma_wait(in_id[in_buf]);\n"
             "            in_id[in_buf] = 0;\n        }\n");
@@ -783,10 +830,11 @@ static void emit_tile_loop(Out *o, const Layer *L)
     if (L->w)
         emit(o, "        if (w_id[w_buf]) {\n            dory_dma_wait(w_id[w_buf]);\n"
                 "            w_id[w_buf] = 0;\n        }\n");
-    emit(o, "        setup(&a, &cur, l1, in_buf, w_buf, t & 1);\n"
-            "        dory_cluster_run(kernel, &a);\n"
-            "        for (c = 0; c < dory_num_cores(); c++)\n"
-            "            if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n",
+    emit(o,
+         "        setup(&a, &cur, l1, in_buf, w_buf, t & 1);\n"
+         "        dory_cluster_run(kernel, &a);\n"
+         "        for (c = 0; c < dory_num_cores(); c++)\n"
+         "            if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n",
          L->n->name);
     emit(o, "        if (t > 0) dory_dma_wait(out_id[(t - 1) & 1]);\n"
             "        out_id[t & 1] = store_output(s, l1, &cur, t & 1);\n"
@@ -803,18 +851,21 @@ static void emit_tile_loop_ci(Out *o, const Layer *L)
 {
     emit(o, "typedef struct rq_args {\n    dory_out_params_t p;\n    dory_dims_t dims;\n"
             "    const int32_t *acc;\n    void *y;\n    int rc[32];\n} rq_args_t;\n\n");
-    emit(o, "static void requant_kernel(void *arg)\n{\n    rq_args_t *a = (rq_args_t *)arg;\n"
-            "    dory_ctx_t ctx;\n    memset(&ctx, 0, sizeof ctx);\n"
-            "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
-            "    a->rc[ctx.core_id] = dory_requant_s32(&ctx, &a->p, &a->dims, a->acc, a->y);\n}\n\n");
+    emit(o,
+         "static void requant_kernel(void *arg)\n{\n    rq_args_t *a = (rq_args_t *)arg;\n"
+         "    dory_ctx_t ctx;\n    memset(&ctx, 0, sizeof ctx);\n"
+         "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
+         "    a->rc[ctx.core_id] = dory_requant_s32(&ctx, &a->p, &a->dims, a->acc, a->y);\n}\n\n");
     emit(o, "static void run_slice(const dory_slice_t *s)\n{\n");
-    emit(o, "    uint8_t *l1 = dory_l1_base();\n    dory_tiling_t tl = dory_tiling_of(&tiling, s);\n"
-            "    dory_dma_id_t in_id[2] = {0, 0}, w_id[2] = {0, 0}, out_id[2] = {0, 0};\n"
-            "    int n = dory_tile_count(&tl) * ((CI_ALL + T_CI - 1) / T_CI);\n"
-            "    int in_buf = 0, w_buf = 0, t, c, nout = 0;\n"
-            "    dory_tile_t cur = dory_slice_tile_ci(&tl, s, 0, T_CI, CI_ALL), nxt = cur;\n"
-            "    args_t a;\n    rq_args_t r;\n");
-    emit(o, "    in_id[0] = load_input(s, l1, &cur, 0, 0);\n    w_id[0] = load_weights(s, l1, &cur, 0);\n");
+    emit(o,
+         "    uint8_t *l1 = dory_l1_base();\n    dory_tiling_t tl = dory_tiling_of(&tiling, s);\n"
+         "    dory_dma_id_t in_id[2] = {0, 0}, w_id[2] = {0, 0}, out_id[2] = {0, 0};\n"
+         "    int n = dory_tile_count(&tl) * ((CI_ALL + T_CI - 1) / T_CI);\n"
+         "    int in_buf = 0, w_buf = 0, t, c, nout = 0;\n"
+         "    dory_tile_t cur = dory_slice_tile_ci(&tl, s, 0, T_CI, CI_ALL), nxt = cur;\n"
+         "    args_t a;\n    rq_args_t r;\n");
+    emit(o, "    in_id[0] = load_input(s, l1, &cur, 0, 0);\n    w_id[0] = load_weights(s, l1, "
+            "&cur, 0);\n");
     emit(o, "    for (t = 0; t < n; t++) {\n        int in_next = in_buf, w_next = w_buf;\n"
             "        if (t + 1 < n) {\n"
             "            nxt = dory_slice_tile_ci(&tl, s, t + 1, T_CI, CI_ALL);\n"
@@ -829,21 +880,25 @@ static void emit_tile_loop_ci(Out *o, const Layer *L)
             "            in_id[in_buf] = 0;\n        }\n"
             "        if (w_id[w_buf]) {\n            dory_dma_wait(w_id[w_buf]);\n"
             "            w_id[w_buf] = 0;\n        }\n");
-    emit(o, "        setup(&a, &cur, l1, in_buf, w_buf, 0);\n        dory_cluster_run(kernel, &a);\n"
-            "        for (c = 0; c < dory_num_cores(); c++)\n"
-            "            if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n",
+    emit(o,
+         "        setup(&a, &cur, l1, in_buf, w_buf, 0);\n        dory_cluster_run(kernel, &a);\n"
+         "        for (c = 0; c < dory_num_cores(); c++)\n"
+         "            if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n",
          L->n->name);
-    emit(o, "        if (cur.ci0 + cur.ci == CI_ALL) {\n"
-            "            memset(&r, 0, sizeof r);\n            out_params(&r.p, &cur);\n"
-            "            r.dims.h = cur.h;\n            r.dims.w = cur.w;\n            r.dims.c = cur.co;\n"
-            "            r.acc = (const int32_t *)(l1 + %lld);\n"
-            "            r.y = l1 + (nout & 1 ? %lld : %lld);\n"
-            "            dory_cluster_run(requant_kernel, &r);\n"
-            "            for (c = 0; c < dory_num_cores(); c++)\n"
-            "                if (r.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"requant error\", r.rc[c]);\n"
-            "            if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);\n"
-            "            out_id[nout & 1] = store_output(s, l1, &cur, nout & 1);\n"
-            "            nout++;\n        }\n",
+    emit(o,
+         "        if (cur.ci0 + cur.ci == CI_ALL) {\n"
+         "            memset(&r, 0, sizeof r);\n            out_params(&r.p, &cur);\n"
+         "            r.dims.h = cur.h;\n            r.dims.w = cur.w;\n            r.dims.c = "
+         "cur.co;\n"
+         "            r.acc = (const int32_t *)(l1 + %lld);\n"
+         "            r.y = l1 + (nout & 1 ? %lld : %lld);\n"
+         "            dory_cluster_run(requant_kernel, &r);\n"
+         "            for (c = 0; c < dory_num_cores(); c++)\n"
+         "                if (r.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"requant error\", "
+         "r.rc[c]);\n"
+         "            if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);\n"
+         "            out_id[nout & 1] = store_output(s, l1, &cur, nout & 1);\n"
+         "            nout++;\n        }\n",
          (long long)buf_off(L, BUF_ACC, 0), (long long)buf_off(L, BUF_OUT, 1),
          (long long)buf_off(L, BUF_OUT, 0), L->n->name);
     emit(o, "        in_buf = in_next;\n        w_buf = w_next;\n        cur = nxt;\n    }\n"
@@ -853,9 +908,10 @@ static void emit_tile_loop_ci(Out *o, const Layer *L)
 /* The layer's entry point when everything is in L2: one slice, the whole layer. */
 static void emit_entry_l2(Out *o, const Layer *L)
 {
-    emit(o, "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_slice_t s;\n"
-            "    memset(&s, 0, sizeof s);\n    s.h = %lld;\n    s.co = %lld;\n"
-            "    s.x = l2 + %lld;\n",
+    emit(o,
+         "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_slice_t s;\n"
+         "    memset(&s, 0, sizeof s);\n    s.h = %lld;\n    s.co = %lld;\n"
+         "    s.x = l2 + %lld;\n",
          L->fn, (long long)act_h(L->y), (long long)act_c(L->y), (long long)L->x_l2);
     if (L->x2) emit(o, "    s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
     if (L->w) emit(o, "    s.w = l2 + %lld;\n", (long long)L->w_l2);
@@ -873,55 +929,63 @@ static void emit_entry_l3(Out *o, const Layer *L)
     int64_t W = act_w(L->x), C = act_c(L->x), WO = act_w(L->y), CO = act_c(L->y);
     int64_t RT = l3->row_slice.tile, CT = l3->co_slice.tile;
     int64_t xrow = W * C * L->in_elem, x2row = L->x2 ? W * act_c(L->x2) * L->in_elem : 0;
-    emit(o, "/* L3 slices: %lld row slice(s) of %lld output rows, %lld channel slice(s) of %lld "
-            "channels */\n",
+    emit(o,
+         "/* L3 slices: %lld row slice(s) of %lld output rows, %lld channel slice(s) of %lld "
+         "channels */\n",
          (long long)l3->row_slice.n, (long long)RT, (long long)l3->co_slice.n, (long long)CT);
     emit(o, "enum { NR = %lld, NC = %lld, RT = %lld, CT = %lld, HO = %lld, CO = %lld };\n\n",
          (long long)l3->row_slice.n, (long long)l3->co_slice.n, (long long)RT, (long long)CT,
          (long long)act_h(L->y), (long long)CO);
     /* the input rows of row slice r */
     if (L->x_in_l3) {
-    emit(o, "static dory_window_t rows_of(int r)\n{\n    dory_tile_t t;\n"
-            "    t.h0 = r * RT;\n    t.h = HO - t.h0 < RT ? HO - t.h0 : RT;\n"
-            "    t.w0 = 0;\n    t.w = %lld;\n    t.co0 = 0;\n    t.co = CO;\n",
-         (long long)WO);
-    emit(o, L->kind == GK_FC ? "    (void)t;\n    {\n        dory_window_t w;\n"
-                               "        memset(&w, 0, sizeof w);\n        w.r1 = 1;\n"
-                               "        return w;\n    }\n}\n\n"
-                             : "    return dory_window(&geom, &t);\n}\n\n");
+        emit(o,
+             "static dory_window_t rows_of(int r)\n{\n    dory_tile_t t;\n"
+             "    t.h0 = r * RT;\n    t.h = HO - t.h0 < RT ? HO - t.h0 : RT;\n"
+             "    t.w0 = 0;\n    t.w = %lld;\n    t.co0 = 0;\n    t.co = CO;\n",
+             (long long)WO);
+        emit(o, L->kind == GK_FC ? "    (void)t;\n    {\n        dory_window_t w;\n"
+                                   "        memset(&w, 0, sizeof w);\n        w.r1 = 1;\n"
+                                   "        return w;\n    }\n}\n\n"
+                                 : "    return dory_window(&geom, &t);\n}\n\n");
     }
     if (L->x_in_l3) {
         emit(o, "static dory_dma_id_t load_rows(int r, uint8_t *dst, int which)\n{\n"
                 "    dory_window_t win = rows_of(r);\n");
-        emit(o, "    if (which)\n        return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, "
-                "(size_t)(win.r1 - win.r0) * %lld, \"x2 rows\");\n",
+        emit(o,
+             "    if (which)\n        return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, "
+             "(size_t)(win.r1 - win.r0) * %lld, \"x2 rows\");\n",
              (long long)L->x2_l3, (long long)x2row, (long long)x2row);
-        emit(o, "    return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, (size_t)(win.r1 - "
-                "win.r0) * %lld, \"x rows\");\n}\n\n",
+        emit(o,
+             "    return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, (size_t)(win.r1 - "
+             "win.r0) * %lld, \"x rows\");\n}\n\n",
              (long long)L->x_l3, (long long)xrow, (long long)xrow);
     }
     if (L->w && L->w_in_l3)
-        emit(o, "static dory_dma_id_t load_wslice(int c, uint8_t *dst)\n{\n"
-                "    int co = CO - c * CT < CT ? CO - c * CT : CT;\n"
-                "    return dory_l3_read(dst, %lldu + (uint32_t)(c * CT) * %lldu, (size_t)co * %lld, "
-                "\"weight slice\");\n}\n\n",
+        emit(o,
+             "static dory_dma_id_t load_wslice(int c, uint8_t *dst)\n{\n"
+             "    int co = CO - c * CT < CT ? CO - c * CT : CT;\n"
+             "    return dory_l3_read(dst, %lldu + (uint32_t)(c * CT) * %lldu, (size_t)co * %lld, "
+             "\"weight slice\");\n}\n\n",
              (long long)L->w_l3, (long long)L->w_per_co, (long long)L->w_per_co);
-    emit(o, "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n"
-            "    dory_dma_id_t x_id[2] = {0, 0}, x2_id[2] = {0, 0}, w_id[2] = {0, 0}, "
-            "y_id[2] = {0, 0};\n    int k;\n"
-            "    (void)l2;\n    (void)x_id;\n    (void)x2_id;\n    (void)w_id;\n    (void)y_id;\n",
+    emit(o,
+         "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n"
+         "    dory_dma_id_t x_id[2] = {0, 0}, x2_id[2] = {0, 0}, w_id[2] = {0, 0}, "
+         "y_id[2] = {0, 0};\n    int k;\n"
+         "    (void)l2;\n    (void)x_id;\n    (void)x2_id;\n    (void)w_id;\n    (void)y_id;\n",
          L->fn);
     int wsl = L->w && L->w_in_l3;
     const char *wbuf = "l2 + (NC > 1 && (kk & 1) ? %lld : %lld)";
     char wb[160];
-    snprintf(wb, sizeof wb, wbuf, (long long)l3->w_off[l3->w_nbuf > 1 ? 1 : 0], (long long)l3->w_off[0]);
+    snprintf(wb, sizeof wb, wbuf, (long long)l3->w_off[l3->w_nbuf > 1 ? 1 : 0],
+             (long long)l3->w_off[0]);
     /* loads of slice kk (prefetch) */
     emit(o, "    for (k = 0; k < NR * NC + 1; k++) {\n");
     emit(o, "        int kk = k, r = kk / NC, c = kk %% NC;\n        dory_slice_t s;\n");
     emit(o, "        if (kk < NR * NC) { /* issue the loads of slice kk */\n");
     if (L->x_in_l3) {
-        emit(o, "            if (c == 0) {\n                uint8_t *b = l2 + (r & 1 ? %lld : %lld);\n"
-                "                x_id[r & 1] = load_rows(r, b, 0);\n",
+        emit(o,
+             "            if (c == 0) {\n                uint8_t *b = l2 + (r & 1 ? %lld : %lld);\n"
+             "                x_id[r & 1] = load_rows(r, b, 0);\n",
              (long long)l3->in_off[l3->in_nbuf > 1 ? 1 : 0], (long long)l3->in_off[0]);
         if (L->x2)
             emit(o, "                x2_id[r & 1] = load_rows(r, b + (size_t)%lld * %lld, 1);\n",
@@ -930,8 +994,10 @@ static void emit_entry_l3(Out *o, const Layer *L)
     }
     if (wsl) {
         char line[256];
-        snprintf(line, sizeof line, "            if (NC > 1 || kk == 0) w_id[NC > 1 ? kk & 1 : 0] = "
-                                    "load_wslice(c, %s);\n", wb);
+        snprintf(line, sizeof line,
+                 "            if (NC > 1 || kk == 0) w_id[NC > 1 ? kk & 1 : 0] = "
+                 "load_wslice(c, %s);\n",
+                 wb);
         emit(o, "%s", line);
     }
     emit(o, "        }\n        if (k == 0) continue;\n");
@@ -952,8 +1018,9 @@ static void emit_entry_l3(Out *o, const Layer *L)
     if (L->x_in_l3) {
         emit(o, "        s.x = l2 + (r & 1 ? %lld : %lld);\n        s.x_r0 = rows_of(r).r0;\n",
              (long long)l3->in_off[l3->in_nbuf > 1 ? 1 : 0], (long long)l3->in_off[0]);
-        if (L->x2) emit(o, "        s.x2 = s.x + (size_t)%lld * %lld;\n", (long long)l3->in_rows,
-                        (long long)xrow);
+        if (L->x2)
+            emit(o, "        s.x2 = s.x + (size_t)%lld * %lld;\n", (long long)l3->in_rows,
+                 (long long)xrow);
     } else {
         emit(o, "        s.x = l2 + %lld;\n", (long long)L->x_l2);
         if (L->x2) emit(o, "        s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
@@ -972,9 +1039,12 @@ static void emit_entry_l3(Out *o, const Layer *L)
         emit(o, "        s.y = l2 + %lld;\n", (long long)L->y_l2);
     emit(o, "        s.y_c = CO;\n        run_slice(&s);\n");
     if (L->y_in_l3)
-        emit(o, "        if (c == NC - 1)\n            y_id[r & 1] = dory_l3_write(%lldu + (uint32_t)s.h0 "
-                "* %lldu, s.y, (size_t)s.h * %lld, \"y rows\");\n",
-             (long long)L->y_l3, (long long)(WO * CO * L->out_elem), (long long)(WO * CO * L->out_elem));
+        emit(o,
+             "        if (c == NC - 1)\n            y_id[r & 1] = dory_l3_write(%lldu + "
+             "(uint32_t)s.h0 "
+             "* %lldu, s.y, (size_t)s.h * %lld, \"y rows\");\n",
+             (long long)L->y_l3, (long long)(WO * CO * L->out_elem),
+             (long long)(WO * CO * L->out_elem));
     emit(o, "    }\n");
     if (L->y_in_l3)
         emit(o, "    for (k = 0; k < 2; k++)\n        if (y_id[k]) dory_dma_wait(y_id[k]);\n");
@@ -991,8 +1061,9 @@ static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
         int64_t xo = 0;
         l2_offset(p, g, n, n->in[i], &xo);
         int64_t C = act_c(x), e = elem_bytes(x);
-        emit(o, "    id = dory_dma_copy_2d(l2 + %lld, l2 + %lld, %lld, %lld, %lld, %lld, \"%s\");\n"
-                "    dory_dma_wait(id);\n",
+        emit(o,
+             "    id = dory_dma_copy_2d(l2 + %lld, l2 + %lld, %lld, %lld, %lld, %lld, \"%s\");\n"
+             "    dory_dma_wait(id);\n",
              (long long)(L->y_l2 + off * e), (long long)xo, (long long)(C * e), (long long)HW,
              (long long)(CT * e), (long long)(C * e), x->name);
         off += C;
@@ -1176,12 +1247,14 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
 {
     Out o;
     if (out_open(&o, dir, "inc/network.h")) return -1;
-    emit(&o, "/* network.h: generated by dory %s for '%s'. */\n#ifndef NETWORK_H\n"
-             "#define NETWORK_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
-             "#include \"dory_hal.h\"\n#include \"dory_kernels.h\"\n#include \"dory_tile.h\"\n\n",
+    emit(&o,
+         "/* network.h: generated by dory %s for '%s'. */\n#ifndef NETWORK_H\n"
+         "#define NETWORK_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
+         "#include \"dory_hal.h\"\n#include \"dory_kernels.h\"\n#include \"dory_tile.h\"\n\n",
          DORY_VERSION, g->name);
-    emit(&o, "#define DORY_L1_BYTES %lld\n#define DORY_L2_BYTES %lld\n#define DORY_L3_BYTES %lld\n"
-             "#define DORY_CORES %d\n#define DORY_LAYERS %d\n\n",
+    emit(&o,
+         "#define DORY_L1_BYTES %lld\n#define DORY_L2_BYTES %lld\n#define DORY_L3_BYTES %lld\n"
+         "#define DORY_CORES %d\n#define DORY_LAYERS %d\n\n",
          (long long)target_l1_budget(&p->target), (long long)p->l2_budget,
          (long long)(p->target.l3.size > 0 ? p->target.l3.size : 0), p->target.cores, g->nnodes);
     emit(&o, "/* data placed at start: in L2 (l3 = 0) or L3 (l3 = 1) at offset */\n"
@@ -1265,7 +1338,8 @@ static const char app_main[] =
     "        sprintf(res, \"FAIL (checksum %08x, expected %08x)\", fnv1a(y, l->out_bytes), "
     "gd->sum);\n        bad = 1;\n    }\n"
     "    if (!bad) strcpy(res, \"OK\");\n    free(copy);\n    return bad;\n}\n\n"
-    "int main(int argc, char **argv)\n{\n    dory_hal_config_t cfg;\n    int i, failed = 0, checked = 0;\n"
+    "int main(int argc, char **argv)\n{\n    dory_hal_config_t cfg;\n    int i, failed = 0, "
+    "checked = 0;\n"
     "    long long macs = 0;\n    double modeled = 0;\n"
     "    cfg.l1_bytes = DORY_L1_BYTES;\n    cfg.l2_bytes = DORY_L2_BYTES;\n"
     "    cfg.l3_bytes = DORY_L3_BYTES;\n    cfg.num_cores = DORY_CORES;\n    cfg.poison = 1;\n"
@@ -1342,10 +1416,11 @@ static int write_readme(const char *dir, const Graph *g, const Plan *p, const Co
     emit(&o, "Target `%s`: L1 %lld bytes for tiles, L2 %lld bytes for data, %d cores.\n\n",
          p->target.name, (long long)target_l1_budget(&p->target), (long long)p->l2_budget,
          p->target.cores);
-    emit(&o, "Build and run on the host: `make run` (`make run SAN=1` with sanitizers, `make run "
-             "CORES=1` on one core). The program runs every layer on the host HAL (L1, L2 and L3 "
-             "as bounds-checked arenas of the target's sizes, DMA that completes only at wait), "
-             "checks %s against the reference interpreter and exits non-zero on any mismatch.\n\n",
+    emit(&o,
+         "Build and run on the host: `make run` (`make run SAN=1` with sanitizers, `make run "
+         "CORES=1` on one core). The program runs every layer on the host HAL (L1, L2 and L3 "
+         "as bounds-checked arenas of the target's sizes, DMA that completes only at wait), "
+         "checks %s against the reference interpreter and exits non-zero on any mismatch.\n\n",
          opt->check == CHECK_ALL    ? "every layer in full"
          : opt->check == CHECK_SUMS ? "every layer by checksum"
          : opt->check == CHECK_LAST ? "the last layer in full"

@@ -18,10 +18,10 @@
 typedef enum { CHECK_SUMS = 0, CHECK_ALL, CHECK_LAST, CHECK_NONE } CheckMode;
 
 typedef struct CodegenOptions {
-    const char *out_dir;   /* application folder, created if missing */
-    CheckMode check;       /* which layers the app verifies, and how */
+    const char *out_dir;          /* application folder, created if missing */
+    CheckMode check;              /* which layers the app verifies, and how */
     const int32_t *const *inputs; /* graph inputs, HWC; the golden run uses them */
-    const char *input_desc; /* where the input came from, for the README */
+    const char *input_desc;       /* where the input came from, for the README */
 } CodegenOptions;
 
 /* Writes the application. 0, or -1 with a diagnostic naming the node and op

@@ -17,9 +17,9 @@
 /* Per-node constants resolved once: weights minus their zero point, bias,
  * requant per output channel. Lives in a scratch arena for one node. */
 typedef struct NodeConsts {
-    int32_t *w;   /* weights - zw[c], same layout as the weight tensor */
-    int64_t *b;   /* bias per output channel (0 if absent) */
-    RqChan *rq;   /* output requant per output channel */
+    int32_t *w; /* weights - zw[c], same layout as the weight tensor */
+    int64_t *b; /* bias per output channel (0 if absent) */
+    RqChan *rq; /* output requant per output channel */
 } NodeConsts;
 
 static int resolve(Arena *a, const Graph *g, const Node *n, int64_t cout, NodeConsts *nc)
@@ -87,8 +87,7 @@ static int run_conv(const Graph *g, const Node *n, const NodeConsts *nc, const i
 }
 
 /* fc: acc[c] = bias[c] + sum_k (x[k] - zx) * (w[c][k] - zw[c]), x flattened HWC. */
-static int run_fc(const Graph *g, const Node *n, const NodeConsts *nc, const int32_t *x,
-                  int32_t *y)
+static int run_fc(const Graph *g, const Node *n, const NodeConsts *nc, const int32_t *x, int32_t *y)
 {
     const Tensor *xt = graph_tensor(g, n->in[0]), *wt = graph_tensor(g, n->in[1]);
     const Tensor *yt = graph_tensor(g, n->out);
@@ -230,9 +229,7 @@ int interp_node(const Graph *g, const Node *n, const int32_t *const *ins, int32_
         case OP_ADD: rc = run_add(g, n, &nc, ins[0], ins[1], out); break;
         case OP_REQUANT: run_requant(g, n, &nc, ins[0], out); break;
         case OP_CONCAT: run_concat(g, n, ins, out); break;
-        case OP_RESHAPE:
-            memcpy(out, ins[0], (size_t)tensor_numel(yt) * sizeof(int32_t));
-            break;
+        case OP_RESHAPE: memcpy(out, ins[0], (size_t)tensor_numel(yt) * sizeof(int32_t)); break;
         case OP_SOFTMAX:
             rc = diag_error(node_loc(g, n), "the int8 softmax arithmetic is not implemented yet "
                                             "(it arrives with the TFLite frontend)");

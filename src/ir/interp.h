@@ -21,8 +21,8 @@ typedef int (*InterpHook)(void *ctx, const InterpState *s, const Node *n, int in
 /* inputs[i] holds graph input i, HWC order, numel elements. Runs the graph
  * and fills s. -1 with a diagnostic on error (e.g. an op whose arithmetic is
  * not implemented). Free with interp_free(). */
-int interp_run(const Graph *g, const int32_t *const *inputs, InterpState *s,
-               InterpHook hook, void *ctx);
+int interp_run(const Graph *g, const int32_t *const *inputs, InterpState *s, InterpHook hook,
+               void *ctx);
 void interp_free(InterpState *s);
 
 /* Runs a single node on given buffers (used by the kernel tests). `ins` are

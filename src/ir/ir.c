@@ -10,15 +10,16 @@
 /* ---- Tables ------------------------------------------------------------- */
 
 /* Shift counts are masked so the unused 64-bit branch stays well-formed. */
-#define RANGE_MIN(bits, sgn)                                                                   \
-    ((bits) >= 64 ? INT64_MIN : (sgn) ? -((int64_t)1 << (((bits) - 1) & 63)) : 0)
-#define RANGE_MAX(bits, sgn)                                                                   \
-    ((bits) >= 64 ? INT64_MAX                                                                  \
-     : (sgn)      ? ((int64_t)1 << (((bits) - 1) & 63)) - 1                                    \
-                  : ((int64_t)1 << ((bits) & 63)) - 1)
+#define RANGE_MIN(bits, sgn)                                                                       \
+    ((bits) >= 64 ? INT64_MIN : (sgn) ? -((int64_t)1 << (((bits)-1) & 63)) : 0)
+#define RANGE_MAX(bits, sgn)                                                                       \
+    ((bits) >= 64 ? INT64_MAX                                                                      \
+     : (sgn)      ? ((int64_t)1 << (((bits)-1) & 63)) - 1                                          \
+                  : ((int64_t)1 << ((bits)&63)) - 1)
 
 static const DTypeInfo dtype_table[] = {
-#define X(e, name, bits, sgn, bytes, act) {name, bits, sgn, bytes, act, RANGE_MIN(bits, sgn), RANGE_MAX(bits, sgn)},
+#define X(e, name, bits, sgn, bytes, act)                                                          \
+    {name, bits, sgn, bytes, act, RANGE_MIN(bits, sgn), RANGE_MAX(bits, sgn)},
     DORY_DTYPES(X)
 #undef X
 };
@@ -172,8 +173,8 @@ int graph_add_tensor(Graph *g, const char *name, DType dt, int rank, const int64
 void *tensor_alloc_data(Graph *g, Tensor *t)
 {
     t->is_const = true;
-    t->data = arena_alloc_array(&g->arena, (size_t)tensor_numel(t),
-                                (size_t)dtype_info(t->dtype)->bytes);
+    t->data =
+        arena_alloc_array(&g->arena, (size_t)tensor_numel(t), (size_t)dtype_info(t->dtype)->bytes);
     return t->data;
 }
 
@@ -327,8 +328,9 @@ int graph_finalize(Graph *g)
                 int is_input = 0;
                 for (int k = 0; k < g->ninputs; k++) is_input |= g->inputs[k] == t->id;
                 if (!is_input)
-                    errors += diag_error(loc, "input '%s' is used before it is computed "
-                                              "(nodes must be in topological order)",
+                    errors += diag_error(loc,
+                                         "input '%s' is used before it is computed "
+                                         "(nodes must be in topological order)",
                                          t->name) != 0;
             }
         }
@@ -344,8 +346,8 @@ int graph_finalize(Graph *g)
     for (int i = 0; i < g->noutputs; i++) {
         Tensor *t = graph_tensor(g, g->outputs[i]);
         if (!t || (t->producer < 0 && !t->is_const))
-            errors += diag_error((DiagLoc){g->source, 0, 0, 0},
-                                 "graph output %d is never computed", i) != 0;
+            errors += diag_error((DiagLoc){g->source, 0, 0, 0}, "graph output %d is never computed",
+                                 i) != 0;
     }
     if (g->ninputs == 0)
         errors += diag_error((DiagLoc){g->source, 0, 0, 0}, "graph has no input") != 0;
@@ -372,8 +374,12 @@ int64_t tensor_get(const Tensor *t, int64_t i)
 {
     DORY_ASSERT(t->data && i >= 0 && i < tensor_numel(t));
     switch (t->dtype) {
-    case DT_I8: case DT_I4: case DT_I2: return ((const int8_t *)t->data)[i];
-    case DT_U8: case DT_U4: case DT_U2: return ((const uint8_t *)t->data)[i];
+    case DT_I8:
+    case DT_I4:
+    case DT_I2: return ((const int8_t *)t->data)[i];
+    case DT_U8:
+    case DT_U4:
+    case DT_U2: return ((const uint8_t *)t->data)[i];
     case DT_I32: return ((const int32_t *)t->data)[i];
     case DT_I64: return ((const int64_t *)t->data)[i];
     case DT_F32: return (int64_t)((const float *)t->data)[i];
@@ -386,8 +392,12 @@ void tensor_set(Tensor *t, int64_t i, int64_t v)
 {
     DORY_ASSERT(t->data && i >= 0 && i < tensor_numel(t));
     switch (t->dtype) {
-    case DT_I8: case DT_I4: case DT_I2: ((int8_t *)t->data)[i] = (int8_t)v; return;
-    case DT_U8: case DT_U4: case DT_U2: ((uint8_t *)t->data)[i] = (uint8_t)v; return;
+    case DT_I8:
+    case DT_I4:
+    case DT_I2: ((int8_t *)t->data)[i] = (int8_t)v; return;
+    case DT_U8:
+    case DT_U4:
+    case DT_U2: ((uint8_t *)t->data)[i] = (uint8_t)v; return;
     case DT_I32: ((int32_t *)t->data)[i] = (int32_t)v; return;
     case DT_I64: ((int64_t *)t->data)[i] = v; return;
     case DT_F32: ((float *)t->data)[i] = (float)v; return;
@@ -439,7 +449,8 @@ int64_t node_macs(const Graph *g, const Node *n)
         const Tensor *w = graph_tensor(g, n->in[1]);
         return tensor_numel(y) * w->shape[1];
     }
-    case OP_AVGPOOL: case OP_MAXPOOL: {
+    case OP_AVGPOOL:
+    case OP_MAXPOOL: {
         int kh, kw;
         node_kernel(g, n, &kh, &kw);
         return tensor_numel(y) * kh * kw;

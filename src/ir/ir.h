@@ -29,15 +29,15 @@
  * X(ENUM, name, bits, is_signed, storage_bytes, activation_ok)
  * Sub-byte types are stored unpacked, one element per byte, until a kernel
  * needs them packed; their range is what the bit width allows. */
-#define DORY_DTYPES(X)                                                       \
-    X(DT_I8, "i8", 8, 1, 1, 1)                                              \
-    X(DT_U8, "u8", 8, 0, 1, 1)                                              \
-    X(DT_I32, "i32", 32, 1, 4, 1)                                           \
-    X(DT_I64, "i64", 64, 1, 8, 0)                                           \
-    X(DT_F32, "f32", 32, 1, 4, 0)                                           \
-    X(DT_I4, "i4", 4, 1, 1, 1)                                              \
-    X(DT_U4, "u4", 4, 0, 1, 1)                                              \
-    X(DT_I2, "i2", 2, 1, 1, 1)                                              \
+#define DORY_DTYPES(X)                                                                             \
+    X(DT_I8, "i8", 8, 1, 1, 1)                                                                     \
+    X(DT_U8, "u8", 8, 0, 1, 1)                                                                     \
+    X(DT_I32, "i32", 32, 1, 4, 1)                                                                  \
+    X(DT_I64, "i64", 64, 1, 8, 0)                                                                  \
+    X(DT_F32, "f32", 32, 1, 4, 0)                                                                  \
+    X(DT_I4, "i4", 4, 1, 1, 1)                                                                     \
+    X(DT_U4, "u4", 4, 0, 1, 1)                                                                     \
+    X(DT_I2, "i2", 2, 1, 1, 1)                                                                     \
     X(DT_U2, "u2", 2, 0, 1, 1)
 
 typedef enum {
@@ -63,11 +63,11 @@ int dtype_from_name(const char *name, DType *out); /* -1 if unknown */
 /* ---- Requantization schemes ---------------------------------------------
  * X(ENUM, name, description). The formulas are the integer contract of
  * docs/ARCHITECTURE.md; src/ir/quant.c is their single reference. */
-#define DORY_RQ_SCHEMES(X)                                                             \
-    X(RQ_NONE, "none", "identity: y = acc")                                            \
-    X(RQ_SHIFT, "shift", "y = (k[c]*acc + l[c]) >> d, arithmetic shift (NEMO, QuantLab)") \
-    X(RQ_FIXED, "fixed",                                                               \
-      "y = rdiv_pot(srdhm(acc << (pre+max(s[c],0)), m[c]), max(-s[c],0)) (TFLite)")    \
+#define DORY_RQ_SCHEMES(X)                                                                         \
+    X(RQ_NONE, "none", "identity: y = acc")                                                        \
+    X(RQ_SHIFT, "shift", "y = (k[c]*acc + l[c]) >> d, arithmetic shift (NEMO, QuantLab)")          \
+    X(RQ_FIXED, "fixed",                                                                           \
+      "y = rdiv_pot(srdhm(acc << (pre+max(s[c],0)), m[c]), max(-s[c],0)) (TFLite)")                \
     X(RQ_FLOAT, "float", "y = round_half_even(f32(acc) * scale[c]) in fp32 (onnxruntime)")
 
 typedef enum {
@@ -88,27 +88,27 @@ typedef enum { ARITH_UNSET = 0, ARITH_32, ARITH_64 } Arith;
  * if absent). Each constant has 1 element (per tensor) or one per channel. */
 typedef struct Requant {
     RqScheme scheme;
-    int k, l;      /* SHIFT: i32 or i64 multiplier and addend (l optional) */
-    int d;         /* SHIFT: right shift, 0..63 */
-    int mult;      /* FIXED: i32 multiplier in [2^30, 2^31) or 0 */
-    int shift;     /* FIXED: i32 signed shift, >0 left, <0 right (TFLite) */
-    int pre;       /* FIXED: extra left shift applied first, 0..31 */
-    int scale;     /* FLOAT: f32 scale */
+    int k, l;  /* SHIFT: i32 or i64 multiplier and addend (l optional) */
+    int d;     /* SHIFT: right shift, 0..63 */
+    int mult;  /* FIXED: i32 multiplier in [2^30, 2^31) or 0 */
+    int shift; /* FIXED: i32 signed shift, >0 left, <0 right (TFLite) */
+    int pre;   /* FIXED: extra left shift applied first, 0..31 */
+    int scale; /* FLOAT: f32 scale */
 } Requant;
 
 /* ---- Ops ----------------------------------------------------------------
  * X(ENUM, name, min_inputs, max_inputs, epilogue, description)
  * epilogue: the node carries requant + clamp. Inputs are tensor ids; for conv
  * and fc: x, w, optional bias. */
-#define DORY_OPS(X)                                                                    \
-    X(OP_CONV2D, "conv2d", 2, 3, 1, "2-D convolution (standard, depthwise, grouped)")  \
-    X(OP_FC, "fc", 2, 3, 1, "fully connected on the flattened HWC input")              \
-    X(OP_MAXPOOL, "maxpool", 1, 1, 1, "max pooling; padding never wins")               \
-    X(OP_AVGPOOL, "avgpool", 1, 1, 1, "average pooling: sum, divide by count, requant") \
-    X(OP_ADD, "add", 2, 2, 1, "element-wise add with a requant per input")             \
-    X(OP_CONCAT, "concat", 1, 8, 0, "concatenation on channels, same dtype and zero point") \
-    X(OP_REQUANT, "requant", 1, 1, 1, "element-wise requantization and clamp")         \
-    X(OP_RESHAPE, "reshape", 1, 1, 0, "relabel the shape; HWC storage order is kept")  \
+#define DORY_OPS(X)                                                                                \
+    X(OP_CONV2D, "conv2d", 2, 3, 1, "2-D convolution (standard, depthwise, grouped)")              \
+    X(OP_FC, "fc", 2, 3, 1, "fully connected on the flattened HWC input")                          \
+    X(OP_MAXPOOL, "maxpool", 1, 1, 1, "max pooling; padding never wins")                           \
+    X(OP_AVGPOOL, "avgpool", 1, 1, 1, "average pooling: sum, divide by count, requant")            \
+    X(OP_ADD, "add", 2, 2, 1, "element-wise add with a requant per input")                         \
+    X(OP_CONCAT, "concat", 1, 8, 0, "concatenation on channels, same dtype and zero point")        \
+    X(OP_REQUANT, "requant", 1, 1, 1, "element-wise requantization and clamp")                     \
+    X(OP_RESHAPE, "reshape", 1, 1, 0, "relabel the shape; HWC storage order is kept")              \
     X(OP_SOFTMAX, "softmax", 1, 1, 0, "int8 softmax over channels (TFLite arithmetic)")
 
 typedef enum {
@@ -130,9 +130,9 @@ const char *op_name(Op op);
 int op_from_name(const char *name, Op *out);
 
 /* How average pooling turns a window sum into an average before requant. */
-#define DORY_AVG_ROUNDS(X)                                                      \
-    X(AVG_FLOOR, "floor", "floor(sum / count)")                                 \
-    X(AVG_HALF_AWAY, "half_away", "round half away from zero (TFLite)")         \
+#define DORY_AVG_ROUNDS(X)                                                                         \
+    X(AVG_FLOOR, "floor", "floor(sum / count)")                                                    \
+    X(AVG_HALF_AWAY, "half_away", "round half away from zero (TFLite)")                            \
     X(AVG_NONE, "none", "no division: the requant folds in 1/count")
 
 typedef enum {
@@ -161,10 +161,10 @@ typedef struct Tensor {
     DType dtype;
     int rank;
     int64_t shape[DORY_MAX_RANK];
-    int32_t zp;          /* zero point (per tensor) */
-    const int32_t *zps;  /* per-channel zero points (weights only), or NULL */
+    int32_t zp;         /* zero point (per tensor) */
+    const int32_t *zps; /* per-channel zero points (weights only), or NULL */
     int nzps;
-    void *data;          /* constants: elements in dtype storage; else NULL */
+    void *data; /* constants: elements in dtype storage; else NULL */
     bool is_const;
     /* source-model view */
     SrcLayout src_layout;
@@ -172,7 +172,7 @@ typedef struct Tensor {
     int src_rank;
     int64_t src_shape[DORY_MAX_RANK];
     /* filled by graph_finalize(): */
-    int producer;        /* node index, -1 for graph inputs and constants */
+    int producer; /* node index, -1 for graph inputs and constants */
 } Tensor;
 
 /* ---- Nodes -------------------------------------------------------------- */
@@ -186,29 +186,29 @@ typedef struct Node {
     int out;                 /* tensor id */
     /* geometry (conv, pools): [0] = H, [1] = W */
     int kernel[2], stride[2], dilation[2];
-    int pad[4];          /* top, left, bottom, right */
-    int groups;          /* conv only; depthwise: groups == Cin */
-    bool global;         /* pools: kernel = whole input */
-    AvgRound avg_round;  /* avgpool */
+    int pad[4];         /* top, left, bottom, right */
+    int groups;         /* conv only; depthwise: groups == Cin */
+    bool global;        /* pools: kernel = whole input */
+    AvgRound avg_round; /* avgpool */
     bool count_include_pad;
     /* epilogue */
-    Requant rq;                      /* output requant */
-    Requant in_rq[2];                /* add: per-input requant */
-    int32_t lo, hi;                  /* clamp in output integer units */
+    Requant rq;       /* output requant */
+    Requant in_rq[2]; /* add: per-input requant */
+    int32_t lo, hi;   /* clamp in output integer units */
     /* softmax (TFLite): input multiplier, left shift, diff_min */
     int32_t sm_mult, sm_shift, sm_diff_min;
     /* filled by the verifier */
     Arith arith;
-    int64_t acc_min, acc_max;        /* proven accumulator bounds, all channels */
+    int64_t acc_min, acc_max; /* proven accumulator bounds, all channels */
 } Node;
 
 typedef struct Graph {
-    Arena arena;         /* owns everything below */
+    Arena arena; /* owns everything below */
     const char *name;
-    const char *source;  /* file the graph came from, for diagnostics */
+    const char *source; /* file the graph came from, for diagnostics */
     Tensor **tensors;
     int ntensors, cap_tensors;
-    Node **nodes;        /* topological order */
+    Node **nodes; /* topological order */
     int nnodes, cap_nodes;
     int inputs[DORY_MAX_INPUTS], ninputs;
     int outputs[DORY_MAX_INPUTS], noutputs;
@@ -237,8 +237,8 @@ int graph_add_output(Graph *g, int tensor);
 
 /* Requant constructors (the constants become tensors named NODE.k, ...). */
 Requant rq_none(void);
-int rq_make_shift(Graph *g, Node *n, Requant *rq, int nch, const int64_t *k,
-                  const int64_t *l, int d);
+int rq_make_shift(Graph *g, Node *n, Requant *rq, int nch, const int64_t *k, const int64_t *l,
+                  int d);
 int rq_make_fixed(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
                   const int32_t *shift, int pre);
 int rq_make_float(Graph *g, Node *n, Requant *rq, int nch, const float *scale);
@@ -252,10 +252,10 @@ Tensor *graph_tensor(const Graph *g, int id);
 int graph_find_tensor(const Graph *g, const char *name); /* -1 if none */
 int64_t tensor_numel(const Tensor *t);
 int64_t tensor_bytes(const Tensor *t);
-int64_t tensor_get(const Tensor *t, int64_t i);          /* constants, any int dtype */
+int64_t tensor_get(const Tensor *t, int64_t i); /* constants, any int dtype */
 void tensor_set(Tensor *t, int64_t i, int64_t v);
 float tensor_get_f32(const Tensor *t, int64_t i);
-int32_t tensor_zp_at(const Tensor *t, int64_t channel);  /* per-channel or per-tensor */
+int32_t tensor_zp_at(const Tensor *t, int64_t channel); /* per-channel or per-tensor */
 /* Activation dims, NHWC with N = 1. */
 static inline int64_t act_h(const Tensor *t) { return t->shape[1]; }
 static inline int64_t act_w(const Tensor *t) { return t->shape[2]; }

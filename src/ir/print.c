@@ -28,7 +28,10 @@ static void op_str(char *buf, size_t n, const Graph *g, const Node *node)
         const Tensor *x = graph_tensor(g, node->in[0]);
         int dw = node->groups > 1 && node->groups == act_c(x);
         snprintf(buf, n, "conv %lldx%lld/%d%s%s", (long long)w->shape[1], (long long)w->shape[2],
-                 node->stride[0], dw ? " dw" : node->groups > 1 ? " grp" : "",
+                 node->stride[0],
+                 dw                 ? " dw"
+                 : node->groups > 1 ? " grp"
+                                    : "",
                  node->dilation[0] > 1 ? " dil" : "");
         break;
     }
@@ -37,8 +40,8 @@ static void op_str(char *buf, size_t n, const Graph *g, const Node *node)
         if (node->global)
             snprintf(buf, n, "%s global", node->op == OP_MAXPOOL ? "maxpool" : "avgpool");
         else
-            snprintf(buf, n, "%s %dx%d/%d", node->op == OP_MAXPOOL ? "maxpool" : "avgpool", kh,
-                     kw, node->stride[0]);
+            snprintf(buf, n, "%s %dx%d/%d", node->op == OP_MAXPOOL ? "maxpool" : "avgpool", kh, kw,
+                     node->stride[0]);
         break;
     default: snprintf(buf, n, "%s", op_name(node->op)); break;
     }
@@ -69,7 +72,8 @@ void ir_print_summary(FILE *f, const Graph *g)
         }
         shape_str(out, sizeof out, graph_tensor(g, n->out));
         int64_t m = node_macs(g, n), p = node_param_bytes(g, n);
-        int64_t act = tensor_bytes(graph_tensor(g, n->in[0])) + tensor_bytes(graph_tensor(g, n->out));
+        int64_t act =
+            tensor_bytes(graph_tensor(g, n->in[0])) + tensor_bytes(graph_tensor(g, n->out));
         macs += m;
         params += p;
         act_peak = DORY_MAX(act_peak, act);
@@ -79,7 +83,8 @@ void ir_print_summary(FILE *f, const Graph *g)
                 len > 24 ? name + len - 24 : name, op, in, out, (long long)m, (long long)p,
                 rq_scheme_name(n->rq.scheme), arith_str(n));
     }
-    fprintf(f, "total: %d layers, %lld MACs, %lld parameter bytes, largest layer input+output "
-               "%lld bytes\n",
+    fprintf(f,
+            "total: %d layers, %lld MACs, %lld parameter bytes, largest layer input+output "
+            "%lld bytes\n",
             g->nnodes, (long long)macs, (long long)params, (long long)act_peak);
 }

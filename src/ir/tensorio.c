@@ -13,10 +13,14 @@
 
 int tensor_format_from_name(const char *name, TensorFormat *out)
 {
-    if (!strcmp(name, "npy")) *out = TIO_NPY;
-    else if (!strcmp(name, "raw") || !strcmp(name, "bin")) *out = TIO_RAW;
-    else if (!strcmp(name, "txt") || !strcmp(name, "text")) *out = TIO_TEXT;
-    else return -1;
+    if (!strcmp(name, "npy"))
+        *out = TIO_NPY;
+    else if (!strcmp(name, "raw") || !strcmp(name, "bin"))
+        *out = TIO_RAW;
+    else if (!strcmp(name, "txt") || !strcmp(name, "text"))
+        *out = TIO_TEXT;
+    else
+        return -1;
     return 0;
 }
 
@@ -87,10 +91,10 @@ static int check_range(const char *path, const Tensor *t, const int32_t *v, int6
     const DTypeInfo *di = dtype_info(t->dtype);
     for (int64_t i = 0; i < n; i++)
         if (v[i] < di->min || v[i] > di->max)
-            return diag_error((DiagLoc){path, 0, 0, 0},
-                              "element %lld is %d, outside the range of tensor '%s' (%s: %lld..%lld)",
-                              (long long)i, v[i], t->name, di->name, (long long)di->min,
-                              (long long)di->max);
+            return diag_error(
+                (DiagLoc){path, 0, 0, 0},
+                "element %lld is %d, outside the range of tensor '%s' (%s: %lld..%lld)",
+                (long long)i, v[i], t->name, di->name, (long long)di->min, (long long)di->max);
     return 0;
 }
 
@@ -108,7 +112,9 @@ static const NpyType npy_types[] = {
 static const NpyType *npy_type_for(DType dt)
 {
     switch (dt) {
-    case DT_U8: case DT_U4: case DT_U2: return &npy_types[1];
+    case DT_U8:
+    case DT_U4:
+    case DT_U2: return &npy_types[1];
     case DT_I32: return &npy_types[4];
     default: return &npy_types[0];
     }
@@ -242,8 +248,9 @@ static int npy_write(const char *path, const Tensor *t, const int32_t *src)
     char dict[512];
     int k = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
                      ty->descr);
-    for (int i = 0; i < r; i++) k += snprintf(dict + k, sizeof dict - (size_t)k, "%lld,%s",
-                                              (long long)shape[i], i + 1 < r ? " " : "");
+    for (int i = 0; i < r; i++)
+        k += snprintf(dict + k, sizeof dict - (size_t)k, "%lld,%s", (long long)shape[i],
+                      i + 1 < r ? " " : "");
     k += snprintf(dict + k, sizeof dict - (size_t)k, "), }");
     size_t total = 10 + (size_t)k + 1;
     size_t pad = (64 - total % 64) % 64;
@@ -329,7 +336,8 @@ static int text_read(const char *path, const char *s, size_t n, const Tensor *t,
         }
         char tok[64];
         size_t k = 0;
-        while (s < end && !isspace((unsigned char)*s) && *s != ',' && *s != '\\' && k + 1 < sizeof tok)
+        while (s < end && !isspace((unsigned char)*s) && *s != ',' && *s != '\\' &&
+               k + 1 < sizeof tok)
             tok[k++] = *s++;
         tok[k] = '\0';
         char *e;
@@ -372,9 +380,12 @@ int tensor_read_mem(const char *name, const unsigned char *b, size_t n, TensorFo
     int32_t *src = malloc(((size_t)tensor_numel(t) + 1) * sizeof(int32_t));
     if (!src) return diag_error((DiagLoc){name, 0, 0, 0}, "out of memory");
     int rc;
-    if (fmt == TIO_NPY) rc = npy_read(name, b, n, t, src);
-    else if (fmt == TIO_RAW) rc = raw_read(name, b, n, t, src);
-    else rc = text_read(name, (const char *)b, n, t, src);
+    if (fmt == TIO_NPY)
+        rc = npy_read(name, b, n, t, src);
+    else if (fmt == TIO_RAW)
+        rc = raw_read(name, b, n, t, src);
+    else
+        rc = text_read(name, (const char *)b, n, t, src);
     if (rc == 0) tensor_src_to_hwc(t, src, hwc);
     free(src);
     return rc;

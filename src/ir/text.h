@@ -16,8 +16,8 @@ typedef struct TextWriteOptions {
     /* Constants with more elements than this go to a side file (`sidecar`,
      * raw little-endian, referenced as @FILE:OFFSET); 0 = always inline. */
     int64_t inline_limit;
-    const char *sidecar_path;  /* file to write; NULL: everything inline */
-    const char *sidecar_ref;   /* name written in the text, relative to it */
+    const char *sidecar_path; /* file to write; NULL: everything inline */
+    const char *sidecar_ref;  /* name written in the text, relative to it */
 } TextWriteOptions;
 
 /* Writes g as text. -1 on I/O error. */

@@ -91,8 +91,8 @@ static int check_out_shape(Ctx *cx, const Tensor *y, int64_t h, int64_t w, int64
 {
     if (y->shape[1] != h || y->shape[2] != w || y->shape[3] != c)
         return FAIL(cx, "output '%s' is [1,%lld,%lld,%lld]; the op gives [1,%lld,%lld,%lld]",
-                    y->name, (long long)y->shape[1], (long long)y->shape[2],
-                    (long long)y->shape[3], (long long)h, (long long)w, (long long)c);
+                    y->name, (long long)y->shape[1], (long long)y->shape[2], (long long)y->shape[3],
+                    (long long)h, (long long)w, (long long)c);
     return 0;
 }
 
@@ -127,7 +127,8 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
         if (check_rq_const(cx, rq->mult, "mult", DT_I32, DT_I32, nch) ||
             check_rq_const(cx, rq->shift, "shift", DT_I32, DT_I32, nch))
             return -1;
-        if (rq->pre < 0 || rq->pre > 31) return FAIL(cx, "requant pre-shift %d outside 0..31", rq->pre);
+        if (rq->pre < 0 || rq->pre > 31)
+            return FAIL(cx, "requant pre-shift %d outside 0..31", rq->pre);
         const Tensor *m = graph_tensor(g, rq->mult), *s = graph_tensor(g, rq->shift);
         for (int64_t i = 0; i < tensor_numel(m); i++)
             if (tensor_get(m, i) < 0)
@@ -135,7 +136,8 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
         for (int64_t i = 0; i < tensor_numel(s); i++) {
             int64_t v = tensor_get(s, i);
             if (v < -31 || v > 31 || rq->pre + (v > 0 ? v : 0) > 31)
-                return FAIL(cx, "requant shift %lld (pre %d) outside -31..31", (long long)v, rq->pre);
+                return FAIL(cx, "requant shift %lld (pre %d) outside -31..31", (long long)v,
+                            rq->pre);
         }
         return 0;
     }
@@ -167,9 +169,11 @@ static int rq_width(Ctx *cx, const RqChan *r, Range acc, int64_t ch, Arith *arit
             w64 &= fits64(p[i]) && fits64(s);
         }
         if (!w64)
-            return FAIL(cx, "channel %lld: requant k*acc + l overflows 64 bits (k = %lld, l = %lld, "
-                        "acc in [%lld, %lld])", (long long)ch, (long long)r->k, (long long)r->l,
-                        (long long)acc.lo, (long long)acc.hi);
+            return FAIL(cx,
+                        "channel %lld: requant k*acc + l overflows 64 bits (k = %lld, l = %lld, "
+                        "acc in [%lld, %lld])",
+                        (long long)ch, (long long)r->k, (long long)r->l, (long long)acc.lo,
+                        (long long)acc.hi);
         if (!w32) *arith = ARITH_64;
         return 0;
     }
@@ -178,7 +182,8 @@ static int rq_width(Ctx *cx, const RqChan *r, Range acc, int64_t ch, Arith *arit
                     (long long)acc.lo, (long long)acc.hi);
     if (r->scheme == RQ_FIXED) {
         int left = r->pre + (r->shift > 0 ? r->shift : 0);
-        __int128 a = (__int128)acc.lo * ((__int128)1 << left), b = (__int128)acc.hi * ((__int128)1 << left);
+        __int128 a = (__int128)acc.lo * ((__int128)1 << left),
+                 b = (__int128)acc.hi * ((__int128)1 << left);
         if (!fits32(a) || !fits32(b))
             return FAIL(cx, "channel %lld: acc << %d leaves int32 (acc in [%lld, %lld])",
                         (long long)ch, left, (long long)acc.lo, (long long)acc.hi);
@@ -269,7 +274,8 @@ static const Tensor *check_bias(Ctx *cx, int64_t cout)
     if (cx->n->nin < 3 || cx->n->in[2] < 0) return NULL;
     const Tensor *b = in_tensor(cx, 2);
     if (!b->is_const || b->dtype != DT_I32 || tensor_numel(b) != cout) {
-        FAIL(cx, "bias '%s' must be a constant i32 tensor of %lld values", b->name, (long long)cout);
+        FAIL(cx, "bias '%s' must be a constant i32 tensor of %lld values", b->name,
+             (long long)cout);
         return NULL;
     }
     return b;
@@ -280,7 +286,8 @@ static int check_window(Ctx *cx, int kh, int kw, const int *stride, const int *d
     const Node *n = cx->n;
     if (kh < 1 || kw < 1 || stride[0] < 1 || stride[1] < 1 || dil[0] < 1 || dil[1] < 1)
         return FAIL(cx, "kernel, stride and dilation must be at least 1");
-    if (kh > 4096 || kw > 4096 || stride[0] > 4096 || stride[1] > 4096 || dil[0] > 4096 || dil[1] > 4096)
+    if (kh > 4096 || kw > 4096 || stride[0] > 4096 || stride[1] > 4096 || dil[0] > 4096 ||
+        dil[1] > 4096)
         return FAIL(cx, "absurd kernel, stride or dilation");
     int span[2] = {dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1};
     for (int i = 0; i < 4; i++)
@@ -414,13 +421,15 @@ static int verify_concat(Ctx *cx)
         if (act_h(x) != act_h(y) || act_w(x) != act_w(y))
             return FAIL(cx, "input '%s' has another height or width than the output", x->name);
         if (x->dtype != y->dtype || x->zp != y->zp)
-            return FAIL(cx, "input '%s' (%s, zero point %d) differs from the output (%s, %d); "
-                        "requantize it first", x->name, dtype_name(x->dtype), x->zp,
-                        dtype_name(y->dtype), y->zp);
+            return FAIL(cx,
+                        "input '%s' (%s, zero point %d) differs from the output (%s, %d); "
+                        "requantize it first",
+                        x->name, dtype_name(x->dtype), x->zp, dtype_name(y->dtype), y->zp);
         c += act_c(x);
     }
-    if (c != act_c(y)) return FAIL(cx, "inputs have %lld channels, the output %lld", (long long)c,
-                                   (long long)act_c(y));
+    if (c != act_c(y))
+        return FAIL(cx, "inputs have %lld channels, the output %lld", (long long)c,
+                    (long long)act_c(y));
     return 0;
 }
 
@@ -481,7 +490,8 @@ static int verify_tensor(Graph *g, const Tensor *t)
     if (t->src_rank > 0) {
         int64_t m = 1;
         for (int i = 0; i < t->src_rank; i++) m *= t->src_shape[i];
-        if (m != n) return diag_error(loc, "tensor '%s': source shape does not match its size", t->name);
+        if (m != n)
+            return diag_error(loc, "tensor '%s': source shape does not match its size", t->name);
     }
     return 0;
 }
@@ -493,7 +503,8 @@ static VerifyFn verify_fn(Op op)
     switch (op) {
     case OP_CONV2D: return verify_conv;
     case OP_FC: return verify_fc;
-    case OP_MAXPOOL: case OP_AVGPOOL: return verify_pool;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL: return verify_pool;
     case OP_ADD: return verify_add;
     case OP_CONCAT: return verify_concat;
     case OP_REQUANT: return verify_requant;
@@ -512,8 +523,9 @@ int ir_verify(Graph *g)
         const Tensor *t = graph_tensor(g, g->inputs[i]);
         if (!t || t->is_const || t->rank != 4 || t->shape[0] != 1 ||
             !dtype_info(t->dtype)->activation_ok)
-            errors += diag_error((DiagLoc){g->source, 0, 0, 0},
-                                 "graph input %d must be a rank-4 NHWC activation with N = 1", i) != 0;
+            errors +=
+                diag_error((DiagLoc){g->source, 0, 0, 0},
+                           "graph input %d must be a rank-4 NHWC activation with N = 1", i) != 0;
     }
     for (int i = 0; i < g->nnodes; i++)
         for (int j = 0; j < i; j++)

@@ -9,15 +9,15 @@
 #include "ir/ir.h"
 
 typedef struct PassOptions {
-    int verify_each;        /* verify after every pass (always in DORY_DEBUG) */
+    int verify_each;         /* verify after every pass (always in DORY_DEBUG) */
     const char *print_after; /* pass name: print the IR text after it to stdout */
-    int requant_fixed;      /* --requant fixed: FLOAT requants become FIXED */
+    int requant_fixed;       /* --requant fixed: FLOAT requants become FIXED */
 } PassOptions;
 
 typedef struct Pass {
     const char *name;
     const char *description;
-    int (*run)(Graph *g); /* 0 ok, -1 with diagnostics */
+    int (*run)(Graph *g);                /* 0 ok, -1 with diagnostics */
     int (*when)(const PassOptions *opt); /* NULL: always; else runs if it returns 1 */
 } Pass;
 

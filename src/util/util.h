@@ -37,8 +37,7 @@ void *arena_alloc(Arena *a, size_t size);
 void *arena_alloc_array(Arena *a, size_t count, size_t elem_size);
 char *arena_strdup(Arena *a, const char *s);
 char *arena_strndup(Arena *a, const char *s, size_t n);
-char *arena_printf(Arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- Diagnostics ------------------------------------------------------- */
 
@@ -63,17 +62,17 @@ void diag_set_quiet(int quiet);
 #define DIAG_NOLOC ((DiagLoc){0, 0, 0, 0})
 
 /* Internal invariants: a bug in dory, never the user's input. */
-#define DORY_ASSERT(cond)                                                   \
-    do {                                                                    \
-        if (!(cond)) util_assert_fail(#cond, __FILE__, __LINE__);           \
+#define DORY_ASSERT(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) util_assert_fail(#cond, __FILE__, __LINE__);                                  \
     } while (0)
 _Noreturn void util_assert_fail(const char *expr, const char *file, int line);
 
 /* ---- Small helpers ----------------------------------------------------- */
 
 #define DORY_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define DORY_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define DORY_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define DORY_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define DORY_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 /* Reads a whole file into arena memory; *size gets its length. NULL and a
  * diagnostic naming the file on failure. */

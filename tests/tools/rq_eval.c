@@ -26,7 +26,8 @@ static int eval_line(const char *line, long long *out)
     if (!strcmp(op, "shift") && sscanf(line, "%*s %lld %lld %lld %lld", &a, &b, &c, &d) == 4) {
         r.scheme = RQ_SHIFT, r.k = a, r.l = b, r.d = (int)c;
         *out = rq_apply(&r, d);
-    } else if (!strcmp(op, "fixed") && sscanf(line, "%*s %lld %lld %lld %lld", &a, &b, &c, &d) == 4) {
+    } else if (!strcmp(op, "fixed") &&
+               sscanf(line, "%*s %lld %lld %lld %lld", &a, &b, &c, &d) == 4) {
         r.scheme = RQ_FIXED, r.mult = (int32_t)a, r.shift = (int32_t)b, r.pre = (int)c;
         *out = rq_apply(&r, d);
     } else if (!strcmp(op, "float") && sscanf(line, "%*s %x %lld", &bits, &a) == 2) {

@@ -18,23 +18,22 @@ int harness_check(int ok, const char *file, int line, const char *expr);
 int harness_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define TEST(name)                                                          \
-    static void test_##name(void);                                          \
-    __attribute__((constructor)) static void register_##name(void)          \
-    {                                                                       \
-        harness_register(#name, test_##name);                               \
-    }                                                                       \
+#define TEST(name)                                                                                 \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void register_##name(void)                                 \
+    {                                                                                              \
+        harness_register(#name, test_##name);                                                      \
+    }                                                                                              \
     static void test_##name(void)
 
 /* CHECK(cond) records a failure and evaluates to 0 when cond is false, to 1
  * otherwise, so it may guard the rest of a test: if (!CHECK(p)) return; */
 #define CHECK(cond) harness_check(!!(cond), __FILE__, __LINE__, #cond)
-#define CHECK_EQ_I64(a, b)                                                  \
-    do {                                                                    \
-        long long a_ = (long long)(a), b_ = (long long)(b);                 \
-        if (a_ != b_)                                                       \
-            harness_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, a_, \
-                         #b, b_);                                           \
+#define CHECK_EQ_I64(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_)                                                                              \
+            harness_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, a_, #b, b_);   \
     } while (0)
 
 #endif

@@ -123,10 +123,7 @@ static void double_wait(void)
     dory_dma_wait(id);
     dory_dma_wait(id);
 }
-static void l3_out_of_range(void)
-{
-    dory_l3_read(dory_l2_base(), 8000, 500, "weights slice");
-}
+static void l3_out_of_range(void) { dory_l3_read(dory_l2_base(), 8000, 500, "weights slice"); }
 static void never_waited(void)
 {
     dory_dma_copy_1d(dory_l1_base(), dory_l2_base(), 16, "forgotten");

@@ -165,7 +165,8 @@ TEST(verify_bound_is_sound_and_exact)
 {
     uint32_t seed = 12345;
     for (int iter = 0; iter < 40; iter++) {
-        int C = 1 + (int)(rnd(&seed) % 6), CO = 1 + (int)(rnd(&seed) % 4), K = 1 + (int)(rnd(&seed) % 3);
+        int C = 1 + (int)(rnd(&seed) % 6), CO = 1 + (int)(rnd(&seed) % 4),
+            K = 1 + (int)(rnd(&seed) % 3);
         int H = K + (int)(rnd(&seed) % 3), W = K + (int)(rnd(&seed) % 3);
         Graph *g = graph_new("p");
         int64_t xs[4] = {1, H, W, C};
@@ -174,7 +175,8 @@ TEST(verify_bound_is_sound_and_exact)
         int64_t ws[4] = {CO, K, K, C};
         int w = graph_add_const(g, "w", DT_I8, 4, ws, NULL);
         Tensor *wt = g->tensors[w];
-        for (int64_t i = 0; i < tensor_numel(wt); i++) tensor_set(wt, i, (int)(rnd(&seed) % 256) - 128);
+        for (int64_t i = 0; i < tensor_numel(wt); i++)
+            tensor_set(wt, i, (int)(rnd(&seed) % 256) - 128);
         int64_t ys[4] = {1, H - K + 1, W - K + 1, CO};
         int y = graph_add_tensor(g, "y", DT_I32, 4, ys);
         int in[2] = {x, w};
