@@ -34,10 +34,12 @@ int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const do
     dory__mm_t m;
     int r0, r1, pix, end, q, ys = dory__cstride(out), cs = dory__cstride(in);
     if (p->kh != 1 || p->kw != 1 || has_padding(p) || in->c <= 0 || in->c > 65535 || out->c <= 0 ||
-        p->stride_h < 1 || p->stride_w < 1)
+        p->stride_h < 1 || p->stride_w < 1 || !dory__acc_ok(p->acc_mode, p->out.type))
         return DORY_ERR_ARG;
     if (!b || ctx->size < dory_conv1x1_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
     col = (uint8_t *)b + DORY__MM_SCRATCH(out->c);
+    if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
+    ys *= dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)); /* bytes */
     dory__bias_eff(out->c, in->c, w, bias, dory__zx_u(p), p->w_zp, p->w_zp_per_channel, b);
     dory__mm_init(&m, p, in->c, out->c, w, b, b + out->c);
     dory__split(out->h, ctx, &r0, &r1);

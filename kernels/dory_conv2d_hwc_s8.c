@@ -16,7 +16,48 @@ static int32_t conv_k(const dory_conv_params_t *p, const dory_dims_t *in)
 int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                          const dory_dims_t *out)
 {
+    if (p->im2col_pixels == 1) return 4 * out->c + ((conv_k(p, in) + 3) & ~3);
     return DORY__MM_SCRATCH(out->c) + DORY__MM_NP * conv_k(p, in);
+}
+
+/* The K taps of output pixel (oy, ox), contiguous (one-pixel blocks):
+ * unsigned bytes, padded taps = the zero point. */
+static void im2col1(const dory_conv_params_t *p, const dory_dims_t *in, const uint8_t *x, int oy,
+                    int ox, uint8_t *dst)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    int cin = in->c, cs = dory__cstride(in), dy, dx, i;
+    uint8_t f = dory__flip(p->in_type), zx = (uint8_t)dory__zx_u(p);
+    for (dy = 0; dy < p->kh; dy++) {
+        int iy = oy * p->stride_h - pt + dy * p->dil_h;
+        for (dx = 0; dx < p->kw; dx++, dst += cin) {
+            int ix = ox * p->stride_w - pl + dx * p->dil_w;
+            const uint8_t *src;
+            if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
+                memset(dst, zx, (size_t)cin);
+                continue;
+            }
+            src = x + ((long)iy * in->w + ix) * cs;
+            for (i = 0; i < cin; i++) dst[i] = (uint8_t)(src[i] ^ f);
+        }
+    }
+}
+
+/* One-pixel im2col blocks (im2col_pixels = 1): output pixels [pix, end). */
+static void conv_pixel1(const dory__mm_t *m, const dory_conv_params_t *p, const dory_dims_t *in,
+                        const uint8_t *x, const dory_dims_t *out, uint8_t *y, long ys, uint8_t *col,
+                        int pix, int end)
+{
+    int i;
+    for (; pix < end; pix++) {
+        int oy = pix / out->w, ox = pix % out->w;
+        int32_t sx = 0;
+        im2col1(p, in, x, oy, ox, col);
+        if (m->zw_nonzero)
+            for (i = 0; i < m->k; i++) sx += col[i];
+        dory__mm_pixel1(m, col, sx, y + (long)pix * ys);
+    }
 }
 
 static void fill_col(uint8_t *dst, int n, uint8_t v)
@@ -94,11 +135,21 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
     int dense = p->dil_w == 1 && dory__cstride(in) == cin; /* a kernel row is contiguous */
     uint8_t f = dory__flip(p->in_type);
     if (k <= 0 || k > 65535 || out->c <= 0 || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 ||
-        p->dil_w < 1)
+        p->dil_w < 1 || !dory__acc_ok(p->acc_mode, p->out.type) ||
+        (p->im2col_pixels != 0 && p->im2col_pixels != 1 && p->im2col_pixels != DORY__MM_NP))
         return DORY_ERR_ARG;
     if (!b || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
     col = (uint8_t *)b + DORY__MM_SCRATCH(out->c);
+    if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
+    ys *= dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)); /* bytes */
     dory__bias_eff(out->c, k, w, bias, dory__zx_u(p), p->w_zp, p->w_zp_per_channel, b);
+    if (p->im2col_pixels == 1) {
+        dory__mm_init(&m, p, k, out->c, w, b, NULL);
+        dory__split(out->h, ctx, &r0, &r1);
+        conv_pixel1(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, (uint8_t *)(b + out->c),
+                    r0 * out->w, r1 * out->w);
+        return DORY_OK;
+    }
     dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
     dory__split(out->h, ctx, &r0, &r1);
     end = r1 * out->w;

@@ -246,8 +246,9 @@ int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
     dory__plane_t pl;
     int c0, c1, c, st, fast = p->out.rq.scheme == DORY_RQ_SHIFT32;
     if (p->kh != 3 || p->kw != 3 || p->dil_h != 1 || p->dil_w != 1 || p->stride_h != p->stride_w ||
-        (p->stride_h != 1 && p->stride_h != 2))
-        return dory_dwconv_s8(ctx, p, in, x, w, bias, out, y);
+        (p->stride_h != 1 && p->stride_h != 2) ||
+        (p->out.type != DORY_U8 && p->out.type != DORY_I8) || p->acc_mode != DORY_ACC_STORE)
+        return dory_dwconv_s8(ctx, p, in, x, w, bias, out, y); /* also int32 outputs */
     if (in->c != out->c) return DORY_ERR_ARG;
     if (fast) return dw3x3_fast(ctx, p, in, x, w, bias, out, y);
     st = dory__plane_init(ctx, p, in, &pl);

@@ -60,7 +60,7 @@ int dory_dwconv_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dor
     int c0, c1, c, oy, ox, dy, dx, ys = dory__cstride(out), kk = p->kh * p->kw;
     int st;
     if (in->c != out->c || kk <= 0 || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 ||
-        p->dil_w < 1)
+        p->dil_w < 1 || p->acc_mode != DORY_ACC_STORE || !dory__acc_ok(0, p->out.type))
         return DORY_ERR_ARG;
     st = dory__plane_init(ctx, p, in, &pl);
     if (st) return st;
@@ -78,7 +78,8 @@ int dory_dwconv_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dor
                     for (dx = 0; dx < p->kw; dx++)
                         acc += base[(long)dy * p->dil_h * pl.pw + dx * p->dil_w] *
                                (wc[dy * p->kw + dx] - zw);
-                dory__st(y, ((long)oy * out->w + ox) * ys + c, dory__epi(&p->out, c, acc));
+                dory__stt(p->out.type, y, ((long)oy * out->w + ox) * ys + c,
+                          dory__epi(&p->out, c, acc));
             }
     }
     return DORY_OK;

@@ -171,16 +171,33 @@ static DORY_HOT void fc_store_s32(const dory_fc_params_t *p, const dory__s32_t *
     }
 }
 
+/* Generic epilogue of nc neurons from c (any scheme, weight zero points,
+ * int32 outputs, partial sums); sx: sum of the inputs (zero-point algebra). */
+static DORY_NOINLINE void fc_store(const dory_fc_params_t *p, const int32_t *acc,
+                                   const int32_t *bias, int32_t sx, int c, int nc, void *y)
+{
+    dory__store_t store = dory__store_kind(p->acc_mode, p->out.type);
+    int j;
+    for (j = 0; j < nc; j++) {
+        int ch = c + j;
+        uint32_t a = (uint32_t)acc[j] + (bias ? (uint32_t)bias[ch] : 0u);
+        a -= (uint32_t)dory__wzp(p->w_zp, p->w_zp_per_channel, ch) * (uint32_t)sx;
+        dory__store_acc(store, &p->out, y, ch, ch, (int32_t)a);
+    }
+}
+
 int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const void *x,
                const int8_t *w, const int32_t *bias, int n, void *y)
 {
     int kind = p->in_type == DORY_I8 ? 1 : 0;
-    int c0, c1, c, j, i;
+    int c0, c1, c, i;
     int32_t acc[8], sx = 0;
     int zwnz = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, n);
-    int fast = p->out.rq.scheme == DORY_RQ_SHIFT32;
+    int fast = p->out.rq.scheme == DORY_RQ_SHIFT32 && p->out.type != DORY_I32 && !p->acc_mode;
     dory__s32_t e = {0, 0, 0, 0, 0, 0};
-    if (k <= 0 || k > 65535 || n <= 0) return DORY_ERR_ARG;
+    if (k <= 0 || k > 65535 || n <= 0 || !dory__acc_ok(p->acc_mode, p->out.type))
+        return DORY_ERR_ARG;
+    if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     if (p->in_zp) {
         int16_t *xs = (int16_t *)ctx->buf;
         if (!xs || ctx->size < dory_fc_s8_scratch_bytes(p, k, n)) return DORY_ERR_SCRATCH;
@@ -200,12 +217,7 @@ int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const vo
             fc_store_s32(p, &e, acc, bias, c, nc, (uint8_t *)y);
             continue;
         }
-        for (j = 0; j < nc; j++) {
-            int ch = c + j;
-            uint32_t a = (uint32_t)acc[j] + (bias ? (uint32_t)bias[ch] : 0u);
-            a -= (uint32_t)dory__wzp(p->w_zp, p->w_zp_per_channel, ch) * (uint32_t)sx;
-            dory__st(y, ch, dory__epi(&p->out, ch, (int32_t)a));
-        }
+        fc_store(p, acc, bias, sx, c, nc, y);
     }
     return DORY_OK;
 }

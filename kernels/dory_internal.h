@@ -38,8 +38,39 @@ DORY_INLINE int32_t dory__ld(dory_type_t t, const void *p, int i)
     return t == DORY_I8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
 }
 
-/* Both output types are stored as the low byte of a value already in range. */
+/* Element i of an activation of any type (8-bit or int32). */
+DORY_INLINE int32_t dory__ldt(dory_type_t t, const void *p, long i)
+{
+    if (t == DORY_I32) return ((const int32_t *)p)[i];
+    return t == DORY_I8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
+}
+
+/* Both 8-bit output types are stored as the low byte of a value already in
+ * range. */
 DORY_INLINE void dory__st(void *p, int i, int32_t v) { ((uint8_t *)p)[i] = (uint8_t)v; }
+
+/* Element i of an output of type t (8-bit or int32). */
+DORY_INLINE void dory__stt(dory_type_t t, void *p, long i, int32_t v)
+{
+    if (t == DORY_I32)
+        ((int32_t *)p)[i] = v;
+    else
+        ((uint8_t *)p)[i] = (uint8_t)v;
+}
+
+/* Bytes per element of type t. */
+DORY_INLINE int dory__esize(dory_type_t t) { return t == DORY_I32 ? 4 : 1; }
+
+/* How a conv/FC kernel stores one accumulator: the epilogue to 8 bits, the
+ * epilogue to int32, or raw into an int32 accumulator buffer. */
+typedef enum { DORY__ST_8 = 0, DORY__ST_32, DORY__ST_FIRST, DORY__ST_NEXT } dory__store_t;
+
+DORY_INLINE dory__store_t dory__store_kind(int acc_mode, dory_type_t out_type)
+{
+    if (acc_mode == DORY_ACC_FIRST) return DORY__ST_FIRST;
+    if (acc_mode == DORY_ACC_NEXT) return DORY__ST_NEXT;
+    return out_type == DORY_I32 ? DORY__ST_32 : DORY__ST_8;
+}
 
 DORY_INLINE int32_t dory__wzp(const int32_t *zp, int per_channel, int c)
 {
@@ -124,6 +155,30 @@ DORY_INLINE int32_t dory__epi(const dory_out_params_t *o, int c, int32_t acc)
     return dory__clamp_zp(o, dory__rq_raw(&o->rq, c, acc));
 }
 
+/* Bytes per output element of a store kind. */
+DORY_INLINE int dory__store_esize(dory__store_t s) { return s == DORY__ST_8 ? 1 : 4; }
+
+/* Checks acc_mode, and the output type when it is used (DORY_ACC_STORE). */
+DORY_INLINE int dory__acc_ok(int acc_mode, dory_type_t out_type)
+{
+    return (unsigned)acc_mode <= DORY_ACC_NEXT &&
+           (acc_mode != DORY_ACC_STORE || (unsigned)out_type <= DORY_I32);
+}
+
+/* Stores accumulator a (wrapped int32) of channel c as element i of p, as
+ * kind s says. */
+DORY_INLINE void dory__store_acc(dory__store_t s, const dory_out_params_t *o, void *p, long i,
+                                 int c, int32_t a)
+{
+    int32_t *q = (int32_t *)p;
+    switch (s) {
+    case DORY__ST_8: ((uint8_t *)p)[i] = (uint8_t)dory__epi(o, c, a); break;
+    case DORY__ST_32: q[i] = dory__epi(o, c, a); break;
+    case DORY__ST_FIRST: q[i] = a; break;
+    case DORY__ST_NEXT: q[i] = (int32_t)((uint32_t)q[i] + (uint32_t)a); break;
+    }
+}
+
 /* SHIFT32 epilogue with its constants in locals (kernels keep one per
  * channel in registers; stores through uint8_t pointers would otherwise force
  * reloads). lo/hi are pre-shifted by -zp so the zero point is added last. */
@@ -178,10 +233,12 @@ typedef struct {
     const int8_t *w;
     const int32_t *b;
     int zw_nonzero;
-    int fast;           /* SHIFT32 epilogue */
-    int32_t lo, hi, zp; /* SHIFT32: clamp bounds minus zp (see dory__s32_t) */
-    int32_t *acc;       /* scratch: NP * cout accumulators */
-    uint8_t *dummy;     /* scratch: cout bytes after acc, output of unused pixels */
+    int fast;            /* SHIFT32 epilogue to 8 bits */
+    int raw;             /* int32 stores of the raw accumulator (no weight zero point) */
+    dory__store_t store; /* how mm_store writes (yp are byte pointers) */
+    int32_t lo, hi, zp;  /* SHIFT32: clamp bounds minus zp (see dory__s32_t) */
+    int32_t *acc;        /* scratch: NP * cout accumulators */
+    uint8_t *dummy;      /* scratch: cout bytes after acc, output of unused pixels */
 } dory__mm_t;
 
 /* Scratch of the core: effective bias (cout int32), accumulators (NP * cout
@@ -193,6 +250,10 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
                    const int32_t *b, int32_t *acc);
 void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int32_t *sx,
                      uint8_t *const *yp);
+/* One output pixel, col contiguous (K unsigned bytes), sx = sum of col (used
+ * only when zw_nonzero): every scheme and store kind through
+ * dory__store_acc; y: the pixel's output (byte pointer). m->acc unused. */
+void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_t *y);
 /* sx[q] = sum_k col[NP*k + q]. */
 void dory__col_sums(const uint8_t *col, int k, int32_t *sx);
 

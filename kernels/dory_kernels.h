@@ -10,9 +10,11 @@
  *
  * Parallelism: every kernel takes (core_id, num_cores) and computes only its
  * share (conv: output rows; depthwise and pooling: channels; FC: output
- * neurons; add: pixels). The shares are disjoint and each output value is
- * computed the same way whatever the core count, so the bytes are identical
- * for any num_cores. The caller synchronizes (barrier) after the call.
+ * neurons; add and the element-wise requants: pixels). The shares are
+ * disjoint and each output value is computed the same way whatever the core
+ * count, so the bytes are identical for any num_cores. The caller
+ * synchronizes (barrier) after the call (also between the input-channel
+ * slices of a layer and before dory_requant_s32).
  *
  * Value ranges common to all kernels: activations u8 or i8, each with its
  * zero point inside its type's range (the zero point is also the padding
@@ -39,8 +41,24 @@ enum {
     DORY_ERR_SCRATCH = -2 /**< scratch buffer missing or too small */
 };
 
-/** Activation element type. Weights are always int8. */
-typedef enum { DORY_U8 = 0, DORY_I8 = 1 } dory_type_t;
+/** Activation element type. Weights are always int8. DORY_I32 (4 bytes per
+ * element, 4-byte aligned buffers) is accepted only where a kernel says so:
+ * as the output of the conv, pointwise, depthwise and FC kernels and of the
+ * element-wise requant kernels, and as the input of dory_requant_s8(). */
+typedef enum { DORY_U8 = 0, DORY_I8 = 1, DORY_I32 = 2 } dory_type_t;
+
+/** Accumulation mode of the conv, pointwise and FC kernels, for layers whose
+ * input channels (K for FC) are split into slices, one call per slice: the
+ * output pointer is then an int32 accumulator buffer laid out like an I32
+ * output (out->c_stride honoured, in int32 elements; FC: n elements), and
+ * out.type/zp/lo/hi/rq are not read. The per-slice zero-point corrections
+ * are exact: each call adds sum over its slice's taps of (x - zx)(w - zw[c]),
+ * padded taps adding 0. Finish with dory_requant_s32(). */
+typedef enum {
+    DORY_ACC_STORE = 0, /**< whole reduction in one call: epilogue, store out.type */
+    DORY_ACC_FIRST = 1, /**< acc = bias + partial sum of this slice (first slice) */
+    DORY_ACC_NEXT = 2   /**< acc += partial sum of this slice (bias not read) */
+} dory_acc_mode_t;
 
 /** Tile borders: padding is applied only on the sides flagged here, i.e. the
  * sides where the tile touches the border of the full tensor. */
@@ -82,7 +100,9 @@ typedef struct {
 } dory_requant_t;
 
 /** Output epilogue: y = clamp(requant(acc) + zp, lo, hi). lo and hi are in
- * output integer units and must lie within the output type's range. */
+ * output integer units and must lie within the output type's range (int32
+ * for DORY_I32; with DORY_RQ_NONE, zp = 0 and the full int32 range, an I32
+ * output is the raw accumulator). */
 typedef struct {
     dory_type_t type; /**< output element type */
     int32_t zp;       /**< output zero point */
@@ -119,6 +139,11 @@ typedef struct {
     const int32_t *w_zp;  /**< weight zero points, or NULL for 0 */
     int w_zp_per_channel; /**< w_zp has one entry per output channel */
     dory_out_params_t out;
+    /* Fields added later: zero keeps the original behaviour. */
+    int acc_mode;      /**< dory_acc_mode_t; conv2d and conv1x1 only (depthwise: 0) */
+    int im2col_pixels; /**< conv2d: output pixels per im2col block, 0 (= 4, the
+                            default), 4 or 1; 1 needs a quarter of the im2col
+                            scratch and is slower (see the scratch function) */
 } dory_conv_params_t;
 
 /** Fully connected parameters. */
@@ -128,6 +153,8 @@ typedef struct {
     const int32_t *w_zp; /**< NULL for 0 */
     int w_zp_per_channel;
     dory_out_params_t out;
+    /* Field added later: zero keeps the original behaviour. */
+    int acc_mode; /**< dory_acc_mode_t (slices of K) */
 } dory_fc_params_t;
 
 /** Rounding of the average pool's window sum. */
@@ -159,6 +186,14 @@ typedef struct {
     dory_out_params_t out;
 } dory_add_params_t;
 
+/** Element-wise requant parameters (the IR's `requant` op):
+ * y = clamp(requant(x - in_zp) + out.zp, out.lo, out.hi). */
+typedef struct {
+    dory_type_t in_type; /**< U8, I8 or I32 */
+    int32_t in_zp;       /**< input zero point (0 for I32 accumulators) */
+    dory_out_params_t out;
+} dory_eltwise_params_t;
+
 /* ---- Requantization --------------------------------------------------- */
 
 /** Applies the epilogue to one accumulator of channel c:
@@ -168,10 +203,33 @@ int32_t dory_requant(const dory_out_params_t *p, int c, int32_t acc);
 /** requant(acc) alone, saturated to int64 range / 2 as the reference does. */
 int64_t dory_requant_raw(const dory_requant_t *rq, int c, int64_t acc);
 
+/**
+ * Element-wise requant (the IR's `requant` op): y = clamp(requant(x - in_zp)
+ * + out.zp, lo, hi) per element, per-channel constants indexed by the
+ * channel (innermost index). x of p->in_type (U8, I8 or I32) and y of
+ * p->out.type (U8, I8 or I32) have the same h, w, c; each has its own
+ * c_stride. Work split: pixels. No scratch.
+ */
+int dory_requant_s8(const dory_ctx_t *ctx, const dory_eltwise_params_t *p, const dory_dims_t *in,
+                    const void *x, const dory_dims_t *out, void *y);
+/**
+ * Epilogue of a layer computed in input-channel slices (DORY_ACC_FIRST /
+ * DORY_ACC_NEXT): y = clamp(requant(acc) + zp, lo, hi) per element, channel
+ * = innermost index, per-channel constants indexed by the channel. acc:
+ * dense int32 [dims->h][dims->w][dims->c]; y: p->type (U8, I8 or I32) with
+ * dims->c_stride (0 = dense). For FC use h = w = 1, c = n. Work split:
+ * pixels. No scratch.
+ */
+int dory_requant_s32(const dory_ctx_t *ctx, const dory_out_params_t *p, const dory_dims_t *dims,
+                     const int32_t *acc, void *y);
+
 /* ---- Convolution -------------------------------------------------------- */
 
 /** Scratch bytes per core of dory_conv2d_hwc_s8(): 21 * out->c (bias, 4-pixel
- * accumulators) + 4 * kh * kw * in->c (im2col of 4 pixels), about. */
+ * accumulators) + 4 * kh * kw * in->c (im2col of 4 pixels), about; with
+ * p->im2col_pixels = 1: 4 * out->c + kh * kw * in->c (rounded up to 4), e.g.
+ * 3x3, 128 -> 128 channels: 1664 bytes instead of 7296 (13 kB for 8 cores,
+ * which fits GAP8's L1), at about 1.5x the instructions (bench/README.md). */
 int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                          const dory_dims_t *out);
 /**
@@ -184,6 +242,11 @@ int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory
  * taps outside the tile read the input zero point. The caller gives out->h and
  * out->w consistent with that geometry. Work split: output rows.
  * Accumulators must fit int32 (the verifier proves it); K = kh*kw*cin <= 65535.
+ * Output types U8, I8, I32. With p->acc_mode FIRST/NEXT the call computes one
+ * input-channel slice (in->c = the slice's channels, weights the OHWI weights
+ * of those channels, dense [out->c][kh][kw][in->c]) into an int32 accumulator
+ * tile y (see dory_acc_mode_t). p->im2col_pixels: see the scratch function;
+ * the bytes are identical either way.
  */
 int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                        const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
@@ -194,9 +257,10 @@ int32_t dory_conv1x1_s8_scratch_bytes(const dory_conv_params_t *p, const dory_di
                                       const dory_dims_t *out);
 /**
  * Pointwise convolution: kh = kw = 1, any stride, no padding (pads must be 0
- * or unflagged). No tap gathering: 3 pixels at a time are interleaved into
- * scratch. Same layouts and work split as dory_conv2d_hwc_s8(); weights
- * [out->c][in->c].
+ * or unflagged). No tap gathering: 4 pixels at a time are interleaved into
+ * scratch. Same layouts, output types, acc_mode and work split as
+ * dory_conv2d_hwc_s8(); weights [out->c][in->c] (of the slice's channels
+ * with acc_mode FIRST/NEXT).
  */
 int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                     const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
@@ -209,14 +273,16 @@ int32_t dory_dwconv_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dim
  * Depthwise convolution (groups = channels, one filter per channel), any
  * kernel, stride and dilation. Weights [c][kh][kw] (OHWI with I = 1); in->c
  * == out->c. Processes one channel at a time over a padded plane in scratch.
- * Work split: channels.
+ * Output types U8, I8, I32; acc_mode must be DORY_ACC_STORE (no reduction
+ * over input channels). Work split: channels.
  */
 int dory_dwconv_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                    const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                    void *y);
 /**
  * Depthwise 3x3 fast path (dilation 1, stride 1 or 2); other geometries fall
- * back to dory_dwconv_s8(). Same arguments, scratch and split.
+ * back to dory_dwconv_s8(), as do int32 outputs. Same arguments, scratch and
+ * split.
  */
 int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
@@ -229,8 +295,11 @@ int32_t dory_fc_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n);
 /**
  * Fully connected: y[n] = epilogue(bias[n] + sum_k (x[k]-zx)*(w[n][k]-zw[n])).
  * x: k elements of p->in_type (the HWC-flattened input); w: int8 [n][k];
- * bias int32 [n] or NULL; y: n elements of p->out.type. Work split: output
- * neurons.
+ * bias int32 [n] or NULL; y: n elements of p->out.type (U8, I8 or I32; with
+ * DORY_RQ_NONE, zp 0 and the int32 range, the raw accumulator). With
+ * p->acc_mode FIRST/NEXT: k is the slice's length, x and w ([n][k]) the
+ * slice's inputs and weights, y an int32 accumulator [n] (see
+ * dory_acc_mode_t). Work split: output neurons.
  */
 int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const void *x,
                const int8_t *w, const int32_t *bias, int n, void *y);

@@ -135,7 +135,8 @@ static DORY_HOT void mm_store_s32(const dory__mm_t *m, const int32_t *acc, uint8
     }
 }
 
-/* Generic epilogue of np pixels (any scheme, weight zero points). */
+/* Generic epilogue of np pixels (any scheme, weight zero points, int32
+ * outputs and partial sums: m->store). */
 static void mm_store(const dory__mm_t *m, int np, const int32_t *acc, const int32_t *sx,
                      uint8_t *const *yp)
 {
@@ -145,8 +146,24 @@ static void mm_store(const dory__mm_t *m, int np, const int32_t *acc, const int3
         int32_t zw = m->zw_nonzero ? dory__wzp(p->w_zp, p->w_zp_per_channel, c) : 0;
         for (q = 0; q < np; q++) {
             int32_t a = (int32_t)((uint32_t)acc[q] - (uint32_t)zw * (uint32_t)sx[q]);
-            yp[q][c] = (uint8_t)dory__epi(&p->out, c, a);
+            dory__store_acc(m->store, &p->out, yp[q], c, c, a);
         }
+    }
+}
+
+/* Raw int32 stores of np pixels (partial sums, or an int32 output with no
+ * requant, zero point or clamp; no weight zero points): y = acc or y += acc. */
+static DORY_HOT void mm_store_raw(const dory__mm_t *m, int np, const int32_t *acc,
+                                  uint8_t *const *yp)
+{
+    int c, q, n = m->cout;
+    for (q = 0; q < np; q++) {
+        int32_t *y = (int32_t *)(void *)yp[q];
+        const int32_t *a = acc + q;
+        if (m->store == DORY__ST_NEXT)
+            for (c = 0; c < n; c++, a += 4) y[c] = (int32_t)((uint32_t)y[c] + (uint32_t)*a);
+        else
+            for (c = 0; c < n; c++, a += 4) y[c] = *a;
     }
 }
 
@@ -165,8 +182,58 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         uint8_t *yq[DORY__MM_NP];
         for (q = 0; q < DORY__MM_NP; q++) yq[q] = q < np ? yp[q] : m->dummy; /* tail group */
         mm_store_s32(m, m->acc, yq);
+    } else if (m->raw) {
+        mm_store_raw(m, np, m->acc, yp);
     } else {
         mm_store(m, np, m->acc, sx, yp);
+    }
+}
+
+/* acc[j] = b[j] + sum_k w[j][k] * x[k], j < 4, one pixel (x contiguous). */
+static DORY_HOT void mm4x1(const int8_t *w0, int k, const uint8_t *x, const int32_t *b,
+                           int32_t *acc)
+{
+    const int8_t *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    const uint8_t *e4 = x + (k & ~3), *e = x + k;
+    int32_t a0 = b[0], a1 = b[1], a2 = b[2], a3 = b[3];
+    while (x != e4) {
+        int32_t v0 = x[0], v1 = x[1], v2 = x[2], v3 = x[3];
+        a0 += w0[0] * v0 + w0[1] * v1 + w0[2] * v2 + w0[3] * v3;
+        a1 += w1[0] * v0 + w1[1] * v1 + w1[2] * v2 + w1[3] * v3;
+        a2 += w2[0] * v0 + w2[1] * v1 + w2[2] * v2 + w2[3] * v3;
+        a3 += w3[0] * v0 + w3[1] * v1 + w3[2] * v2 + w3[3] * v3;
+        x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
+    }
+    for (; x != e; x++, w0++, w1++, w2++, w3++) {
+        int32_t v = *x;
+        a0 += *w0 * v, a1 += *w1 * v, a2 += *w2 * v, a3 += *w3 * v;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_t *y)
+{
+    const dory_conv_params_t *p = m->p;
+    int32_t acc[4];
+    int c, j;
+    for (c = 0; c < m->cout; c += 4) {
+        int n = m->cout - c < 4 ? m->cout - c : 4;
+        if (n == 4) {
+            mm4x1(m->w + (long)c * m->k, m->k, col, m->b + c, acc);
+        } else {
+            for (j = 0; j < n; j++) {
+                const int8_t *w = m->w + (long)(c + j) * m->k;
+                int32_t a = m->b[c + j];
+                int i;
+                for (i = 0; i < m->k; i++) a += w[i] * col[i];
+                acc[j] = a;
+            }
+        }
+        for (j = 0; j < n; j++) {
+            int32_t zw = m->zw_nonzero ? dory__wzp(p->w_zp, p->w_zp_per_channel, c + j) : 0;
+            int32_t a = (int32_t)((uint32_t)acc[j] - (uint32_t)zw * (uint32_t)sx);
+            dory__store_acc(m->store, &p->out, y, c + j, c + j, a);
+        }
     }
 }
 
@@ -177,7 +244,12 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
     m->p = p, m->k = k, m->cout = cout, m->w = w, m->b = b, m->acc = acc;
     m->dummy = acc ? (uint8_t *)(acc + DORY__MM_NP * cout) : 0;
     m->zw_nonzero = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, cout);
-    m->fast = p->out.rq.scheme == DORY_RQ_SHIFT32;
+    m->store = dory__store_kind(p->acc_mode, p->out.type);
+    m->fast = p->out.rq.scheme == DORY_RQ_SHIFT32 && m->store == DORY__ST_8;
+    m->raw =
+        !m->zw_nonzero && (m->store == DORY__ST_FIRST || m->store == DORY__ST_NEXT ||
+                           (m->store == DORY__ST_32 && p->out.rq.scheme == DORY_RQ_NONE &&
+                            p->out.zp == 0 && p->out.lo == INT32_MIN && p->out.hi == INT32_MAX));
     if (m->fast) dory__s32_load(&p->out, 0, &e);
     m->lo = e.lo, m->hi = e.hi, m->zp = e.zp;
 }

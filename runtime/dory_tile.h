@@ -58,8 +58,8 @@ static inline dory_tile_t dory_tile_at(const dory_tiling_t *g, int t)
  * slice), with where its data is in L2. */
 typedef struct dory_slice {
     int h0, h, co0, co;
-    const unsigned char *x, *x2; /* input rows from x_r0 on (all columns, channels) */
-    int x_r0;
+    const unsigned char *x, *x2; /* input rows from x_r0 (x2_r0) on, all columns, channels */
+    int x_r0, x2_r0;
     const unsigned char *w; /* the weights of output channel co0 */
     unsigned char *y;       /* output pixel (y_r0, 0), channel y_co0 */
     int y_r0, y_co0, y_c;   /* y_c: channels per pixel in y */

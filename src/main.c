@@ -502,8 +502,7 @@ static int cmd_deploy(const Options *o)
                   t.name);
         if (report_fixed_diff(gf, g, (const int32_t *const *)inputs)) goto out;
     }
-    /* input-channel tiling (int32 partial sums) is not generated yet */
-    PlanOptions po = {.objective = o->objective, .no_ci_tiling = 1};
+    PlanOptions po = {.objective = o->objective};
     p = plan_graph(g, &t, &po);
     if (!p) goto out;
     char desc[4200];

@@ -82,12 +82,14 @@ static void emit_bytes(Out *o, const char *decl, const uint8_t *v, int64_t n)
 /* ---- Layer analysis ---------------------------------------------------------- */
 
 /* The kernels store int32 outputs (raw accumulators of a last layer). */
-enum { KERNELS_I32_OUT = 0 };
+enum { KERNELS_I32_OUT = 1 };
 
 typedef enum {
     GK_CONV,
     GK_PW,
     GK_DW,
+    GK_GROUPED, /* groups > 1 other than plain depthwise: one conv per group */
+    GK_REQUANT, /* element-wise requantization */
     GK_FC,
     GK_MAXPOOL,
     GK_AVGPOOL,
@@ -111,12 +113,14 @@ typedef struct Layer {
     const char *kernel; /* kernel function */
     int32_t scratch;    /* bytes per core */
     /* L3: which operands stream, and their L3 offsets */
-    int x_in_l3, y_in_l3, w_in_l3, l3;
+    int x_in_l3, x2_in_l3, y_in_l3, w_in_l3, l3;
     int64_t x_l3, x2_l3, y_l3, w_l3;
     /* input-channel tiling: int32 partial sums in L1, requantized at the end */
     int ci_tiled;
     int64_t CI;   /* input channels (conv) or inputs (fc) being tiled */
     int64_t taps; /* kernel taps per input channel (kh * kw; fc: 1) */
+    int64_t gin, gout; /* coupled layers: input / output channels per group */
+    char cin0[64], cin_n[64]; /* C expressions: a tile's first input channel, count */
 } Layer;
 
 static int64_t elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
@@ -172,11 +176,17 @@ static int classify(const Graph *g, Layer *L)
             int fast = L->kh == 3 && L->kw == 3 && n->dilation[0] == 1 && n->dilation[1] == 1;
             L->kernel = fast ? "dory_dwconv3x3_s8" : "dory_dwconv_s8";
         } else {
-            return diag_error(loc,
-                              "grouped convolutions other than depthwise (groups %d, "
-                              "%lld -> %lld channels) are not generated yet",
-                              n->groups, (long long)cin, (long long)cout);
+            /* grouped, or depthwise with a channel multiplier: per group a
+             * standard conv on the group's channel slices (channel strides) */
+            L->kind = GK_GROUPED;
+            L->coupled = 1;
+            int nopad = !n->pad[0] && !n->pad[1] && !n->pad[2] && !n->pad[3];
+            L->kernel =
+                L->kh == 1 && L->kw == 1 && nopad ? "dory_conv1x1_s8" : "dory_conv2d_hwc_s8";
         }
+        L->gin = cin / n->groups;
+        L->gout = cout / n->groups;
+        (void)loc;
         return 0;
     }
     case OP_FC:
@@ -189,12 +199,21 @@ static int classify(const Graph *g, Layer *L)
         L->kind = n->op == OP_MAXPOOL ? GK_MAXPOOL : GK_AVGPOOL;
         L->kernel = n->op == OP_MAXPOOL ? "dory_maxpool_s8" : "dory_avgpool_s8";
         L->coupled = 1;
+        L->gin = L->gout = 1;
         node_kernel(g, n, &L->kh, &L->kw);
         return 0;
     case OP_ADD:
         L->kind = GK_ADD;
         L->kernel = "dory_add_s8";
         L->coupled = 1;
+        L->gin = L->gout = 1;
+        return 0;
+    case OP_REQUANT:
+        L->kind = GK_REQUANT;
+        L->kernel = "dory_requant_s8";
+        L->coupled = 1;
+        L->gin = L->gout = 1;
+        L->kh = L->kw = 1;
         return 0;
     case OP_CONCAT: L->kind = GK_CONCAT; return 0;
     case OP_RESHAPE: L->kind = GK_ALIAS; return 0;
@@ -220,6 +239,15 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
     }
     if (n->op == OP_ADD) L->x2 = graph_tensor(g, n->in[1]);
     if (classify(g, L)) return -1;
+    if (L->coupled && L->gin == 1 && L->gout == 1) {
+        snprintf(L->cin0, sizeof L->cin0, "t->co0");
+        snprintf(L->cin_n, sizeof L->cin_n, "t->co");
+    } else if (L->coupled) {
+        snprintf(L->cin0, sizeof L->cin0, "t->co0 / %lld * %lld", (long long)L->gout,
+                 (long long)L->gin);
+        snprintf(L->cin_n, sizeof L->cin_n, "(t->co + %lld) / %lld * %lld",
+                 (long long)(L->gout - 1), (long long)L->gout, (long long)L->gin);
+    }
     if (L->kind == GK_ALIAS) return 0;
     L->in_elem = (int)elem_bytes(L->x);
     L->out_elem = (int)elem_bytes(L->y);
@@ -236,11 +264,8 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
     L->x_in_l3 = place_of(p, n->in[0], &off) == LOC_L3;
     *(L->x_in_l3 ? &L->x_l3 : &L->x_l2) = off;
     if (L->x2) {
-        int l3 = place_of(p, n->in[1], &off) == LOC_L3;
-        if (l3 != L->x_in_l3)
-            return diag_error(node_loc(g, n), "one input in L2 and the other in L3 is not "
-                                              "generated yet");
-        *(l3 ? &L->x2_l3 : &L->x2_l2) = off;
+        L->x2_in_l3 = place_of(p, n->in[1], &off) == LOC_L3;
+        *(L->x2_in_l3 ? &L->x2_l3 : &L->x2_l2) = off;
     }
     L->y_in_l3 = place_of(p, n->out, &off) == LOC_L3;
     *(L->y_in_l3 ? &L->y_l3 : &L->y_l2) = off;
@@ -249,8 +274,9 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
         *(L->w_in_l3 ? &L->w_l3 : &L->w_l2) = off;
     }
     const L3Plan *l3 = &L->lp->l3;
-    L->l3 = L->x_in_l3 || L->y_in_l3 || L->w_in_l3 || l3->row_slice.n > 1 || l3->co_slice.n > 1;
-    if (L->x_in_l3 != l3->in_l3 || L->y_in_l3 != l3->out_l3 || (L->w && L->w_in_l3 != l3->w_stream))
+    int any_in = L->x_in_l3 || L->x2_in_l3;
+    L->l3 = any_in || L->y_in_l3 || L->w_in_l3 || l3->row_slice.n > 1 || l3->co_slice.n > 1;
+    if (any_in != l3->in_l3 || L->y_in_l3 != l3->out_l3 || (L->w && L->w_in_l3 != l3->w_stream))
         return diag_error(node_loc(g, n), "the layer's L3 plan and the tensor placement "
                                           "disagree (a bug in dory)");
     const L1Plan *l1 = &L->lp->l1;
@@ -258,11 +284,16 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
     L->ci_tiled = l1->d[TD_CI].n > 1;
     L->CI = L->kind == GK_FC ? tensor_numel(L->x) : act_c(L->x);
     L->taps = L->kind == GK_FC ? 1 : (int64_t)L->kh * L->kw;
+    if (L->kind == GK_GROUPED && l1->d[TD_CO].n > 1 && l1->d[TD_CO].tile % L->gout)
+        return diag_error(node_loc(g, n), "the plan's channel tiles (%lld) cut groups of %lld "
+                                          "channels: not generated yet",
+                          (long long)l1->d[TD_CO].tile, (long long)L->gout);
     if (L->ci_tiled && !weighted)
         return diag_error(node_loc(g, n), "the plan tiles the input channels of a %s layer",
                           op_name(n->op));
     int out_ok = L->y->dtype == DT_U8 || L->y->dtype == DT_I8 ||
-                 (KERNELS_I32_OUT && L->y->dtype == DT_I32 && (weighted || L->kind == GK_DW));
+                 (KERNELS_I32_OUT && L->y->dtype == DT_I32 &&
+                  (weighted || L->kind == GK_DW || L->kind == GK_GROUPED || L->kind == GK_REQUANT));
     if (L->y->dtype == DT_I32 && !out_ok)
         return diag_error(node_loc(g, n), "int32 outputs are not generated yet");
     int dt_ok = (L->x->dtype == DT_U8 || L->x->dtype == DT_I8) && out_ok &&
@@ -433,6 +464,11 @@ static int32_t scratch_bytes(const Layer *L)
     case GK_CONV: return dory_conv2d_hwc_s8_scratch_bytes(&p, &in, &out);
     case GK_PW: return dory_conv1x1_s8_scratch_bytes(&p, &in, &out);
     case GK_DW: return dory_dwconv_s8_scratch_bytes(&p, &in, &out);
+    case GK_GROUPED: /* one group at a time */
+        in.c = (int)L->gin;
+        out.c = (int)L->gout;
+        return !strcmp(L->kernel, "dory_conv1x1_s8") ? dory_conv1x1_s8_scratch_bytes(&p, &in, &out)
+                                                      : dory_conv2d_hwc_s8_scratch_bytes(&p, &in, &out);
     case GK_FC: {
         dory_fc_params_t f;
         memset(&f, 0, sizeof f);
@@ -478,7 +514,7 @@ static int check_l3_buffers(const Graph *g, const Layer *L)
         int64_t need, have;
         int need2, nbuf;
     } b[3] = {
-        {"input rows", L->x_in_l3,
+        {"input rows", L->x_in_l3 || L->x2_in_l3,
          l3->in_rows * act_w(L->x) * (act_c(L->x) + (L->x2 ? act_c(L->x2) : 0)) * L->in_elem,
          l3->in_buf, l3->row_slice.n > 1, l3->in_nbuf},
         {"weight slice", L->w_in_l3, l3->co_slice.tile * L->w_per_co, l3->w_buf, l3->co_slice.n > 1,
@@ -569,7 +605,8 @@ static void emit_tiling_tables(Out *o, const Layer *L)
         return;
     }
     int pool = L->kind == GK_MAXPOOL || L->kind == GK_AVGPOOL;
-    int sliding = L->kind == GK_CONV || L->kind == GK_PW || L->kind == GK_DW || pool;
+    int sliding = L->kind == GK_CONV || L->kind == GK_PW || L->kind == GK_DW ||
+                  L->kind == GK_GROUPED || pool;
     emit(o, "static const dory_geom_t geom = {%lld, %lld, %d, %d, %d, %d, %d, %d, %d, %d};\n\n",
          (long long)act_h(L->x), (long long)act_w(L->x), sliding ? L->kh : 1, sliding ? L->kw : 1,
          sliding ? n->stride[0] : 1, sliding ? n->stride[1] : 1,
@@ -607,14 +644,15 @@ static void emit_loaders(Out *o, const Layer *L)
             emit(o, "    uint8_t *dst = l1 + (buf ? %lld : %lld);\n",
                  (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0));
         emit(o,
-             "    return dory_load_hwc(dst, which ? s->x2 : s->x, %lld, %lld, win.r0 - s->x_r0, "
+             "    return dory_load_hwc(dst, which ? s->x2 : s->x, %lld, %lld,\n"
+             "                         win.r0 - (which ? s->x2_r0 : s->x_r0), "
              "win.r1 - win.r0, win.c0, win.c1 - win.c0, %s, %s, %d,\n"
              "                         which ? \"x2 tile\" : \"x tile\");\n}\n\n",
              (long long)act_w(L->x), (long long)C,
-             L->coupled    ? "t->co0"
+             L->coupled    ? L->cin0
              : L->ci_tiled ? "t->ci0"
                            : "0",
-             L->coupled    ? "t->co"
+             L->coupled    ? L->cin_n
              : L->ci_tiled ? "t->ci"
                            : "geom_c_in",
              L->in_elem);
@@ -652,9 +690,17 @@ static void emit_loaders(Out *o, const Layer *L)
 /* The per-core kernel call and the argument block. */
 static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
 {
+    if (L->kind == GK_GROUPED)
+        emit(o, "/* the requant constants of the channels from k on */\n"
+                "static void rq_advance(dory_requant_t *r, int k)\n{\n"
+                "    if (r->k32) r->k32 += k;\n    if (r->l32) r->l32 += k;\n"
+                "    if (r->k64) r->k64 += k;\n    if (r->l64) r->l64 += k;\n"
+                "    if (r->mult) r->mult += k;\n    if (r->shift) r->shift += k;\n"
+                "    if (r->scale) r->scale += k;\n}\n\n");
     const char *pt = L->kind == GK_FC                                 ? "dory_fc_params_t"
                      : L->kind == GK_ADD                              ? "dory_add_params_t"
                      : L->kind == GK_MAXPOOL || L->kind == GK_AVGPOOL ? "dory_pool_params_t"
+                     : L->kind == GK_REQUANT                          ? "dory_eltwise_params_t"
                                                                       : "dory_conv_params_t";
     emit(o,
          "typedef struct args {\n    %s p;\n    dory_dims_t in, in2, out;\n"
@@ -679,6 +725,28 @@ static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
     case GK_ADD:
         emit(o, "    a->rc[ctx.core_id] = dory_add_s8(&ctx, &a->p, &a->in, a->x, &a->in2, a->x2, "
                 "&a->out, a->y);\n");
+        break;
+    case GK_REQUANT:
+        emit(o, "    a->rc[ctx.core_id] = dory_requant_s8(&ctx, &a->p, &a->in, a->x, &a->out, a->y);\n");
+        break;
+    case GK_GROUPED:
+        /* groups are independent: each core takes its share of each */
+        emit(o,
+             "    {\n        int g, ng = a->out.c / %lld, rc = DORY_OK;\n"
+             "        for (g = 0; g < ng; g++) {\n"
+             "            dory_conv_params_t p = a->p;\n"
+             "            dory_dims_t in = a->in, out = a->out;\n"
+             "            in.c = %lld;\n            in.c_stride = a->in.c;\n"
+             "            out.c = %lld;\n            out.c_stride = a->out.c;\n"
+             "            rq_advance(&p.out.rq, g * %lld);\n"
+             "            if (p.w_zp) p.w_zp += g * %lld;\n"
+             "            rc |= %s(&ctx, &p, &in, (const uint8_t *)a->x + g * %lld, a->w + g * %lld,\n"
+             "                     a->b ? a->b + g * %lld : 0, &out, (uint8_t *)a->y + g * %lld);\n"
+             "        }\n        a->rc[ctx.core_id] = rc;\n    }\n",
+             (long long)L->gout, (long long)L->gin, (long long)L->gout, (long long)L->gout,
+             (long long)L->gout, L->kernel, (long long)(L->gin * L->in_elem),
+             (long long)(L->gout * L->w_per_co), (long long)L->gout,
+             (long long)(L->gout * L->out_elem));
         break;
     default:
         emit(o,
@@ -718,7 +786,7 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
                  (long long)tensor_numel(L->x));
     } else {
         emit(o, "    a->in.h = win.r1 - win.r0;\n    a->in.w = win.c1 - win.c0;\n");
-        emit(o, "    a->in.c = %s;\n", L->coupled ? "t->co" : L->ci_tiled ? "t->ci" : "geom_c_in");
+        emit(o, "    a->in.c = %s;\n", L->coupled ? L->cin_n : L->ci_tiled ? "t->ci" : "geom_c_in");
         if (L->x2) emit(o, "    a->in2 = a->in;\n");
     }
     emit(o, "    a->out.h = t->h;\n    a->out.w = t->w;\n    a->out.c = t->co;\n");
@@ -734,6 +802,9 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
              dory_type(x), dory_type(L->x2), x->zp, L->x2->zp);
         emit_rq_setup(o, &n->in_rq[0], ARITH_64, "rqa", "a->p.rq_a", "t->co0");
         emit_rq_setup(o, &n->in_rq[1], ARITH_64, "rqb", "a->p.rq_b", "t->co0");
+        break;
+    case GK_REQUANT:
+        emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n    (void)win;\n", dory_type(x), x->zp);
         break;
     case GK_MAXPOOL:
     case GK_AVGPOOL:
@@ -760,7 +831,7 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
     }
     if (L->kind == GK_FC && has_w_zp(L))
         emit(o, "    a->p.w_zp = w_zp + t->co0;\n    a->p.w_zp_per_channel = 1;\n");
-    if (L->kind != GK_FC && L->kind != GK_ADD)
+    if (L->kind != GK_FC && L->kind != GK_ADD && L->kind != GK_REQUANT)
         emit(o, "    a->p.pad_top = win.pad_top;\n    a->p.pad_left = win.pad_left;\n"
                 "    a->p.pad_bottom = win.pad_bottom;\n    a->p.pad_right = win.pad_right;\n"
                 "    a->p.border = win.border;\n");
@@ -936,8 +1007,9 @@ static void emit_entry_l3(Out *o, const Layer *L)
     emit(o, "enum { NR = %lld, NC = %lld, RT = %lld, CT = %lld, HO = %lld, CO = %lld };\n\n",
          (long long)l3->row_slice.n, (long long)l3->co_slice.n, (long long)RT, (long long)CT,
          (long long)act_h(L->y), (long long)CO);
+    int any_in = L->x_in_l3 || L->x2_in_l3;
     /* the input rows of row slice r */
-    if (L->x_in_l3) {
+    if (any_in) {
         emit(o,
              "static dory_window_t rows_of(int r)\n{\n    dory_tile_t t;\n"
              "    t.h0 = r * RT;\n    t.h = HO - t.h0 < RT ? HO - t.h0 : RT;\n"
@@ -948,17 +1020,23 @@ static void emit_entry_l3(Out *o, const Layer *L)
                                    "        return w;\n    }\n}\n\n"
                                  : "    return dory_window(&geom, &t);\n}\n\n");
     }
-    if (L->x_in_l3) {
+    if (any_in) {
         emit(o, "static dory_dma_id_t load_rows(int r, uint8_t *dst, int which)\n{\n"
                 "    dory_window_t win = rows_of(r);\n");
-        emit(o,
-             "    if (which)\n        return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, "
-             "(size_t)(win.r1 - win.r0) * %lld, \"x2 rows\");\n",
-             (long long)L->x2_l3, (long long)x2row, (long long)x2row);
-        emit(o,
-             "    return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, (size_t)(win.r1 - "
-             "win.r0) * %lld, \"x rows\");\n}\n\n",
-             (long long)L->x_l3, (long long)xrow, (long long)xrow);
+        if (L->x2_in_l3)
+            emit(o,
+                 "    if (which)\n        return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * "
+                 "%lldu, (size_t)(win.r1 - win.r0) * %lld, \"x2 rows\");\n",
+                 (long long)L->x2_l3, (long long)x2row, (long long)x2row);
+        else
+            emit(o, "    (void)which;\n");
+        if (L->x_in_l3)
+            emit(o,
+                 "    return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, (size_t)(win.r1 - "
+                 "win.r0) * %lld, \"x rows\");\n}\n\n",
+                 (long long)L->x_l3, (long long)xrow, (long long)xrow);
+        else
+            emit(o, "    return 0;\n}\n\n");
     }
     if (L->w && L->w_in_l3)
         emit(o,
@@ -982,12 +1060,14 @@ static void emit_entry_l3(Out *o, const Layer *L)
     emit(o, "    for (k = 0; k < NR * NC + 1; k++) {\n");
     emit(o, "        int kk = k, r = kk / NC, c = kk %% NC;\n        dory_slice_t s;\n");
     emit(o, "        if (kk < NR * NC) { /* issue the loads of slice kk */\n");
-    if (L->x_in_l3) {
+    if (any_in) {
+        /* the staging buffer holds input 0's rows, then input 1's */
         emit(o,
              "            if (c == 0) {\n                uint8_t *b = l2 + (r & 1 ? %lld : %lld);\n"
-             "                x_id[r & 1] = load_rows(r, b, 0);\n",
+             "                (void)b;\n",
              (long long)l3->in_off[l3->in_nbuf > 1 ? 1 : 0], (long long)l3->in_off[0]);
-        if (L->x2)
+        if (L->x_in_l3) emit(o, "                x_id[r & 1] = load_rows(r, b, 0);\n");
+        if (L->x2_in_l3)
             emit(o, "                x2_id[r & 1] = load_rows(r, b + (size_t)%lld * %lld, 1);\n",
                  (long long)l3->in_rows, (long long)xrow);
         emit(o, "            }\n");
@@ -1003,9 +1083,10 @@ static void emit_entry_l3(Out *o, const Layer *L)
     emit(o, "        }\n        if (k == 0) continue;\n");
     /* compute slice kk = k - 1 */
     emit(o, "        kk = k - 1;\n        r = kk / NC;\n        c = kk %% NC;\n");
-    if (L->x_in_l3) {
-        emit(o, "        if (c == 0) {\n            dory_dma_wait(x_id[r & 1]);\n");
-        if (L->x2) emit(o, "            dory_dma_wait(x2_id[r & 1]);\n");
+    if (any_in) {
+        emit(o, "        if (c == 0) {\n");
+        if (L->x_in_l3) emit(o, "            dory_dma_wait(x_id[r & 1]);\n");
+        if (L->x2_in_l3) emit(o, "            dory_dma_wait(x2_id[r & 1]);\n");
         emit(o, "        }\n");
     }
     if (wsl) emit(o, "        if (NC > 1 || kk == 0) dory_dma_wait(w_id[NC > 1 ? kk & 1 : 0]);\n");
@@ -1015,15 +1096,20 @@ static void emit_entry_l3(Out *o, const Layer *L)
     emit(o, "        memset(&s, 0, sizeof s);\n        s.h0 = r * RT;\n"
             "        s.h = HO - s.h0 < RT ? HO - s.h0 : RT;\n        s.co0 = c * CT;\n"
             "        s.co = CO - s.co0 < CT ? CO - s.co0 : CT;\n");
-    if (L->x_in_l3) {
-        emit(o, "        s.x = l2 + (r & 1 ? %lld : %lld);\n        s.x_r0 = rows_of(r).r0;\n",
-             (long long)l3->in_off[l3->in_nbuf > 1 ? 1 : 0], (long long)l3->in_off[0]);
-        if (L->x2)
-            emit(o, "        s.x2 = s.x + (size_t)%lld * %lld;\n", (long long)l3->in_rows,
-                 (long long)xrow);
-    } else {
-        emit(o, "        s.x = l2 + %lld;\n", (long long)L->x_l2);
-        if (L->x2) emit(o, "        s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
+    {
+        long long b0 = (long long)l3->in_off[0];
+        long long b1 = (long long)l3->in_off[l3->in_nbuf > 1 ? 1 : 0];
+        if (L->x_in_l3)
+            emit(o, "        s.x = l2 + (r & 1 ? %lld : %lld);\n        s.x_r0 = rows_of(r).r0;\n",
+                 b1, b0);
+        else
+            emit(o, "        s.x = l2 + %lld;\n", (long long)L->x_l2);
+        if (L->x2 && L->x2_in_l3)
+            emit(o, "        s.x2 = l2 + (r & 1 ? %lld : %lld) + (size_t)%lld * %lld;\n"
+                    "        s.x2_r0 = rows_of(r).r0;\n",
+                 b1, b0, (long long)l3->in_rows, (long long)xrow);
+        else if (L->x2)
+            emit(o, "        s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
     }
     if (L->w) {
         if (wsl)

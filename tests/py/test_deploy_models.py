@@ -75,3 +75,4 @@ def test_dory_networks_deploy(dory, run_dory, rt_libs, shared_models, tmp_path, 
     print(f"\n{budget}: {deployed} of {len(nets)} DORY networks deployed and verified")
     for r in refused:
         print("  refused:", r)
+    assert deployed == len(nets)

@@ -1,8 +1,9 @@
 /* kernel_tests_main.c: the kernel tests on bare-metal rv32imc under QEMU:
  * random cases of every kernel (tests/unit/test_kernels_case.c) against the
  * portable kref loops, which the host unit tests check bit-exactly against
- * the reference interpreter; then the benchmark's layer shapes (u8 and i8,
- * which take the fast paths). Prints one line per kernel and ends with
+ * the reference interpreter; int32 outputs; layers computed in input-channel
+ * slices (DORY_ACC_FIRST/NEXT + dory_requant_s32); then the benchmark's layer
+ * shapes (u8 and i8, which take the fast paths). Prints one line per kernel and ends with
  * "N passed, M failed"; exits non-zero on any failure.
  */
 #include <stdio.h>
@@ -13,32 +14,52 @@ enum { CASES = 60 };
 
 static KCase kcase; /* large: keep it off the small bare-metal stack */
 
+/* CASES random cases of op (flags: kc_random_ex), cores 1, 3, 8, whole or
+ * sliced; prints one line; adds to the counts. */
+static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
+{
+    static const int cores[3] = {1, 3, 8};
+    int op_failed = 0, made = 0, i, j;
+    for (i = 0; i < CASES; i++) {
+        char msg[300];
+        int bad = 0;
+        if (kc_random_ex(&kcase, op, 500u + (unsigned)op + 100u * (unsigned)(flags + 2 * sliced), i,
+                         flags))
+            continue;
+        made++;
+        for (j = 0; j < 3 && !bad; j++) {
+            bad = sliced ? kc_check_sliced(&kcase, 2 + (i + j) % 2, cores[j], (i + j) % 2, msg,
+                                           sizeof msg)
+                         : kc_check(&kcase, cores[j], msg, sizeof msg);
+            if (bad) printf("FAIL %s case %d, %d cores: %s\n", kc_op_name(op), i, cores[j], msg);
+        }
+        if (bad)
+            (*failed)++, op_failed++;
+        else
+            (*passed)++;
+        kc_free(&kcase);
+    }
+    printf("%s %s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ", kc_op_name(op),
+           flags & KC_OUT_I32 ? " (int32 out)" : "", flags & KC_IM2COL1 ? " (1-pixel im2col)" : "",
+           sliced ? " (input-channel slices)" : "", made);
+    if (!made) (*failed)++;
+}
+
 int main(void)
 {
     static const int cores[3] = {1, 3, 8};
     int passed = 0, failed = 0, op, i, j;
-    for (op = 0; op < KOP_COUNT; op++) {
-        int op_failed = 0, made = 0;
-        for (i = 0; i < CASES; i++) {
-            char msg[300];
-            int bad = 0;
-            if (kc_random(&kcase, (kop_t)op, 500u + (unsigned)op, i)) continue;
-            made++;
-            for (j = 0; j < 3 && !bad; j++) {
-                bad = kc_check(&kcase, cores[j], msg, sizeof msg);
-                if (bad)
-                    printf("FAIL %s case %d, %d cores: %s\n", kc_op_name((kop_t)op), i, cores[j],
-                           msg);
-            }
-            if (bad)
-                failed++, op_failed++;
-            else
-                passed++;
-            kc_free(&kcase);
-        }
-        printf("%s %s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ",
-               kc_op_name((kop_t)op), made);
-    }
+    for (op = 0; op < KOP_COUNT; op++) run_op((kop_t)op, 0, 0, &passed, &failed);
+    for (op = 0; op < KOP_COUNT; op++)
+        if (op != KOP_MAXPOOL && op != KOP_AVGPOOL && op != KOP_ADD)
+            run_op((kop_t)op, KC_OUT_I32, 0, &passed, &failed);
+    run_op(KOP_CONV, 0, 1, &passed, &failed);
+    run_op(KOP_PW, 0, 1, &passed, &failed);
+    run_op(KOP_FC, 0, 1, &passed, &failed);
+    run_op(KOP_CONV, KC_OUT_I32, 1, &passed, &failed);
+    run_op(KOP_FC, KC_OUT_I32, 1, &passed, &failed);
+    run_op(KOP_CONV, KC_IM2COL1, 0, &passed, &failed);
+    run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
     /* the benchmark shapes (the fast paths), u8 and i8 */
     for (i = 0; i < 2 * kc_bench_nshapes; i++) {
         const KBenchShape *s = &kc_bench_shapes[i / 2];

@@ -2,7 +2,10 @@
  * interpreter, bit-exact: every kernel on random shapes and values (1x1
  * spatial, channel counts not multiple of 4, every border combination, every
  * requant scheme, u8/i8 in and out, zero points, clamps, channel strides),
- * with core counts 1..8 called in sequence and 8 threads; the portable kref
+ * with core counts 1..8 called in sequence and 8 threads; int32 outputs;
+ * conv, pointwise and FC computed in 2-3 input-channel slices (ACC_FIRST,
+ * ACC_NEXT, dory_requant_s32) against the unsplit node; the element-wise
+ * requant op; one-pixel im2col blocks; the portable kref
  * loops (used by the QEMU tests and the benchmark baseline) against the
  * interpreter; the requant helpers and ISA hooks against quant.c.
  */
@@ -20,7 +23,7 @@
 
 enum { CASES_PER_OP = 160 };
 
-static DType dt_of(dory_type_t t) { return t == DORY_I8 ? DT_I8 : DT_U8; }
+static DType dt_of(dory_type_t t) { return t == DORY_I32 ? DT_I32 : t == DORY_I8 ? DT_I8 : DT_U8; }
 
 static int add_act(Graph *g, const char *name, dory_type_t t, int32_t zp, int h, int w, int c)
 {
@@ -95,6 +98,8 @@ static Graph *build_graph(const KCase *k, Node **out_node)
         graph_add_input(g, in[1]);
         nin = 2;
         op = OP_ADD;
+    } else if (k->op == KOP_REQUANT) {
+        op = OP_REQUANT;
     } else {
         op = k->op == KOP_MAXPOOL ? OP_MAXPOOL : OP_AVGPOOL;
     }
@@ -144,24 +149,35 @@ static int interp_ref(KCase *k, int *kref_bad)
     rc = interp_node(g, n, (const int32_t *const *)ins, out);
     *kref_bad = 0;
     for (i = 0; rc == 0 && i < ny; i++) {
-        uint8_t b = (uint8_t)out[i];
-        *kref_bad += b != k->ref[i];
-        k->ref[i] = b;
+        if (kc_out_esize(k) == 4) {
+            int32_t r;
+            memcpy(&r, k->ref + 4 * i, 4);
+            *kref_bad += r != out[i];
+            memcpy(k->ref + 4 * i, &out[i], 4);
+        } else {
+            uint8_t b = (uint8_t)out[i];
+            *kref_bad += b != k->ref[i];
+            k->ref[i] = b;
+        }
     }
     free(ins[0]), free(ins[1]), free(out);
     graph_free(g);
     return rc;
 }
 
-/* Every case of one kernel, cores 1..8, against the interpreter. */
-static void check_op(kop_t op, uint32_t seed)
+/* How check_op runs each case: whole (kc_check) or in input-channel slices. */
+enum { RUN_WHOLE = 0, RUN_SLICED = 1 };
+
+/* Every case of one kernel (flags: kc_random_ex), cores 1..8, against the
+ * interpreter. */
+static void check_op_ex(kop_t op, uint32_t seed, int ncases, int flags, int run)
 {
     int i, cores, made = 0;
-    for (i = 0; i < CASES_PER_OP; i++) {
+    for (i = 0; i < ncases; i++) {
         KCase k;
         char msg[400] = "";
         int kref_bad = 0;
-        if (kc_random(&k, op, seed, i)) continue;
+        if (kc_random_ex(&k, op, seed, i, flags)) continue;
         made++;
         if (!CHECK(interp_ref(&k, &kref_bad) == 0)) {
             kc_free(&k);
@@ -171,13 +187,19 @@ static void check_op(kop_t op, uint32_t seed)
             harness_fail(__FILE__, __LINE__,
                          "%s case %d: kref differs from interp_node in %d values", kc_op_name(op),
                          i, kref_bad);
-        for (cores = 1; cores <= 8; cores++)
-            if (kc_check(&k, cores, msg, sizeof msg))
-                harness_fail(__FILE__, __LINE__, "case %d, %d cores: %s", i, cores, msg);
+        for (cores = 1; cores <= 8; cores++) {
+            int nslices = 2 + (i + cores) % 2, dense = (i / 2 + cores) % 2;
+            if (run == RUN_WHOLE ? kc_check(&k, cores, msg, sizeof msg)
+                                 : kc_check_sliced(&k, nslices, cores, dense, msg, sizeof msg))
+                harness_fail(__FILE__, __LINE__, "case %d, %d cores%s: %s", i, cores,
+                             run == RUN_WHOLE ? "" : " (sliced)", msg);
+        }
         kc_free(&k);
     }
-    CHECK(made > CASES_PER_OP * 3 / 4);
+    CHECK(made > ncases * 3 / 4);
 }
+
+static void check_op(kop_t op, uint32_t seed) { check_op_ex(op, seed, CASES_PER_OP, 0, RUN_WHOLE); }
 
 TEST(kernels_conv2d_vs_interp) { check_op(KOP_CONV, 11); }
 TEST(kernels_conv1x1_vs_interp) { check_op(KOP_PW, 12); }
@@ -187,6 +209,66 @@ TEST(kernels_fc_vs_interp) { check_op(KOP_FC, 15); }
 TEST(kernels_maxpool_vs_interp) { check_op(KOP_MAXPOOL, 16); }
 TEST(kernels_avgpool_vs_interp) { check_op(KOP_AVGPOOL, 17); }
 TEST(kernels_add_vs_interp) { check_op(KOP_ADD, 18); }
+TEST(kernels_requant_vs_interp) { check_op(KOP_REQUANT, 19); }
+
+/* int32 outputs (every scheme incl. NONE = the raw accumulator, u8/i8 in). */
+TEST(kernels_conv2d_i32_vs_interp) { check_op_ex(KOP_CONV, 21, 80, KC_OUT_I32, RUN_WHOLE); }
+TEST(kernels_conv1x1_i32_vs_interp) { check_op_ex(KOP_PW, 22, 80, KC_OUT_I32, RUN_WHOLE); }
+TEST(kernels_dwconv_i32_vs_interp) { check_op_ex(KOP_DW, 23, 80, KC_OUT_I32, RUN_WHOLE); }
+TEST(kernels_dwconv3x3_i32_vs_interp) { check_op_ex(KOP_DW3, 24, 80, KC_OUT_I32, RUN_WHOLE); }
+TEST(kernels_fc_i32_vs_interp) { check_op_ex(KOP_FC, 25, 80, KC_OUT_I32, RUN_WHOLE); }
+TEST(kernels_requant_i32_vs_interp) { check_op_ex(KOP_REQUANT, 26, 80, KC_OUT_I32, RUN_WHOLE); }
+
+/* One-pixel im2col blocks (im2col_pixels = 1): 8-bit, int32, sliced. */
+TEST(kernels_conv2d_im2col1_vs_interp)
+{
+    check_op_ex(KOP_CONV, 41, CASES_PER_OP, KC_IM2COL1, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 42, 80, KC_IM2COL1 | KC_OUT_I32, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 43, 80, KC_IM2COL1, RUN_SLICED);
+}
+
+/* DORY's 3x3 layers with 128 input channels: one-pixel blocks fit GAP8's L1
+ * on 8 cores; same bytes as the interpreter (and the 4-pixel kernel). */
+TEST(kernels_conv2d_im2col1_128ch)
+{
+    static const int flags[2] = {KC_IM2COL1, KC_IM2COL1 | KC_I8};
+    for (int i = 0; i < 2; i++) {
+        KCase k;
+        KTile t;
+        char msg[400] = "";
+        int kref_bad = 0;
+        if (!CHECK(kc_bench(&k, KOP_CONV, 6, 5, 128, 40, 3, 1, 1, 3u + i, flags[i]) == 0)) continue;
+        kc_ref(&k);
+        CHECK(kc_tile_alloc(&k, &t) == 0);
+        CHECK(8 * t.scratch_bytes < 36700 - 8 * 1024); /* leaves room for tiles */
+        kc_tile_free(&t);
+        if (CHECK(interp_ref(&k, &kref_bad) == 0)) {
+            CHECK_EQ_I64(kref_bad, 0);
+            for (int cores = 1; cores <= 8; cores += 7)
+                if (kc_check(&k, cores, msg, sizeof msg))
+                    harness_fail(__FILE__, __LINE__, "%d cores: %s", cores, msg);
+        }
+        kc_free(&k);
+    }
+}
+
+/* Input-channel slices (ACC_FIRST, ACC_NEXT..., dory_requant_s32) against the
+ * interpreter on the unsplit node: 8-bit and int32 outputs. */
+TEST(kernels_conv2d_sliced_vs_interp)
+{
+    check_op_ex(KOP_CONV, 31, CASES_PER_OP, 0, RUN_SLICED);
+    check_op_ex(KOP_CONV, 32, 40, KC_OUT_I32, RUN_SLICED);
+}
+TEST(kernels_conv1x1_sliced_vs_interp)
+{
+    check_op_ex(KOP_PW, 33, CASES_PER_OP, 0, RUN_SLICED);
+    check_op_ex(KOP_PW, 34, 40, KC_OUT_I32, RUN_SLICED);
+}
+TEST(kernels_fc_sliced_vs_interp)
+{
+    check_op_ex(KOP_FC, 35, CASES_PER_OP, 0, RUN_SLICED);
+    check_op_ex(KOP_FC, 36, 40, KC_OUT_I32, RUN_SLICED);
+}
 
 /* ---- 8 threads give the same bytes as 1 core ---------------------------- */
 
@@ -252,7 +334,9 @@ TEST(kernels_reject_small_scratch_and_bad_args)
     CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_SCRATCH);
     t.scratch_bytes += 1;
     CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, NULL), DORY_ERR_SCRATCH);
-    k.conv.stride_h = 0;
+    k.conv.im2col_pixels = 2;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
+    k.conv.im2col_pixels = 0, k.conv.stride_h = 0;
     CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
     free(s);
     kc_tile_free(&t);
@@ -260,7 +344,27 @@ TEST(kernels_reject_small_scratch_and_bad_args)
     CHECK(kc_random(&k, KOP_PW, 5, 2) == 0);
     CHECK(kc_tile_alloc(&k, &t) == 0);
     s = malloc((size_t)t.scratch_bytes);
-    k.conv.kh = 3;
+    k.conv.acc_mode = 3;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
+    k.conv.acc_mode = 0, k.conv.out.type = (dory_type_t)3;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
+    k.conv.out.type = DORY_U8, k.conv.kh = 3;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
+    free(s);
+    kc_tile_free(&t);
+    kc_free(&k);
+    CHECK(kc_random(&k, KOP_DW, 5, 2) == 0); /* no input-channel slices for depthwise */
+    CHECK(kc_tile_alloc(&k, &t) == 0);
+    s = malloc((size_t)t.scratch_bytes);
+    k.conv.acc_mode = DORY_ACC_FIRST;
+    CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
+    free(s);
+    kc_tile_free(&t);
+    kc_free(&k);
+    CHECK(kc_random(&k, KOP_FC, 5, 2) == 0);
+    CHECK(kc_tile_alloc(&k, &t) == 0);
+    s = malloc((size_t)t.scratch_bytes + 4);
+    k.fc.acc_mode = -1;
     CHECK_EQ_I64(kc_run_core(&k, &t, 0, 1, s), DORY_ERR_ARG);
     free(s);
     kc_tile_free(&t);
@@ -355,6 +459,51 @@ TEST(kernels_bench_shapes_vs_interp)
                     harness_fail(__FILE__, __LINE__, "%s (%s), %d cores: %s", s->name,
                                  i % 2 ? "i8" : "u8", cores[j], msg);
         }
+        kc_free(&k);
+    }
+}
+
+/* ---- dory_requant_s8 on int32 inputs ------------------------------------ */
+
+/* A conv case's raw accumulators (one ACC_FIRST call over all channels),
+ * then dory_requant_s8 with an int32 input and the case's epilogue: the
+ * interpreter's bytes. */
+TEST(kernels_requant_i32_input_vs_interp)
+{
+    for (int i = 0; i < 60; i++) {
+        KCase k;
+        KTile t;
+        char msg[400] = "";
+        int kref_bad = 0, cores = 1 + i % 4;
+        if (kc_random(&k, KOP_CONV, 51, i)) continue;
+        if (!CHECK(interp_ref(&k, &kref_bad) == 0) || !CHECK(kc_tile_alloc(&k, &t) == 0)) {
+            kc_free(&k);
+            continue;
+        }
+        dory_conv_params_t cp = k.conv;
+        dory_dims_t acc_dims = t.out;
+        cp.acc_mode = DORY_ACC_FIRST;
+        acc_dims.c_stride = 0;
+        long nacc = (long)t.out.h * t.out.w * k.cout;
+        int32_t *acc = malloc(sizeof(int32_t) * (size_t)nacc);
+        int32_t bytes = dory_conv2d_hwc_s8_scratch_bytes(&cp, &t.in, &acc_dims);
+        void *scratch = malloc((size_t)bytes);
+        dory_eltwise_params_t ep = {DORY_I32, 0, k.conv.out};
+        for (int c = 0; c < cores; c++) {
+            dory_ctx_t ctx = {c, cores, scratch, bytes};
+            CHECK_EQ_I64(dory_conv2d_hwc_s8(&ctx, &cp, &t.in, t.x, k.wt, k.bias, &acc_dims, acc),
+                         0);
+        }
+        for (int c = 0; c < cores; c++) {
+            dory_ctx_t ctx = {c, cores, NULL, 0};
+            CHECK_EQ_I64(dory_requant_s8(&ctx, &ep, &acc_dims, acc, &t.out,
+                                         t.y + k.out_off * kc_out_esize(&k)),
+                         0);
+        }
+        if (kc_compare(&k, &t, msg, sizeof msg))
+            harness_fail(__FILE__, __LINE__, "case %d, %d cores: %s", i, cores, msg);
+        free(acc), free(scratch);
+        kc_tile_free(&t);
         kc_free(&k);
     }
 }

@@ -41,8 +41,8 @@ static int bitlen(uint64_t v)
 
 const char *kc_op_name(kop_t op)
 {
-    static const char *names[KOP_COUNT] = {"conv2d", "conv1x1", "dwconv",  "dwconv3x3",
-                                           "fc",     "maxpool", "avgpool", "add"};
+    static const char *names[KOP_COUNT] = {"conv2d",  "conv1x1", "dwconv", "dwconv3x3", "fc",
+                                           "maxpool", "avgpool", "add",    "requant"};
     return op < KOP_COUNT ? names[op] : "?";
 }
 
@@ -150,10 +150,12 @@ static void random_geometry(KCase *k, uint32_t *s, int index)
         k->kh = ri(s, 1, 4), k->kw = ri(s, 1, 4), k->sh = ri(s, 1, 3), k->sw = ri(s, 1, 3);
         break;
     case KOP_FC: k->c = ri(s, 1, 300), k->cout = ri(s, 1, 40); break;
-    case KOP_ADD: k->c = k->cout = ri(s, 1, 12); break;
+    case KOP_ADD:
+    case KOP_REQUANT: k->c = k->cout = ri(s, 1, 12); break;
     case KOP_COUNT: break;
     }
-    if (k->op != KOP_PW && k->op != KOP_FC && k->op != KOP_ADD && !spatial1) {
+    if (k->op != KOP_PW && k->op != KOP_FC && k->op != KOP_ADD && k->op != KOP_REQUANT &&
+        !spatial1) {
         k->pad[0] = ri(s, 0, (k->kh - 1) * k->dh < 2 ? (k->kh - 1) * k->dh : 2);
         k->pad[2] = ri(s, 0, (k->kh - 1) * k->dh < 2 ? (k->kh - 1) * k->dh : 2);
         k->pad[1] = ri(s, 0, (k->kw - 1) * k->dw < 2 ? (k->kw - 1) * k->dw : 2);
@@ -198,7 +200,7 @@ static void tile_axis(int first, int last, int n_out, int n_in, int kk, int st, 
 static void choose_tile(KCase *k, int index, uint32_t *s)
 {
     int b = index % 16, t, l, bo, r;
-    if (k->op == KOP_FC || k->op == KOP_ADD) b = DORY_BORDER_ALL;
+    if (k->op == KOP_FC || k->op == KOP_ADD || k->op == KOP_REQUANT) b = DORY_BORDER_ALL;
     t = !!(b & DORY_BORDER_TOP), bo = !!(b & DORY_BORDER_BOTTOM);
     l = !!(b & DORY_BORDER_LEFT), r = !!(b & DORY_BORDER_RIGHT);
     tile_axis(t, bo, k->oh, k->h, k->kh, k->sh, k->dh, k->pad[0], &k->oy0, &k->oy1, &k->iy0,
@@ -225,7 +227,7 @@ static void fill_data(KCase *k, uint32_t *s, dory_type_t tin, dory_type_t tb)
     k->xb = (uint8_t *)malloc((size_t)nx);
     k->wt = (int8_t *)malloc((size_t)(nw ? nw : 1));
     k->bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)k->cout);
-    k->ref = (uint8_t *)malloc((size_t)kc_out_numel(k));
+    k->ref = (uint8_t *)malloc(4 * (size_t)kc_out_numel(k)); /* any output type */
     for (i = 0; i < nx; i++) {
         k->x[i] = (uint8_t)ri(s, type_min(tin), type_max(tin));
         k->xb[i] = (uint8_t)ri(s, type_min(tb), type_max(tb));
@@ -257,6 +259,7 @@ static void acc_range(KCase *k, int64_t *amax)
     case KOP_MAXPOOL: kref_pool(&k->pool, 1, &in, k->x, &out, NULL, acc); break;
     case KOP_AVGPOOL: kref_pool(&k->pool, 0, &in, k->x, &out, NULL, acc); break;
     case KOP_ADD: kref_add(&k->add, &in, k->x, k->xb, NULL, acc); break;
+    case KOP_REQUANT: kref_requant(&k->elt, &in, k->x, NULL, acc); break;
     case KOP_COUNT: break;
     }
     for (i = 0; i < k->cout; i++) amax[i] = 1;
@@ -270,6 +273,13 @@ static void acc_range(KCase *k, int64_t *amax)
 static void set_out(dory_out_params_t *o, dory_type_t t, uint32_t *s)
 {
     o->type = t;
+    if (t == DORY_I32) { /* often the raw accumulator: zp 0, full range */
+        o->zp = ri(s, 0, 1) ? 0 : ri(s, -5000, 5000);
+        o->lo = INT32_MIN, o->hi = INT32_MAX;
+        if (ri(s, 0, 3) == 0) o->lo = o->zp;
+        if (ri(s, 0, 3) == 0) o->hi = o->lo + ri(s, 0, 100000);
+        return;
+    }
     o->zp = rand_zp(s, t);
     o->lo = type_min(t), o->hi = type_max(t);
     if (ri(s, 0, 2) == 0) o->lo = o->zp > o->lo ? o->zp : o->lo; /* ReLU-like */
@@ -277,6 +287,11 @@ static void set_out(dory_out_params_t *o, dory_type_t t, uint32_t *s)
 }
 
 int kc_random(KCase *k, kop_t op, uint32_t seed, int index)
+{
+    return kc_random_ex(k, op, seed, index, 0);
+}
+
+int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
 {
     uint32_t st = seed * 2654435761u + (uint32_t)index * 40503u + 1u, *s = &st;
     dory_rq_scheme_t sch = schemes[index % 5];
@@ -287,6 +302,10 @@ int kc_random(KCase *k, kop_t op, uint32_t seed, int index)
     int64_t amax[KC_MAXC];
     dory_out_params_t *o;
     memset(k, 0, sizeof *k);
+    if (flags & KC_OUT_I32) {
+        if (op == KOP_MAXPOOL || op == KOP_AVGPOOL || op == KOP_ADD) return -1;
+        tout = DORY_I32;
+    }
     k->op = op, k->seed = seed;
     random_geometry(k, s, index);
     if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
@@ -310,6 +329,7 @@ int kc_random(KCase *k, kop_t op, uint32_t seed, int index)
     k->pool.round = (dory_avg_round_t)ri(s, 0, 2), k->pool.count_include_pad = ri(s, 0, 1);
     k->add.a_type = tin, k->add.b_type = tb;
     k->add.a_zp = k->conv.in_zp, k->add.b_zp = rand_zp(s, tb);
+    k->elt.in_type = tin, k->elt.in_zp = k->conv.in_zp;
     if (op == KOP_ADD) {
         int64_t in_am[KC_MAXC];
         int c;
@@ -322,14 +342,15 @@ int kc_random(KCase *k, kop_t op, uint32_t seed, int index)
         if (sch == DORY_RQ_SHIFT32) perch = 0;
     }
     acc_range(k, amax);
-    make_rq(&k->rq, sch, k->cout, perch, amax, 160, s);
+    make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
     o = &k->conv.out;
     set_out(o, tout, s);
     o->rq = k->rq.r;
-    k->fc.out = k->pool.out = k->add.out = *o;
+    k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;
     kc_ref(k);
     choose_tile(k, index, s);
     k->conv.border = k->pool.border = k->border;
+    if (flags & KC_IM2COL1) k->conv.im2col_pixels = 1;
     return 0;
 }
 
@@ -356,9 +377,12 @@ void kc_ref(KCase *k)
     case KOP_MAXPOOL: kref_pool(&pl, 1, &in, k->x, &out, k->ref, NULL); break;
     case KOP_AVGPOOL: kref_pool(&pl, 0, &in, k->x, &out, k->ref, NULL); break;
     case KOP_ADD: kref_add(&k->add, &in, k->x, k->xb, k->ref, NULL); break;
+    case KOP_REQUANT: kref_requant(&k->elt, &in, k->x, k->ref, NULL); break;
     case KOP_COUNT: break;
     }
 }
+
+int kc_out_esize(const KCase *k) { return k->conv.out.type == DORY_I32 ? 4 : 1; }
 
 static int32_t scratch_bytes(const KCase *k, const KTile *t)
 {
@@ -394,7 +418,7 @@ int kc_tile_alloc(const KCase *k, KTile *t)
     t->out.c_stride = k->cout + k->out_extra;
     t->x = copy_tile(k, k->x, &t->in);
     t->xb = copy_tile(k, k->xb, &t->in_b);
-    t->ybytes = (long)t->out.h * t->out.w * t->out.c_stride;
+    t->ybytes = (long)t->out.h * t->out.w * t->out.c_stride * kc_out_esize(k);
     t->y = (uint8_t *)malloc((size_t)t->ybytes);
     memset(t->y, CANARY, (size_t)t->ybytes);
     t->scratch_bytes = scratch_bytes(k, t);
@@ -410,7 +434,7 @@ void kc_tile_free(KTile *t)
 int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scratch)
 {
     dory_ctx_t ctx;
-    void *y = t->y + k->out_off;
+    void *y = t->y + k->out_off * kc_out_esize(k);
     ctx.core_id = core_id, ctx.num_cores = num_cores, ctx.buf = scratch;
     ctx.size = t->scratch_bytes;
     switch (k->op) {
@@ -424,24 +448,36 @@ int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scra
     case KOP_MAXPOOL: return dory_maxpool_s8(&ctx, &k->pool, &t->in, t->x, &t->out, y);
     case KOP_AVGPOOL: return dory_avgpool_s8(&ctx, &k->pool, &t->in, t->x, &t->out, y);
     case KOP_ADD: return dory_add_s8(&ctx, &k->add, &t->in, t->x, &t->in_b, t->xb, &t->out, y);
+    case KOP_REQUANT: return dory_requant_s8(&ctx, &k->elt, &t->in, t->x, &t->out, y);
     case KOP_COUNT: break;
     }
     return -99;
 }
 
+/* Element i of an output buffer of esz-byte elements (8-bit: the raw byte). */
+static long elem(const uint8_t *p, long i, int esz)
+{
+    int32_t v;
+    if (esz == 1) return p[i];
+    memcpy(&v, p + 4 * i, 4);
+    return v;
+}
+
 int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen)
 {
-    int bad = 0, y, x, c, cs = t->out.c_stride;
+    int bad = 0, y, x, c, cs = t->out.c_stride, esz = kc_out_esize(k);
+    long canary = esz == 4 ? (long)(int32_t)0xA5A5A5A5u : CANARY;
     for (y = 0; y < t->out.h; y++)
         for (x = 0; x < t->out.w; x++)
             for (c = 0; c < cs; c++) {
-                int got = t->y[((long)y * t->out.w + x) * cs + c], want = CANARY;
+                long got = elem(t->y, ((long)y * t->out.w + x) * cs + c, esz), want = canary;
                 int ch = c - k->out_off;
                 if (ch >= 0 && ch < k->cout)
-                    want = k->ref[((long)(k->oy0 + y) * k->ow + k->ox0 + x) * k->cout + ch];
+                    want =
+                        elem(k->ref, ((long)(k->oy0 + y) * k->ow + k->ox0 + x) * k->cout + ch, esz);
                 if (got != want && bad++ == 0 && msg)
                     snprintf(msg, (size_t)msglen,
-                             "%s seed %u: tile pixel (%d,%d) slot %d: got %d want %d "
+                             "%s seed %u: tile pixel (%d,%d) slot %d: got %ld want %ld "
                              "[h%d w%d c%d co%d k%dx%d s%d,%d d%d,%d pad %d,%d,%d,%d border %d "
                              "rq %d]",
                              kc_op_name(k->op), (unsigned)k->seed, y, x, c, got, want, k->h, k->w,
@@ -496,6 +532,7 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     k->conv.dil_h = k->conv.dil_w = 1;
     k->conv.pad_top = k->conv.pad_left = k->conv.pad_bottom = k->conv.pad_right = pad;
     k->conv.border = DORY_BORDER_ALL;
+    if (flags & KC_IM2COL1) k->conv.im2col_pixels = 1;
     k->pool.kh = kk, k->pool.kw = kk, k->pool.stride_h = k->pool.stride_w = s;
     k->pool.border = DORY_BORDER_ALL;
     k->add.rq_a.scheme = k->add.rq_b.scheme = DORY_RQ_NONE;
@@ -513,6 +550,10 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     }
     o->type = t, o->zp = (flags & KC_I8) ? rand_zp(&st, t) : 0;
     o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
+    if (flags & KC_OUT_I32) { /* the raw accumulator, as DORY's last FC layer */
+        make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
+        o->type = DORY_I32, o->zp = 0, o->lo = INT32_MIN, o->hi = INT32_MAX, o->rq = k->rq.r;
+    }
     k->fc.out = k->pool.out = k->add.out = *o;
     k->border = DORY_BORDER_ALL;
     k->oy0 = 0, k->oy1 = k->oh, k->ox0 = 0, k->ox1 = k->ow;
@@ -533,3 +574,95 @@ const KBenchShape kc_bench_shapes[] = {
     {"global avgpool 6x6x256", KOP_AVGPOOL, 6, 6, 256, 256, 6, 1, 0, "input", 0},
 };
 const int kc_bench_nshapes = (int)(sizeof kc_bench_shapes / sizeof kc_bench_shapes[0]);
+
+/* ---- input-channel slices (DORY_ACC_FIRST / NEXT, dory_requant_s32) ---- */
+
+/* Weights of channels [c0, c1) of every (co, ky, kx): [co][kh][kw][c1-c0]. */
+static int8_t *slice_weights(const KCase *k, int c0, int c1)
+{
+    long taps = (long)k->cout * k->kh * k->kw, i;
+    int n = c1 - c0;
+    int8_t *w = (int8_t *)malloc((size_t)(taps * n));
+    for (i = 0; w && i < taps; i++) memcpy(w + i * n, k->wt + i * k->c + c0, (size_t)n);
+    return w;
+}
+
+/* Channels [c0, c1) of the tile input, dense. */
+static uint8_t *slice_input(const KTile *t, int c0, int c1)
+{
+    long px, npx = (long)t->in.h * t->in.w;
+    int n = c1 - c0;
+    uint8_t *x = (uint8_t *)malloc((size_t)(npx * n));
+    for (px = 0; x && px < npx; px++)
+        memcpy(x + px * n, t->x + px * t->in.c_stride + c0, (size_t)n);
+    return x;
+}
+
+/* Slice s of ns on the calls of num_cores cores; returns the first non-zero
+ * kernel status. */
+static int run_slice(const KCase *k, const KTile *t, int c0, int c1, int first, int num_cores,
+                     int dense, int32_t *acc)
+{
+    dory_conv_params_t cp = k->conv;
+    dory_fc_params_t fp = k->fc;
+    dory_dims_t in = t->in, out = t->out;
+    int8_t *w = slice_weights(k, c0, c1);
+    uint8_t *xs = dense || k->op == KOP_FC ? slice_input(t, c0, c1) : NULL;
+    const uint8_t *x = xs ? xs : t->x + c0;
+    int32_t bytes;
+    void *scratch;
+    int core, rc = 0;
+    cp.acc_mode = fp.acc_mode = first ? DORY_ACC_FIRST : DORY_ACC_NEXT;
+    cp.out.type = fp.out.type = (dory_type_t)99; /* not read in the ACC modes */
+    in.c = c1 - c0, in.c_stride = xs ? 0 : t->in.c_stride;
+    out.c_stride = 0;
+    bytes = k->op == KOP_CONV ? dory_conv2d_hwc_s8_scratch_bytes(&cp, &in, &out)
+            : k->op == KOP_PW ? dory_conv1x1_s8_scratch_bytes(&cp, &in, &out)
+                              : dory_fc_s8_scratch_bytes(&fp, c1 - c0, k->cout);
+    scratch = malloc((size_t)bytes + 4);
+    for (core = 0; core < num_cores && rc == 0; core++) {
+        dory_ctx_t ctx;
+        ctx.core_id = core, ctx.num_cores = num_cores, ctx.buf = scratch, ctx.size = bytes;
+        if (k->op == KOP_CONV)
+            rc = dory_conv2d_hwc_s8(&ctx, &cp, &in, x, w, k->bias, &out, acc);
+        else if (k->op == KOP_PW)
+            rc = dory_conv1x1_s8(&ctx, &cp, &in, x, w, k->bias, &out, acc);
+        else
+            rc = dory_fc_s8(&ctx, &fp, c1 - c0, x, w, k->bias, k->cout, acc);
+    }
+    free(scratch), free(w), free(xs);
+    return rc;
+}
+
+int kc_check_sliced(const KCase *k, int nslices, int num_cores, int dense, char *msg, int msglen)
+{
+    KTile t;
+    long nacc;
+    int32_t *acc;
+    int s, core, rc = 0, bad = 0;
+    if (k->op != KOP_CONV && k->op != KOP_PW && k->op != KOP_FC) return 1;
+    if (nslices > k->c) nslices = k->c;
+    if (kc_tile_alloc(k, &t)) return 1;
+    nacc = (long)t.out.h * t.out.w * k->cout;
+    acc = (int32_t *)malloc(sizeof(int32_t) * (size_t)nacc);
+    memset(acc, 0x5A, sizeof(int32_t) * (size_t)nacc); /* FIRST must overwrite */
+    for (s = 0; s < nslices && rc == 0; s++)
+        rc = run_slice(k, &t, k->c * s / nslices, k->c * (s + 1) / nslices, s == 0, num_cores,
+                       dense, acc);
+    for (core = 0; core < num_cores && rc == 0; core++) {
+        dory_ctx_t ctx;
+        ctx.core_id = core, ctx.num_cores = num_cores, ctx.buf = NULL, ctx.size = 0;
+        rc = dory_requant_s32(&ctx, &k->conv.out, &t.out, acc, t.y + k->out_off * kc_out_esize(k));
+    }
+    if (rc) {
+        bad = 1;
+        if (msg)
+            snprintf(msg, (size_t)msglen, "%s seed %u: sliced kernel returned %d",
+                     kc_op_name(k->op), (unsigned)k->seed, rc);
+    } else {
+        bad = kc_compare(k, &t, msg, msglen);
+    }
+    free(acc);
+    kc_tile_free(&t);
+    return bad;
+}

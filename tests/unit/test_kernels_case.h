@@ -26,6 +26,7 @@ typedef enum {
     KOP_MAXPOOL,
     KOP_AVGPOOL,
     KOP_ADD,
+    KOP_REQUANT, /* dory_requant_s8 */
     KOP_COUNT
 } kop_t;
 
@@ -50,12 +51,13 @@ typedef struct {
     dory_fc_params_t fc;
     dory_pool_params_t pool;
     dory_add_params_t add;
+    dory_eltwise_params_t elt;
     KRq rq, rqa, rqb;
     int32_t wzp[KC_MAXC];
     uint8_t *x, *xb; /* full inputs, contiguous HWC */
     int8_t *wt;
     int32_t *bias;
-    uint8_t *ref; /* full reference output, contiguous HWC */
+    uint8_t *ref; /* full reference output, contiguous HWC, elements of the output type */
     /* tile */
     int border;
     int oy0, oy1, ox0, ox1, iy0, iy1, ix0, ix1;
@@ -66,14 +68,20 @@ typedef struct {
  * kc_free). index varies the scheme, types and border combination. Returns 0
  * on success. The reference output is left unset (kc_ref fills it). */
 int kc_random(KCase *k, kop_t op, uint32_t seed, int index);
+/* kc_random with flags: KC_OUT_I32 makes the output int32 (conv, pointwise,
+ * depthwise, FC and requant only; other ops return -1); KC_IM2COL1 sets
+ * conv.im2col_pixels = 1 (one-pixel im2col blocks of dory_conv2d_hwc_s8). */
+int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags);
 void kc_free(KCase *k);
 /* A benchmark case in DORY's usual quantization (NEMO/QuantLab): u8
  * activations with zero point 0, int8 weights with zero point 0, int32 bias,
  * SHIFT32 per-channel requant (per-tensor for add), clamp 0..255; full
  * tensor (all borders), square kernel k, stride s, padding pad on every side.
  * Pools are global average pools (round FLOOR, no requant).
- * flags KC_I8: i8 input and output with random zero points instead. */
-enum { KC_I8 = 1 };
+ * flags KC_I8: i8 input and output with random zero points instead;
+ * KC_IM2COL1: conv.im2col_pixels = 1; KC_OUT_I32: int32 output, requant
+ * NONE, no clamp (the raw accumulator). */
+enum { KC_I8 = 1, KC_OUT_I32 = 2, KC_IM2COL1 = 4 };
 
 /* The layer shapes of issue 4's benchmark (HWC, batch 1). */
 typedef struct {
@@ -91,12 +99,20 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
 void kc_ref(KCase *k);
 /* Number of output values of the full tensor (oh * ow * cout). */
 long kc_out_numel(const KCase *k);
+/* Bytes per output element (4 for DORY_I32 outputs, else 1). */
+int kc_out_esize(const KCase *k);
 
 /* Runs the kernel on the tile with num_cores cores called one after the
  * other and compares with k->ref (and checks the bytes outside the output
  * slice are untouched). Returns the number of mismatches; describes the first
  * in msg. */
 int kc_check(const KCase *k, int num_cores, char *msg, int msglen);
+/* The same for a conv, pointwise or FC case computed in input-channel slices
+ * (K for FC): nslices calls with DORY_ACC_FIRST then DORY_ACC_NEXT into an
+ * int32 accumulator tile, then dory_requant_s32 into the tile output. Each
+ * slice's input is a dense copy of its channels if dense, else a view of the
+ * tile with the full channel stride (conv/pointwise). */
+int kc_check_sliced(const KCase *k, int nslices, int num_cores, int dense, char *msg, int msglen);
 
 /* Tile buffers for running the kernel by hand (threads, benchmarks). */
 typedef struct {

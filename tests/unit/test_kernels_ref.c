@@ -5,6 +5,7 @@
 
 static int32_t ld(dory_type_t t, const void *p, long i)
 {
+    if (t == DORY_I32) return ((const int32_t *)p)[i];
     return t == DORY_I8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
 }
 
@@ -60,7 +61,11 @@ static void put(const dory_out_params_t *o, int c, int64_t acc, void *y, long id
     if (v > INT64_MAX / 2) v = INT64_MAX / 2;
     if (v < INT64_MIN / 2) v = INT64_MIN / 2;
     v += o->zp;
-    ((uint8_t *)y)[idx] = (uint8_t)(v < o->lo ? o->lo : v > o->hi ? o->hi : v);
+    v = v < o->lo ? o->lo : v > o->hi ? o->hi : v;
+    if (o->type == DORY_I32)
+        ((int32_t *)y)[idx] = (int32_t)v;
+    else
+        ((uint8_t *)y)[idx] = (uint8_t)v;
 }
 
 static int cs(const dory_dims_t *d) { return d->c_stride ? d->c_stride : d->c; }
@@ -159,4 +164,12 @@ void kref_add(const dory_add_params_t *p, const dory_dims_t *d, const void *a, c
                     rq(&p->rq_b, c, ld(p->b_type, b, i) - p->b_zp);
         put(&p->out, c, s, y, i, acc);
     }
+}
+
+void kref_requant(const dory_eltwise_params_t *p, const dory_dims_t *d, const void *x, void *y,
+                  int32_t *acc)
+{
+    long i, n = (long)d->h * d->w * d->c;
+    for (i = 0; i < n; i++)
+        put(&p->out, (int)(i % d->c), (int64_t)ld(p->in_type, x, i) - p->in_zp, y, i, acc);
 }

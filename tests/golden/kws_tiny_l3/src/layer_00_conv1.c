@@ -39,7 +39,8 @@ static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_t
 {
     dory_window_t win = dory_window(&geom, t);
     uint8_t *dst = l1 + (buf ? 180 : 0);
-    return dory_load_hwc(dst, which ? s->x2 : s->x, 10, 1, win.r0 - s->x_r0, win.r1 - win.r0, win.c0, win.c1 - win.c0, 0, geom_c_in, 1,
+    return dory_load_hwc(dst, which ? s->x2 : s->x, 10, 1,
+                         win.r0 - (which ? s->x2_r0 : s->x_r0), win.r1 - win.r0, win.c0, win.c1 - win.c0, 0, geom_c_in, 1,
                          which ? "x2 tile" : "x tile");
 }
 
