@@ -138,9 +138,9 @@ static void usage_deploy(FILE *f)
                "                       byte), last (the output in full) or none\n"
                "  plan options as for 'dory inspect' (--l1, --l2, --l3, --cores, ...)\n"
                "\n"
-               "Not generated yet: L3 streaming, input-channel tiling, grouped (non-\n"
-               "depthwise) convolutions, requant and softmax layers; such a model gets an\n"
-               "error naming the layer.\n");
+               "Weights and activations that do not fit L2 stream from L3; input channels\n"
+               "that do not fit L1 accumulate int32 partial sums. Not generated yet:\n"
+               "softmax layers (such a model gets an error naming the layer).\n");
     usage_common(f);
 }
 

@@ -134,17 +134,6 @@ static int place_of(const Plan *p, int id, int64_t *off)
     return p->tensors[id].loc;
 }
 
-/* The L2 offset of a tensor that must be in L2. */
-static int l2_offset(const Plan *p, const Graph *g, const Node *n, int id, int64_t *off)
-{
-    if (place_of(p, id, off) != LOC_L2)
-        return diag_error(node_loc(g, n),
-                          "tensor '%s' lives in L3, where this layer kind "
-                          "cannot stream it from yet",
-                          g->tensors[id]->name);
-    return 0;
-}
-
 static void safe_name(char *dst, size_t n, const char *src)
 {
     size_t k = 0;
@@ -255,10 +244,21 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
         return diag_error(node_loc(g, n), "the layer has no plan: %s",
                           L->lp->why ? L->lp->why : plan_status_name(L->lp->status));
     if (L->kind == GK_CONCAT) {
-        if (l2_offset(p, g, n, n->out, &L->y_l2)) return -1;
-        for (int k = 0; k < n->nin; k++)
-            if (l2_offset(p, g, n, n->in[k], &L->x_l2)) return -1;
-        return l2_offset(p, g, n, n->in[0], &L->x_l2);
+        const L3Plan *l3 = &L->lp->l3;
+        int64_t off, rows = l3->row_slice.n > 1 ? l3->row_slice.tile : act_h(L->y), in_row = 0;
+        L->y_in_l3 = place_of(p, n->out, &off) == LOC_L3;
+        for (int k = 0; k < n->nin; k++) {
+            const Tensor *x = graph_tensor(g, n->in[k]);
+            if (place_of(p, n->in[k], &off) == LOC_L3) L->x_in_l3 = 1;
+            in_row += act_w(x) * act_c(x) * elem_bytes(x);
+        }
+        int64_t out_row = act_w(L->y) * act_c(L->y) * L->out_elem;
+        if ((L->x_in_l3 && (!l3->in_nbuf || l3->in_buf < rows * in_row)) ||
+            (L->y_in_l3 && (!l3->out_nbuf || l3->out_buf < rows * out_row)))
+            return diag_error(node_loc(g, n), "the plan's L2 staging buffers do not hold %lld "
+                                              "rows (a bug in dory)",
+                              (long long)rows);
+        return 0;
     }
     int64_t off;
     L->x_in_l3 = place_of(p, n->in[0], &off) == LOC_L3;
@@ -1137,24 +1137,60 @@ static void emit_entry_l3(Out *o, const Layer *L)
     emit(o, "}\n");
 }
 
+/* Concatenation on channels: per row slice (the whole tensor unless it
+ * lives in L3), each input's rows are copied into the output rows at their
+ * channel offset by a strided DMA; inputs in L3 are first read into the L2
+ * staging buffer, an output in L3 is assembled there and written back. Data
+ * movement only, not double-buffered. */
 static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
 {
     const Node *n = L->n;
-    emit(o, "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n", L->fn);
-    int64_t off = 0, CT = act_c(L->y), HW = act_h(L->y) * act_w(L->y);
+    const L3Plan *l3 = &L->lp->l3;
+    int64_t H = act_h(L->y), W = act_w(L->y), CT = act_c(L->y), e = L->out_elem;
+    int64_t RT = l3->row_slice.n > 1 ? l3->row_slice.tile : H, yoff;
+    place_of(p, n->out, &yoff);
+    emit(o, "enum { H = %lld, RT = %lld };\n\n", (long long)H, (long long)RT);
+    emit(o, "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n"
+            "    int r0;\n    for (r0 = 0; r0 < H; r0 += RT) {\n"
+            "        int h = H - r0 < RT ? H - r0 : RT;\n",
+         L->fn);
+    if (L->y_in_l3)
+        emit(o, "        uint8_t *y = l2 + %lld; /* staging: rows r0.. of the output */\n",
+             (long long)l3->out_off[0]);
+    else
+        emit(o, "        uint8_t *y = l2 + %lld + (size_t)r0 * %lld;\n", (long long)yoff,
+             (long long)(W * CT * e));
+    int64_t coff = 0, soff = 0;
     for (int i = 0; i < n->nin; i++) {
         const Tensor *x = graph_tensor(g, n->in[i]);
-        int64_t xo = 0;
-        l2_offset(p, g, n, n->in[i], &xo);
-        int64_t C = act_c(x), e = elem_bytes(x);
+        int64_t C = act_c(x), xo;
+        int in_l3 = place_of(p, n->in[i], &xo) == LOC_L3;
+        emit(o, "        {\n            const uint8_t *x;\n");
+        if (in_l3) {
+            emit(o,
+                 "            id = dory_l3_read(l2 + %lld, %lldu + (uint32_t)r0 * %lldu, (size_t)h * "
+                 "%lld, \"%s rows\");\n            dory_dma_wait(id);\n"
+                 "            x = l2 + %lld;\n",
+                 (long long)(l3->in_off[0] + soff), (long long)xo, (long long)(W * C * e),
+                 (long long)(W * C * e), x->name, (long long)(l3->in_off[0] + soff));
+            soff += RT * W * C * e;
+        } else {
+            emit(o, "            x = l2 + %lld + (size_t)r0 * %lld;\n", (long long)xo,
+                 (long long)(W * C * e));
+        }
         emit(o,
-             "    id = dory_dma_copy_2d(l2 + %lld, l2 + %lld, %lld, %lld, %lld, %lld, \"%s\");\n"
-             "    dory_dma_wait(id);\n",
-             (long long)(L->y_l2 + off * e), (long long)xo, (long long)(C * e), (long long)HW,
-             (long long)(CT * e), (long long)(C * e), x->name);
-        off += C;
+             "            id = dory_dma_copy_2d(y + %lld, x, %lld, (size_t)h * %lld, %lld, %lld, "
+             "\"%s\");\n            dory_dma_wait(id);\n        }\n",
+             (long long)(coff * e), (long long)(C * e), (long long)W, (long long)(CT * e),
+             (long long)(C * e), x->name);
+        coff += C;
     }
-    emit(o, "}\n");
+    if (L->y_in_l3)
+        emit(o,
+             "        id = dory_l3_write(%lldu + (uint32_t)r0 * %lldu, y, (size_t)h * %lld, "
+             "\"y rows\");\n        dory_dma_wait(id);\n",
+             (long long)yoff, (long long)(W * CT * e), (long long)(W * CT * e));
+    emit(o, "    }\n}\n");
 }
 
 static int write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)

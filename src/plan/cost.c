@@ -106,7 +106,17 @@ static int64_t scratch_bytes(const PlanGeom *g, const Target *t, const L1Plan *p
     switch (g->kind) {
     case KK_CONV: per = dory_conv2d_hwc_s8_scratch_bytes(&cp, &in, &out); break;
     case KK_PW: per = dory_conv1x1_s8_scratch_bytes(&cp, &in, &out); break;
-    case KK_DW: per = dory_dwconv_s8_scratch_bytes(&cp, &in, &out); break;
+    case KK_DW:
+        if (g->gin == 1 && g->gout == 1) {
+            per = dory_dwconv_s8_scratch_bytes(&cp, &in, &out);
+        } else { /* grouped: one standard conv per group (src/codegen) */
+            int pw = g->kh == 1 && g->kw == 1 && !g->pad[0] && !g->pad[1] && !g->pad[2] && !g->pad[3];
+            in.c = (int)g->gin;
+            out.c = (int)g->gout;
+            per = pw ? dory_conv1x1_s8_scratch_bytes(&cp, &in, &out)
+                     : dory_conv2d_hwc_s8_scratch_bytes(&cp, &in, &out);
+        }
+        break;
     case KK_FC: {
         dory_fc_params_t fp;
         memset(&fp, 0, sizeof fp);
