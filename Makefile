@@ -112,6 +112,7 @@ pytest: $(VENV)/.stamp $(BUILD)/dory $(BUILD)/asan/dory $(BUILD)/rq_eval $(BUILD
 	$(VENV)/bin/python -m pytest -q tests/py
 
 test: deps
+	$(MAKE) lint
 	$(MAKE) all $(BUILD)/asan/dory
 	$(MAKE) unit
 	$(MAKE) asan
@@ -141,7 +142,8 @@ example: deps
 	$(MAKE) -s -C $(EXAMPLE_DIR)/app run
 
 # ---- style --------------------------------------------------------------------
-FORMAT_SRC = $(shell find src kernels runtime tests/unit -name '*.[ch]' | sort)
+FORMAT_SRC = $(shell find src kernels runtime tests/unit tests/tools tests/fuzz tests/qemu bench tools \
+             -name '*.[ch]' | sort)
 lint:
 	clang-format --dry-run -Werror $(FORMAT_SRC)
 format:

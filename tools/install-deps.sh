@@ -3,7 +3,7 @@
 # if any is missing. Uses apt-get when root, sudo otherwise, and says what to
 # do when neither works. Safe to run repeatedly: it installs only what is missing.
 set -eu
-PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc minizinc"
+PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc minizinc clang-format"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -117,9 +117,9 @@ typedef struct Layer {
     int64_t x_l3, x2_l3, y_l3, w_l3;
     /* input-channel tiling: int32 partial sums in L1, requantized at the end */
     int ci_tiled;
-    int64_t CI;   /* input channels (conv) or inputs (fc) being tiled */
-    int64_t taps; /* kernel taps per input channel (kh * kw; fc: 1) */
-    int64_t gin, gout; /* coupled layers: input / output channels per group */
+    int64_t CI;               /* input channels (conv) or inputs (fc) being tiled */
+    int64_t taps;             /* kernel taps per input channel (kh * kw; fc: 1) */
+    int64_t gin, gout;        /* coupled layers: input / output channels per group */
     char cin0[64], cin_n[64]; /* C expressions: a tile's first input channel, count */
 } Layer;
 
@@ -255,8 +255,9 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
         int64_t out_row = act_w(L->y) * act_c(L->y) * L->out_elem;
         if ((L->x_in_l3 && (!l3->in_nbuf || l3->in_buf < rows * in_row)) ||
             (L->y_in_l3 && (!l3->out_nbuf || l3->out_buf < rows * out_row)))
-            return diag_error(node_loc(g, n), "the plan's L2 staging buffers do not hold %lld "
-                                              "rows (a bug in dory)",
+            return diag_error(node_loc(g, n),
+                              "the plan's L2 staging buffers do not hold %lld "
+                              "rows (a bug in dory)",
                               (long long)rows);
         return 0;
     }
@@ -285,8 +286,9 @@ static int analyse(const Graph *g, const Plan *p, int i, Layer *L)
     L->CI = L->kind == GK_FC ? tensor_numel(L->x) : act_c(L->x);
     L->taps = L->kind == GK_FC ? 1 : (int64_t)L->kh * L->kw;
     if (L->kind == GK_GROUPED && l1->d[TD_CO].n > 1 && l1->d[TD_CO].tile % L->gout)
-        return diag_error(node_loc(g, n), "the plan's channel tiles (%lld) cut groups of %lld "
-                                          "channels: not generated yet",
+        return diag_error(node_loc(g, n),
+                          "the plan's channel tiles (%lld) cut groups of %lld "
+                          "channels: not generated yet",
                           (long long)l1->d[TD_CO].tile, (long long)L->gout);
     if (L->ci_tiled && !weighted)
         return diag_error(node_loc(g, n), "the plan tiles the input channels of a %s layer",
@@ -467,8 +469,9 @@ static int32_t scratch_bytes(const Layer *L)
     case GK_GROUPED: /* one group at a time */
         in.c = (int)L->gin;
         out.c = (int)L->gout;
-        return !strcmp(L->kernel, "dory_conv1x1_s8") ? dory_conv1x1_s8_scratch_bytes(&p, &in, &out)
-                                                      : dory_conv2d_hwc_s8_scratch_bytes(&p, &in, &out);
+        return !strcmp(L->kernel, "dory_conv1x1_s8")
+                   ? dory_conv1x1_s8_scratch_bytes(&p, &in, &out)
+                   : dory_conv2d_hwc_s8_scratch_bytes(&p, &in, &out);
     case GK_FC: {
         dory_fc_params_t f;
         memset(&f, 0, sizeof f);
@@ -605,8 +608,8 @@ static void emit_tiling_tables(Out *o, const Layer *L)
         return;
     }
     int pool = L->kind == GK_MAXPOOL || L->kind == GK_AVGPOOL;
-    int sliding = L->kind == GK_CONV || L->kind == GK_PW || L->kind == GK_DW ||
-                  L->kind == GK_GROUPED || pool;
+    int sliding =
+        L->kind == GK_CONV || L->kind == GK_PW || L->kind == GK_DW || L->kind == GK_GROUPED || pool;
     emit(o, "static const dory_geom_t geom = {%lld, %lld, %d, %d, %d, %d, %d, %d, %d, %d};\n\n",
          (long long)act_h(L->x), (long long)act_w(L->x), sliding ? L->kh : 1, sliding ? L->kw : 1,
          sliding ? n->stride[0] : 1, sliding ? n->stride[1] : 1,
@@ -727,7 +730,8 @@ static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
                 "&a->out, a->y);\n");
         break;
     case GK_REQUANT:
-        emit(o, "    a->rc[ctx.core_id] = dory_requant_s8(&ctx, &a->p, &a->in, a->x, &a->out, a->y);\n");
+        emit(o, "    a->rc[ctx.core_id] = dory_requant_s8(&ctx, &a->p, &a->in, a->x, &a->out, "
+                "a->y);\n");
         break;
     case GK_GROUPED:
         /* groups are independent: each core takes its share of each */
@@ -740,7 +744,8 @@ static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
              "            out.c = %lld;\n            out.c_stride = a->out.c;\n"
              "            rq_advance(&p.out.rq, g * %lld);\n"
              "            if (p.w_zp) p.w_zp += g * %lld;\n"
-             "            rc |= %s(&ctx, &p, &in, (const uint8_t *)a->x + g * %lld, a->w + g * %lld,\n"
+             "            rc |= %s(&ctx, &p, &in, (const uint8_t *)a->x + g * %lld, a->w + g * "
+             "%lld,\n"
              "                     a->b ? a->b + g * %lld : 0, &out, (uint8_t *)a->y + g * %lld);\n"
              "        }\n        a->rc[ctx.core_id] = rc;\n    }\n",
              (long long)L->gout, (long long)L->gin, (long long)L->gout, (long long)L->gout,
@@ -804,7 +809,8 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
         emit_rq_setup(o, &n->in_rq[1], ARITH_64, "rqb", "a->p.rq_b", "t->co0");
         break;
     case GK_REQUANT:
-        emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n    (void)win;\n", dory_type(x), x->zp);
+        emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n    (void)win;\n", dory_type(x),
+             x->zp);
         break;
     case GK_MAXPOOL:
     case GK_AVGPOOL:
@@ -1105,8 +1111,9 @@ static void emit_entry_l3(Out *o, const Layer *L)
         else
             emit(o, "        s.x = l2 + %lld;\n", (long long)L->x_l2);
         if (L->x2 && L->x2_in_l3)
-            emit(o, "        s.x2 = l2 + (r & 1 ? %lld : %lld) + (size_t)%lld * %lld;\n"
-                    "        s.x2_r0 = rows_of(r).r0;\n",
+            emit(o,
+                 "        s.x2 = l2 + (r & 1 ? %lld : %lld) + (size_t)%lld * %lld;\n"
+                 "        s.x2_r0 = rows_of(r).r0;\n",
                  b1, b0, (long long)l3->in_rows, (long long)xrow);
         else if (L->x2)
             emit(o, "        s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
@@ -1150,9 +1157,10 @@ static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
     int64_t RT = l3->row_slice.n > 1 ? l3->row_slice.tile : H, yoff;
     place_of(p, n->out, &yoff);
     emit(o, "enum { H = %lld, RT = %lld };\n\n", (long long)H, (long long)RT);
-    emit(o, "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n"
-            "    int r0;\n    for (r0 = 0; r0 < H; r0 += RT) {\n"
-            "        int h = H - r0 < RT ? H - r0 : RT;\n",
+    emit(o,
+         "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n"
+         "    int r0;\n    for (r0 = 0; r0 < H; r0 += RT) {\n"
+         "        int h = H - r0 < RT ? H - r0 : RT;\n",
          L->fn);
     if (L->y_in_l3)
         emit(o, "        uint8_t *y = l2 + %lld; /* staging: rows r0.. of the output */\n",
@@ -1168,7 +1176,8 @@ static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
         emit(o, "        {\n            const uint8_t *x;\n");
         if (in_l3) {
             emit(o,
-                 "            id = dory_l3_read(l2 + %lld, %lldu + (uint32_t)r0 * %lldu, (size_t)h * "
+                 "            id = dory_l3_read(l2 + %lld, %lldu + (uint32_t)r0 * %lldu, (size_t)h "
+                 "* "
                  "%lld, \"%s rows\");\n            dory_dma_wait(id);\n"
                  "            x = l2 + %lld;\n",
                  (long long)(l3->in_off[0] + soff), (long long)xo, (long long)(W * C * e),

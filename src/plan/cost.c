@@ -110,7 +110,8 @@ static int64_t scratch_bytes(const PlanGeom *g, const Target *t, const L1Plan *p
         if (g->gin == 1 && g->gout == 1) {
             per = dory_dwconv_s8_scratch_bytes(&cp, &in, &out);
         } else { /* grouped: one standard conv per group (src/codegen) */
-            int pw = g->kh == 1 && g->kw == 1 && !g->pad[0] && !g->pad[1] && !g->pad[2] && !g->pad[3];
+            int pw =
+                g->kh == 1 && g->kw == 1 && !g->pad[0] && !g->pad[1] && !g->pad[2] && !g->pad[3];
             in.c = (int)g->gin;
             out.c = (int)g->gout;
             per = pw ? dory_conv1x1_s8_scratch_bytes(&cp, &in, &out)

@@ -65,8 +65,8 @@ TEST(float_to_fixed_within_one_lsb)
             total++;
         }
     }
-    printf("  %lld of %lld requantizations differ from FLOAT, by at most %lld\n",
-           (long long)differ, (long long)total, (long long)worst);
+    printf("  %lld of %lld requantizations differ from FLOAT, by at most %lld\n", (long long)differ,
+           (long long)total, (long long)worst);
     CHECK(worst <= 1);
     CHECK(total > NCH * ACCS / 2);
     graph_free(g);
