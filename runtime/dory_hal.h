@@ -85,6 +85,8 @@ void dory_barrier(void);
 /* A monotonic counter: cycles on chips, retired instructions under QEMU,
  * nanoseconds on the host. */
 uint64_t dory_cycles(void);
+/* What dory_cycles() counts: "ns", "cycles" or "instr". */
+const char *dory_cycles_unit(void);
 
 typedef struct dory_dma_stats {
     uint64_t l2_to_l1, l1_to_l2, l3_to_l2, l2_to_l3, local; /* bytes */

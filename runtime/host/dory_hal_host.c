@@ -368,3 +368,5 @@ uint64_t dory_cycles(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+const char *dory_cycles_unit(void) { return "ns"; }

@@ -1466,8 +1466,9 @@ static const char app_main[] =
     "            sprintf(res, \"FAIL at byte %lu: %d, expected %d\", (unsigned long)k, y[k], "
     "gd->bytes[k]);\n            bad = 1;\n        }\n"
     "    } else if (fnv1a(y, l->out_bytes) != gd->sum) {\n"
-    "        sprintf(res, \"FAIL (checksum %08x, expected %08x)\", fnv1a(y, l->out_bytes), "
-    "gd->sum);\n        bad = 1;\n    }\n"
+    "        sprintf(res, \"FAIL (checksum %08lx, expected %08lx)\",\n"
+    "                (unsigned long)fnv1a(y, l->out_bytes), (unsigned long)gd->sum);\n"
+    "        bad = 1;\n    }\n"
     "    if (!bad) strcpy(res, \"OK\");\n    free(copy);\n    return bad;\n}\n\n"
     "int main(int argc, char **argv)\n{\n    dory_hal_config_t cfg;\n    int i, failed = 0, "
     "checked = 0;\n"
@@ -1478,7 +1479,7 @@ static const char app_main[] =
     "    if (dory_hal_init(&cfg)) return 2;\n"
     "    place(dory_l2_image);\n    load_l3_weights();\n    place(dory_inputs);\n"
     "    printf(\"%-24s %12s %10s %10s %10s %12s %10s  %s\\n\", \"layer\", \"MACs\", \"L2->L1 B\", "
-    "\"L1->L2 B\",\n           \"L3<->L2 B\", \"model cyc\", \"host us\", \"check\");\n"
+    "\"L1->L2 B\",\n           \"L3<->L2 B\", \"model cyc\", dory_cycles_unit(), \"check\");\n"
     "    for (i = 0; i < DORY_LAYERS; i++) {\n        const dory_layer_t *l = &dory_layers[i];\n"
     "        uint64_t t0, t1;\n        dory_dma_stats_t s;\n        char res[96] = \"-\";\n"
     "        dory_hal_set_layer(l->name);\n        t0 = dory_cycles();\n"
@@ -1487,10 +1488,10 @@ static const char app_main[] =
     "        if (dory_golden[i].check) {\n            checked++;\n"
     "            failed += check(l, &dory_golden[i], res);\n        }\n"
     "        macs += l->macs;\n        modeled += l->modeled_cycles;\n"
-    "        printf(\"%-24s %12lld %10llu %10llu %10llu %12.0f %10.1f  %s\\n\", l->name, l->macs,\n"
+    "        printf(\"%-24s %12lld %10llu %10llu %10llu %12.0f %10llu  %s\\n\", l->name, l->macs,\n"
     "               (unsigned long long)s.l2_to_l1, (unsigned long long)s.l1_to_l2,\n"
     "               (unsigned long long)(s.l3_to_l2 + s.l2_to_l3), l->modeled_cycles,\n"
-    "               (t1 - t0) / 1000.0, res);\n    }\n"
+    "               (unsigned long long)(t1 - t0), res);\n    }\n"
     "    printf(\"%d layers, %lld MACs, %.0f modeled cycles (%.2f MAC/cycle), %d checked, %d "
     "failed: %s\\n\",\n           DORY_LAYERS, macs, modeled, modeled > 0 ? macs / modeled : 0.0,"
     " checked, failed,\n           failed ? \"FAIL\" : \"OK\");\n"
@@ -1513,10 +1514,28 @@ static const char app_makefile[] =
     "app: $(APP_SRC) $(LINK) $(wildcard inc/*.h kernels/*.h runtime/*.h)\n"
     "\t$(CC) $(CFLAGS) -o $@ $(APP_SRC) $(LINK) -lpthread -lm\n"
     "run: app\n\t./app $(CORES)\n"
+    "# The same application on bare-metal RV32 (one hart) under QEMU; the table's\n"
+    "# time column is then retired instructions, identical run to run.\n"
+    "# (Semihosting prints the program's output on QEMU's stderr: merged.)\n"
+    "RV_CC ?= riscv64-unknown-elf-gcc\nQEMU_RV32 ?= qemu-system-riscv32\n"
+    "RV_CFLAGS = -march=rv32imc -mabi=ilp32 -O3 -std=c99 -Wall -Wextra -Werror "
+    "-ffp-contract=off \\\n    --specs=picolibc.specs --crt0=semihost --oslib=semihost "
+    "-Iinc -Ikernels -Iruntime\n"
+    "RV_LDFLAGS = -Wl,--defsym=__flash=0x80000000,--defsym=__flash_size=0x400000 \\\n"
+    "    -Wl,--defsym=__ram=0x80400000,--defsym=__ram_size=0x3c00000 "
+    "-Wl,--defsym=__stack_size=0x10000\n"
+    "app-rv32.elf: $(APP_SRC) $(wildcard kernels/*.c) runtime/riscv/dory_hal_riscv.c "
+    "$(wildcard inc/*.h kernels/*.h runtime/*.h)\n"
+    "\t$(RV_CC) $(RV_CFLAGS) $(RV_LDFLAGS) -o $@ $(APP_SRC) $(wildcard kernels/*.c) "
+    "runtime/riscv/dory_hal_riscv.c -lm\n"
+    "run-qemu: app-rv32.elf\n"
+    "\ttimeout 900 $(QEMU_RV32) -M virt -m 128M -bios none -icount shift=0 \\\n"
+    "\t    -semihosting-config enable=on,target=native -display none -monitor none "
+    "-serial none -kernel $< 2>&1\n"
     "rtlib: $(RT_SRC)\n\trm -rf rtobj && mkdir rtobj\n"
     "\tcd rtobj && $(CC) $(CFLAGS:-I%=-I../%) -c $(addprefix ../,$(RT_SRC))\n"
     "\tar rcs libdory_rt.a rtobj/*.o && rm -rf rtobj\n"
-    "clean:\n\trm -rf app libdory_rt.a rtobj\n.PHONY: run rtlib clean\n";
+    "clean:\n\trm -rf app app-rv32.elf libdory_rt.a rtobj\n.PHONY: run run-qemu rtlib clean\n";
 
 static int write_text_file(const char *dir, const char *name, const char *text, size_t n)
 {
@@ -1529,7 +1548,8 @@ static int write_text_file(const char *dir, const char *name, const char *text, 
 static int write_support(const char *dir)
 {
     for (const EmbeddedFile *e = embedded_files; e->path; e++) {
-        int host = !strncmp(e->path, "runtime/host/", 13);
+        int host =
+            !strncmp(e->path, "runtime/host/", 13) || !strncmp(e->path, "runtime/riscv/", 14);
         int common = !strncmp(e->path, "runtime/", 8) && !strchr(e->path + 8, '/');
         int kernel = !strncmp(e->path, "kernels/", 8);
         if ((host || common || kernel) && write_text_file(dir, e->path, e->data, e->size))

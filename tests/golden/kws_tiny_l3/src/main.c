@@ -75,7 +75,8 @@ static int check(const dory_layer_t *l, const dory_golden_t *gd, char *res)
             bad = 1;
         }
     } else if (fnv1a(y, l->out_bytes) != gd->sum) {
-        sprintf(res, "FAIL (checksum %08x, expected %08x)", fnv1a(y, l->out_bytes), gd->sum);
+        sprintf(res, "FAIL (checksum %08lx, expected %08lx)",
+                (unsigned long)fnv1a(y, l->out_bytes), (unsigned long)gd->sum);
         bad = 1;
     }
     if (!bad) strcpy(res, "OK");
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
     load_l3_weights();
     place(dory_inputs);
     printf("%-24s %12s %10s %10s %10s %12s %10s  %s\n", "layer", "MACs", "L2->L1 B", "L1->L2 B",
-           "L3<->L2 B", "model cyc", "host us", "check");
+           "L3<->L2 B", "model cyc", dory_cycles_unit(), "check");
     for (i = 0; i < DORY_LAYERS; i++) {
         const dory_layer_t *l = &dory_layers[i];
         uint64_t t0, t1;
@@ -117,10 +118,10 @@ int main(int argc, char **argv)
         }
         macs += l->macs;
         modeled += l->modeled_cycles;
-        printf("%-24s %12lld %10llu %10llu %10llu %12.0f %10.1f  %s\n", l->name, l->macs,
+        printf("%-24s %12lld %10llu %10llu %10llu %12.0f %10llu  %s\n", l->name, l->macs,
                (unsigned long long)s.l2_to_l1, (unsigned long long)s.l1_to_l2,
                (unsigned long long)(s.l3_to_l2 + s.l2_to_l3), l->modeled_cycles,
-               (t1 - t0) / 1000.0, res);
+               (unsigned long long)(t1 - t0), res);
     }
     printf("%d layers, %lld MACs, %.0f modeled cycles (%.2f MAC/cycle), %d checked, %d failed: %s\n",
            DORY_LAYERS, macs, modeled, modeled > 0 ? macs / modeled : 0.0, checked, failed,
