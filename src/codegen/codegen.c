@@ -867,119 +867,44 @@ static void emit_out_params(Out *o, const Layer *L)
     emit(o, "}\n\n");
 }
 
-/* run_slice(): the software-pipelined L1 tile loop over one slice: load tile
- * i+1 while tile i computes, weights reloaded only when the channel slice
- * changes, the output of tile i written back while tile i+1 computes. */
-static void emit_tile_loop(Out *o, const Layer *L)
+/* The layer's hooks for dory_run_slice() (runtime/dory_layer.c, which owns
+ * the software-pipelined tile loop): compute() runs the kernel on every core
+ * for one tile; with input channels tiled, requant() turns a finished tile's
+ * int32 partial sums into its output. Then the table of hooks. */
+static void emit_hooks(Out *o, const Layer *L)
 {
-    int spatial_in = L->kind != GK_FC;
-    emit(o, "static void run_slice(const dory_slice_t *s)\n{\n");
     emit(o,
-         "    uint8_t *l1 = dory_l1_base();\n    dory_tiling_t tl = dory_tiling_of(&tiling, s);\n"
-         "    dory_dma_id_t in_id[2] = {0, 0}, in2_id[2] = {0, 0}, w_id[2] = {0, 0}, "
-         "out_id[2] = {0, 0};\n"
-         "    int n = dory_tile_count(&tl), in_buf = 0, w_buf = 0, t, c;\n"
-         "    dory_tile_t cur = dory_slice_tile(&tl, s, 0), nxt = cur;\n    args_t a;\n"
-         "    (void)in2_id;\n    (void)w_id;\n");
-    emit(o, "    in_id[0] = load_input(s, l1, &cur, 0, 0);\n");
-    if (L->x2) emit(o, "    in2_id[0] = load_input(s, l1, &cur, 0, 1);\n");
-    if (L->w) emit(o, "    w_id[0] = load_weights(s, l1, &cur, 0);\n");
-    emit(o, "    for (t = 0; t < n; t++) {\n        int in_next = in_buf, w_next = w_buf;\n"
-            "        if (t + 1 < n) {\n            nxt = dory_slice_tile(&tl, s, t + 1);\n");
-    emit(o,
-         "            if (%s) {\n                in_next = 1 - in_buf;\n"
-         "                in_id[in_next] = load_input(s, l1, &nxt, in_next, 0);\n",
-         spatial_in ? (L->coupled ? "nxt.h0 != cur.h0 || nxt.w0 != cur.w0 || nxt.co0 != cur.co0"
-                                  : "nxt.h0 != cur.h0 || nxt.w0 != cur.w0")
-                    : "0");
-    if (L->x2) emit(o, "                in2_id[in_next] = load_input(s, l1, &nxt, in_next, 1);\n");
-    emit(o, "            }\n");
-    if (L->w)
+         "static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int "
+         "out_buf)\n{\n    args_t a;\n    int c;\n"
+         "    setup(&a, t, l1, in_buf, w_buf, out_buf);\n    dory_cluster_run(kernel, &a);\n"
+         "    for (c = 0; c < dory_num_cores(); c++)\n"
+         "        if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n}\n\n",
+         L->n->name);
+    if (L->ci_tiled) {
+        emit(o, "typedef struct rq_args {\n    dory_out_params_t p;\n    dory_dims_t dims;\n"
+                "    const int32_t *acc;\n    void *y;\n    int rc[32];\n} rq_args_t;\n\n");
+        emit(o, "static void requant_kernel(void *arg)\n{\n    rq_args_t *a = (rq_args_t *)arg;\n"
+                "    dory_ctx_t ctx;\n    memset(&ctx, 0, sizeof ctx);\n"
+                "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
+                "    a->rc[ctx.core_id] = dory_requant_s32(&ctx, &a->p, &a->dims, a->acc, "
+                "a->y);\n}\n\n");
         emit(o,
-             "            if (nxt.co0 != cur.co0) {\n                w_next = 1 - w_buf;\n"
-             "                w_id[w_next] = load_weights(s, l1, &nxt, w_next);\n            }\n");
-    emit(o, "        }\n");
-    emit(o, "        if (in_id[in_buf]) {\n            dory_dma_wait(in_id[in_buf]);\n"
-            "            in_id[in_buf] = 0;\n        }\n");
-    if (L->x2)
-        emit(o, "        if (in2_id[in_buf]) {\n            dory_dma_wait(in2_id[in_buf]);\n"
-                "            in2_id[in_buf] = 0;\n        }\n");
-    if (L->w)
-        emit(o, "        if (w_id[w_buf]) {\n            dory_dma_wait(w_id[w_buf]);\n"
-                "            w_id[w_buf] = 0;\n        }\n");
+             "static void requant(const dory_tile_t *t, uint8_t *l1, int out_buf)\n{\n"
+             "    rq_args_t r;\n    int c;\n    memset(&r, 0, sizeof r);\n"
+             "    out_params(&r.p, t);\n    r.dims.h = t->h;\n    r.dims.w = t->w;\n"
+             "    r.dims.c = t->co;\n    r.acc = (const int32_t *)(l1 + %lld);\n"
+             "    r.y = l1 + (out_buf ? %lld : %lld);\n    dory_cluster_run(requant_kernel, &r);\n"
+             "    for (c = 0; c < dory_num_cores(); c++)\n"
+             "        if (r.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"requant error\", "
+             "r.rc[c]);\n}\n\n",
+             (long long)buf_off(L, BUF_ACC, 0), (long long)buf_off(L, BUF_OUT, 1),
+             (long long)buf_off(L, BUF_OUT, 0), L->n->name);
+    }
     emit(o,
-         "        setup(&a, &cur, l1, in_buf, w_buf, t & 1);\n"
-         "        dory_cluster_run(kernel, &a);\n"
-         "        for (c = 0; c < dory_num_cores(); c++)\n"
-         "            if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n",
-         L->n->name);
-    emit(o, "        if (t > 0) dory_dma_wait(out_id[(t - 1) & 1]);\n"
-            "        out_id[t & 1] = store_output(s, l1, &cur, t & 1);\n"
-            "        in_buf = in_next;\n        w_buf = w_next;\n        cur = nxt;\n    }\n"
-            "    dory_dma_wait(out_id[(n - 1) & 1]);\n}\n\n");
-}
-
-/* run_slice() with input channels tiled: for each output tile, its input-
- * channel slices accumulate int32 partial sums in L1 (ci innermost, input and
- * weights prefetched one slice ahead); after the last slice the sums are
- * requantized into the output tile, which is written back while the next
- * output tile computes. */
-static void emit_tile_loop_ci(Out *o, const Layer *L)
-{
-    emit(o, "typedef struct rq_args {\n    dory_out_params_t p;\n    dory_dims_t dims;\n"
-            "    const int32_t *acc;\n    void *y;\n    int rc[32];\n} rq_args_t;\n\n");
-    emit(o,
-         "static void requant_kernel(void *arg)\n{\n    rq_args_t *a = (rq_args_t *)arg;\n"
-         "    dory_ctx_t ctx;\n    memset(&ctx, 0, sizeof ctx);\n"
-         "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
-         "    a->rc[ctx.core_id] = dory_requant_s32(&ctx, &a->p, &a->dims, a->acc, a->y);\n}\n\n");
-    emit(o, "static void run_slice(const dory_slice_t *s)\n{\n");
-    emit(o,
-         "    uint8_t *l1 = dory_l1_base();\n    dory_tiling_t tl = dory_tiling_of(&tiling, s);\n"
-         "    dory_dma_id_t in_id[2] = {0, 0}, w_id[2] = {0, 0}, out_id[2] = {0, 0};\n"
-         "    int n = dory_tile_count(&tl) * ((CI_ALL + T_CI - 1) / T_CI);\n"
-         "    int in_buf = 0, w_buf = 0, t, c, nout = 0;\n"
-         "    dory_tile_t cur = dory_slice_tile_ci(&tl, s, 0, T_CI, CI_ALL), nxt = cur;\n"
-         "    args_t a;\n    rq_args_t r;\n");
-    emit(o, "    in_id[0] = load_input(s, l1, &cur, 0, 0);\n    w_id[0] = load_weights(s, l1, "
-            "&cur, 0);\n");
-    emit(o, "    for (t = 0; t < n; t++) {\n        int in_next = in_buf, w_next = w_buf;\n"
-            "        if (t + 1 < n) {\n"
-            "            nxt = dory_slice_tile_ci(&tl, s, t + 1, T_CI, CI_ALL);\n"
-            "            if (nxt.h0 != cur.h0 || nxt.w0 != cur.w0 || nxt.ci0 != cur.ci0) {\n"
-            "                in_next = 1 - in_buf;\n"
-            "                in_id[in_next] = load_input(s, l1, &nxt, in_next, 0);\n            }\n"
-            "            if (nxt.co0 != cur.co0 || nxt.ci0 != cur.ci0) {\n"
-            "                w_next = 1 - w_buf;\n"
-            "                w_id[w_next] = load_weights(s, l1, &nxt, w_next);\n            }\n"
-            "        }\n");
-    emit(o, "        if (in_id[in_buf]) {\n            dory_dma_wait(in_id[in_buf]);\n"
-            "            in_id[in_buf] = 0;\n        }\n"
-            "        if (w_id[w_buf]) {\n            dory_dma_wait(w_id[w_buf]);\n"
-            "            w_id[w_buf] = 0;\n        }\n");
-    emit(o,
-         "        setup(&a, &cur, l1, in_buf, w_buf, 0);\n        dory_cluster_run(kernel, &a);\n"
-         "        for (c = 0; c < dory_num_cores(); c++)\n"
-         "            if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n",
-         L->n->name);
-    emit(o,
-         "        if (cur.ci0 + cur.ci == CI_ALL) {\n"
-         "            memset(&r, 0, sizeof r);\n            out_params(&r.p, &cur);\n"
-         "            r.dims.h = cur.h;\n            r.dims.w = cur.w;\n            r.dims.c = "
-         "cur.co;\n"
-         "            r.acc = (const int32_t *)(l1 + %lld);\n"
-         "            r.y = l1 + (nout & 1 ? %lld : %lld);\n"
-         "            dory_cluster_run(requant_kernel, &r);\n"
-         "            for (c = 0; c < dory_num_cores(); c++)\n"
-         "                if (r.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"requant error\", "
-         "r.rc[c]);\n"
-         "            if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);\n"
-         "            out_id[nout & 1] = store_output(s, l1, &cur, nout & 1);\n"
-         "            nout++;\n        }\n",
-         (long long)buf_off(L, BUF_ACC, 0), (long long)buf_off(L, BUF_OUT, 1),
-         (long long)buf_off(L, BUF_OUT, 0), L->n->name);
-    emit(o, "        in_buf = in_next;\n        w_buf = w_next;\n        cur = nxt;\n    }\n"
-            "    if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);\n}\n\n");
+         "static const dory_layer_ops_t ops = {load_input, %s, store_output, compute, %s, %d, %d, "
+         "%d, %s, %s};\n\n",
+         L->w ? "load_weights" : "0", L->ci_tiled ? "requant" : "0", L->x2 ? 2 : 1,
+         L->kind != GK_FC, L->coupled, L->ci_tiled ? "T_CI" : "0", L->ci_tiled ? "CI_ALL" : "0");
 }
 
 /* The layer's entry point when everything is in L2: one slice, the whole layer. */
@@ -992,8 +917,8 @@ static void emit_entry_l2(Out *o, const Layer *L)
          L->fn, (long long)act_h(L->y), (long long)act_c(L->y), (long long)L->x_l2);
     if (L->x2) emit(o, "    s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
     if (L->w) emit(o, "    s.w = l2 + %lld;\n", (long long)L->w_l2);
-    emit(o, "    s.y = l2 + %lld;\n    s.y_c = %lld;\n    run_slice(&s);\n}\n", (long long)L->y_l2,
-         (long long)act_c(L->y));
+    emit(o, "    s.y = l2 + %lld;\n    s.y_c = %lld;\n    dory_run_slice(&ops, &tiling, &s);\n}\n",
+         (long long)L->y_l2, (long long)act_c(L->y));
 }
 
 /* The L3 wrapper: output-row slices outside, output-channel slices inside;
@@ -1130,7 +1055,7 @@ static void emit_entry_l3(Out *o, const Layer *L)
              (long long)l3->out_off[l3->out_nbuf > 1 ? 1 : 0], (long long)l3->out_off[0]);
     else
         emit(o, "        s.y = l2 + %lld;\n", (long long)L->y_l2);
-    emit(o, "        s.y_c = CO;\n        run_slice(&s);\n");
+    emit(o, "        s.y_c = CO;\n        dory_run_slice(&ops, &tiling, &s);\n");
     if (L->y_in_l3)
         emit(o,
              "        if (c == NC - 1)\n            y_id[r & 1] = dory_l3_write(%lldu + "
@@ -1222,10 +1147,7 @@ static int write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
     emit_kernel_thunk(&o, L, buf_off(L, BUF_SCRATCH, 0));
     emit_out_params(&o, L);
     emit_setup(&o, g, L);
-    if (L->ci_tiled)
-        emit_tile_loop_ci(&o, L);
-    else
-        emit_tile_loop(&o, L);
+    emit_hooks(&o, L);
     if (L->l3)
         emit_entry_l3(&o, L);
     else
@@ -1381,7 +1303,7 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
     emit(&o,
          "/* network.h: generated by dory %s for '%s'. */\n#ifndef NETWORK_H\n"
          "#define NETWORK_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n"
-         "#include \"dory_hal.h\"\n#include \"dory_kernels.h\"\n#include \"dory_tile.h\"\n\n",
+         "#include \"dory_hal.h\"\n#include \"dory_kernels.h\"\n#include \"dory_layer.h\"\n\n",
          DORY_VERSION, g->name);
     emit(&o,
          "#define DORY_L1_BYTES %lld\n#define DORY_L2_BYTES %lld\n#define DORY_L3_BYTES %lld\n"
@@ -1509,7 +1431,7 @@ static const char app_makefile[] =
     "-Iinc -Ikernels -Iruntime\n"
     "ifeq ($(SAN),1)\nCFLAGS += -g -fsanitize=address,undefined -fno-sanitize-recover=all\nendif\n"
     "APP_SRC = $(wildcard src/*.c) $(wildcard weights/*.c)\n"
-    "RT_SRC = $(wildcard kernels/*.c) runtime/host/dory_hal_host.c\n"
+    "RT_SRC = $(wildcard kernels/*.c runtime/*.c) runtime/host/dory_hal_host.c\n"
     "LINK = $(if $(RT_LIB),$(RT_LIB),$(RT_SRC))\n"
     "app: $(APP_SRC) $(LINK) $(wildcard inc/*.h kernels/*.h runtime/*.h)\n"
     "\t$(CC) $(CFLAGS) -o $@ $(APP_SRC) $(LINK) -lpthread -lm\n"
@@ -1524,10 +1446,10 @@ static const char app_makefile[] =
     "RV_LDFLAGS = -Wl,--defsym=__flash=0x80000000,--defsym=__flash_size=0x400000 \\\n"
     "    -Wl,--defsym=__ram=0x80400000,--defsym=__ram_size=0x3c00000 "
     "-Wl,--defsym=__stack_size=0x10000\n"
-    "app-rv32.elf: $(APP_SRC) $(wildcard kernels/*.c) runtime/riscv/dory_hal_riscv.c "
+    "RV_SRC = $(wildcard kernels/*.c runtime/*.c) runtime/riscv/dory_hal_riscv.c\n"
+    "app-rv32.elf: $(APP_SRC) $(RV_SRC) "
     "$(wildcard inc/*.h kernels/*.h runtime/*.h)\n"
-    "\t$(RV_CC) $(RV_CFLAGS) $(RV_LDFLAGS) -o $@ $(APP_SRC) $(wildcard kernels/*.c) "
-    "runtime/riscv/dory_hal_riscv.c -lm\n"
+    "\t$(RV_CC) $(RV_CFLAGS) $(RV_LDFLAGS) -o $@ $(APP_SRC) $(RV_SRC) -lm\n"
     "run-qemu: app-rv32.elf\n"
     "\ttimeout 900 $(QEMU_RV32) -M virt -m 128M -bios none -icount shift=0 \\\n"
     "\t    -semihosting-config enable=on,target=native -display none -monitor none "

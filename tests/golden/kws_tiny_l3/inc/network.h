@@ -7,7 +7,7 @@
 
 #include "dory_hal.h"
 #include "dory_kernels.h"
-#include "dory_tile.h"
+#include "dory_layer.h"
 
 #define DORY_L1_BYTES 3000
 #define DORY_L2_BYTES 9000

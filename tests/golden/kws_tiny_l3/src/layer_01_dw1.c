@@ -121,51 +121,17 @@ static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int 
     out_params(&a->p.out, t);
 }
 
-static void run_slice(const dory_slice_t *s)
+static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
 {
-    uint8_t *l1 = dory_l1_base();
-    dory_tiling_t tl = dory_tiling_of(&tiling, s);
-    dory_dma_id_t in_id[2] = {0, 0}, in2_id[2] = {0, 0}, w_id[2] = {0, 0}, out_id[2] = {0, 0};
-    int n = dory_tile_count(&tl), in_buf = 0, w_buf = 0, t, c;
-    dory_tile_t cur = dory_slice_tile(&tl, s, 0), nxt = cur;
     args_t a;
-    (void)in2_id;
-    (void)w_id;
-    in_id[0] = load_input(s, l1, &cur, 0, 0);
-    w_id[0] = load_weights(s, l1, &cur, 0);
-    for (t = 0; t < n; t++) {
-        int in_next = in_buf, w_next = w_buf;
-        if (t + 1 < n) {
-            nxt = dory_slice_tile(&tl, s, t + 1);
-            if (nxt.h0 != cur.h0 || nxt.w0 != cur.w0 || nxt.co0 != cur.co0) {
-                in_next = 1 - in_buf;
-                in_id[in_next] = load_input(s, l1, &nxt, in_next, 0);
-            }
-            if (nxt.co0 != cur.co0) {
-                w_next = 1 - w_buf;
-                w_id[w_next] = load_weights(s, l1, &nxt, w_next);
-            }
-        }
-        if (in_id[in_buf]) {
-            dory_dma_wait(in_id[in_buf]);
-            in_id[in_buf] = 0;
-        }
-        if (w_id[w_buf]) {
-            dory_dma_wait(w_id[w_buf]);
-            w_id[w_buf] = 0;
-        }
-        setup(&a, &cur, l1, in_buf, w_buf, t & 1);
-        dory_cluster_run(kernel, &a);
-        for (c = 0; c < dory_num_cores(); c++)
-            if (a.rc[c] != DORY_OK) dory_app_fail("dw1", "kernel error", a.rc[c]);
-        if (t > 0) dory_dma_wait(out_id[(t - 1) & 1]);
-        out_id[t & 1] = store_output(s, l1, &cur, t & 1);
-        in_buf = in_next;
-        w_buf = w_next;
-        cur = nxt;
-    }
-    dory_dma_wait(out_id[(n - 1) & 1]);
+    int c;
+    setup(&a, t, l1, in_buf, w_buf, out_buf);
+    dory_cluster_run(kernel, &a);
+    for (c = 0; c < dory_num_cores(); c++)
+        if (a.rc[c] != DORY_OK) dory_app_fail("dw1", "kernel error", a.rc[c]);
 }
+
+static const dory_layer_ops_t ops = {load_input, load_weights, store_output, compute, 0, 1, 1, 1, 0, 0};
 
 /* L3 slices: 1 row slice(s) of 25 output rows, 2 channel slice(s) of 16 channels */
 enum { NR = 1, NC = 2, RT = 25, CT = 16, HO = 25, CO = 32 };
@@ -206,6 +172,6 @@ void layer_01_dw1(void)
         s.w = l2 + (NC > 1 && (kk & 1) ? 8336 : 8000);
         s.y = l2 + 4000;
         s.y_c = CO;
-        run_slice(&s);
+        dory_run_slice(&ops, &tiling, &s);
     }
 }
