@@ -2,6 +2,8 @@
  * know any kernel: the generated layer's hooks do the work. */
 #include "dory_layer.h"
 
+#include <string.h>
+
 static dory_tile_t tile_of(const dory_layer_ops_t *o, const dory_tiling_t *tl,
                            const dory_slice_t *s, int t)
 {
@@ -60,4 +62,87 @@ void dory_run_slice(const dory_layer_ops_t *o, const dory_tiling_t *tiling, cons
         cur = nxt;
     }
     if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);
+}
+
+/* The input rows of output-row slice r. */
+static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
+{
+    dory_window_t w;
+    dory_tile_t t;
+    memset(&t, 0, sizeof t);
+    t.h0 = r * l->rt;
+    t.h = l->ho - t.h0 < l->rt ? l->ho - t.h0 : l->rt;
+    t.w = l->wo;
+    t.co = l->co;
+    if (l->geom) return dory_window(l->geom, &t);
+    memset(&w, 0, sizeof w);
+    w.r1 = 1;
+    return w;
+}
+
+void dory_run_l3(const dory_l3_layer_t *l)
+{
+    unsigned char *l2 = dory_l2_base();
+    dory_dma_id_t x_id[2][2] = {{0, 0}, {0, 0}}, w_id[2] = {0, 0}, y_id[2] = {0, 0};
+    int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i;
+    for (k = 0; k <= n; k++) {
+        int kk = k, r = kk / l->nc, c = kk % l->nc, wb = l->nc > 1 ? kk & 1 : 0;
+        dory_slice_t s;
+        if (kk < n) { /* issue the loads of slice kk */
+            if (any_in && c == 0) {
+                dory_window_t win = rows_of(l, r);
+                for (i = 0; i < l->inputs; i++)
+                    if (l->x_l3[i])
+                        x_id[i][r & 1] =
+                            dory_l3_read(l2 + l->in_buf[r & 1] + i * l->in_rows * l->x_row[0],
+                                         (uint32_t)(l->x_addr[i] + win.r0 * l->x_row[i]),
+                                         (size_t)(win.r1 - win.r0) * l->x_row[i], "input rows");
+            }
+            if (l->w_l3 && (l->nc > 1 || kk == 0)) {
+                int co = l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct;
+                w_id[wb] =
+                    dory_l3_read(l2 + l->w_buf[wb],
+                                 (uint32_t)(l->w_addr + (unsigned long)c * l->ct * l->w_per_co),
+                                 (size_t)co * l->w_per_co, "weight slice");
+            }
+        }
+        if (k == 0) continue;
+        kk = k - 1; /* compute slice kk */
+        r = kk / l->nc;
+        c = kk % l->nc;
+        wb = l->nc > 1 ? kk & 1 : 0;
+        if (any_in && c == 0)
+            for (i = 0; i < l->inputs; i++) wait_pending(&x_id[i][r & 1]);
+        if (l->w_l3 && (l->nc > 1 || kk == 0)) wait_pending(&w_id[wb]);
+        if (l->y_l3 && c == 0) wait_pending(&y_id[r & 1]);
+        memset(&s, 0, sizeof s);
+        s.h0 = r * l->rt;
+        s.h = l->ho - s.h0 < l->rt ? l->ho - s.h0 : l->rt;
+        s.co0 = c * l->ct;
+        s.co = l->co - s.co0 < l->ct ? l->co - s.co0 : l->ct;
+        for (i = 0; i < l->inputs; i++) {
+            const unsigned char *x = l->x_l3[i]
+                                         ? l2 + l->in_buf[r & 1] + i * l->in_rows * l->x_row[0]
+                                         : l2 + l->x_addr[i];
+            int r0 = l->x_l3[i] ? rows_of(l, r).r0 : 0;
+            if (i == 0)
+                s.x = x, s.x_r0 = r0;
+            else
+                s.x2 = x, s.x2_r0 = r0;
+        }
+        if (l->has_w)
+            s.w = l->w_l3 ? l2 + l->w_buf[wb] : l2 + l->w_addr + (unsigned long)s.co0 * l->w_per_co;
+        if (l->y_l3) {
+            s.y = l2 + l->out_buf[r & 1];
+            s.y_r0 = s.h0;
+        } else {
+            s.y = l2 + l->y_addr;
+        }
+        s.y_c = l->co;
+        dory_run_slice(l->ops, l->tiling, &s);
+        if (l->y_l3 && c == l->nc - 1)
+            y_id[r & 1] = dory_l3_write((uint32_t)(l->y_addr + s.h0 * l->y_row), s.y,
+                                        (size_t)s.h * l->y_row, "output rows");
+    }
+    for (i = 0; i < 2; i++) wait_pending(&y_id[i]);
 }

@@ -37,4 +37,35 @@ typedef struct dory_layer_ops {
 void dory_run_slice(const dory_layer_ops_t *ops, const dory_tiling_t *tiling,
                     const dory_slice_t *s);
 
+/* A layer whose tensors do not all fit L2: its output-row slices (outer) and
+ * output-channel slices (inner), where each operand lives, and the L2 staging
+ * buffers (both copies resolved: a buffer used once has copy 1 == copy 0).
+ * Offsets are bytes (L2 offsets from dory_l2_base(), L3 addresses). */
+typedef struct dory_l3_layer {
+    const dory_layer_ops_t *ops; /* the L1 tile loop of each slice */
+    const dory_tiling_t *tiling;
+    const dory_geom_t *geom; /* input window geometry; NULL: one input row (fc) */
+    int nr, nc, rt, ct;      /* row / channel slices and their full sizes */
+    int ho, wo, co;          /* layer output size */
+    int inputs;
+    int x_l3[2];              /* input i streams from L3 ... */
+    unsigned long x_addr[2];  /* ... at this L3 address, else at this L2 offset */
+    unsigned long x_row[2];   /* bytes per input row (W * C * elem) */
+    unsigned long in_buf[2];  /* staging copies for input rows (input 1 after input 0) */
+    unsigned long in_rows;    /* input rows a staging copy holds */
+    int has_w, w_l3;          /* weights: present, stream from L3 by channel slice */
+    unsigned long w_addr;     /* L3 address or L2 offset of the weights */
+    unsigned long w_per_co;   /* weight bytes per output channel */
+    unsigned long w_buf[2];   /* staging copies for weight slices */
+    int y_l3;                 /* the output is written back to L3 by row slice */
+    unsigned long y_addr;     /* L3 address or L2 offset of the output */
+    unsigned long y_row;      /* bytes per output row (WO * CO * elem) */
+    unsigned long out_buf[2]; /* staging copies for output rows */
+} dory_l3_layer_t;
+
+/* Runs a layer slice by slice: input rows (with their halo) and weight
+ * slices stream from L3 into the staging copies one slice ahead, each slice
+ * runs the L1 tile loop, output rows go back to L3 asynchronously. */
+void dory_run_l3(const dory_l3_layer_t *l);
+
 #endif

@@ -921,152 +921,47 @@ static void emit_entry_l2(Out *o, const Layer *L)
          (long long)L->y_l2, (long long)act_c(L->y));
 }
 
-/* The L3 wrapper: output-row slices outside, output-channel slices inside;
- * input rows (with their halo) and weight slices stream from L3 into
- * double-buffered L2 staging buffers one slice ahead, output rows go back
- * to L3 asynchronously. */
+/* A layer with operands in L3: its slices and placements as a table for
+ * dory_run_l3() (runtime/dory_layer.c), which streams input rows and weight
+ * slices into double-buffered L2 staging one slice ahead and writes output
+ * rows back asynchronously. */
 static void emit_entry_l3(Out *o, const Layer *L)
 {
     const L3Plan *l3 = &L->lp->l3;
-    int64_t W = act_w(L->x), C = act_c(L->x), WO = act_w(L->y), CO = act_c(L->y);
-    int64_t RT = l3->row_slice.tile, CT = l3->co_slice.tile;
-    int64_t xrow = W * C * L->in_elem, x2row = L->x2 ? W * act_c(L->x2) * L->in_elem : 0;
+    long long xrow = act_w(L->x) * act_c(L->x) * L->in_elem;
+    long long x2row = L->x2 ? act_w(L->x2) * act_c(L->x2) * L->in_elem : 0;
+    int in1 = l3->in_nbuf > 1, w1 = l3->w_nbuf > 1, o1 = l3->out_nbuf > 1;
     emit(o,
          "/* L3 slices: %lld row slice(s) of %lld output rows, %lld channel slice(s) of %lld "
          "channels */\n",
-         (long long)l3->row_slice.n, (long long)RT, (long long)l3->co_slice.n, (long long)CT);
-    emit(o, "enum { NR = %lld, NC = %lld, RT = %lld, CT = %lld, HO = %lld, CO = %lld };\n\n",
-         (long long)l3->row_slice.n, (long long)l3->co_slice.n, (long long)RT, (long long)CT,
-         (long long)act_h(L->y), (long long)CO);
-    int any_in = L->x_in_l3 || L->x2_in_l3;
-    /* the input rows of row slice r */
-    if (any_in) {
-        emit(o,
-             "static dory_window_t rows_of(int r)\n{\n    dory_tile_t t;\n"
-             "    t.h0 = r * RT;\n    t.h = HO - t.h0 < RT ? HO - t.h0 : RT;\n"
-             "    t.w0 = 0;\n    t.w = %lld;\n    t.co0 = 0;\n    t.co = CO;\n",
-             (long long)WO);
-        emit(o, L->kind == GK_FC ? "    (void)t;\n    {\n        dory_window_t w;\n"
-                                   "        memset(&w, 0, sizeof w);\n        w.r1 = 1;\n"
-                                   "        return w;\n    }\n}\n\n"
-                                 : "    return dory_window(&geom, &t);\n}\n\n");
-    }
-    if (any_in) {
-        emit(o, "static dory_dma_id_t load_rows(int r, uint8_t *dst, int which)\n{\n"
-                "    dory_window_t win = rows_of(r);\n");
-        if (L->x2_in_l3)
-            emit(o,
-                 "    if (which)\n        return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * "
-                 "%lldu, (size_t)(win.r1 - win.r0) * %lld, \"x2 rows\");\n",
-                 (long long)L->x2_l3, (long long)x2row, (long long)x2row);
-        else
-            emit(o, "    (void)which;\n");
-        if (L->x_in_l3)
-            emit(o,
-                 "    return dory_l3_read(dst, %lldu + (uint32_t)win.r0 * %lldu, (size_t)(win.r1 - "
-                 "win.r0) * %lld, \"x rows\");\n}\n\n",
-                 (long long)L->x_l3, (long long)xrow, (long long)xrow);
-        else
-            emit(o, "    return 0;\n}\n\n");
-    }
-    if (L->w && L->w_in_l3)
-        emit(o,
-             "static dory_dma_id_t load_wslice(int c, uint8_t *dst)\n{\n"
-             "    int co = CO - c * CT < CT ? CO - c * CT : CT;\n"
-             "    return dory_l3_read(dst, %lldu + (uint32_t)(c * CT) * %lldu, (size_t)co * %lld, "
-             "\"weight slice\");\n}\n\n",
-             (long long)L->w_l3, (long long)L->w_per_co, (long long)L->w_per_co);
+         (long long)l3->row_slice.n, (long long)l3->row_slice.tile, (long long)l3->co_slice.n,
+         (long long)l3->co_slice.tile);
     emit(o,
-         "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n"
-         "    dory_dma_id_t x_id[2] = {0, 0}, x2_id[2] = {0, 0}, w_id[2] = {0, 0}, "
-         "y_id[2] = {0, 0};\n    int k;\n"
-         "    (void)l2;\n    (void)x_id;\n    (void)x2_id;\n    (void)w_id;\n    (void)y_id;\n",
-         L->fn);
-    int wsl = L->w && L->w_in_l3;
-    const char *wbuf = "l2 + (NC > 1 && (kk & 1) ? %lld : %lld)";
-    char wb[160];
-    snprintf(wb, sizeof wb, wbuf, (long long)l3->w_off[l3->w_nbuf > 1 ? 1 : 0],
-             (long long)l3->w_off[0]);
-    /* loads of slice kk (prefetch) */
-    emit(o, "    for (k = 0; k < NR * NC + 1; k++) {\n");
-    emit(o, "        int kk = k, r = kk / NC, c = kk %% NC;\n        dory_slice_t s;\n");
-    emit(o, "        if (kk < NR * NC) { /* issue the loads of slice kk */\n");
-    if (any_in) {
-        /* the staging buffer holds input 0's rows, then input 1's */
-        emit(o,
-             "            if (c == 0) {\n                uint8_t *b = l2 + (r & 1 ? %lld : %lld);\n"
-             "                (void)b;\n",
-             (long long)l3->in_off[l3->in_nbuf > 1 ? 1 : 0], (long long)l3->in_off[0]);
-        if (L->x_in_l3) emit(o, "                x_id[r & 1] = load_rows(r, b, 0);\n");
-        if (L->x2_in_l3)
-            emit(o, "                x2_id[r & 1] = load_rows(r, b + (size_t)%lld * %lld, 1);\n",
-                 (long long)l3->in_rows, (long long)xrow);
-        emit(o, "            }\n");
-    }
-    if (wsl) {
-        char line[256];
-        snprintf(line, sizeof line,
-                 "            if (NC > 1 || kk == 0) w_id[NC > 1 ? kk & 1 : 0] = "
-                 "load_wslice(c, %s);\n",
-                 wb);
-        emit(o, "%s", line);
-    }
-    emit(o, "        }\n        if (k == 0) continue;\n");
-    /* compute slice kk = k - 1 */
-    emit(o, "        kk = k - 1;\n        r = kk / NC;\n        c = kk %% NC;\n");
-    if (any_in) {
-        emit(o, "        if (c == 0) {\n");
-        if (L->x_in_l3) emit(o, "            dory_dma_wait(x_id[r & 1]);\n");
-        if (L->x2_in_l3) emit(o, "            dory_dma_wait(x2_id[r & 1]);\n");
-        emit(o, "        }\n");
-    }
-    if (wsl) emit(o, "        if (NC > 1 || kk == 0) dory_dma_wait(w_id[NC > 1 ? kk & 1 : 0]);\n");
-    if (L->y_in_l3)
-        emit(o, "        if (c == 0 && y_id[r & 1]) {\n            dory_dma_wait(y_id[r & 1]);\n"
-                "            y_id[r & 1] = 0;\n        }\n");
-    emit(o, "        memset(&s, 0, sizeof s);\n        s.h0 = r * RT;\n"
-            "        s.h = HO - s.h0 < RT ? HO - s.h0 : RT;\n        s.co0 = c * CT;\n"
-            "        s.co = CO - s.co0 < CT ? CO - s.co0 : CT;\n");
-    {
-        long long b0 = (long long)l3->in_off[0];
-        long long b1 = (long long)l3->in_off[l3->in_nbuf > 1 ? 1 : 0];
-        if (L->x_in_l3)
-            emit(o, "        s.x = l2 + (r & 1 ? %lld : %lld);\n        s.x_r0 = rows_of(r).r0;\n",
-                 b1, b0);
-        else
-            emit(o, "        s.x = l2 + %lld;\n", (long long)L->x_l2);
-        if (L->x2 && L->x2_in_l3)
-            emit(o,
-                 "        s.x2 = l2 + (r & 1 ? %lld : %lld) + (size_t)%lld * %lld;\n"
-                 "        s.x2_r0 = rows_of(r).r0;\n",
-                 b1, b0, (long long)l3->in_rows, (long long)xrow);
-        else if (L->x2)
-            emit(o, "        s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
-    }
-    if (L->w) {
-        if (wsl)
-            emit(o, "        s.w = %s;\n", wb);
-        else
-            emit(o, "        s.w = l2 + %lld + (size_t)s.co0 * %lld;\n", (long long)L->w_l2,
-                 (long long)L->w_per_co);
-    }
-    if (L->y_in_l3)
-        emit(o, "        s.y = l2 + (r & 1 ? %lld : %lld);\n        s.y_r0 = s.h0;\n",
-             (long long)l3->out_off[l3->out_nbuf > 1 ? 1 : 0], (long long)l3->out_off[0]);
-    else
-        emit(o, "        s.y = l2 + %lld;\n", (long long)L->y_l2);
-    emit(o, "        s.y_c = CO;\n        dory_run_slice(&ops, &tiling, &s);\n");
-    if (L->y_in_l3)
-        emit(o,
-             "        if (c == NC - 1)\n            y_id[r & 1] = dory_l3_write(%lldu + "
-             "(uint32_t)s.h0 "
-             "* %lldu, s.y, (size_t)s.h * %lld, \"y rows\");\n",
-             (long long)L->y_l3, (long long)(WO * CO * L->out_elem),
-             (long long)(WO * CO * L->out_elem));
-    emit(o, "    }\n");
-    if (L->y_in_l3)
-        emit(o, "    for (k = 0; k < 2; k++)\n        if (y_id[k]) dory_dma_wait(y_id[k]);\n");
-    emit(o, "}\n");
+         "static const dory_l3_layer_t l3 = {\n    .ops = &ops,\n    .tiling = &tiling,\n"
+         "    .geom = %s,\n",
+         L->kind == GK_FC ? "0" : "&geom");
+    emit(o, "    .nr = %lld, .nc = %lld, .rt = %lld, .ct = %lld, /* slices: rows x channels */\n",
+         (long long)l3->row_slice.n, (long long)l3->co_slice.n, (long long)l3->row_slice.tile,
+         (long long)l3->co_slice.tile);
+    emit(o, "    .ho = %lld, .wo = %lld, .co = %lld,\n    .inputs = %d,\n", (long long)act_h(L->y),
+         (long long)act_w(L->y), (long long)act_c(L->y), L->x2 ? 2 : 1);
+    emit(o, "    .x_l3 = {%d, %d},\n    .x_addr = {%lldu, %lldu},\n    .x_row = {%lld, %lld},\n",
+         L->x_in_l3, L->x2_in_l3, (long long)(L->x_in_l3 ? L->x_l3 : L->x_l2),
+         (long long)(L->x2 ? (L->x2_in_l3 ? L->x2_l3 : L->x2_l2) : 0), xrow, x2row);
+    emit(o, "    .in_buf = {%lld, %lld},\n    .in_rows = %lld,\n", (long long)l3->in_off[0],
+         (long long)l3->in_off[in1], (long long)l3->in_rows);
+    emit(o,
+         "    .has_w = %d,\n    .w_l3 = %d,\n    .w_addr = %lldu,\n    .w_per_co = %lld,\n"
+         "    .w_buf = {%lld, %lld},\n",
+         L->w != NULL, L->w && L->w_in_l3, (long long)(L->w ? (L->w_in_l3 ? L->w_l3 : L->w_l2) : 0),
+         (long long)L->w_per_co, (long long)l3->w_off[0], (long long)l3->w_off[w1]);
+    emit(o,
+         "    .y_l3 = %d,\n    .y_addr = %lldu,\n    .y_row = %lld,\n"
+         "    .out_buf = {%lld, %lld},\n};\n\n",
+         L->y_in_l3, (long long)(L->y_in_l3 ? L->y_l3 : L->y_l2),
+         (long long)(act_w(L->y) * act_c(L->y) * L->out_elem), (long long)l3->out_off[0],
+         (long long)l3->out_off[o1]);
+    emit(o, "void %s(void) { dory_run_l3(&l3); }\n", L->fn);
 }
 
 /* Concatenation on channels: per row slice (the whole tensor unless it

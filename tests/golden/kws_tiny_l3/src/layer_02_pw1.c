@@ -136,44 +136,27 @@ static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, in
 static const dory_layer_ops_t ops = {load_input, load_weights, store_output, compute, 0, 1, 1, 0, 0, 0};
 
 /* L3 slices: 1 row slice(s) of 25 output rows, 8 channel slice(s) of 4 channels */
-enum { NR = 1, NC = 8, RT = 25, CT = 4, HO = 25, CO = 32 };
+static const dory_l3_layer_t l3 = {
+    .ops = &ops,
+    .tiling = &tiling,
+    .geom = &geom,
+    .nr = 1, .nc = 8, .rt = 25, .ct = 4, /* slices: rows x channels */
+    .ho = 25, .wo = 5, .co = 32,
+    .inputs = 1,
+    .x_l3 = {0, 0},
+    .x_addr = {4000u, 0u},
+    .x_row = {160, 0},
+    .in_buf = {0, 0},
+    .in_rows = 25,
+    .has_w = 1,
+    .w_l3 = 1,
+    .w_addr = 2336u,
+    .w_per_co = 32,
+    .w_buf = {8000, 8176},
+    .y_l3 = 0,
+    .y_addr = 0u,
+    .y_row = 160,
+    .out_buf = {0, 0},
+};
 
-static dory_dma_id_t load_wslice(int c, uint8_t *dst)
-{
-    int co = CO - c * CT < CT ? CO - c * CT : CT;
-    return dory_l3_read(dst, 2336u + (uint32_t)(c * CT) * 32u, (size_t)co * 32, "weight slice");
-}
-
-void layer_02_pw1(void)
-{
-    uint8_t *l2 = dory_l2_base();
-    dory_dma_id_t x_id[2] = {0, 0}, x2_id[2] = {0, 0}, w_id[2] = {0, 0}, y_id[2] = {0, 0};
-    int k;
-    (void)l2;
-    (void)x_id;
-    (void)x2_id;
-    (void)w_id;
-    (void)y_id;
-    for (k = 0; k < NR * NC + 1; k++) {
-        int kk = k, r = kk / NC, c = kk % NC;
-        dory_slice_t s;
-        if (kk < NR * NC) { /* issue the loads of slice kk */
-            if (NC > 1 || kk == 0) w_id[NC > 1 ? kk & 1 : 0] = load_wslice(c, l2 + (NC > 1 && (kk & 1) ? 8176 : 8000));
-        }
-        if (k == 0) continue;
-        kk = k - 1;
-        r = kk / NC;
-        c = kk % NC;
-        if (NC > 1 || kk == 0) dory_dma_wait(w_id[NC > 1 ? kk & 1 : 0]);
-        memset(&s, 0, sizeof s);
-        s.h0 = r * RT;
-        s.h = HO - s.h0 < RT ? HO - s.h0 : RT;
-        s.co0 = c * CT;
-        s.co = CO - s.co0 < CT ? CO - s.co0 : CT;
-        s.x = l2 + 4000;
-        s.w = l2 + (NC > 1 && (kk & 1) ? 8176 : 8000);
-        s.y = l2 + 0;
-        s.y_c = CO;
-        dory_run_slice(&ops, &tiling, &s);
-    }
-}
+void layer_02_pw1(void) { dory_run_l3(&l3); }
