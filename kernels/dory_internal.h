@@ -227,6 +227,32 @@ DORY_INLINE int32_t dory__zx_u(const dory_conv_params_t *p)
  * rows; writes the epilogue results to yp[q][c] for q < np. b: effective
  * bias per channel (with the unsigned zero point); sx: per-pixel sums of col
  * (used only when zw_nonzero). Unused pixel columns may hold anything. */
+/* The fused RV32 core (dory_mm_rv32_s8.c): 32-bit RISC-V with M, not RV32E. */
+#if defined(__GNUC__) && defined(__riscv) && defined(__riscv_mul) && __riscv_xlen == 32 &&         \
+    !defined(__riscv_32e) && !defined(DORY_NO_ASM)
+#define DORY__MM_RV32 1
+#else
+#define DORY__MM_RV32 0
+#endif
+
+/* Argument of the fused core: nblk blocks of 4 channels, weights from w (rows
+ * k bytes apart, k a multiple of 8), biases b, k and l of channel c at kl[2c],
+ * kl[2c + 1], output pixel q at y + q * ys, clamp [0, range], zero point 0.
+ * 40 bytes, word fields only (the assembly reads it by offset). */
+typedef struct {
+    const int8_t *w;
+    int32_t k, nblk;
+    const uint8_t *x;
+    const int32_t *b, *kl;
+    int32_t d;
+    uint32_t range;
+    uint8_t *y;
+    int32_t ys;
+} dory__mm_rv32_t;
+#if DORY__MM_RV32
+void dory__mm4x4_rv32(const dory__mm_rv32_t *a);
+#endif
+
 typedef struct {
     const dory_conv_params_t *p;
     int k, cout;
@@ -237,6 +263,8 @@ typedef struct {
     int raw;             /* int32 stores of the raw accumulator (no weight zero point) */
     dory__store_t store; /* how mm_store writes (yp are byte pointers) */
     int32_t lo, hi, zp;  /* SHIFT32: clamp bounds minus zp (see dory__s32_t) */
+    int fused;           /* the fused RV32 core applies (kl below is filled) */
+    const int32_t *kl;   /* its k, l per channel (in acc's scratch) */
     int32_t *acc;        /* scratch: NP * cout accumulators */
     uint8_t *dummy;      /* scratch: cout bytes after acc, output of unused pixels */
 } dory__mm_t;

@@ -85,13 +85,15 @@ static void mm1x4(const int8_t *w, int k, const uint8_t *x, int32_t b, int32_t *
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-/* SHIFT32 epilogue of one accumulator: v = (k*a + l) >> d; v in [lo', hi']
+/* SHIFT32 epilogue of one accumulator: v = (k*a + l) >> d (wrapping: the
+ * unused pixel columns of a tail group may hold any bytes, and k*a + l fits
+ * int32 for real pixels only, as verified); v in [lo', hi']
  * iff v - lo' <= range (one unsigned compare); stored as v + zp =
  * (v - lo') + lo. Stores first and fixes the rare out-of-range value after,
  * so the common path has no merge. */
 #define MM_OUT(a, yq)                                                                              \
     do {                                                                                           \
-        int32_t v_ = (kq * (a) + lq) >> d;                                                         \
+        int32_t v_ = (int32_t)((uint32_t)kq * (uint32_t)(a) + (uint32_t)lq) >> d;                  \
         uint32_t t_ = (uint32_t)v_ - (uint32_t)lo;                                                 \
         yq[c] = (uint8_t)(t_ + ylo);                                                               \
         if (t_ > range) yq[c] = (uint8_t)((v_ < lo ? 0u : range) + ylo);                           \
@@ -100,24 +102,25 @@ static void mm1x4(const int8_t *w, int k, const uint8_t *x, int32_t b, int32_t *
 /* MM_OUT with lo' = 0 and lo + zp = 0. */
 #define MM_OUT0(a, yq)                                                                             \
     do {                                                                                           \
-        int32_t v_ = (kq * (a) + lq) >> d;                                                         \
+        int32_t v_ = (int32_t)((uint32_t)kq * (uint32_t)(a) + (uint32_t)lq) >> d;                  \
         yq[c] = (uint8_t)v_;                                                                       \
         if ((uint32_t)v_ > range) yq[c] = (uint8_t)(v_ < 0 ? 0u : range);                          \
     } while (0)
 
-/* SHIFT32 epilogue of cout channels x 4 pixels. */
-static DORY_HOT void mm_store_s32(const dory__mm_t *m, const int32_t *acc, uint8_t *const *yp)
+/* SHIFT32 epilogue of channels [c0, cout) x 4 pixels. */
+static DORY_HOT void mm_store_s32(const dory__mm_t *m, int c0, uint8_t *const *yp)
 {
     static const int32_t zero = 0;
     const dory_requant_t *r = &m->p->out.rq;
-    int ps = r->per_channel ? 1 : 0, d = r->d, pl = r->l32 ? ps : 0, c;
-    const int32_t *rk = r->k32, *rl = r->l32 ? r->l32 : &zero, *end = acc + 4 * m->cout;
+    int ps = r->per_channel ? 1 : 0, d = r->d, pl = r->l32 ? ps : 0, c = c0;
+    const int32_t *rk = r->k32 + c0 * ps, *rl = r->l32 ? r->l32 + c0 * pl : &zero;
+    const int32_t *acc = m->acc + 4 * c0, *end = m->acc + 4 * m->cout;
     int32_t lo = m->lo;
     uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo;
     uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
     uint8_t *y0 = yp[0], *y1 = yp[1], *y2 = yp[2], *y3 = yp[3];
     if (lo == 0 && ylo == 0) { /* u8 output, zero point 0, ReLU clamp: the common case */
-        for (c = 0; acc != end; c++, acc += 4, rk += ps, rl += pl) {
+        for (; acc != end; c++, acc += 4, rk += ps, rl += pl) {
             int32_t kq = *rk, lq = *rl;
             MM_OUT0(acc[0], y0);
             MM_OUT0(acc[1], y1);
@@ -126,7 +129,7 @@ static DORY_HOT void mm_store_s32(const dory__mm_t *m, const int32_t *acc, uint8
         }
         return;
     }
-    for (c = 0; acc != end; c++, acc += 4, rk += ps, rl += pl) {
+    for (; acc != end; c++, acc += 4, rk += ps, rl += pl) {
         int32_t kq = *rk, lq = *rl;
         MM_OUT(acc[0], y0);
         MM_OUT(acc[1], y1);
@@ -172,6 +175,23 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
 {
     int c;
     int k = m->k, k8 = k & ~7, q;
+#if DORY__MM_RV32
+    if (m->fused && np == DORY__MM_NP && yp[1] - yp[0] == yp[2] - yp[1] &&
+        yp[3] - yp[2] == yp[1] - yp[0]) {
+        const dory_requant_t *r = &m->p->out.rq;
+        dory__mm_rv32_t a;
+        a.w = m->w, a.k = k, a.nblk = m->cout / 4, a.x = col, a.b = m->b, a.kl = m->kl;
+        a.d = r->d, a.range = (uint32_t)m->hi, a.y = yp[0], a.ys = (int32_t)(yp[1] - yp[0]);
+        dory__mm4x4_rv32(&a);
+        c = 4 * a.nblk;
+        if (c < m->cout) {
+            for (q = c; q < m->cout; q++)
+                mm1x4(m->w + (long)q * k, k, col, m->b[q], m->acc + 4 * q);
+            mm_store_s32(m, c, yp);
+        }
+        return;
+    }
+#endif
     for (c = 0; c + 4 <= m->cout; c += 4) {
         int32_t *acc = m->acc + 4 * c;
         mm4x4(m->w + (long)c * k, k, k8, col, m->b + c, acc);
@@ -181,7 +201,7 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
     if (m->fast && !m->zw_nonzero) {
         uint8_t *yq[DORY__MM_NP];
         for (q = 0; q < DORY__MM_NP; q++) yq[q] = q < np ? yp[q] : m->dummy; /* tail group */
-        mm_store_s32(m, m->acc, yq);
+        mm_store_s32(m, 0, yq);
     } else if (m->raw) {
         mm_store_raw(m, np, m->acc, yp);
     } else {
@@ -252,6 +272,20 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
                             p->out.zp == 0 && p->out.lo == INT32_MIN && p->out.hi == INT32_MAX));
     if (m->fast) dory__s32_load(&p->out, 0, &e);
     m->lo = e.lo, m->hi = e.hi, m->zp = e.zp;
+    /* The fused core's k, l pairs go to the start of the accumulator scratch,
+     * which it leaves unused: only the cout % 4 tail channels c >= 4 *
+     * (cout / 4) >= cout / 2 write acc[4c..4c+3], above the 2 * cout pairs. */
+    m->fused = DORY__MM_RV32 && m->fast && !m->zw_nonzero && acc && cout >= 4 && k >= 8 &&
+               k % 8 == 0 && e.lo == 0 && e.zp == 0 && e.hi >= 0;
+    m->kl = acc;
+    if (m->fused) {
+        const dory_requant_t *r = &p->out.rq;
+        int c, i;
+        for (c = 0; c < cout; c++) {
+            i = r->per_channel ? c : 0;
+            acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
+        }
+    }
 }
 
 void dory__col_sums(const uint8_t *col, int k, int32_t *sx)

@@ -2,13 +2,26 @@
  * random cases of every kernel (tests/unit/test_kernels_case.c) against the
  * portable kref loops, which the host unit tests check bit-exactly against
  * the reference interpreter; int32 outputs; layers computed in input-channel
- * slices (DORY_ACC_FIRST/NEXT + dory_requant_s32); then the benchmark's layer
+ * slices (DORY_ACC_FIRST/NEXT + dory_requant_s32); the cases of the fused
+ * RV32 core (which must be called); then the benchmark's layer
  * shapes (u8 and i8, which take the fast paths). Prints one line per kernel and ends with
  * "N passed, M failed"; exits non-zero on any failure.
  */
 #include <stdio.h>
 
+#include "dory_internal.h"
 #include "test_kernels_case.h"
+
+/* Calls of the fused RV32 core (linked with --wrap=dory__mm4x4_rv32): the
+ * KC_FUSED cases must have gone through it. */
+static long fused_calls;
+void __real_dory__mm4x4_rv32(const dory__mm_rv32_t *a);
+void __wrap_dory__mm4x4_rv32(const dory__mm_rv32_t *a);
+void __wrap_dory__mm4x4_rv32(const dory__mm_rv32_t *a)
+{
+    fused_calls++;
+    __real_dory__mm4x4_rv32(a);
+}
 
 enum { CASES = 60 };
 
@@ -39,9 +52,9 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
             (*passed)++;
         kc_free(&kcase);
     }
-    printf("%s %s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ", kc_op_name(op),
+    printf("%s %s%s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ", kc_op_name(op),
            flags & KC_OUT_I32 ? " (int32 out)" : "", flags & KC_IM2COL1 ? " (1-pixel im2col)" : "",
-           sliced ? " (input-channel slices)" : "", made);
+           flags & KC_FUSED ? " (fused core)" : "", sliced ? " (input-channel slices)" : "", made);
     if (!made) (*failed)++;
 }
 
@@ -60,6 +73,14 @@ int main(void)
     run_op(KOP_FC, KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1, 0, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
+    {
+        long before = fused_calls;
+        run_op(KOP_PW, KC_FUSED, 0, &passed, &failed);
+        run_op(KOP_CONV, KC_FUSED, 0, &passed, &failed);
+        printf("%s fused RV32 core: %ld calls\n", fused_calls > before ? "ok  " : "FAIL",
+               fused_calls - before);
+        if (fused_calls == before) failed++;
+    }
     /* the benchmark shapes (the fast paths), u8 and i8 */
     for (i = 0; i < 2 * kc_bench_nshapes; i++) {
         const KBenchShape *s = &kc_bench_shapes[i / 2];

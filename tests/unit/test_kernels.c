@@ -219,6 +219,14 @@ TEST(kernels_dwconv3x3_i32_vs_interp) { check_op_ex(KOP_DW3, 24, 80, KC_OUT_I32,
 TEST(kernels_fc_i32_vs_interp) { check_op_ex(KOP_FC, 25, 80, KC_OUT_I32, RUN_WHOLE); }
 TEST(kernels_requant_i32_vs_interp) { check_op_ex(KOP_REQUANT, 26, 80, KC_OUT_I32, RUN_WHOLE); }
 
+/* The cases the fused RV32 core takes on rv32 (here: the C path; under QEMU,
+ * tests/qemu/kernel_tests_main.c runs the same cases through the assembly). */
+TEST(kernels_fused_shapes_vs_interp)
+{
+    check_op_ex(KOP_PW, 27, 80, KC_FUSED, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 28, 80, KC_FUSED, RUN_WHOLE);
+}
+
 /* One-pixel im2col blocks (im2col_pixels = 1): 8-bit, int32, sliced. */
 TEST(kernels_conv2d_im2col1_vs_interp)
 {

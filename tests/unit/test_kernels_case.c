@@ -306,8 +306,13 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         if (op == KOP_MAXPOOL || op == KOP_AVGPOOL || op == KOP_ADD) return -1;
         tout = DORY_I32;
     }
+    if (flags & KC_FUSED) {
+        if (op != KOP_CONV && op != KOP_PW) return -1;
+        sch = DORY_RQ_SHIFT32, tout = DORY_U8, wzp_mode = 0;
+    }
     k->op = op, k->seed = seed;
     random_geometry(k, s, index);
+    if (flags & KC_FUSED) k->c = 8 * ri(s, 1, op == KOP_PW ? 6 : 2), k->cout = ri(s, 4, 21);
     if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
     fill_data(k, s, tin, tb);
     if (!has_bias) free(k->bias), k->bias = NULL;
@@ -345,6 +350,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
     o = &k->conv.out;
     set_out(o, tout, s);
+    if (flags & KC_FUSED) o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
     o->rq = k->rq.r;
     k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;
     kc_ref(k);

@@ -70,7 +70,11 @@ typedef struct {
 int kc_random(KCase *k, kop_t op, uint32_t seed, int index);
 /* kc_random with flags: KC_OUT_I32 makes the output int32 (conv, pointwise,
  * depthwise, FC and requant only; other ops return -1); KC_IM2COL1 sets
- * conv.im2col_pixels = 1 (one-pixel im2col blocks of dory_conv2d_hwc_s8). */
+ * conv.im2col_pixels = 1 (one-pixel im2col blocks of dory_conv2d_hwc_s8);
+ * KC_FUSED (conv and pointwise only) makes the case one the fused RV32 core
+ * takes (dory_mm_rv32_s8.c): SHIFT32, u8 output with zero point 0 clamped to
+ * [0, hi], no weight zero point, K = kh * kw * c a multiple of 8, at least 4
+ * output channels. */
 int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags);
 void kc_free(KCase *k);
 /* A benchmark case in DORY's usual quantization (NEMO/QuantLab): u8
@@ -81,7 +85,7 @@ void kc_free(KCase *k);
  * flags KC_I8: i8 input and output with random zero points instead;
  * KC_IM2COL1: conv.im2col_pixels = 1; KC_OUT_I32: int32 output, requant
  * NONE, no clamp (the raw accumulator). */
-enum { KC_I8 = 1, KC_OUT_I32 = 2, KC_IM2COL1 = 4 };
+enum { KC_I8 = 1, KC_OUT_I32 = 2, KC_IM2COL1 = 4, KC_FUSED = 8 };
 
 /* The layer shapes of issue 4's benchmark (HWC, batch 1). */
 typedef struct {
