@@ -1,0 +1,114 @@
+/* cg_int.h: internals shared by the code generator's files (not for other
+ * stages; the public entry point is codegen.h).
+ *
+ * The pipeline of codegen_app(): cg_analyse() turns each node and its plan
+ * into a Layer, cg_check_buffers() / cg_check_l3_buffers() check it against
+ * the plan's buffers, then the writers (cg_layer.c, cg_l3.c, cg_data.c,
+ * codegen.c) only read it. Nothing here decides memory.
+ */
+#ifndef DORY_CG_INT_H
+#define DORY_CG_INT_H
+
+#include <stdio.h>
+
+#include "codegen.h"
+#include "ir/interp.h"
+
+/* ---- Output files (cg_out.c) ------------------------------------------------ */
+
+typedef struct Out {
+    FILE *f;
+    char path[4096];
+} Out;
+
+/* Creates DIR/NAME and its folders. 0, or -1 with a diagnostic. */
+int cg_out_open(Out *o, const char *dir, const char *name);
+/* Closes the file; -1 with a diagnostic if anything failed to be written. */
+int cg_out_close(Out *o);
+__attribute__((format(printf, 2, 3))) void cg_emit(Out *o, const char *fmt, ...);
+/* A C array of integers, 16 per line. */
+void cg_emit_ints(Out *o, const char *decl, const int64_t *v, int64_t n);
+/* A C array of bytes, 24 per line. */
+void cg_emit_bytes(Out *o, const char *decl, const uint8_t *v, int64_t n);
+
+/* ---- Layers (cg_analyse.c) -------------------------------------------------- */
+
+typedef enum {
+    GK_CONV,
+    GK_PW,
+    GK_DW,
+    GK_GROUPED, /* groups > 1 other than plain depthwise: one conv per group */
+    GK_REQUANT, /* element-wise requantization */
+    GK_FC,
+    GK_MAXPOOL,
+    GK_AVGPOOL,
+    GK_ADD,
+    GK_CONCAT,
+    GK_ALIAS
+} GenKind;
+
+typedef struct Layer {
+    int index;
+    const Node *n;
+    const LayerPlan *lp;
+    GenKind kind;
+    char fn[96]; /* C function name */
+    const Tensor *x, *x2, *y, *w, *b;
+    int64_t x_l2, x2_l2, y_l2, w_l2;
+    int in_elem, out_elem;
+    int kh, kw;
+    int64_t w_per_co;   /* weight bytes per output channel */
+    int coupled;        /* input channels follow output channels */
+    const char *kernel; /* kernel function */
+    int32_t scratch;    /* bytes per core */
+    /* L3: which operands stream, and their L3 offsets */
+    int x_in_l3, x2_in_l3, y_in_l3, w_in_l3, l3;
+    int64_t x_l3, x2_l3, y_l3, w_l3;
+    /* input-channel tiling: int32 partial sums in L1, requantized at the end */
+    int ci_tiled;
+    int64_t CI;               /* input channels (conv) or inputs (fc) being tiled */
+    int64_t taps;             /* kernel taps per input channel (kh * kw; fc: 1) */
+    int64_t gin, gout;        /* coupled layers: input / output channels per group */
+    char cin0[64], cin_n[64]; /* C expressions: a tile's first input channel, count */
+} Layer;
+
+static inline int64_t cg_elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
+
+/* The kernels take int8 weights. u8 weights become int8 exactly: values and
+ * zero points both move by 128, so every (w - zw) is unchanged. */
+static inline int cg_weight_shift(const Layer *L) { return L->w && L->w->dtype == DT_U8 ? 128 : 0; }
+
+/* Where a tensor lives: its level (LOC_L2 or LOC_L3) and offset there. */
+int cg_place_of(const Plan *p, int id, int64_t *off);
+/* Fills L for node i; 0, or -1 with a diagnostic naming the node. */
+int cg_analyse(const Graph *g, const Plan *p, int i, Layer *L);
+/* Checks the plan's L1 buffers hold the tiles; sets L->scratch. */
+int cg_check_buffers(const Graph *g, Layer *L, int cores);
+
+/* ---- L3 streaming (cg_l3.c) ------------------------------------------------- */
+
+/* Checks the plan's L2 staging buffers hold what the L3 wrapper moves. */
+int cg_check_l3_buffers(const Graph *g, const Layer *L);
+/* The dory_run_l3() table and the entry point of a layer with operands in L3. */
+void cg_emit_entry_l3(Out *o, const Layer *L);
+
+/* ---- Files (cg_layer.c, cg_data.c) ------------------------------------------ */
+
+/* src/<L->fn>.c */
+int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L);
+/* weights/weights.c and weights/l3_weights.bin */
+int cg_write_weights(const char *dir, const Graph *g, const Layer *layers);
+
+/* Each layer's output as the reference interpreter computes it: its checksum
+ * and stored bytes, filled by cg_golden_hook() during interp_run(). */
+typedef struct Golden {
+    uint32_t *sum;
+    uint8_t **bytes;
+} Golden;
+
+int cg_golden_hook(void *ctx, const InterpState *s, const Node *n, int index);
+/* src/data.c: the inputs and the golden outputs (as opt->check asks). */
+int cg_write_data(const char *dir, const Graph *g, const Plan *p, const CodegenOptions *opt,
+                  Golden *gd);
+
+#endif
