@@ -227,6 +227,7 @@ static int32_t scratch_bytes(const Layer *L)
     p.pad_top = L->n->pad[0], p.pad_left = L->n->pad[1];
     p.pad_bottom = L->n->pad[2], p.pad_right = L->n->pad[3];
     p.border = DORY_BORDER_ALL;
+    p.im2col_pixels = L->lp->l1.im2col1 ? 1 : 0;
     p.in_type = L->x->dtype == DT_U8 ? DORY_U8 : DORY_I8;
     p.in_zp = L->x->zp;
     p.out.type = L->y->dtype == DT_U8 ? DORY_U8 : DORY_I8;

@@ -118,12 +118,15 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
             l1->order == ORDER_HWC ? "rows, columns, channels (channels innermost)"
                                    : "channels outermost");
         cg_emit(o, " * L1 map  (bytes, offset of each copy):\n");
-        for (int b = 0; b < BUF_COUNT; b++)
-            if (l1->buf[b].nbuf)
-                cg_emit(o, " *   %-8s %7lld  x%d @ %lld%s%lld\n", plan_buf_name((L1BufId)b),
-                        (long long)l1->buf[b].bytes, l1->buf[b].nbuf, (long long)l1->buf[b].off[0],
-                        l1->buf[b].nbuf > 1 ? ", " : "",
-                        l1->buf[b].nbuf > 1 ? (long long)l1->buf[b].off[1] : 0LL);
+        for (int b = 0; b < BUF_COUNT; b++) {
+            if (l1->buf[b].nbuf > 1)
+                cg_emit(o, " *   %-8s %7lld  x2 @ %lld, %lld\n", plan_buf_name((L1BufId)b),
+                        (long long)l1->buf[b].bytes, (long long)l1->buf[b].off[0],
+                        (long long)l1->buf[b].off[1]);
+            else if (l1->buf[b].nbuf == 1)
+                cg_emit(o, " *   %-8s %7lld  x1 @ %lld\n", plan_buf_name((L1BufId)b),
+                        (long long)l1->buf[b].bytes, (long long)l1->buf[b].off[0]);
+        }
         cg_emit(o, " * L1 used %lld of %lld bytes\n", (long long)l1->l1_used,
                 (long long)l1->l1_budget);
         cg_emit(o, " * modeled %.0f cycles, %lld MACs\n", L->lp->cost.total,
@@ -428,6 +431,9 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
                 "    a->p.stride_w = %d;\n    a->p.dil_h = %d;\n    a->p.dil_w = %d;\n",
                 L->kh, L->kw, n->stride[0], n->stride[1], n->dilation[0], n->dilation[1]);
         cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
+        if (L->kind == GK_CONV && L->lp->l1.im2col1)
+            cg_emit(o, "    a->p.im2col_pixels = 1; /* one-pixel im2col blocks (the planner's "
+                       "choice) */\n");
         if (has_w_zp(L))
             cg_emit(o, "    a->p.w_zp = w_zp + t->co0;\n    a->p.w_zp_per_channel = 1;\n");
     }

@@ -100,6 +100,7 @@ static int64_t scratch_bytes(const PlanGeom *g, const Target *t, const L1Plan *p
     cp.pad_top = g->pad[0], cp.pad_left = g->pad[1];
     cp.pad_bottom = g->pad[2], cp.pad_right = g->pad[3];
     cp.border = DORY_BORDER_ALL;
+    cp.im2col_pixels = g->im2col1 ? 1 : 0;
     dory_dims_t in = {(int)p->in_h, (int)p->in_w, (int)p->in_c, 0};
     dory_dims_t out = {(int)ho, (int)wo, (int)co, 0};
     int32_t per = 0;
@@ -245,10 +246,19 @@ static Dma dma_outputs(const PlanGeom *g, const Target *t, const DimFeat f[TD_CO
     return d;
 }
 
+/* MAC/cycle of the layer's kernel (variant included). */
+static double kernel_mpc(const PlanGeom *g, const Target *t)
+{
+    const KernelCost *k = &t->kernel[g->kind];
+    double mpc =
+        g->im2col1 && k->im2col1_mac_per_cycle > 0 ? k->im2col1_mac_per_cycle : k->mac_per_cycle;
+    return mpc > 0 ? mpc : 1;
+}
+
 static double compute_cycles(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT])
 {
     const KernelCost *k = &t->kernel[g->kind];
-    double mpc = k->mac_per_cycle > 0 ? k->mac_per_cycle : 1;
+    double mpc = kernel_mpc(g, t);
     double work = f[TD_CO].f * f[TD_HO].f * f[TD_WO].f * f[TD_CI].f * g->kh * g->kw;
     if (g->kind == KK_ADD || g->kind == KK_ELEM || g->kind == KK_COPY)
         work = f[TD_CO].f * f[TD_HO].f * f[TD_WO].f;
@@ -260,7 +270,7 @@ static double compute_cycles(const PlanGeom *g, const Target *t, const DimFeat f
 double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)
 {
     const KernelCost *k = &t->kernel[g->kind];
-    double mpc = k->mac_per_cycle > 0 ? k->mac_per_cycle : 1;
+    double mpc = kernel_mpc(g, t);
     double outs = (double)(g->ho * g->wo * g->co);
     return (double)tiles * k->tile_overhead + (double)g->macs / mpc + outs * k->epilogue_cycles;
 }

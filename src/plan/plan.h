@@ -63,6 +63,9 @@ typedef struct KernelCost {
     double psum_cycles;     /* per output element per extra input-channel tile */
     double tile_overhead;   /* cycles per tile: call, fork, barrier, DMA setup */
     const char *source;     /* where the numbers come from */
+    /* conv only: MAC/cycle with one-pixel im2col blocks (im2col_pixels = 1:
+     * a quarter of the scratch, slower); 0: the planner never picks them */
+    double im2col1_mac_per_cycle;
 } KernelCost;
 
 /* ---- Targets ---------------------------------------------------------------- */
@@ -135,6 +138,7 @@ typedef struct PlanGeom {
     int64_t w_bytes;     /* all weights of the layer in L2/L3 */
     int64_t param_bytes; /* weights + bias + requant */
     int32_t in_zp;       /* input zero point (the fc kernel's scratch depends on it) */
+    int im2col1;         /* conv: one-pixel im2col blocks (set by the tiler's choice) */
 } PlanGeom;
 
 /* ---- L2 -> L1 tiling ---------------------------------------------------------- */
@@ -202,6 +206,7 @@ typedef struct L1Plan {
     PlanCost cost;
     double dory_score;   /* the paper's objective value of this tiling */
     const char *binding; /* what limits a larger tile */
+    int im2col1;         /* conv kernel variant: one-pixel im2col blocks */
 } L1Plan;
 
 typedef enum { OBJ_EXACT = 0, OBJ_DORY } PlanObjective;
@@ -214,7 +219,8 @@ int tile_l1_solve(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan 
 /* Evaluates one tiling (tile sizes co, ho, wo, ci) with the cost model:
  * fills *p (memory map, DMA, cost) and returns 1 if it fits L1, 0 if not. */
 int tile_l1_eval(const PlanGeom *g, const Target *t, const int64_t tile[TD_COUNT], L1Plan *p);
-/* Brute force over every integer tile size (tests; small layers only). */
+/* Brute force over every integer tile size and, for conv, both kernel
+ * variants (tests; small layers only). */
 int tile_l1_brute(const PlanGeom *g, const Target *t, L1Plan *p);
 
 /* ---- L3 -> L2 tiling ---------------------------------------------------------- */

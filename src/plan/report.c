@@ -54,7 +54,7 @@ static void print_layer(FILE *f, const Plan *p, int n)
             (long long)lp->dma_l3l2_bytes, lp->cost.total,
             lp->cost.total > 0 ? (double)node_macs(p->g, node) / lp->cost.total : 0.0);
     if (p->opt.compare_dory) fprintf(f, " %10.0f", lp->dory_total);
-    fprintf(f, "  %s\n", lp->why ? lp->why : "");
+    fprintf(f, "  %s%s\n", lp->l1.im2col1 ? "[1-pixel im2col] " : "", lp->why ? lp->why : "");
 }
 
 /* Where the activations live: level, offset, bytes, lifetime in layers. */
@@ -163,9 +163,11 @@ static void json_l1(FILE *f, const L1Plan *l)
     }
     fprintf(f,
             "}, \"l1_used\": %lld, \"l1_budget\": %lld, \"dma_in_bytes\": %lld, "
-            "\"dma_w_bytes\": %lld, \"dma_out_bytes\": %lld, \"dma_jobs\": %lld, \"cost\": ",
+            "\"dma_w_bytes\": %lld, \"dma_out_bytes\": %lld, \"dma_jobs\": %lld, "
+            "\"im2col_pixels\": %d, \"cost\": ",
             (long long)l->l1_used, (long long)l->l1_budget, (long long)l->dma_in_bytes,
-            (long long)l->dma_w_bytes, (long long)l->dma_out_bytes, (long long)l->dma_jobs);
+            (long long)l->dma_w_bytes, (long long)l->dma_out_bytes, (long long)l->dma_jobs,
+            l->im2col1 ? 1 : 4);
     json_cost(f, &l->cost);
     fprintf(f, "}");
 }

@@ -84,6 +84,7 @@ int tile_l1_eval(const PlanGeom *g, const Target *t, const int64_t tile[TD_COUNT
     cost_l1_bytes(g, t, f, p);
     cost_cycles(g, t, f, p);
     p->dory_score = cost_dory_score(g, t, p);
+    p->im2col1 = g->im2col1;
     p->ok = p->l1_used <= p->l1_budget;
     return p->ok;
 }
@@ -257,8 +258,8 @@ static void search_free(Search *s)
     for (int d = 0; d < TD_COUNT; d++) free(s->c[d].v);
 }
 
-int tile_l1_solve(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan *p, Arena *a,
-                  const char **why)
+static int solve_variant(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan *p, Arena *a,
+                         const char **why)
 {
     Search *s = calloc(1, sizeof *s);
     if (!s) return -1;
@@ -287,13 +288,37 @@ int tile_l1_solve(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan 
     } else {
         *why = s->min_l1 < INT64_MAX ? explain_failure(s, a) : "out of memory in the tiler";
     }
+    p->im2col1 = g->im2col1;
     search_free(s);
     free(s);
     return rc;
 }
 
+/* Convolutions have two kernel variants: 4-pixel im2col blocks (fast, 4 x K
+ * bytes of scratch per core) and one-pixel blocks (a quarter of the scratch,
+ * slower: KernelCost.im2col1_mac_per_cycle). The exact objective takes the
+ * cheaper tiling over both; DORY's objective, which knows only the first,
+ * falls back to the second when no tiling of the first fits. */
+int tile_l1_solve(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan *p, Arena *a,
+                  const char **why)
+{
+    int rc = solve_variant(g, t, obj, p, a, why);
+    if (g->kind != KK_CONV || g->im2col1 || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0) ||
+        (rc == 0 && obj == OBJ_DORY))
+        return rc;
+    PlanGeom g1 = *g;
+    g1.im2col1 = 1;
+    L1Plan p1;
+    const char *why1 = NULL;
+    if (solve_variant(&g1, t, obj, &p1, a, &why1)) return rc;
+    if (rc == 0 && p1.cost.total >= p->cost.total) return rc;
+    *p = p1;
+    *why = why1;
+    return 0;
+}
+
 /* Every integer tile size, features computed once per dimension. */
-int tile_l1_brute(const PlanGeom *g, const Target *t, L1Plan *best)
+static int brute_variant(const PlanGeom *g, const Target *t, L1Plan *best)
 {
     DimFeat *fs[TD_COUNT] = {0};
     int64_t size[TD_COUNT];
@@ -326,10 +351,26 @@ int tile_l1_brute(const PlanGeom *g, const Target *t, L1Plan *best)
                     fill_dims(&p, f, g);
                     p.ok = 1;
                     p.l1_budget = budget;
+                    p.im2col1 = g->im2col1;
                     *best = p;
                 }
     for (int d = 0; d < TD_COUNT; d++) free(fs[d]);
     return rc == 0 && best->ok ? 0 : -1;
+}
+
+/* Over both conv variants, as the exact objective of tile_l1_solve. */
+int tile_l1_brute(const PlanGeom *g, const Target *t, L1Plan *best)
+{
+    int rc = brute_variant(g, t, best);
+    if (g->kind != KK_CONV || g->im2col1 || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0))
+        return rc;
+    PlanGeom g1 = *g;
+    g1.im2col1 = 1;
+    L1Plan b1;
+    if (brute_variant(&g1, t, &b1)) return rc;
+    if (rc == 0 && b1.cost.total >= best->cost.total) return rc;
+    *best = b1;
+    return 0;
 }
 
 const char *plan_buf_name(L1BufId b)

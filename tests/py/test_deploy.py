@@ -150,3 +150,47 @@ def test_unsupported_layer_is_refused_by_name(dory, run_dory, test_graphs, tmp_p
 def test_deploy_needs_output_dir(dory, run_dory):
     p = run_dory(dory, "deploy", EXAMPLE, "-t", "gap8", check=False)
     assert p.returncode == 2 and "-o DIR" in p.stderr
+
+
+def write_wide_conv(path, h=4, cin=128, cout=16, seed=5):
+    """A 3x3 conv with many input channels (random int8 weights in a side
+    file, SHIFT requant): its 4-pixel im2col scratch is large."""
+    import random
+    rnd = random.Random(seed)
+    side = path.with_suffix(".dory.bin")
+    side.write_bytes(bytes(rnd.randint(-40, 40) & 255 for _ in range(cout * 9 * cin)))
+    vals = lambda n, lo, hi: ",".join(str(rnd.randint(lo, hi)) for _ in range(n))
+    path.write_text("\n".join([
+        "dory-ir 1", "graph wide_conv",
+        f"tensor input u8 [1,{h},{h},{cin}]", "input input",
+        f"tensor c.w i8 [{cout},3,3,{cin}] = @{side.name}:0",
+        f"tensor c.b i32 [{cout}] = {{{vals(cout, -500, 500)}}}",
+        f"tensor c.k i32 [{cout}] = {{{vals(cout, 800, 1200)}}}",
+        f"tensor c.l i32 [{cout}] = {{{vals(cout, 0, 1 << 19)}}}",
+        f"tensor y u8 [1,{h},{h},{cout}]",
+        "node c conv2d (input, c.w, c.b) -> y stride=1,1 pad=1,1,1,1 groups=1 "
+        "rq=shift(k=c.k,l=c.l,d=20)",
+        "output y", ""]))
+
+
+def test_one_pixel_im2col_chosen_and_bit_exact(dory, run_dory, rt_libs, tmp_path):
+    """With 2.7 kB of L1 the planner models the conv kernel's one-pixel im2col
+    blocks as faster; the generated layer asks the kernel for them and the
+    application matches the interpreter on 1 and 8 cores. At GAP8's full L1
+    the 4-pixel kernel (with input-channel tiles) is kept."""
+    model = tmp_path / "wide.dory"
+    write_wide_conv(model)
+    p = run_dory(dory, "inspect", model, "-t", "gap8", "--l1", "30000")
+    assert "[1-pixel im2col]" in p.stdout, p.stdout
+    app = tmp_path / "app"
+    p = deploy(run_dory, dory, model, app, "--l1", "30000")
+    assert p.returncode == 0, p.stderr
+    layer = next((app / "src").glob("layer_*_c.c")).read_text()
+    assert "a->p.im2col_pixels = 1;" in layer
+    for cores in (1, 8):
+        check_app_ok(build_and_run(app, rt_libs, cores=cores), f"wide conv, {cores} cores")
+    p = run_dory(dory, "inspect", model, "-t", "gap8")
+    assert "[1-pixel im2col]" not in p.stdout, p.stdout
+    full = tmp_path / "full"
+    assert deploy(run_dory, dory, model, full).returncode == 0
+    assert "im2col_pixels" not in next((full / "src").glob("layer_*_c.c")).read_text()

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dory_kernels.h"
 #include "graphs.h"
 #include "harness.h"
 #include "models.h"
@@ -229,6 +230,43 @@ TEST(plan_exact_matches_brute_force_random_layers)
             tiled++;
     }
     CHECK(compared >= 250 && tiled >= 100); /* most draws are real, tiled cases */
+}
+
+/* The conv kernel's one-pixel im2col variant: taken when it models faster
+ * (here: 2.7 kB of L1 on 8 cores, where the 4-pixel scratch forces far
+ * smaller tiles), its scratch is the kernel's own for that variant, and the
+ * brute force over both variants agrees. A target without the variant's
+ * cost never takes it. */
+TEST(plan_conv_one_pixel_im2col)
+{
+    Arena a;
+    arena_init(&a);
+    PlanGeom g = conv_geom(4, 128, 16, 3, 1, 1);
+    Target t = tgt("gap8", 2700, 0);
+    L1Plan p, q;
+    const char *why;
+    CHECK(t.kernel[KK_CONV].im2col1_mac_per_cycle > 0);
+    CHECK(tile_l1_solve(&g, &t, OBJ_EXACT, &p, &a, &why) == 0);
+    CHECK(p.im2col1 == 1);
+    dory_conv_params_t cp = {0};
+    cp.kh = cp.kw = 3, cp.stride_h = cp.stride_w = 1, cp.dil_h = cp.dil_w = 1;
+    cp.pad_top = cp.pad_left = cp.pad_bottom = cp.pad_right = 1;
+    cp.border = DORY_BORDER_ALL;
+    cp.im2col_pixels = 1;
+    dory_dims_t in = {(int)p.in_h, (int)p.in_w, (int)p.in_c, 0};
+    dory_dims_t out = {(int)p.d[TD_HO].tile, (int)p.d[TD_WO].tile, (int)p.d[TD_CO].tile, 0};
+    int64_t per = (dory_conv2d_hwc_s8_scratch_bytes(&cp, &in, &out) + 3) & ~3;
+    CHECK_EQ_I64(p.buf[BUF_SCRATCH].bytes, per * t.cores);
+    brute_compare(&g, &t, "conv 4x4 128->16, one-pixel im2col");
+    /* the variant off: a tiling of the 4-pixel kernel, modeled slower */
+    t.kernel[KK_CONV].im2col1_mac_per_cycle = 0;
+    CHECK(tile_l1_solve(&g, &t, OBJ_EXACT, &q, &a, &why) == 0);
+    CHECK(q.im2col1 == 0 && q.cost.total > p.cost.total);
+    /* at GAP8's real L1 the 4-pixel kernel with input-channel tiles wins */
+    t = tgt("gap8", 0, 0);
+    CHECK(tile_l1_solve(&g, &t, OBJ_EXACT, &q, &a, &why) == 0);
+    CHECK(q.im2col1 == 0);
+    arena_free(&a);
 }
 
 TEST(plan_exact_matches_brute_force_test_graphs)

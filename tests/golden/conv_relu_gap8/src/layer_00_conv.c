@@ -6,11 +6,11 @@
  * kernel  dory_conv2d_hwc_s8
  * tiles   channels 1 x 3 (last 3), rows 1 x 4 (last 4), columns 1 x 4 (last 4); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
- *   in0           32  x1 @ 00
- *   w             54  x1 @ 320
- *   rq            48  x1 @ 880
- *   out           48  x1 @ 1360
- *   scratch     1088  x1 @ 1840
+ *   in0           32  x1 @ 0
+ *   w             54  x1 @ 32
+ *   rq            48  x1 @ 88
+ *   out           48  x1 @ 136
+ *   scratch     1088  x1 @ 184
  * L1 used 1272 of 36700 bytes
  * modeled 1213 cycles, 864 MACs
  */

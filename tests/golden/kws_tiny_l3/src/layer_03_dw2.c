@@ -7,10 +7,10 @@
  * tiles   channels 1 x 16 (last 16), rows 13 x 2 (last 1), columns 1 x 5 (last 5); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
  *   in0          320  x2 @ 0, 320
- *   w            144  x1 @ 6400
- *   rq           192  x1 @ 7840
+ *   w            144  x1 @ 640
+ *   rq           192  x1 @ 784
  *   out          160  x2 @ 976, 1136
- *   scratch     1344  x1 @ 12960
+ *   scratch     1344  x1 @ 1296
  * L1 used 2640 of 3000 bytes
  * modeled 27340 cycles, 36000 MACs
  */

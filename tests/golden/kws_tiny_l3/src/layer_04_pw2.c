@@ -7,10 +7,10 @@
  * tiles   channels 1 x 4 (last 4), rows 2 x 13 (last 12), columns 5 x 1 (last 1); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
  *   in0          416  x2 @ 0, 416
- *   w            128  x1 @ 8320
- *   rq            48  x1 @ 9600
+ *   w            128  x1 @ 832
+ *   rq            48  x1 @ 960
  *   out           52  x2 @ 1008, 1060
- *   scratch     1696  x1 @ 11120
+ *   scratch     1696  x1 @ 1112
  * L1 used 2808 of 3000 bytes
  * modeled 71052 cycles, 128000 MACs
  */

@@ -6,10 +6,10 @@
  * kernel  dory_fc_s8
  * tiles   channels 1 x 12 (last 12), rows 1 x 1 (last 1), columns 1 x 1 (last 1); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
- *   in0           32  x1 @ 00
- *   w            384  x1 @ 320
- *   rq           240  x1 @ 4160
- *   out           12  x1 @ 6560
+ *   in0           32  x1 @ 0
+ *   w            384  x1 @ 32
+ *   rq           240  x1 @ 416
+ *   out           12  x1 @ 656
  * L1 used 668 of 3000 bytes
  * modeled 2108 cycles, 384 MACs
  */

@@ -2,7 +2,7 @@
 #include "network.h"
 
 const dory_layer_t dory_layers[DORY_LAYERS] = {
-    {"conv1", layer_00_conv1, 0, 0, 4000, 160000LL, 52550.0},
+    {"conv1", layer_00_conv1, 0, 0, 4000, 160000LL, 35352.1},
     {"dw1", layer_01_dw1, 0, 4000, 4000, 36000LL, 27340.0},
     {"pw1", layer_02_pw1, 0, 0, 4000, 128000LL, 71052.0},
     {"dw2", layer_03_dw2, 0, 4000, 4000, 36000LL, 27340.0},
