@@ -258,6 +258,17 @@ static void search_free(Search *s)
     for (int d = 0; d < TD_COUNT; d++) free(s->c[d].v);
 }
 
+/* The layer's one-pixel im2col variant, if it has one on this target: 1 and
+ * *g1 = g with the variant set, else 0. */
+static int im2col1_variant(const PlanGeom *g, const Target *t, PlanGeom *g1)
+{
+    if (g->kind != KK_CONV || g->im2col1 || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0))
+        return 0;
+    *g1 = *g;
+    g1->im2col1 = 1;
+    return 1;
+}
+
 static int solve_variant(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan *p, Arena *a,
                          const char **why)
 {
@@ -303,11 +314,8 @@ int tile_l1_solve(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan 
                   const char **why)
 {
     int rc = solve_variant(g, t, obj, p, a, why);
-    if (g->kind != KK_CONV || g->im2col1 || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0) ||
-        (rc == 0 && obj == OBJ_DORY))
-        return rc;
-    PlanGeom g1 = *g;
-    g1.im2col1 = 1;
+    PlanGeom g1;
+    if (!im2col1_variant(g, t, &g1) || (rc == 0 && obj == OBJ_DORY)) return rc;
     L1Plan p1;
     const char *why1 = NULL;
     if (solve_variant(&g1, t, obj, &p1, a, &why1)) return rc;
@@ -362,10 +370,8 @@ static int brute_variant(const PlanGeom *g, const Target *t, L1Plan *best)
 int tile_l1_brute(const PlanGeom *g, const Target *t, L1Plan *best)
 {
     int rc = brute_variant(g, t, best);
-    if (g->kind != KK_CONV || g->im2col1 || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0))
-        return rc;
-    PlanGeom g1 = *g;
-    g1.im2col1 = 1;
+    PlanGeom g1;
+    if (!im2col1_variant(g, t, &g1)) return rc;
     L1Plan b1;
     if (brute_variant(&g1, t, &b1)) return rc;
     if (rc == 0 && b1.cost.total >= best->cost.total) return rc;

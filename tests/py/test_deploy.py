@@ -12,7 +12,10 @@ import pathlib
 import re
 import subprocess
 
+import numpy as np
 import pytest
+
+from irgen import GraphText, rq_shift
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "kws_tiny.dory"
@@ -153,24 +156,19 @@ def test_deploy_needs_output_dir(dory, run_dory):
 
 
 def write_wide_conv(path, h=4, cin=128, cout=16, seed=5):
-    """A 3x3 conv with many input channels (random int8 weights in a side
-    file, SHIFT requant): its 4-pixel im2col scratch is large."""
-    import random
-    rnd = random.Random(seed)
-    side = path.with_suffix(".dory.bin")
-    side.write_bytes(bytes(rnd.randint(-40, 40) & 255 for _ in range(cout * 9 * cin)))
-    vals = lambda n, lo, hi: ",".join(str(rnd.randint(lo, hi)) for _ in range(n))
-    path.write_text("\n".join([
-        "dory-ir 1", "graph wide_conv",
-        f"tensor input u8 [1,{h},{h},{cin}]", "input input",
-        f"tensor c.w i8 [{cout},3,3,{cin}] = @{side.name}:0",
-        f"tensor c.b i32 [{cout}] = {{{vals(cout, -500, 500)}}}",
-        f"tensor c.k i32 [{cout}] = {{{vals(cout, 800, 1200)}}}",
-        f"tensor c.l i32 [{cout}] = {{{vals(cout, 0, 1 << 19)}}}",
-        f"tensor y u8 [1,{h},{h},{cout}]",
-        "node c conv2d (input, c.w, c.b) -> y stride=1,1 pad=1,1,1,1 groups=1 "
-        "rq=shift(k=c.k,l=c.l,d=20)",
-        "output y", ""]))
+    """A 3x3 conv with many input channels (random int8 weights, SHIFT
+    requant): its 4-pixel im2col scratch is large."""
+    rnd = np.random.default_rng(seed)
+    g = GraphText("wide_conv")
+    g.input(g.tensor("input", "u8", [1, h, h, cin]))
+    g.tensor("c.w", "i8", [cout, 3, 3, cin], data=rnd.integers(-9, 10, cout * 9 * cin))
+    g.tensor("c.b", "i32", [cout], data=rnd.integers(-500, 501, cout))
+    rq_text, _ = rq_shift(g, "c.", rnd.integers(800, 1201, cout), rnd.integers(0, 1 << 19, cout),
+                          20)
+    g.output(g.tensor("y", "u8", [1, h, h, cout]))
+    g.node("c", "conv2d", ["input", "c.w", "c.b"], "y", stride=(1, 1), pad=(1, 1, 1, 1),
+           groups=1, rq=rq_text)
+    path.write_text(g.text())
 
 
 def test_one_pixel_im2col_chosen_and_bit_exact(dory, run_dory, rt_libs, tmp_path):
