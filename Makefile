@@ -32,7 +32,7 @@ CPPFLAGS = -Isrc -Ikernels -Iruntime $(EXTRA_CPPFLAGS)
 LDLIBS   = -lm -lpthread $(EXTRA_LDLIBS)
 
 # kernels/ and runtime/ travel inside the binary (src/codegen/embedded.h).
-EMBED_SRC  := $(sort $(shell find kernels runtime -name '*.[ch]' 2>/dev/null))
+EMBED_SRC  := $(sort $(shell find kernels runtime -name '*.[ch]' -o -name '*.mk' 2>/dev/null))
 EMBEDDED_C := $(BUILD)/gen/embedded.c
 LIB_SRC    := $(filter-out src/main.c,$(shell find src -name '*.c' | sort)) $(EXTRA_LIB_SRC) \
               $(EMBEDDED_C)

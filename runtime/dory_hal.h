@@ -27,9 +27,15 @@ typedef struct dory_hal_config {
     size_t l3_bytes; /* L3 arena size (bytes); 0 if the target has no L3 */
     int num_cores;   /* cores of the cluster, 1..32 */
     int poison;      /* host: poison in-flight destinations (default on) */
+    /* Constants the application image holds in L2 (the resident weights),
+     * read where they are: a valid DMA source in L2, never a destination. */
+    const void *l2_image;
+    size_t l2_image_bytes;
 } dory_hal_config_t;
 
-/* Returns 0, or -1 (with a message) if the arenas cannot be created. */
+/* Returns 0, or -1 (with a message) if the arenas cannot be created. Nothing
+ * in the HAL exits the program, except the host HAL's checks of the DMA
+ * contract (a violation is a bug in generated code, reported where it is). */
 int dory_hal_init(const dory_hal_config_t *cfg);
 void dory_hal_deinit(void);
 
@@ -65,11 +71,18 @@ void dory_dma_wait(dory_dma_id_t id);
 
 dory_dma_id_t dory_l3_read(void *l2_dst, uint32_t l3_addr, size_t bytes, const char *what);
 dory_dma_id_t dory_l3_write(uint32_t l3_addr, const void *l2_src, size_t bytes, const char *what);
-/* Loading the L3 image at boot (weights blob): synchronous. */
+/* Writing L3 synchronously from any memory (the network's input, at the
+ * start of a run). */
 void dory_l3_load(uint32_t l3_addr, const void *src, size_t bytes);
-/* Reading L3 synchronously into any memory, for checks and reports only
- * (never on a layer's critical path). */
+/* Reading L3 synchronously into any memory (the network's output at the end
+ * of a run, checks); never on a layer's critical path. */
 void dory_l3_peek(void *dst, uint32_t l3_addr, size_t bytes);
+/* Loads `bytes` of the image file `file` from `file_offset` on into L3 at
+ * l3_addr, synchronously, at start-up: how L3-resident weights get to L3.
+ * Where the file lives is the HAL's business (the host and QEMU HALs: a file
+ * relative to the working directory; a chip: its flash file system). Returns
+ * 0, or -1 (with a message) if the file cannot be read whole. */
+int dory_l3_load_file(uint32_t l3_addr, const char *file, size_t file_offset, size_t bytes);
 
 /* ---- Cores ---------------------------------------------------------------- */
 

@@ -131,7 +131,8 @@ void dory_run_l3(const dory_l3_layer_t *l)
                 s.x2 = x, s.x2_r0 = r0;
         }
         if (l->has_w)
-            s.w = l->w_l3 ? l2 + l->w_buf[wb] : l2 + l->w_addr + (unsigned long)s.co0 * l->w_per_co;
+            s.w = l->w_l3 ? l2 + l->w_buf[wb]
+                          : l->w_image + l->w_addr + (unsigned long)s.co0 * l->w_per_co;
         if (l->y_l3) {
             s.y = l2 + l->out_buf[r & 1];
             s.y_r0 = s.h0;

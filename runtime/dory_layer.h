@@ -48,19 +48,20 @@ typedef struct dory_l3_layer {
     int nr, nc, rt, ct;      /* row / channel slices and their full sizes */
     int ho, wo, co;          /* layer output size */
     int inputs;
-    int x_l3[2];              /* input i streams from L3 ... */
-    unsigned long x_addr[2];  /* ... at this L3 address, else at this L2 offset */
-    unsigned long x_row[2];   /* bytes per input row (W * C * elem) */
-    unsigned long in_buf[2];  /* staging copies for input rows (input 1 after input 0) */
-    unsigned long in_rows;    /* input rows a staging copy holds */
-    int has_w, w_l3;          /* weights: present, stream from L3 by channel slice */
-    unsigned long w_addr;     /* L3 address or L2 offset of the weights */
-    unsigned long w_per_co;   /* weight bytes per output channel */
-    unsigned long w_buf[2];   /* staging copies for weight slices */
-    int y_l3;                 /* the output is written back to L3 by row slice */
-    unsigned long y_addr;     /* L3 address or L2 offset of the output */
-    unsigned long y_row;      /* bytes per output row (WO * CO * elem) */
-    unsigned long out_buf[2]; /* staging copies for output rows */
+    int x_l3[2];                  /* input i streams from L3 ... */
+    unsigned long x_addr[2];      /* ... at this L3 address, else at this L2 offset */
+    unsigned long x_row[2];       /* bytes per input row (W * C * elem) */
+    unsigned long in_buf[2];      /* staging copies for input rows (input 1 after input 0) */
+    unsigned long in_rows;        /* input rows a staging copy holds */
+    int has_w, w_l3;              /* weights: present, stream from L3 by channel slice */
+    const unsigned char *w_image; /* resident weights: the L2 image they are read from */
+    unsigned long w_addr;         /* L3 address, or offset in w_image */
+    unsigned long w_per_co;       /* weight bytes per output channel */
+    unsigned long w_buf[2];       /* staging copies for weight slices */
+    int y_l3;                     /* the output is written back to L3 by row slice */
+    unsigned long y_addr;         /* L3 address or L2 offset of the output */
+    unsigned long y_row;          /* bytes per output row (WO * CO * elem) */
+    unsigned long out_buf[2];     /* staging copies for output rows */
 } dory_l3_layer_t;
 
 /* Runs a layer slice by slice: input rows (with their halo) and weight

@@ -39,6 +39,8 @@ typedef struct xfer {
 static struct {
     uint8_t *l1, *l2, *l3;
     size_t l1_size, l2_size, l3_size;
+    const uint8_t *image; /* read-only L2: the image's resident constants */
+    size_t image_size;
     int num_cores, poison;
     const char *layer;
     xfer_t xfers[HAL_MAX_INFLIGHT];
@@ -90,6 +92,8 @@ int dory_hal_init(const dory_hal_config_t *cfg)
     memset(hal.l3, HAL_POISON, hal.l3_size);
     hal.num_cores = cfg->num_cores;
     hal.poison = cfg->poison;
+    hal.image = (const uint8_t *)cfg->l2_image;
+    hal.image_size = cfg->l2_image ? cfg->l2_image_bytes : 0;
     hal.next_id = 1;
     pthread_mutex_init(&hal.lock, NULL);
     pthread_barrier_init(&hal.barrier, NULL, (unsigned)hal.num_cores);
@@ -127,12 +131,19 @@ void dory_hal_set_layer(const char *name)
 
 /* ---- Checks --------------------------------------------------------------- */
 
-typedef enum { LVL_NONE, LVL_L1, LVL_L2 } level_t;
+typedef enum { LVL_NONE, LVL_L1, LVL_L2, LVL_IMAGE } level_t;
+
+static int inside(const uint8_t *p, size_t span, const uint8_t *base, size_t size)
+{
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
+    return base && a >= b && a <= b + size && span <= b + size - a;
+}
 
 /* The level holding [p, p + span), or LVL_NONE. */
 static level_t level_of(const uint8_t *p, size_t span)
 {
     uintptr_t a = (uintptr_t)p;
+    if (inside(p, span, hal.image, hal.image_size)) return LVL_IMAGE;
     if (a >= (uintptr_t)hal.l1 && a <= (uintptr_t)hal.l1 + hal.l1_size &&
         span <= (uintptr_t)hal.l1 + hal.l1_size - a)
         return LVL_L1;
@@ -205,6 +216,8 @@ static dory_dma_id_t dma(xfer_t *x)
     size_t dspan = span_of(x->row_bytes, x->rows, x->planes, x->dst_stride, x->dst_pstride);
     size_t sspan = span_of(x->row_bytes, x->rows, x->planes, x->src_stride, x->src_pstride);
     level_t dl = level_of(x->dst, dspan), sl = level_of(x->src, sspan);
+    if (dl == LVL_IMAGE) hal_fail(x, "destination is in the read-only L2 image (constants)");
+    if (sl == LVL_IMAGE) sl = LVL_L2;
     if (dl == LVL_NONE)
         hal_fail(x, "destination [%p, +%zu) is outside L1 (%zu B) and L2 (%zu B)", (void *)x->dst,
                  dspan, hal.l1_size, hal.l2_size);
@@ -296,6 +309,22 @@ void dory_l3_peek(void *dst, uint32_t l3_addr, size_t bytes)
 {
     (void)l3_xfer(bytes, l3_addr, "L3 peek"); /* bounds check */
     memcpy(dst, hal.l3 + l3_addr, bytes);
+}
+
+int dory_l3_load_file(uint32_t l3_addr, const char *file, size_t file_offset, size_t bytes)
+{
+    FILE *f;
+    size_t got = 0;
+    (void)l3_xfer(bytes, l3_addr, "L3 image file"); /* bounds check */
+    f = fopen(file, "rb");
+    if (f && fseek(f, (long)file_offset, SEEK_SET) == 0) got = fread(hal.l3 + l3_addr, 1, bytes, f);
+    if (f) fclose(f);
+    if (got == bytes) return 0;
+    fprintf(stderr,
+            "dory_hal: cannot read %zu bytes at %zu of '%s' (run from the application "
+            "folder)\n",
+            bytes, file_offset, file);
+    return -1;
 }
 
 void dory_dma_wait(dory_dma_id_t id)

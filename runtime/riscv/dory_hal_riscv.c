@@ -20,6 +20,8 @@
 static struct {
     uint8_t *l1, *l2, *l3;
     size_t l1_size, l2_size, l3_size;
+    const uint8_t *image; /* read-only L2: the image's resident constants */
+    size_t image_size;
     const char *layer;
     int next_id;
     dory_dma_stats_t layer_stats, total_stats;
@@ -40,6 +42,8 @@ int dory_hal_init(const dory_hal_config_t *cfg)
     hal.l1_size = cfg->l1_bytes;
     hal.l2_size = cfg->l2_bytes;
     hal.l3_size = cfg->l3_bytes;
+    hal.image = (const uint8_t *)cfg->l2_image;
+    hal.image_size = cfg->l2_image ? cfg->l2_image_bytes : 0;
     hal.l1 = malloc(hal.l1_size ? hal.l1_size : 1);
     hal.l2 = malloc(hal.l2_size ? hal.l2_size : 1);
     hal.l3 = malloc(hal.l3_size ? hal.l3_size : 1);
@@ -71,9 +75,12 @@ void dory_hal_set_layer(const char *name)
     memset(&hal.layer_stats, 0, sizeof hal.layer_stats);
 }
 
-/* 1: L1, 2: L2, 0: neither. */
+/* 1: L1, 2: L2, 3: the read-only L2 image, 0: none of them. */
 static int level_of(const uint8_t *p, size_t span)
 {
+    if (hal.image && p >= hal.image && p <= hal.image + hal.image_size &&
+        span <= (size_t)(hal.image + hal.image_size - p))
+        return 3;
     if (p >= hal.l1 && p <= hal.l1 + hal.l1_size && span <= (size_t)(hal.l1 + hal.l1_size - p))
         return 1;
     if (p >= hal.l2 && p <= hal.l2 + hal.l2_size && span <= (size_t)(hal.l2 + hal.l2_size - p))
@@ -103,7 +110,8 @@ dory_dma_id_t dory_dma_copy_3d(void *dst, const void *src, size_t row_bytes, siz
     }
     dl = level_of((const uint8_t *)dst, dspan);
     sl = level_of((const uint8_t *)src, sspan);
-    if (!dl || !sl) hal_fail(what, "outside L1 and L2 (%lu / %lu bytes)", dspan, sspan);
+    if (!dl || !sl || dl == 3) hal_fail(what, "outside L1 and L2 (%lu / %lu bytes)", dspan, sspan);
+    if (sl == 3) sl = 2;
     for (p = 0; p < planes; p++)
         for (r = 0; r < rows; r++)
             memcpy((uint8_t *)dst + p * dst_pstride + r * dst_stride,
@@ -164,6 +172,20 @@ void dory_l3_peek(void *dst, uint32_t l3_addr, size_t bytes)
 {
     l3_check(l3_addr, bytes, "L3 peek");
     memcpy(dst, hal.l3 + l3_addr, bytes);
+}
+
+int dory_l3_load_file(uint32_t l3_addr, const char *file, size_t file_offset, size_t bytes)
+{
+    FILE *f;
+    size_t got = 0;
+    l3_check(l3_addr, bytes, "L3 image file");
+    f = fopen(file, "rb"); /* semihosting: the host's file, relative to QEMU's folder */
+    if (f && fseek(f, (long)file_offset, SEEK_SET) == 0) got = fread(hal.l3 + l3_addr, 1, bytes, f);
+    if (f) fclose(f);
+    if (got == bytes) return 0;
+    printf("dory_hal: cannot read %lu bytes at %lu of '%s'\n", (unsigned long)bytes,
+           (unsigned long)file_offset, file);
+    return -1;
 }
 
 dory_dma_stats_t dory_dma_layer_stats(void) { return hal.layer_stats; }

@@ -1,12 +1,13 @@
-/* cg_data.c: the application's data files: src/data.c (the input and the
- * golden outputs of the reference interpreter, by checksum or in full),
- * weights/weights.c (L2-resident weights at their L2 offsets) and
- * weights/l3_weights.bin (the L3-streamed ones, one blob).
+/* cg_data.c: the application's data files: test/data.c (the input and the
+ * golden outputs of the reference interpreter, by checksum or in full, for
+ * the harness), weights/weights.c (the L2 image's weights, read in place) and
+ * weights/l3_weights.bin (the L3-resident ones, one blob).
  *
  * Bytes are stored as the target holds them (HWC, little-endian). Must not
  * place anything: every L2 and L3 offset comes from the Plan.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cg_int.h"
 
@@ -41,52 +42,80 @@ static uint8_t *const_bytes(const Tensor *t, int shift)
     return b;
 }
 
-/* weights/weights.c: L2-resident weights as const arrays with their L2
- * offsets; weights/l3_weights.bin: the L3-streamed ones, one blob, with
- * their L3 offsets in weights.c. */
+/* Bytes of the generated weights array: the weights come first in the L2
+ * image (src/plan/alloc.c), so the array ends after the last of them. */
+int64_t cg_l2_weights_bytes(const Graph *g, const Layer *layers)
+{
+    int64_t end = 0;
+    for (int i = 0; i < g->nnodes; i++)
+        if (layers[i].w && !layers[i].w_in_l3)
+            end = DORY_MAX(end, layers[i].w_l2 + tensor_bytes(layers[i].w));
+    return end;
+}
+
+/* weights/weights.c: the L2 image's weights, one const array read in place
+ * (each layer's at its planned image offset); weights/l3_weights.bin: the
+ * L3-resident ones, one blob, loaded into L3 at start-up through the HAL. */
 int cg_write_weights(const char *dir, const Graph *g, const Layer *layers)
 {
     Out o, blob;
-    if (cg_out_open(&o, dir, "weights/weights.c") ||
-        cg_out_open(&blob, dir, "weights/l3_weights.bin"))
-        return -1;
-    cg_emit(&o, "/* weights.c: the L2-resident weights, placed in the L2 arena at their planned\n"
-                " * offsets when the application starts (on a chip the loader does this), and\n"
-                " * where the L3-resident ones are in weights/l3_weights.bin. */\n"
-                "#include \"network.h\"\n\n");
+    int64_t n = cg_l2_weights_bytes(g, layers);
+    uint8_t *image = calloc((size_t)n + 1, 1);
+    if (!image) return diag_error(DIAG_NOLOC, "out of memory");
     for (int i = 0; i < g->nnodes; i++) {
         const Layer *L = &layers[i];
         if (!L->w || L->w_in_l3) continue;
         uint8_t *b = const_bytes(L->w, cg_weight_shift(L));
-        if (!b) return -1;
-        char decl[160];
-        snprintf(decl, sizeof decl, "static const uint8_t w_%02d", i);
-        cg_emit(&o, "/* %s: %s [%lld x %lld] */\n", L->n->name, L->w->name,
-                (long long)L->w->shape[0], (long long)(tensor_numel(L->w) / L->w->shape[0]));
-        cg_emit_bytes(&o, decl, b, tensor_bytes(L->w));
+        if (!b) return free(image), diag_error(DIAG_NOLOC, "out of memory");
+        memcpy(image + L->w_l2, b, (size_t)tensor_bytes(L->w));
         free(b);
     }
-    cg_emit(&o, "\nconst dory_data_t dory_l2_image[] = {\n");
+    if (cg_out_open(&o, dir, "weights/weights.c") ||
+        cg_out_open(&blob, dir, "weights/l3_weights.bin"))
+        return free(image), -1;
+    cg_emit(&o, "/* weights.c: the weights the L2 image holds, read where they are (the\n"
+                " * loader or the linker puts them in L2). */\n#include \"network_layers.h\"\n\n"
+                "/* image offset, bytes: layer (weights) */\n");
     for (int i = 0; i < g->nnodes; i++)
         if (layers[i].w && !layers[i].w_in_l3)
-            cg_emit(&o, "    {0, %lld, w_%02d, sizeof w_%02d},\n", (long long)layers[i].w_l2, i, i);
-    cg_emit(&o, "    {0, 0, 0, 0}};\n\n/* {L3 offset, offset in l3_weights.bin, bytes} */\n"
-                "const dory_blob_item_t dory_l3_image[] = {\n");
-    int64_t at = 0;
+            cg_emit(&o, "/* %8lld %8lld: %s (%s) */\n", (long long)layers[i].w_l2,
+                    (long long)tensor_bytes(layers[i].w), layers[i].n->name, layers[i].w->name);
+    cg_emit_bytes(&o, "const uint8_t dory_l2_weights", image, n);
+    free(image);
     for (int i = 0; i < g->nnodes; i++) {
         const Layer *L = &layers[i];
         if (!L->w || !L->w_in_l3) continue;
         uint8_t *b = const_bytes(L->w, cg_weight_shift(L));
-        if (!b) return -1;
+        if (!b) return diag_error(DIAG_NOLOC, "out of memory");
         fwrite(b, 1, (size_t)tensor_bytes(L->w), blob.f);
         free(b);
-        cg_emit(&o, "    {%lld, %lld, %lld}, /* %s */\n", (long long)L->w_l3, (long long)at,
-                (long long)tensor_bytes(L->w), L->w->name);
-        at += tensor_bytes(L->w);
     }
-    cg_emit(&o, "    {0, 0, 0}};\n");
     if (cg_out_close(&blob)) return -1;
     return cg_out_close(&o);
+}
+
+/* The L3 image items of network.c: {L3 offset, offset in the blob, bytes},
+ * in the blob's order (cg_write_weights). */
+void cg_emit_l3_image(Out *o, const Graph *g, const Layer *layers)
+{
+    int64_t at = 0;
+    cg_emit(o, "static const struct {\n    size_t offset, at, bytes;\n} l3_image[] = {\n");
+    for (int i = 0; i < g->nnodes; i++) {
+        const Layer *L = &layers[i];
+        if (!L->w || !L->w_in_l3) continue;
+        cg_emit(o, "    {.offset = %lld, .at = %lld, .bytes = %lld}, /* %s */\n",
+                (long long)L->w_l3, (long long)at, (long long)tensor_bytes(L->w), L->w->name);
+        at += tensor_bytes(L->w);
+    }
+    cg_emit(o, "    {.offset = 0, .at = 0, .bytes = 0}};\n\n");
+}
+
+/* Bytes of all graph inputs, concatenated. */
+static int64_t io_total(const Graph *g)
+{
+    int64_t b = 0;
+    for (int i = 0; i < g->ninputs; i++) b += tensor_bytes(graph_tensor(g, g->inputs[i]));
+    return b;
 }
 
 int cg_golden_hook(void *ctx, const InterpState *s, const Node *n, int index)
@@ -104,25 +133,25 @@ int cg_write_data(const char *dir, const Graph *g, const Plan *p, const CodegenO
                   Golden *gd)
 {
     Out o;
-    if (cg_out_open(&o, dir, "src/data.c")) return -1;
-    cg_emit(&o, "/* data.c: the input and the golden outputs (reference interpreter). */\n"
-                "#include \"network.h\"\n\n");
-    for (int i = 0; i < g->ninputs; i++) {
+    (void)p;
+    if (cg_out_open(&o, dir, "test/data.c")) return -1;
+    cg_emit(&o, "/* data.c: the harness's input and the golden outputs of every layer (the\n"
+                " * reference interpreter's). Not part of the network library. */\n"
+                "#include \"dory_test.h\"\n#include \"network.h\"\n\n");
+    int64_t total = io_total(g);
+    uint8_t *in = malloc((size_t)total + 1);
+    if (!in) return diag_error(DIAG_NOLOC, "out of memory");
+    for (int i = 0, at = 0; i < g->ninputs; i++) {
         const Tensor *t = graph_tensor(g, g->inputs[i]);
         uint8_t *b = tensor_bytes_of(t, opt->inputs[i]);
-        if (!b) return -1;
-        char decl[64];
-        snprintf(decl, sizeof decl, "static const uint8_t input_%d", i);
-        cg_emit_bytes(&o, decl, b, tensor_bytes(t));
+        if (!b) return free(in), diag_error(DIAG_NOLOC, "out of memory");
+        memcpy(in + at, b, (size_t)tensor_bytes(t));
+        at += (int)tensor_bytes(t);
         free(b);
     }
-    cg_emit(&o, "\nconst dory_data_t dory_inputs[] = {\n");
-    for (int i = 0; i < g->ninputs; i++) {
-        int64_t off = 0;
-        int l3 = cg_place_of(p, g->inputs[i], &off) == LOC_L3;
-        cg_emit(&o, "    {%d, %lld, input_%d, sizeof input_%d},\n", l3, (long long)off, i, i);
-    }
-    cg_emit(&o, "    {0, 0, 0, 0}};\n\n");
+    cg_emit_bytes(&o, "const uint8_t dory_test_input", in, total);
+    free(in);
+    cg_emit(&o, "\n");
     for (int i = 0; i < g->nnodes; i++) {
         int last = i == g->nnodes - 1;
         int full = opt->check == CHECK_ALL || (opt->check == CHECK_LAST && last);
@@ -131,15 +160,15 @@ int cg_write_data(const char *dir, const Graph *g, const Plan *p, const CodegenO
         snprintf(decl, sizeof decl, "static const uint8_t golden_%02d", i);
         cg_emit_bytes(&o, decl, gd->bytes[i], tensor_bytes(graph_tensor(g, g->nodes[i]->out)));
     }
-    cg_emit(&o, "\nconst dory_golden_t dory_golden[] = {\n");
+    cg_emit(&o, "\nconst dory_golden_t dory_golden[DORY_LAYERS] = {\n");
     for (int i = 0; i < g->nnodes; i++) {
         int last = i == g->nnodes - 1;
         int full = opt->check == CHECK_ALL || (opt->check == CHECK_LAST && last);
         int check = opt->check != CHECK_NONE && (opt->check != CHECK_LAST || last);
-        if (full)
-            cg_emit(&o, "    {%d, 0x%08xu, golden_%02d},\n", check, gd->sum[i], i);
-        else
-            cg_emit(&o, "    {%d, 0x%08xu, 0},\n", check, gd->sum[i]);
+        char bytes[32] = "NULL";
+        if (full) snprintf(bytes, sizeof bytes, "golden_%02d", i);
+        cg_emit(&o, "    {.check = %d, .sum = 0x%08xu, .bytes = %s}, /* %s */\n", check, gd->sum[i],
+                bytes, g->nodes[i]->name);
     }
     cg_emit(&o, "};\n");
     return cg_out_close(&o);

@@ -98,6 +98,10 @@ void cg_emit_entry_l3(Out *o, const Layer *L);
 int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L);
 /* weights/weights.c and weights/l3_weights.bin */
 int cg_write_weights(const char *dir, const Graph *g, const Layer *layers);
+/* Bytes of the L2 image's weight array (dory_l2_weights). */
+int64_t cg_l2_weights_bytes(const Graph *g, const Layer *layers);
+/* network.c's table of the L3 image: where each blob item goes in L3. */
+void cg_emit_l3_image(Out *o, const Graph *g, const Layer *layers);
 
 /* Each layer's output as the reference interpreter computes it: its checksum
  * and stored bytes, filled by cg_golden_hook() during interp_run(). */
@@ -107,7 +111,7 @@ typedef struct Golden {
 } Golden;
 
 int cg_golden_hook(void *ctx, const InterpState *s, const Node *n, int index);
-/* src/data.c: the inputs and the golden outputs (as opt->check asks). */
+/* test/data.c: the input and the golden outputs (as opt->check asks). */
 int cg_write_data(const char *dir, const Graph *g, const Plan *p, const CodegenOptions *opt,
                   Golden *gd);
 

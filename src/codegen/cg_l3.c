@@ -71,7 +71,8 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
     cg_emit(o, "    .in_buf = {%lld, %lld},\n    .in_rows = %lld,\n", (long long)l3->in_off[0],
             (long long)l3->in_off[in1], (long long)l3->in_rows);
     cg_emit(o,
-            "    .has_w = %d,\n    .w_l3 = %d,\n    .w_addr = %lldu,\n    .w_per_co = %lld,\n"
+            "    .has_w = %d,\n    .w_l3 = %d,\n    .w_image = dory_l2_weights,\n"
+            "    .w_addr = %lldu,\n    .w_per_co = %lld,\n"
             "    .w_buf = {%lld, %lld},\n",
             L->w != NULL, L->w && L->w_in_l3,
             (long long)(L->w ? (L->w_in_l3 ? L->w_l3 : L->w_l2) : 0), (long long)L->w_per_co,
@@ -82,5 +83,5 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
             L->y_in_l3, (long long)(L->y_in_l3 ? L->y_l3 : L->y_l2),
             (long long)(act_w(L->y) * act_c(L->y) * L->out_elem), (long long)l3->out_off[0],
             (long long)l3->out_off[o1]);
-    cg_emit(o, "void %s(void) { dory_run_l3(&l3); }\n", L->fn);
+    cg_emit(o, "int %s(void)\n{\n    dory_run_l3(&l3);\n    return 0;\n}\n", L->fn);
 }

@@ -517,14 +517,15 @@ static void emit_hooks(Out *o, const Layer *L)
 static void emit_entry_l2(Out *o, const Layer *L)
 {
     cg_emit(o,
-            "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_slice_t s;\n"
+            "int %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_slice_t s;\n"
             "    memset(&s, 0, sizeof s);\n    s.h = %lld;\n    s.co = %lld;\n"
             "    s.x = l2 + %lld;\n",
             L->fn, (long long)act_h(L->y), (long long)act_c(L->y), (long long)L->x_l2);
     if (L->x2) cg_emit(o, "    s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
-    if (L->w) cg_emit(o, "    s.w = l2 + %lld;\n", (long long)L->w_l2);
+    if (L->w) cg_emit(o, "    s.w = dory_l2_weights + %lld;\n", (long long)L->w_l2);
     cg_emit(o,
-            "    s.y = l2 + %lld;\n    s.y_c = %lld;\n    dory_run_slice(&ops, &tiling, &s);\n}\n",
+            "    s.y = l2 + %lld;\n    s.y_c = %lld;\n    dory_run_slice(&ops, &tiling, &s);\n"
+            "    return 0;\n}\n",
             (long long)L->y_l2, (long long)act_c(L->y));
 }
 
@@ -542,7 +543,7 @@ static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
     cg_place_of(p, n->out, &yoff);
     cg_emit(o, "enum { H = %lld, RT = %lld };\n\n", (long long)H, (long long)RT);
     cg_emit(o,
-            "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n"
+            "int %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n"
             "    int r0;\n    for (r0 = 0; r0 < H; r0 += RT) {\n"
             "        int h = H - r0 < RT ? H - r0 : RT;\n",
             L->fn);
@@ -585,7 +586,7 @@ static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
                 "        id = dory_l3_write(%lldu + (uint32_t)r0 * %lldu, y, (size_t)h * %lld, "
                 "\"y rows\");\n        dory_dma_wait(id);\n",
                 (long long)yoff, (long long)(W * CT * e), (long long)(W * CT * e));
-    cg_emit(o, "    }\n}\n");
+    cg_emit(o, "    }\n    return 0;\n}\n");
 }
 
 int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
@@ -595,7 +596,7 @@ int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
     snprintf(name, sizeof name, "src/%s.c", L->fn);
     if (cg_out_open(&o, dir, name)) return -1;
     emit_header_comment(&o, g, L);
-    cg_emit(&o, "#include <string.h>\n\n#include \"network.h\"\n\n");
+    cg_emit(&o, "#include <string.h>\n\n#include \"network_layers.h\"\n\n");
     if (L->kind == GK_CONCAT) {
         emit_concat(&o, g, p, L);
         return cg_out_close(&o);

@@ -9,6 +9,10 @@
  * 3. Offsets: first fit by decreasing size over lifetimes (a buffer may
  *    reuse bytes of buffers whose lifetimes do not intersect). The peak is
  *    compared with the lower bound (the most bytes live at one layer).
+ * 4. Resident constants are not in that arena: they are part of the
+ *    application's image (const data the loader puts in L2) and are read
+ *    where they are. They get packed offsets in the L2 image, weights first,
+ *    and the arena's budget is what the image leaves.
  * This file must not tile: tile_l3.c and tile_l1.c do.
  */
 #include <stdlib.h>
@@ -292,12 +296,10 @@ static int64_t first_fit(BufList *l)
 static int collect_l2(Plan *p, BufList *l)
 {
     int rc = 0;
-    int last = p->nlayers - 1;
     for (int i = 0; i < p->g->ntensors; i++) {
         TensorPlan *tp = &p->tensors[i];
-        if (tp->loc != LOC_L2) continue;
-        int c = p->g->tensors[i]->is_const;
-        rc |= buf_add(l, tp->bytes, c ? 0 : tp->first, c ? last : tp->last, &tp->offset);
+        if (tp->loc != LOC_L2 || p->g->tensors[i]->is_const) continue;
+        rc |= buf_add(l, tp->bytes, tp->first, tp->last, &tp->offset);
     }
     for (int n = 0; n < p->nlayers; n++) {
         L3Plan *s = &p->layers[n].l3;
@@ -319,6 +321,33 @@ static int64_t lower_bound(const BufList *l, int nlayers)
         m = DORY_MAX(m, s);
     }
     return m;
+}
+
+/* Is constant `id` a layer's weight tensor (input 1 of a conv or fc)? */
+static int is_weight(const Plan *p, int id)
+{
+    for (int n = 0; n < p->nlayers; n++) {
+        const Node *node = p->g->nodes[n];
+        if ((node->op == OP_CONV2D || node->op == OP_FC) && node->nin > 1 && node->in[1] == id)
+            return 1;
+    }
+    return 0;
+}
+
+/* The L2 image: resident constants packed, weights first (the generated
+ * weights array holds exactly those), then bias and requant constants. */
+static void place_l2_image(Plan *p)
+{
+    int64_t off = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < p->g->ntensors; i++) {
+            TensorPlan *tp = &p->tensors[i];
+            if (tp->loc != LOC_L2 || !p->g->tensors[i]->is_const) continue;
+            if (is_weight(p, i) != (pass == 0)) continue;
+            tp->offset = off;
+            off += align4(tp->bytes);
+        }
+    p->l2_image = off;
 }
 
 /* L3: streamed constants, then L3 activations, packed. */
@@ -375,11 +404,13 @@ static int place_and_tile(Plan *p, Memo *memo, int64_t shrink)
     return -1;
 }
 
+int64_t plan_l2_image_in_l2(const Plan *p) { return p->target.levels >= 2 ? p->l2_image : 0; }
+
 int plan_alloc(Plan *p)
 {
     place_acts(p);
-    if (p->target.levels < 2) {
-        for (int n = 0; n < p->nlayers; n++) place_consts(p, n, LOC_L3);
+    if (p->target.levels < 2) { /* constants in the image (flash), read in place */
+        for (int n = 0; n < p->nlayers; n++) place_consts(p, n, LOC_L2);
         plan_single_level(p);
     } else {
         decide_weights(p);
@@ -401,24 +432,25 @@ int plan_alloc(Plan *p)
             free(l.v);
             break;
         }
+        place_l2_image(p);
         p->l2_lower_bound = lower_bound(&l, p->nlayers);
         p->l2_peak = first_fit(&l);
         free(l.v);
-        if (p->l2_peak <= p->l2_budget || p->target.levels < 2) break;
+        if (p->l2_peak + plan_l2_image_in_l2(p) <= p->l2_budget || p->target.levels < 2) break;
         /* fragmentation: leave room and retry; then give up partial residency */
-        shrink += p->l2_peak - p->l2_budget;
+        shrink += p->l2_peak + p->l2_image - p->l2_budget;
         if (attempt == 1 && !p->weights_resident)
             for (int n = 0; n < p->nlayers; n++) place_consts(p, n, LOC_L3);
     }
     free(memo);
-    if (p->l2_peak > p->l2_budget && p->status == PLAN_OK) {
+    if (p->l2_peak + plan_l2_image_in_l2(p) > p->l2_budget && p->status == PLAN_OK) {
         p->status = PLAN_L2_TOO_SMALL;
-        p->message =
-            arena_printf(&p->arena,
-                         "L2 peak %lld bytes exceeds the budget of %lld by %lld "
-                         "(lower bound %lld)",
-                         (long long)p->l2_peak, (long long)p->l2_budget,
-                         (long long)(p->l2_peak - p->l2_budget), (long long)p->l2_lower_bound);
+        p->message = arena_printf(
+            &p->arena,
+            "L2 peak %lld bytes plus %lld bytes of resident constants "
+            "exceeds the budget of %lld by %lld (lower bound %lld)",
+            (long long)p->l2_peak, (long long)p->l2_image, (long long)p->l2_budget,
+            (long long)(p->l2_peak + p->l2_image - p->l2_budget), (long long)p->l2_lower_bound);
     }
     place_l3(p);
     return p->status == PLAN_OK ? 0 : -1;

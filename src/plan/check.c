@@ -132,14 +132,16 @@ static int check_memory(const Plan *p, char *msg, size_t size)
     const Graph *g = p->g;
     int cap = g->ntensors + 6 * p->nlayers + 1;
     Span *l2 = calloc((size_t)cap, sizeof *l2), *l3 = calloc((size_t)cap, sizeof *l3);
-    int n2 = 0, n3 = 0, rc = 0;
-    if (!l2 || !l3) rc = fail(msg, size, "out of memory");
+    Span *img = calloc((size_t)cap, sizeof *img);
+    int n2 = 0, n3 = 0, ni = 0, rc = 0;
+    if (!l2 || !l3 || !img) rc = fail(msg, size, "out of memory");
     for (int i = 0; i < g->ntensors && !rc; i++) {
         const TensorPlan *tp = &p->tensors[i];
-        int c = g->tensors[i]->is_const;
-        int first = c ? 0 : tp->first, last = c ? p->nlayers - 1 : tp->last;
-        if (tp->loc == LOC_L2)
-            add_span(l2, &n2, tp->offset, tp->bytes, first, last, g->tensors[i]->name);
+        const char *name = g->tensors[i]->name;
+        if (tp->loc == LOC_L2 && g->tensors[i]->is_const)
+            add_span(img, &ni, tp->offset, tp->bytes, 0, 0, name);
+        else if (tp->loc == LOC_L2)
+            add_span(l2, &n2, tp->offset, tp->bytes, tp->first, tp->last, name);
         if (tp->loc == LOC_L3) add_span(l3, &n3, tp->offset, tp->bytes, 0, 0, g->tensors[i]->name);
     }
     for (int n = 0; n < p->nlayers && !rc; n++) {
@@ -151,8 +153,10 @@ static int check_memory(const Plan *p, char *msg, size_t size)
         for (int k = 0; k < s->out_nbuf; k++)
             add_span(l2, &n2, s->out_off[k], s->out_buf, n, n, name);
     }
-    if (!rc) rc = check_spans(l2, n2, p->l2_budget, "L2", msg, size);
+    if (!rc) rc = check_spans(img, ni, p->l2_image, "L2 image", msg, size);
+    if (!rc) rc = check_spans(l2, n2, p->l2_budget - plan_l2_image_in_l2(p), "L2", msg, size);
     if (!rc && p->target.levels >= 3) rc = check_spans(l3, n3, p->target.l3.size, "L3", msg, size);
+    free(img);
     free(l2);
     free(l3);
     return rc;

@@ -77,9 +77,23 @@ typedef struct MemLevel {
     double latency;   /* cycles per DMA job (setup + first beat) */
 } MemLevel;
 
+/* How the application is built for the chip: which HAL folder of runtime/
+ * (its HAL, build fragment app.mk and notes), which kernel ISA variant, which
+ * compiler and flags. Codegen copies runtime/host/ (the verification build on
+ * a PC) and runtime/<hal>/; a RISC-V ISA also gets runtime/riscv/, the
+ * bare-metal build that runs under QEMU. */
+typedef struct TargetBuild {
+    const char *hal;    /* runtime/<hal>/ of the chip build */
+    const char *isa;    /* "c" (portable), "rv32im", "xpulpv2", "armv7e-m" */
+    const char *cc;     /* the chip build's compiler */
+    const char *cflags; /* its flags (ISA, optimisation) */
+    int max_cores;      /* the most cores the HAL runs */
+} TargetBuild;
+
 typedef struct Target {
     const char *name;
     const char *description;
+    TargetBuild build;
     int levels; /* 3: L1/L2/L3 with DMA; 1: single SRAM, no tiling */
     MemLevel l1, l2, l3;
     int64_t l1_reserve;   /* L1 bytes taken by stacks (not for tiles) */
@@ -271,7 +285,8 @@ typedef enum { LOC_NONE = 0, LOC_L2, LOC_L3, LOC_ALIAS } TensorLoc;
 
 typedef struct TensorPlan {
     TensorLoc loc;
-    int64_t offset; /* in its level (L2 area above the code reserve, or L3) */
+    /* in its level: L3; L2 arena (activations); L2 image (resident constants) */
+    int64_t offset;
     int64_t bytes;
     int first, last; /* node indices of the lifetime (inclusive); -1: whole run */
     int alias;       /* LOC_ALIAS: the tensor whose storage it shares */
@@ -292,9 +307,12 @@ typedef struct Plan {
     const char *message; /* first failure, or NULL */
     LayerPlan *layers;   /* one per node */
     int nlayers;
-    TensorPlan *tensors;  /* one per tensor id */
-    int weights_resident; /* every weight tensor stays in L2 */
-    int64_t l2_budget, l2_peak, l2_lower_bound;
+    TensorPlan *tensors;    /* one per tensor id */
+    int weights_resident;   /* every weight tensor stays in L2 */
+    int64_t l2_budget;      /* L2 bytes for data: the image's constants and the arena */
+    int64_t l2_image;       /* resident constants, read in place from the image */
+    int64_t l2_peak;        /* the arena: activations and staging buffers at once */
+    int64_t l2_lower_bound; /* the most arena bytes live at one layer */
     int64_t l3_used;
     double total_cycles, dory_cycles;
     int64_t total_macs;
@@ -315,6 +333,9 @@ int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, in
 
 /* Static L2/L3 allocation (alloc.c). */
 int plan_alloc(Plan *p);
+/* Bytes of the image's constants that take L2 (all of them, except on a
+ * single-level target, where the image is in flash and read in place). */
+int64_t plan_l2_image_in_l2(const Plan *p);
 
 /* Independent checks (check.c): every buffer fits its level and L1 buffers
  * and live L2 buffers do not overlap. 0 if valid, else -1 and a message. */

@@ -101,11 +101,12 @@ void plan_print(FILE *f, const Plan *p)
             wl3 += p->tensors[i].bytes;
     }
     fprintf(f,
-            "\nL2: peak %lld of %lld bytes (lower bound %lld); constants: %lld bytes resident "
-            "in L2, %lld streamed from L3%s; L3 used %lld bytes\n",
-            (long long)p->l2_peak, (long long)p->l2_budget, (long long)p->l2_lower_bound,
-            (long long)wl2, (long long)wl3, p->target.weights_in_place ? " (read in place)" : "",
-            (long long)p->l3_used);
+            "\nL2: arena peak %lld + image %lld of %lld bytes (arena lower bound %lld); "
+            "constants: %lld bytes %s, %lld streamed from L3; L3 used %lld bytes\n",
+            (long long)p->l2_peak, (long long)plan_l2_image_in_l2(p), (long long)p->l2_budget,
+            (long long)p->l2_lower_bound, (long long)wl2,
+            p->target.levels < 2 ? "in the image (flash), read in place" : "resident in L2",
+            (long long)wl3, (long long)p->l3_used);
     print_act_map(f, p);
     fprintf(f, "status: %s%s%s (planned in %.1f ms)\n", plan_status_name(p->status),
             p->message ? ": " : "", p->message ? p->message : "", p->plan_ms);
@@ -252,11 +253,13 @@ void plan_print_json(FILE *f, const Plan *p)
             p->opt.objective == OBJ_DORY ? "dory" : "exact", plan_status_name(p->status));
     json_str(f, p->message);
     fprintf(f,
-            ",\n  \"weights_resident\": %d, \"l2_peak\": %lld, \"l2_lower_bound\": %lld, "
+            ",\n  \"weights_resident\": %d, \"l2_image\": %lld, \"l2_peak\": %lld, "
+            "\"l2_lower_bound\": %lld, "
             "\"l3_used\": %lld,\n  \"total_macs\": %lld, \"total_cycles\": %.1f, "
             "\"dory_cycles\": %.1f,\n  \"layers\": [\n",
-            p->weights_resident, (long long)p->l2_peak, (long long)p->l2_lower_bound,
-            (long long)p->l3_used, (long long)p->total_macs, p->total_cycles, p->dory_cycles);
+            p->weights_resident, (long long)p->l2_image, (long long)p->l2_peak,
+            (long long)p->l2_lower_bound, (long long)p->l3_used, (long long)p->total_macs,
+            p->total_cycles, p->dory_cycles);
     for (int n = 0; n < p->nlayers; n++) json_layer(f, p, n);
     fprintf(f, "  ],\n  \"tensors\": [\n");
     json_tensors(f, p);

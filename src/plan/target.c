@@ -7,9 +7,13 @@
  * This file must not know about graphs or tiling.
  */
 #include <cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "plan.h"
+
+/* runtime/host/dory_hal_host.c: HAL_MAX_CORES */
+enum { HOST_HAL_MAX_CORES = 32 };
 
 static const char *const kernel_names[KK_COUNT] = {
 #define X(e, name, desc) name,
@@ -62,6 +66,7 @@ static void target_gap8(Target *t)
     t->cores = 8;
     t->dma_dims = 2;
     t->has_fpu = 0;
+    t->build = (TargetBuild){"pmsis", "xpulpv2", "riscv32-unknown-elf-gcc", "-O3", 8};
     pulp_kernels(t);
 }
 
@@ -77,6 +82,7 @@ static void target_gap9(Target *t)
     t->code_reserve = 128 * 1024;
     t->dma_dims = 3;
     t->has_fpu = 1;
+    t->build.isa = "xpulpv3";
 }
 
 static void target_pulp_open(Target *t)
@@ -88,6 +94,8 @@ static void target_pulp_open(Target *t)
     t->l2 = (MemLevel){"L2", 512 * 1024, 8.0, 100};
     t->l1_reserve = 8 * 2048;
     t->code_reserve = 64 * 1024;
+    t->build = (TargetBuild){"pulp", "xpulpv2", "riscv64-unknown-elf-gcc",
+                             "-O3 -march=rv32imc -mabi=ilp32", 8};
 }
 
 static void target_cortex_m(Target *t)
@@ -106,6 +114,8 @@ static void target_cortex_m(Target *t)
     t->dma_dims = 0;
     t->weights_in_place = 1;
     t->has_fpu = 1;
+    t->build = (TargetBuild){"cortex-m", "armv7e-m", "arm-none-eabi-gcc",
+                             "-O3 -mcpu=cortex-m7 -mthumb -mfloat-abi=hard", 1};
     for (int k = 0; k < KK_COUNT; k++) {
         KernelCost *c = &t->kernel[k];
         c->mac_per_cycle = k == KK_DW ? 0.5 : k == KK_COPY ? 4.0 : 1.0;
@@ -119,6 +129,7 @@ static void target_host(Target *t)
     target_gap8(t);
     t->name = "host";
     t->description = "the PC, with GAP8's memory sizes and cost model";
+    t->build = (TargetBuild){"host", "c", "cc", "-O2", 32};
 }
 
 typedef struct Builtin {
@@ -145,8 +156,11 @@ int target_builtin(const char *name, Target *t)
         builtins[i].fill(t);
         return 0;
     }
-    return diag_error(DIAG_NOLOC, "unknown target '%s' (gap8, gap9, pulp-open, cortex-m, host)",
-                      name);
+    char list[256] = "";
+    for (size_t i = 0; i < DORY_ARRAY_LEN(builtins); i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 builtins[i].name);
+    return diag_error(DIAG_NOLOC, "unknown target '%s' (built in: %s)", name, list);
 }
 
 int64_t target_l1_budget(const Target *t) { return t->l1.size - t->l1_reserve; }
@@ -185,6 +199,19 @@ static void json_int(JsonCtx *c, const cJSON *obj, const char *key, int *out)
     double d = *out;
     json_num(c, obj, key, &d);
     *out = (int)d;
+}
+
+/* Reads a string field if present (copied into the arena); flags wrong types. */
+static void json_str(JsonCtx *c, const cJSON *obj, const char *key, const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v) return;
+    if (!cJSON_IsString(v)) {
+        c->errors++;
+        diag_error((DiagLoc){c->path, 0, 0, 0}, "'%s' must be a string", key);
+        return;
+    }
+    *out = arena_strdup(c->a, v->valuestring);
 }
 
 static void json_level(JsonCtx *c, const cJSON *root, const char *key, MemLevel *l)
@@ -253,6 +280,11 @@ static int json_fill(JsonCtx *c, const cJSON *root, Target *t)
     if (cJSON_IsString(name)) t->name = arena_strdup(c->a, name->valuestring);
     const cJSON *desc = cJSON_GetObjectItemCaseSensitive(root, "description");
     if (cJSON_IsString(desc)) t->description = arena_strdup(c->a, desc->valuestring);
+    json_str(c, root, "hal", &t->build.hal);
+    json_str(c, root, "isa", &t->build.isa);
+    json_str(c, root, "cc", &t->build.cc);
+    json_str(c, root, "cflags", &t->build.cflags);
+    json_int(c, root, "max_cores", &t->build.max_cores);
     json_int(c, root, "levels", &t->levels);
     json_int(c, root, "cores", &t->cores);
     json_int(c, root, "dma_dims", &t->dma_dims);
@@ -298,6 +330,15 @@ int target_resolve(const TargetOverrides *o, Arena *a, Target *t)
     if (o->l3) t->l3.size = o->l3;
     if (o->code_reserve >= 0) t->code_reserve = o->code_reserve;
     if (o->cores) t->cores = o->cores;
+    if (t->build.max_cores > 0 && t->cores > t->build.max_cores)
+        return diag_error(DIAG_NOLOC,
+                          "%d cores requested, but target '%s' (HAL '%s') runs at most %d",
+                          t->cores, t->name, t->build.hal, t->build.max_cores);
+    if (t->cores > HOST_HAL_MAX_CORES) /* every application carries the host build */
+        return diag_error(DIAG_NOLOC,
+                          "%d cores requested for target '%s', but the host HAL that verifies "
+                          "every application runs at most %d",
+                          t->cores, t->name, HOST_HAL_MAX_CORES);
     if (t->levels == 1) t->l2.size = t->l1.size; /* one SRAM: --l1 and --l2 name it */
     if (o->l2 && t->levels == 1) t->l1.size = t->l2.size = o->l2;
     if (target_l1_budget(t) <= 0)

@@ -140,7 +140,7 @@ def test_check_modes(dory, run_dory, rt_libs, tmp_path, mode):
     check_app_ok(r, mode)
     want = {"sums": 7, "all": 7, "last": 1, "none": 0}[mode]
     assert f" {want} checked, 0 failed" in r.stdout
-    data = (app / "src" / "data.c").read_text()
+    data = (app / "test" / "data.c").read_text()
     assert ("static const uint8_t golden_" in data) == (mode in ("all", "last"))
 
 

@@ -603,8 +603,43 @@ TEST(plan_cortex_m_single_level)
         const L1Plan *l = &p->layers[n].l1;
         CHECK(l->d[TD_CO].n * l->d[TD_HO].n * l->d[TD_WO].n * l->d[TD_CI].n == 1);
     }
+    /* constants are in the image (flash), read in place: they take no SRAM */
     for (int i = 0; i < g->ntensors; i++)
-        if (g->tensors[i]->is_const) CHECK(p->tensors[i].loc == LOC_L3);
+        if (g->tensors[i]->is_const) CHECK(p->tensors[i].loc == LOC_L2);
+    CHECK(p->l2_image > 0 && plan_l2_image_in_l2(p) == 0);
+    plan_free(p);
+    graph_free(g);
+}
+
+/* Resident constants are in the L2 image, not the arena: packed (no two
+ * overlap), weights first, and image plus arena peak fit the L2 budget. */
+TEST(plan_resident_constants_in_image)
+{
+    Graph *g = model_dscnn();
+    if (!CHECK(g != NULL)) return;
+    Plan *p = plan_model(g, "gap8", 0, 0);
+    if (!CHECK(p && p->status == PLAN_OK)) return;
+    int64_t img = 0, wend = 0, first_other = INT64_MAX;
+    for (int i = 0; i < g->ntensors; i++) {
+        const TensorPlan *tp = &p->tensors[i];
+        if (!g->tensors[i]->is_const || tp->loc != LOC_L2) continue;
+        img += (tp->bytes + 3) & ~3;
+        int weight = 0;
+        for (int n = 0; n < g->nnodes; n++)
+            if (g->nodes[n]->nin > 1 && g->nodes[n]->in[1] == i &&
+                (g->nodes[n]->op == OP_CONV2D || g->nodes[n]->op == OP_FC))
+                weight = 1;
+        if (weight)
+            wend = DORY_MAX(wend, tp->offset + tp->bytes);
+        else
+            first_other = DORY_MIN(first_other, tp->offset);
+        CHECK(tp->offset >= 0 && tp->offset + tp->bytes <= p->l2_image);
+    }
+    CHECK(img == p->l2_image && img > 0);
+    CHECK(wend <= first_other);
+    CHECK(p->l2_peak + p->l2_image <= p->l2_budget);
+    char msg[256];
+    CHECK(plan_check(p, msg, sizeof msg) == 0);
     plan_free(p);
     graph_free(g);
 }
