@@ -52,6 +52,8 @@ void dory_hal_set_layer(const char *name);
 
 /* ---- DMA between L2 and L1 ------------------------------------------------- */
 
+/* A transfer's id. Ids are never 0: the runtime keeps 0 for "nothing in
+ * flight". A HAL whose engine numbers transfers from 0 must map them. */
 typedef int dory_dma_id_t;
 
 /* Copies `bytes` from src to dst. Both ranges must lie inside L1 or L2 (one

@@ -318,6 +318,25 @@ int target_load_json(const char *path, Arena *a, Target *t)
     return rc;
 }
 
+/* What dory can plan and generate for: refused here, once, with what the
+ * user chose, so no later stage meets a target it cannot serve. */
+static int target_capable(const Target *t)
+{
+    if (t->levels < 1 || t->levels > 3)
+        return diag_error(DIAG_NOLOC,
+                          "target '%s' has %d memory levels; dory plans 1 (one "
+                          "SRAM, weights in flash) to 3 (L1/L2/L3)",
+                          t->name, t->levels);
+    if (t->levels >= 2 && (t->dma_dims < 1 || t->dma_dims > 3))
+        return diag_error(DIAG_NOLOC,
+                          "target '%s' has %d memory levels but dma_dims %d: "
+                          "tiling needs a DMA of 1 to 3 dimensions",
+                          t->name, t->levels, t->dma_dims);
+    if (!t->build.hal || !t->build.isa || !t->build.cc || !t->build.cflags)
+        return diag_error(DIAG_NOLOC, "target '%s' names no HAL, ISA, compiler or flags", t->name);
+    return 0;
+}
+
 int target_resolve(const TargetOverrides *o, Arena *a, Target *t)
 {
     if (o->file) {
@@ -330,6 +349,7 @@ int target_resolve(const TargetOverrides *o, Arena *a, Target *t)
     if (o->l3) t->l3.size = o->l3;
     if (o->code_reserve >= 0) t->code_reserve = o->code_reserve;
     if (o->cores) t->cores = o->cores;
+    if (target_capable(t)) return -1;
     if (t->build.max_cores > 0 && t->cores > t->build.max_cores)
         return diag_error(DIAG_NOLOC,
                           "%d cores requested, but target '%s' (HAL '%s') runs at most %d",

@@ -87,3 +87,17 @@ def test_cores_bounded_by_target(dory, tmp_path, target, cores):
     assert r.returncode != 0
     assert r.stderr.startswith("dory: error:") and f"target '{target}'" in r.stderr, r.stderr
     assert "runtime error" not in r.stderr
+
+
+@pytest.mark.parametrize("desc,words", [
+    ('{"base": "gap8", "levels": 5}', "5 memory levels"),
+    ('{"base": "gap8", "dma_dims": 0}', "dma_dims 0"),
+    ('{"base": "gap8", "hal": 3}', "'hal' must be a string"),
+])
+def test_capabilities_refused_in_one_place(dory, tmp_path, desc, words):
+    f = tmp_path / "t.json"
+    f.write_text(desc)
+    r = subprocess.run([str(dory), "deploy", str(EXAMPLE), "--target-file", str(f), "-o",
+                        str(tmp_path / "app")], capture_output=True, text=True)
+    assert r.returncode != 0 and "dory: error:" in r.stderr and words in r.stderr, r.stderr
+    assert "runtime error" not in r.stderr and not (tmp_path / "app").exists()
