@@ -164,19 +164,45 @@ _Noreturn void util_assert_fail(const char *expr, const char *file, int line)
 
 /* ---- Files ------------------------------------------------------------- */
 
-unsigned char *util_read_file(Arena *a, const char *path, size_t *size)
+/* Only regular files (a FIFO or a device would block or never end), or
+ * standard input as "-". */
+static FILE *open_input(const char *path, DiagLoc loc)
 {
-    DiagLoc loc = {path, 0, 0, 0};
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!strcmp(path, "-")) return stdin;
+    struct stat st;
+    if (stat(path, &st) != 0) {
         diag_error(loc, "cannot open: %s", strerror(errno));
         return NULL;
     }
+    if (!S_ISREG(st.st_mode)) {
+        diag_error(loc, "not a regular file");
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > UTIL_MAX_FILE_BYTES) {
+        diag_error(loc, "%lld bytes: dory reads files of at most %lld bytes", (long long)st.st_size,
+                   (long long)UTIL_MAX_FILE_BYTES);
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) diag_error(loc, "cannot open: %s", strerror(errno));
+    return f;
+}
+
+unsigned char *util_read_file(Arena *a, const char *path, size_t *size)
+{
+    DiagLoc loc = {path, 0, 0, 0};
+    FILE *f = open_input(path, loc);
+    if (!f) return NULL;
     size_t cap = 1 << 16, len = 0;
     unsigned char *buf = malloc(cap);
     unsigned char *out = NULL;
     if (!buf) goto done;
     for (;;) {
+        if (len > UTIL_MAX_FILE_BYTES) { /* standard input, or a file that grew */
+            diag_error(loc, "more than %lld bytes: dory reads files of at most that",
+                       (long long)UTIL_MAX_FILE_BYTES);
+            goto done;
+        }
         if (len == cap) {
             unsigned char *nb = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
             if (!nb) {
@@ -201,7 +227,7 @@ unsigned char *util_read_file(Arena *a, const char *path, size_t *size)
     }
 done:
     free(buf);
-    fclose(f);
+    if (f != stdin) fclose(f);
     return out;
 }
 

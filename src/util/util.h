@@ -74,8 +74,12 @@ _Noreturn void util_assert_fail(const char *expr, const char *file, int line);
 #define DORY_MIN(a, b)    ((a) < (b) ? (a) : (b))
 #define DORY_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
-/* Reads a whole file into arena memory; *size gets its length. NULL and a
- * diagnostic naming the file on failure. */
+/* The most bytes util_read_file() reads: models, tensors and target files
+ * for MCUs are far smaller; past it the read stops with a message. */
+#define UTIL_MAX_FILE_BYTES ((uint64_t)1 << 30)
+/* Reads a whole regular file ("-": standard input) into arena memory; *size
+ * gets its length. NULL and a diagnostic naming the file on failure, on a
+ * FIFO or device, and past UTIL_MAX_FILE_BYTES. */
 unsigned char *util_read_file(Arena *a, const char *path, size_t *size);
 /* Writes bytes to a file; -1 and a diagnostic on failure. */
 int util_write_file(const char *path, const void *data, size_t size);
