@@ -95,8 +95,7 @@ typedef struct OnnxAcc {
 
 /* What an ONNX value means. Activations also keep their ONNX shape (NCHW,
  * NCW or [1, K]); `flat` marks a flattened NCHW tensor whose IR tensor is
- * still [1, H, W, C]. A pending Pad (folded into the next conv or pool) is
- * in `pad` (top, left, bottom, right). */
+ * still [1, H, W, C]. */
 typedef struct OnnxVal {
     const char *name;
     OvKind kind;
@@ -107,10 +106,7 @@ typedef struct OnnxVal {
     int flat;
     int zp_known; /* graph inputs learn their zero point from a consumer */
     int nuses;    /* consumers in the graph (nodes and graph outputs) */
-    int pad[4];
-    int has_pad;
-    double pad_value;
-    float scale; /* OV_DQ */
+    float scale;  /* OV_DQ */
     /* OV_QCONST: per-axis scales and zero points */
     int qaxis, nq;
     float *qscale;

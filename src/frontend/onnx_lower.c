@@ -238,7 +238,7 @@ static int apply_auto_pad(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *i
 }
 
 /* kernel_shape, strides, dilations, pads, auto_pad of a conv or pool on an
- * activation of ONNX rank 3 (NCW) or 4 (NCHW); a pending Pad is added. */
+ * activation of ONNX rank 3 (NCW) or 4 (NCHW). */
 static int read_geom(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *in, const int64_t *wk,
                      Geom *g)
 {
@@ -254,7 +254,7 @@ static int read_geom(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *in, co
     }
     for (int i = 0; i < 4; i++) {
         if (r.p[i] < 0 || r.p[i] > 4096) return onnx_err(x, "pads must be in 0..4096");
-        g->pad[i] = (int)r.p[i] + (in->has_pad ? in->pad[i] : 0);
+        g->pad[i] = (int)r.p[i];
     }
     return 0;
 }
@@ -274,30 +274,6 @@ static void apply_geom(Node *nd, const Geom *g)
     for (int i = 0; i < 2; i++)
         nd->kernel[i] = g->kernel[i], nd->stride[i] = g->stride[i], nd->dilation[i] = g->dil[i];
     for (int i = 0; i < 4; i++) nd->pad[i] = g->pad[i];
-}
-
-/* A pending Pad must pad with the input's zero point (real 0). */
-static int check_pad_value(OnnxCtx *x, const OnnxVal *in, int is_max)
-{
-    if (!in->has_pad) return 0;
-    const Tensor *t = ol_tensor(x, in->tensor);
-    double zp = in->kind == OV_DQ ? 0 : t->zp;
-    if (is_max) { /* an explicit pad value takes part in the max: it must never win */
-        double pv = in->kind == OV_DQ ? t->zp + in->pad_value / in->scale : in->pad_value;
-        int64_t lo = dtype_info(t->dtype)->min;
-        for (int i = 0; i < x->g->nnodes; i++)
-            if (x->g->nodes[i]->out == t->id) lo = x->g->nodes[i]->lo;
-        if (!(pv <= (double)lo))
-            return onnx_err(x,
-                            "Pad value %g can exceed the input of this MaxPool (its range "
-                            "starts at %lld); it cannot be folded",
-                            in->pad_value, (long long)lo);
-        return 0;
-    }
-    if (in->pad_value != zp)
-        return onnx_err(x, "Pad value %g is not the input's zero point; it cannot be folded",
-                        in->pad_value);
-    return 0;
 }
 
 /* ---- Weights ------------------------------------------------------------- */
@@ -363,7 +339,7 @@ Node *ol_make_conv(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *xv, const WInf
         return onnx_err(x, "weights rank %d for an input of rank %d", w->rank, xv->orank), NULL;
     int64_t wk[2] = {w->dims[2], w->rank == 4 ? w->dims[3] : 1};
     Geom g;
-    if (read_geom(x, n, xv, wk, &g) || check_pad_value(x, xv, 0)) return NULL;
+    if (read_geom(x, n, xv, wk, &g)) return NULL;
     int64_t groups = onnx_attr_int(n, "group", 1), h, wd, cin, oh, ow;
     ol_hwc_of(xv, &h, &wd, &cin);
     if (conv_shape_ok(x, w, groups, cin, &g) || out_dims(x, xv, &g, &oh, &ow)) return NULL;
@@ -466,7 +442,6 @@ static int pool_geom(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *v, int
     memset(g, 0, sizeof *g);
     g->kernel[0] = (int)h, g->kernel[1] = (int)w;
     g->stride[0] = g->stride[1] = g->dil[0] = g->dil[1] = 1;
-    if (v->has_pad) return onnx_err(x, "Pad before global pooling is not supported");
     return 0;
 }
 
@@ -487,9 +462,7 @@ int ol_pool_on(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, int flags)
     if (!v || ol_act(x, v, "input")) return -1;
     Geom g;
     int64_t oh, ow, h, w, c;
-    if (pool_geom(x, n, v, global, &g) || check_pad_value(x, v, is_max) ||
-        out_dims(x, v, &g, &oh, &ow))
-        return -1;
+    if (pool_geom(x, n, v, global, &g) || out_dims(x, v, &g, &oh, &ow)) return -1;
     OnnxVal *out = ol_output(x, n);
     int in[1] = {v->tensor};
     Op op = is_max ? OP_MAXPOOL : OP_AVGPOOL;
@@ -555,6 +528,45 @@ static int read_pads(OnnxCtx *x, const Onnx__NodeProto *n, int64_t *p, int *np, 
     return cv ? ol_scalar(x, cv, "the pad value", value) : 0;
 }
 
+/* The pad value in the input's integer units: exact, or saturated below the
+ * type (a value no input reaches, e.g. -inf before a MaxPool). */
+static int pad_value_int(OnnxCtx *x, const OnnxVal *v, double value, int32_t *out)
+{
+    const Tensor *t = ol_tensor(x, v->tensor);
+    const DTypeInfo *di = dtype_info(t->dtype);
+    double pv = v->kind == OV_DQ ? t->zp + value / v->scale : value;
+    if (pv < (double)di->min) pv = (double)di->min;
+    if (!(pv <= (double)di->max) || pv != floor(pv))
+        return onnx_err(x, "Pad value %g is not a value of the input's integer type", value);
+    *out = (int32_t)pv;
+    return 0;
+}
+
+/* The pad node on v, writing out's new tensor (ONNX shape padded). */
+static int pad_node(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *v, OnnxVal *out,
+                    const int *pad, double value)
+{
+    if (v->kind == OV_ACT && !v->zp_known)
+        return onnx_err(x, "Pad before the input's zero point is known is not supported");
+    if (v->flat || v->orank < 3) return onnx_err(x, "Pad needs an NCW or NCHW input");
+    int32_t pv = 0;
+    if (pad_value_int(x, v, value, &pv)) return -1;
+    const Tensor *t = ol_tensor(x, v->tensor);
+    int64_t h, w, c;
+    ol_hwc_of(v, &h, &w, &c);
+    ol_set_oshape(out, v->orank, h + pad[0] + pad[2], w + pad[1] + pad[3], c);
+    int id = ol_new_act(x, out->name, t->dtype, out, t->zp);
+    int in[1] = {v->tensor};
+    Node *nd = id < 0 ? NULL : build_node(&x->b, ol_node_name(n), OP_PAD, 1, in, id);
+    if (!nd) return -1;
+    for (int i = 0; i < 4; i++) nd->pad[i] = pad[i];
+    nd->pad_value = pv;
+    out->tensor = id;
+    return 0;
+}
+
+/* Pad becomes an IR pad node (same dtype, zero point and scale); the pass
+ * fold_pad folds it into the conv or pool that reads it. */
 static int lower_pad(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
 {
     (void)arg;
@@ -571,16 +583,12 @@ static int lower_pad(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     for (int i = 0; i < np; i++)
         if (p[i] < 0 || p[i] > 4096) return onnx_err(x, "pads must be in 0..4096");
     if (p[0] || p[1] || p[r] || p[r + 1]) return onnx_err(x, "Pad on batch or channels");
-    int top = r == 4 ? (int)p[2] : 0, bot = r == 4 ? (int)p[r + 2] : 0;
-    int left = (int)p[r - 1], right = (int)p[2 * r - 1];
+    int pad[4] = {r == 4 ? (int)p[2] : 0, (int)p[r - 1], r == 4 ? (int)p[r + 2] : 0,
+                  (int)p[2 * r - 1]}; /* top, left, bottom, right */
     if (!(out = ol_output(x, n))) return -1;
     ol_alias(out, v);
-    if (!top && !left && !bot && !right) return 0;
-    if (v->has_pad && v->pad_value != value) return onnx_err(x, "two Pads with different values");
-    out->has_pad = 1;
-    out->pad_value = value;
-    out->pad[0] += top, out->pad[1] += left, out->pad[2] += bot, out->pad[3] += right;
-    return 0;
+    if (!pad[0] && !pad[1] && !pad[2] && !pad[3]) return 0;
+    return pad_node(x, n, v, out, pad, value);
 }
 
 static int lower_constant(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
