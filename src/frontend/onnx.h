@@ -126,7 +126,6 @@ typedef struct OnnxCtx {
     OnnxVal *vals; /* hash table on names, open addressing */
     size_t nvals_cap;
     const Onnx__NodeProto *cur; /* node being lowered, for diagnostics */
-    int ntmp;                   /* counter for generated names */
     struct UseCount *uses;      /* consumers per value name */
     size_t uses_cap;
 } OnnxCtx;
