@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "build.h"
 #include "ir/text.h"
 
 static int ir_sniff(const char *path, const unsigned char *head, size_t len)
@@ -12,10 +13,17 @@ static int ir_sniff(const char *path, const unsigned char *head, size_t len)
     return ir_text_sniff(head, len) || util_ends_with(path, ".dory");
 }
 
+/* The text's `graph NAME` line names the graph (the path never does); a
+ * quoted name may hold any bytes, so it is sanitised as every frontend's is. */
 static Graph *ir_load(const char *path, const FrontendOptions *opt)
 {
     (void)opt;
-    return ir_load_text(path);
+    Graph *g = ir_load_text(path);
+    if (g && !(g->name = build_graph_name(&g->arena, g->name, path))) {
+        graph_free(g);
+        return NULL;
+    }
+    return g;
 }
 
 static const Frontend ir_frontend = {"ir", "dory IR text (.dory)", ir_sniff, ir_load};

@@ -1,7 +1,7 @@
 /* onnx.c: the ONNX frontend's entry point: protobuf decoding (protobuf-c,
  * schema compiled at build time), initializers (typed fields, raw_data,
  * external data files beside the model), attributes, the value table,
- * dialect detection and the walk over the graph. onnx_lower.c lowers ops.
+ * dialect detection and the walk over the graph. onnx_lower*.c lower ops.
  *
  * Every size and index in the file is untrusted: check before use, report
  * with onnx_err() (file, node, op, reason), never abort. Must not contain
@@ -45,26 +45,14 @@ int onnx_err(OnnxCtx *x, const char *fmt, ...)
     return diag_error(loc, "%s", msg);
 }
 
-const char *onnx_tmp_name(OnnxCtx *x, const char *base, const char *suffix)
-{
-    const char *n = arena_printf(&x->g->arena, "%s%s", base, suffix);
-    while (n && graph_find_tensor(x->g, n) >= 0)
-        n = arena_printf(&x->g->arena, "%s%s_%d", base, suffix, ++x->ntmp);
-    return n;
-}
+/* The builders report through onnx_err, so their messages name the node. */
+static int build_err(void *ctx, const char *msg) { return onnx_err(ctx, "%s", msg); }
 
 /* ---- Value table: open addressing on names ------------------------------ */
 
-static size_t name_hash(const char *s)
-{
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static OnnxVal *slot(OnnxCtx *x, const char *name)
 {
-    size_t i = name_hash(name) & (x->nvals_cap - 1);
+    size_t i = build_name_hash(name) & (x->nvals_cap - 1);
     while (x->vals[i].name && strcmp(x->vals[i].name, name) != 0) i = (i + 1) & (x->nvals_cap - 1);
     return &x->vals[i];
 }
@@ -84,7 +72,7 @@ typedef struct UseCount {
 
 static UseCount *use_slot(UseCount *t, size_t cap, const char *name)
 {
-    size_t i = name_hash(name) & (cap - 1);
+    size_t i = build_name_hash(name) & (cap - 1);
     while (t[i].name && strcmp(t[i].name, name) != 0) i = (i + 1) & (cap - 1);
     t[i].name = name;
     return &t[i];
@@ -528,11 +516,12 @@ static const char *model_dir(Arena *a, const char *path)
 Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
                         const FrontendOptions *opt)
 {
-    Graph *g = graph_new(path);
+    Graph *g = graph_new(NULL);
     if (!g) return NULL;
     OnnxCtx x;
     memset(&x, 0, sizeof x);
     x.g = g;
+    build_init(&x.b, g, SRC_CHW, build_err, &x);
     x.path = g->source = arena_strdup(&g->arena, path);
     x.dir = model_dir(&g->arena, path);
     x.m = onnx__model_proto__unpack(NULL, len, buf);
@@ -545,6 +534,8 @@ Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
         onnx_err(&x, "the model has no graph");
         goto out;
     }
+    /* never the path on the command line: it would leak into generated files */
+    if (!(g->name = build_graph_name(&g->arena, x.m->graph->name, path))) goto out;
     if (model_opset(&x)) goto out;
     Dialect found = detect_dialect(x.m->graph);
     x.dialect = found;

@@ -1,16 +1,18 @@
 /* onnx.h: internals of the ONNX frontend, shared by onnx.c (decoding,
- * constants, the value table, the entry point) and onnx_lower.c (lowering of
- * each op to the IR).
+ * constants, the value table, the entry point) and the lowering of each op to
+ * the IR (onnx_lower.c, onnx_lower_int.c, onnx_lower_qdq.c).
  *
  * Lowering tracks, for every ONNX value, what it means in integer terms
  * (a constant, an IR activation, a dequantized activation, or an accumulator
  * whose epilogue is still being collected), so patterns are matched on
  * dataflow and constants, never on node order or names.
- * Nothing outside src/frontend/onnx*.c includes this header.
+ * Nothing outside src/frontend/onnx*.c includes this header; the lowering
+ * files share their helpers through onnx_lower.h.
  */
 #ifndef DORY_FRONTEND_ONNX_H
 #define DORY_FRONTEND_ONNX_H
 
+#include "build.h"
 #include "frontend.h"
 #include "onnx.pb-c.h"
 
@@ -53,37 +55,47 @@ typedef enum {
     OV_ACC     /* a compute node's accumulator with a pending epilogue */
 } OvKind;
 
-/* The pending epilogue of a compute node (or of an element-wise sum of
- * activations, node == NULL). Integer dialects: value = trunc/floor of
- * (k[c] * acc + l[c]) / div; float dialects: real = fscale[c] * acc. */
-typedef struct OnnxAcc {
-    Node *node; /* conv, fc, pool; NULL for a sum of terms */
-    int nterm;  /* sum: terms[i] scaled by tk[i] */
+/* The pending epilogue of an integer-dialect accumulator (NEMO, QuantLab):
+ * value = trunc/floor of (k[c] * acc + l[c]) / div, clamped to [lo, hi]. A
+ * sum of scaled activations (NEMO's QAdd, node == NULL) adds terms[i] * tk[i]. */
+typedef struct OnnxIntEpi {
+    int nterm;
     int term[2];
     double tk[2];
+    double *k, *l;  /* per channel */
+    double div;     /* 1 until a Div */
+    int trunc_div;  /* the Div was on integers (truncates toward zero) */
+    int floored;    /* the value is an integer again (Floor, integer Div) */
+    int int_typed;  /* ONNX holds it in an integer type (after Cast) */
+    int64_t lo, hi; /* clamp in integer units */
+} OnnxIntEpi;
+
+/* The pending epilogue of a float-dialect group (QDQ, QOperator) until its
+ * QuantizeLinear: real = xs * fscale[c] * acc, clamped to [rlo, rhi]. */
+typedef struct OnnxFloatEpi {
+    int is_add; /* add: xs and fscale[0] are the two input scales */
+    int ncat;   /* concat of DQ inputs with different scales */
+    struct OnnxVal *cat[8];
+    float *fscale;   /* per channel: w_scale[c] (not yet * xs / y_scale) */
+    float xs;        /* input scale */
+    double rlo, rhi; /* clamp in real units (Relu, Clip) */
+} OnnxFloatEpi;
+
+/* A compute node (conv, fc, pool, add; NULL for an integer sum of terms or a
+ * float concat) whose epilogue is still being collected: exactly one of
+ * `ie` (integer dialects) and `fe` (float dialects) is set. */
+typedef struct OnnxAcc {
+    Node *node;
     int nch;
-    double *k, *l; /* per channel */
-    double div;    /* 1 until a Div */
-    int trunc_div; /* the Div was on integers (truncates toward zero) */
-    int floored;   /* the value is an integer again (Floor, integer Div) */
-    int int_typed; /* ONNX holds it in an integer type (after Cast) */
     int avg_count; /* AveragePool: ONNX divided the sum by this */
     int closed;    /* materialized: intermediate values may not be reused */
-    /* float dialects */
-    int is_float;
-    int is_add; /* float add: xs and fscale[0] are the input scales */
-    int ncat;   /* float concat of DQ inputs with different scales */
-    struct OnnxVal *cat[8];
-    float *fscale;   /* per channel: x_scale * w_scale[c] (not yet / y_scale) */
-    float xs;        /* input scale (pools) */
-    double rlo, rhi; /* clamp in real units (Relu, Clip) */
-    int64_t lo, hi;  /* clamp in integer units (integer dialects) */
+    OnnxIntEpi *ie;
+    OnnxFloatEpi *fe;
 } OnnxAcc;
 
 /* What an ONNX value means. Activations also keep their ONNX shape (NCHW,
  * NCW or [1, K]); `flat` marks a flattened NCHW tensor whose IR tensor is
- * still [1, H, W, C]. A pending Pad (folded into the next conv or pool) is
- * in `pad` (top, left, bottom, right). */
+ * still [1, H, W, C]. */
 typedef struct OnnxVal {
     const char *name;
     OvKind kind;
@@ -94,10 +106,7 @@ typedef struct OnnxVal {
     int flat;
     int zp_known; /* graph inputs learn their zero point from a consumer */
     int nuses;    /* consumers in the graph (nodes and graph outputs) */
-    int pad[4];
-    int has_pad;
-    double pad_value;
-    float scale; /* OV_DQ */
+    float scale;  /* OV_DQ */
     /* OV_QCONST: per-axis scales and zero points */
     int qaxis, nq;
     float *qscale;
@@ -108,6 +117,7 @@ typedef struct OnnxVal {
 
 typedef struct OnnxCtx {
     Graph *g;
+    Builder b; /* names, activations, weights (build.h) */
     const char *path;
     const char *dir; /* model directory, for external data */
     Onnx__ModelProto *m;
@@ -116,7 +126,6 @@ typedef struct OnnxCtx {
     OnnxVal *vals; /* hash table on names, open addressing */
     size_t nvals_cap;
     const Onnx__NodeProto *cur; /* node being lowered, for diagnostics */
-    int ntmp;                   /* counter for generated names */
     struct UseCount *uses;      /* consumers per value name */
     size_t uses_cap;
 } OnnxCtx;
@@ -132,7 +141,6 @@ float onnx_attr_float(const Onnx__NodeProto *n, const char *name, float dflt);
 /* Copies up to `max` ints of attribute `name`; returns the count, 0 if absent. */
 int onnx_attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, int max);
 const char *onnx_attr_str(OnnxCtx *x, const Onnx__NodeProto *n, const char *name);
-const char *onnx_tmp_name(OnnxCtx *x, const char *base, const char *suffix);
 extern const Frontend onnx_frontend;
 Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
                         const FrontendOptions *opt);
@@ -142,13 +150,6 @@ int onnx_lower_node(OnnxCtx *x, const Onnx__NodeProto *n);
 /* Turns a pending accumulator into an activation (creates the output tensor). */
 int onnx_materialize(OnnxCtx *x, OnnxVal *v);
 int onnx_is_tail_op(const char *op);
-/* Exact division by a D that is not a power of two (NEMO): for every acc with
- * floor((a*acc + b) / D) in [0, hi], it equals (K*acc + L) >> d. The first
- * returns the d this channel needs; the second the constants for a d at least
- * that large (-1 if they exceed 62 bits). */
-int onnx_exact_div_shift(int64_t a, int64_t b, int64_t D, int64_t hi);
-int onnx_exact_div_consts(int64_t a, int64_t b, int64_t D, int64_t hi, int d, int64_t *K,
-                          int64_t *L);
 const char *onnx_dialect_name(Dialect d);
 
 #endif

@@ -118,6 +118,7 @@ static int node_geometry_equal(Why *w, const Node *a, const Node *b)
     if (!same_ints(a->dilation, b->dilation, 2))
         return differ(w, "node '%s': dilation differs", a->name);
     if (!same_ints(a->pad, b->pad, 4)) return differ(w, "node '%s': padding differs", a->name);
+    if (a->pad_value != b->pad_value) return differ(w, "node '%s': pad value differs", a->name);
     if (a->groups != b->groups)
         return differ(w, "node '%s': groups %d vs %d", a->name, a->groups, b->groups);
     if (a->global != b->global) return differ(w, "node '%s': global differs", a->name);

@@ -200,6 +200,18 @@ static void run_requant(const Graph *g, const Node *n, const NodeConsts *nc, con
         y[i] = q_epilogue(&nc->rq[i % C], (int64_t)x[i] - xt->zp, yt->zp, n->lo, n->hi);
 }
 
+/* pad: the input inside a border of pad_value (top, left, bottom, right). */
+static void run_pad(const Graph *g, const Node *n, const int32_t *x, int32_t *y)
+{
+    const Tensor *xt = graph_tensor(g, n->in[0]), *yt = graph_tensor(g, n->out);
+    int64_t H = act_h(xt), W = act_w(xt), C = act_c(xt), WO = act_w(yt);
+    for (int64_t i = 0; i < tensor_numel(yt); i++) y[i] = n->pad_value;
+    for (int64_t h = 0; h < H; h++)
+        for (int64_t w = 0; w < W; w++)
+            memcpy(y + ((h + n->pad[0]) * WO + w + n->pad[1]) * C, x + (h * W + w) * C,
+                   (size_t)C * sizeof(int32_t));
+}
+
 /* concat on channels: plain copy (the verifier requires equal dtype and zp). */
 static void run_concat(const Graph *g, const Node *n, const int32_t *const *ins, int32_t *y)
 {
@@ -229,6 +241,7 @@ int interp_node(const Graph *g, const Node *n, const int32_t *const *ins, int32_
         case OP_ADD: rc = run_add(g, n, &nc, ins[0], ins[1], out); break;
         case OP_REQUANT: run_requant(g, n, &nc, ins[0], out); break;
         case OP_CONCAT: run_concat(g, n, ins, out); break;
+        case OP_PAD: run_pad(g, n, ins[0], out); break;
         case OP_RESHAPE: memcpy(out, ins[0], (size_t)tensor_numel(yt) * sizeof(int32_t)); break;
         case OP_SOFTMAX:
             rc = diag_error(node_loc(g, n), "the int8 softmax arithmetic is not implemented yet "

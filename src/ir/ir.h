@@ -109,7 +109,8 @@ typedef struct Requant {
     X(OP_CONCAT, "concat", 1, 8, 0, "concatenation on channels, same dtype and zero point")        \
     X(OP_REQUANT, "requant", 1, 1, 1, "element-wise requantization and clamp")                     \
     X(OP_RESHAPE, "reshape", 1, 1, 0, "relabel the shape; HWC storage order is kept")              \
-    X(OP_SOFTMAX, "softmax", 1, 1, 0, "int8 softmax over channels (TFLite arithmetic)")
+    X(OP_SOFTMAX, "softmax", 1, 1, 0, "int8 softmax over channels (TFLite arithmetic)")            \
+    X(OP_PAD, "pad", 1, 1, 0, "spatial padding by a constant; the fold_pad pass folds it")
 
 typedef enum {
 #define X(e, name, mn, mx, epi, desc) e,
@@ -187,6 +188,7 @@ typedef struct Node {
     /* geometry (conv, pools): [0] = H, [1] = W */
     int kernel[2], stride[2], dilation[2];
     int pad[4];         /* top, left, bottom, right */
+    int32_t pad_value;  /* pad: value of the padded elements, input integer units */
     int groups;         /* conv only; depthwise: groups == Cin */
     bool global;        /* pools: kernel = whole input */
     AvgRound avg_round; /* avgpool */

@@ -1,7 +1,9 @@
-/* quant.c: reference implementation of the requantization schemes.
+/* quant.c: reference implementation of the requantization schemes, and the
+ * exact integer helpers frontends use to build their constants.
  *
- * Every line here is part of the integer contract: change it only together
- * with docs/ARCHITECTURE.md, the kernels and tests/py/test_requant.py.
+ * Every line of the schemes is part of the integer contract: change it only
+ * together with docs/ARCHITECTURE.md, the kernels and tests/py/test_requant.py.
+ * Must not traverse graphs or know any source format.
  */
 #include "quant.h"
 
@@ -96,4 +98,82 @@ int64_t rq_apply(const RqChan *r, int64_t acc)
     case RQ_COUNT: break;
     }
     DORY_ASSERT(0);
+}
+
+/* ---- Exact integer helpers ------------------------------------------------ */
+
+int q_is_integral(double v) { return v == floor(v) && fabs(v) < 9.0e18; }
+
+int q_pow2_exponent(double d, int *e)
+{
+    int ex;
+    double m = frexp(d, &ex);
+    if (m != 0.5 || ex < 1) return 0;
+    *e = ex - 1;
+    return 1;
+}
+
+int64_t q_sat_f64(double v, int64_t lo, int64_t hi)
+{
+    if (!(v >= (double)lo)) return lo;
+    if (v >= (double)hi) return hi;
+    return (int64_t)v;
+}
+
+static __int128 floor_div(__int128 a, __int128 b)
+{
+    __int128 q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* Exact division by a D that is not a power of two, per channel:
+ *   floor((a*acc + b) / D) == (K*acc + L) >> d
+ * for every acc whose result lies in [0, hi] (A0..A1). With K = ceil(a*2^d/D)
+ * the error E(acc) = (K*acc + L)/2^d - (a*acc + b)/D grows by less than 2^-d
+ * per step; L = ceil((b/D - A0*(K/2^d - a/D)) * 2^d) makes E(A0) >= 0, and
+ * 2^d > (A1 - A0 + 1) * D keeps E < 1/D on the range, so the floor is
+ * unchanged. Outside it the result stays below 0 or above hi (the clamp). */
+static void magic_range(int64_t a, int64_t b, int64_t D, int64_t hi, int64_t *A0, int64_t *A1)
+{
+    __int128 V = (__int128)(hi + 1) * D; /* v = a*acc + b in [0, V) */
+    __int128 a0, a1;
+    if (a > 0)
+        a0 = -floor_div(b, a), a1 = floor_div(V - 1 - b, a);
+    else
+        a0 = -floor_div(V - 1 - b, -a), a1 = floor_div(b, -a);
+    /* accumulators are int32: exactness beyond that range is never needed */
+    a0 = a0 < INT32_MIN ? INT32_MIN : a0 > INT32_MAX ? INT32_MAX : a0;
+    a1 = a1 < INT32_MIN ? INT32_MIN : a1 > INT32_MAX ? INT32_MAX : a1;
+    *A0 = (int64_t)a0, *A1 = (int64_t)(a1 < a0 ? a0 : a1);
+}
+
+int q_exact_div_shift(int64_t a, int64_t b, int64_t D, int64_t hi)
+{
+    if (a == 0) return 0;
+    int64_t A0, A1;
+    magic_range(a, b, D, hi, &A0, &A1);
+    __int128 need = ((__int128)A1 - A0 + 1) * D;
+    int d = 0;
+    while (d < 100 && ((__int128)1 << d) <= need) d++;
+    return d;
+}
+
+int q_exact_div_consts(int64_t a, int64_t b, int64_t D, int64_t hi, int d, int64_t *K, int64_t *L)
+{
+    if (a == 0) {
+        *K = 0;
+        *L = (int64_t)((__int128)(b >= 0 ? b / D : -(-b / D)) * ((__int128)1 << d));
+        return 0;
+    }
+    int64_t A0, A1;
+    magic_range(a, b, D, hi, &A0, &A1);
+    __int128 p2 = (__int128)1 << d;
+    __int128 k = (__int128)a * p2;
+    k = floor_div(k, D) + (k % D != 0); /* ceil(a * 2^d / D) */
+    /* L = ceil(b*2^d/D - A0*(K - a*2^d/D)) = ceil((b*2^d - A0*(K*D - a*2^d)) / D) */
+    __int128 num = (__int128)b * p2 - (__int128)A0 * (k * D - (__int128)a * p2);
+    __int128 l = floor_div(num, D) + (num % D != 0 ? 1 : 0);
+    if (k > INT64_MAX / 4 || k < INT64_MIN / 4 || l > INT64_MAX / 4 || l < INT64_MIN / 4) return -1;
+    *K = (int64_t)k, *L = (int64_t)l;
+    return 0;
 }

@@ -38,6 +38,24 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c);
  * acc << (pre + left) to fit int32 (verified). */
 int64_t rq_apply(const RqChan *r, int64_t acc);
 
+/* ---- Exact integer helpers for constructing requantizations ------------
+ * Frontends use these to turn a source framework's arithmetic into one of
+ * the schemes above; the results are verified like any other constants. */
+
+/* 1 if v is an integer of magnitude below 9e18 (safe to convert). */
+int q_is_integral(double v);
+/* 1 (and *e) if d == 2^e with e >= 0. */
+int q_pow2_exponent(double d, int *e);
+/* v converted to int64, saturated to [lo, hi]; NaN gives lo. */
+int64_t q_sat_f64(double v, int64_t lo, int64_t hi);
+/* Exact division by a D that is not a power of two, per channel: for every
+ * int32 acc with floor((a*acc + b) / D) in [0, hi], it equals
+ * (K*acc + L) >> d. q_exact_div_shift returns the d this channel needs;
+ * q_exact_div_consts the constants for a d at least that large (-1 if they
+ * exceed 62 bits). D >= 1, hi >= 0. */
+int q_exact_div_shift(int64_t a, int64_t b, int64_t D, int64_t hi);
+int q_exact_div_consts(int64_t a, int64_t b, int64_t D, int64_t hi, int d, int64_t *K, int64_t *L);
+
 /* Full epilogue: clamp(requant(acc) + zy, lo, hi). */
 static inline int32_t q_epilogue(const RqChan *r, int64_t acc, int32_t zy, int32_t lo, int32_t hi)
 {

@@ -280,6 +280,7 @@ static void put_node_attrs(FILE *f, const Graph *g, const Node *n)
     if (n->stride[0] != 1 || n->stride[1] != 1) put_pair(f, "stride", n->stride, 2);
     if (n->dilation[0] != 1 || n->dilation[1] != 1) put_pair(f, "dilation", n->dilation, 2);
     if (n->pad[0] || n->pad[1] || n->pad[2] || n->pad[3]) put_pair(f, "pad", n->pad, 4);
+    if (n->pad_value) fprintf(f, " value=%d", (int)n->pad_value);
     if (n->groups != 1) put_pair(f, "groups", &n->groups, 1);
     if (n->global) fputs(" global", f);
     if (n->count_include_pad) fputs(" count_include_pad", f);
@@ -977,6 +978,7 @@ static int parse_attr(Parser *P, Node *n, const char *key)
     if (!strcmp(key, "dilation")) return parse_ints(P, n->dilation, 2);
     if (!strcmp(key, "pad")) return parse_ints(P, n->pad, 4);
     if (!strcmp(key, "groups")) return parse_ints(P, &n->groups, 1);
+    if (!strcmp(key, "value")) return parse_ints(P, &n->pad_value, 1);
     if (!strcmp(key, "global")) return n->global = true, 0;
     if (!strcmp(key, "count_include_pad")) return n->count_include_pad = true, 0;
     if (!strcmp(key, "rq")) return expect_char(P, '=') || parse_requant(P, &n->rq);
@@ -1006,7 +1008,7 @@ static int parse_attr(Parser *P, Node *n, const char *key)
 
 static const char *const node_attrs[] = {
     "kernel",    "stride", "dilation", "pad", "groups", "global", "count_include_pad",
-    "avg_round", "clamp",  "sm",       "rq",  "rqa",    "rqb"};
+    "avg_round", "clamp",  "sm",       "rq",  "rqa",    "rqb",    "value"};
 
 static int parse_attrs(Parser *P, Node *n)
 {

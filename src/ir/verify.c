@@ -35,6 +35,10 @@ static Range tensor_range(const Graph *g, int id, int depth)
         r.hi = DORY_MIN(r.hi, p->hi);
     } else if (p->op == OP_RESHAPE) {
         r = tensor_range(g, p->in[0], depth + 1);
+    } else if (p->op == OP_PAD) {
+        r = tensor_range(g, p->in[0], depth + 1);
+        r.lo = DORY_MIN(r.lo, p->pad_value);
+        r.hi = DORY_MAX(r.hi, p->pad_value);
     } else if (p->op == OP_CONCAT) {
         r = tensor_range(g, p->in[0], depth + 1);
         for (int i = 1; i < p->nin; i++) {
@@ -451,6 +455,22 @@ static int verify_softmax(Ctx *cx)
     return 0;
 }
 
+static int verify_pad(Ctx *cx)
+{
+    const Node *n = cx->n;
+    const Tensor *x = in_tensor(cx, 0), *y = graph_tensor(cx->g, n->out);
+    if (check_act(cx, x, "input") || check_act(cx, y, "output")) return -1;
+    for (int i = 0; i < 4; i++)
+        if (n->pad[i] < 0 || n->pad[i] > 4096) return FAIL(cx, "pads must be in 0..4096");
+    if (x->dtype != y->dtype || x->zp != y->zp)
+        return FAIL(cx, "pad must keep the dtype and zero point");
+    const DTypeInfo *di = dtype_info(x->dtype);
+    if (n->pad_value < di->min || n->pad_value > di->max)
+        return FAIL(cx, "pad value %d is outside %s", (int)n->pad_value, di->name);
+    return check_out_shape(cx, y, act_h(x) + n->pad[0] + n->pad[2],
+                           act_w(x) + n->pad[1] + n->pad[3], act_c(x));
+}
+
 /* ---- Driver ------------------------------------------------------------- */
 
 static int verify_node_common(Ctx *cx)
@@ -510,6 +530,7 @@ static VerifyFn verify_fn(Op op)
     case OP_REQUANT: return verify_requant;
     case OP_RESHAPE: return verify_reshape;
     case OP_SOFTMAX: return verify_softmax;
+    case OP_PAD: return verify_pad;
     case OP_COUNT: break;
     }
     DORY_ASSERT(0);

@@ -1,4 +1,6 @@
-/* passes.c: the pass pipeline and its verification discipline. */
+/* passes.c: the pass pipeline and its verification discipline: the table
+ * below is the order; the verifier runs before the first pass and after
+ * each (debug, --verify-each) or once at the end. Must not hold a pass. */
 #include "passes.h"
 
 #include <string.h>
@@ -9,6 +11,7 @@
 static int want_fixed(const PassOptions *opt) { return opt && opt->requant_fixed; }
 
 static const Pass pass_table[] = {
+    {"fold_pad", "fold pad nodes into the convolution or pooling that reads them", pass_fold_pad},
     {"dce", "remove nodes whose results no graph output needs", pass_dce},
     {"float_to_fixed", "turn FLOAT requants into FIXED for integer-only MCUs (--requant fixed)",
      pass_float_to_fixed, want_fixed},

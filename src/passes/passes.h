@@ -25,6 +25,7 @@ int passes_run(Graph *g, const PassOptions *opt);
 const Pass *passes_list(int *count);
 
 /* The passes. */
+int pass_fold_pad(Graph *g);
 int pass_dce(Graph *g);
 int pass_float_to_fixed(Graph *g);
 

@@ -290,6 +290,19 @@ static void g_conv3x3(TB *b)
     tb_output(b, y);
 }
 
+/* pad (1,1,0,1) with the input zero point, then CONV3 (3x3, pad 1): the
+ * fold_pad pass turns the two into one conv with pad (2,2,1,2). */
+static void g_pad_conv(TB *b)
+{
+    int x = tb_input(b, "x", DT_U8, 5, 6, 6, 3), y;
+    int p = tb_act(b, "pad.y", DT_U8, 6, 8, 6, 3);
+    Node *n = tb_node(b, "pad", OP_PAD, 1, &x, p);
+    if (n) n->pad[0] = 1, n->pad[1] = 1, n->pad[2] = 0, n->pad[3] = 1, n->pad_value = 3;
+    n = tb_conv(b, "conv", p, &CONV3, DT_U8, 0, &y);
+    tb_rq(b, n, TQ_SHIFT32, 8, conv_base_scale(&CONV3, 6));
+    tb_output(b, y);
+}
+
 /* conv2d 3x3 stride 2, asymmetric pad (0,0,1,1) (TF "SAME"), i8, per-channel
  * weight zero points, FIXED per-channel, nonzero input and output zp. */
 static void g_conv_s2_asym(TB *b)
@@ -615,6 +628,7 @@ static const struct {
 } graphs[] = {
     {"conv3x3", g_conv3x3},
     {"conv_s2_asym", g_conv_s2_asym},
+    {"pad_conv", g_pad_conv},
     {"conv_dilated", g_conv_dilated},
     {"conv_pointwise", g_conv_pointwise},
     {"conv_depthwise", g_conv_depthwise},

@@ -1,10 +1,13 @@
-/* test_onnx.c: unit tests of the ONNX frontend's arithmetic that the oracle
- * tests reach only through a few models: the exact division by a divisor
- * that is not a power of two (NEMO's requantization), checked exhaustively
- * over every accumulator around the clamp range, against exact integers.
+/* test_quant_div.c: unit tests of the exact integer helpers in src/ir/quant.c
+ * that frontends build requantizations with, above all the exact division by
+ * a divisor that is not a power of two (NEMO's requantization), checked
+ * exhaustively over every accumulator around the clamp range, against exact
+ * integers. Must not go through a frontend: the oracle tests do that.
  */
-#include "frontend/onnx.h"
+#include <math.h>
+
 #include "harness.h"
+#include "ir/quant.h"
 
 static long long checked_accs; /* accumulators compared, to show the test ran */
 
@@ -20,9 +23,9 @@ static __int128 floor_div128(__int128 a, __int128 b)
  * division ONNX integer Div does) for all acc of interest; returns failures. */
 static int check_case(int64_t a, int64_t b, int64_t D)
 {
-    int d = onnx_exact_div_shift(a, b, D, 255);
+    int d = q_exact_div_shift(a, b, D, 255);
     int64_t K, L;
-    if (d > 62 || onnx_exact_div_consts(a, b, D, 255, d, &K, &L))
+    if (d > 62 || q_exact_div_consts(a, b, D, 255, d, &K, &L))
         return harness_fail(__FILE__, __LINE__, "a=%lld b=%lld D=%lld: no constants (d=%d)",
                             (long long)a, (long long)b, (long long)D, d) +
                1;
@@ -46,7 +49,7 @@ static int check_case(int64_t a, int64_t b, int64_t D)
     return 0;
 }
 
-TEST(onnx_exact_div_nemo_constants)
+TEST(quant_exact_div_nemo_constants)
 {
     /* dscnn_test: kappa * 54 / (2^21 - 1), lambda * 54 */
     CHECK(!check_case(-1067 * 54, 2257 * 54, 2097151));
@@ -56,7 +59,7 @@ TEST(onnx_exact_div_nemo_constants)
     CHECK(!check_case(-1, 7, 5));
 }
 
-TEST(onnx_exact_div_random)
+TEST(quant_exact_div_random)
 {
     uint64_t s = 88172645463325252ull;
     for (int i = 0; i < 60; i++) {
@@ -69,4 +72,37 @@ TEST(onnx_exact_div_random)
         if (check_case(a, b, D)) return;
     }
     CHECK(checked_accs > 1000000);
+}
+
+/* The divisor is 1 (a == 0 gives a constant) and the range reaches int32. */
+TEST(quant_exact_div_edges)
+{
+    int64_t K, L;
+    CHECK_EQ_I64(q_exact_div_shift(0, 5, 3, 255), 0);
+    CHECK(!q_exact_div_consts(0, 7, 3, 255, 4, &K, &L));
+    CHECK_EQ_I64(K, 0);
+    CHECK_EQ_I64(L, 2 * 16);
+    CHECK(!q_exact_div_consts(0, -7, 3, 255, 4, &K, &L));
+    CHECK_EQ_I64(L, -2 * 16);
+    /* a = 1 over the whole int32 range: 2^d > 2^31 * 3 */
+    int d = q_exact_div_shift(1, 0, 3, INT32_MAX / 2);
+    CHECK_EQ_I64(d, 33);
+    CHECK(!check_case(1, 0, 3));
+}
+
+TEST(quant_scalar_helpers)
+{
+    int e = -1;
+    CHECK(q_pow2_exponent(2.0, &e) && e == 1);
+    CHECK(q_pow2_exponent(1048576.0, &e) && e == 20);
+    CHECK(q_pow2_exponent(1.0, &e) && e == 0);
+    CHECK(!q_pow2_exponent(2097151.0, &e));
+    CHECK(!q_pow2_exponent(0.5, &e));
+    CHECK(q_is_integral(-3.0) && !q_is_integral(2.5) && !q_is_integral(1e19));
+    CHECK(!q_is_integral(NAN) && !q_is_integral(INFINITY));
+    CHECK_EQ_I64(q_sat_f64(NAN, -5, 5), -5);
+    CHECK_EQ_I64(q_sat_f64(1e300, -5, 5), 5);
+    CHECK_EQ_I64(q_sat_f64(-1e300, -5, 5), -5);
+    CHECK_EQ_I64(q_sat_f64(3.7, -5, 5), 3);
+    CHECK_EQ_I64(q_sat_f64(-3.7, -5, 5), -3);
 }
