@@ -41,11 +41,8 @@ const Frontend *const *frontend_list(void) { return frontends; }
 Graph *frontend_load(const char *path, const FrontendOptions *opt)
 {
     DiagLoc loc = {path, 0, 0, 0};
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        diag_error(loc, "cannot open model file");
-        return NULL;
-    }
+    FILE *f = util_open_input(path);
+    if (!f) return NULL;
     unsigned char head[256];
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);

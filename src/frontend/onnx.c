@@ -217,9 +217,9 @@ static unsigned char *read_external(OnnxCtx *x, const Onnx__TensorProto *t, size
                         t->name),
                NULL;
     const char *path = arena_printf(&x->g->arena, "%s%s", x->dir, loc);
-    FILE *f = path ? fopen(path, "rb") : NULL;
+    FILE *f = path ? util_open_input(path) : NULL;
     if (!f)
-        return onnx_err(x, "initializer '%s': cannot open external data file '%s'", t->name, loc),
+        return onnx_err(x, "initializer '%s': cannot use external data file '%s'", t->name, loc),
                NULL;
     unsigned char *buf = arena_alloc(&x->g->arena, need ? need : 1);
     int ok = buf && fseek(f, (long)offset, SEEK_SET) == 0 && fread(buf, 1, need, f) == need;

@@ -310,6 +310,20 @@ int rq_make_float(Graph *g, Node *n, Requant *rq, int nch, const float *scale)
     return rq->scale < 0 ? -1 : 0;
 }
 
+/* Diagnostics for a tensor listed twice among the graph's inputs (outputs). */
+static int io_duplicates(const Graph *g, const int *ids, int n, const char *what)
+{
+    int errors = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (ids[i] == ids[j]) {
+                const Tensor *t = graph_tensor(g, ids[i]);
+                errors += diag_error((DiagLoc){g->source, 0, 0, 0}, "graph %s '%s' is listed twice",
+                                     what, t ? t->name : "?") != 0;
+            }
+    return errors;
+}
+
 int graph_finalize(Graph *g)
 {
     int errors = 0;
@@ -349,8 +363,12 @@ int graph_finalize(Graph *g)
             errors += diag_error((DiagLoc){g->source, 0, 0, 0}, "graph output %d is never computed",
                                  i) != 0;
     }
-    if (g->ninputs == 0)
-        errors += diag_error((DiagLoc){g->source, 0, 0, 0}, "graph has no input") != 0;
+    DiagLoc gl = {g->source, 0, 0, 0};
+    if (g->ninputs == 0) errors += diag_error(gl, "graph has no input") != 0;
+    if (g->noutputs == 0) errors += diag_error(gl, "graph has no output") != 0;
+    if (g->nnodes == 0) errors += diag_error(gl, "graph has no layers") != 0;
+    errors += io_duplicates(g, g->inputs, g->ninputs, "input");
+    errors += io_duplicates(g, g->outputs, g->noutputs, "output");
     return errors ? -1 : 0;
 }
 

@@ -761,8 +761,13 @@ static int parse_inline_data(Parser *P, Tensor *t)
 
 static int side_open(Parser *P, const char *ref)
 {
-    char *full = ref[0] == '/' ? arena_strdup(&P->g->arena, ref)
-                               : arena_printf(&P->g->arena, "%s/%s", P->dir, ref);
+    /* side files live beside the model: no absolute path, no way up */
+    if (!ref[0] || ref[0] == '/' || strstr(ref, ".."))
+        return perr(P,
+                    "side file '%s': the path must be relative to the model's folder, "
+                    "without '..'",
+                    ref);
+    char *full = arena_printf(&P->g->arena, "%s/%s", P->dir, ref);
     if (!full) return -1;
     if (P->side && strcmp(P->side_path, full) == 0) return 0;
     if (P->side) fclose(P->side);

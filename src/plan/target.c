@@ -7,6 +7,7 @@
  * This file must not know about graphs or tiling.
  */
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@
 
 /* runtime/host/dory_hal_host.c: HAL_MAX_CORES */
 enum { HOST_HAL_MAX_CORES = 32 };
+#define MAX_SRAM_BYTES ((int64_t)256 << 20)
+#define MAX_L3_BYTES   ((int64_t)1 << 32)
 
 static const char *const kernel_names[KK_COUNT] = {
 #define X(e, name, desc) name,
@@ -187,17 +190,33 @@ static void json_num(JsonCtx *c, const cJSON *obj, const char *key, double *out)
     *out = v->valuedouble;
 }
 
+/* An integer field: a whole number in [0, max] (no cast of an out-of-range
+ * double to an integer, which C leaves undefined). */
+static void json_whole(JsonCtx *c, const cJSON *obj, const char *key, double max, double *d)
+{
+    double v = *d;
+    json_num(c, obj, key, &v);
+    if (v == *d) return;
+    if (!(v <= max) || v != floor(v)) {
+        c->errors++;
+        diag_error((DiagLoc){c->path, 0, 0, 0}, "'%s' must be a whole number of at most %.0f", key,
+                   max);
+        return;
+    }
+    *d = v;
+}
+
 static void json_i64(JsonCtx *c, const cJSON *obj, const char *key, int64_t *out)
 {
     double d = (double)*out;
-    json_num(c, obj, key, &d);
+    json_whole(c, obj, key, (double)((int64_t)1 << 40), &d);
     *out = (int64_t)d;
 }
 
 static void json_int(JsonCtx *c, const cJSON *obj, const char *key, int *out)
 {
     double d = *out;
-    json_num(c, obj, key, &d);
+    json_whole(c, obj, key, 65536.0, &d);
     *out = (int)d;
 }
 
@@ -332,6 +351,18 @@ static int target_capable(const Target *t)
                           "target '%s' has %d memory levels but dma_dims %d: "
                           "tiling needs a DMA of 1 to 3 dimensions",
                           t->name, t->levels, t->dma_dims);
+    /* generated code addresses L3 with 32 bits; L1 and L2 are on-chip SRAMs */
+    if (t->l1.size > MAX_SRAM_BYTES || t->l2.size > MAX_SRAM_BYTES)
+        return diag_error(DIAG_NOLOC,
+                          "target '%s': L1 of %lld and L2 of %lld bytes; on-chip "
+                          "memories of more than %lld bytes are not supported",
+                          t->name, (long long)t->l1.size, (long long)t->l2.size,
+                          (long long)MAX_SRAM_BYTES);
+    if (t->l3.size > MAX_L3_BYTES)
+        return diag_error(DIAG_NOLOC,
+                          "target '%s': L3 of %lld bytes; L3 addresses are 32-bit "
+                          "(at most %lld bytes)",
+                          t->name, (long long)t->l3.size, (long long)MAX_L3_BYTES);
     if (!t->build.hal || !t->build.isa || !t->build.cc || !t->build.cflags)
         return diag_error(DIAG_NOLOC, "target '%s' names no HAL, ISA, compiler or flags", t->name);
     return 0;

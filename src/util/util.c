@@ -166,8 +166,9 @@ _Noreturn void util_assert_fail(const char *expr, const char *file, int line)
 
 /* Only regular files (a FIFO or a device would block or never end), or
  * standard input as "-". */
-static FILE *open_input(const char *path, DiagLoc loc)
+FILE *util_open_input(const char *path)
 {
+    DiagLoc loc = {path, 0, 0, 0};
     if (!strcmp(path, "-")) return stdin;
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -191,7 +192,7 @@ static FILE *open_input(const char *path, DiagLoc loc)
 unsigned char *util_read_file(Arena *a, const char *path, size_t *size)
 {
     DiagLoc loc = {path, 0, 0, 0};
-    FILE *f = open_input(path, loc);
+    FILE *f = util_open_input(path);
     if (!f) return NULL;
     size_t cap = 1 << 16, len = 0;
     unsigned char *buf = malloc(cap);

@@ -81,6 +81,9 @@ _Noreturn void util_assert_fail(const char *expr, const char *file, int line);
  * gets its length. NULL and a diagnostic naming the file on failure, on a
  * FIFO or device, and past UTIL_MAX_FILE_BYTES. */
 unsigned char *util_read_file(Arena *a, const char *path, size_t *size);
+/* Opens a file for reading as util_read_file() does: a regular file of at
+ * most UTIL_MAX_FILE_BYTES, or standard input as "-"; NULL and a diagnostic. */
+FILE *util_open_input(const char *path);
 /* Writes bytes to a file; -1 and a diagnostic on failure. */
 int util_write_file(const char *path, const void *data, size_t size);
 /* Creates a directory (and its parents); -1 and a diagnostic on failure. */

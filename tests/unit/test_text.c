@@ -468,17 +468,21 @@ TEST(text_side_file_errors)
         {"tensor w i8 [1] = @s.bin:-1", 0},
         {"tensor w i8 [1] = @s.bin:x", 0},
         {"tensor w i8 [6] = @s.bin:0\ntensor v i8 [6] = @s.bin:0", 0}, /* reused bytes */
+        {"tensor w i8 [1] = @/etc/passwd:0", 0},                       /* absolute path */
+        {"tensor w i8 [1] = @../s.bin:0", 0},                          /* way up */
     };
     for (size_t i = 0; i < DORY_ARRAY_LEN(cases); i++) {
         char text[512];
-        snprintf(text, sizeof text, "dory-ir 1\ngraph g\ntensor x i8 [1]\ninput x\n%s\n",
+        snprintf(text, sizeof text,
+                 "dory-ir 1\ngraph g\ntensor x i8 [1]\ninput x\ntensor y i8 [1]\n"
+                 "node r requant (x) -> y\noutput y\n%s\n",
                  cases[i].decl);
         CHECK(write_all(tpath, text, strlen(text)) == 0);
         Graph *g = ir_load_text(tpath);
         if ((g != NULL) != cases[i].ok)
             harness_fail(__FILE__, __LINE__, "side-file case %zu: %s", i,
                          g ? "parsed" : "rejected");
-        if (g && i == 1) CHECK_EQ_I64(tensor_get(g->tensors[1], 0), 0x05040302);
+        if (g && i == 1) CHECK_EQ_I64(tensor_get(g->tensors[2], 0), 0x05040302);
         graph_free(g);
     }
     unlink(tpath), unlink(bpath), rmdir(dir);

@@ -1,0 +1,89 @@
+"""Bad input never passes silently (issue 11): one test per reproduced case.
+Each must end with a `dory: error:` line, a non-zero exit, no sanitizer
+report, and no hang (every run is bounded in time). They run the ASan build."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "kws_dscnn.onnx"
+SANITIZER = ("runtime error:", "AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer")
+
+
+def refused(binary, *args, words=None, timeout=60):
+    r = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    assert r.returncode != 0, f"exit 0: {r.stdout[-500:]}{r.stderr[-500:]}"
+    assert "dory: error:" in r.stderr, r.stderr
+    assert not any(s in r.stderr for s in SANITIZER), r.stderr
+    if words:
+        assert words in r.stderr, r.stderr
+    return r
+
+
+@pytest.mark.parametrize("desc,words", [
+    ('{"l1": {"size": 1e300}}', "'size' must be a whole number"),
+    ('{"cores": 1e10}', "'cores' must be a whole number"),
+    ('{"cores": 2.5}', "'cores' must be a whole number"),
+    ('{"l3": {"size": -1}}', "non-negative"),
+])
+def test_item4_target_file_numbers_out_of_range(dory_asan, tmp_path, desc, words):
+    f = tmp_path / "t.json"
+    f.write_text(desc)
+    refused(dory_asan, "inspect", EXAMPLE, "--target-file", f, words=words)
+
+
+@pytest.mark.parametrize("flag", ["--input", "--target-file"])
+def test_item5_unbounded_reads_refused(dory_asan, flag):
+    args = ["run", EXAMPLE, "--input", "/dev/zero"] if flag == "--input" else \
+        ["inspect", EXAMPLE, "--target-file", "/dev/zero"]
+    refused(dory_asan, *args, words="not a regular file", timeout=30)
+
+
+def test_item5_fifo_model_does_not_block(dory_asan, tmp_path):
+    fifo = tmp_path / "model.onnx"
+    os.mkfifo(fifo)
+    refused(dory_asan, "inspect", fifo, words="not a regular file", timeout=30)
+
+
+def test_item6_graph_without_output_or_layers(dory_asan, tmp_path):
+    no_out = tmp_path / "no_output.dory"
+    no_out.write_text("dory-ir 1\ngraph g\ntensor x i8 [1,2,2,3]\ninput x\n"
+                      "tensor y i8 [1,2,2,3]\nnode r requant (x) -> y\n")
+    refused(dory_asan, "run", no_out, "--random", 1, words="graph has no output")
+    no_layers = tmp_path / "no_layers.dory"
+    no_layers.write_text("dory-ir 1\ngraph g\ntensor x i8 [1,2,2,3]\ninput x\noutput x\n")
+    refused(dory_asan, "run", no_layers, "--random", 1, words="graph has no layers")
+
+
+@pytest.mark.parametrize("ref", ["@/etc/passwd:0", "@../w.bin:0"])
+def test_item7_side_file_path_escape(dory_asan, tmp_path, ref):
+    (tmp_path / "w.bin").write_bytes(bytes(16))
+    sub = tmp_path / "m"
+    sub.mkdir()
+    (sub / "w.bin").write_bytes(bytes(16))
+    m = sub / "m.dory"
+    m.write_text("dory-ir 1\ngraph g\ntensor x i8 [1,1,1,4]\ninput x\n"
+                 f"tensor w i8 [4] = {ref}\ntensor y i8 [1,1,1,4]\n"
+                 "node r requant (x) -> y\noutput y\n")
+    refused(dory_asan, "inspect", m, words="relative to the model's folder")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--cores", "64"], "runs at most 8"),
+    (["--l1", "99999999999"], "on-chip memories of more than"),
+    (["--l3", "99999999999"], "L3 addresses are 32-bit"),
+])
+def test_item8_budgets_the_app_cannot_run(dory_asan, tmp_path, args, words):
+    refused(dory_asan, "deploy", EXAMPLE, "-t", "gap8", *args, "-o", tmp_path / "app",
+            words=words)
+    assert not (tmp_path / "app").exists()
+
+
+def test_item6_duplicate_graph_input(dory_asan, tmp_path):
+    m = tmp_path / "dup.dory"
+    m.write_text("dory-ir 1\ngraph g\ntensor x i8 [1,2,2,3]\ninput x\ninput x\n"
+                 "tensor y i8 [1,2,2,3]\nnode r requant (x) -> y\noutput y\n")
+    refused(dory_asan, "inspect", m, words="listed twice")
