@@ -395,6 +395,10 @@ static int plan_inspect(FILE *f, const Graph *g, const Options *o)
     if (!rc) {
         if (!o->json) fputc('\n', f);
         rc = plan_report(f, g, &t, o->objective, o->json) ? 1 : 0;
+        if (rc)
+            diag_error((DiagLoc){o->model, 0, 0, 0},
+                       "no complete plan for target '%s' (the report says which layer and why)",
+                       t.name);
     }
     arena_free(&a);
     return rc;
@@ -538,6 +542,22 @@ static const Command commands[] = {
     {"deploy", cmd_deploy, usage_deploy},
 };
 
+/* The exit status policy (docs/ARCHITECTURE.md): after a diagnostic the
+ * status is never 0, a failure always has its `dory: error:` line, and what
+ * could not be written to standard output is a failure. */
+static int finish(int rc, const char *model)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        diag_error(DIAG_NOLOC, "cannot write standard output");
+        return rc ? rc : 1;
+    }
+    if (rc == 0 && diag_error_count() > 0) return 1;
+    if (rc != 0 && diag_error_count() == 0)
+        diag_error((DiagLoc){model, 0, 0, 0}, "failed without saying why (a bug in dory: please "
+                                              "report it with the model)");
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -560,8 +580,8 @@ int main(int argc, char **argv)
         o.random_seed = -1;
         o.target.code_reserve = -1;
         int r = parse_args(argc, argv, &o, commands[i].usage);
-        if (r) return r > 0 ? 0 : 2;
-        return commands[i].run(&o);
+        if (r) return finish(r > 0 ? 0 : 2, NULL);
+        return finish(commands[i].run(&o), o.model);
     }
     diag_error(DIAG_NOLOC, "unknown command '%s' (see dory --help)", argv[1]);
     return 2;

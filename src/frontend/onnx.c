@@ -70,12 +70,24 @@ typedef struct UseCount {
     int count;
 } UseCount;
 
+/* The slot of `name`, inserted if new. The table holds at least twice the
+ * names ever inserted (count_uses sizes it from every node input), so the
+ * probe always meets an empty slot. */
 static UseCount *use_slot(UseCount *t, size_t cap, const char *name)
 {
     size_t i = build_name_hash(name) & (cap - 1);
     while (t[i].name && strcmp(t[i].name, name) != 0) i = (i + 1) & (cap - 1);
     t[i].name = name;
     return &t[i];
+}
+
+/* Consumers of `name` (0 if it has none); never inserts, so looking up the
+ * many names that no node reads (unused initializers) cannot fill the table. */
+static int use_count(const UseCount *t, size_t cap, const char *name)
+{
+    size_t i = build_name_hash(name) & (cap - 1);
+    while (t[i].name && strcmp(t[i].name, name) != 0) i = (i + 1) & (cap - 1);
+    return t[i].name ? t[i].count : 0;
 }
 
 static UseCount *count_uses(OnnxCtx *x, const Onnx__GraphProto *gp, size_t *capp)
@@ -105,7 +117,7 @@ OnnxVal *onnx_def(OnnxCtx *x, const char *name)
     }
     v->name = name;
     v->tensor = -1;
-    if (x->uses) v->nuses = use_slot(x->uses, x->uses_cap, name)->count;
+    if (x->uses) v->nuses = use_count(x->uses, x->uses_cap, name);
     return v;
 }
 
@@ -384,7 +396,7 @@ static int mark_tail(OnnxCtx *x, const Onnx__GraphProto *gp, char *tail)
             if (tail[i] || !onnx_is_tail_op(n->op_type)) continue;
             int ok = 1;
             for (size_t o = 0; o < n->n_output && ok; o++)
-                ok = use_slot(uses, cap, n->output[o])->count == 0;
+                ok = use_count(uses, cap, n->output[o]) == 0;
             if (!ok) continue;
             tail[i] = 1, changed = 1;
             for (size_t k = 0; k < n->n_input; k++) use_slot(uses, cap, n->input[k])->count--;
@@ -483,10 +495,11 @@ static int lower_graph(OnnxCtx *x, const Onnx__GraphProto *gp)
     if (declare_inputs(x, gp)) return -1;
     if ((x->dialect == DIALECT_NEMO || x->dialect == DIALECT_QUANTLAB) && mark_tail(x, gp, tail))
         return -1;
+    int errors = diag_error_count(); /* a handler that reports and goes on still fails */
     for (size_t i = 0; i < gp->n_node; i++) {
         if (tail[i]) continue;
         x->cur = gp->node[i];
-        if (onnx_lower_node(x, gp->node[i])) return -1;
+        if (onnx_lower_node(x, gp->node[i]) || diag_error_count() != errors) return -1;
     }
     x->cur = NULL;
     if (x->g->ninputs == 0) return onnx_err(x, "no graph input reaches an integer operator");

@@ -87,3 +87,52 @@ def test_item6_duplicate_graph_input(dory_asan, tmp_path):
     m.write_text("dory-ir 1\ngraph g\ntensor x i8 [1,2,2,3]\ninput x\ninput x\n"
                  "tensor y i8 [1,2,2,3]\nnode r requant (x) -> y\noutput y\n")
     refused(dory_asan, "inspect", m, words="listed twice")
+
+
+def _onnx():
+    return pytest.importorskip("onnx")
+
+
+def test_item1_many_unused_initializers_do_not_hang(dory_asan, tmp_path):
+    onnx = _onnx()
+    import numpy as np
+    from onnx import numpy_helper
+    m = onnx.load(str(EXAMPLE))
+    for i in range(1000):
+        m.graph.initializer.append(numpy_helper.from_array(np.zeros(1, np.float32), f"unused_{i}"))
+    p = tmp_path / "many.onnx"
+    onnx.save(m, str(p))
+    r = subprocess.run([str(dory_asan), "inspect", str(p)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "11 layers" in r.stdout, r.stderr
+
+
+def test_item1_graph_without_nodes_does_not_hang(dory_asan, tmp_path):
+    onnx = _onnx()
+    m = onnx.load(str(EXAMPLE))
+    del m.graph.node[:]
+    p = tmp_path / "nonodes.onnx"
+    onnx.save(m, str(p))
+    refused(dory_asan, "inspect", p, timeout=60)
+
+
+def test_item2_undefined_optional_input_is_an_error(dory_asan, tmp_path):
+    onnx_models = pytest.importorskip("onnx_models")
+    onnx = _onnx()
+    model = onnx_models.float_model([("conv", 8, 3, 1, (1, 1, 1, 1), 1), ("relu",)])
+    path = onnx_models.quantize(model, str(tmp_path), fmt="qop")
+    m = onnx.load(str(path))
+    convs = [n for n in m.graph.node if n.op_type == "QLinearConv"]
+    assert convs and len(convs[0].input) == 9
+    convs[0].input[8] = "no_such_bias"
+    bad = tmp_path / "bad.onnx"
+    onnx.save(m, str(bad))
+    refused(dory_asan, "deploy", bad, "-t", "gap8", "-o", tmp_path / "app",
+            words="'no_such_bias' is used before it is defined")
+
+
+def test_item9_write_error_on_stdout(dory_asan):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([str(dory_asan), "inspect", str(EXAMPLE)], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode != 0 and "dory: error: cannot write standard output" in r.stderr
