@@ -136,3 +136,28 @@ def test_item9_write_error_on_stdout(dory_asan):
         r = subprocess.run([str(dory_asan), "inspect", str(EXAMPLE)], stdout=full,
                            stderr=subprocess.PIPE, text=True, timeout=60)
     assert r.returncode != 0 and "dory: error: cannot write standard output" in r.stderr
+
+
+def test_item3_refusals_say_why(dory_asan, tmp_path):
+    onnx = _onnx()
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    onnx_models = pytest.importorskip("onnx_models")
+    x = helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 4, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 4, 4, 4])
+    inits = [numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+             numpy_helper.from_array(np.array(0, np.uint8), "z")]
+    nodes = [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["f"]),
+             helper.make_node("QuantizeLinear", ["f", "s", "z"], ["y"])]
+    g = helper.make_graph(nodes, "g", [x], [y], inits)
+    dq = tmp_path / "dq_only.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(dq))
+    refused(dory_asan, "inspect", dq, words="graph has no layers")
+    m = onnx_models.nemo_model(seed=1)
+    out = m.graph.output[0].name
+    m.graph.initializer.append(numpy_helper.from_array(np.array(2.0, np.float32), "two"))
+    m.graph.node.append(helper.make_node("Div", [out, "two"], ["divout"]))
+    m.graph.output[0].name = "divout"
+    div = tmp_path / "nemo_div.onnx"
+    onnx.save(m, str(div))
+    refused(dory_asan, "inspect", div, words="division")
