@@ -484,6 +484,15 @@ static int cmd_deploy(const Options *o)
         diag_error(DIAG_NOLOC, "'dory deploy' needs -o DIR");
         return 2;
     }
+    if (!o->target.name && !o->target.file) {
+        char list[256] = "";
+        for (const char *const *n = target_names(); *n; n++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "",
+                     *n);
+        diag_error(DIAG_NOLOC, "'dory deploy' needs a target: -t NAME (%s) or --target-file F",
+                   list);
+        return 2;
+    }
     int rc = 1;
     int32_t *inputs[DORY_MAX_INPUTS] = {0};
     Graph *g = NULL, *gf = NULL;

@@ -21,6 +21,12 @@ typedef struct Out {
     char path[4096];
 } Out;
 
+/* Makes `dir` ready for an application: created if missing; an earlier
+ * application there (it has the mark) is removed whole; any other non-empty
+ * folder is refused. 0, or -1 with a diagnostic. */
+int cg_out_prepare(const char *dir);
+/* Marks `dir` as a dory application (the last file written). */
+int cg_out_mark(const char *dir);
 /* Creates DIR/NAME and its folders. 0, or -1 with a diagnostic. */
 int cg_out_open(Out *o, const char *dir, const char *name);
 /* Closes the file; -1 with a diagnostic if anything failed to be written. */

@@ -4,10 +4,66 @@
  * Knows nothing about layers or the plan; every generated file goes through
  * cg_out_open() and cg_out_close(), which report errors naming the file.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cg_int.h"
+
+/* The file that marks a folder as a dory application (written last). */
+static const char APP_MARK[] = ".dory-app";
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path) ? -1 : 0;
+}
+
+/* Is `dir` missing or empty? 1 yes, 0 no, -1 not a folder. */
+static int dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 1 : -1;
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+    closedir(d);
+    return empty;
+}
+
+int cg_out_prepare(const char *dir)
+{
+    int empty = dir_empty(dir);
+    DiagLoc loc = {dir, 0, 0, 0};
+    if (empty < 0)
+        return diag_error(loc, "cannot use as the application folder: %s", strerror(errno));
+    if (!empty) {
+        char mark[4096];
+        snprintf(mark, sizeof mark, "%s/%s", dir, APP_MARK);
+        if (access(mark, F_OK) != 0)
+            return diag_error(loc, "the folder exists and is not a dory application: give a new "
+                                   "or empty folder");
+        /* an earlier deployment: remove it whole, so no stale file is compiled in */
+        if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+            return diag_error(loc, "cannot remove the earlier application: %s", strerror(errno));
+    }
+    return util_mkdir_p(dir);
+}
+
+int cg_out_mark(const char *dir)
+{
+    Out o;
+    if (cg_out_open(&o, dir, APP_MARK)) return -1;
+    cg_emit(&o, "written by dory deploy; the next deploy into this folder replaces it whole\n");
+    return cg_out_close(&o);
+}
 
 int cg_out_open(Out *o, const char *dir, const char *name)
 {

@@ -441,7 +441,7 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
         return diag_error((DiagLoc){g->source, 0, 0, 0}, "no complete plan: %s",
                           p->message ? p->message : plan_status_name(p->status));
     }
-    if (util_mkdir_p(opt->out_dir)) return -1;
+    if (cg_out_prepare(opt->out_dir)) return -1;
     Layer *layers = calloc((size_t)g->nnodes + 1, sizeof(Layer));
     Golden gd = {calloc((size_t)g->nnodes + 1, sizeof(uint32_t)),
                  calloc((size_t)g->nnodes + 1, sizeof(uint8_t *))};
@@ -459,7 +459,8 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
         if (layers[i].kind != GK_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i])) goto out;
     if (cg_write_weights(opt->out_dir, g, layers) || cg_write_data(opt->out_dir, g, p, opt, &gd) ||
         write_network(opt->out_dir, g, p, layers) || write_support(opt->out_dir, &p->target) ||
-        write_makefile(opt->out_dir, g, &p->target) || write_readme(opt->out_dir, g, p, opt))
+        write_makefile(opt->out_dir, g, &p->target) || write_readme(opt->out_dir, g, p, opt) ||
+        cg_out_mark(opt->out_dir))
         goto out;
     rc = 0;
 out:

@@ -508,15 +508,21 @@ static int lower_graph(OnnxCtx *x, const Onnx__GraphProto *gp)
 
 static int model_opset(OnnxCtx *x)
 {
-    x->opset = -1;
+    int64_t v = -1; /* the 64-bit field as written: no truncation to int before the check */
     for (size_t i = 0; i < x->m->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = x->m->opset_import[i];
-        if ((!o->domain || !o->domain[0] || !strcmp(o->domain, "ai.onnx")) && o->has_version)
-            x->opset = (int)o->version;
+        if ((!o->domain || !o->domain[0] || !strcmp(o->domain, "ai.onnx")) && o->has_version) {
+            if (v >= 0 && v != o->version)
+                return onnx_err(x, "the default domain is imported twice (opsets %lld and %lld)",
+                                (long long)v, (long long)o->version);
+            v = o->version;
+            if (v < 0) return onnx_err(x, "opset %lld is not a version", (long long)v);
+        }
     }
-    if (x->opset < 0) x->opset = 9;
-    if (x->opset < 7 || x->opset > 23)
-        return onnx_err(x, "opset %d is not supported (10 to 21 are tested)", x->opset);
+    if (v < 0) v = 9;
+    if (v < 7 || v > 23)
+        return onnx_err(x, "opset %lld is not supported (10 to 21 are tested)", (long long)v);
+    x->opset = (int)v;
     return 0;
 }
 

@@ -122,7 +122,7 @@ static const NpyType *npy_type_for(DType dt)
 
 /* Reads the header dict: descr, fortran_order, shape. */
 static int npy_parse_header(const char *path, const char *h, size_t len, const NpyType **type,
-                            int64_t *shape, int *rank)
+                            int64_t *shape, int *rank, int *fortran)
 {
     DiagLoc loc = {path, 0, 0, 0};
     char buf[1024];
@@ -139,10 +139,14 @@ static int npy_parse_header(const char *path, const char *h, size_t len, const N
     for (size_t i = 0; i < DORY_ARRAY_LEN(npy_types); i++)
         if (!strncmp(d + 1, npy_types[i].descr, 3) && d[4] == '\'') *type = &npy_types[i];
     if (!*type)
-        return diag_error(loc, "unsupported npy dtype %.6s (use int8, uint8, int16 or int32)", d);
+        return diag_error(loc,
+                          "unsupported npy dtype %.6s (accepted, little-endian: int8 |i1, uint8 "
+                          "|u1, int16 <i2, uint16 <u2, int32 <i4, int64 <i8)",
+                          d);
     f += 16;
     while (*f == ' ') f++;
-    if (strncmp(f, "False", 5)) return diag_error(loc, "Fortran-ordered npy is not supported");
+    *fortran = !strncmp(f, "True", 4);
+    if (!*fortran && strncmp(f, "False", 5)) return diag_error(loc, "malformed npy fortran_order");
     s = strchr(s, '(');
     if (!s) return diag_error(loc, "malformed npy shape");
     *rank = 0;
@@ -204,6 +208,27 @@ static int decode_values(const char *path, const Tensor *t, const unsigned char 
     return 0;
 }
 
+/* Reorders values read in Fortran (column-major) order into C order: the
+ * element at C index c, multi-index (i0, .., ir-1), is at Fortran index
+ * i0 + s0 * (i1 + s1 * (...)). */
+static int fortran_to_c(int32_t *v, const int64_t *shape, int rank)
+{
+    int64_t n = 1;
+    for (int d = 0; d < rank; d++) n *= shape[d];
+    if (rank < 2 || n < 2) return 0;
+    int32_t *f = malloc((size_t)n * sizeof *f);
+    if (!f) return diag_error(DIAG_NOLOC, "out of memory");
+    memcpy(f, v, (size_t)n * sizeof *f);
+    for (int64_t c = 0; c < n; c++) {
+        int64_t rest = c, fi = 0, stride = 1, idx[8];
+        for (int d = rank - 1; d >= 0; d--) idx[d] = rest % shape[d], rest /= shape[d];
+        for (int d = 0; d < rank; d++) fi += idx[d] * stride, stride *= shape[d];
+        v[c] = f[fi];
+    }
+    free(f);
+    return 0;
+}
+
 static int npy_read(const char *path, const unsigned char *b, size_t n, const Tensor *t,
                     int32_t *src)
 {
@@ -223,8 +248,8 @@ static int npy_read(const char *path, const unsigned char *b, size_t n, const Te
     if (hlen > n - off) return diag_error(loc, "truncated .npy header");
     const NpyType *ty = NULL;
     int64_t shape[8];
-    int rank = 0;
-    if (npy_parse_header(path, (const char *)b + off, hlen, &ty, shape, &rank)) return -1;
+    int rank = 0, fortran = 0;
+    if (npy_parse_header(path, (const char *)b + off, hlen, &ty, shape, &rank, &fortran)) return -1;
     int64_t want[DORY_MAX_RANK];
     int wr = src_shape(t, want);
     if (!shape_matches(shape, rank, want, wr)) {
@@ -237,7 +262,8 @@ static int npy_read(const char *path, const unsigned char *b, size_t n, const Te
     if ((size_t)tensor_numel(t) * (size_t)ty->bytes > n - off)
         return diag_error(loc, "truncated .npy data: %zu bytes for %lld elements", n - off,
                           (long long)tensor_numel(t));
-    return decode_values(path, t, b + off, ty, src);
+    if (decode_values(path, t, b + off, ty, src)) return -1;
+    return fortran ? fortran_to_c(src, shape, rank) : 0;
 }
 
 static int npy_write(const char *path, const Tensor *t, const int32_t *src)

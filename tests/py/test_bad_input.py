@@ -161,3 +161,59 @@ def test_item3_refusals_say_why(dory_asan, tmp_path):
     div = tmp_path / "nemo_div.onnx"
     onnx.save(m, str(div))
     refused(dory_asan, "inspect", div, words="division")
+
+
+def test_item9_redeploy_leaves_no_stale_file(dory_asan, tmp_path):
+    app = tmp_path / "app"
+    subprocess.run([str(dory_asan), "deploy", str(ROOT / "tests" / "ir" / "conv_relu.dory"), "-t",
+                    "gap8", "-o", str(app)], check=True, capture_output=True)
+    stale = app / "src" / "layer_99_stale.c"
+    stale.write_text("#error stale\n")
+    subprocess.run([str(dory_asan), "deploy", str(EXAMPLE), "-t", "gap8", "-o", str(app)],
+                   check=True, capture_output=True)
+    assert not stale.exists() and (app / "src" / "layer_10_fc.c").exists()
+
+
+def test_item9_refuses_a_folder_dory_did_not_write(dory_asan, tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "notes.txt").write_text("keep me")
+    refused(dory_asan, "deploy", EXAMPLE, "-t", "gap8", "-o", d, words="not a dory application")
+    assert (d / "notes.txt").read_text() == "keep me"
+
+
+def test_item9_deploy_needs_a_target(dory_asan, tmp_path):
+    refused(dory_asan, "deploy", EXAMPLE, "-o", tmp_path / "app", words="needs a target")
+
+
+@pytest.mark.parametrize("version", [2**32 + 13, -1])
+def test_item9_opset_read_whole(dory_asan, tmp_path, version):
+    onnx = _onnx()
+    m = onnx.load(str(EXAMPLE))
+    for o in m.opset_import:
+        if o.domain in ("", "ai.onnx"):
+            o.version = version
+    p = tmp_path / "opset.onnx"
+    onnx.save(m, str(p))
+    refused(dory_asan, "inspect", p, words=f"opset {version}")
+
+
+def test_item11_fortran_ordered_npy_read_correctly(dory_asan, tmp_path):
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (1, 1, 49, 10), dtype=np.uint8)
+    c, f = tmp_path / "c.npy", tmp_path / "f.npy"
+    np.save(c, a)
+    np.save(f, np.asfortranarray(a))
+    assert b"'fortran_order': True" in f.read_bytes()[:128]
+    outs = []
+    for p in (c, f):
+        r = subprocess.run([str(dory_asan), "run", str(EXAMPLE), "--input", str(p)],
+                           capture_output=True, text=True, timeout=120, check=True)
+        outs.append(r.stdout)
+    assert outs[0] == outs[1] and outs[0].strip()
+    t = np.ascontiguousarray(a.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # F-order view
+    np.save(f, t)
+    r = subprocess.run([str(dory_asan), "run", str(EXAMPLE), "--input", str(f)],
+                       capture_output=True, text=True, timeout=120, check=True)
+    assert r.stdout == outs[0]

@@ -73,7 +73,7 @@ BAD = {
     "too_many.txt": lambda p: p.write_text("1\n" * 61),
     "not_a_number.txt": lambda p: p.write_text("1\n2\nthree\n"),
     "out_of_range.txt": lambda p: p.write_text("200\n" * 60),
-    "fortran.npy": lambda p: np.save(p, np.asfortranarray(np.zeros((1, 5, 3, 4), np.int8))),
+    "big_endian.npy": lambda p: np.save(p, np.zeros((1, 5, 3, 4), ">i4")),
 }
 
 
