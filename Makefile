@@ -176,13 +176,13 @@ $(VENV)/.stamp: tests/requirements.txt
 venv: $(VENV)/.stamp
 
 # JOBS: parallel compile jobs and pytest workers (pytest-xdist) of `make
-# test`. PYTEST_ARGS adds pytest options, e.g. --durations=20. -rs prints
-# the reason of every skip.
+# test`. PYTEST_ARGS adds pytest options. -rs prints the reason of every
+# skip; the 15 slowest tests are listed.
 JOBS ?= 2
 PYTEST_DEPS = $(VENV)/.stamp $(BUILD)/dory $(BUILD)/asan/dory $(BUILD)/rq_eval \
               $(BUILD)/dump_graphs $(RT_LIBS)
 pytest: $(PYTEST_DEPS)
-	$(VENV)/bin/python -m pytest -q -rs -n $(JOBS) $(PYTEST_ARGS) tests/py
+	$(VENV)/bin/python -m pytest -q -rs --durations=15 -n $(JOBS) $(PYTEST_ARGS) tests/py
 
 test:
 	$(MAKE) lint
@@ -230,5 +230,8 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# A goal named by its absolute path is the file of the relative name.
+$(CURDIR)/%: % ;
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
