@@ -19,12 +19,11 @@ FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 # The targets fuzz model loading: frontends, IR, passes and their plumbing
 # (planner and code generator are not linked in).
 FUZZ_DIRS    ?= src/frontend src/ir src/passes src/util
-FUZZ_LIB_SRC  = $(shell find $(FUZZ_DIRS) -name '*.c' | sort) $(EXTRA_LIB_SRC)
+FUZZ_LIB_SRC := $(shell find $(FUZZ_DIRS) -name '*.c' | sort) $(ONNX_GEN_C)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) | $(GEN_HEADERS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) | $(ONNX_GEN_H)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -Ikernels -Iruntime $(EXTRA_CPPFLAGS) -o $@ $< \
-	    $(FUZZ_LIB_SRC) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
 
 # Corpus: generated seeds plus whatever earlier runs found.
 $(BUILD)/fuzz/corpus_%/.seeded: $(VENV)/.stamp
@@ -33,6 +32,7 @@ $(BUILD)/fuzz/corpus_%/.seeded: $(VENV)/.stamp
 	@if [ -d tests/fuzz/seeds/$* ]; then cp tests/fuzz/seeds/$*/* $(dir $@); fi
 	@touch $@
 
+.PHONY: fuzz
 fuzz: $(FUZZ_BINS) $(patsubst $(BUILD)/fuzz/fuzz_%,$(BUILD)/fuzz/corpus_%/.seeded,$(FUZZ_BINS))
 	@set -e; for f in $(FUZZ_BINS); do \
 	    n=$${f##*/fuzz_}; echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \

@@ -1,4 +1,5 @@
 """The command line: help, version, errors on bad invocations and files."""
+from conftest import assert_user_error
 
 
 def test_help_and_version(dory, run_dory):
@@ -13,27 +14,27 @@ def test_help_and_version(dory, run_dory):
 
 def test_deploy_argument_errors(dory, run_dory, tmp_path):
     p = run_dory(dory, "deploy", tmp_path / "m.dory", check=False)
-    assert p.returncode == 2 and "-o DIR" in p.stderr
+    assert_user_error(p, "-o DIR", status=2)
     p = run_dory(dory, "deploy", tmp_path / "m.dory", "-o", tmp_path / "app", "--check", "most",
                  check=False)
-    assert p.returncode == 2 and "--check" in p.stderr
+    assert_user_error(p, "--check", status=2)
 
 
 def test_unknown_command_and_option(dory, run_dory):
     p = run_dory(dory, "frobnicate", check=False)
-    assert p.returncode == 2 and "unknown command" in p.stderr
+    assert_user_error(p, "unknown command", status=2)
     p = run_dory(dory, "run", "--frob", check=False)
-    assert p.returncode == 2 and "unknown option" in p.stderr
+    assert_user_error(p, "unknown option", status=2)
 
 
 def test_missing_and_unreadable_model(dory_asan, run_dory, tmp_path):
     p = run_dory(dory_asan, "run", tmp_path / "nope.dory", "--random", "1", check=False)
-    assert p.returncode != 0 and "cannot open" in p.stderr
+    assert_user_error(p, tmp_path / "nope.dory", "cannot open", status=1)
     d = tmp_path / "dir.dory"
     d.mkdir()
     p = run_dory(dory_asan, "inspect", d, check=False)
-    assert p.returncode != 0 and "error" in p.stderr
+    assert_user_error(p, d, status=1)
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(bytes(range(256)) * 4)
     p = run_dory(dory_asan, "inspect", garbage, check=False)
-    assert p.returncode != 0 and "error" in p.stderr
+    assert_user_error(p, garbage, status=1)

@@ -19,9 +19,10 @@ import pathlib
 import re
 
 import numpy as np
+import onnx
 import pytest
 
-onnx = pytest.importorskip("onnx")
+from conftest import require_shared
 
 NETS = [
     # folder, golden layout of the layer outputs
@@ -60,9 +61,7 @@ def to_golden_layout(arr, layout):
 
 @pytest.mark.parametrize("net,layout", NETS, ids=[n for n, _ in NETS])
 def test_dory_network_bit_exact(net, layout, shared_models, dory, run_dory, tmp_path):
-    folder = shared_models / "dory" / net
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is absent")
+    folder = require_shared(shared_models / "dory" / net)
     model = sorted(folder.glob("*.onnx"))[0]
     shape = model_input_shape(model)
     n, c = shape[0], shape[1]
@@ -95,10 +94,9 @@ def test_dory_network_bit_exact(net, layout, shared_models, dory, run_dory, tmp_
 
 @pytest.mark.parametrize("net", [n for n, _ in NETS])
 def test_dory_network_inspect(net, shared_models, dory, run_dory):
-    folder = shared_models / "dory" / net
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is absent")
+    folder = require_shared(shared_models / "dory" / net)
     model = sorted(folder.glob("*.onnx"))[0]
     out = run_dory(dory, "inspect", model).stdout
     ngold = len(list(folder.glob("out_layer*.txt")))
-    assert f"{ngold} layers" in out, out
+    m = re.search(r"^total: (\d+) layers,", out, re.M)
+    assert m and int(m.group(1)) == ngold, f"DORY has {ngold} layers:\n{out}"

@@ -61,7 +61,7 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
 int main(void)
 {
     static const int cores[3] = {1, 3, 8};
-    int passed = 0, failed = 0, op, i, j;
+    int passed = 0, failed = 0, bench_failed = 0, op, i, j;
     for (op = 0; op < KOP_COUNT; op++) run_op((kop_t)op, 0, 0, &passed, &failed);
     for (op = 0; op < KOP_COUNT; op++)
         if (op != KOP_MAXPOOL && op != KOP_AVGPOOL && op != KOP_ADD)
@@ -89,7 +89,7 @@ int main(void)
         if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, 7u + (unsigned)i,
                      i % 2 ? KC_I8 : 0)) {
             printf("FAIL %s: setup\n", s->name);
-            failed++;
+            bench_failed++;
             continue;
         }
         kc_ref(&kcase);
@@ -98,14 +98,17 @@ int main(void)
             if (bad)
                 printf("FAIL %s (%s), %d cores: %s\n", s->name, i % 2 ? "i8" : "u8", cores[j], msg);
         }
-        if (bad)
-            failed++;
-        else
+        if (bad) {
+            bench_failed++;
+        } else {
+            printf("ok   %s (%s): cores 1,3,8\n", s->name, i % 2 ? "i8" : "u8");
             passed++;
+        }
         kc_free(&kcase);
     }
-    printf("%s benchmark shapes: %d layers x u8/i8 x cores 1,3,8\n", failed ? "----" : "ok  ",
-           kc_bench_nshapes);
+    printf("%s benchmark shapes: %d layers x u8/i8 x cores 1,3,8, %d failed\n",
+           bench_failed ? "FAIL" : "ok  ", kc_bench_nshapes, bench_failed);
+    failed += bench_failed;
     printf("%d passed, %d failed\n", passed, failed);
     return failed || passed == 0 ? 1 : 0;
 }
