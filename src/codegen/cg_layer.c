@@ -106,8 +106,8 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
     if (L->w)
         cg_emit(o, " * weights %lld bytes at L2 +%lld\n", (long long)tensor_bytes(L->w),
                 (long long)L->w_l2);
-    if (L->kind != GK_CONCAT) {
-        cg_emit(o, " * kernel  %s\n", L->kernel);
+    if (L->kernel != DORY_K_CONCAT) {
+        cg_emit(o, " * kernel  %s\n", L->ki->fn);
         cg_emit(
             o,
             " * tiles   channels %lld x %lld (last %lld), rows %lld x %lld (last %lld), "
@@ -172,7 +172,7 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
         free(v);
     }
     emit_rq_arrays(o, g, &n->rq, n->arith, co, "rq");
-    if (L->kind == GK_ADD) {
+    if (cg_call_is(L, DORY_CALL_ADD)) {
         emit_rq_arrays(o, g, &n->in_rq[0], ARITH_64, co, "rqa");
         emit_rq_arrays(o, g, &n->in_rq[1], ARITH_64, co, "rqb");
     }
@@ -194,13 +194,12 @@ static void emit_tiling_tables(Out *o, const Layer *L)
             (long long)l1->d[TD_WO].n, (long long)l1->d[TD_CO].tile, (long long)l1->d[TD_HO].tile,
             (long long)l1->d[TD_WO].tile, (long long)act_c(L->y), (long long)act_h(L->y),
             (long long)act_w(L->y));
-    if (L->kind == GK_FC) {
+    if (cg_call_is(L, DORY_CALL_FC)) {
         cg_emit(o, "\n");
         return;
     }
-    int pool = L->kind == GK_MAXPOOL || L->kind == GK_AVGPOOL;
-    int sliding =
-        L->kind == GK_CONV || L->kind == GK_PW || L->kind == GK_DW || L->kind == GK_GROUPED || pool;
+    int pool = cg_call_is(L, DORY_CALL_POOL);
+    int sliding = cg_call_is(L, DORY_CALL_CONV) || cg_call_is(L, DORY_CALL_GROUPED) || pool;
     cg_emit(o, "static const dory_geom_t geom = {%lld, %lld, %d, %d, %d, %d, %d, %d, %d, %d};\n\n",
             (long long)act_h(L->x), (long long)act_w(L->x), sliding ? L->kh : 1,
             sliding ? L->kw : 1, sliding ? n->stride[0] : 1, sliding ? n->stride[1] : 1,
@@ -215,14 +214,14 @@ static void emit_loaders(Out *o, const Layer *L)
     int64_t C = act_c(L->x);
     cg_emit(o, "static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const "
                "dory_tile_t *t, int buf, int which)\n{\n");
-    if (L->kind == GK_FC && L->ci_tiled) {
+    if (cg_call_is(L, DORY_CALL_FC) && L->ci_tiled) {
         cg_emit(o, "    (void)which;\n");
         cg_emit(o,
                 "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x + (size_t)t->ci0 * %d, "
                 "(size_t)t->ci * %d, \"x slice\");\n}\n\n",
                 (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0), L->in_elem,
                 L->in_elem);
-    } else if (L->kind == GK_FC) {
+    } else if (cg_call_is(L, DORY_CALL_FC)) {
         cg_emit(o, "    (void)t;\n    (void)which;\n");
         cg_emit(o,
                 "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x, %lld, \"x\");\n}\n\n",
@@ -286,18 +285,14 @@ static void emit_loaders(Out *o, const Layer *L)
 /* The per-core kernel call and the argument block. */
 static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
 {
-    if (L->kind == GK_GROUPED)
+    if (cg_call_is(L, DORY_CALL_GROUPED))
         cg_emit(o, "/* the requant constants of the channels from k on */\n"
                    "static void rq_advance(dory_requant_t *r, int k)\n{\n"
                    "    if (r->k32) r->k32 += k;\n    if (r->l32) r->l32 += k;\n"
                    "    if (r->k64) r->k64 += k;\n    if (r->l64) r->l64 += k;\n"
                    "    if (r->mult) r->mult += k;\n    if (r->shift) r->shift += k;\n"
                    "    if (r->scale) r->scale += k;\n}\n\n");
-    const char *pt = L->kind == GK_FC                                 ? "dory_fc_params_t"
-                     : L->kind == GK_ADD                              ? "dory_add_params_t"
-                     : L->kind == GK_MAXPOOL || L->kind == GK_AVGPOOL ? "dory_pool_params_t"
-                     : L->kind == GK_REQUANT                          ? "dory_eltwise_params_t"
-                                                                      : "dory_conv_params_t";
+    const char *pt = L->ki->params;
     cg_emit(o,
             "typedef struct args {\n    %s p;\n    dory_dims_t in, in2, out;\n"
             "    const void *x, *x2;\n    const int8_t *w;\n    const int32_t *b;\n"
@@ -308,27 +303,26 @@ static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
         "static void kernel(void *arg)\n{\n    args_t *a = (args_t *)arg;\n    dory_ctx_t ctx;\n"
         "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
         "    ctx.buf = dory_l1_base() + %lld + (size_t)ctx.core_id * %d;\n    ctx.size = %d;\n",
-        (long long)scratch_off, L->scratch, L->scratch);
-    switch (L->kind) {
-    case GK_FC:
+        (long long)scratch_off, (int)L->lp->l1.scratch_per_core, (int)L->lp->l1.scratch_per_core);
+    switch (L->ki->call) {
+    case DORY_CALL_FC:
         cg_emit(o, "    a->rc[ctx.core_id] = dory_fc_s8(&ctx, &a->p, a->in.c, a->x, a->w, a->b, "
                    "a->out.c, a->y);\n");
         break;
-    case GK_MAXPOOL:
-    case GK_AVGPOOL:
+    case DORY_CALL_POOL:
         cg_emit(o, "    a->rc[ctx.core_id] = %s(&ctx, &a->p, &a->in, a->x, &a->out, a->y);\n",
-                L->kernel);
+                L->ki->fn);
         break;
-    case GK_ADD:
+    case DORY_CALL_ADD:
         cg_emit(o,
                 "    a->rc[ctx.core_id] = dory_add_s8(&ctx, &a->p, &a->in, a->x, &a->in2, a->x2, "
                 "&a->out, a->y);\n");
         break;
-    case GK_REQUANT:
+    case DORY_CALL_ELTWISE:
         cg_emit(o, "    a->rc[ctx.core_id] = dory_requant_s8(&ctx, &a->p, &a->in, a->x, &a->out, "
                    "a->y);\n");
         break;
-    case GK_GROUPED:
+    case DORY_CALL_GROUPED:
         /* groups are independent: each core takes its share of each */
         cg_emit(
             o,
@@ -345,7 +339,7 @@ static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
             "                     a->b ? a->b + g * %lld : 0, &out, (uint8_t *)a->y + g * %lld);\n"
             "        }\n        a->rc[ctx.core_id] = rc;\n    }\n",
             (long long)L->gout, (long long)L->gin, (long long)L->gout, (long long)L->gout,
-            (long long)L->gout, L->kernel, (long long)(L->gin * L->in_elem),
+            (long long)L->gout, L->ki->fn, (long long)(L->gin * L->in_elem),
             (long long)(L->gout * L->w_per_co), (long long)L->gout,
             (long long)(L->gout * L->out_elem));
         break;
@@ -353,7 +347,7 @@ static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
         cg_emit(o,
                 "    a->rc[ctx.core_id] = %s(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, "
                 "a->y);\n",
-                L->kernel);
+                L->ki->fn);
     }
     cg_emit(o, "}\n\n");
 }
@@ -364,7 +358,8 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
     const Node *n = L->n;
     cg_emit(o, "static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, "
                "int w_buf, int out_buf)\n{\n");
-    if (L->kind != GK_FC) cg_emit(o, "    dory_window_t win = dory_window(&geom, t);\n");
+    if (!cg_call_is(L, DORY_CALL_FC))
+        cg_emit(o, "    dory_window_t win = dory_window(&geom, t);\n");
     cg_emit(o, "    memset(a, 0, sizeof *a);\n");
     cg_emit(o, "    a->x = l1 + (in_buf ? %lld : %lld);\n", (long long)buf_off(L, BUF_IN0, 1),
             (long long)buf_off(L, BUF_IN0, 0));
@@ -379,7 +374,7 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
     cg_emit(o, "    a->y = l1 + (out_buf ? %lld : %lld);\n", (long long)buf_off(L, BUF_OUT, 1),
             (long long)buf_off(L, BUF_OUT, 0));
     if (L->b) cg_emit(o, "    a->b = bias + t->co0;\n");
-    if (L->kind == GK_FC) {
+    if (cg_call_is(L, DORY_CALL_FC)) {
         if (L->ci_tiled)
             cg_emit(o, "    a->in.h = 1;\n    a->in.w = 1;\n    a->in.c = t->ci;\n");
         else
@@ -395,11 +390,11 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
     }
     cg_emit(o, "    a->out.h = t->h;\n    a->out.w = t->w;\n    a->out.c = t->co;\n");
     const Tensor *x = L->x, *y = L->y;
-    switch (L->kind) {
-    case GK_FC:
+    switch (L->ki->call) {
+    case DORY_CALL_FC:
         cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
         break;
-    case GK_ADD:
+    case DORY_CALL_ADD:
         cg_emit(o,
                 "    a->p.a_type = %s;\n    a->p.b_type = %s;\n    a->p.a_zp = %d;\n"
                 "    a->p.b_zp = %d;\n",
@@ -407,18 +402,17 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
         emit_rq_setup(o, &n->in_rq[0], ARITH_64, "rqa", "a->p.rq_a", "t->co0");
         emit_rq_setup(o, &n->in_rq[1], ARITH_64, "rqb", "a->p.rq_b", "t->co0");
         break;
-    case GK_REQUANT:
+    case DORY_CALL_ELTWISE:
         cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n    (void)win;\n", dory_type(x),
                 x->zp);
         break;
-    case GK_MAXPOOL:
-    case GK_AVGPOOL:
+    case DORY_CALL_POOL:
         cg_emit(o,
                 "    a->p.kh = %d;\n    a->p.kw = %d;\n    a->p.stride_h = %d;\n"
                 "    a->p.stride_w = %d;\n",
                 L->kh, L->kw, n->stride[0], n->stride[1]);
         cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
-        if (L->kind == GK_AVGPOOL)
+        if (L->kernel == DORY_K_AVGPOOL)
             cg_emit(o, "    a->p.round = %s;\n    a->p.count_include_pad = %d;\n",
                     n->avg_round == AVG_FLOOR       ? "DORY_AVG_FLOOR"
                     : n->avg_round == AVG_HALF_AWAY ? "DORY_AVG_HALF_AWAY"
@@ -431,15 +425,16 @@ static void emit_setup(Out *o, const Graph *g, const Layer *L)
                 "    a->p.stride_w = %d;\n    a->p.dil_h = %d;\n    a->p.dil_w = %d;\n",
                 L->kh, L->kw, n->stride[0], n->stride[1], n->dilation[0], n->dilation[1]);
         cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
-        if (L->kind == GK_CONV && L->lp->l1.im2col1)
+        if (L->kernel == DORY_K_CONV2D_1PX)
             cg_emit(o, "    a->p.im2col_pixels = 1; /* one-pixel im2col blocks (the planner's "
                        "choice) */\n");
         if (has_w_zp(L))
             cg_emit(o, "    a->p.w_zp = w_zp + t->co0;\n    a->p.w_zp_per_channel = 1;\n");
     }
-    if (L->kind == GK_FC && has_w_zp(L))
+    if (cg_call_is(L, DORY_CALL_FC) && has_w_zp(L))
         cg_emit(o, "    a->p.w_zp = w_zp + t->co0;\n    a->p.w_zp_per_channel = 1;\n");
-    if (L->kind != GK_FC && L->kind != GK_ADD && L->kind != GK_REQUANT)
+    if (cg_call_is(L, DORY_CALL_CONV) || cg_call_is(L, DORY_CALL_GROUPED) ||
+        cg_call_is(L, DORY_CALL_POOL))
         cg_emit(o, "    a->p.pad_top = win.pad_top;\n    a->p.pad_left = win.pad_left;\n"
                    "    a->p.pad_bottom = win.pad_bottom;\n    a->p.pad_right = win.pad_right;\n"
                    "    a->p.border = win.border;\n");
@@ -509,8 +504,9 @@ static void emit_hooks(Out *o, const Layer *L)
         o,
         "static const dory_layer_ops_t ops = {load_input, %s, store_output, compute, %s, %d, %d, "
         "%d, %s, %s};\n\n",
-        L->w ? "load_weights" : "0", L->ci_tiled ? "requant" : "0", L->x2 ? 2 : 1, L->kind != GK_FC,
-        L->coupled, L->ci_tiled ? "T_CI" : "0", L->ci_tiled ? "CI_ALL" : "0");
+        L->w ? "load_weights" : "0", L->ci_tiled ? "requant" : "0", L->x2 ? 2 : 1,
+        !cg_call_is(L, DORY_CALL_FC), L->coupled, L->ci_tiled ? "T_CI" : "0",
+        L->ci_tiled ? "CI_ALL" : "0");
 }
 
 /* The layer's entry point when everything is in L2: one slice, the whole layer. */
@@ -596,13 +592,13 @@ int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
     if (cg_out_open(&o, dir, name)) return -1;
     emit_header_comment(&o, g, L);
     cg_emit(&o, "#include <string.h>\n\n#include \"network.h\"\n\n");
-    if (L->kind == GK_CONCAT) {
+    if (L->kernel == DORY_K_CONCAT) {
         emit_concat(&o, g, p, L);
         return cg_out_close(&o);
     }
     emit_constants(&o, g, L);
     emit_tiling_tables(&o, L);
-    if (!L->coupled && L->kind != GK_FC)
+    if (!L->coupled && !cg_call_is(L, DORY_CALL_FC))
         cg_emit(&o, "enum { geom_c_in = %lld };\n\n", (long long)act_c(L->x));
     emit_loaders(&o, L);
     emit_kernel_thunk(&o, L, buf_off(L, BUF_SCRATCH, 0));

@@ -51,7 +51,7 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
             "extern const dory_layer_t dory_layers[DORY_LAYERS];\n\n"
             "void dory_app_fail(const char *layer, const char *what, int code);\n\n");
     for (int i = 0; i < g->nnodes; i++)
-        if (layers[i].kind != GK_ALIAS) cg_emit(&o, "void %s(void);\n", layers[i].fn);
+        if (layers[i].kernel != DORY_K_ALIAS) cg_emit(&o, "void %s(void);\n", layers[i].fn);
     cg_emit(&o, "\n#endif\n");
     if (cg_out_close(&o)) return -1;
 
@@ -66,8 +66,9 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
         int64_t off = 0;
         int l3 = cg_place_of(p, g->nodes[i]->out, &off) == LOC_L3;
         cg_emit(&o, "    {\"%s\", %s, %d, %lld, %lld, %lldLL, %.1f},\n", g->nodes[i]->name,
-                L->kind == GK_ALIAS ? "0" : L->fn, l3, (long long)off, (long long)tensor_bytes(y),
-                (long long)node_macs(g, g->nodes[i]), p->layers[i].cost.total);
+                L->kernel == DORY_K_ALIAS ? "0" : L->fn, l3, (long long)off,
+                (long long)tensor_bytes(y), (long long)node_macs(g, g->nodes[i]),
+                p->layers[i].cost.total);
     }
     cg_emit(&o, "};\n");
     return cg_out_close(&o);
@@ -253,6 +254,9 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
         return diag_error((DiagLoc){g->source, 0, 0, 0}, "no complete plan: %s",
                           p->message ? p->message : plan_status_name(p->status));
     }
+    char why[512];
+    if (plan_check(p, why, sizeof why))
+        return diag_error((DiagLoc){g->source, 0, 0, 0}, "invalid plan (a bug in dory): %s", why);
     if (util_mkdir_p(opt->out_dir)) return -1;
     Layer *layers = calloc((size_t)g->nnodes + 1, sizeof(Layer));
     Golden gd = {calloc((size_t)g->nnodes + 1, sizeof(uint32_t)),
@@ -261,14 +265,11 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
     int rc = -1;
     if (!layers || !gd.sum || !gd.bytes) goto out;
     for (int i = 0; i < g->nnodes; i++)
-        if (cg_analyse(g, p, i, &layers[i]) ||
-            (layers[i].kind != GK_ALIAS && layers[i].kind != GK_CONCAT &&
-             (cg_check_buffers(g, &layers[i], p->target.cores) ||
-              (layers[i].l3 && cg_check_l3_buffers(g, &layers[i])))))
-            goto out;
+        if (cg_analyse(g, p, i, &layers[i])) goto out;
     if (interp_run(g, opt->inputs, &st, cg_golden_hook, &gd)) goto out;
     for (int i = 0; i < g->nnodes; i++)
-        if (layers[i].kind != GK_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i])) goto out;
+        if (layers[i].kernel != DORY_K_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i]))
+            goto out;
     if (cg_write_weights(opt->out_dir, g, layers) || cg_write_data(opt->out_dir, g, p, opt, &gd) ||
         write_network(opt->out_dir, g, p, layers) || write_support(opt->out_dir) ||
         write_readme(opt->out_dir, g, p, opt))
