@@ -2,9 +2,12 @@
  *
  * One row per kernel id: what the planner chooses for a layer
  * (src/plan/layer.c, plan_select_kernel()), records in the plan (LayerPlan.kernel)
- * and what the generated code and the runtime executor (runtime/dory_exec.c)
- * call. Nothing else may decide which kernel a layer runs. C99, copied into
- * generated applications; must not include anything from the compiler.
+ * and what generated code calls: the code generator writes a layer's row (id,
+ * call shape, function) into its descriptor, and the runtime executor
+ * (runtime/dory_exec.c) calls the function in that call shape, so an
+ * application links only the kernels it uses. Nothing else may decide which
+ * kernel a layer runs. C99, copied into generated applications; must not
+ * include anything from the compiler.
  *
  * X(ID, NAME, FN, PARAMS, CALL, SCRATCH, COST, FLAGS, ISA)
  *   ID       the kernel id (dory_kernel_id_t)
@@ -116,6 +119,7 @@ typedef enum {
 
 /* The columns of a row as data, for code that looks them up by id. */
 typedef struct dory_kernel_info {
+    const char *id;      /* ID, as a C identifier */
     const char *name;    /* NAME */
     const char *fn;      /* FN, "none" without a kernel */
     const char *params;  /* PARAMS, "none" without a kernel */
@@ -130,7 +134,7 @@ static inline const dory_kernel_info_t *dory_kernel_info(dory_kernel_id_t id)
 {
     static const dory_kernel_info_t rows[DORY_K_COUNT] = {
 #define X(id, name, fn, params, call, scratch, cost, flags, isa)                                   \
-    {name, #fn, #params, #scratch, DORY_CALL_##call, flags, isa},
+    {#id, name, #fn, #params, #scratch, DORY_CALL_##call, flags, isa},
         DORY_KERNEL_TABLE(X)
 #undef X
     };

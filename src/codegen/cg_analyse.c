@@ -108,19 +108,6 @@ static int check_dtypes(const Graph *g, const Layer *L)
     return 0;
 }
 
-static void channel_exprs(Layer *L)
-{
-    if (L->coupled && L->gin == 1 && L->gout == 1) {
-        snprintf(L->cin0, sizeof L->cin0, "t->co0");
-        snprintf(L->cin_n, sizeof L->cin_n, "t->co");
-    } else if (L->coupled) {
-        snprintf(L->cin0, sizeof L->cin0, "t->co0 / %lld * %lld", (long long)L->gout,
-                 (long long)L->gin);
-        snprintf(L->cin_n, sizeof L->cin_n, "(t->co + %lld) / %lld * %lld",
-                 (long long)(L->gout - 1), (long long)L->gout, (long long)L->gin);
-    }
-}
-
 int cg_analyse(const Graph *g, const Plan *p, int i, Layer *L)
 {
     memset(L, 0, sizeof *L);
@@ -139,7 +126,6 @@ int cg_analyse(const Graph *g, const Plan *p, int i, Layer *L)
     }
     if (n->op == OP_ADD) L->x2 = graph_tensor(g, n->in[1]);
     if (layer_kernel(g, L)) return -1;
-    channel_exprs(L);
     if (L->kernel == DORY_K_ALIAS) return 0;
     if (p->target.levels < 2)
         return diag_error(node_loc(g, n),

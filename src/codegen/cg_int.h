@@ -52,10 +52,9 @@ typedef struct Layer {
     int64_t x_l3, x2_l3, y_l3, w_l3;
     /* input-channel tiling: int32 partial sums in L1, requantized at the end */
     int ci_tiled;
-    int64_t CI;               /* input channels (conv) or inputs (fc) being tiled */
-    int64_t taps;             /* kernel taps per input channel (kh * kw; fc: 1) */
-    int64_t gin, gout;        /* coupled layers: input / output channels per group */
-    char cin0[64], cin_n[64]; /* C expressions: a tile's first input channel, count */
+    int64_t CI;        /* input channels (conv) or inputs (fc) being tiled */
+    int64_t taps;      /* kernel taps per input channel (kh * kw; fc: 1) */
+    int64_t gin, gout; /* coupled layers: input / output channels per group */
 } Layer;
 
 static inline int64_t cg_elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }

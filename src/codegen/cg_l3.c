@@ -21,10 +21,8 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
             "channels */\n",
             (long long)l3->row_slice.n, (long long)l3->row_slice.tile, (long long)l3->co_slice.n,
             (long long)l3->co_slice.tile);
-    cg_emit(o,
-            "static const dory_l3_layer_t l3 = {\n    .ops = &ops,\n    .tiling = &tiling,\n"
-            "    .geom = %s,\n",
-            cg_call_is(L, DORY_CALL_FC) ? "0" : "&geom");
+    cg_emit(o, "static const dory_l3_layer_t l3 = {\n    .loop = &layer.loop,\n    .geom = %s,\n",
+            cg_call_is(L, DORY_CALL_FC) ? "0" : "&layer.geom");
     cg_emit(o,
             "    .nr = %lld, .nc = %lld, .rt = %lld, .ct = %lld, /* slices: rows x channels */\n",
             (long long)l3->row_slice.n, (long long)l3->co_slice.n, (long long)l3->row_slice.tile,
@@ -36,17 +34,18 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
             (long long)(L->x2 ? (L->x2_in_l3 ? L->x2_l3 : L->x2_l2) : 0), xrow, x2row);
     cg_emit(o, "    .in_buf = {%lld, %lld},\n    .in_rows = %lld,\n", (long long)l3->in_off[0],
             (long long)l3->in_off[in1], (long long)l3->in_rows);
-    cg_emit(o,
-            "    .has_w = %d,\n    .w_l3 = %d,\n    .w_addr = %lldu,\n    .w_per_co = %lld,\n"
-            "    .w_buf = {%lld, %lld},\n",
-            L->w != NULL, L->w && L->w_in_l3,
-            (long long)(L->w ? (L->w_in_l3 ? L->w_l3 : L->w_l2) : 0), (long long)L->w_per_co,
-            (long long)l3->w_off[0], (long long)l3->w_off[w1]);
+    if (L->w) cg_emit(o, "    .has_w = 1,\n    .w_l3 = %d,\n", L->w_in_l3);
+    if (L->w && L->w_in_l3) cg_emit(o, "    .w_addr = %lldu,\n", (long long)L->w_l3);
+    if (L->w)
+        cg_emit(o, "    .w_per_co = %lld,\n    .w_buf = {%lld, %lld},\n", (long long)L->w_per_co,
+                (long long)l3->w_off[0], (long long)l3->w_off[w1]);
     cg_emit(o,
             "    .y_l3 = %d,\n    .y_addr = %lldu,\n    .y_row = %lld,\n"
             "    .out_buf = {%lld, %lld},\n};\n\n",
             L->y_in_l3, (long long)(L->y_in_l3 ? L->y_l3 : L->y_l2),
             (long long)(act_w(L->y) * act_c(L->y) * L->out_elem), (long long)l3->out_off[0],
             (long long)l3->out_off[o1]);
-    cg_emit(o, "void %s(void) { dory_run_l3(&l3); }\n", L->fn);
+    char w[96] = "0";
+    if (L->w && !L->w_in_l3) cg_l2_weight_expr(L, w, sizeof w);
+    cg_emit(o, "int %s(void) { return dory_run_l3(&l3, %s); }\n", L->fn, w);
 }

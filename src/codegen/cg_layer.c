@@ -1,7 +1,9 @@
-/* cg_layer.c: writes src/layer_NN_<name>.c, one tiled, double-buffered C
- * function per layer: header comment, constants (bias, weight zero points,
- * requantization), tiling tables, DMA loaders, the per-core kernel call, the
- * hooks for dory_run_slice() and the entry point; concatenations as strided
+/* cg_layer.c: writes src/layer_NN_<name>.c, what differs per layer: the
+ * header comment (shapes, tiles, L1 map, modeled cycles), the constants
+ * (bias, weight zero points, requantization), the constant descriptor that
+ * drives the runtime executor (runtime/dory_exec.c: loaders, parameter
+ * block, kernel call, epilogue) with designated initializers, and a tiny
+ * entry point returning the first kernel error; concatenations as strided
  * copies.
  *
  * Reads only an analysed and checked Layer (cg_analyse.c); every offset it
@@ -52,31 +54,28 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
     free(v);
 }
 
-/* The C expression setting a dory_requant_t `dst` for channels from co0. */
-static void emit_rq_setup(Out *o, const Requant *rq, Arith arith, const char *prefix,
-                          const char *dst, const char *co0)
+/* The designated initializer of a dory_requant_t whose per-channel arrays
+ * are PREFIX_k etc. from channel 0 (the executor starts each tile at its
+ * channel). */
+static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *prefix)
 {
     int wide = arith == ARITH_64 || rq->d > 31;
-    cg_emit(o, "    memset(&%s, 0, sizeof %s);\n", dst, dst);
-    cg_emit(o, "    %s.per_channel = 1;\n", dst);
     switch (rq->scheme) {
-    case RQ_NONE: cg_emit(o, "    %s.scheme = DORY_RQ_NONE;\n", dst); break;
     case RQ_SHIFT:
-        cg_emit(o, "    %s.scheme = %s;\n", dst, wide ? "DORY_RQ_SHIFT64" : "DORY_RQ_SHIFT32");
-        cg_emit(o, "    %s.%s = %s_k + %s;\n    %s.%s = %s_l + %s;\n    %s.d = %d;\n", dst,
-                wide ? "k64" : "k32", prefix, co0, dst, wide ? "l64" : "l32", prefix, co0, dst,
-                rq->d);
+        cg_emit(o, "{.scheme = %s, .per_channel = 1, .%s = %s_k, .%s = %s_l, .d = %d}",
+                wide ? "DORY_RQ_SHIFT64" : "DORY_RQ_SHIFT32", wide ? "k64" : "k32", prefix,
+                wide ? "l64" : "l32", prefix, rq->d);
         break;
     case RQ_FIXED:
-        cg_emit(o, "    %s.scheme = DORY_RQ_FIXED;\n", dst);
-        cg_emit(o, "    %s.mult = %s_mult + %s;\n    %s.shift = %s_shift + %s;\n    %s.pre = %d;\n",
-                dst, prefix, co0, dst, prefix, co0, dst, rq->pre);
+        cg_emit(o,
+                "{.scheme = DORY_RQ_FIXED, .per_channel = 1, .mult = %s_mult, .shift = %s_shift, "
+                ".pre = %d}",
+                prefix, prefix, rq->pre);
         break;
     case RQ_FLOAT:
-        cg_emit(o, "    %s.scheme = DORY_RQ_FLOAT;\n    %s.scale = %s_scale + %s;\n", dst, dst,
-                prefix, co0);
+        cg_emit(o, "{.scheme = DORY_RQ_FLOAT, .per_channel = 1, .scale = %s_scale}", prefix);
         break;
-    case RQ_COUNT: break;
+    default: cg_emit(o, "{.scheme = DORY_RQ_NONE, .per_channel = 1}"); break;
     }
 }
 
@@ -135,12 +134,6 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
     cg_emit(o, " */\n");
 }
 
-static int64_t buf_off(const Layer *L, L1BufId b, int copy)
-{
-    const L1Buf *buf = &L->lp->l1.buf[b];
-    return buf->off[buf->nbuf > 1 ? copy : 0];
-}
-
 /* Weight zero points, per tensor or per channel, go to the kernel per channel. */
 static int32_t weight_zp(const Layer *L, int64_t c)
 {
@@ -178,350 +171,205 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
     }
 }
 
-static void emit_tiling_tables(Out *o, const Layer *L)
+/* ---- The layer's descriptor (runtime/dory_exec.h) ----------------------------- */
+
+static const char *call_name(dory_call_t c)
+{
+    static const char *const names[DORY_CALL_COUNT] = {
+#define X(c) #c,
+        DORY_CALL_SHAPES(X)
+#undef X
+    };
+    return (unsigned)c < DORY_CALL_COUNT ? names[c] : "NONE";
+}
+
+/* The union member of dory_exec_params_t and dory_exec_fn_t of the layer's
+ * call shape. */
+static const char *params_member(const Layer *L)
+{
+    switch (L->ki->call) {
+    case DORY_CALL_FC: return "fc";
+    case DORY_CALL_POOL: return "pool";
+    case DORY_CALL_ADD: return "add";
+    case DORY_CALL_ELTWISE: return "eltwise";
+    default: return "conv";
+    }
+}
+
+static void emit_out_init(Out *o, const Layer *L)
+{
+    const Node *n = L->n;
+    cg_emit(o, "        .out = {.type = %s, .zp = %d, .lo = %d, .hi = %d,\n                .rq = ",
+            dory_type(L->y), L->y->zp, n->lo, n->hi);
+    emit_rq_init(o, &n->rq, n->arith, "rq");
+    cg_emit(o, "},\n");
+}
+
+static void emit_w_zp(Out *o, const Layer *L)
+{
+    if (has_w_zp(L)) cg_emit(o, "        .w_zp = w_zp,\n        .w_zp_per_channel = 1,\n");
+}
+
+static const char *avg_round(const Node *n)
+{
+    return n->avg_round == AVG_FLOOR       ? "DORY_AVG_FLOOR"
+           : n->avg_round == AVG_HALF_AWAY ? "DORY_AVG_HALF_AWAY"
+                                           : "DORY_AVG_NONE";
+}
+
+/* The kernel's constant parameters; padding, borders and the accumulation
+ * mode are the tile's (the executor sets them). */
+static void emit_params(Out *o, const Layer *L)
+{
+    const Node *n = L->n;
+    const Tensor *x = L->x;
+    cg_emit(o, "    .p.%s = {\n", params_member(L));
+    switch (L->ki->call) {
+    case DORY_CALL_FC: emit_w_zp(o, L); break;
+    case DORY_CALL_ADD:
+        cg_emit(o,
+                "        .a_type = %s,\n        .b_type = %s,\n        .a_zp = %d,\n"
+                "        .b_zp = %d,\n        .rq_a = ",
+                dory_type(x), dory_type(L->x2), x->zp, L->x2->zp);
+        emit_rq_init(o, &n->in_rq[0], ARITH_64, "rqa");
+        cg_emit(o, ",\n        .rq_b = ");
+        emit_rq_init(o, &n->in_rq[1], ARITH_64, "rqb");
+        cg_emit(o, ",\n");
+        break;
+    case DORY_CALL_POOL:
+        cg_emit(o,
+                "        .kh = %d,\n        .kw = %d,\n        .stride_h = %d,\n"
+                "        .stride_w = %d,\n",
+                L->kh, L->kw, n->stride[0], n->stride[1]);
+        if (L->kernel == DORY_K_AVGPOOL)
+            cg_emit(o, "        .round = %s,\n        .count_include_pad = %d,\n", avg_round(n),
+                    n->count_include_pad ? 1 : 0);
+        break;
+    case DORY_CALL_CONV:
+    case DORY_CALL_GROUPED:
+        cg_emit(o,
+                "        .kh = %d,\n        .kw = %d,\n        .stride_h = %d,\n"
+                "        .stride_w = %d,\n        .dil_h = %d,\n        .dil_w = %d,\n",
+                L->kh, L->kw, n->stride[0], n->stride[1], n->dilation[0], n->dilation[1]);
+        if (L->kernel == DORY_K_CONV2D_1PX)
+            cg_emit(o,
+                    "        .im2col_pixels = 1, /* one-pixel im2col (the planner's choice) */\n");
+        emit_w_zp(o, L);
+        break;
+    default: break;
+    }
+    if (!cg_call_is(L, DORY_CALL_ADD))
+        cg_emit(o, "        .in_type = %s,\n        .in_zp = %d,\n", dory_type(x), x->zp);
+    emit_out_init(o, L);
+    cg_emit(o, "    },\n");
+}
+
+static void emit_copies(Out *o, const char **sep, const char *name, const L1Buf *b)
+{
+    if (!b->nbuf) return;
+    if (b->nbuf > 1)
+        cg_emit(o, "%s.%s = {%lld, %lld}", *sep, name, (long long)b->off[0], (long long)b->off[1]);
+    else
+        cg_emit(o, "%s.%s = {%lld}", *sep, name, (long long)b->off[0]);
+    *sep = ", ";
+}
+
+/* L1 offsets of the plan's buffers (one copy: copy 1 left 0). */
+static void emit_l1(Out *o, const Layer *L)
+{
+    const L1Buf *b = L->lp->l1.buf;
+    const char *sep = "";
+    cg_emit(o, "    .l1 = {");
+    emit_copies(o, &sep, "in0", &b[BUF_IN0]);
+    emit_copies(o, &sep, "in1", &b[BUF_IN1]);
+    emit_copies(o, &sep, "w", &b[BUF_W]);
+    emit_copies(o, &sep, "out", &b[BUF_OUT]);
+    if (b[BUF_ACC].nbuf) cg_emit(o, ", .acc = %lld", (long long)b[BUF_ACC].off[0]);
+    if (b[BUF_SCRATCH].nbuf) cg_emit(o, ", .scratch = %lld", (long long)b[BUF_SCRATCH].off[0]);
+    cg_emit(o, "},\n");
+}
+
+/* The tile loop: tiling, inputs, what changes from tile to tile. */
+static void emit_loop(Out *o, const Layer *L)
 {
     const L1Plan *l1 = &L->lp->l1;
-    const Node *n = L->n;
-    if (L->ci_tiled)
-        cg_emit(o,
-                "/* input channels in slices of T_CI, partial sums in L1 (int32) */\n"
-                "enum { T_CI = %lld, CI_ALL = %lld };\n",
-                (long long)l1->d[TD_CI].tile, (long long)L->CI);
+    cg_emit(o, "    .loop = {\n        .hooks = &dory_exec_hooks,\n");
     cg_emit(o,
-            "static const dory_tiling_t tiling = {%d, %lld, %lld, %lld, %lld, %lld, %lld, "
-            "%lld, %lld, %lld};\n",
+            "        .tiling = {.order = %d, .n_co = %lld, .n_h = %lld, .n_w = %lld, .t_co = %lld, "
+            ".t_h = %lld, .t_w = %lld, .CO = %lld, .HO = %lld, .WO = %lld},\n",
             l1->order == ORDER_HWC ? 0 : 1, (long long)l1->d[TD_CO].n, (long long)l1->d[TD_HO].n,
             (long long)l1->d[TD_WO].n, (long long)l1->d[TD_CO].tile, (long long)l1->d[TD_HO].tile,
             (long long)l1->d[TD_WO].tile, (long long)act_c(L->y), (long long)act_h(L->y),
             (long long)act_w(L->y));
-    if (cg_call_is(L, DORY_CALL_FC)) {
-        cg_emit(o, "\n");
-        return;
-    }
+    cg_emit(o, "        .inputs = %d,\n        .spatial = %d,\n        .coupled = %d,\n",
+            L->x2 ? 2 : 1, !cg_call_is(L, DORY_CALL_FC), L->coupled);
+    cg_emit(o, "        .weights = %d,\n", L->w != NULL);
+    if (L->ci_tiled)
+        cg_emit(o,
+                "        .t_ci = %lld, /* input channels per slice: int32 partial sums */\n"
+                "        .ci_all = %lld,\n",
+                (long long)l1->d[TD_CI].tile, (long long)L->CI);
+    cg_emit(o, "    },\n");
+}
+
+static void emit_geom(Out *o, const Layer *L)
+{
+    const Node *n = L->n;
+    if (cg_call_is(L, DORY_CALL_FC)) return;
     int pool = cg_call_is(L, DORY_CALL_POOL);
     int sliding = cg_call_is(L, DORY_CALL_CONV) || cg_call_is(L, DORY_CALL_GROUPED) || pool;
-    cg_emit(o, "static const dory_geom_t geom = {%lld, %lld, %d, %d, %d, %d, %d, %d, %d, %d};\n\n",
+    cg_emit(o,
+            "    .geom = {.H = %lld, .W = %lld, .kh = %d, .kw = %d, .sh = %d, .sw = %d, .dh = %d, "
+            ".dw = %d, .pad_top = %d, .pad_left = %d},\n",
             (long long)act_h(L->x), (long long)act_w(L->x), sliding ? L->kh : 1,
             sliding ? L->kw : 1, sliding ? n->stride[0] : 1, sliding ? n->stride[1] : 1,
             sliding && !pool ? n->dilation[0] : 1, sliding && !pool ? n->dilation[1] : 1,
             sliding ? n->pad[0] : 0, sliding ? n->pad[1] : 0);
 }
 
-/* load_input(), load_weights(), store_output(): the DMAs of one L1 tile,
- * relative to the slice being computed (src/dory_tile.h). */
-static void emit_loaders(Out *o, const Layer *L)
+/* Shapes the loaders and the kernel call need beyond the tiling. */
+static void emit_shapes(Out *o, const Layer *L)
 {
-    int64_t C = act_c(L->x);
-    cg_emit(o, "static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const "
-               "dory_tile_t *t, int buf, int which)\n{\n");
-    if (cg_call_is(L, DORY_CALL_FC) && L->ci_tiled) {
-        cg_emit(o, "    (void)which;\n");
-        cg_emit(o,
-                "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x + (size_t)t->ci0 * %d, "
-                "(size_t)t->ci * %d, \"x slice\");\n}\n\n",
-                (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0), L->in_elem,
-                L->in_elem);
-    } else if (cg_call_is(L, DORY_CALL_FC)) {
-        cg_emit(o, "    (void)t;\n    (void)which;\n");
-        cg_emit(o,
-                "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->x, %lld, \"x\");\n}\n\n",
-                (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0),
-                (long long)(tensor_numel(L->x) * L->in_elem));
-    } else {
-        cg_emit(o, "    dory_window_t win = dory_window(&geom, t);\n");
-        if (L->x2)
-            cg_emit(
-                o, "    uint8_t *dst = l1 + (which ? (buf ? %lld : %lld) : (buf ? %lld : %lld));\n",
-                (long long)buf_off(L, BUF_IN1, 1), (long long)buf_off(L, BUF_IN1, 0),
-                (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0));
-        else
-            cg_emit(o, "    uint8_t *dst = l1 + (buf ? %lld : %lld);\n",
-                    (long long)buf_off(L, BUF_IN0, 1), (long long)buf_off(L, BUF_IN0, 0));
-        cg_emit(o,
-                "    return dory_load_hwc(dst, which ? s->x2 : s->x, %lld, %lld,\n"
-                "                         win.r0 - (which ? s->x2_r0 : s->x_r0), "
-                "win.r1 - win.r0, win.c0, win.c1 - win.c0, %s, %s, %d,\n"
-                "                         which ? \"x2 tile\" : \"x tile\");\n}\n\n",
-                (long long)act_w(L->x), (long long)C,
-                L->coupled    ? L->cin0
-                : L->ci_tiled ? "t->ci0"
-                              : "0",
-                L->coupled    ? L->cin_n
-                : L->ci_tiled ? "t->ci"
-                              : "geom_c_in",
-                L->in_elem);
-    }
-    if (L->w && L->ci_tiled) {
-        /* the weights of co channels x taps, input channels [ci0, ci0+ci): a 2-D copy */
-        cg_emit(o, "static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const "
-                   "dory_tile_t *t, int buf)\n{\n");
-        cg_emit(o,
-                "    return dory_dma_copy_2d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
-                "s->co0) * %lld + t->ci0,\n                            (size_t)t->ci, "
-                "(size_t)t->co * %lld, (size_t)t->ci, %lld, \"weights slice\");\n}\n\n",
-                (long long)buf_off(L, BUF_W, 1), (long long)buf_off(L, BUF_W, 0),
-                (long long)L->w_per_co, (long long)L->taps, (long long)L->CI);
-    } else if (L->w) {
-        cg_emit(o, "static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const "
-                   "dory_tile_t *t, int buf)\n{\n");
-        cg_emit(o,
-                "    return dory_dma_copy_1d(l1 + (buf ? %lld : %lld), s->w + (size_t)(t->co0 - "
-                "s->co0) * %lld,\n                            (size_t)t->co * %lld, "
-                "\"weights\");\n}\n\n",
-                (long long)buf_off(L, BUF_W, 1), (long long)buf_off(L, BUF_W, 0),
-                (long long)L->w_per_co, (long long)L->w_per_co);
-    }
-    cg_emit(o, "static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const "
-               "dory_tile_t *t, int buf)\n{\n");
-    cg_emit(
-        o,
-        "    return dory_store_hwc(s->y, l1 + (buf ? %lld : %lld), %lld, s->y_c, t->h0 - s->y_r0, "
-        "t->h, t->w0, t->w,\n                          t->co0 - s->y_co0, t->co, %d, "
-        "\"y tile\");\n}\n\n",
-        (long long)buf_off(L, BUF_OUT, 1), (long long)buf_off(L, BUF_OUT, 0),
-        (long long)act_w(L->y), L->out_elem);
-}
-
-/* The per-core kernel call and the argument block. */
-static void emit_kernel_thunk(Out *o, const Layer *L, int64_t scratch_off)
-{
+    cg_emit(o, "    .x = {.w = %lld, .c = %lld, .elem = %d},\n", (long long)act_w(L->x),
+            (long long)act_c(L->x), L->in_elem);
+    cg_emit(o, "    .y = {.w = %lld, .elem = %d},\n", (long long)act_w(L->y), L->out_elem);
+    if (cg_call_is(L, DORY_CALL_FC)) cg_emit(o, "    .k = %lld,\n", (long long)tensor_numel(L->x));
     if (cg_call_is(L, DORY_CALL_GROUPED))
-        cg_emit(o, "/* the requant constants of the channels from k on */\n"
-                   "static void rq_advance(dory_requant_t *r, int k)\n{\n"
-                   "    if (r->k32) r->k32 += k;\n    if (r->l32) r->l32 += k;\n"
-                   "    if (r->k64) r->k64 += k;\n    if (r->l64) r->l64 += k;\n"
-                   "    if (r->mult) r->mult += k;\n    if (r->shift) r->shift += k;\n"
-                   "    if (r->scale) r->scale += k;\n}\n\n");
-    const char *pt = L->ki->params;
-    cg_emit(o,
-            "typedef struct args {\n    %s p;\n    dory_dims_t in, in2, out;\n"
-            "    const void *x, *x2;\n    const int8_t *w;\n    const int32_t *b;\n"
-            "    void *y;\n    int rc[32];\n} args_t;\n\n",
-            pt);
-    cg_emit(
-        o,
-        "static void kernel(void *arg)\n{\n    args_t *a = (args_t *)arg;\n    dory_ctx_t ctx;\n"
-        "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
-        "    ctx.buf = dory_l1_base() + %lld + (size_t)ctx.core_id * %d;\n    ctx.size = %d;\n",
-        (long long)scratch_off, (int)L->lp->l1.scratch_per_core, (int)L->lp->l1.scratch_per_core);
-    switch (L->ki->call) {
-    case DORY_CALL_FC:
-        cg_emit(o, "    a->rc[ctx.core_id] = dory_fc_s8(&ctx, &a->p, a->in.c, a->x, a->w, a->b, "
-                   "a->out.c, a->y);\n");
-        break;
-    case DORY_CALL_POOL:
-        cg_emit(o, "    a->rc[ctx.core_id] = %s(&ctx, &a->p, &a->in, a->x, &a->out, a->y);\n",
-                L->ki->fn);
-        break;
-    case DORY_CALL_ADD:
-        cg_emit(o,
-                "    a->rc[ctx.core_id] = dory_add_s8(&ctx, &a->p, &a->in, a->x, &a->in2, a->x2, "
-                "&a->out, a->y);\n");
-        break;
-    case DORY_CALL_ELTWISE:
-        cg_emit(o, "    a->rc[ctx.core_id] = dory_requant_s8(&ctx, &a->p, &a->in, a->x, &a->out, "
-                   "a->y);\n");
-        break;
-    case DORY_CALL_GROUPED:
-        /* groups are independent: each core takes its share of each */
-        cg_emit(
-            o,
-            "    {\n        int g, ng = a->out.c / %lld, rc = DORY_OK;\n"
-            "        for (g = 0; g < ng; g++) {\n"
-            "            dory_conv_params_t p = a->p;\n"
-            "            dory_dims_t in = a->in, out = a->out;\n"
-            "            in.c = %lld;\n            in.c_stride = a->in.c;\n"
-            "            out.c = %lld;\n            out.c_stride = a->out.c;\n"
-            "            rq_advance(&p.out.rq, g * %lld);\n"
-            "            if (p.w_zp) p.w_zp += g * %lld;\n"
-            "            rc |= %s(&ctx, &p, &in, (const uint8_t *)a->x + g * %lld, a->w + g * "
-            "%lld,\n"
-            "                     a->b ? a->b + g * %lld : 0, &out, (uint8_t *)a->y + g * %lld);\n"
-            "        }\n        a->rc[ctx.core_id] = rc;\n    }\n",
-            (long long)L->gout, (long long)L->gin, (long long)L->gout, (long long)L->gout,
-            (long long)L->gout, L->ki->fn, (long long)(L->gin * L->in_elem),
-            (long long)(L->gout * L->w_per_co), (long long)L->gout,
-            (long long)(L->gout * L->out_elem));
-        break;
-    default:
-        cg_emit(o,
-                "    a->rc[ctx.core_id] = %s(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, "
-                "a->y);\n",
-                L->ki->fn);
-    }
-    cg_emit(o, "}\n\n");
+        cg_emit(o, "    .gin = %lld,\n    .gout = %lld,\n", (long long)L->gin, (long long)L->gout);
+    else if (L->coupled)
+        cg_emit(o, "    .gin = 1,\n    .gout = 1,\n");
+    if (L->w) cg_emit(o, "    .w_per_co = %lld,\n", (long long)L->w_per_co);
+    if (L->w && L->ci_tiled) cg_emit(o, "    .taps = %lld,\n", (long long)L->taps);
 }
 
-/* Fills the parameter block for tile `t` (pads, borders, channel slices). */
-static void emit_setup(Out *o, const Graph *g, const Layer *L)
+static void emit_descriptor(Out *o, const Layer *L)
 {
-    const Node *n = L->n;
-    cg_emit(o, "static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, "
-               "int w_buf, int out_buf)\n{\n");
-    if (!cg_call_is(L, DORY_CALL_FC))
-        cg_emit(o, "    dory_window_t win = dory_window(&geom, t);\n");
-    cg_emit(o, "    memset(a, 0, sizeof *a);\n");
-    cg_emit(o, "    a->x = l1 + (in_buf ? %lld : %lld);\n", (long long)buf_off(L, BUF_IN0, 1),
-            (long long)buf_off(L, BUF_IN0, 0));
-    if (L->x2)
-        cg_emit(o, "    a->x2 = l1 + (in_buf ? %lld : %lld);\n", (long long)buf_off(L, BUF_IN1, 1),
-                (long long)buf_off(L, BUF_IN1, 0));
-    if (L->w)
-        cg_emit(o, "    a->w = (const int8_t *)(l1 + (w_buf ? %lld : %lld));\n",
-                (long long)buf_off(L, BUF_W, 1), (long long)buf_off(L, BUF_W, 0));
-    else
-        cg_emit(o, "    (void)w_buf;\n");
-    cg_emit(o, "    a->y = l1 + (out_buf ? %lld : %lld);\n", (long long)buf_off(L, BUF_OUT, 1),
-            (long long)buf_off(L, BUF_OUT, 0));
-    if (L->b) cg_emit(o, "    a->b = bias + t->co0;\n");
-    if (cg_call_is(L, DORY_CALL_FC)) {
-        if (L->ci_tiled)
-            cg_emit(o, "    a->in.h = 1;\n    a->in.w = 1;\n    a->in.c = t->ci;\n");
-        else
-            cg_emit(o, "    a->in.h = 1;\n    a->in.w = 1;\n    a->in.c = %lld;\n",
-                    (long long)tensor_numel(L->x));
-    } else {
-        cg_emit(o, "    a->in.h = win.r1 - win.r0;\n    a->in.w = win.c1 - win.c0;\n");
-        cg_emit(o, "    a->in.c = %s;\n",
-                L->coupled    ? L->cin_n
-                : L->ci_tiled ? "t->ci"
-                              : "geom_c_in");
-        if (L->x2) cg_emit(o, "    a->in2 = a->in;\n");
-    }
-    cg_emit(o, "    a->out.h = t->h;\n    a->out.w = t->w;\n    a->out.c = t->co;\n");
-    const Tensor *x = L->x, *y = L->y;
-    switch (L->ki->call) {
-    case DORY_CALL_FC:
-        cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
-        break;
-    case DORY_CALL_ADD:
-        cg_emit(o,
-                "    a->p.a_type = %s;\n    a->p.b_type = %s;\n    a->p.a_zp = %d;\n"
-                "    a->p.b_zp = %d;\n",
-                dory_type(x), dory_type(L->x2), x->zp, L->x2->zp);
-        emit_rq_setup(o, &n->in_rq[0], ARITH_64, "rqa", "a->p.rq_a", "t->co0");
-        emit_rq_setup(o, &n->in_rq[1], ARITH_64, "rqb", "a->p.rq_b", "t->co0");
-        break;
-    case DORY_CALL_ELTWISE:
-        cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n    (void)win;\n", dory_type(x),
-                x->zp);
-        break;
-    case DORY_CALL_POOL:
-        cg_emit(o,
-                "    a->p.kh = %d;\n    a->p.kw = %d;\n    a->p.stride_h = %d;\n"
-                "    a->p.stride_w = %d;\n",
-                L->kh, L->kw, n->stride[0], n->stride[1]);
-        cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
-        if (L->kernel == DORY_K_AVGPOOL)
-            cg_emit(o, "    a->p.round = %s;\n    a->p.count_include_pad = %d;\n",
-                    n->avg_round == AVG_FLOOR       ? "DORY_AVG_FLOOR"
-                    : n->avg_round == AVG_HALF_AWAY ? "DORY_AVG_HALF_AWAY"
-                                                    : "DORY_AVG_NONE",
-                    n->count_include_pad ? 1 : 0);
-        break;
-    default:
-        cg_emit(o,
-                "    a->p.kh = %d;\n    a->p.kw = %d;\n    a->p.stride_h = %d;\n"
-                "    a->p.stride_w = %d;\n    a->p.dil_h = %d;\n    a->p.dil_w = %d;\n",
-                L->kh, L->kw, n->stride[0], n->stride[1], n->dilation[0], n->dilation[1]);
-        cg_emit(o, "    a->p.in_type = %s;\n    a->p.in_zp = %d;\n", dory_type(x), x->zp);
-        if (L->kernel == DORY_K_CONV2D_1PX)
-            cg_emit(o, "    a->p.im2col_pixels = 1; /* one-pixel im2col blocks (the planner's "
-                       "choice) */\n");
-        if (has_w_zp(L))
-            cg_emit(o, "    a->p.w_zp = w_zp + t->co0;\n    a->p.w_zp_per_channel = 1;\n");
-    }
-    if (cg_call_is(L, DORY_CALL_FC) && has_w_zp(L))
-        cg_emit(o, "    a->p.w_zp = w_zp + t->co0;\n    a->p.w_zp_per_channel = 1;\n");
-    if (cg_call_is(L, DORY_CALL_CONV) || cg_call_is(L, DORY_CALL_GROUPED) ||
-        cg_call_is(L, DORY_CALL_POOL))
-        cg_emit(o, "    a->p.pad_top = win.pad_top;\n    a->p.pad_left = win.pad_left;\n"
-                   "    a->p.pad_bottom = win.pad_bottom;\n    a->p.pad_right = win.pad_right;\n"
-                   "    a->p.border = win.border;\n");
-    cg_emit(o, "    out_params(&a->p.out, t);\n");
-    if (L->ci_tiled) {
-        cg_emit(o,
-                "    /* partial sums: the first input-channel slice stores (bias included),\n"
-                "     * the others add; requantization follows the last one */\n"
-                "    a->p.acc_mode = t->ci0 == 0 ? DORY_ACC_FIRST : DORY_ACC_NEXT;\n"
-                "    a->y = l1 + %lld;\n    (void)out_buf;\n",
-                (long long)buf_off(L, BUF_ACC, 0));
-    }
-    (void)g;
-    (void)y;
-    cg_emit(o, "}\n\n");
-}
-
-/* The epilogue of the output channels of tile t. */
-static void emit_out_params(Out *o, const Layer *L)
-{
-    const Node *n = L->n;
-    cg_emit(o, "static void out_params(dory_out_params_t *o, const dory_tile_t *t)\n{\n"
-               "    memset(o, 0, sizeof *o);\n    (void)t;\n");
-    cg_emit(o, "    o->type = %s;\n    o->zp = %d;\n    o->lo = %d;\n    o->hi = %d;\n",
-            dory_type(L->y), L->y->zp, n->lo, n->hi);
-    emit_rq_setup(o, &n->rq, n->arith, "rq", "o->rq", "t->co0");
-    cg_emit(o, "}\n\n");
-}
-
-/* The layer's hooks for dory_run_slice() (runtime/dory_layer.c, which owns
- * the software-pipelined tile loop): compute() runs the kernel on every core
- * for one tile; with input channels tiled, requant() turns a finished tile's
- * int32 partial sums into its output. Then the table of hooks. */
-static void emit_hooks(Out *o, const Layer *L)
-{
-    cg_emit(
-        o,
-        "static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int "
-        "out_buf)\n{\n    args_t a;\n    int c;\n"
-        "    setup(&a, t, l1, in_buf, w_buf, out_buf);\n    dory_cluster_run(kernel, &a);\n"
-        "    for (c = 0; c < dory_num_cores(); c++)\n"
-        "        if (a.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"kernel error\", a.rc[c]);\n}\n\n",
-        L->n->name);
-    if (L->ci_tiled) {
-        cg_emit(o, "typedef struct rq_args {\n    dory_out_params_t p;\n    dory_dims_t dims;\n"
-                   "    const int32_t *acc;\n    void *y;\n    int rc[32];\n} rq_args_t;\n\n");
-        cg_emit(o,
-                "static void requant_kernel(void *arg)\n{\n    rq_args_t *a = (rq_args_t *)arg;\n"
-                "    dory_ctx_t ctx;\n    memset(&ctx, 0, sizeof ctx);\n"
-                "    ctx.core_id = dory_core_id();\n    ctx.num_cores = dory_num_cores();\n"
-                "    a->rc[ctx.core_id] = dory_requant_s32(&ctx, &a->p, &a->dims, a->acc, "
-                "a->y);\n}\n\n");
-        cg_emit(
-            o,
-            "static void requant(const dory_tile_t *t, uint8_t *l1, int out_buf)\n{\n"
-            "    rq_args_t r;\n    int c;\n    memset(&r, 0, sizeof r);\n"
-            "    out_params(&r.p, t);\n    r.dims.h = t->h;\n    r.dims.w = t->w;\n"
-            "    r.dims.c = t->co;\n    r.acc = (const int32_t *)(l1 + %lld);\n"
-            "    r.y = l1 + (out_buf ? %lld : %lld);\n    dory_cluster_run(requant_kernel, &r);\n"
-            "    for (c = 0; c < dory_num_cores(); c++)\n"
-            "        if (r.rc[c] != DORY_OK) dory_app_fail(\"%s\", \"requant error\", "
-            "r.rc[c]);\n}\n\n",
-            (long long)buf_off(L, BUF_ACC, 0), (long long)buf_off(L, BUF_OUT, 1),
-            (long long)buf_off(L, BUF_OUT, 0), L->n->name);
-    }
-    cg_emit(
-        o,
-        "static const dory_layer_ops_t ops = {load_input, %s, store_output, compute, %s, %d, %d, "
-        "%d, %s, %s};\n\n",
-        L->w ? "load_weights" : "0", L->ci_tiled ? "requant" : "0", L->x2 ? 2 : 1,
-        !cg_call_is(L, DORY_CALL_FC), L->coupled, L->ci_tiled ? "T_CI" : "0",
-        L->ci_tiled ? "CI_ALL" : "0");
+    cg_emit(o, "static int rc[DORY_CORES]; /* kernel status per core */\n\n");
+    cg_emit(o, "static const dory_exec_layer_t layer = {\n");
+    emit_loop(o, L);
+    cg_emit(o, "    .kernel = %s,\n    .call = DORY_CALL_%s,\n    .fn.%s = %s,\n", L->ki->id,
+            call_name(L->ki->call), params_member(L), L->ki->fn);
+    if (L->ci_tiled) cg_emit(o, "    .psum = %s,\n", dory_kernel_info(DORY_K_REQUANT_S32)->fn);
+    emit_geom(o, L);
+    emit_shapes(o, L);
+    emit_l1(o, L);
+    cg_emit(o, "    .scratch = %lld,\n    .rc = rc,\n    .cores = DORY_CORES,\n",
+            (long long)L->lp->l1.scratch_per_core);
+    if (L->b) cg_emit(o, "    .bias = bias,\n");
+    emit_params(o, L);
+    cg_emit(o, "};\n\n");
 }
 
 /* The layer's entry point when everything is in L2: one slice, the whole layer. */
 static void emit_entry_l2(Out *o, const Layer *L)
 {
+    char w[96] = "0", x2[64] = "0";
+    if (L->w) cg_l2_weight_expr(L, w, sizeof w);
+    if (L->x2) snprintf(x2, sizeof x2, "dory_l2_base() + %lld", (long long)L->x2_l2);
     cg_emit(o,
-            "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_slice_t s;\n"
-            "    memset(&s, 0, sizeof s);\n    s.h = %lld;\n    s.co = %lld;\n"
-            "    s.x = l2 + %lld;\n",
-            L->fn, (long long)act_h(L->y), (long long)act_c(L->y), (long long)L->x_l2);
-    if (L->x2) cg_emit(o, "    s.x2 = l2 + %lld;\n", (long long)L->x2_l2);
-    if (L->w) cg_emit(o, "    s.w = l2 + %lld;\n", (long long)L->w_l2);
-    cg_emit(o,
-            "    s.y = l2 + %lld;\n    s.y_c = %lld;\n    dory_run_slice(&ops, &tiling, &s);\n}\n",
-            (long long)L->y_l2, (long long)act_c(L->y));
+            "int %s(void)\n{\n    return dory_exec_l2(&layer, dory_l2_base() + %lld, %s, %s,\n"
+            "                        dory_l2_base() + %lld);\n}\n",
+            L->fn, (long long)L->x_l2, x2, w, (long long)L->y_l2);
 }
 
 /* Concatenation on channels: per row slice (the whole tensor unless it
@@ -538,7 +386,7 @@ static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
     cg_place_of(p, n->out, &yoff);
     cg_emit(o, "enum { H = %lld, RT = %lld };\n\n", (long long)H, (long long)RT);
     cg_emit(o,
-            "void %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n"
+            "int %s(void)\n{\n    uint8_t *l2 = dory_l2_base();\n    dory_dma_id_t id;\n"
             "    int r0;\n    for (r0 = 0; r0 < H; r0 += RT) {\n"
             "        int h = H - r0 < RT ? H - r0 : RT;\n",
             L->fn);
@@ -581,7 +429,7 @@ static void emit_concat(Out *o, const Graph *g, const Plan *p, const Layer *L)
                 "        id = dory_l3_write(%lldu + (uint32_t)r0 * %lldu, y, (size_t)h * %lld, "
                 "\"y rows\");\n        dory_dma_wait(id);\n",
                 (long long)yoff, (long long)(W * CT * e), (long long)(W * CT * e));
-    cg_emit(o, "    }\n}\n");
+    cg_emit(o, "    }\n    return 0;\n}\n");
 }
 
 int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
@@ -591,20 +439,13 @@ int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
     snprintf(name, sizeof name, "src/%s.c", L->fn);
     if (cg_out_open(&o, dir, name)) return -1;
     emit_header_comment(&o, g, L);
-    cg_emit(&o, "#include <string.h>\n\n#include \"network.h\"\n\n");
+    cg_emit(&o, "#include \"dory_exec.h\"\n#include \"network.h\"\n\n");
     if (L->kernel == DORY_K_CONCAT) {
         emit_concat(&o, g, p, L);
         return cg_out_close(&o);
     }
     emit_constants(&o, g, L);
-    emit_tiling_tables(&o, L);
-    if (!L->coupled && !cg_call_is(L, DORY_CALL_FC))
-        cg_emit(&o, "enum { geom_c_in = %lld };\n\n", (long long)act_c(L->x));
-    emit_loaders(&o, L);
-    emit_kernel_thunk(&o, L, buf_off(L, BUF_SCRATCH, 0));
-    emit_out_params(&o, L);
-    emit_setup(&o, g, L);
-    emit_hooks(&o, L);
+    emit_descriptor(&o, L);
     if (L->l3)
         cg_emit_entry_l3(&o, L);
     else

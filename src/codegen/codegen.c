@@ -41,7 +41,7 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
             "typedef struct dory_golden {\n    int check;\n    uint32_t sum;\n"
             "    const uint8_t *bytes; /* whole tensor, or NULL: checksum only */\n"
             "} dory_golden_t;\n\n"
-            "typedef struct dory_layer {\n    const char *name;\n    void (*run)(void);\n"
+            "typedef struct dory_layer {\n    const char *name;\n    int (*run)(void);\n"
             "    int out_l3; /* the output lives in L3 */\n"
             "    size_t out_offset, out_bytes;\n    long long macs;\n    double modeled_cycles;\n"
             "} dory_layer_t;\n\n"
@@ -51,7 +51,7 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
             "extern const dory_layer_t dory_layers[DORY_LAYERS];\n\n"
             "void dory_app_fail(const char *layer, const char *what, int code);\n\n");
     for (int i = 0; i < g->nnodes; i++)
-        if (layers[i].kernel != DORY_K_ALIAS) cg_emit(&o, "void %s(void);\n", layers[i].fn);
+        if (layers[i].kernel != DORY_K_ALIAS) cg_emit(&o, "int %s(void);\n", layers[i].fn);
     cg_emit(&o, "\n#endif\n");
     if (cg_out_close(&o)) return -1;
 
@@ -117,7 +117,7 @@ static const char app_main[] =
     "                (unsigned long)fnv1a(y, l->out_bytes), (unsigned long)gd->sum);\n"
     "        bad = 1;\n    }\n"
     "    if (!bad) strcpy(res, \"OK\");\n    free(copy);\n    return bad;\n}\n\n"
-    "int main(int argc, char **argv)\n{\n    dory_hal_config_t cfg;\n    int i, failed = 0, "
+    "int main(int argc, char **argv)\n{\n    dory_hal_config_t cfg;\n    int i, rc, failed = 0, "
     "checked = 0;\n"
     "    long long macs = 0;\n    double modeled = 0;\n"
     "    cfg.l1_bytes = DORY_L1_BYTES;\n    cfg.l2_bytes = DORY_L2_BYTES;\n"
@@ -130,7 +130,8 @@ static const char app_main[] =
     "    for (i = 0; i < DORY_LAYERS; i++) {\n        const dory_layer_t *l = &dory_layers[i];\n"
     "        uint64_t t0, t1;\n        dory_dma_stats_t s;\n        char res[96] = \"-\";\n"
     "        dory_hal_set_layer(l->name);\n        t0 = dory_cycles();\n"
-    "        if (l->run) l->run();\n        t1 = dory_cycles();\n"
+    "        if (l->run && (rc = l->run()) != 0) dory_app_fail(l->name, \"kernel error\", rc);\n"
+    "        t1 = dory_cycles();\n"
     "        s = dory_dma_layer_stats();\n"
     "        if (dory_golden[i].check) {\n            checked++;\n"
     "            failed += check(l, &dory_golden[i], res);\n        }\n"

@@ -35,7 +35,7 @@ typedef struct dory_golden {
 
 typedef struct dory_layer {
     const char *name;
-    void (*run)(void);
+    int (*run)(void);
     int out_l3; /* the output lives in L3 */
     size_t out_offset, out_bytes;
     long long macs;
@@ -50,6 +50,6 @@ extern const dory_layer_t dory_layers[DORY_LAYERS];
 
 void dory_app_fail(const char *layer, const char *what, int code);
 
-void layer_00_conv(void);
+int layer_00_conv(void);
 
 #endif

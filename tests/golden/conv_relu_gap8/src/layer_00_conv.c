@@ -14,8 +14,7 @@
  * L1 used 1272 of 36700 bytes
  * modeled 1213 cycles, 864 MACs
  */
-#include <string.h>
-
+#include "dory_exec.h"
 #include "network.h"
 
 static const int32_t bias[3] = {
@@ -30,123 +29,47 @@ static const int32_t rq_mult[3] = {
 static const int32_t rq_shift[3] = {
     -6, -5, -7,
 };
-static const dory_tiling_t tiling = {0, 1, 1, 1, 3, 4, 4, 3, 4, 4};
-static const dory_geom_t geom = {4, 4, 3, 3, 1, 1, 1, 1, 1, 1};
+static int rc[DORY_CORES]; /* kernel status per core */
 
-enum { geom_c_in = 2 };
+static const dory_exec_layer_t layer = {
+    .loop = {
+        .hooks = &dory_exec_hooks,
+        .tiling = {.order = 0, .n_co = 1, .n_h = 1, .n_w = 1, .t_co = 3, .t_h = 4, .t_w = 4, .CO = 3, .HO = 4, .WO = 4},
+        .inputs = 1,
+        .spatial = 1,
+        .coupled = 0,
+        .weights = 1,
+    },
+    .kernel = DORY_K_CONV2D,
+    .call = DORY_CALL_CONV,
+    .fn.conv = dory_conv2d_hwc_s8,
+    .geom = {.H = 4, .W = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 1, .pad_left = 1},
+    .x = {.w = 4, .c = 2, .elem = 1},
+    .y = {.w = 4, .elem = 1},
+    .w_per_co = 18,
+    .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .scratch = 184},
+    .scratch = 136,
+    .rc = rc,
+    .cores = DORY_CORES,
+    .bias = bias,
+    .p.conv = {
+        .kh = 3,
+        .kw = 3,
+        .stride_h = 1,
+        .stride_w = 1,
+        .dil_h = 1,
+        .dil_w = 1,
+        .w_zp = w_zp,
+        .w_zp_per_channel = 1,
+        .in_type = DORY_U8,
+        .in_zp = 128,
+        .out = {.type = DORY_U8, .zp = 10, .lo = 10, .hi = 255,
+                .rq = {.scheme = DORY_RQ_FIXED, .per_channel = 1, .mult = rq_mult, .shift = rq_shift, .pre = 0}},
+    },
+};
 
-static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf, int which)
+int layer_00_conv(void)
 {
-    dory_window_t win = dory_window(&geom, t);
-    uint8_t *dst = l1 + (buf ? 0 : 0);
-    return dory_load_hwc(dst, which ? s->x2 : s->x, 4, 2,
-                         win.r0 - (which ? s->x2_r0 : s->x_r0), win.r1 - win.r0, win.c0, win.c1 - win.c0, 0, geom_c_in, 1,
-                         which ? "x2 tile" : "x tile");
-}
-
-static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_dma_copy_1d(l1 + (buf ? 32 : 32), s->w + (size_t)(t->co0 - s->co0) * 18,
-                            (size_t)t->co * 18, "weights");
-}
-
-static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_store_hwc(s->y, l1 + (buf ? 136 : 136), 4, s->y_c, t->h0 - s->y_r0, t->h, t->w0, t->w,
-                          t->co0 - s->y_co0, t->co, 1, "y tile");
-}
-
-typedef struct args {
-    dory_conv_params_t p;
-    dory_dims_t in, in2, out;
-    const void *x, *x2;
-    const int8_t *w;
-    const int32_t *b;
-    void *y;
-    int rc[32];
-} args_t;
-
-static void kernel(void *arg)
-{
-    args_t *a = (args_t *)arg;
-    dory_ctx_t ctx;
-    ctx.core_id = dory_core_id();
-    ctx.num_cores = dory_num_cores();
-    ctx.buf = dory_l1_base() + 184 + (size_t)ctx.core_id * 136;
-    ctx.size = 136;
-    a->rc[ctx.core_id] = dory_conv2d_hwc_s8(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, a->y);
-}
-
-static void out_params(dory_out_params_t *o, const dory_tile_t *t)
-{
-    memset(o, 0, sizeof *o);
-    (void)t;
-    o->type = DORY_U8;
-    o->zp = 10;
-    o->lo = 10;
-    o->hi = 255;
-    memset(&o->rq, 0, sizeof o->rq);
-    o->rq.per_channel = 1;
-    o->rq.scheme = DORY_RQ_FIXED;
-    o->rq.mult = rq_mult + t->co0;
-    o->rq.shift = rq_shift + t->co0;
-    o->rq.pre = 0;
-}
-
-static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    dory_window_t win = dory_window(&geom, t);
-    memset(a, 0, sizeof *a);
-    a->x = l1 + (in_buf ? 0 : 0);
-    a->w = (const int8_t *)(l1 + (w_buf ? 32 : 32));
-    a->y = l1 + (out_buf ? 136 : 136);
-    a->b = bias + t->co0;
-    a->in.h = win.r1 - win.r0;
-    a->in.w = win.c1 - win.c0;
-    a->in.c = geom_c_in;
-    a->out.h = t->h;
-    a->out.w = t->w;
-    a->out.c = t->co;
-    a->p.kh = 3;
-    a->p.kw = 3;
-    a->p.stride_h = 1;
-    a->p.stride_w = 1;
-    a->p.dil_h = 1;
-    a->p.dil_w = 1;
-    a->p.in_type = DORY_U8;
-    a->p.in_zp = 128;
-    a->p.w_zp = w_zp + t->co0;
-    a->p.w_zp_per_channel = 1;
-    a->p.pad_top = win.pad_top;
-    a->p.pad_left = win.pad_left;
-    a->p.pad_bottom = win.pad_bottom;
-    a->p.pad_right = win.pad_right;
-    a->p.border = win.border;
-    out_params(&a->p.out, t);
-}
-
-static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    args_t a;
-    int c;
-    setup(&a, t, l1, in_buf, w_buf, out_buf);
-    dory_cluster_run(kernel, &a);
-    for (c = 0; c < dory_num_cores(); c++)
-        if (a.rc[c] != DORY_OK) dory_app_fail("conv", "kernel error", a.rc[c]);
-}
-
-static const dory_layer_ops_t ops = {load_input, load_weights, store_output, compute, 0, 1, 1, 0, 0, 0};
-
-void layer_00_conv(void)
-{
-    uint8_t *l2 = dory_l2_base();
-    dory_slice_t s;
-    memset(&s, 0, sizeof s);
-    s.h = 4;
-    s.co = 3;
-    s.x = l2 + 104;
-    s.w = l2 + 0;
-    s.y = l2 + 56;
-    s.y_c = 3;
-    dory_run_slice(&ops, &tiling, &s);
+    return dory_exec_l2(&layer, dory_l2_base() + 104, 0, dory_l2_base() + 0,
+                        dory_l2_base() + 56);
 }

@@ -87,7 +87,7 @@ static int check(const dory_layer_t *l, const dory_golden_t *gd, char *res)
 int main(int argc, char **argv)
 {
     dory_hal_config_t cfg;
-    int i, failed = 0, checked = 0;
+    int i, rc, failed = 0, checked = 0;
     long long macs = 0;
     double modeled = 0;
     cfg.l1_bytes = DORY_L1_BYTES;
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
         char res[96] = "-";
         dory_hal_set_layer(l->name);
         t0 = dory_cycles();
-        if (l->run) l->run();
+        if (l->run && (rc = l->run()) != 0) dory_app_fail(l->name, "kernel error", rc);
         t1 = dory_cycles();
         s = dory_dma_layer_stats();
         if (dory_golden[i].check) {

@@ -35,7 +35,7 @@ typedef struct dory_golden {
 
 typedef struct dory_layer {
     const char *name;
-    void (*run)(void);
+    int (*run)(void);
     int out_l3; /* the output lives in L3 */
     size_t out_offset, out_bytes;
     long long macs;
@@ -50,12 +50,12 @@ extern const dory_layer_t dory_layers[DORY_LAYERS];
 
 void dory_app_fail(const char *layer, const char *what, int code);
 
-void layer_00_conv1(void);
-void layer_01_dw1(void);
-void layer_02_pw1(void);
-void layer_03_dw2(void);
-void layer_04_pw2(void);
-void layer_05_pool(void);
-void layer_06_fc(void);
+int layer_00_conv1(void);
+int layer_01_dw1(void);
+int layer_02_pw1(void);
+int layer_03_dw2(void);
+int layer_04_pw2(void);
+int layer_05_pool(void);
+int layer_06_fc(void);
 
 #endif
