@@ -1,18 +1,19 @@
-/* dory_layer.c: the software-pipelined L1 tile loop (dory_layer.h). Must not
- * know any kernel: the generated layer's hooks do the work. */
+/* dory_layer.c: the software-pipelined L1 tile loop and the L3 slice loop
+ * (dory_layer.h). Must not know any kernel: the layer's hooks do the work
+ * (runtime/dory_exec.c); must not exit: errors are returned. */
 #include "dory_layer.h"
 
 #include <string.h>
 
-static dory_tile_t tile_of(const dory_layer_ops_t *o, const dory_tiling_t *tl,
-                           const dory_slice_t *s, int t)
+static dory_tile_t tile_of(const dory_loop_t *l, const dory_tiling_t *tl, const dory_slice_t *s,
+                           int t)
 {
-    return o->t_ci ? dory_slice_tile_ci(tl, s, t, o->t_ci, o->ci_all) : dory_slice_tile(tl, s, t);
+    return l->t_ci ? dory_slice_tile_ci(tl, s, t, l->t_ci, l->ci_all) : dory_slice_tile(tl, s, t);
 }
 
-static int input_changes(const dory_layer_ops_t *o, const dory_tile_t *a, const dory_tile_t *b)
+static int input_changes(const dory_loop_t *l, const dory_tile_t *a, const dory_tile_t *b)
 {
-    return (o->spatial && (a->h0 != b->h0 || a->w0 != b->w0)) || (o->coupled && a->co0 != b->co0) ||
+    return (l->spatial && (a->h0 != b->h0 || a->w0 != b->w0)) || (l->coupled && a->co0 != b->co0) ||
            a->ci0 != b->ci0;
 }
 
@@ -24,44 +25,81 @@ static void wait_pending(dory_dma_id_t *id)
     }
 }
 
-void dory_run_slice(const dory_layer_ops_t *o, const dory_tiling_t *tiling, const dory_slice_t *s)
+/* The DMA transfers one pass of the loop may have in flight. */
+typedef struct inflight {
+    dory_dma_id_t in[2][2], w[2], out[2];
+} inflight_t;
+
+static void wait_all(inflight_t *f)
+{
+    int i;
+    for (i = 0; i < 2; i++) {
+        wait_pending(&f->in[0][i]);
+        wait_pending(&f->in[1][i]);
+        wait_pending(&f->w[i]);
+        wait_pending(&f->out[i]);
+    }
+}
+
+/* Issues the loads of tile nxt that differ from tile cur into the other
+ * copies; updates the copies tile nxt will use. */
+static void prefetch(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
+                     const dory_tile_t *cur, const dory_tile_t *nxt, inflight_t *f, int *in_next,
+                     int *w_next)
+{
+    int i;
+    if (input_changes(l, cur, nxt)) {
+        *in_next = 1 - *in_next;
+        for (i = 0; i < l->inputs; i++)
+            f->in[i][*in_next] = l->hooks->load_input(l, s, l1, nxt, *in_next, i);
+    }
+    if (l->weights && (nxt->co0 != cur->co0 || nxt->ci0 != cur->ci0)) {
+        *w_next = 1 - *w_next;
+        f->w[*w_next] = l->hooks->load_weights(l, s, l1, nxt, *w_next);
+    }
+}
+
+/* Computes tile t; when its output tile is complete, requantizes (input
+ * channels tiled) and starts its store. */
+static int finish_tile(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
+                       const dory_tile_t *t, int in_buf, int w_buf, int *nout, inflight_t *f)
+{
+    int rc = l->hooks->compute(l, t, l1, in_buf, w_buf, *nout & 1);
+    if (rc || (l->t_ci && t->ci0 + t->ci != l->ci_all)) return rc;
+    if (l->t_ci) rc = l->hooks->requant(l, t, l1, *nout & 1);
+    if (rc) return rc;
+    if (*nout > 0) wait_pending(&f->out[(*nout - 1) & 1]);
+    f->out[*nout & 1] = l->hooks->store_output(l, s, l1, t, *nout & 1);
+    (*nout)++;
+    return 0;
+}
+
+int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
 {
     unsigned char *l1 = dory_l1_base();
-    dory_tiling_t tl = dory_tiling_of(tiling, s);
-    int nci = o->t_ci ? (o->ci_all + o->t_ci - 1) / o->t_ci : 1;
-    int n = dory_tile_count(&tl) * nci, t, i, in_buf = 0, w_buf = 0, nout = 0;
-    dory_dma_id_t in_id[2][2] = {{0, 0}, {0, 0}}, w_id[2] = {0, 0}, out_id[2] = {0, 0};
-    dory_tile_t cur = tile_of(o, &tl, s, 0), nxt = cur;
-    for (i = 0; i < o->inputs; i++) in_id[i][0] = o->load_input(s, l1, &cur, 0, i);
-    if (o->load_weights) w_id[0] = o->load_weights(s, l1, &cur, 0);
-    for (t = 0; t < n; t++) {
+    dory_tiling_t tl = dory_tiling_of(&l->tiling, s);
+    int nci = l->t_ci ? (l->ci_all + l->t_ci - 1) / l->t_ci : 1;
+    int n = dory_tile_count(&tl) * nci, t, i, in_buf = 0, w_buf = 0, nout = 0, rc = 0;
+    inflight_t f;
+    dory_tile_t cur = tile_of(l, &tl, s, 0), nxt = cur;
+    memset(&f, 0, sizeof f);
+    for (i = 0; i < l->inputs; i++) f.in[i][0] = l->hooks->load_input(l, s, l1, &cur, 0, i);
+    if (l->weights) f.w[0] = l->hooks->load_weights(l, s, l1, &cur, 0);
+    for (t = 0; t < n && !rc; t++) {
         int in_next = in_buf, w_next = w_buf;
         if (t + 1 < n) { /* prefetch tile t+1 into the other copies */
-            nxt = tile_of(o, &tl, s, t + 1);
-            if (input_changes(o, &cur, &nxt)) {
-                in_next = 1 - in_buf;
-                for (i = 0; i < o->inputs; i++)
-                    in_id[i][in_next] = o->load_input(s, l1, &nxt, in_next, i);
-            }
-            if (o->load_weights && (nxt.co0 != cur.co0 || nxt.ci0 != cur.ci0)) {
-                w_next = 1 - w_buf;
-                w_id[w_next] = o->load_weights(s, l1, &nxt, w_next);
-            }
+            nxt = tile_of(l, &tl, s, t + 1);
+            prefetch(l, s, l1, &cur, &nxt, &f, &in_next, &w_next);
         }
-        for (i = 0; i < o->inputs; i++) wait_pending(&in_id[i][in_buf]);
-        wait_pending(&w_id[w_buf]);
-        o->compute(&cur, l1, in_buf, w_buf, nout & 1);
-        if (!o->t_ci || cur.ci0 + cur.ci == o->ci_all) { /* the output tile is complete */
-            if (o->t_ci) o->requant(&cur, l1, nout & 1);
-            if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);
-            out_id[nout & 1] = o->store_output(s, l1, &cur, nout & 1);
-            nout++;
-        }
+        for (i = 0; i < l->inputs; i++) wait_pending(&f.in[i][in_buf]);
+        wait_pending(&f.w[w_buf]);
+        rc = finish_tile(l, s, l1, &cur, in_buf, w_buf, &nout, &f);
         in_buf = in_next;
         w_buf = w_next;
         cur = nxt;
     }
-    if (nout > 0) dory_dma_wait(out_id[(nout - 1) & 1]);
+    wait_all(&f);
+    return rc;
 }
 
 /* The input rows of output-row slice r. */
@@ -80,12 +118,12 @@ static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
     return w;
 }
 
-void dory_run_l3(const dory_l3_layer_t *l)
+int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
 {
     unsigned char *l2 = dory_l2_base();
     dory_dma_id_t x_id[2][2] = {{0, 0}, {0, 0}}, w_id[2] = {0, 0}, y_id[2] = {0, 0};
-    int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i;
-    for (k = 0; k <= n; k++) {
+    int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0;
+    for (k = 0; k <= n && !rc; k++) {
         int kk = k, r = kk / l->nc, c = kk % l->nc, wb = l->nc > 1 ? kk & 1 : 0;
         dory_slice_t s;
         if (kk < n) { /* issue the loads of slice kk */
@@ -130,9 +168,7 @@ void dory_run_l3(const dory_l3_layer_t *l)
             else
                 s.x2 = x, s.x2_r0 = r0;
         }
-        if (l->has_w)
-            s.w = l->w_l3 ? l2 + l->w_buf[wb]
-                          : l->w_image + l->w_addr + (unsigned long)s.co0 * l->w_per_co;
+        if (l->has_w) s.w = l->w_l3 ? l2 + l->w_buf[wb] : w_l2 + (unsigned long)s.co0 * l->w_per_co;
         if (l->y_l3) {
             s.y = l2 + l->out_buf[r & 1];
             s.y_r0 = s.h0;
@@ -140,10 +176,16 @@ void dory_run_l3(const dory_l3_layer_t *l)
             s.y = l2 + l->y_addr;
         }
         s.y_c = l->co;
-        dory_run_slice(l->ops, l->tiling, &s);
-        if (l->y_l3 && c == l->nc - 1)
+        rc = dory_run_slice(l->loop, &s);
+        if (!rc && l->y_l3 && c == l->nc - 1)
             y_id[r & 1] = dory_l3_write((uint32_t)(l->y_addr + s.h0 * l->y_row), s.y,
                                         (size_t)s.h * l->y_row, "output rows");
     }
-    for (i = 0; i < 2; i++) wait_pending(&y_id[i]);
+    for (i = 0; i < 2; i++) {
+        wait_pending(&x_id[0][i]);
+        wait_pending(&x_id[1][i]);
+        wait_pending(&w_id[i]);
+        wait_pending(&y_id[i]);
+    }
+    return rc;
 }

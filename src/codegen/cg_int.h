@@ -2,9 +2,10 @@
  * stages; the public entry point is codegen.h).
  *
  * The pipeline of codegen_app(): cg_analyse() turns each node and its plan
- * into a Layer, cg_check_buffers() / cg_check_l3_buffers() check it against
- * the plan's buffers, then the writers (cg_layer.c, cg_l3.c, cg_data.c,
- * codegen.c) only read it. Nothing here decides memory.
+ * into a Layer (the plan's kernel choice, operand placement, channel
+ * slicing), then the writers (cg_layer.c, cg_l3.c, cg_data.c, codegen.c)
+ * only read it. Nothing here decides memory or the kernel, and nothing
+ * re-checks the plan (src/plan/check.c does, independently).
  */
 #ifndef DORY_CG_INT_H
 #define DORY_CG_INT_H
@@ -39,43 +40,27 @@ void cg_emit_bytes(Out *o, const char *decl, const uint8_t *v, int64_t n);
 
 /* ---- Layers (cg_analyse.c) -------------------------------------------------- */
 
-typedef enum {
-    GK_CONV,
-    GK_PW,
-    GK_DW,
-    GK_GROUPED, /* groups > 1 other than plain depthwise: one conv per group */
-    GK_REQUANT, /* element-wise requantization */
-    GK_FC,
-    GK_MAXPOOL,
-    GK_AVGPOOL,
-    GK_ADD,
-    GK_CONCAT,
-    GK_ALIAS
-} GenKind;
-
 typedef struct Layer {
     int index;
     const Node *n;
     const LayerPlan *lp;
-    GenKind kind;
-    char fn[96]; /* C function name */
+    dory_kernel_id_t kernel;      /* the plan's choice (LayerPlan.kernel) */
+    const dory_kernel_info_t *ki; /* its row of kernels/dory_kernel_table.h */
+    char fn[96];                  /* C function name of the layer */
     const Tensor *x, *x2, *y, *w, *b;
     int64_t x_l2, x2_l2, y_l2, w_l2;
     int in_elem, out_elem;
     int kh, kw;
-    int64_t w_per_co;   /* weight bytes per output channel */
-    int coupled;        /* input channels follow output channels */
-    const char *kernel; /* kernel function */
-    int32_t scratch;    /* bytes per core */
+    int64_t w_per_co; /* weight bytes per output channel */
+    int coupled;      /* input channels follow output channels */
     /* L3: which operands stream, and their L3 offsets */
     int x_in_l3, x2_in_l3, y_in_l3, w_in_l3, l3;
     int64_t x_l3, x2_l3, y_l3, w_l3;
     /* input-channel tiling: int32 partial sums in L1, requantized at the end */
     int ci_tiled;
-    int64_t CI;               /* input channels (conv) or inputs (fc) being tiled */
-    int64_t taps;             /* kernel taps per input channel (kh * kw; fc: 1) */
-    int64_t gin, gout;        /* coupled layers: input / output channels per group */
-    char cin0[64], cin_n[64]; /* C expressions: a tile's first input channel, count */
+    int64_t CI;        /* input channels (conv) or inputs (fc) being tiled */
+    int64_t taps;      /* kernel taps per input channel (kh * kw; fc: 1) */
+    int64_t gin, gout; /* coupled layers: input / output channels per group */
 } Layer;
 
 static inline int64_t cg_elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
@@ -88,13 +73,14 @@ static inline int cg_weight_shift(const Layer *L) { return L->w && L->w->dtype =
 int cg_place_of(const Plan *p, int id, int64_t *off);
 /* Fills L for node i; 0, or -1 with a diagnostic naming the node. */
 int cg_analyse(const Graph *g, const Plan *p, int i, Layer *L);
-/* Checks the plan's L1 buffers hold the tiles; sets L->scratch. */
-int cg_check_buffers(const Graph *g, Layer *L, int cores);
+/* The layer calls a kernel of call shape c. */
+static inline int cg_call_is(const Layer *L, dory_call_t c) { return L->ki && L->ki->call == c; }
+/* The C expression of the L2 address of the layer's L2-resident weights:
+ * the one place generated code names it (layer files and L3 tables). */
+const char *cg_l2_weight_expr(const Layer *L, char *buf, size_t n);
 
 /* ---- L3 streaming (cg_l3.c) ------------------------------------------------- */
 
-/* Checks the plan's L2 staging buffers hold what the L3 wrapper moves. */
-int cg_check_l3_buffers(const Graph *g, const Layer *L);
 /* The dory_run_l3() table and the entry point of a layer with operands in L3. */
 void cg_emit_entry_l3(Out *o, const Layer *L);
 

@@ -1,44 +1,10 @@
-/* cg_l3.c: the L3 side of a layer whose operands stream from L3: the check
- * that the plan's L2 staging buffers hold what the wrapper moves, and the
- * table that drives dory_run_l3() (runtime/dory_layer.c).
+/* cg_l3.c: the L3 side of a layer whose operands stream from L3: the table
+ * that drives dory_run_l3() (runtime/dory_layer.c).
  *
  * Emits data, not loops: the wrapper itself lives in the runtime. Must not
  * choose slice sizes or staging offsets (the L3 plan does).
  */
 #include "cg_int.h"
-
-/* The L2 staging buffers of an L3 layer hold what the wrapper moves. */
-int cg_check_l3_buffers(const Graph *g, const Layer *L)
-{
-    const L3Plan *l3 = &L->lp->l3;
-    struct {
-        const char *what;
-        int used;
-        int64_t need, have;
-        int need2, nbuf;
-    } b[3] = {
-        {"input rows", L->x_in_l3 || L->x2_in_l3,
-         l3->in_rows * act_w(L->x) * (act_c(L->x) + (L->x2 ? act_c(L->x2) : 0)) * L->in_elem,
-         l3->in_buf, l3->row_slice.n > 1, l3->in_nbuf},
-        {"weight slice", L->w_in_l3, l3->co_slice.tile * L->w_per_co, l3->w_buf, l3->co_slice.n > 1,
-         l3->w_nbuf},
-        {"output rows", L->y_in_l3, l3->row_slice.tile * act_w(L->y) * act_c(L->y) * L->out_elem,
-         l3->out_buf, l3->row_slice.n > 1, l3->out_nbuf},
-    };
-    for (int i = 0; i < 3; i++) {
-        if (!b[i].used) continue;
-        if (b[i].have < b[i].need || b[i].nbuf < (b[i].need2 ? 2 : 1))
-            return diag_error(node_loc(g, L->n),
-                              "the plan's L2 staging buffer for the %s has "
-                              "%lld bytes x %d; the generated code needs %lld x "
-                              "%d (a bug in dory)",
-                              b[i].what, (long long)b[i].have, b[i].nbuf, (long long)b[i].need,
-                              b[i].need2 ? 2 : 1);
-    }
-    if (L->kind == GK_FC && l3->row_slice.n > 1)
-        return diag_error(node_loc(g, L->n), "an FC layer cannot be sliced by rows");
-    return 0;
-}
 
 /* A layer with operands in L3: its slices and placements as a table for
  * dory_run_l3() (runtime/dory_layer.c), which streams input rows and weight
@@ -55,10 +21,8 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
             "channels */\n",
             (long long)l3->row_slice.n, (long long)l3->row_slice.tile, (long long)l3->co_slice.n,
             (long long)l3->co_slice.tile);
-    cg_emit(o,
-            "static const dory_l3_layer_t l3 = {\n    .ops = &ops,\n    .tiling = &tiling,\n"
-            "    .geom = %s,\n",
-            L->kind == GK_FC ? "0" : "&geom");
+    cg_emit(o, "static const dory_l3_layer_t l3 = {\n    .loop = &layer.loop,\n    .geom = %s,\n",
+            cg_call_is(L, DORY_CALL_FC) ? "0" : "&layer.geom");
     cg_emit(o,
             "    .nr = %lld, .nc = %lld, .rt = %lld, .ct = %lld, /* slices: rows x channels */\n",
             (long long)l3->row_slice.n, (long long)l3->co_slice.n, (long long)l3->row_slice.tile,
@@ -70,18 +34,18 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
             (long long)(L->x2 ? (L->x2_in_l3 ? L->x2_l3 : L->x2_l2) : 0), xrow, x2row);
     cg_emit(o, "    .in_buf = {%lld, %lld},\n    .in_rows = %lld,\n", (long long)l3->in_off[0],
             (long long)l3->in_off[in1], (long long)l3->in_rows);
-    cg_emit(o,
-            "    .has_w = %d,\n    .w_l3 = %d,\n    .w_image = dory_l2_weights,\n"
-            "    .w_addr = %lldu,\n    .w_per_co = %lld,\n"
-            "    .w_buf = {%lld, %lld},\n",
-            L->w != NULL, L->w && L->w_in_l3,
-            (long long)(L->w ? (L->w_in_l3 ? L->w_l3 : L->w_l2) : 0), (long long)L->w_per_co,
-            (long long)l3->w_off[0], (long long)l3->w_off[w1]);
+    if (L->w) cg_emit(o, "    .has_w = 1,\n    .w_l3 = %d,\n", L->w_in_l3);
+    if (L->w && L->w_in_l3) cg_emit(o, "    .w_addr = %lldu,\n", (long long)L->w_l3);
+    if (L->w)
+        cg_emit(o, "    .w_per_co = %lld,\n    .w_buf = {%lld, %lld},\n", (long long)L->w_per_co,
+                (long long)l3->w_off[0], (long long)l3->w_off[w1]);
     cg_emit(o,
             "    .y_l3 = %d,\n    .y_addr = %lldu,\n    .y_row = %lld,\n"
             "    .out_buf = {%lld, %lld},\n};\n\n",
             L->y_in_l3, (long long)(L->y_in_l3 ? L->y_l3 : L->y_l2),
             (long long)(act_w(L->y) * act_c(L->y) * L->out_elem), (long long)l3->out_off[0],
             (long long)l3->out_off[o1]);
-    cg_emit(o, "int %s(void)\n{\n    dory_run_l3(&l3);\n    return 0;\n}\n", L->fn);
+    char w[96] = "0";
+    if (L->w && !L->w_in_l3) cg_l2_weight_expr(L, w, sizeof w);
+    cg_emit(o, "int %s(void) { return dory_run_l3(&l3, %s); }\n", L->fn, w);
 }

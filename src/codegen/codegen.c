@@ -131,12 +131,10 @@ static int write_layers_h(const char *dir, const Graph *g, const Plan *p, const 
             "#define DORY_MAX_L3_OUTPUT_BYTES %lld\n\n"
             "/* The L2 image's weights, read in place. */\n"
             "#define DORY_L2_WEIGHTS_BYTES %lld\n"
-            "extern const uint8_t dory_l2_weights[];\n\n"
-            "/* Records a kernel error of the running layer (the first one counts). */\n"
-            "void dory_app_fail(const char *layer, const char *what, int code);\n\n",
+            "extern const uint8_t dory_l2_weights[];\n\n",
             (long long)max_l3_out, (long long)cg_l2_weights_bytes(g, layers));
     for (int i = 0; i < g->nnodes; i++)
-        if (layers[i].kind != GK_ALIAS) cg_emit(&o, "int %s(void);\n", layers[i].fn);
+        if (layers[i].kernel != DORY_K_ALIAS) cg_emit(&o, "int %s(void);\n", layers[i].fn);
     cg_emit(&o, "\n#endif\n");
     return cg_out_close(&o);
 }
@@ -180,9 +178,7 @@ static void emit_output_layers(Out *o, const Graph *g)
 }
 
 static const char network_run[] =
-    "static dory_layer_hook_t hook;\nstatic void *hook_user;\nstatic int ready, layer_error;\n\n"
-    "void dory_app_fail(const char *layer, const char *what, int code)\n{\n    (void)layer;\n"
-    "    (void)what;\n    if (!layer_error) layer_error = code ? code : DORY_ERR_ARG;\n}\n\n"
+    "static dory_layer_hook_t hook;\nstatic void *hook_user;\nstatic int ready;\n\n"
     "void dory_network_set_hook(dory_layer_hook_t fn, void *user)\n{\n    hook = fn;\n"
     "    hook_user = user;\n}\n\n"
     "int dory_network_init_cores(int cores)\n{\n    dory_hal_config_t cfg;\n    size_t i;\n"
@@ -210,9 +206,7 @@ static const char network_run[] =
     "    }\n"
     "    for (k = 0; k < DORY_LAYERS; k++) {\n        uint64_t t0;\n        int rc = 0;\n"
     "        dory_hal_set_layer(dory_layers[k].name);\n        t0 = dory_cycles();\n"
-    "        layer_error = 0;\n"
     "        if (dory_layers[k].run) rc = dory_layers[k].run();\n"
-    "        if (!rc) rc = layer_error;\n"
     "        if (rc) return rc;\n"
     "        if (hook) hook(k, dory_cycles() - t0, hook_user);\n    }\n"
     "    for (i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {\n"
@@ -252,7 +246,7 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
                 "    {.name = \"%s\",\n     .run = %s,\n     .out_l3 = %d,\n"
                 "     .out_offset = %lld,\n     .out_bytes = %lld,\n     .macs = %lldLL,\n"
                 "     .modeled_cycles = %.1f},\n",
-                g->nodes[i]->name, L->kind == GK_ALIAS ? "NULL" : L->fn, l3, (long long)off,
+                g->nodes[i]->name, L->kernel == DORY_K_ALIAS ? "NULL" : L->fn, l3, (long long)off,
                 (long long)tensor_bytes(y), (long long)node_macs(g, g->nodes[i]),
                 p->layers[i].cost.total);
     }
@@ -441,6 +435,9 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
         return diag_error((DiagLoc){g->source, 0, 0, 0}, "no complete plan: %s",
                           p->message ? p->message : plan_status_name(p->status));
     }
+    char why[512];
+    if (plan_check(p, why, sizeof why))
+        return diag_error((DiagLoc){g->source, 0, 0, 0}, "invalid plan (a bug in dory): %s", why);
     if (cg_out_prepare(opt->out_dir)) return -1;
     Layer *layers = calloc((size_t)g->nnodes + 1, sizeof(Layer));
     Golden gd = {calloc((size_t)g->nnodes + 1, sizeof(uint32_t)),
@@ -449,14 +446,11 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
     int rc = -1;
     if (!layers || !gd.sum || !gd.bytes) goto out;
     for (int i = 0; i < g->nnodes; i++)
-        if (cg_analyse(g, p, i, &layers[i]) ||
-            (layers[i].kind != GK_ALIAS && layers[i].kind != GK_CONCAT &&
-             (cg_check_buffers(g, &layers[i], p->target.cores) ||
-              (layers[i].l3 && cg_check_l3_buffers(g, &layers[i])))))
-            goto out;
+        if (cg_analyse(g, p, i, &layers[i])) goto out;
     if (interp_run(g, opt->inputs, &st, cg_golden_hook, &gd)) goto out;
     for (int i = 0; i < g->nnodes; i++)
-        if (layers[i].kind != GK_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i])) goto out;
+        if (layers[i].kernel != DORY_K_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i]))
+            goto out;
     if (cg_write_weights(opt->out_dir, g, layers) || cg_write_data(opt->out_dir, g, p, opt, &gd) ||
         write_network(opt->out_dir, g, p, layers) || write_support(opt->out_dir, &p->target) ||
         write_makefile(opt->out_dir, g, &p->target) || write_readme(opt->out_dir, g, p, opt) ||

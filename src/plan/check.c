@@ -162,6 +162,46 @@ static int check_memory(const Plan *p, char *msg, size_t size)
     return rc;
 }
 
+static TensorLoc loc_of(const Plan *p, int id)
+{
+    for (int guard = 0; p->tensors[id].loc == LOC_ALIAS && guard < 1000; guard++)
+        id = p->tensors[id].alias;
+    return p->tensors[id].loc;
+}
+
+/* The L3 plan streams exactly the operands that live in L3, and channel
+ * tiles of grouped layers hold whole groups. */
+static int check_placement(const Plan *p, const LayerPlan *lp, const char *name, char *msg,
+                           size_t size)
+{
+    const Node *node = p->g->nodes[lp->node];
+    const L3Plan *s = &lp->l3;
+    int in_l3 = 0, w_l3 = 0;
+    for (int k = 0; k < node->nin; k++) {
+        const Tensor *t = p->g->tensors[node->in[k]];
+        if (loc_of(p, t->id) != LOC_L3) continue;
+        if (t->is_const)
+            w_l3 = 1;
+        else
+            in_l3 = 1;
+    }
+    if (node->op != OP_CONCAT &&
+        (in_l3 != s->in_l3 || w_l3 != s->w_stream || (loc_of(p, node->out) == LOC_L3) != s->out_l3))
+        return fail(msg, size, "layer '%s': the L3 plan and the tensor placement disagree", name);
+    const PlanGeom *g = &lp->geom;
+    if (lp->l1.d[TD_CI].n > 1 && !g->ci_tiling)
+        return fail(msg, size, "layer '%s': input channels tiled for a kernel without partial sums",
+                    name);
+    int64_t in_row = 0;
+    for (int i = 0; i < g->nin; i++) in_row += g->win * g->cin[i] * g->in_elem[i];
+    if (s->in_nbuf && s->in_buf < s->in_rows * in_row)
+        return fail(msg, size, "layer '%s': L2 input row buffer too small", name);
+    if (g->coupled && g->gout > 1 && (lp->l1.d[TD_CO].tile % g->gout || s->co_slice.tile % g->gout))
+        return fail(msg, size, "layer '%s': channel tiles cut groups of %lld channels", name,
+                    (long long)g->gout);
+    return 0;
+}
+
 /* An L3 slice's staging buffers hold what one slice moves. */
 static int check_l3(const Plan *p, const LayerPlan *lp, const char *name, char *msg, size_t size)
 {
@@ -184,7 +224,7 @@ static int check_l3(const Plan *p, const LayerPlan *lp, const char *name, char *
     }
     if (lp->l1.d[TD_CO].size != co || lp->l1.d[TD_HO].size != rows)
         return fail(msg, size, "layer '%s': L1 tiling is not of the L3 slice", name);
-    return 0;
+    return check_placement(p, lp, name, msg, size);
 }
 
 int plan_check(const Plan *p, char *msg, size_t size)

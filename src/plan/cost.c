@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dory_kernels.h"
+#include "dory_kernel_table.h"
 #include "plan_int.h"
 
 double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes)
@@ -85,13 +85,9 @@ static int64_t tile_in_c(const PlanGeom *g, int i, int64_t co, int64_t ci)
     return co / g->gout * g->gin;
 }
 
-/* Kernel scratch of a tile, all cores: the kernel library's own companion
- * functions (kernels/dory_kernels.h), per core, 4-byte aligned, times cores;
- * called exactly as the code generator calls them. */
-static int64_t scratch_bytes(const PlanGeom *g, const Target *t, const L1Plan *p, int64_t co,
-                             int64_t ho, int64_t wo)
+/* The kernel's parameters as far as its scratch companion reads them. */
+static dory_conv_params_t scratch_conv_params(const PlanGeom *g)
 {
-    int cores = t->cores > 0 ? t->cores : 1;
     dory_conv_params_t cp;
     memset(&cp, 0, sizeof cp);
     cp.kh = g->kh, cp.kw = g->kw;
@@ -100,35 +96,44 @@ static int64_t scratch_bytes(const PlanGeom *g, const Target *t, const L1Plan *p
     cp.pad_top = g->pad[0], cp.pad_left = g->pad[1];
     cp.pad_bottom = g->pad[2], cp.pad_right = g->pad[3];
     cp.border = DORY_BORDER_ALL;
-    cp.im2col_pixels = g->im2col1 ? 1 : 0;
+    cp.im2col_pixels = g->kernel == DORY_K_CONV2D_1PX ? 1 : 0;
+    return cp;
+}
+
+/* How each call shape calls its row's scratch companion (`none`: 0). */
+#define SCRATCH_CONV(f)    f(&cp, &in, &out)
+#define SCRATCH_GROUPED(f) f(&cp, &gin, &gout) /* one group at a time */
+#define SCRATCH_FC(f)      f(&fp, (int)p->in_c, (int)co)
+#define SCRATCH_POOL(f)    0
+#define SCRATCH_ADD(f)     0
+#define SCRATCH_ELTWISE(f) 0
+#define SCRATCH_PSUM(f)    0
+#define SCRATCH_COPY(f)    0
+#define SCRATCH_NONE(f)    0
+
+/* Kernel scratch of one core for a tile: the kernel table's companion
+ * function (kernels/dory_kernel_table.h), 4-byte aligned. The plan records
+ * it (L1Plan.scratch_per_core); nothing else computes it. */
+static int64_t scratch_per_core(const PlanGeom *g, const L1Plan *p, int64_t co, int64_t ho,
+                                int64_t wo)
+{
+    dory_conv_params_t cp = scratch_conv_params(g);
+    dory_fc_params_t fp;
+    memset(&fp, 0, sizeof fp);
+    fp.in_zp = g->in_zp;
     dory_dims_t in = {(int)p->in_h, (int)p->in_w, (int)p->in_c, 0};
     dory_dims_t out = {(int)ho, (int)wo, (int)co, 0};
+    dory_dims_t gin = {in.h, in.w, (int)g->gin, 0}, gout = {out.h, out.w, (int)g->gout, 0};
     int32_t per = 0;
-    switch (g->kind) {
-    case KK_CONV: per = dory_conv2d_hwc_s8_scratch_bytes(&cp, &in, &out); break;
-    case KK_PW: per = dory_conv1x1_s8_scratch_bytes(&cp, &in, &out); break;
-    case KK_DW:
-        if (g->gin == 1 && g->gout == 1) {
-            per = dory_dwconv_s8_scratch_bytes(&cp, &in, &out);
-        } else { /* grouped: one standard conv per group (src/codegen) */
-            int pw =
-                g->kh == 1 && g->kw == 1 && !g->pad[0] && !g->pad[1] && !g->pad[2] && !g->pad[3];
-            in.c = (int)g->gin;
-            out.c = (int)g->gout;
-            per = pw ? dory_conv1x1_s8_scratch_bytes(&cp, &in, &out)
-                     : dory_conv2d_hwc_s8_scratch_bytes(&cp, &in, &out);
-        }
-        break;
-    case KK_FC: {
-        dory_fc_params_t fp;
-        memset(&fp, 0, sizeof fp);
-        fp.in_zp = g->in_zp;
-        per = dory_fc_s8_scratch_bytes(&fp, (int)p->in_c, (int)co);
-        break;
-    }
+    switch (g->kernel) {
+#define X(id, name, fn, params, call, scratch, ...)                                                \
+    case id: per = SCRATCH_##call(scratch); break;
+        DORY_KERNEL_TABLE(X)
+#undef X
     default: break;
     }
-    return align4(per) * cores;
+    (void)gin, (void)gout, (void)fp, (void)cp;
+    return align4(per);
 }
 
 static void set_buf(L1Plan *p, int b, int64_t bytes, int nbuf)
@@ -160,7 +165,8 @@ int64_t cost_l1_bytes(const PlanGeom *g, const Target *t, const DimFeat f[TD_COU
     set_buf(p, BUF_RQ, co * g->rq_per_ch + g->rq_fixed, nco == 1 ? 1 : 2);
     set_buf(p, BUF_OUT, ho * wo * co * g->out_elem, nsp * nco == 1 ? 1 : 2);
     set_buf(p, BUF_ACC, nci > 1 ? ho * wo * co * 4 : 0, 1);
-    set_buf(p, BUF_SCRATCH, scratch_bytes(g, t, p, co, ho, wo), 1);
+    p->scratch_per_core = scratch_per_core(g, p, co, ho, wo);
+    set_buf(p, BUF_SCRATCH, p->scratch_per_core * (t->cores > 0 ? t->cores : 1), 1);
     int64_t off = 0;
     for (int b = 0; b < BUF_COUNT; b++) {
         L1Buf *B = &p->buf[b];
@@ -250,8 +256,8 @@ static Dma dma_outputs(const PlanGeom *g, const Target *t, const DimFeat f[TD_CO
 static double kernel_mpc(const PlanGeom *g, const Target *t)
 {
     const KernelCost *k = &t->kernel[g->kind];
-    double mpc =
-        g->im2col1 && k->im2col1_mac_per_cycle > 0 ? k->im2col1_mac_per_cycle : k->mac_per_cycle;
+    int px1 = g->kernel == DORY_K_CONV2D_1PX && k->im2col1_mac_per_cycle > 0;
+    double mpc = px1 ? k->im2col1_mac_per_cycle : k->mac_per_cycle;
     return mpc > 0 ? mpc : 1;
 }
 

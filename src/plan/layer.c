@@ -1,10 +1,59 @@
-/* layer.c: what the tiler sees of a node: its geometry, kernel kind and the
- * bytes of its constants per output channel (PlanGeom).
+/* layer.c: what the tiler sees of a node: its kernel (the one place a
+ * layer's kernel is chosen: plan_select_kernel()), its geometry and the bytes
+ * of its constants per output channel (PlanGeom).
  *
  * It reads the verified IR only; it knows nothing of memory sizes beyond the
  * target's FPU flag (FLOAT requant is budgeted as FIXED on integer targets).
  */
 #include "plan.h"
+
+KernelKind plan_kernel_cost(dory_kernel_id_t k)
+{
+    static const KernelKind cost[DORY_K_COUNT] = {
+#define X(id, name, fn, params, call, scratch, kind, ...) kind,
+        DORY_KERNEL_TABLE(X)
+#undef X
+    };
+    return (unsigned)k < DORY_K_COUNT ? cost[k] : KK_ELEM;
+}
+
+/* 1x1 window without padding: the pointwise kernel (any stride). */
+static int is_pointwise(const Graph *g, const Node *n)
+{
+    int kh, kw;
+    node_kernel(g, n, &kh, &kw);
+    return kh == 1 && kw == 1 && !n->pad[0] && !n->pad[1] && !n->pad[2] && !n->pad[3];
+}
+
+/* Depthwise: one filter per channel (groups == Cin == Cout); a channel
+ * multiplier or any other grouping runs a standard conv per group. */
+static dory_kernel_id_t conv_kernel(const Graph *g, const Node *n)
+{
+    int64_t cin = act_c(graph_tensor(g, n->in[0])), cout = act_c(graph_tensor(g, n->out));
+    int kh, kw;
+    node_kernel(g, n, &kh, &kw);
+    if (n->groups <= 1) return is_pointwise(g, n) ? DORY_K_CONV1X1 : DORY_K_CONV2D;
+    if (n->groups == cin && cin == cout) {
+        int fast = kh == 3 && kw == 3 && n->dilation[0] == 1 && n->dilation[1] == 1;
+        return fast ? DORY_K_DWCONV3X3 : DORY_K_DWCONV;
+    }
+    return is_pointwise(g, n) ? DORY_K_GROUPED1X1 : DORY_K_GROUPED;
+}
+
+dory_kernel_id_t plan_select_kernel(const Graph *g, const Node *n)
+{
+    switch (n->op) {
+    case OP_CONV2D: return conv_kernel(g, n);
+    case OP_FC: return DORY_K_FC;
+    case OP_MAXPOOL: return DORY_K_MAXPOOL;
+    case OP_AVGPOOL: return DORY_K_AVGPOOL;
+    case OP_ADD: return DORY_K_ADD;
+    case OP_REQUANT: return DORY_K_REQUANT;
+    case OP_CONCAT: return DORY_K_CONCAT;
+    case OP_RESHAPE: return DORY_K_ALIAS;
+    default: return DORY_K_COUNT; /* softmax: planned, no kernel yet */
+    }
+}
 
 static int elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
 
@@ -70,38 +119,37 @@ static void geom_window(const Graph *g, const Node *n, PlanGeom *p)
     for (int i = 0; i < 4; i++) p->pad[i] = n->pad[i];
 }
 
-static void geom_conv(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
+static void geom_conv(const Graph *g, const Node *n, PlanGeom *p)
 {
     const Tensor *w = graph_tensor(g, n->in[1]);
     geom_window(g, n, p);
     int64_t groups = n->groups > 0 ? n->groups : 1;
     p->w_elem = elem_bytes(w);
     p->w_bytes = tensor_bytes(w);
-    if (groups == 1) {
-        p->coupled = 0;
-        p->ci_tiling = 1;
-        p->cin_total = p->cin[0];
-        /* the 1x1 kernel (any stride, no padding), as the kernel library splits them */
-        int pw = p->kh == 1 && p->kw == 1 && !p->pad[0] && !p->pad[1] && !p->pad[2] && !p->pad[3];
-        p->kind = pw ? KK_PW : KK_CONV;
-    } else {
+    if (groups > 1) {
         p->gin = p->cin[0] / groups;
         p->gout = p->co / groups;
-        p->kind = KK_DW;
     }
-    (void)t;
 }
 
 static void geom_fc(const Graph *g, const Node *n, PlanGeom *p)
 {
     const Tensor *w = graph_tensor(g, n->in[1]);
-    p->kind = KK_FC;
     p->hin = p->win = p->ho = p->wo = 1;
     p->cin[0] = p->cin_total = w->shape[1]; /* K: the flattened HWC input */
-    p->coupled = 0;
-    p->ci_tiling = 1;
     p->w_elem = elem_bytes(w);
     p->w_bytes = tensor_bytes(w);
+}
+
+/* The kernel row's structure: cost kind, coupled channels, ci tiling. */
+static void geom_kernel(const Graph *g, const Node *n, PlanGeom *p)
+{
+    p->kernel = plan_select_kernel(g, n);
+    const dory_kernel_info_t *k = dory_kernel_info(p->kernel);
+    p->kind = plan_kernel_cost(p->kernel);
+    if (!k) return; /* no kernel (softmax): element-wise cost, coupled */
+    p->coupled = (k->flags & DORY_KF_COUPLED) != 0;
+    p->ci_tiling = (k->flags & DORY_KF_CI_TILE) != 0;
 }
 
 static void geom_consts(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
@@ -121,27 +169,20 @@ int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
     *p = (PlanGeom){0};
     if (n->nin < 1 || !graph_tensor(g, n->in[0]) || !graph_tensor(g, n->out)) return -1;
     geom_io(g, n, p);
+    geom_kernel(g, n, p);
     switch (n->op) {
-    case OP_CONV2D: geom_conv(g, n, t, p); break;
+    case OP_CONV2D: geom_conv(g, n, p); break;
     case OP_FC: geom_fc(g, n, p); break;
     case OP_MAXPOOL:
-    case OP_AVGPOOL:
-        geom_window(g, n, p);
-        p->kind = KK_POOL;
-        break;
+    case OP_AVGPOOL: geom_window(g, n, p); break;
     case OP_ADD:
-        p->kind = KK_ADD;
         p->nin = 2;
         p->cin[1] = p->cin[0];
         p->in_elem[1] = elem_bytes(graph_tensor(g, n->in[1]));
         break;
-    case OP_REQUANT: p->kind = KK_ELEM; break;
-    case OP_SOFTMAX:
-        p->kind = KK_ELEM;
-        p->co_full = 1;
-        break;
+    case OP_REQUANT: break;
+    case OP_SOFTMAX: p->co_full = 1; break;
     case OP_CONCAT:
-        p->kind = KK_COPY;
         p->co_full = 1;
         p->nin = n->nin;
         for (int i = 0; i < n->nin; i++) {

@@ -65,6 +65,7 @@ static void plan_layer_geoms(Plan *p)
         const Node *node = p->g->nodes[n];
         LayerPlan *lp = &p->layers[n];
         lp->node = n;
+        lp->kernel = plan_select_kernel(p->g, node);
         if (node->op == OP_RESHAPE) {
             lp->status = PLAN_NO_DATA;
             lp->why = "reshape: the output shares the input's storage";
@@ -76,6 +77,15 @@ static void plan_layer_geoms(Plan *p)
             lp->geom.ci_tiling = 0;
         }
     }
+}
+
+/* The kernel of a tiled layer is the one its tiling was solved for (the
+ * tiler may pick a variant, e.g. one-pixel im2col); LayerPlan.kernel is
+ * where the choice is recorded for the code generator. */
+static void plan_kernels(Plan *p)
+{
+    for (int n = 0; n < p->nlayers; n++)
+        if (p->layers[n].status == PLAN_OK) p->layers[n].kernel = p->layers[n].l1.kernel;
 }
 
 static void plan_totals(Plan *p)
@@ -116,6 +126,7 @@ Plan *plan_graph(const Graph *g, const Target *t, const PlanOptions *opt)
     plan_layer_geoms(p);
     plan_lifetimes(p);
     plan_alloc(p);
+    plan_kernels(p);
     plan_totals(p);
     p->plan_ms = now_ms() - t0;
     return p;

@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 
+#include "dory_kernel_table.h"
 #include "ir/ir.h"
 
 /* ---- Kernel kinds ---------------------------------------------------------
@@ -25,7 +26,7 @@
 #define PLAN_KERNELS(X)                                                                            \
     X(KK_CONV, "conv", "standard convolution (im2col + 4x2 MatMul block)")                         \
     X(KK_PW, "pointwise", "1x1 convolution without padding (no im2col)")                           \
-    X(KK_DW, "depthwise", "depthwise / grouped convolution")                                       \
+    X(KK_DW, "depthwise", "depthwise convolution (one filter per channel)")                        \
     X(KK_FC, "fc", "fully connected (matrix-vector)")                                              \
     X(KK_POOL, "pool", "max / average pooling")                                                    \
     X(KK_ADD, "add", "element-wise add with per-input requant")                                    \
@@ -40,6 +41,16 @@ typedef enum {
 } KernelKind;
 
 const char *plan_kernel_name(KernelKind k);
+
+/* ---- Kernel choice ----------------------------------------------------------
+ * The kernel rows are kernels/dory_kernel_table.h; the choice is made here,
+ * once per layer, and recorded in the plan (LayerPlan.kernel). */
+
+/* The kernel of node n (DORY_K_COUNT: the library has none for its op). The
+ * tiler may then switch a conv to its one-pixel im2col variant. */
+dory_kernel_id_t plan_select_kernel(const Graph *g, const Node *n);
+/* The cost entry (Target.kernel[]) of a kernel row. */
+KernelKind plan_kernel_cost(dory_kernel_id_t k);
 
 /* Which tile dimension a kernel splits across the cores. */
 typedef enum { PAR_ROWS = 0, PAR_CHANNELS } ParDim;
@@ -140,19 +151,19 @@ typedef struct PlanGeom {
     int64_t ho, wo, co;           /* output size */
     int out_elem;
     int kh, kw, sh, sw, dh, dw;
-    int pad[4];          /* top, left, bottom, right */
-    int coupled;         /* input channels follow output channels (groups) */
-    int64_t gin, gout;   /* coupled: input/output channels per group */
-    int ci_tiling;       /* input channels may be tiled (int32 partial sums) */
-    int co_full;         /* output channels may not be tiled (concat, softmax) */
-    int w_elem;          /* bytes per weight element, 0: no weights */
-    int64_t rq_per_ch;   /* L1 bytes of bias + requant + zero points per out channel */
-    int64_t rq_fixed;    /* per-tensor constants */
-    int64_t macs;        /* node_macs(): the work the layer does */
-    int64_t w_bytes;     /* all weights of the layer in L2/L3 */
-    int64_t param_bytes; /* weights + bias + requant */
-    int32_t in_zp;       /* input zero point (the fc kernel's scratch depends on it) */
-    int im2col1;         /* conv: one-pixel im2col blocks (set by the tiler's choice) */
+    int pad[4];              /* top, left, bottom, right */
+    int coupled;             /* input channels follow output channels (groups) */
+    int64_t gin, gout;       /* coupled: input/output channels per group */
+    int ci_tiling;           /* input channels may be tiled (int32 partial sums) */
+    int co_full;             /* output channels may not be tiled (concat, softmax) */
+    int w_elem;              /* bytes per weight element, 0: no weights */
+    int64_t rq_per_ch;       /* L1 bytes of bias + requant + zero points per out channel */
+    int64_t rq_fixed;        /* per-tensor constants */
+    int64_t macs;            /* node_macs(): the work the layer does */
+    int64_t w_bytes;         /* all weights of the layer in L2/L3 */
+    int64_t param_bytes;     /* weights + bias + requant */
+    int32_t in_zp;           /* input zero point (the fc kernel's scratch depends on it) */
+    dory_kernel_id_t kernel; /* plan_select_kernel(); the tiler's variant in its copies */
 } PlanGeom;
 
 /* ---- L2 -> L1 tiling ---------------------------------------------------------- */
@@ -218,9 +229,11 @@ typedef struct L1Plan {
     int64_t dma_in_bytes, dma_w_bytes, dma_out_bytes; /* L2<->L1 totals */
     int64_t dma_jobs;
     PlanCost cost;
-    double dory_score;   /* the paper's objective value of this tiling */
-    const char *binding; /* what limits a larger tile */
-    int im2col1;         /* conv kernel variant: one-pixel im2col blocks */
+    double dory_score;        /* the paper's objective value of this tiling */
+    const char *binding;      /* what limits a larger tile */
+    dory_kernel_id_t kernel;  /* the kernel (variant) this tiling is for */
+    int64_t scratch_per_core; /* the kernel's scratch for a full tile, 4-byte aligned;
+                                 buf[BUF_SCRATCH].bytes = cores x this */
 } L1Plan;
 
 typedef enum { OBJ_EXACT = 0, OBJ_DORY } PlanObjective;
@@ -267,7 +280,8 @@ typedef enum {
 const char *plan_status_name(PlanStatus s);
 
 typedef struct LayerPlan {
-    int node; /* index in g->nodes */
+    int node;                /* index in g->nodes */
+    dory_kernel_id_t kernel; /* the layer's kernel: the one thing codegen reads about it */
     PlanStatus status;
     const char *why; /* binding constraint or failure reason */
     PlanGeom geom;   /* the whole layer */

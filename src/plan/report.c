@@ -54,7 +54,8 @@ static void print_layer(FILE *f, const Plan *p, int n)
             (long long)lp->dma_l3l2_bytes, lp->cost.total,
             lp->cost.total > 0 ? (double)node_macs(p->g, node) / lp->cost.total : 0.0);
     if (p->opt.compare_dory) fprintf(f, " %10.0f", lp->dory_total);
-    fprintf(f, "  %s%s\n", lp->l1.im2col1 ? "[1-pixel im2col] " : "", lp->why ? lp->why : "");
+    fprintf(f, "  %s%s\n", lp->l1.kernel == DORY_K_CONV2D_1PX ? "[1-pixel im2col] " : "",
+            lp->why ? lp->why : "");
 }
 
 /* Where the activations live: level, offset, bytes, lifetime in layers. */
@@ -168,7 +169,7 @@ static void json_l1(FILE *f, const L1Plan *l)
             "\"im2col_pixels\": %d, \"cost\": ",
             (long long)l->l1_used, (long long)l->l1_budget, (long long)l->dma_in_bytes,
             (long long)l->dma_w_bytes, (long long)l->dma_out_bytes, (long long)l->dma_jobs,
-            l->im2col1 ? 1 : 4);
+            l->kernel == DORY_K_CONV2D_1PX ? 1 : 4);
     json_cost(f, &l->cost);
     fprintf(f, "}");
 }
@@ -197,8 +198,12 @@ static void json_layer(FILE *f, const Plan *p, int n)
     const Node *node = p->g->nodes[n];
     fprintf(f, "    {\"index\": %d, \"name\": ", n);
     json_str(f, node->name);
-    fprintf(f, ", \"op\": \"%s\", \"kernel\": \"%s\", \"status\": \"%s\", \"why\": ",
-            op_name(node->op), plan_kernel_name(lp->geom.kind), plan_status_name(lp->status));
+    const dory_kernel_info_t *k = dory_kernel_info(lp->kernel);
+    fprintf(f,
+            ", \"op\": \"%s\", \"kernel\": \"%s\", \"function\": \"%s\", \"status\": \"%s\", "
+            "\"why\": ",
+            op_name(node->op), plan_kernel_name(lp->geom.kind), k ? k->fn : "none",
+            plan_status_name(lp->status));
     json_str(f, lp->why);
     fprintf(f, ", \"macs\": %lld", (long long)node_macs(p->g, node));
     if (lp->status == PLAN_OK) {

@@ -84,7 +84,7 @@ int tile_l1_eval(const PlanGeom *g, const Target *t, const int64_t tile[TD_COUNT
     cost_l1_bytes(g, t, f, p);
     cost_cycles(g, t, f, p);
     p->dory_score = cost_dory_score(g, t, p);
-    p->im2col1 = g->im2col1;
+    p->kernel = g->kernel;
     p->ok = p->l1_used <= p->l1_budget;
     return p->ok;
 }
@@ -262,10 +262,9 @@ static void search_free(Search *s)
  * *g1 = g with the variant set, else 0. */
 static int im2col1_variant(const PlanGeom *g, const Target *t, PlanGeom *g1)
 {
-    if (g->kind != KK_CONV || g->im2col1 || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0))
-        return 0;
+    if (g->kernel != DORY_K_CONV2D || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0)) return 0;
     *g1 = *g;
-    g1->im2col1 = 1;
+    g1->kernel = DORY_K_CONV2D_1PX;
     return 1;
 }
 
@@ -299,7 +298,7 @@ static int solve_variant(const PlanGeom *g, const Target *t, PlanObjective obj, 
     } else {
         *why = s->min_l1 < INT64_MAX ? explain_failure(s, a) : "out of memory in the tiler";
     }
-    p->im2col1 = g->im2col1;
+    p->kernel = g->kernel;
     search_free(s);
     free(s);
     return rc;
@@ -359,7 +358,7 @@ static int brute_variant(const PlanGeom *g, const Target *t, L1Plan *best)
                     fill_dims(&p, f, g);
                     p.ok = 1;
                     p.l1_budget = budget;
-                    p.im2col1 = g->im2col1;
+                    p.kernel = g->kernel;
                     *best = p;
                 }
     for (int d = 0; d < TD_COUNT; d++) free(fs[d]);

@@ -96,7 +96,7 @@ static double slice_cycles(const PlanGeom *g, const Target *t, PlanObjective obj
     PlanGeom sg = slice_geom(g, l->row_slice.tile, l->co_slice.tile);
     if (tile_l1_solve(&sg, t, obj, full, a, why)) return INFINITY;
     PlanGeom lg = slice_geom(g, l->row_slice.last, l->co_slice.last);
-    lg.im2col1 = full->im2col1;
+    lg.kernel = full->kernel;
     int64_t tile[TD_COUNT];
     for (int d = 0; d < TD_COUNT; d++) tile[d] = DORY_MIN(full->d[d].tile, cost_dim_size(&lg, d));
     tile_l1_eval(&lg, t, tile, last);

@@ -27,7 +27,8 @@ static Target tgt(const char *name, int64_t l1, int64_t l2)
 static PlanGeom conv_geom(int64_t h, int64_t cin, int64_t cout, int k, int s, int groups)
 {
     PlanGeom g = {0};
-    g.kind = groups > 1 ? KK_DW : k == 1 && s == 1 ? KK_PW : KK_CONV;
+    g.kernel = groups > 1 ? DORY_K_DWCONV : k == 1 && s == 1 ? DORY_K_CONV1X1 : DORY_K_CONV2D;
+    g.kind = plan_kernel_cost(g.kernel);
     g.nin = 1;
     g.hin = g.win = h;
     g.cin[0] = g.cin_total = cin;
@@ -55,6 +56,7 @@ static PlanGeom conv_geom(int64_t h, int64_t cin, int64_t cout, int k, int s, in
 static PlanGeom fc_geom(int64_t k, int64_t cout)
 {
     PlanGeom g = conv_geom(1, k, cout, 1, 1, 1);
+    g.kernel = DORY_K_FC;
     g.kind = KK_FC;
     return g;
 }
@@ -214,9 +216,10 @@ TEST(plan_exact_matches_brute_force_random_layers)
         g.wo = conv_out_dim(g.win, k, st, g.dw, g.pad[1], g.pad[3]);
         if (g.ho < 1 || g.wo < 1) continue;
         if (!dw && k == 1 && !g.pad[0] && !g.pad[1] && !g.pad[2] && !g.pad[3])
-            g.kind = KK_PW;
+            g.kernel = DORY_K_CONV1X1;
         else if (!dw)
-            g.kind = KK_CONV;
+            g.kernel = DORY_K_CONV2D;
+        g.kind = plan_kernel_cost(g.kernel);
         g.macs = g.ho * g.wo * cout * k * k * (dw ? 1 : cin);
         g.in_elem[0] = (int)rnd(&s, 1, 2) == 1 ? 1 : 4; /* an i32 input now and then */
         Target t = tgt(rnd(&s, 0, 1) ? "gap8" : "gap9", rnd(&s, 60, 6000), 0);
@@ -248,7 +251,7 @@ TEST(plan_conv_one_pixel_im2col)
     const char *why;
     CHECK(t.kernel[KK_CONV].im2col1_mac_per_cycle > 0);
     CHECK(tile_l1_solve(&g, &t, OBJ_EXACT, &p, &a, &why) == 0);
-    CHECK(p.im2col1 == 1);
+    CHECK(p.kernel == DORY_K_CONV2D_1PX);
     dory_conv_params_t cp = {0};
     cp.kh = cp.kw = 3, cp.stride_h = cp.stride_w = 1, cp.dil_h = cp.dil_w = 1;
     cp.pad_top = cp.pad_left = cp.pad_bottom = cp.pad_right = 1;
@@ -262,11 +265,11 @@ TEST(plan_conv_one_pixel_im2col)
     /* the variant off: a tiling of the 4-pixel kernel, modeled slower */
     t.kernel[KK_CONV].im2col1_mac_per_cycle = 0;
     CHECK(tile_l1_solve(&g, &t, OBJ_EXACT, &q, &a, &why) == 0);
-    CHECK(q.im2col1 == 0 && q.cost.total > p.cost.total);
+    CHECK(q.kernel == DORY_K_CONV2D && q.cost.total > p.cost.total);
     /* at GAP8's real L1 the 4-pixel kernel with input-channel tiles wins */
     t = tgt("gap8", 0, 0);
     CHECK(tile_l1_solve(&g, &t, OBJ_EXACT, &q, &a, &why) == 0);
-    CHECK(q.im2col1 == 0);
+    CHECK(q.kernel == DORY_K_CONV2D);
     arena_free(&a);
 }
 
@@ -644,4 +647,46 @@ TEST(plan_resident_constants_in_image)
     CHECK(plan_check(p, msg, sizeof msg) == 0);
     plan_free(p);
     graph_free(g);
+}
+
+/* The kernel table and the one selection function: every row has a cost
+ * entry and a function or a reason not to; the planner records its choice and
+ * grouped convolutions get the per-group conv, costed as a conv (the kernel
+ * they run), with the same flags the tiler uses. */
+TEST(plan_kernel_table_and_selection)
+{
+    for (int k = 0; k < DORY_K_COUNT; k++) {
+        const dory_kernel_info_t *ki = dory_kernel_info((dory_kernel_id_t)k);
+        if (!CHECK(ki != NULL)) continue;
+        CHECK((unsigned)plan_kernel_cost((dory_kernel_id_t)k) < KK_COUNT);
+        CHECK((ki->call >= DORY_CALL_COPY) == !strcmp(ki->fn, "none"));
+    }
+    CHECK(dory_kernel_info(DORY_K_COUNT) == NULL);
+    static const struct {
+        const char *graph;
+        dory_kernel_id_t kernel;
+        KernelKind cost;
+    } want[] = {{"conv_grouped", DORY_K_GROUPED, KK_CONV},
+                {"conv_dw_mult2", DORY_K_GROUPED, KK_CONV},
+                {"conv_depthwise", DORY_K_DWCONV3X3, KK_DW},
+                {"conv_pointwise", DORY_K_CONV1X1, KK_PW},
+                {"conv_dilated", DORY_K_CONV2D, KK_CONV}};
+    for (size_t i = 0; i < DORY_ARRAY_LEN(want); i++) {
+        Graph *g = test_graph_by_name(want[i].graph);
+        if (!CHECK(g != NULL)) continue;
+        Target t = tgt("gap8", 0, 0);
+        PlanOptions o = {0};
+        Plan *p = plan_graph(g, &t, &o);
+        for (int n = 0; p && n < g->nnodes; n++) {
+            if (g->nodes[n]->op != OP_CONV2D) continue;
+            const PlanGeom *geom = &p->layers[n].geom;
+            int flags = dory_kernel_info(want[i].kernel)->flags;
+            CHECK_EQ_I64(p->layers[n].kernel, want[i].kernel);
+            CHECK_EQ_I64(geom->kind, want[i].cost);
+            CHECK(geom->coupled == !!(flags & DORY_KF_COUPLED));
+            CHECK(geom->ci_tiling == !!(flags & DORY_KF_CI_TILE));
+        }
+        plan_free(p);
+        graph_free(g);
+    }
 }

@@ -2,7 +2,7 @@
  *
  * input   25x5x32 u8 at L2 +0
  * output  25x5x32 u8 at L2 +4000
- * weights 288 bytes at L2 +0
+ * weights 288 bytes at L3 +3744
  * kernel  dory_dwconv3x3_s8
  * tiles   channels 1 x 16 (last 16), rows 13 x 2 (last 1), columns 1 x 5 (last 5); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
@@ -14,9 +14,8 @@
  * L1 used 2640 of 3000 bytes
  * modeled 27340 cycles, 36000 MACs
  */
-#include <string.h>
-
-#include "network.h"
+#include "dory_exec.h"
+#include "network_layers.h"
 
 static const int32_t bias[32] = {
     30, -353, 108, 42, -10, 10, 44, 497, 467, -180, -250, 290, 12, -42, 408, -443,
@@ -30,114 +29,49 @@ static const int32_t rq_l[32] = {
     71526, 77208, 29866, 157996, 233116, 24665, 176481, 28612, 130073, 69012, 40051, 97089, 63984, 153107, 199530, 235304,
     47901, 111336, 90251, 125963, 239165, 2362, 189110, 217233, 240510, 44535, 55486, 77467, 232237, 57052, 119469, 187894,
 };
-static const dory_tiling_t tiling = {0, 1, 13, 1, 16, 2, 5, 32, 25, 5};
-static const dory_geom_t geom = {25, 5, 3, 3, 1, 1, 1, 1, 1, 1};
+static int rc[DORY_CORES]; /* kernel status per core */
 
-static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf, int which)
-{
-    dory_window_t win = dory_window(&geom, t);
-    uint8_t *dst = l1 + (buf ? 320 : 0);
-    return dory_load_hwc(dst, which ? s->x2 : s->x, 5, 32,
-                         win.r0 - (which ? s->x2_r0 : s->x_r0), win.r1 - win.r0, win.c0, win.c1 - win.c0, t->co0, t->co, 1,
-                         which ? "x2 tile" : "x tile");
-}
-
-static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_dma_copy_1d(l1 + (buf ? 640 : 640), s->w + (size_t)(t->co0 - s->co0) * 9,
-                            (size_t)t->co * 9, "weights");
-}
-
-static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_store_hwc(s->y, l1 + (buf ? 1136 : 976), 5, s->y_c, t->h0 - s->y_r0, t->h, t->w0, t->w,
-                          t->co0 - s->y_co0, t->co, 1, "y tile");
-}
-
-typedef struct args {
-    dory_conv_params_t p;
-    dory_dims_t in, in2, out;
-    const void *x, *x2;
-    const int8_t *w;
-    const int32_t *b;
-    void *y;
-    int rc[32];
-} args_t;
-
-static void kernel(void *arg)
-{
-    args_t *a = (args_t *)arg;
-    dory_ctx_t ctx;
-    ctx.core_id = dory_core_id();
-    ctx.num_cores = dory_num_cores();
-    ctx.buf = dory_l1_base() + 1296 + (size_t)ctx.core_id * 168;
-    ctx.size = 168;
-    a->rc[ctx.core_id] = dory_dwconv3x3_s8(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, a->y);
-}
-
-static void out_params(dory_out_params_t *o, const dory_tile_t *t)
-{
-    memset(o, 0, sizeof *o);
-    (void)t;
-    o->type = DORY_U8;
-    o->zp = 0;
-    o->lo = 0;
-    o->hi = 255;
-    memset(&o->rq, 0, sizeof o->rq);
-    o->rq.per_channel = 1;
-    o->rq.scheme = DORY_RQ_SHIFT32;
-    o->rq.k32 = rq_k + t->co0;
-    o->rq.l32 = rq_l + t->co0;
-    o->rq.d = 20;
-}
-
-static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    dory_window_t win = dory_window(&geom, t);
-    memset(a, 0, sizeof *a);
-    a->x = l1 + (in_buf ? 320 : 0);
-    a->w = (const int8_t *)(l1 + (w_buf ? 640 : 640));
-    a->y = l1 + (out_buf ? 1136 : 976);
-    a->b = bias + t->co0;
-    a->in.h = win.r1 - win.r0;
-    a->in.w = win.c1 - win.c0;
-    a->in.c = t->co;
-    a->out.h = t->h;
-    a->out.w = t->w;
-    a->out.c = t->co;
-    a->p.kh = 3;
-    a->p.kw = 3;
-    a->p.stride_h = 1;
-    a->p.stride_w = 1;
-    a->p.dil_h = 1;
-    a->p.dil_w = 1;
-    a->p.in_type = DORY_U8;
-    a->p.in_zp = 0;
-    a->p.pad_top = win.pad_top;
-    a->p.pad_left = win.pad_left;
-    a->p.pad_bottom = win.pad_bottom;
-    a->p.pad_right = win.pad_right;
-    a->p.border = win.border;
-    out_params(&a->p.out, t);
-}
-
-static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    args_t a;
-    int c;
-    setup(&a, t, l1, in_buf, w_buf, out_buf);
-    dory_cluster_run(kernel, &a);
-    for (c = 0; c < dory_num_cores(); c++)
-        if (a.rc[c] != DORY_OK) dory_app_fail("dw2", "kernel error", a.rc[c]);
-}
-
-static const dory_layer_ops_t ops = {load_input, load_weights, store_output, compute, 0, 1, 1, 1, 0, 0};
+static const dory_exec_layer_t layer = {
+    .loop = {
+        .hooks = &dory_exec_hooks,
+        .tiling = {.order = 0, .n_co = 1, .n_h = 13, .n_w = 1, .t_co = 16, .t_h = 2, .t_w = 5, .CO = 32, .HO = 25, .WO = 5},
+        .inputs = 1,
+        .spatial = 1,
+        .coupled = 1,
+        .weights = 1,
+    },
+    .kernel = DORY_K_DWCONV3X3,
+    .call = DORY_CALL_CONV,
+    .fn.conv = dory_dwconv3x3_s8,
+    .geom = {.H = 25, .W = 5, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 1, .pad_left = 1},
+    .x = {.w = 5, .c = 32, .elem = 1},
+    .y = {.w = 5, .elem = 1},
+    .gin = 1,
+    .gout = 1,
+    .w_per_co = 9,
+    .l1 = {.in0 = {0, 320}, .w = {640}, .out = {976, 1136}, .scratch = 1296},
+    .scratch = 168,
+    .rc = rc,
+    .cores = DORY_CORES,
+    .bias = bias,
+    .p.conv = {
+        .kh = 3,
+        .kw = 3,
+        .stride_h = 1,
+        .stride_w = 1,
+        .dil_h = 1,
+        .dil_w = 1,
+        .in_type = DORY_U8,
+        .in_zp = 0,
+        .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
+                .rq = {.scheme = DORY_RQ_SHIFT32, .per_channel = 1, .k32 = rq_k, .l32 = rq_l, .d = 20}},
+    },
+};
 
 /* L3 slices: 1 row slice(s) of 25 output rows, 2 channel slice(s) of 16 channels */
 static const dory_l3_layer_t l3 = {
-    .ops = &ops,
-    .tiling = &tiling,
-    .geom = &geom,
+    .loop = &layer.loop,
+    .geom = &layer.geom,
     .nr = 1, .nc = 2, .rt = 25, .ct = 16, /* slices: rows x channels */
     .ho = 25, .wo = 5, .co = 32,
     .inputs = 1,
@@ -157,4 +91,4 @@ static const dory_l3_layer_t l3 = {
     .out_buf = {0, 0},
 };
 
-void layer_03_dw2(void) { dory_run_l3(&l3); }
+int layer_03_dw2(void) { return dory_run_l3(&l3, 0); }

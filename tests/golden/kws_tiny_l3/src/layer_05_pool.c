@@ -10,112 +10,48 @@
  * L1 used 2776 of 3000 bytes
  * modeled 9504 cycles, 4000 MACs
  */
-#include <string.h>
+#include "dory_exec.h"
+#include "network_layers.h"
 
-#include "network.h"
+static int rc[DORY_CORES]; /* kernel status per core */
 
-static const dory_tiling_t tiling = {0, 3, 1, 1, 11, 1, 1, 32, 1, 1};
-static const dory_geom_t geom = {25, 5, 25, 5, 1, 1, 1, 1, 0, 0};
+static const dory_exec_layer_t layer = {
+    .loop = {
+        .hooks = &dory_exec_hooks,
+        .tiling = {.order = 0, .n_co = 3, .n_h = 1, .n_w = 1, .t_co = 11, .t_h = 1, .t_w = 1, .CO = 32, .HO = 1, .WO = 1},
+        .inputs = 1,
+        .spatial = 1,
+        .coupled = 1,
+        .weights = 0,
+    },
+    .kernel = DORY_K_AVGPOOL,
+    .call = DORY_CALL_POOL,
+    .fn.pool = dory_avgpool_s8,
+    .geom = {.H = 25, .W = 5, .kh = 25, .kw = 5, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 0, .pad_left = 0},
+    .x = {.w = 5, .c = 32, .elem = 1},
+    .y = {.w = 1, .elem = 1},
+    .gin = 1,
+    .gout = 1,
+    .l1 = {.in0 = {0, 1376}, .out = {2752, 2764}},
+    .scratch = 0,
+    .rc = rc,
+    .cores = DORY_CORES,
+    .p.pool = {
+        .kh = 25,
+        .kw = 5,
+        .stride_h = 1,
+        .stride_w = 1,
+        .round = DORY_AVG_FLOOR,
+        .count_include_pad = 0,
+        .in_type = DORY_U8,
+        .in_zp = 0,
+        .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
+                .rq = {.scheme = DORY_RQ_NONE, .per_channel = 1}},
+    },
+};
 
-static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf, int which)
+int layer_05_pool(void)
 {
-    dory_window_t win = dory_window(&geom, t);
-    uint8_t *dst = l1 + (buf ? 1376 : 0);
-    return dory_load_hwc(dst, which ? s->x2 : s->x, 5, 32,
-                         win.r0 - (which ? s->x2_r0 : s->x_r0), win.r1 - win.r0, win.c0, win.c1 - win.c0, t->co0, t->co, 1,
-                         which ? "x2 tile" : "x tile");
-}
-
-static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_store_hwc(s->y, l1 + (buf ? 2764 : 2752), 1, s->y_c, t->h0 - s->y_r0, t->h, t->w0, t->w,
-                          t->co0 - s->y_co0, t->co, 1, "y tile");
-}
-
-typedef struct args {
-    dory_pool_params_t p;
-    dory_dims_t in, in2, out;
-    const void *x, *x2;
-    const int8_t *w;
-    const int32_t *b;
-    void *y;
-    int rc[32];
-} args_t;
-
-static void kernel(void *arg)
-{
-    args_t *a = (args_t *)arg;
-    dory_ctx_t ctx;
-    ctx.core_id = dory_core_id();
-    ctx.num_cores = dory_num_cores();
-    ctx.buf = dory_l1_base() + 0 + (size_t)ctx.core_id * 0;
-    ctx.size = 0;
-    a->rc[ctx.core_id] = dory_avgpool_s8(&ctx, &a->p, &a->in, a->x, &a->out, a->y);
-}
-
-static void out_params(dory_out_params_t *o, const dory_tile_t *t)
-{
-    memset(o, 0, sizeof *o);
-    (void)t;
-    o->type = DORY_U8;
-    o->zp = 0;
-    o->lo = 0;
-    o->hi = 255;
-    memset(&o->rq, 0, sizeof o->rq);
-    o->rq.per_channel = 1;
-    o->rq.scheme = DORY_RQ_NONE;
-}
-
-static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    dory_window_t win = dory_window(&geom, t);
-    memset(a, 0, sizeof *a);
-    a->x = l1 + (in_buf ? 1376 : 0);
-    (void)w_buf;
-    a->y = l1 + (out_buf ? 2764 : 2752);
-    a->in.h = win.r1 - win.r0;
-    a->in.w = win.c1 - win.c0;
-    a->in.c = t->co;
-    a->out.h = t->h;
-    a->out.w = t->w;
-    a->out.c = t->co;
-    a->p.kh = 25;
-    a->p.kw = 5;
-    a->p.stride_h = 1;
-    a->p.stride_w = 1;
-    a->p.in_type = DORY_U8;
-    a->p.in_zp = 0;
-    a->p.round = DORY_AVG_FLOOR;
-    a->p.count_include_pad = 0;
-    a->p.pad_top = win.pad_top;
-    a->p.pad_left = win.pad_left;
-    a->p.pad_bottom = win.pad_bottom;
-    a->p.pad_right = win.pad_right;
-    a->p.border = win.border;
-    out_params(&a->p.out, t);
-}
-
-static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    args_t a;
-    int c;
-    setup(&a, t, l1, in_buf, w_buf, out_buf);
-    dory_cluster_run(kernel, &a);
-    for (c = 0; c < dory_num_cores(); c++)
-        if (a.rc[c] != DORY_OK) dory_app_fail("pool", "kernel error", a.rc[c]);
-}
-
-static const dory_layer_ops_t ops = {load_input, 0, store_output, compute, 0, 1, 1, 1, 0, 0};
-
-void layer_05_pool(void)
-{
-    uint8_t *l2 = dory_l2_base();
-    dory_slice_t s;
-    memset(&s, 0, sizeof s);
-    s.h = 1;
-    s.co = 32;
-    s.x = l2 + 0;
-    s.y = l2 + 4000;
-    s.y_c = 32;
-    dory_run_slice(&ops, &tiling, &s);
+    return dory_exec_l2(&layer, dory_l2_base() + 0, 0, 0,
+                        dory_l2_base() + 4000);
 }

@@ -2,7 +2,7 @@
  *
  * input   1x1x32 u8 at L2 +4000
  * output  1x1x12 i8 at L2 +624
- * weights 384 bytes at L2 +0
+ * weights 384 bytes at L3 +5824
  * kernel  dory_fc_s8
  * tiles   channels 1 x 12 (last 12), rows 1 x 1 (last 1), columns 1 x 1 (last 1); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
@@ -13,9 +13,8 @@
  * L1 used 668 of 3000 bytes
  * modeled 2108 cycles, 384 MACs
  */
-#include <string.h>
-
-#include "network.h"
+#include "dory_exec.h"
+#include "network_layers.h"
 
 static const int32_t bias[12] = {
     -146, 139, -156, -33, 135, -144, 64, -78, -139, 196, 186, 41,
@@ -26,98 +25,40 @@ static const int64_t rq_k[12] = {
 static const int64_t rq_l[12] = {
     73992, 181456, 173284, 38002, 143942, 18097, 70535, 64311, 1389, 112308, 93633, 154297,
 };
-static const dory_tiling_t tiling = {0, 1, 1, 1, 12, 1, 1, 12, 1, 1};
+static int rc[DORY_CORES]; /* kernel status per core */
 
-static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf, int which)
-{
-    (void)t;
-    (void)which;
-    return dory_dma_copy_1d(l1 + (buf ? 0 : 0), s->x, 32, "x");
-}
-
-static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_dma_copy_1d(l1 + (buf ? 32 : 32), s->w + (size_t)(t->co0 - s->co0) * 32,
-                            (size_t)t->co * 32, "weights");
-}
-
-static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_store_hwc(s->y, l1 + (buf ? 656 : 656), 1, s->y_c, t->h0 - s->y_r0, t->h, t->w0, t->w,
-                          t->co0 - s->y_co0, t->co, 1, "y tile");
-}
-
-typedef struct args {
-    dory_fc_params_t p;
-    dory_dims_t in, in2, out;
-    const void *x, *x2;
-    const int8_t *w;
-    const int32_t *b;
-    void *y;
-    int rc[32];
-} args_t;
-
-static void kernel(void *arg)
-{
-    args_t *a = (args_t *)arg;
-    dory_ctx_t ctx;
-    ctx.core_id = dory_core_id();
-    ctx.num_cores = dory_num_cores();
-    ctx.buf = dory_l1_base() + 0 + (size_t)ctx.core_id * 0;
-    ctx.size = 0;
-    a->rc[ctx.core_id] = dory_fc_s8(&ctx, &a->p, a->in.c, a->x, a->w, a->b, a->out.c, a->y);
-}
-
-static void out_params(dory_out_params_t *o, const dory_tile_t *t)
-{
-    memset(o, 0, sizeof *o);
-    (void)t;
-    o->type = DORY_I8;
-    o->zp = 0;
-    o->lo = -128;
-    o->hi = 127;
-    memset(&o->rq, 0, sizeof o->rq);
-    o->rq.per_channel = 1;
-    o->rq.scheme = DORY_RQ_SHIFT64;
-    o->rq.k64 = rq_k + t->co0;
-    o->rq.l64 = rq_l + t->co0;
-    o->rq.d = 20;
-}
-
-static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    memset(a, 0, sizeof *a);
-    a->x = l1 + (in_buf ? 0 : 0);
-    a->w = (const int8_t *)(l1 + (w_buf ? 32 : 32));
-    a->y = l1 + (out_buf ? 656 : 656);
-    a->b = bias + t->co0;
-    a->in.h = 1;
-    a->in.w = 1;
-    a->in.c = 32;
-    a->out.h = t->h;
-    a->out.w = t->w;
-    a->out.c = t->co;
-    a->p.in_type = DORY_U8;
-    a->p.in_zp = 0;
-    out_params(&a->p.out, t);
-}
-
-static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    args_t a;
-    int c;
-    setup(&a, t, l1, in_buf, w_buf, out_buf);
-    dory_cluster_run(kernel, &a);
-    for (c = 0; c < dory_num_cores(); c++)
-        if (a.rc[c] != DORY_OK) dory_app_fail("fc", "kernel error", a.rc[c]);
-}
-
-static const dory_layer_ops_t ops = {load_input, load_weights, store_output, compute, 0, 1, 0, 0, 0, 0};
+static const dory_exec_layer_t layer = {
+    .loop = {
+        .hooks = &dory_exec_hooks,
+        .tiling = {.order = 0, .n_co = 1, .n_h = 1, .n_w = 1, .t_co = 12, .t_h = 1, .t_w = 1, .CO = 12, .HO = 1, .WO = 1},
+        .inputs = 1,
+        .spatial = 0,
+        .coupled = 0,
+        .weights = 1,
+    },
+    .kernel = DORY_K_FC,
+    .call = DORY_CALL_FC,
+    .fn.fc = dory_fc_s8,
+    .x = {.w = 1, .c = 32, .elem = 1},
+    .y = {.w = 1, .elem = 1},
+    .k = 32,
+    .w_per_co = 32,
+    .l1 = {.in0 = {0}, .w = {32}, .out = {656}},
+    .scratch = 0,
+    .rc = rc,
+    .cores = DORY_CORES,
+    .bias = bias,
+    .p.fc = {
+        .in_type = DORY_U8,
+        .in_zp = 0,
+        .out = {.type = DORY_I8, .zp = 0, .lo = -128, .hi = 127,
+                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .k64 = rq_k, .l64 = rq_l, .d = 20}},
+    },
+};
 
 /* L3 slices: 1 row slice(s) of 1 output rows, 1 channel slice(s) of 12 channels */
 static const dory_l3_layer_t l3 = {
-    .ops = &ops,
-    .tiling = &tiling,
+    .loop = &layer.loop,
     .geom = 0,
     .nr = 1, .nc = 1, .rt = 1, .ct = 12, /* slices: rows x channels */
     .ho = 1, .wo = 1, .co = 12,
@@ -138,4 +79,4 @@ static const dory_l3_layer_t l3 = {
     .out_buf = {0, 0},
 };
 
-void layer_06_fc(void) { dory_run_l3(&l3); }
+int layer_06_fc(void) { return dory_run_l3(&l3, 0); }

@@ -2,7 +2,7 @@
  *
  * input   10x10x4 u8 at L2 +800
  * output  10x10x8 u8 at L2 +0
- * weights 288 bytes at L2 +2976
+ * weights 288 bytes at the L2 image +0
  * kernel  dory_conv2d_hwc_s8
  * tiles   channels 1 x 8 (last 8), rows 1 x 10 (last 10), columns 1 x 10 (last 10); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
@@ -14,9 +14,8 @@
  * L1 used 4144 of 36700 bytes
  * modeled 4279 cycles, 28800 MACs
  */
-#include <string.h>
-
-#include "network.h"
+#include "dory_exec.h"
+#include "network_layers.h"
 
 static const int32_t bias[8] = {
     41, 0, -23, 28, 45, -21, 39, 26,
@@ -27,121 +26,45 @@ static const int64_t rq_k[8] = {
 static const int64_t rq_l[8] = {
     36204252635, -32207597596, 21572657353, 54577698558, 47700337738, -59067447337, 73785550317, 36740600281,
 };
-static const dory_tiling_t tiling = {0, 1, 1, 1, 8, 10, 10, 8, 10, 10};
-static const dory_geom_t geom = {10, 10, 3, 3, 1, 1, 1, 1, 1, 0};
+static int rc[DORY_CORES]; /* kernel status per core */
 
-enum { geom_c_in = 4 };
+static const dory_exec_layer_t layer = {
+    .loop = {
+        .hooks = &dory_exec_hooks,
+        .tiling = {.order = 0, .n_co = 1, .n_h = 1, .n_w = 1, .t_co = 8, .t_h = 10, .t_w = 10, .CO = 8, .HO = 10, .WO = 10},
+        .inputs = 1,
+        .spatial = 1,
+        .coupled = 0,
+        .weights = 1,
+    },
+    .kernel = DORY_K_CONV2D,
+    .call = DORY_CALL_CONV,
+    .fn.conv = dory_conv2d_hwc_s8,
+    .geom = {.H = 10, .W = 10, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 1, .pad_left = 0},
+    .x = {.w = 10, .c = 4, .elem = 1},
+    .y = {.w = 10, .elem = 1},
+    .w_per_co = 36,
+    .l1 = {.in0 = {0}, .w = {400}, .out = {848}, .scratch = 1648},
+    .scratch = 312,
+    .rc = rc,
+    .cores = DORY_CORES,
+    .bias = bias,
+    .p.conv = {
+        .kh = 3,
+        .kw = 3,
+        .stride_h = 1,
+        .stride_w = 1,
+        .dil_h = 1,
+        .dil_w = 1,
+        .in_type = DORY_U8,
+        .in_zp = 0,
+        .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
+                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .k64 = rq_k, .l64 = rq_l, .d = 37}},
+    },
+};
 
-static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf, int which)
+int layer_00_conv_4(void)
 {
-    dory_window_t win = dory_window(&geom, t);
-    uint8_t *dst = l1 + (buf ? 0 : 0);
-    return dory_load_hwc(dst, which ? s->x2 : s->x, 10, 4,
-                         win.r0 - (which ? s->x2_r0 : s->x_r0), win.r1 - win.r0, win.c0, win.c1 - win.c0, 0, geom_c_in, 1,
-                         which ? "x2 tile" : "x tile");
-}
-
-static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_dma_copy_1d(l1 + (buf ? 400 : 400), s->w + (size_t)(t->co0 - s->co0) * 36,
-                            (size_t)t->co * 36, "weights");
-}
-
-static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_store_hwc(s->y, l1 + (buf ? 848 : 848), 10, s->y_c, t->h0 - s->y_r0, t->h, t->w0, t->w,
-                          t->co0 - s->y_co0, t->co, 1, "y tile");
-}
-
-typedef struct args {
-    dory_conv_params_t p;
-    dory_dims_t in, in2, out;
-    const void *x, *x2;
-    const int8_t *w;
-    const int32_t *b;
-    void *y;
-    int rc[32];
-} args_t;
-
-static void kernel(void *arg)
-{
-    args_t *a = (args_t *)arg;
-    dory_ctx_t ctx;
-    ctx.core_id = dory_core_id();
-    ctx.num_cores = dory_num_cores();
-    ctx.buf = dory_l1_base() + 1648 + (size_t)ctx.core_id * 312;
-    ctx.size = 312;
-    a->rc[ctx.core_id] = dory_conv2d_hwc_s8(&ctx, &a->p, &a->in, a->x, a->w, a->b, &a->out, a->y);
-}
-
-static void out_params(dory_out_params_t *o, const dory_tile_t *t)
-{
-    memset(o, 0, sizeof *o);
-    (void)t;
-    o->type = DORY_U8;
-    o->zp = 0;
-    o->lo = 0;
-    o->hi = 255;
-    memset(&o->rq, 0, sizeof o->rq);
-    o->rq.per_channel = 1;
-    o->rq.scheme = DORY_RQ_SHIFT64;
-    o->rq.k64 = rq_k + t->co0;
-    o->rq.l64 = rq_l + t->co0;
-    o->rq.d = 37;
-}
-
-static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    dory_window_t win = dory_window(&geom, t);
-    memset(a, 0, sizeof *a);
-    a->x = l1 + (in_buf ? 0 : 0);
-    a->w = (const int8_t *)(l1 + (w_buf ? 400 : 400));
-    a->y = l1 + (out_buf ? 848 : 848);
-    a->b = bias + t->co0;
-    a->in.h = win.r1 - win.r0;
-    a->in.w = win.c1 - win.c0;
-    a->in.c = geom_c_in;
-    a->out.h = t->h;
-    a->out.w = t->w;
-    a->out.c = t->co;
-    a->p.kh = 3;
-    a->p.kw = 3;
-    a->p.stride_h = 1;
-    a->p.stride_w = 1;
-    a->p.dil_h = 1;
-    a->p.dil_w = 1;
-    a->p.in_type = DORY_U8;
-    a->p.in_zp = 0;
-    a->p.pad_top = win.pad_top;
-    a->p.pad_left = win.pad_left;
-    a->p.pad_bottom = win.pad_bottom;
-    a->p.pad_right = win.pad_right;
-    a->p.border = win.border;
-    out_params(&a->p.out, t);
-}
-
-static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    args_t a;
-    int c;
-    setup(&a, t, l1, in_buf, w_buf, out_buf);
-    dory_cluster_run(kernel, &a);
-    for (c = 0; c < dory_num_cores(); c++)
-        if (a.rc[c] != DORY_OK) dory_app_fail("conv_4", "kernel error", a.rc[c]);
-}
-
-static const dory_layer_ops_t ops = {load_input, load_weights, store_output, compute, 0, 1, 1, 0, 0, 0};
-
-void layer_00_conv_4(void)
-{
-    uint8_t *l2 = dory_l2_base();
-    dory_slice_t s;
-    memset(&s, 0, sizeof s);
-    s.h = 10;
-    s.co = 8;
-    s.x = l2 + 800;
-    s.w = l2 + 2976;
-    s.y = l2 + 0;
-    s.y_c = 8;
-    dory_run_slice(&ops, &tiling, &s);
+    return dory_exec_l2(&layer, dory_l2_base() + 800, 0, dory_l2_weights + 0,
+                        dory_l2_base() + 0);
 }

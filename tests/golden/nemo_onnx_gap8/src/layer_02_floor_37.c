@@ -13,9 +13,8 @@
  * L1 used 2416 of 36700 bytes
  * modeled 1462 cycles, 800 MACs
  */
-#include <string.h>
-
-#include "network.h"
+#include "dory_exec.h"
+#include "network_layers.h"
 
 static const int32_t rq_k[8] = {
     1, 1, 1, 1, 1, 1, 1, 1,
@@ -35,117 +34,43 @@ static const int64_t rqb_k[8] = {
 static const int64_t rqb_l[8] = {
     0, 0, 0, 0, 0, 0, 0, 0,
 };
-static const dory_tiling_t tiling = {0, 1, 1, 1, 8, 10, 10, 8, 10, 10};
-static const dory_geom_t geom = {10, 10, 1, 1, 1, 1, 1, 1, 0, 0};
+static int rc[DORY_CORES]; /* kernel status per core */
 
-static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf, int which)
+static const dory_exec_layer_t layer = {
+    .loop = {
+        .hooks = &dory_exec_hooks,
+        .tiling = {.order = 0, .n_co = 1, .n_h = 1, .n_w = 1, .t_co = 8, .t_h = 10, .t_w = 10, .CO = 8, .HO = 10, .WO = 10},
+        .inputs = 2,
+        .spatial = 1,
+        .coupled = 1,
+        .weights = 0,
+    },
+    .kernel = DORY_K_ADD,
+    .call = DORY_CALL_ADD,
+    .fn.add = dory_add_s8,
+    .geom = {.H = 10, .W = 10, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 0, .pad_left = 0},
+    .x = {.w = 10, .c = 8, .elem = 1},
+    .y = {.w = 10, .elem = 1},
+    .gin = 1,
+    .gout = 1,
+    .l1 = {.in0 = {0}, .in1 = {800}, .out = {1616}},
+    .scratch = 0,
+    .rc = rc,
+    .cores = DORY_CORES,
+    .p.add = {
+        .a_type = DORY_U8,
+        .b_type = DORY_U8,
+        .a_zp = 0,
+        .b_zp = 0,
+        .rq_a = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .k64 = rqa_k, .l64 = rqa_l, .d = 0},
+        .rq_b = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .k64 = rqb_k, .l64 = rqb_l, .d = 0},
+        .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
+                .rq = {.scheme = DORY_RQ_SHIFT32, .per_channel = 1, .k32 = rq_k, .l32 = rq_l, .d = 5}},
+    },
+};
+
+int layer_02_floor_37(void)
 {
-    dory_window_t win = dory_window(&geom, t);
-    uint8_t *dst = l1 + (which ? (buf ? 800 : 800) : (buf ? 0 : 0));
-    return dory_load_hwc(dst, which ? s->x2 : s->x, 10, 8,
-                         win.r0 - (which ? s->x2_r0 : s->x_r0), win.r1 - win.r0, win.c0, win.c1 - win.c0, t->co0, t->co, 1,
-                         which ? "x2 tile" : "x tile");
-}
-
-static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_store_hwc(s->y, l1 + (buf ? 1616 : 1616), 10, s->y_c, t->h0 - s->y_r0, t->h, t->w0, t->w,
-                          t->co0 - s->y_co0, t->co, 1, "y tile");
-}
-
-typedef struct args {
-    dory_add_params_t p;
-    dory_dims_t in, in2, out;
-    const void *x, *x2;
-    const int8_t *w;
-    const int32_t *b;
-    void *y;
-    int rc[32];
-} args_t;
-
-static void kernel(void *arg)
-{
-    args_t *a = (args_t *)arg;
-    dory_ctx_t ctx;
-    ctx.core_id = dory_core_id();
-    ctx.num_cores = dory_num_cores();
-    ctx.buf = dory_l1_base() + 0 + (size_t)ctx.core_id * 0;
-    ctx.size = 0;
-    a->rc[ctx.core_id] = dory_add_s8(&ctx, &a->p, &a->in, a->x, &a->in2, a->x2, &a->out, a->y);
-}
-
-static void out_params(dory_out_params_t *o, const dory_tile_t *t)
-{
-    memset(o, 0, sizeof *o);
-    (void)t;
-    o->type = DORY_U8;
-    o->zp = 0;
-    o->lo = 0;
-    o->hi = 255;
-    memset(&o->rq, 0, sizeof o->rq);
-    o->rq.per_channel = 1;
-    o->rq.scheme = DORY_RQ_SHIFT32;
-    o->rq.k32 = rq_k + t->co0;
-    o->rq.l32 = rq_l + t->co0;
-    o->rq.d = 5;
-}
-
-static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    dory_window_t win = dory_window(&geom, t);
-    memset(a, 0, sizeof *a);
-    a->x = l1 + (in_buf ? 0 : 0);
-    a->x2 = l1 + (in_buf ? 800 : 800);
-    (void)w_buf;
-    a->y = l1 + (out_buf ? 1616 : 1616);
-    a->in.h = win.r1 - win.r0;
-    a->in.w = win.c1 - win.c0;
-    a->in.c = t->co;
-    a->in2 = a->in;
-    a->out.h = t->h;
-    a->out.w = t->w;
-    a->out.c = t->co;
-    a->p.a_type = DORY_U8;
-    a->p.b_type = DORY_U8;
-    a->p.a_zp = 0;
-    a->p.b_zp = 0;
-    memset(&a->p.rq_a, 0, sizeof a->p.rq_a);
-    a->p.rq_a.per_channel = 1;
-    a->p.rq_a.scheme = DORY_RQ_SHIFT64;
-    a->p.rq_a.k64 = rqa_k + t->co0;
-    a->p.rq_a.l64 = rqa_l + t->co0;
-    a->p.rq_a.d = 0;
-    memset(&a->p.rq_b, 0, sizeof a->p.rq_b);
-    a->p.rq_b.per_channel = 1;
-    a->p.rq_b.scheme = DORY_RQ_SHIFT64;
-    a->p.rq_b.k64 = rqb_k + t->co0;
-    a->p.rq_b.l64 = rqb_l + t->co0;
-    a->p.rq_b.d = 0;
-    out_params(&a->p.out, t);
-}
-
-static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    args_t a;
-    int c;
-    setup(&a, t, l1, in_buf, w_buf, out_buf);
-    dory_cluster_run(kernel, &a);
-    for (c = 0; c < dory_num_cores(); c++)
-        if (a.rc[c] != DORY_OK) dory_app_fail("floor_37", "kernel error", a.rc[c]);
-}
-
-static const dory_layer_ops_t ops = {load_input, 0, store_output, compute, 0, 2, 1, 1, 0, 0};
-
-void layer_02_floor_37(void)
-{
-    uint8_t *l2 = dory_l2_base();
-    dory_slice_t s;
-    memset(&s, 0, sizeof s);
-    s.h = 10;
-    s.co = 8;
-    s.x = l2 + 800;
-    s.x2 = l2 + 0;
-    s.y = l2 + 1600;
-    s.y_c = 8;
-    dory_run_slice(&ops, &tiling, &s);
+    return dory_exec_l2(&layer, dory_l2_base() + 800, dory_l2_base() + 0, 0,
+                        dory_l2_base() + 1600);
 }

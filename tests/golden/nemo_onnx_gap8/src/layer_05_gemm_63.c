@@ -2,7 +2,7 @@
  *
  * input   1x1x8 u8 at L2 +200
  * output  1x1x5 i32 at L2 +0
- * weights 40 bytes at L2 +3720
+ * weights 40 bytes at the L2 image +936
  * kernel  dory_fc_s8
  * tiles   channels 1 x 5 (last 5), rows 1 x 1 (last 1), columns 1 x 1 (last 1); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
@@ -13,108 +13,45 @@
  * L1 used 88 of 36700 bytes
  * modeled 811 cycles, 40 MACs
  */
-#include <string.h>
-
-#include "network.h"
+#include "dory_exec.h"
+#include "network_layers.h"
 
 static const int32_t bias[5] = {
     -76, 6, -53, -13, -73,
 };
-static const dory_tiling_t tiling = {0, 1, 1, 1, 5, 1, 1, 5, 1, 1};
+static int rc[DORY_CORES]; /* kernel status per core */
 
-static dory_dma_id_t load_input(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf, int which)
+static const dory_exec_layer_t layer = {
+    .loop = {
+        .hooks = &dory_exec_hooks,
+        .tiling = {.order = 0, .n_co = 1, .n_h = 1, .n_w = 1, .t_co = 5, .t_h = 1, .t_w = 1, .CO = 5, .HO = 1, .WO = 1},
+        .inputs = 1,
+        .spatial = 0,
+        .coupled = 0,
+        .weights = 1,
+    },
+    .kernel = DORY_K_FC,
+    .call = DORY_CALL_FC,
+    .fn.fc = dory_fc_s8,
+    .x = {.w = 1, .c = 8, .elem = 1},
+    .y = {.w = 1, .elem = 4},
+    .k = 8,
+    .w_per_co = 8,
+    .l1 = {.in0 = {0}, .w = {8}, .out = {68}},
+    .scratch = 0,
+    .rc = rc,
+    .cores = DORY_CORES,
+    .bias = bias,
+    .p.fc = {
+        .in_type = DORY_U8,
+        .in_zp = 0,
+        .out = {.type = DORY_I32, .zp = 0, .lo = -2147483648, .hi = 2147483647,
+                .rq = {.scheme = DORY_RQ_NONE, .per_channel = 1}},
+    },
+};
+
+int layer_05_gemm_63(void)
 {
-    (void)t;
-    (void)which;
-    return dory_dma_copy_1d(l1 + (buf ? 0 : 0), s->x, 8, "x");
-}
-
-static dory_dma_id_t load_weights(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_dma_copy_1d(l1 + (buf ? 8 : 8), s->w + (size_t)(t->co0 - s->co0) * 8,
-                            (size_t)t->co * 8, "weights");
-}
-
-static dory_dma_id_t store_output(const dory_slice_t *s, uint8_t *l1, const dory_tile_t *t, int buf)
-{
-    return dory_store_hwc(s->y, l1 + (buf ? 68 : 68), 1, s->y_c, t->h0 - s->y_r0, t->h, t->w0, t->w,
-                          t->co0 - s->y_co0, t->co, 4, "y tile");
-}
-
-typedef struct args {
-    dory_fc_params_t p;
-    dory_dims_t in, in2, out;
-    const void *x, *x2;
-    const int8_t *w;
-    const int32_t *b;
-    void *y;
-    int rc[32];
-} args_t;
-
-static void kernel(void *arg)
-{
-    args_t *a = (args_t *)arg;
-    dory_ctx_t ctx;
-    ctx.core_id = dory_core_id();
-    ctx.num_cores = dory_num_cores();
-    ctx.buf = dory_l1_base() + 0 + (size_t)ctx.core_id * 0;
-    ctx.size = 0;
-    a->rc[ctx.core_id] = dory_fc_s8(&ctx, &a->p, a->in.c, a->x, a->w, a->b, a->out.c, a->y);
-}
-
-static void out_params(dory_out_params_t *o, const dory_tile_t *t)
-{
-    memset(o, 0, sizeof *o);
-    (void)t;
-    o->type = DORY_I32;
-    o->zp = 0;
-    o->lo = -2147483648;
-    o->hi = 2147483647;
-    memset(&o->rq, 0, sizeof o->rq);
-    o->rq.per_channel = 1;
-    o->rq.scheme = DORY_RQ_NONE;
-}
-
-static void setup(args_t *a, const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    memset(a, 0, sizeof *a);
-    a->x = l1 + (in_buf ? 0 : 0);
-    a->w = (const int8_t *)(l1 + (w_buf ? 8 : 8));
-    a->y = l1 + (out_buf ? 68 : 68);
-    a->b = bias + t->co0;
-    a->in.h = 1;
-    a->in.w = 1;
-    a->in.c = 8;
-    a->out.h = t->h;
-    a->out.w = t->w;
-    a->out.c = t->co;
-    a->p.in_type = DORY_U8;
-    a->p.in_zp = 0;
-    out_params(&a->p.out, t);
-}
-
-static void compute(const dory_tile_t *t, uint8_t *l1, int in_buf, int w_buf, int out_buf)
-{
-    args_t a;
-    int c;
-    setup(&a, t, l1, in_buf, w_buf, out_buf);
-    dory_cluster_run(kernel, &a);
-    for (c = 0; c < dory_num_cores(); c++)
-        if (a.rc[c] != DORY_OK) dory_app_fail("gemm_63", "kernel error", a.rc[c]);
-}
-
-static const dory_layer_ops_t ops = {load_input, load_weights, store_output, compute, 0, 1, 0, 0, 0, 0};
-
-void layer_05_gemm_63(void)
-{
-    uint8_t *l2 = dory_l2_base();
-    dory_slice_t s;
-    memset(&s, 0, sizeof s);
-    s.h = 1;
-    s.co = 5;
-    s.x = l2 + 200;
-    s.w = l2 + 3720;
-    s.y = l2 + 0;
-    s.y_c = 5;
-    dory_run_slice(&ops, &tiling, &s);
+    return dory_exec_l2(&layer, dory_l2_base() + 200, 0, dory_l2_weights + 936,
+                        dory_l2_base() + 0);
 }

@@ -1,11 +1,163 @@
-/* network.c: the layers of 'nemo.onnx' in execution order. */
-#include "network.h"
+/* network.c: the deployed network 'nemo': start-up, its 6 layers in
+ * execution order, and one inference on the caller's buffers. */
+#include <string.h>
 
-const dory_layer_t dory_layers[DORY_LAYERS] = {
-    {"conv_4", layer_00_conv_4, 0, 0, 800, 28800LL, 4278.9},
-    {"conv_18", layer_01_conv_18, 0, 800, 800, 7200LL, 3129.0},
-    {"floor_37", layer_02_floor_37, 0, 1600, 800, 800LL, 1462.0},
-    {"conv_40", layer_03_conv_40, 0, 0, 200, 14400LL, 2802.1},
-    {"averagepool_52", layer_04_averagepool_52, 0, 200, 8, 200LL, 934.0},
-    {"gemm_63", layer_05_gemm_63, 0, 0, 20, 40LL, 811.0},
+#include "network_layers.h"
+
+const dory_layer_info_t dory_layers[DORY_LAYERS] = {
+    {.name = "conv_4",
+     .run = layer_00_conv_4,
+     .out_l3 = 0,
+     .out_offset = 0,
+     .out_bytes = 800,
+     .macs = 28800LL,
+     .modeled_cycles = 4278.9},
+    {.name = "conv_18",
+     .run = layer_01_conv_18,
+     .out_l3 = 0,
+     .out_offset = 800,
+     .out_bytes = 800,
+     .macs = 7200LL,
+     .modeled_cycles = 3129.0},
+    {.name = "floor_37",
+     .run = layer_02_floor_37,
+     .out_l3 = 0,
+     .out_offset = 1600,
+     .out_bytes = 800,
+     .macs = 800LL,
+     .modeled_cycles = 1462.0},
+    {.name = "conv_40",
+     .run = layer_03_conv_40,
+     .out_l3 = 0,
+     .out_offset = 0,
+     .out_bytes = 200,
+     .macs = 14400LL,
+     .modeled_cycles = 2802.1},
+    {.name = "averagepool_52",
+     .run = layer_04_averagepool_52,
+     .out_l3 = 0,
+     .out_offset = 200,
+     .out_bytes = 8,
+     .macs = 200LL,
+     .modeled_cycles = 934.0},
+    {.name = "gemm_63",
+     .run = layer_05_gemm_63,
+     .out_l3 = 0,
+     .out_offset = 0,
+     .out_bytes = 20,
+     .macs = 40LL,
+     .modeled_cycles = 811.0},
 };
+
+/* Graph inputs and outputs: in L2 or L3 at offset; at: in the caller's buffer. */
+typedef struct io {
+    int l3;
+    size_t offset, at, bytes;
+} io_t;
+
+static const io_t inputs[1] = {
+    {.l3 = 0, .offset = 800, .at = 0, .bytes = 400}, /* input */
+};
+
+static const io_t outputs[1] = {
+    {.l3 = 0, .offset = 0, .at = 0, .bytes = 20}, /* gemm_63 */
+};
+
+const dory_output_info_t dory_outputs[DORY_NUM_OUTPUTS] = {
+    {.layer = 5, .at = 0, .bytes = 20},
+};
+
+/* The L3-resident weights: at L3 offset, from `at` in the image file. */
+#define L3_IMAGE_FILE "weights/l3_weights.bin"
+static const struct {
+    size_t offset, at, bytes;
+} l3_image[] = {
+    {.offset = 0, .at = 0, .bytes = 0}};
+
+static dory_layer_hook_t hook;
+static void *hook_user;
+static int ready;
+
+void dory_network_set_hook(dory_layer_hook_t fn, void *user)
+{
+    hook = fn;
+    hook_user = user;
+}
+
+int dory_network_init_cores(int cores)
+{
+    dory_hal_config_t cfg;
+    size_t i;
+    if (cores < 1 || cores > DORY_CORES) return DORY_NET_ERR_CORES;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.l1_bytes = DORY_L1_BYTES;
+    cfg.l2_bytes = DORY_L2_BYTES;
+    cfg.l3_bytes = DORY_L3_BYTES;
+    cfg.num_cores = cores;
+    cfg.poison = 1;
+    cfg.l2_image = dory_l2_weights;
+    cfg.l2_image_bytes = DORY_L2_WEIGHTS_BYTES;
+    if (dory_hal_init(&cfg)) return DORY_NET_ERR_HAL;
+    for (i = 0; i < sizeof l3_image / sizeof l3_image[0]; i++)
+        if (l3_image[i].bytes &&
+            dory_l3_load_file((uint32_t)l3_image[i].offset, L3_IMAGE_FILE, l3_image[i].at,
+                              l3_image[i].bytes)) {
+            dory_hal_deinit();
+            return DORY_NET_ERR_L3_IMAGE;
+        }
+    ready = 1;
+    return DORY_NET_OK;
+}
+
+int dory_network_init(void) { return dory_network_init_cores(DORY_CORES); }
+
+void dory_network_deinit(void)
+{
+    if (ready) dory_hal_deinit();
+    ready = 0;
+}
+
+int dory_network_run(const void *input, void *output)
+{
+    size_t i;
+    int k;
+    if (!ready) return DORY_NET_ERR_STATE;
+    for (i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        const uint8_t *src = (const uint8_t *)input + inputs[i].at;
+        if (inputs[i].l3)
+            dory_l3_load((uint32_t)inputs[i].offset, src, inputs[i].bytes);
+        else
+            memcpy(dory_l2_base() + inputs[i].offset, src, inputs[i].bytes);
+    }
+    for (k = 0; k < DORY_LAYERS; k++) {
+        uint64_t t0;
+        int rc = 0;
+        dory_hal_set_layer(dory_layers[k].name);
+        t0 = dory_cycles();
+        if (dory_layers[k].run) rc = dory_layers[k].run();
+        if (rc) return rc;
+        if (hook) hook(k, dory_cycles() - t0, hook_user);
+    }
+    for (i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        uint8_t *dst = (uint8_t *)output + outputs[i].at;
+        if (outputs[i].l3)
+            dory_l3_peek(dst, (uint32_t)outputs[i].offset, outputs[i].bytes);
+        else
+            memcpy(dst, dory_l2_base() + outputs[i].offset, outputs[i].bytes);
+    }
+    return DORY_NET_OK;
+}
+
+const char *dory_network_strerror(int code)
+{
+    switch (code) {
+    case DORY_NET_OK: return "ok";
+    case DORY_NET_ERR_HAL: return "the HAL could not start (memory arenas)";
+    case DORY_NET_ERR_L3_IMAGE: return "the L3 weights could not be loaded";
+    case DORY_NET_ERR_CORES: return "core count outside 1..DORY_CORES";
+    case DORY_NET_ERR_STATE: return "dory_network_init() was not called";
+    case DORY_ERR_ARG: return "a kernel was given inconsistent parameters";
+    case DORY_ERR_SCRATCH: return "a kernel's scratch buffer is too small";
+    default: return "unknown error";
+    }
+}
