@@ -363,6 +363,115 @@ static int parse_dialect(OnnxCtx *x, const char *s, Dialect *out)
 
 static int str_ok(const char *s) { return s && s[0]; }
 
+/* Inputs and outputs an op takes (ONNX's operator schemas, the ops dory
+ * lowers); -1: no upper bound. A node outside them is malformed, as
+ * onnx.checker would say, not a variant to guess at. */
+typedef struct Arity {
+    const char *op;
+    int in_min, in_max, out_min, out_max;
+} Arity;
+
+static const Arity arities[] = {
+    {"Conv", 2, 3, 1, 1},
+    {"QLinearConv", 8, 9, 1, 1},
+    {"ConvInteger", 2, 4, 1, 1},
+    {"MatMul", 2, 2, 1, 1},
+    {"MatMulInteger", 2, 4, 1, 1},
+    {"QLinearMatMul", 8, 8, 1, 1},
+    {"Gemm", 2, 3, 1, 1},
+    {"QGemm", 6, 9, 1, 1},
+    {"QuantizeLinear", 2, 3, 1, 1},
+    {"DequantizeLinear", 2, 3, 1, 1},
+    {"Add", 2, 2, 1, 1},
+    {"Sub", 2, 2, 1, 1},
+    {"Mul", 2, 2, 1, 1},
+    {"Div", 2, 2, 1, 1},
+    {"QLinearAdd", 7, 8, 1, 1},
+    {"QLinearMul", 7, 8, 1, 1},
+    {"Relu", 1, 1, 1, 1},
+    {"Clip", 1, 3, 1, 1},
+    {"Floor", 1, 1, 1, 1},
+    {"Round", 1, 1, 1, 1},
+    {"Cast", 1, 1, 1, 1},
+    {"Identity", 1, 1, 1, 1},
+    {"MaxPool", 1, 1, 1, 2},
+    {"AveragePool", 1, 1, 1, 1},
+    {"GlobalAveragePool", 1, 1, 1, 1},
+    {"QLinearAveragePool", 5, 5, 1, 1},
+    {"QLinearGlobalAveragePool", 5, 5, 1, 1},
+    {"Reshape", 1, 2, 1, 1},
+    {"Flatten", 1, 1, 1, 1},
+    {"Squeeze", 1, 2, 1, 1},
+    {"Unsqueeze", 1, 2, 1, 1},
+    {"Transpose", 1, 1, 1, 1},
+    {"Pad", 1, 4, 1, 1},
+    {"BatchNormalization", 5, 5, 1, 3},
+    {"Concat", 1, -1, 1, 1},
+    {"QLinearConcat", 5, -1, 1, 1},
+    {"ReduceMean", 1, 2, 1, 1},
+};
+
+/* The type an attribute must have where dory reads it. */
+typedef struct AttrType {
+    const char *name;
+    Onnx__AttributeProto__AttributeType type;
+} AttrType;
+
+static const AttrType attr_types[] = {
+    {"kernel_shape", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"strides", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"pads", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"dilations", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"group", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"auto_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING},
+    {"ceil_mode", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"count_include_pad", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"axis", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"axes", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+    {"keepdims", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"transA", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"transB", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"alpha", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT},
+    {"beta", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT},
+    {"epsilon", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT},
+    {"to", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT},
+    {"perm", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS},
+};
+
+static int check_arity(OnnxCtx *x, const Onnx__NodeProto *n)
+{
+    for (size_t i = 0; i < DORY_ARRAY_LEN(arities); i++) {
+        const Arity *a = &arities[i];
+        if (strcmp(n->op_type, a->op)) continue;
+        if ((int64_t)n->n_input < a->in_min || (a->in_max >= 0 && (int64_t)n->n_input > a->in_max))
+            return onnx_err(x, "%zu inputs; %s takes %d to %d", n->n_input, a->op, a->in_min,
+                            a->in_max);
+        if ((int64_t)n->n_output < a->out_min || (int64_t)n->n_output > a->out_max)
+            return onnx_err(x, "%zu outputs; %s has %d to %d", n->n_output, a->op, a->out_min,
+                            a->out_max);
+    }
+    return 0;
+}
+
+/* An attribute's declared type matches its value, and the known ones have
+ * the type dory reads them as (else they would be read from another field). */
+static int check_attr(OnnxCtx *x, const Onnx__AttributeProto *a)
+{
+    typedef Onnx__AttributeProto__AttributeType T;
+    T t = a->has_type ? a->type : ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED;
+    int ok = t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT      ? a->has_i
+             : t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT  ? a->has_f
+             : t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING ? a->has_s
+             : t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR ? a->t != NULL
+                                                                  : 1;
+    if (!ok) return onnx_err(x, "attribute '%s' declares a type its value does not have", a->name);
+    for (size_t i = 0; i < DORY_ARRAY_LEN(attr_types); i++)
+        if (!strcmp(a->name, attr_types[i].name) && t != attr_types[i].type)
+            return onnx_err(x, "attribute '%s' has the wrong type (%d, expected %d)", a->name,
+                            (int)t, (int)attr_types[i].type);
+    return 0;
+}
+
 /* Structural checks the rest of the frontend relies on. */
 static int check_node(OnnxCtx *x, const Onnx__NodeProto *n)
 {
@@ -374,9 +483,11 @@ static int check_node(OnnxCtx *x, const Onnx__NodeProto *n)
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") &&
         strcmp(n->domain, "com.microsoft"))
         return onnx_err(x, "operator domain '%s' is not supported", n->domain);
-    for (size_t i = 0; i < n->n_attribute; i++)
+    for (size_t i = 0; i < n->n_attribute; i++) {
         if (!n->attribute[i]->name) return onnx_err(x, "attribute without a name");
-    return 0;
+        if (check_attr(x, n->attribute[i])) return -1;
+    }
+    return check_arity(x, n);
 }
 
 /* A node is part of the float tail (integer dialects only) when its op only

@@ -210,3 +210,54 @@ def test_item11_fortran_ordered_npy_read_correctly(dory_asan, tmp_path):
     r = subprocess.run([str(dory_asan), "run", str(EXAMPLE), "--input", str(f)],
                        capture_output=True, text=True, timeout=120, check=True)
     assert r.stdout == outs[0]
+
+
+def _edited(tmp_path, edit, name="edited.onnx"):
+    onnx = _onnx()
+    m = onnx.load(str(EXAMPLE))
+    edit(m)
+    p = tmp_path / name
+    onnx.save(m, str(p))
+    return p
+
+
+def _first(m, op):
+    return next(n for n in m.graph.node if n.op_type == op)
+
+
+def test_item10_node_with_too_many_inputs(dory_asan, tmp_path):
+    def edit(m):
+        n = _first(m, "Conv")
+        n.input.extend([n.input[0]] * 3000)
+    refused(dory_asan, "inspect", _edited(tmp_path, edit), words="inputs; Conv takes 2 to 3")
+
+
+def test_item10_retyped_node_with_wrong_arity(dory_asan, tmp_path):
+    def edit(m):
+        n = _first(m, "DequantizeLinear")
+        n.input.extend([n.input[0]] * 6)  # nine inputs, as a retyped QGemm has
+    refused(dory_asan, "inspect", _edited(tmp_path, edit), words="DequantizeLinear takes 2 to 3")
+
+
+def test_item10_attribute_of_the_wrong_type(dory_asan, tmp_path):
+    onnx = _onnx()
+
+    def edit(m):
+        n = _first(m, "Conv")
+        for a in n.attribute:
+            if a.name == "strides":
+                n.attribute.remove(a)
+                break
+        n.attribute.append(onnx.helper.make_attribute("strides", 2.0))
+    refused(dory_asan, "inspect", _edited(tmp_path, edit),
+            words="attribute 'strides' has the wrong type")
+
+
+def test_item10_nemo_without_graph_outputs(dory_asan, tmp_path):
+    onnx = _onnx()
+    onnx_models = pytest.importorskip("onnx_models")
+    m = onnx_models.nemo_model(seed=1)
+    del m.graph.output[:]
+    p = tmp_path / "nemo_no_output.onnx"
+    onnx.save(m, str(p))
+    refused(dory_asan, "inspect", p, words="no integer output")
