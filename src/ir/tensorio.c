@@ -366,6 +366,9 @@ static int text_read(const char *path, const char *s, size_t n, const Tensor *t,
                k + 1 < sizeof tok)
             tok[k++] = *s++;
         tok[k] = '\0';
+        if (s < end && !isspace((unsigned char)*s) && *s != ',' && *s != '\\')
+            return diag_error((DiagLoc){path, line, 0, 0}, "a value of more than %d characters",
+                              (int)sizeof tok - 1);
         char *e;
         errno = 0;
         long long v = strtoll(tok, &e, 10);
@@ -373,8 +376,14 @@ static int text_read(const char *path, const char *s, size_t n, const Tensor *t,
             e++;
             while (*e == '0') e++;
         }
-        if (e == tok || *e || errno)
-            return diag_error((DiagLoc){path, line, 0, 0}, "'%s' is not an integer", tok);
+        if (e == tok || *e || errno) {
+            for (unsigned char *q = (unsigned char *)tok; *q; q++) /* show invisible bytes */
+                if (*q < 0x20 || *q >= 0x7f) *q = '?';
+            return diag_error((DiagLoc){path, line, 0, 0}, "'%s' is not an integer%s", tok,
+                              (unsigned char)tok[0] == '?' && !memcmp(s - k, "\xef\xbb\xbf", 3)
+                                  ? " (it holds a UTF-8 byte-order mark)"
+                                  : "");
+        }
         if (got >= want)
             return diag_error((DiagLoc){path, line, 0, 0},
                               "more than the %lld values of tensor '%s'", (long long)want, t->name);

@@ -261,3 +261,15 @@ def test_item10_nemo_without_graph_outputs(dory_asan, tmp_path):
     p = tmp_path / "nemo_no_output.onnx"
     onnx.save(m, str(p))
     refused(dory_asan, "inspect", p, words="no integer output")
+
+
+def test_item9_long_text_token_is_one_error(dory_asan, tmp_path):
+    p = tmp_path / "long.txt"
+    p.write_text("1" * 70 + "\n")
+    refused(dory_asan, "run", EXAMPLE, "--input", p, words="more than 63 characters")
+
+
+def test_item9_byte_order_mark_is_named(dory_asan, tmp_path):
+    p = tmp_path / "bom.txt"
+    p.write_bytes(b"\xef\xbb\xbf255\n" + b"1\n" * 489)
+    refused(dory_asan, "run", EXAMPLE, "--input", p, words="byte-order mark")
