@@ -8,9 +8,12 @@
 #include "build.h"
 #include "ir/text.h"
 
+/* The text's own header, or a .dory name on something that is text at all
+ * (a binary under that name goes on to the other frontends' sniffing). */
 static int ir_sniff(const char *path, const unsigned char *head, size_t len)
 {
-    return ir_text_sniff(head, len) || util_ends_with(path, ".dory");
+    if (ir_text_sniff(head, len)) return 1;
+    return util_ends_with(path, ".dory") && !memchr(head, '\0', len);
 }
 
 /* The text's `graph NAME` line names the graph (the path never does); a

@@ -273,3 +273,14 @@ def test_item9_byte_order_mark_is_named(dory_asan, tmp_path):
     p = tmp_path / "bom.txt"
     p.write_bytes(b"\xef\xbb\xbf255\n" + b"1\n" * 489)
     refused(dory_asan, "run", EXAMPLE, "--input", p, words="byte-order mark")
+
+
+def test_item9_onnx_file_named_dory_is_read_by_content(dory_asan, tmp_path):
+    p = tmp_path / "model.dory"
+    p.write_bytes(EXAMPLE.read_bytes())
+    r = subprocess.run([str(dory_asan), "inspect", str(p)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "11 layers" in r.stdout, r.stderr
+    junk = tmp_path / "junk.dory"
+    junk.write_bytes(bytes(range(256)))
+    refused(dory_asan, "inspect", junk, words="unrecognised model format")
