@@ -197,11 +197,36 @@ static int parse_format(const char *s, TensorFormat *out)
 }
 
 /* Returns 0 to continue, 1 when help was printed, -1 on a usage error. */
+/* Which commands take an option (the others refuse it rather than ignore it). */
+static const struct {
+    const char *opt, *cmds;
+} option_cmds[] = {
+    {"--input", "run deploy"},  {"-i", "run deploy"},
+    {"--random", "run deploy"}, {"--input-format", "run deploy"},
+    {"--dump", "run"},          {"--output-format", "run"},
+    {"--ir", "inspect"},        {"--json", "inspect"},
+    {"--check", "deploy"},
+};
+
+static int option_taken(const char *cmd, const char *a)
+{
+    for (size_t k = 0; k < DORY_ARRAY_LEN(option_cmds); k++) {
+        if (strcmp(a, option_cmds[k].opt)) continue;
+        const char *c = strstr(option_cmds[k].cmds, cmd);
+        size_t n = strlen(cmd);
+        if (!c || (c[n] && c[n] != ' '))
+            return diag_error(DIAG_NOLOC, "'dory %s' does not take %s (see dory %s --help)", cmd, a,
+                              cmd);
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
 {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (a[0] == '-' && option_taken(o->cmd, a)) return -1;
 #define NEED_ARG()                                                                                 \
     do {                                                                                           \
         if (!next) return diag_error(DIAG_NOLOC, "option %s needs an argument", a);                \

@@ -284,3 +284,10 @@ def test_item9_onnx_file_named_dory_is_read_by_content(dory_asan, tmp_path):
     junk = tmp_path / "junk.dory"
     junk.write_bytes(bytes(range(256)))
     refused(dory_asan, "inspect", junk, words="unrecognised model format")
+
+
+@pytest.mark.parametrize("cmd,opt", [("run", ["--check", "all"]), ("deploy", ["--json"]),
+                                     ("inspect", ["--dump", "d"]), ("run", ["--ir"])])
+def test_item9_options_a_command_does_not_take(dory_asan, tmp_path, cmd, opt):
+    extra = ["-t", "gap8", "-o", tmp_path / "app"] if cmd == "deploy" else []
+    refused(dory_asan, cmd, EXAMPLE, *opt, *extra, words=f"'dory {cmd}' does not take {opt[0]}")
