@@ -136,3 +136,21 @@ def rt_libs(dory):
     libs = {False: BUILD / "rtlib" / "libdory_rt.a", True: BUILD / "rtlib" / "libdory_rt_san.a"}
     _make(*libs.values())
     return libs
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line summing test_corpus.py's counts (record_property
+    "corpus_counts"), printed with or without -s and across xdist workers."""
+    total, n = {}, 0
+    for key in ("passed", "failed"):
+        for rep in terminalreporter.stats.get(key, []):
+            for name, value in getattr(rep, "user_properties", []):
+                if name == "corpus_counts" and getattr(rep, "when", "call") == "call":
+                    n += 1
+                    for k, v in value.items():
+                        total[k] = total.get(k, 0) + v
+    if n:
+        terminalreporter.write_line(
+            f"corrupted-model corpus: {n} chunks, {total.get('mutants', 0)} mutants, "
+            f"{total.get('runs', 0)} runs, {total.get('error', 0)} clean errors, "
+            f"{total.get('ok', 0)} successes, {total.get('fail', 0)} failed runs")
