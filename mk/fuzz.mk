@@ -5,7 +5,8 @@
 # or sanitizer report fails the target.
 #
 # Seeds for fuzz_NAME come from tests/fuzz/NAME_seeds.py (run with the venv's
-# python, argument: the corpus directory) and/or files in tests/fuzz/seeds/NAME/.
+# python, argument: the corpus directory) and/or files in tests/fuzz/seeds/NAME/
+# and the folders FUZZ_SEEDS_NAME lists.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -16,20 +17,24 @@ FUZZ_FLAGS    = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-fr
                 -DDORY_DEBUG=1 -Wall -Wextra -Wno-missing-field-initializers
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
-# The targets fuzz model loading: frontends, IR, passes and their plumbing
-# (planner and code generator are not linked in).
-FUZZ_DIRS    ?= src/frontend src/ir src/passes src/util
-FUZZ_LIB_SRC := $(shell find $(FUZZ_DIRS) -name '*.c' | sort) $(ONNX_GEN_C)
+# Every target links the whole compiler (frontends, IR, passes, planner, code
+# generator with the embedded runtime) and the kernels the planner calls.
+FUZZ_LIB_SRC := $(LIB_SRC) $(KERNEL_SRC)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) | $(ONNX_GEN_H)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_SRC) | $(ONNX_GEN_H)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+
+# The whole-pipeline target starts from the text parser's seeds and the
+# bundled graphs.
+FUZZ_SEEDS_pipeline = tests/fuzz/seeds/text/*.dory tests/ir/*.dory examples/kws_tiny.dory
 
 # Corpus: generated seeds plus whatever earlier runs found.
 $(BUILD)/fuzz/corpus_%/.seeded: $(VENV)/.stamp
 	@mkdir -p $(dir $@)
 	@if [ -f tests/fuzz/$*_seeds.py ]; then $(VENV)/bin/python tests/fuzz/$*_seeds.py $(dir $@); fi
 	@if [ -d tests/fuzz/seeds/$* ]; then cp tests/fuzz/seeds/$*/* $(dir $@); fi
+	@for f in $(FUZZ_SEEDS_$*); do cp $$f $(dir $@)$$(echo $$f | tr / _); done
 	@touch $@
 
 .PHONY: fuzz

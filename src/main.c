@@ -585,6 +585,9 @@ static int finish(int rc, const char *model)
         diag_error(DIAG_NOLOC, "cannot write standard output");
         return rc ? rc : 1;
     }
+    if (diag_error_count() > 1)
+        diag_note("%d more error(s) after this one are not shown; fix it and run again",
+                  diag_error_count() - 1);
     if (rc == 0 && diag_error_count() > 0) return 1;
     if (rc != 0 && diag_error_count() == 0)
         diag_error((DiagLoc){model, 0, 0, 0}, "failed without saying why (a bug in dory: please "

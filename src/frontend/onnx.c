@@ -83,11 +83,17 @@ static UseCount *use_slot(UseCount *t, size_t cap, const char *name)
 
 /* Consumers of `name` (0 if it has none); never inserts, so looking up the
  * many names that no node reads (unused initializers) cannot fill the table. */
-static int use_count(const UseCount *t, size_t cap, const char *name)
+static UseCount *use_find(UseCount *t, size_t cap, const char *name)
 {
     size_t i = build_name_hash(name) & (cap - 1);
     while (t[i].name && strcmp(t[i].name, name) != 0) i = (i + 1) & (cap - 1);
-    return t[i].name ? t[i].count : 0;
+    return t[i].name ? &t[i] : NULL;
+}
+
+static int use_count(UseCount *t, size_t cap, const char *name)
+{
+    const UseCount *u = use_find(t, cap, name);
+    return u ? u->count : 0;
 }
 
 static UseCount *count_uses(OnnxCtx *x, const Onnx__GraphProto *gp, size_t *capp)
@@ -486,6 +492,9 @@ static int check_node(OnnxCtx *x, const Onnx__NodeProto *n)
     for (size_t i = 0; i < n->n_attribute; i++) {
         if (!n->attribute[i]->name) return onnx_err(x, "attribute without a name");
         if (check_attr(x, n->attribute[i])) return -1;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(n->attribute[k]->name, n->attribute[i]->name))
+                return onnx_err(x, "attribute '%s' is given twice", n->attribute[i]->name);
     }
     return check_arity(x, n);
 }
@@ -550,7 +559,12 @@ static int declare_inputs(OnnxCtx *x, const Onnx__GraphProto *gp)
             v->oshape[d] = dv;
         }
         v->kind = OV_FIN;
-        v->c.elem = tp->tensor_type->has_elem_type ? tp->tensor_type->elem_type : ONNX_FLOAT;
+        int elem = tp->tensor_type->has_elem_type ? tp->tensor_type->elem_type : 0;
+        if (elem == 0 ||
+            !protobuf_c_enum_descriptor_get_value(&onnx__tensor_proto__data_type__descriptor, elem))
+            return onnx_err(x, "graph input '%s': element type %d is not an ONNX type", vi->name,
+                            elem);
+        v->c.elem = elem;
     }
     return 0;
 }
@@ -585,6 +599,38 @@ static int declare_outputs(OnnxCtx *x, const Onnx__GraphProto *gp, const char *t
     return 0;
 }
 
+/* As onnx.checker: every graph output is a node's output, an initializer
+ * or a graph input. Linear: the outputs' names in a table, each defined name
+ * looked up once. */
+static void mark_defined(UseCount *t, size_t cap, const char *name)
+{
+    UseCount *u = name && name[0] ? use_find(t, cap, name) : NULL;
+    if (u) u->count = 1;
+}
+
+static int check_outputs_defined(OnnxCtx *x, const Onnx__GraphProto *gp)
+{
+    size_t cap = 16;
+    while (cap < 2 * gp->n_output + 2) cap *= 2;
+    UseCount *outs = arena_alloc_array(&x->g->arena, cap, sizeof(UseCount));
+    if (!outs) return -1;
+    for (size_t i = 0; i < gp->n_output; i++) {
+        if (!str_ok(gp->output[i]->name)) return onnx_err(x, "graph output %zu has no name", i);
+        use_slot(outs, cap, gp->output[i]->name);
+    }
+    for (size_t k = 0; k < gp->n_node; k++)
+        for (size_t o = 0; o < gp->node[k]->n_output; o++)
+            mark_defined(outs, cap, gp->node[k]->output[o]);
+    for (size_t k = 0; k < gp->n_initializer; k++)
+        mark_defined(outs, cap, gp->initializer[k]->name);
+    for (size_t k = 0; k < gp->n_input; k++) mark_defined(outs, cap, gp->input[k]->name);
+    for (size_t i = 0; i < gp->n_output; i++)
+        if (!use_count(outs, cap, gp->output[i]->name))
+            return onnx_err(x, "graph output '%s' is not computed by any node",
+                            gp->output[i]->name);
+    return 0;
+}
+
 static int lower_graph(OnnxCtx *x, const Onnx__GraphProto *gp)
 {
     size_t cap = 64;
@@ -603,7 +649,7 @@ static int lower_graph(OnnxCtx *x, const Onnx__GraphProto *gp)
     if (!(x->uses = count_uses(x, gp, &x->uses_cap))) return -1;
     for (size_t i = 0; i < gp->n_output; i++)
         if (gp->output[i]->name) use_slot(x->uses, x->uses_cap, gp->output[i]->name)->count++;
-    if (declare_inputs(x, gp)) return -1;
+    if (check_outputs_defined(x, gp) || declare_inputs(x, gp)) return -1;
     if ((x->dialect == DIALECT_NEMO || x->dialect == DIALECT_QUANTLAB) && mark_tail(x, gp, tail))
         return -1;
     int errors = diag_error_count(); /* a handler that reports and goes on still fails */
@@ -630,7 +676,7 @@ static int model_opset(OnnxCtx *x)
             if (v < 0) return onnx_err(x, "opset %lld is not a version", (long long)v);
         }
     }
-    if (v < 0) v = 9;
+    if (v < 0) return onnx_err(x, "the model imports no opset of the default ONNX domain");
     if (v < 7 || v > 23)
         return onnx_err(x, "opset %lld is not supported (10 to 21 are tested)", (long long)v);
     x->opset = (int)v;
@@ -666,6 +712,12 @@ Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
     }
     /* never the path on the command line: it would leak into generated files */
     if (!(g->name = build_graph_name(&g->arena, x.m->graph->name, path))) goto out;
+    if (!x.m->has_ir_version || x.m->ir_version < 3) {
+        /* onnx.checker refuses these too: IR version 3 introduced opset imports */
+        onnx_err(&x, "ONNX IR version %lld: dory reads IR version 3 and later",
+                 (long long)x.m->ir_version);
+        goto out;
+    }
     if (model_opset(&x)) goto out;
     Dialect found = detect_dialect(x.m->graph);
     x.dialect = found;

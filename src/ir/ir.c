@@ -326,6 +326,14 @@ static int io_duplicates(const Graph *g, const int *ids, int n, const char *what
 
 int graph_finalize(Graph *g)
 {
+    /* the graph's shape first: its most basic fault is the one reported */
+    DiagLoc gl = {g->source, 0, 0, 0};
+    if (g->ninputs == 0) return diag_error(gl, "graph has no input");
+    if (g->noutputs == 0) return diag_error(gl, "graph has no output");
+    if (g->nnodes == 0) return diag_error(gl, "graph has no layers");
+    if (io_duplicates(g, g->inputs, g->ninputs, "input") ||
+        io_duplicates(g, g->outputs, g->noutputs, "output"))
+        return -1;
     int errors = 0;
     for (int i = 0; i < g->ntensors; i++) g->tensors[i]->producer = -1;
     for (int i = 0; i < g->nnodes; i++) {
@@ -363,12 +371,6 @@ int graph_finalize(Graph *g)
             errors += diag_error((DiagLoc){g->source, 0, 0, 0}, "graph output %d is never computed",
                                  i) != 0;
     }
-    DiagLoc gl = {g->source, 0, 0, 0};
-    if (g->ninputs == 0) errors += diag_error(gl, "graph has no input") != 0;
-    if (g->noutputs == 0) errors += diag_error(gl, "graph has no output") != 0;
-    if (g->nnodes == 0) errors += diag_error(gl, "graph has no layers") != 0;
-    errors += io_duplicates(g, g->inputs, g->ninputs, "input");
-    errors += io_duplicates(g, g->outputs, g->noutputs, "output");
     return errors ? -1 : 0;
 }
 

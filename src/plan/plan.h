@@ -124,6 +124,8 @@ int target_builtin(const char *name, Target *t);
  * named by its "base" field (default gap8) and overrides what it lists.
  * Strings are allocated in `a`. -1 with a diagnostic naming the file. */
 int target_load_json(const char *path, Arena *a, Target *t);
+/* The same from `size` bytes of text in memory; `path` names it in messages. */
+int target_parse_json(const char *path, const char *text, size_t size, Arena *a, Target *t);
 /* Usable budgets after reserves. */
 int64_t target_l1_budget(const Target *t);
 int64_t target_l2_budget(const Target *t);
@@ -138,6 +140,9 @@ typedef struct TargetOverrides {
 } TargetOverrides;
 /* The target described by the overrides; -1 with a diagnostic. */
 int target_resolve(const TargetOverrides *o, Arena *a, Target *t);
+/* Applies the overrides to *t and checks that dory can serve the result (the
+ * second half of target_resolve); -1 with a diagnostic. */
+int target_apply(const TargetOverrides *o, Target *t);
 
 /* ---- Layer geometry (what the tiler sees of a node) --------------------------- */
 

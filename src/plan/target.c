@@ -318,12 +318,9 @@ static int json_fill(JsonCtx *c, const cJSON *root, Target *t)
     return c->errors ? -1 : 0;
 }
 
-int target_load_json(const char *path, Arena *a, Target *t)
+int target_parse_json(const char *path, const char *text, size_t size, Arena *a, Target *t)
 {
-    size_t size;
-    unsigned char *text = util_read_file(a, path, &size);
-    if (!text) return -1;
-    cJSON *root = cJSON_ParseWithLength((const char *)text, size);
+    cJSON *root = cJSON_ParseWithLength(text, size);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return diag_error((DiagLoc){path, 0, 0, 0}, "not a JSON object (target description)");
@@ -331,10 +328,17 @@ int target_load_json(const char *path, Arena *a, Target *t)
     JsonCtx c = {path, a, 0};
     int rc = json_fill(&c, root, t);
     cJSON_Delete(root);
-    if (rc == 0 && (t->cores < 1 || t->levels < 1 || t->l1.size <= t->l1_reserve))
-        return diag_error((DiagLoc){path, 0, 0, 0},
-                          "target needs cores >= 1, levels >= 1 and l1.size > l1_reserve");
+    if (rc == 0 && (t->cores < 1 || t->levels < 1))
+        return diag_error((DiagLoc){path, 0, 0, 0}, "target needs cores >= 1 and levels >= 1");
     return rc;
+}
+
+int target_load_json(const char *path, Arena *a, Target *t)
+{
+    size_t size;
+    unsigned char *text = util_read_file(a, path, &size);
+    if (!text) return -1;
+    return target_parse_json(path, (const char *)text, size, a, t);
 }
 
 /* What dory can plan and generate for: refused here, once, with what the
@@ -375,6 +379,11 @@ int target_resolve(const TargetOverrides *o, Arena *a, Target *t)
     } else if (target_builtin(o->name ? o->name : "gap8", t)) {
         return -1;
     }
+    return target_apply(o, t);
+}
+
+int target_apply(const TargetOverrides *o, Target *t)
+{
     if (o->l1) t->l1.size = o->l1;
     if (o->l2) t->l2.size = o->l2;
     if (o->l3) t->l3.size = o->l3;

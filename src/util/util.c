@@ -127,13 +127,16 @@ static void diag_vprint(const char *kind, DiagLoc loc, const char *fmt, va_list 
     fputc('\n', stderr);
 }
 
+/* Only the first error is printed: what follows it is most often a
+ * consequence (docs/ARCHITECTURE.md, "Errors and bad input"). */
 int diag_error(DiagLoc loc, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    diag_vprint("error", loc, fmt, ap);
-    va_end(ap);
-    diag_errors++;
+    if (diag_errors++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        diag_vprint("error", loc, fmt, ap);
+        va_end(ap);
+    }
     return -1;
 }
 

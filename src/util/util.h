@@ -49,8 +49,10 @@ typedef struct DiagLoc {
     const char *op;   /* op name (source op for frontends) */
 } DiagLoc;
 
-/* Prints "dory: error: FILE:LINE: node 'N' (OP): message" to stderr and
- * counts the error. Returns -1 so callers can `return diag_error(...)`. */
+/* Counts an error and, if it is the first since diag_reset(), prints
+ * "dory: error: FILE:LINE: node 'N' (OP): message" to stderr; later errors
+ * are counted, not printed, so a failure has exactly one error line.
+ * Returns -1 so callers can `return diag_error(...)`. */
 int diag_error(DiagLoc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag_warning(DiagLoc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -51,8 +51,8 @@ SANITIZER_REPORTS = ("runtime error:", "AddressSanitizer", "LeakSanitizer")
 
 def assert_user_error(p, *expected, status=None):
     """dory refused a bad input cleanly: a non-zero exit (`status` when
-    given), a `dory: error:` diagnostic containing every string of `expected`,
-    and no sanitizer report. Returns stderr."""
+    given), exactly one `dory: error:` line, the diagnostics containing every
+    string of `expected`, and no sanitizer report. Returns stderr."""
     err = p.stderr
     for report in SANITIZER_REPORTS:
         assert report not in err, f"sanitizer report ({report!r}):\n{err}"
@@ -60,6 +60,7 @@ def assert_user_error(p, *expected, status=None):
     if status is not None:
         assert p.returncode == status, f"exit status {p.returncode}, expected {status}:\n{err}"
     assert "dory: error:" in err, f"no 'dory: error:' diagnostic:\n{err}"
+    assert err.count("dory: error:") == 1, f"more than one 'dory: error:' line:\n{err}"
     for want in expected:
         assert str(want) in err, f"{want!r} not in the diagnostic:\n{err}"
     return err

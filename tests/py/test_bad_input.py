@@ -253,6 +253,42 @@ def test_item10_attribute_of_the_wrong_type(dory_asan, tmp_path):
             words="attribute 'strides' has the wrong type")
 
 
+def test_item10_attribute_given_twice(dory_asan, tmp_path):
+    onnx = _onnx()
+
+    def edit(m):
+        n = _first(m, "Conv")
+        n.attribute.append(onnx.helper.make_attribute("group", 1))
+        n.attribute.append(onnx.helper.make_attribute("group", 2))
+    refused(dory_asan, "inspect", _edited(tmp_path, edit), words="attribute 'group' is given twice")
+
+
+@pytest.mark.parametrize("elem", [0, 99])
+def test_item10_graph_input_of_no_onnx_type(dory_asan, tmp_path, elem):
+    def edit(m):
+        m.graph.input[0].type.tensor_type.elem_type = elem
+    refused(dory_asan, "inspect", _edited(tmp_path, edit),
+            words=f"element type {elem} is not an ONNX type")
+
+
+def test_item10_graph_output_nothing_computes(dory_asan, tmp_path):
+    def edit(m):
+        m.graph.output[0].name = "nothing"
+    refused(dory_asan, "inspect", _edited(tmp_path, edit),
+            words="graph output 'nothing' is not computed by any node")
+
+
+def test_item10_no_default_opset_or_ancient_ir(dory_asan, tmp_path):
+    def no_opset(m):
+        del m.opset_import[:]
+    refused(dory_asan, "inspect", _edited(tmp_path, no_opset),
+            words="imports no opset of the default ONNX domain")
+
+    def ir1(m):
+        m.ir_version = 1
+    refused(dory_asan, "inspect", _edited(tmp_path, ir1), words="IR version 1")
+
+
 def test_item10_nemo_without_graph_outputs(dory_asan, tmp_path):
     onnx = _onnx()
     onnx_models = pytest.importorskip("onnx_models")
@@ -291,3 +327,16 @@ def test_item9_onnx_file_named_dory_is_read_by_content(dory_asan, tmp_path):
 def test_item9_options_a_command_does_not_take(dory_asan, tmp_path, cmd, opt):
     extra = ["-t", "gap8", "-o", tmp_path / "app"] if cmd == "deploy" else []
     refused(dory_asan, cmd, EXAMPLE, *opt, *extra, words=f"'dory {cmd}' does not take {opt[0]}")
+
+
+def test_policy_one_error_line_for_many_faults(dory_asan, tmp_path):
+    """Two independent faults (two layers whose outputs have the wrong shape):
+    the first is the one error line, a note counts the rest."""
+    m = tmp_path / "two_faults.dory"
+    m.write_text("dory-ir 1\ngraph g\ntensor x i8 [1,4,4,2]\ninput x\n"
+                 "tensor a i8 [1,4,4,2]\nnode p1 maxpool (x) -> a kernel=2,2 stride=2,2\n"
+                 "tensor b i8 [1,4,4,2]\nnode p2 maxpool (a) -> b kernel=2,2 stride=2,2\n"
+                 "output b\n")
+    err = refused(dory_asan, "inspect", m, words="node 'p1' (maxpool)").stderr
+    assert "node 'p2'" not in err
+    assert "1 more error(s) after this one are not shown" in err

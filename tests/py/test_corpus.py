@@ -145,6 +145,8 @@ def check(p, what, failures):
         failures.append(f"{what}: exit 0 after a diagnostic\n{err[-2000:]}")
     elif p.returncode != 0 and not diag:
         failures.append(f"{what}: exit {p.returncode} without 'dory: error:'\n{err[-2000:]}")
+    elif err.count("dory: error:") > 1:
+        failures.append(f"{what}: more than one 'dory: error:' line\n{err[-2000:]}")
     else:
         return "error" if p.returncode else "ok"
     return "fail"

@@ -112,7 +112,8 @@ TEST(plan_target_json_and_overrides)
                          "{\"base\": \"nochip\"}", "{\"l1\": {\"size\": 100}}"};
     for (size_t i = 0; i < DORY_ARRAY_LEN(bad); i++) {
         p = write_tmp(bad[i]);
-        CHECK(p && target_load_json(p, &a, &t) == -1);
+        TargetOverrides from_file = {.file = p, .code_reserve = -1};
+        CHECK(p && target_resolve(&from_file, &a, &t) == -1);
         if (p) unlink(p);
     }
     CHECK(target_load_json("/nonexistent/target.json", &a, &t) == -1);
