@@ -155,10 +155,15 @@ static void geom_kernel(const Graph *g, const Node *n, PlanGeom *p)
 static void geom_consts(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
 {
     if (n->op == OP_CONV2D || n->op == OP_FC) {
-        if (n->nin > 2) p->rq_per_ch += 4; /* i32 bias */
+        if (n->nin > 2) p->rq_per_ch += 4, p->bias_bytes = 4 * p->co; /* i32 bias */
         const Tensor *w = graph_tensor(g, n->in[1]);
         if (w->zps && w->nzps > 1) p->rq_per_ch += 4;
     }
+    if (n->rq.scheme == RQ_SHIFT)
+        for (int i = 0; i < 2; i++) {
+            const Tensor *c = graph_tensor(g, i ? n->rq.l : n->rq.k);
+            p->dory_consts += c && tensor_numel(c) > 1;
+        }
     rq_bytes(g, &n->rq, p->co, n->arith, t->has_fpu, p);
     rq_bytes(g, &n->in_rq[0], p->co, n->arith, t->has_fpu, p);
     rq_bytes(g, &n->in_rq[1], p->co, n->arith, t->has_fpu, p);

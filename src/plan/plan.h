@@ -110,9 +110,11 @@ typedef struct Target {
     int64_t l1_reserve;   /* L1 bytes taken by stacks (not for tiles) */
     int64_t code_reserve; /* L2 bytes taken by code, runtime, stacks */
     int cores;
-    int dma_dims;         /* 1, 2 or 3: strided dimensions one DMA job can do */
-    int has_fpu;          /* cluster can run FLOAT requant */
-    int weights_in_place; /* weights read directly from L3 (flash), never copied */
+    int dma_dims;           /* 1, 2 or 3: strided dimensions one DMA job can do */
+    int has_fpu;            /* cluster can run FLOAT requant */
+    int weights_in_place;   /* weights read directly from L3 (flash), never copied */
+    int dory_const_bits;    /* --objective dory: DORY's BNRelu_bits (k, l width), 32 or 64 */
+    int64_t dory_l1_budget; /* --objective dory: the L1 DORY tiles against (0: the budget) */
     KernelCost kernel[KK_COUNT];
 } Target;
 
@@ -168,6 +170,8 @@ typedef struct PlanGeom {
     int64_t w_bytes;         /* all weights of the layer in L2/L3 */
     int64_t param_bytes;     /* weights + bias + requant */
     int32_t in_zp;           /* input zero point (the fc kernel's scratch depends on it) */
+    int dory_consts;         /* per-channel requant constants (k, l) DORY's tiler counts */
+    int64_t bias_bytes;      /* the layer's whole bias (DORY keeps it in L1 once) */
     dory_kernel_id_t kernel; /* plan_select_kernel(); the tiler's variant in its copies */
 } PlanGeom;
 
@@ -239,6 +243,7 @@ typedef struct L1Plan {
     dory_kernel_id_t kernel;  /* the kernel (variant) this tiling is for */
     int64_t scratch_per_core; /* the kernel's scratch for a full tile, 4-byte aligned;
                                  buf[BUF_SCRATCH].bytes = cores x this */
+    int64_t dory_tile[3];     /* --objective dory: DORY's own choice {co, ho, wo}, 0 if none */
 } L1Plan;
 
 typedef enum { OBJ_EXACT = 0, OBJ_DORY } PlanObjective;
@@ -254,6 +259,12 @@ int tile_l1_eval(const PlanGeom *g, const Target *t, const int64_t tile[TD_COUNT
 /* Brute force over every integer tile size and, for conv, both kernel
  * variants (tests; small layers only). */
 int tile_l1_brute(const PlanGeom *g, const Target *t, L1Plan *p);
+
+/* DORY's L2->L1 tiler (tile_dory.c): the tile the original tool chooses for
+ * a layer under its own memory formula, geometry rules and objective, as
+ * tile sizes {co, ho, wo, ci}. 0, or -1 when DORY has no rule for the layer
+ * or finds no tiling. */
+int tile_dory(const PlanGeom *g, const Target *t, int64_t tile[TD_COUNT]);
 
 /* ---- L3 -> L2 tiling ---------------------------------------------------------- */
 

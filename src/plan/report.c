@@ -166,10 +166,14 @@ static void json_l1(FILE *f, const L1Plan *l)
     fprintf(f,
             "}, \"l1_used\": %lld, \"l1_budget\": %lld, \"dma_in_bytes\": %lld, "
             "\"dma_w_bytes\": %lld, \"dma_out_bytes\": %lld, \"dma_jobs\": %lld, "
-            "\"im2col_pixels\": %d, \"cost\": ",
+            "\"im2col_pixels\": %d, ",
             (long long)l->l1_used, (long long)l->l1_budget, (long long)l->dma_in_bytes,
             (long long)l->dma_w_bytes, (long long)l->dma_out_bytes, (long long)l->dma_jobs,
             l->kernel == DORY_K_CONV2D_1PX ? 1 : 4);
+    if (l->dory_tile[0])
+        fprintf(f, "\"dory_tile\": [%lld, %lld, %lld], ", (long long)l->dory_tile[0],
+                (long long)l->dory_tile[1], (long long)l->dory_tile[2]);
+    fprintf(f, "\"cost\": ");
     json_cost(f, &l->cost);
     fprintf(f, "}");
 }

@@ -69,6 +69,7 @@ static void target_gap8(Target *t)
     t->cores = 8;
     t->dma_dims = 2;
     t->has_fpu = 0;
+    t->dory_l1_budget = 35000; /* DORY's GAP8 backend: 64000 minus its own stacks */
     t->build = (TargetBuild){"pmsis", "xpulpv2", "riscv32-unknown-elf-gcc", "-O3", 8};
     pulp_kernels(t);
 }
@@ -77,6 +78,7 @@ static void target_gap9(Target *t)
 {
     target_gap8(t);
     t->name = "gap9";
+    t->dory_l1_budget = 0;
     t->description = "GreenWaves GAP9: 8+1-core cluster, 128 kB L1, 1.5 MB L2, 8 MB L3";
     t->l1 = (MemLevel){"L1 TCDM", 128 * 1024, 16.0, 80};
     t->l2 = (MemLevel){"L2", 1536 * 1024, 16.0, 80};
@@ -106,6 +108,7 @@ static void target_cortex_m(Target *t)
     static const char *cmsis = "CMSIS-NN on Cortex-M7 (estimate)";
     target_gap8(t);
     t->name = "cortex-m";
+    t->dory_l1_budget = 0;
     t->description = "Cortex-M class MCU: one SRAM, weights read in place from flash";
     t->levels = 1;
     t->l1 = (MemLevel){"SRAM", 512 * 1024, 4.0, 0};
@@ -157,6 +160,7 @@ int target_builtin(const char *name, Target *t)
     for (size_t i = 0; i < DORY_ARRAY_LEN(builtins); i++) {
         if (strcmp(name, builtins[i].name)) continue;
         builtins[i].fill(t);
+        if (!t->dory_const_bits) t->dory_const_bits = 32; /* DORY's configs say 32 or 64 */
         return 0;
     }
     char list[256] = "";
@@ -309,6 +313,8 @@ static int json_fill(JsonCtx *c, const cJSON *root, Target *t)
     json_int(c, root, "dma_dims", &t->dma_dims);
     json_int(c, root, "has_fpu", &t->has_fpu);
     json_int(c, root, "weights_in_place", &t->weights_in_place);
+    json_int(c, root, "dory_const_bits", &t->dory_const_bits);
+    json_i64(c, root, "dory_l1", &t->dory_l1_budget);
     json_i64(c, root, "l1_reserve", &t->l1_reserve);
     json_i64(c, root, "code_reserve", &t->code_reserve);
     json_level(c, root, "l1", &t->l1);

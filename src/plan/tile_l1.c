@@ -312,8 +312,28 @@ static int solve_variant(const PlanGeom *g, const Target *t, PlanObjective obj, 
 int tile_l1_solve(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan *p, Arena *a,
                   const char **why)
 {
-    int rc = solve_variant(g, t, obj, p, a, why);
     PlanGeom g1;
+    int64_t dt[TD_COUNT];
+    if (obj == OBJ_DORY && tile_dory(g, t, dt) == 0) {
+        /* DORY's own tile, run by whichever conv variant has the buffers for it */
+        if (tile_l1_eval(g, t, dt, p) ||
+            (im2col1_variant(g, t, &g1) && tile_l1_eval(&g1, t, dt, p))) {
+            p->binding = *why = "DORY's rules: its L1 formula, geometry and objective";
+            memcpy(p->dory_tile, dt, sizeof p->dory_tile);
+            return 0;
+        }
+        int64_t need = p->l1_used;
+        int rc = solve_variant(g, t, obj, p, a, why);
+        memcpy(p->dory_tile, dt, sizeof p->dory_tile);
+        if (rc == 0)
+            p->binding = *why = arena_printf(
+                a,
+                "DORY's tile (co %lld, rows %lld, cols %lld) needs %lld bytes of dory's L1 "
+                "buffers; the nearest by DORY's score that fits",
+                (long long)dt[TD_CO], (long long)dt[TD_HO], (long long)dt[TD_WO], (long long)need);
+        return rc;
+    }
+    int rc = solve_variant(g, t, obj, p, a, why);
     if (!im2col1_variant(g, t, &g1) || (rc == 0 && obj == OBJ_DORY)) return rc;
     L1Plan p1;
     const char *why1 = NULL;

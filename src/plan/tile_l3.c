@@ -134,7 +134,10 @@ int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, in
     const char *why = NULL;
     int rows_sliced = in_l3 || out_l3;
     int64_t prev = 0;
-    for (int i = 0; tried < 3; i++) {
+    /* DORY copies a layer's weights into L2 whole: its objective takes the
+     * first (fewest) channel slices that fit, not the cheapest */
+    int tries = opt->objective == OBJ_DORY ? 1 : 3;
+    for (int i = 0; tried < tries; i++) {
         /* walk channel candidates first; then, if every candidate is too big,
          * keep halving the channel slice down to one group */
         int64_t step = g->coupled && g->gout > 1 ? g->gout : 1;
