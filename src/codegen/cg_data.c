@@ -79,7 +79,8 @@ int cg_write_weights(const char *dir, const Graph *g, const Layer *layers)
     for (int i = 0; i < g->nnodes; i++)
         if (layers[i].w && !layers[i].w_in_l3)
             cg_emit(&o, "/* %8lld %8lld: %s (%s) */\n", (long long)layers[i].w_l2,
-                    (long long)tensor_bytes(layers[i].w), layers[i].n->name, layers[i].w->name);
+                    (long long)tensor_bytes(layers[i].w), cg_cmt(layers[i].n->name),
+                    cg_cmt(layers[i].w->name));
     cg_emit_bytes(&o, "const uint8_t dory_l2_weights", image, n);
     free(image);
     for (int i = 0; i < g->nnodes; i++) {
@@ -104,7 +105,8 @@ void cg_emit_l3_image(Out *o, const Graph *g, const Layer *layers)
         const Layer *L = &layers[i];
         if (!L->w || !L->w_in_l3) continue;
         cg_emit(o, "    {.offset = %lld, .at = %lld, .bytes = %lld}, /* %s */\n",
-                (long long)L->w_l3, (long long)at, (long long)tensor_bytes(L->w), L->w->name);
+                (long long)L->w_l3, (long long)at, (long long)tensor_bytes(L->w),
+                cg_cmt(L->w->name));
         at += tensor_bytes(L->w);
     }
     cg_emit(o, "    {.offset = 0, .at = 0, .bytes = 0}};\n\n");
@@ -168,7 +170,7 @@ int cg_write_data(const char *dir, const Graph *g, const Plan *p, const CodegenO
         char bytes[32] = "NULL";
         if (full) snprintf(bytes, sizeof bytes, "golden_%02d", i);
         cg_emit(&o, "    {.check = %d, .sum = 0x%08xu, .bytes = %s}, /* %s */\n", check, gd->sum[i],
-                bytes, g->nodes[i]->name);
+                bytes, cg_cmt(g->nodes[i]->name));
     }
     cg_emit(&o, "};\n");
     return cg_out_close(&o);

@@ -38,6 +38,16 @@ void cg_emit_ints(Out *o, const char *decl, const int64_t *v, int64_t n);
 /* A C array of bytes, 24 per line. */
 void cg_emit_bytes(Out *o, const char *decl, const uint8_t *v, int64_t n);
 
+/* A model's name (node, tensor) as it may appear in generated files: names
+ * come from the model and can hold any byte. cg_lit: the contents of a C
+ * string literal (quotes, backslashes, '?' and non-printable bytes escaped);
+ * cg_cmt: text for a C comment or the README (printable ASCII, non-printable
+ * bytes as '?', "* /" never closing the comment, '|' escaped for tables).
+ * Each returns one of a few rotating static buffers (enough for the
+ * arguments of one cg_emit); long names are cut with "...". */
+const char *cg_lit(const char *name);
+const char *cg_cmt(const char *name);
+
 /* ---- Layers (cg_analyse.c) -------------------------------------------------- */
 
 typedef struct Layer {

@@ -117,3 +117,45 @@ void cg_emit_bytes(Out *o, const char *decl, const uint8_t *v, int64_t n)
     if (!n) cg_emit(o, "0");
     cg_emit(o, "\n};\n");
 }
+
+/* ---- names from the model ------------------------------------------------ */
+
+enum { NAME_BUFS = 8, NAME_MAX_OUT = 512 };
+
+static char *name_buf(void)
+{
+    static char bufs[NAME_BUFS][NAME_MAX_OUT];
+    static unsigned next;
+    return bufs[next++ % NAME_BUFS];
+}
+
+/* lit: a C string literal's contents; else comment and README text. */
+static const char *escape_name(const char *name, int lit)
+{
+    char *b = name_buf();
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        int prev = k > 0 ? b[k - 1] : 0;
+        if (k + 8 >= NAME_MAX_OUT) {
+            memcpy(b + k, "...", 4);
+            return b;
+        }
+        if (lit && (*c == '"' || *c == '\\'))
+            b[k++] = '\\', b[k++] = (char)*c;
+        else if (lit && (*c < 0x20 || *c >= 0x7f || *c == '?')) /* '?': no trigraph */
+            k += (size_t)snprintf(b + k, 5, "\\%03o", *c);
+        else if (*c < 0x20 || *c >= 0x7f)
+            b[k++] = '?';
+        else if (!lit && ((*c == '/' && prev == '*') || (*c == '*' && prev == '/')))
+            b[k++] = ' ', b[k++] = (char)*c; /* neither closes nor opens a comment */
+        else if (!lit && *c == '|')
+            b[k++] = '\\', b[k++] = '|';
+        else
+            b[k++] = (char)*c;
+    }
+    b[k] = '\0';
+    return b;
+}
+
+const char *cg_lit(const char *name) { return escape_name(name, 1); }
+const char *cg_cmt(const char *name) { return escape_name(name, 0); }

@@ -41,8 +41,8 @@ static void emit_io_macros(Out *o, const Graph *g, const char *io, const int *id
     cg_emit(o, "#define DORY_NUM_%sS %d\n", io, n);
     for (int i = 0; i < n; i++) {
         const Tensor *x = graph_tensor(g, ids[i]);
-        cg_emit(o, "/* %s %d: '%s', %s, HWC %lldx%lldx%lld, zero point %d */\n", io, i, x->name,
-                dtype_name(x->dtype), (long long)(x->rank == 4 ? act_h(x) : 1),
+        cg_emit(o, "/* %s %d: '%s', %s, HWC %lldx%lldx%lld, zero point %d */\n", io, i,
+                cg_cmt(x->name), dtype_name(x->dtype), (long long)(x->rank == 4 ? act_h(x) : 1),
                 (long long)(x->rank == 4 ? act_w(x) : 1), (long long)x->shape[x->rank - 1], x->zp);
     }
     cg_emit(o, "typedef %s dory_%s_t; /* element type%s */\n\n", c_type(t->dtype),
@@ -146,7 +146,7 @@ static void emit_place(Out *o, const Plan *p, const Graph *g, int id, int64_t at
     int l3 = cg_place_of(p, id, &off) == LOC_L3;
     cg_emit(o, "    {.l3 = %d, .offset = %lld, .at = %lld, .bytes = %lld}, /* %s */\n", l3,
             (long long)off, (long long)at, (long long)tensor_bytes(graph_tensor(g, id)),
-            graph_tensor(g, id)->name);
+            cg_cmt(graph_tensor(g, id)->name));
 }
 
 static void emit_io_table(Out *o, const Plan *p, const Graph *g, const char *name, const int *ids,
@@ -246,8 +246,8 @@ static int write_network(const char *dir, const Graph *g, const Plan *p, const L
                 "    {.name = \"%s\",\n     .run = %s,\n     .out_l3 = %d,\n"
                 "     .out_offset = %lld,\n     .out_bytes = %lld,\n     .macs = %lldLL,\n"
                 "     .modeled_cycles = %.1f},\n",
-                g->nodes[i]->name, L->kernel == DORY_K_ALIAS ? "NULL" : L->fn, l3, (long long)off,
-                (long long)tensor_bytes(y), (long long)node_macs(g, g->nodes[i]),
+                cg_lit(g->nodes[i]->name), L->kernel == DORY_K_ALIAS ? "NULL" : L->fn, l3,
+                (long long)off, (long long)tensor_bytes(y), (long long)node_macs(g, g->nodes[i]),
                 p->layers[i].cost.total);
     }
     cg_emit(&o, "};\n\n/* Graph inputs and outputs: in L2 or L3 at offset; at: in the caller's "
@@ -396,7 +396,7 @@ static int write_readme(const char *dir, const Graph *g, const Plan *p, const Co
         cg_emit(&o, "The chip build (HAL `%s`) is not in this version of dory yet.\n\n",
                 t->build.hal);
     cg_emit(&o, "Input of the harness: %s.\n\n",
-            opt->input_desc ? opt->input_desc : "pseudo-random");
+            opt->input_desc ? cg_cmt(opt->input_desc) : "pseudo-random");
     cg_emit(&o, "%s", readme_api);
     cg_emit(&o, "| file | what |\n|---|---|\n"
                 "| inc/network.h | the API: sizes, types, init, run, error codes |\n"
@@ -413,7 +413,7 @@ static int write_readme(const char *dir, const Graph *g, const Plan *p, const Co
     for (int i = 0; i < g->ntensors; i++) {
         const TensorPlan *tp = &p->tensors[i];
         if (tp->loc == LOC_L2)
-            cg_emit(&o, "| %s | %s | %lld | %lld |\n", g->tensors[i]->name,
+            cg_emit(&o, "| %s | %s | %lld | %lld |\n", cg_cmt(g->tensors[i]->name),
                     g->tensors[i]->is_const ? "image" : "arena", (long long)tp->offset,
                     (long long)tp->bytes);
     }

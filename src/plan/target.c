@@ -7,6 +7,7 @@
  * This file must not know about graphs or tiling.
  */
 #include <cJSON.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -224,14 +225,36 @@ static void json_int(JsonCtx *c, const cJSON *obj, const char *key, int *out)
     *out = (int)d;
 }
 
-/* Reads a string field if present (copied into the arena); flags wrong types. */
-static void json_str(JsonCtx *c, const cJSON *obj, const char *key, const char **out)
+/* What a string field may hold: it goes into the app's Makefile and README. */
+typedef enum { STR_TEXT, STR_WORD, STR_COMMAND } StrKind;
+
+static int str_ok_for(const char *v, StrKind kind)
+{
+    for (const unsigned char *ch = (const unsigned char *)v; *ch; ch++) {
+        if (*ch < 0x20 || *ch == 0x7f) return 0;
+        if (kind == STR_WORD && !(isalnum(*ch) || *ch == '_' || *ch == '-' || *ch == '.')) return 0;
+        if (kind == STR_COMMAND && strchr("$`;|&<>\\", *ch)) return 0;
+    }
+    return kind != STR_WORD || *v;
+}
+
+/* Reads a string field if present (copied into the arena); flags wrong types
+ * and characters a Makefile or shell would read as more than text. */
+static void json_str(JsonCtx *c, const cJSON *obj, const char *key, StrKind kind, const char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v) return;
     if (!cJSON_IsString(v)) {
         c->errors++;
         diag_error((DiagLoc){c->path, 0, 0, 0}, "'%s' must be a string", key);
+        return;
+    }
+    if (!str_ok_for(v->valuestring, kind)) {
+        c->errors++;
+        diag_error((DiagLoc){c->path, 0, 0, 0}, "'%s': %s", key,
+                   kind == STR_WORD      ? "letters, digits, '_', '-' and '.' only"
+                   : kind == STR_COMMAND ? "no control characters nor any of $ ` ; | & < > \\"
+                                         : "no control characters");
         return;
     }
     *out = arena_strdup(c->a, v->valuestring);
@@ -299,14 +322,12 @@ static int json_fill(JsonCtx *c, const cJSON *root, Target *t)
 {
     const cJSON *base = cJSON_GetObjectItemCaseSensitive(root, "base");
     if (target_builtin(cJSON_IsString(base) ? base->valuestring : "gap8", t)) return -1;
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
-    if (cJSON_IsString(name)) t->name = arena_strdup(c->a, name->valuestring);
-    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(root, "description");
-    if (cJSON_IsString(desc)) t->description = arena_strdup(c->a, desc->valuestring);
-    json_str(c, root, "hal", &t->build.hal);
-    json_str(c, root, "isa", &t->build.isa);
-    json_str(c, root, "cc", &t->build.cc);
-    json_str(c, root, "cflags", &t->build.cflags);
+    json_str(c, root, "name", STR_WORD, &t->name);
+    json_str(c, root, "description", STR_TEXT, &t->description);
+    json_str(c, root, "hal", STR_WORD, &t->build.hal);
+    json_str(c, root, "isa", STR_WORD, &t->build.isa);
+    json_str(c, root, "cc", STR_COMMAND, &t->build.cc);
+    json_str(c, root, "cflags", STR_COMMAND, &t->build.cflags);
     json_int(c, root, "max_cores", &t->build.max_cores);
     json_int(c, root, "levels", &t->levels);
     json_int(c, root, "cores", &t->cores);

@@ -340,3 +340,33 @@ def test_policy_one_error_line_for_many_faults(dory_asan, tmp_path):
     err = refused(dory_asan, "inspect", m, words="node 'p1' (maxpool)").stderr
     assert "node 'p2'" not in err
     assert "1 more error(s) after this one are not shown" in err
+
+
+def test_item7_model_names_cannot_inject_code(dory, tmp_path):
+    """Names come from the model and may hold any byte: quotes, backslashes,
+    comment delimiters and newlines must reach the generated C as text, so the
+    app builds (warnings are errors) and runs its checks."""
+    evil = 'y\\"); exit(1); /* */'
+    m = tmp_path / "evil.dory"
+    m.write_text("dory-ir 1\ngraph g\ntensor x i8 [1,2,2,4]\ninput x\n"
+                 f'tensor "{evil}" i8 [1,2,2,4]\n'
+                 f'node "r\\"*/\\n\\\\??/" requant (x) -> "{evil}"\noutput "{evil}"\n')
+    app = tmp_path / "app"
+    subprocess.run([str(dory), "deploy", str(m), "-t", "host", "-o", str(app)], check=True,
+                   capture_output=True)
+    r = subprocess.run(["make", "-s", "-C", str(app), "run"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 checked, 0 failed: OK" in r.stdout
+
+
+@pytest.mark.parametrize("desc,words", [
+    ('{"name": "a b"}', "'name': letters, digits"),
+    ('{"hal": "../../etc"}', "'hal': letters, digits"),
+    ('{"cflags": "-O2 $(shell id)"}', "'cflags': no control characters nor any of"),
+    ('{"cc": "gcc; rm -rf x"}', "'cc': no control characters nor any of"),
+    ('{"description": "two\\nlines"}', "'description': no control characters"),
+])
+def test_item7_target_strings_stay_text(dory_asan, tmp_path, desc, words):
+    tf = tmp_path / "t.json"
+    tf.write_text(desc)
+    refused(dory_asan, "inspect", EXAMPLE, "--target-file", tf, words=words)
