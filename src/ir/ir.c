@@ -138,11 +138,61 @@ static int grow(Graph *g, void ***items, int *cap, int count)
     return 0;
 }
 
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+int name_index_find(const NameIndex *m, const char *name,
+                    const char *(*name_of)(const Graph *, int), const Graph *g)
+{
+    if (!m->cap) return -1;
+    for (unsigned i = name_hash(name) & (unsigned)(m->cap - 1);;
+         i = (i + 1) & (unsigned)(m->cap - 1)) {
+        int v = m->slots[i];
+        if (!v) return -1;
+        if (strcmp(name_of(g, v - 1), name) == 0) return v - 1;
+    }
+}
+
+int name_index_put(Graph *g, NameIndex *m, const char *name, int id,
+                   const char *(*name_of)(const Graph *, int))
+{
+    if (2 * (m->count + 1) > m->cap) {
+        int ncap = m->cap ? m->cap * 2 : 64;
+        int *slots = arena_alloc_array(&g->arena, (size_t)ncap, sizeof(int));
+        if (!slots) return -1;
+        for (int i = 0; i < m->cap; i++) {
+            if (!m->slots[i]) continue;
+            unsigned j = name_hash(name_of(g, m->slots[i] - 1)) & (unsigned)(ncap - 1);
+            while (slots[j]) j = (j + 1) & (unsigned)(ncap - 1);
+            slots[j] = m->slots[i];
+        }
+        m->slots = slots;
+        m->cap = ncap;
+    }
+    unsigned j = name_hash(name) & (unsigned)(m->cap - 1);
+    while (m->slots[j]) j = (j + 1) & (unsigned)(m->cap - 1);
+    m->slots[j] = id + 1;
+    m->count++;
+    return 0;
+}
+
+static const char *tensor_name_of(const Graph *g, int id) { return g->tensors[id]->name; }
+
 int graph_find_tensor(const Graph *g, const char *name)
 {
+    return name_index_find(&g->tensor_index, name, tensor_name_of, g);
+}
+
+int graph_reindex_tensors(Graph *g)
+{
+    g->tensor_index = (NameIndex){0};
     for (int i = 0; i < g->ntensors; i++)
-        if (strcmp(g->tensors[i]->name, name) == 0) return i;
-    return -1;
+        if (name_index_put(g, &g->tensor_index, g->tensors[i]->name, i, tensor_name_of)) return -1;
+    return 0;
 }
 
 int graph_add_tensor(Graph *g, const char *name, DType dt, int rank, const int64_t *shape)
@@ -167,6 +217,7 @@ int graph_add_tensor(Graph *g, const char *name, DType dt, int rank, const int64
     for (int i = 0; i < rank; i++) t->shape[i] = shape[i];
     t->producer = -1;
     g->tensors[g->ntensors++] = t;
+    if (name_index_put(g, &g->tensor_index, t->name, t->id, tensor_name_of)) return -1;
     return t->id;
 }
 

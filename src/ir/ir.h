@@ -204,6 +204,13 @@ typedef struct Node {
     int64_t acc_min, acc_max; /* proven accumulator bounds, all channels */
 } Node;
 
+/* Open-addressing index from names to ids (tensors or nodes of a graph),
+ * allocated in the graph's arena: expected O(1) per lookup. */
+typedef struct NameIndex {
+    int *slots; /* id + 1, 0 = empty */
+    int cap, count;
+} NameIndex;
+
 typedef struct Graph {
     Arena arena; /* owns everything below */
     const char *name;
@@ -214,6 +221,7 @@ typedef struct Graph {
     int nnodes, cap_nodes;
     int inputs[DORY_MAX_INPUTS], ninputs;
     int outputs[DORY_MAX_INPUTS], noutputs;
+    NameIndex tensor_index; /* tensor names (graph_find_tensor) */
 } Graph;
 
 /* ---- Building ----------------------------------------------------------- */
@@ -252,6 +260,14 @@ int graph_finalize(Graph *g);
 
 Tensor *graph_tensor(const Graph *g, int id);
 int graph_find_tensor(const Graph *g, const char *name); /* -1 if none */
+/* After tensors were removed or renumbered (a pass): rebuilds the index. */
+int graph_reindex_tensors(Graph *g);
+/* The id of `name` in m (name_of gives an id's name), -1 if absent; and
+ * adding an id (-1 only when out of memory). */
+int name_index_find(const NameIndex *m, const char *name,
+                    const char *(*name_of)(const Graph *, int), const Graph *g);
+int name_index_put(Graph *g, NameIndex *m, const char *name, int id,
+                   const char *(*name_of)(const Graph *, int));
 int64_t tensor_numel(const Tensor *t);
 int64_t tensor_bytes(const Tensor *t);
 int64_t tensor_get(const Tensor *t, int64_t i); /* constants, any int dtype */

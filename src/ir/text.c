@@ -365,18 +365,13 @@ int ir_write_text(FILE *f, const Graph *g, const TextWriteOptions *opt)
 /* ---- Parser ------------------------------------------------------------- */
 
 /* Name -> id, open addressing; lives in the graph arena. */
-typedef struct NameMap {
-    int *slots; /* id + 1, 0 = empty */
-    int cap, count;
-} NameMap;
-
 typedef struct Parser {
     const char *path; /* diagnostics */
     const char *dir;  /* anchors relative side-file references */
     const char *p, *end;
     int line;
     Graph *g;
-    NameMap tensors, nodes;
+    NameIndex nodes; /* tensors: graph_find_tensor */
     int have_graph;
     /* side-file cache: the last file opened */
     char *side_path;
@@ -423,50 +418,6 @@ static int expected(Parser *P, const char *what)
     return perr(P, "expected %s, found %s", what, found(P, buf, sizeof buf));
 }
 
-static unsigned name_hash(const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-/* Looks `name` up among items (tensors or nodes); -1 if absent. */
-static int map_find(const NameMap *m, const char *name, const char *(*name_of)(const Graph *, int),
-                    const Graph *g)
-{
-    if (!m->cap) return -1;
-    for (unsigned i = name_hash(name) & (unsigned)(m->cap - 1);;
-         i = (i + 1) & (unsigned)(m->cap - 1)) {
-        int v = m->slots[i];
-        if (!v) return -1;
-        if (strcmp(name_of(g, v - 1), name) == 0) return v - 1;
-    }
-}
-
-static int map_put(Graph *g, NameMap *m, const char *name, int id,
-                   const char *(*name_of)(const Graph *, int))
-{
-    if (2 * (m->count + 1) > m->cap) {
-        int ncap = m->cap ? m->cap * 2 : 64;
-        int *slots = arena_alloc_array(&g->arena, (size_t)ncap, sizeof(int));
-        if (!slots) return -1;
-        for (int i = 0; i < m->cap; i++) {
-            if (!m->slots[i]) continue;
-            unsigned j = name_hash(name_of(g, m->slots[i] - 1)) & (unsigned)(ncap - 1);
-            while (slots[j]) j = (j + 1) & (unsigned)(ncap - 1);
-            slots[j] = m->slots[i];
-        }
-        m->slots = slots;
-        m->cap = ncap;
-    }
-    unsigned j = name_hash(name) & (unsigned)(m->cap - 1);
-    while (m->slots[j]) j = (j + 1) & (unsigned)(m->cap - 1);
-    m->slots[j] = id + 1;
-    m->count++;
-    return 0;
-}
-
-static const char *tensor_name_of(const Graph *g, int id) { return g->tensors[id]->name; }
 static const char *node_name_of(const Graph *g, int id) { return g->nodes[id]->name; }
 
 /* ---- Lexing: the cursor moves within one line unless told otherwise ---- */
@@ -694,7 +645,7 @@ static int lookup_tensor(Parser *P, int *id, const char *what)
 {
     const char *name;
     if (parse_name(P, &name, what)) return -1;
-    *id = map_find(&P->tensors, name, tensor_name_of, P->g);
+    *id = graph_find_tensor(P->g, name);
     if (*id < 0) return perr(P, "unknown tensor '%s' (tensors are declared before use)", name);
     return 0;
 }
@@ -911,11 +862,9 @@ static int parse_tensor(Parser *P)
     if (parse_word(P, dt_name, sizeof dt_name, "a dtype")) return -1;
     if (dtype_from_name(dt_name, &dt)) return perr(P, "unknown dtype '%s'", dt_name);
     if (parse_dims(P, dims, DORY_MAX_RANK, &rank, "a tensor shape")) return -1;
-    if (map_find(&P->tensors, name, tensor_name_of, P->g) >= 0)
-        return perr(P, "tensor '%s' is declared twice", name);
+    if (graph_find_tensor(P->g, name) >= 0) return perr(P, "tensor '%s' is declared twice", name);
     int id = graph_add_tensor(P->g, name, dt, rank, dims);
     if (id < 0) return perr(P, "bad declaration of tensor '%s'", name);
-    if (map_put(P->g, &P->tensors, name, id, tensor_name_of)) return -1;
     Tensor *t = P->g->tensors[id];
     if (parse_tensor_opts(P, t)) return -1;
     if (!accept(P, '=')) return 0;
@@ -1041,7 +990,7 @@ static int parse_node(Parser *P)
     if (parse_name(P, &name, "a node name")) return -1;
     if (parse_word(P, opname, sizeof opname, "an op name")) return -1;
     if (op_from_name(opname, &op)) return perr(P, "unknown op '%s'", opname);
-    if (map_find(&P->nodes, name, node_name_of, P->g) >= 0)
+    if (name_index_find(&P->nodes, name, node_name_of, P->g) >= 0)
         return perr(P, "node '%s' is declared twice", name);
     if (expect_char(P, '(')) return -1;
     if (!accept(P, ')')) {
@@ -1061,7 +1010,7 @@ static int parse_node(Parser *P)
     P->p += 2;
     if (lookup_tensor(P, &out, "an output tensor name")) return -1;
     Node *n = graph_add_node(P->g, name, op, nin, in, out);
-    if (!n || map_put(P->g, &P->nodes, n->name, n->id, node_name_of)) return -1;
+    if (!n || name_index_put(P->g, &P->nodes, n->name, n->id, node_name_of)) return -1;
     return parse_attrs(P, n);
 }
 

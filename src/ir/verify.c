@@ -536,6 +536,8 @@ static VerifyFn verify_fn(Op op)
     DORY_ASSERT(0);
 }
 
+static const char *node_name_of(const Graph *g, int id) { return g->nodes[id]->name; }
+
 int ir_verify(Graph *g)
 {
     int errors = 0;
@@ -548,13 +550,14 @@ int ir_verify(Graph *g)
                 diag_error((DiagLoc){g->source, 0, 0, 0},
                            "graph input %d must be a rank-4 NHWC activation with N = 1", i) != 0;
     }
-    for (int i = 0; i < g->nnodes; i++)
-        for (int j = 0; j < i; j++)
-            if (strcmp(g->nodes[i]->name, g->nodes[j]->name) == 0) {
-                errors += diag_error(node_loc(g, g->nodes[i]), "a second node has this name "
-                                                               "(names label dumps and code)") != 0;
-                break;
-            }
+    NameIndex names = {0}; /* in the graph's arena: a few ints per node */
+    for (int i = 0; i < g->nnodes; i++) {
+        if (name_index_find(&names, g->nodes[i]->name, node_name_of, g) >= 0)
+            errors += diag_error(node_loc(g, g->nodes[i]), "a second node has this name "
+                                                           "(names label dumps and code)") != 0;
+        else if (name_index_put(g, &names, g->nodes[i]->name, i, node_name_of))
+            return -1;
+    }
     if (errors) return -1;
     for (int i = 0; i < g->nnodes; i++) {
         Ctx cx = {g, g->nodes[i], node_loc(g, g->nodes[i]), 0};

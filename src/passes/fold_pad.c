@@ -123,6 +123,7 @@ int pass_fold_pad(Graph *g)
     }
     g->nnodes = kept;
     for (int i = 0; i < kept; i++) g->nodes[i]->id = i;
+    if (npads == 0) return 0;
     while (npads > 0) drop_tensor(g, gone[--npads]); /* highest id first: ids stay valid */
-    return 0;
+    return graph_reindex_tensors(g);
 }
