@@ -20,6 +20,7 @@
 typedef struct Out {
     FILE *f;
     char path[4096];
+    int failed; /* cg_out_fail() was called: cg_out_close() fails */
 } Out;
 
 /* Makes `dir` ready for an application: created if missing; an earlier
@@ -32,6 +33,10 @@ int cg_out_mark(const char *dir);
 int cg_out_open(Out *o, const char *dir, const char *name);
 /* Closes the file; -1 with a diagnostic if anything failed to be written. */
 int cg_out_close(Out *o);
+/* A writer could not produce the file's content (out of memory): reports
+ * it once; the file's cg_out_close() then fails, so no incomplete file is
+ * taken for a good one. */
+void cg_out_fail(Out *o);
 __attribute__((format(printf, 2, 3))) void cg_emit(Out *o, const char *fmt, ...);
 /* A C array of integers, 16 per line. */
 void cg_emit_ints(Out *o, const char *decl, const int64_t *v, int64_t n);

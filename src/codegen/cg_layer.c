@@ -24,7 +24,10 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
                            const char *prefix)
 {
     int64_t *v = calloc((size_t)nch * 2 + 2, sizeof(int64_t));
-    if (!v) return;
+    if (!v) {
+        cg_out_fail(o);
+        return;
+    }
     char decl[160];
     const char *t64 = arith == ARITH_64 || rq->d > 31 ? "int64_t" : "int32_t";
     for (int64_t c = 0; c < nch; c++) {
@@ -163,13 +166,19 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
     if (L->b) {
         int64_t *v = calloc((size_t)co, sizeof(int64_t));
         for (int64_t c = 0; v && c < co; c++) v[c] = tensor_get(L->b, c);
-        if (v) cg_emit_ints(o, "static const int32_t bias", v, co);
+        if (v)
+            cg_emit_ints(o, "static const int32_t bias", v, co);
+        else
+            cg_out_fail(o);
         free(v);
     }
     if (has_w_zp(L)) {
         int64_t *v = calloc((size_t)co, sizeof(int64_t));
         for (int64_t c = 0; v && c < co; c++) v[c] = weight_zp(L, c);
-        if (v) cg_emit_ints(o, "static const int32_t w_zp", v, co);
+        if (v)
+            cg_emit_ints(o, "static const int32_t w_zp", v, co);
+        else
+            cg_out_fail(o);
         free(v);
     }
     emit_rq_arrays(o, g, &n->rq, n->arith, co, "rq");

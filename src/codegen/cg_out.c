@@ -75,6 +75,7 @@ int cg_out_open(Out *o, const char *dir, const char *name)
         *slash = '\0';
         if (util_mkdir_p(sub)) return -1;
     }
+    o->failed = 0;
     o->f = fopen(o->path, "w");
     if (!o->f) return diag_error((DiagLoc){o->path, 0, 0, 0}, "cannot create file");
     return 0;
@@ -84,7 +85,13 @@ int cg_out_close(Out *o)
 {
     int bad = ferror(o->f);
     if (fclose(o->f) != 0 || bad) return diag_error((DiagLoc){o->path, 0, 0, 0}, "write error");
-    return 0;
+    return o->failed ? -1 : 0;
+}
+
+void cg_out_fail(Out *o)
+{
+    if (!o->failed) diag_error((DiagLoc){o->path, 0, 0, 0}, "out of memory writing this file");
+    o->failed = 1;
 }
 
 void cg_emit(Out *o, const char *fmt, ...)
