@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "util/elide.h"
+
 static void shape_str(char *buf, size_t n, const Tensor *t)
 {
     if (t->rank == 4)
@@ -53,13 +55,41 @@ static const char *arith_str(const Node *n)
     return n->arith == ARITH_64 ? "64" : n->arith == ARITH_32 ? "32" : "?";
 }
 
+/* The layer column's width: with the other columns, 100 in all. */
+enum { NAME_W = 20 };
+
+char *ir_table_names(const Graph *g, int width, Arena *a, int *ambiguous)
+{
+    size_t n = (size_t)(g->nnodes ? g->nnodes : 1);
+    const char **names = arena_alloc_array(a, n, sizeof *names);
+    char *out = arena_alloc_array(a, n, (size_t)width + 1);
+    *ambiguous = 0;
+    if (!names || !out) return NULL;
+    for (int i = 0; i < g->nnodes; i++) names[i] = g->nodes[i]->name;
+    *ambiguous = elide_names(names, g->nnodes, width, out);
+    return out;
+}
+
+void ir_print_full_names(FILE *f, const Graph *g, int width, int ambiguous)
+{
+    if (!ambiguous) return;
+    fprintf(f, "names in full (elided names alike above):\n");
+    for (int i = 0; i < g->nnodes; i++)
+        if (strlen(g->nodes[i]->name) > (size_t)width)
+            fprintf(f, "%3d  %s\n", i, g->nodes[i]->name);
+}
+
 void ir_print_summary(FILE *f, const Graph *g)
 {
+    int ambiguous = 0;
+    Arena a;
+    arena_init(&a);
+    const char *shown = ir_table_names(g, NAME_W, &a, &ambiguous);
     fprintf(f, "model %s", g->name);
     if (g->source) fprintf(f, " (%s)", g->source);
     fprintf(f, ": %d layers\n", g->nnodes);
-    fprintf(f, "%3s  %-24s %-18s %-18s %-18s %12s %10s  %-7s %s\n", "#", "layer", "op", "input",
-            "output", "MACs", "params B", "requant", "arith");
+    fprintf(f, "%3s %-*s %-15s %-13s %-13s %10s %8s %-5s %s\n", "#", NAME_W, "layer", "op", "input",
+            "output", "MACs", "params B", "rq", "arith");
     int64_t macs = 0, params = 0, act_peak = 0;
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = g->nodes[i];
@@ -77,12 +107,12 @@ void ir_print_summary(FILE *f, const Graph *g)
         macs += m;
         params += p;
         act_peak = DORY_MAX(act_peak, act);
-        const char *name = n->name;
-        size_t len = strlen(name);
-        fprintf(f, "%3d  %-24s %-18s %-18s %-18s %12lld %10lld  %-7s %s\n", i,
-                len > 24 ? name + len - 24 : name, op, in, out, (long long)m, (long long)p,
-                rq_scheme_name(n->rq.scheme), arith_str(n));
+        fprintf(f, "%3d %-*s %-15s %-13s %-13s %10lld %8lld %-5s %s\n", i, NAME_W,
+                shown ? shown + (size_t)i * (NAME_W + 1) : n->name, op, in, out, (long long)m,
+                (long long)p, rq_scheme_name(n->rq.scheme), arith_str(n));
     }
+    ir_print_full_names(f, g, NAME_W, ambiguous);
+    arena_free(&a);
     fprintf(f,
             "total: %d layers, %lld MACs, %lld parameter bytes, largest layer input+output "
             "%lld bytes\n",
