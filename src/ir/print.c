@@ -58,33 +58,39 @@ static const char *arith_str(const Node *n)
 /* The layer column's width: with the other columns, 100 in all. */
 enum { NAME_W = 20 };
 
-char *ir_table_names(const Graph *g, int width, Arena *a, int *ambiguous)
+int ir_name_column(const Graph *g, int width, Arena *a, NameColumn *c)
 {
     size_t n = (size_t)(g->nnodes ? g->nnodes : 1);
     const char **names = arena_alloc_array(a, n, sizeof *names);
-    char *out = arena_alloc_array(a, n, (size_t)width + 1);
-    *ambiguous = 0;
-    if (!names || !out) return NULL;
+    memset(c, 0, sizeof *c);
+    c->width = width;
+    c->text = arena_alloc_array(a, n, (size_t)width + 1);
+    c->amb = arena_alloc_array(a, n, 1);
+    if (!names || !c->text || !c->amb) return -1;
     for (int i = 0; i < g->nnodes; i++) names[i] = g->nodes[i]->name;
-    *ambiguous = elide_names(names, g->nnodes, width, out);
-    return out;
+    c->nambiguous = elide_names(names, g->nnodes, width, c->text, c->amb);
+    return 0;
 }
 
-void ir_print_full_names(FILE *f, const Graph *g, int width, int ambiguous)
+const char *ir_name_at(const NameColumn *c, int i)
 {
-    if (!ambiguous) return;
-    fprintf(f, "names in full (elided names alike above):\n");
+    return c->text + (size_t)i * (size_t)(c->width + 1);
+}
+
+void ir_print_full_names(FILE *f, const Graph *g, const NameColumn *c)
+{
+    if (!c->nambiguous) return;
+    fprintf(f, "names in full (no shorter form is unambiguous):\n");
     for (int i = 0; i < g->nnodes; i++)
-        if (strlen(g->nodes[i]->name) > (size_t)width)
-            fprintf(f, "%3d  %s\n", i, g->nodes[i]->name);
+        if (c->amb[i]) fprintf(f, "%3d %s\n", i, g->nodes[i]->name);
 }
 
 void ir_print_summary(FILE *f, const Graph *g)
 {
-    int ambiguous = 0;
     Arena a;
     arena_init(&a);
-    const char *shown = ir_table_names(g, NAME_W, &a, &ambiguous);
+    NameColumn col;
+    int have = ir_name_column(g, NAME_W, &a, &col) == 0;
     fprintf(f, "model %s", g->name);
     if (g->source) fprintf(f, " (%s)", g->source);
     fprintf(f, ": %d layers\n", g->nnodes);
@@ -108,10 +114,10 @@ void ir_print_summary(FILE *f, const Graph *g)
         params += p;
         act_peak = DORY_MAX(act_peak, act);
         fprintf(f, "%3d %-*s %-15s %-13s %-13s %10lld %8lld %-5s %s\n", i, NAME_W,
-                shown ? shown + (size_t)i * (NAME_W + 1) : n->name, op, in, out, (long long)m,
-                (long long)p, rq_scheme_name(n->rq.scheme), arith_str(n));
+                have ? ir_name_at(&col, i) : n->name, op, in, out, (long long)m, (long long)p,
+                rq_scheme_name(n->rq.scheme), arith_str(n));
     }
-    ir_print_full_names(f, g, NAME_W, ambiguous);
+    if (have) ir_print_full_names(f, g, &col);
     arena_free(&a);
     fprintf(f,
             "total: %d layers, %lld MACs, %lld parameter bytes, largest layer input+output "

@@ -73,14 +73,14 @@ static void print_l3(FILE *f, const LayerPlan *lp)
 }
 
 /* Tiles: L1 tile, tile counts, L1 used, L3 streaming, DMA per level. */
-static void print_tile_table(FILE *f, const Plan *p, const char *shown)
+static void print_tile_table(FILE *f, const Plan *p, const NameColumn *col)
 {
     fprintf(f, "tiles (L1 budget %lld B):\n", (long long)target_l1_budget(&p->target));
     fprintf(f, "%3s %-*s %-18s %-14s %7s %-11s %9s %9s\n", "#", TXT_NAME_W, "layer",
             "tile h x w x co/ci", "tiles h:w:c:ci", "L1 used", "L3 stream", "DMA L2L1", "DMA L3L2");
     for (int n = 0; n < p->nlayers; n++) {
         const LayerPlan *lp = &p->layers[n];
-        fprintf(f, "%3d %-*s", n, TXT_NAME_W, shown + (size_t)n * (TXT_NAME_W + 1));
+        fprintf(f, "%3d %-*s", n, TXT_NAME_W, ir_name_at(col, n));
         if (lp->status != PLAN_OK) {
             char line[1024];
             snprintf(line, sizeof line, "%s: %s", plan_status_name(lp->status),
@@ -97,7 +97,7 @@ static void print_tile_table(FILE *f, const Plan *p, const char *shown)
 }
 
 /* Cost: kernel, modeled cycles, MAC/cycle, the DORY objective, the bound. */
-static void print_cost_table(FILE *f, const Plan *p, const char *shown)
+static void print_cost_table(FILE *f, const Plan *p, const NameColumn *col)
 {
     fprintf(f, "modeled cost (cycles%s):\n",
             p->opt.compare_dory ? "; dory-obj: the DORY paper's objective, same constraints" : "");
@@ -107,8 +107,8 @@ static void print_cost_table(FILE *f, const Plan *p, const char *shown)
         const LayerPlan *lp = &p->layers[n];
         if (lp->status != PLAN_OK) continue;
         const dory_kernel_info_t *k = dory_kernel_info(lp->kernel);
-        fprintf(f, "%3d %-*s %-15s %10.0f %6.2f", n, TXT_NAME_W,
-                shown + (size_t)n * (TXT_NAME_W + 1), k ? k->name : "none", lp->cost.total,
+        fprintf(f, "%3d %-*s %-15s %10.0f %6.2f", n, TXT_NAME_W, ir_name_at(col, n),
+                k ? k->name : "none", lp->cost.total,
                 lp->cost.total > 0 ? (double)node_macs(p->g, p->g->nodes[n]) / lp->cost.total
                                    : 0.0);
         if (p->opt.compare_dory)
@@ -122,13 +122,13 @@ static void print_cost_table(FILE *f, const Plan *p, const char *shown)
     }
 }
 
-static void print_binding_table(FILE *f, const Plan *p, const char *shown)
+static void print_binding_table(FILE *f, const Plan *p, const NameColumn *col)
 {
     fprintf(f, "binding constraint (what stops a larger tile):\n");
     for (int n = 0; n < p->nlayers; n++) {
         const LayerPlan *lp = &p->layers[n];
         if (lp->status != PLAN_OK) continue;
-        fprintf(f, "%3d %-*s ", n, TXT_NAME_W, shown + (size_t)n * (TXT_NAME_W + 1));
+        fprintf(f, "%3d %-*s ", n, TXT_NAME_W, ir_name_at(col, n));
         print_wrapped(f, lp->why && *lp->why ? lp->why : "-", TXT_NAME_W + 5);
     }
 }
@@ -137,7 +137,7 @@ static void print_binding_table(FILE *f, const Plan *p, const char *shown)
 static void print_act_map(FILE *f, const Plan *p, Arena *a)
 {
     enum { TW = 28, AW = 20 };
-    int n = 0, amb = 0, amb2 = 0;
+    int n = 0;
     const char **names = arena_alloc_array(a, (size_t)p->g->ntensors + 1, sizeof *names);
     int *ids = arena_alloc_array(a, (size_t)p->g->ntensors + 1, sizeof *ids);
     if (!names || !ids) return;
@@ -148,9 +148,10 @@ static void print_act_map(FILE *f, const Plan *p, Arena *a)
     }
     char *shown = arena_alloc_array(a, (size_t)n + 1, TW + 1);
     char *alias = arena_alloc_array(a, (size_t)n + 1, AW + 1);
-    if (!shown || !alias) return;
-    amb = elide_names(names, n, TW, shown);
-    amb2 = elide_names(names, n, AW, alias);
+    char *amb = arena_alloc_array(a, (size_t)n + 1, 1),
+         *amb2 = arena_alloc_array(a, (size_t)n + 1, 1);
+    if (!shown || !alias || !amb || !amb2) return;
+    int namb = elide_names(names, n, TW, shown, amb) + elide_names(names, n, AW, alias, amb2);
     fprintf(f, "activations (level, byte offset, bytes, live from..to layer):\n");
     fprintf(f, "  %-*s %-5s %10s %9s  %-9s %s\n", TW, "tensor", "where", "offset", "bytes", "live",
             "storage of");
@@ -169,10 +170,18 @@ static void print_act_map(FILE *f, const Plan *p, Arena *a)
                     j < n ? alias + (size_t)j * (AW + 1) : p->g->tensors[tp->alias]->name);
         fputc('\n', f);
     }
-    if (amb || amb2) {
-        fprintf(f, "tensor names in full (elided names alike above):\n");
+    for (int k = 0; k < n; k++) /* the alias column shows only storage owners */
+        if (amb2[k] && !amb[k]) {
+            int owner = 0;
+            for (int j = 0; j < n; j++)
+                owner |= p->tensors[ids[j]].loc == LOC_ALIAS && p->tensors[ids[j]].alias == ids[k];
+            namb -= !owner;
+            amb2[k] = (char)owner;
+        }
+    if (namb > 0) {
+        fprintf(f, "tensor names in full (no shorter form is unambiguous):\n");
         for (int k = 0; k < n; k++)
-            if (strlen(names[k]) > AW) fprintf(f, "  %s\n", names[k]);
+            if (amb[k] || amb2[k]) fprintf(f, "  %s\n", names[k]);
     }
 }
 
@@ -181,9 +190,8 @@ void plan_print(FILE *f, const Plan *p)
     const Target *t = &p->target;
     Arena a;
     arena_init(&a);
-    int amb = 0;
-    const char *shown = ir_table_names(p->g, TXT_NAME_W, &a, &amb);
-    if (!shown) {
+    NameColumn col;
+    if (ir_name_column(p->g, TXT_NAME_W, &a, &col)) {
         arena_free(&a);
         return;
     }
@@ -194,10 +202,10 @@ void plan_print(FILE *f, const Plan *p)
     fprintf(f, "  L1 %lld B (budget %lld), L2 %lld B (budget %lld), L3 %lld B, %d cores\n",
             (long long)t->l1.size, (long long)target_l1_budget(t), (long long)t->l2.size,
             (long long)p->l2_budget, (long long)t->l3.size, t->cores);
-    print_tile_table(f, p, shown);
-    print_cost_table(f, p, shown);
-    print_binding_table(f, p, shown);
-    ir_print_full_names(f, p->g, TXT_NAME_W, amb);
+    print_tile_table(f, p, &col);
+    print_cost_table(f, p, &col);
+    print_binding_table(f, p, &col);
+    ir_print_full_names(f, p->g, &col);
     fprintf(f, "total: %lld MACs, %.0f cycles (%.2f MAC/cycle)", (long long)p->total_macs,
             p->total_cycles, p->total_cycles > 0 ? (double)p->total_macs / p->total_cycles : 0.0);
     if (p->opt.compare_dory) fprintf(f, ", DORY objective %.0f cycles", p->dory_cycles);

@@ -189,21 +189,72 @@ static void region_map(FILE *f, const cJSON *r, const char *region, const char *
 
 enum { TL_X0 = 70, TL_Y0 = 20, TL_H = 380 };
 
-static void tl_bar(FILE *f, int i, double ysc, double colw, const char *name, double lo, double hi,
-                   int first, int last, const char *what)
+typedef struct TlBar {
+    char name[160];
+    const char *what;
+    double lo, hi;
+    int first, last;
+    int order; /* in the document: ties keep it (qsort is not stable) */
+} TlBar;
+
+/* Larger bars first, so that a bar drawn at its 3-pixel minimum height lies
+ * on top of its larger neighbours instead of under them. */
+static int tl_cmp(const void *pa, const void *pb)
+{
+    const TlBar *a = pa, *b = pb;
+    double d = (b->hi - b->lo) - (a->hi - a->lo);
+    return d > 0 ? 1 : d < 0 ? -1 : a->order - b->order;
+}
+
+static void tl_bar(FILE *f, int i, double ysc, double colw, const TlBar *b)
 {
     char fill[24];
     bar_colour(i, fill);
-    double y = TL_Y0 + lo * ysc, h = (hi - lo) * ysc;
+    double y = TL_Y0 + b->lo * ysc, h = (b->hi - b->lo) * ysc;
     fprintf(f, "<rect class=\"l2bar\" data-name=\"");
-    esc(f, name);
+    esc(f, b->name);
     fprintf(f,
             "\" data-lo=\"%.0f\" data-hi=\"%.0f\" data-first=\"%d\" data-last=\"%d\" "
             "x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"><title>",
-            lo, hi, first, last, TL_X0 + first * colw + 1, y, (last - first + 1) * colw - 2,
-            h < 3 ? 3 : h, fill);
-    esc(f, name);
-    fprintf(f, ": %s, bytes %.0f..%.0f, layers %d..%d</title></rect>", what, lo, hi, first, last);
+            b->lo, b->hi, b->first, b->last, TL_X0 + b->first * colw + 1, y,
+            (b->last - b->first + 1) * colw - 2, h < 3 ? 3 : h, fill);
+    esc(f, b->name);
+    fputs(": ", f);
+    esc(f, b->what);
+    fprintf(f, ", bytes %.0f..%.0f, layers %d..%d</title></rect>", b->lo, b->hi, b->first, b->last);
+}
+
+/* The timeline's bars: activations in the arena, then staging buffers. */
+static int tl_bars(const cJSON *r, int nl, TlBar *bars)
+{
+    const cJSON *t;
+    int n = 0;
+    cJSON_ArrayForEach(t, jget(r, "tensors"))
+    {
+        if (strcmp(js(t, "region"), "arena")) continue;
+        TlBar *b = &bars[n];
+        b->order = n++;
+        snprintf(b->name, sizeof b->name, "%s", js(t, "name"));
+        b->what = "activation";
+        b->lo = jn(t, "offset");
+        b->hi = b->lo + jn(t, "bytes");
+        b->first = ji(t, "first") < 0 ? 0 : ji(t, "first");
+        b->last = ji(t, "last") < 0 || ji(t, "last") >= nl ? nl - 1 : ji(t, "last");
+    }
+    cJSON_ArrayForEach(t, jget(r, "l2_staging"))
+    {
+        TlBar *b = &bars[n];
+        b->order = n++;
+        int l = ji(t, "layer");
+        snprintf(b->name, sizeof b->name, "L3 staging %s[%d] of layer %d", js(t, "name"),
+                 ji(t, "copy"), l);
+        b->what = "L3<->L2 staging buffer";
+        b->lo = jn(t, "offset");
+        b->hi = b->lo + jn(t, "bytes");
+        b->first = b->last = l < 0 || l >= nl ? 0 : l;
+    }
+    qsort(bars, (size_t)n, sizeof *bars, tl_cmp);
+    return n;
 }
 
 static void hline(FILE *f, double y, const char *colour, const char *label, double width)
@@ -218,8 +269,8 @@ static void hline(FILE *f, double y, const char *colour, const char *label, doub
  * per activation in the L2 arena and per L3 staging buffer copy. */
 static void l2_timeline(FILE *f, const cJSON *r)
 {
-    const cJSON *tot = jget(r, "totals"), *t;
-    int nl = cJSON_GetArraySize(jget(r, "layers")), i = 0;
+    const cJSON *tot = jget(r, "totals");
+    int nl = cJSON_GetArraySize(jget(r, "layers"));
     double peak = jn(tot, "l2_peak"), lb = jn(tot, "l2_lower_bound");
     double top = (peak > lb ? peak : lb) * 1.04 + 1;
     double colw = nl > 0 ? (nl * 28.0 < 900 ? 28.0 : 900.0 / nl) : 28.0, width = colw * nl;
@@ -232,23 +283,12 @@ static void l2_timeline(FILE *f, const cJSON *r)
         f,
         "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#fcfcfc\" stroke=\"#999\"/>",
         TL_X0, TL_Y0, width, TL_H);
-    cJSON_ArrayForEach(t, jget(r, "tensors"))
-    {
-        if (strcmp(js(t, "region"), "arena")) continue;
-        int first = ji(t, "first"), last = ji(t, "last");
-        if (first < 0) first = 0;
-        if (last < 0 || last >= nl) last = nl - 1;
-        tl_bar(f, i++, ysc, colw, js(t, "name"), jn(t, "offset"), jn(t, "offset") + jn(t, "bytes"),
-               first, last, "activation");
-    }
-    cJSON_ArrayForEach(t, jget(r, "l2_staging"))
-    {
-        char name[160];
-        int l = ji(t, "layer");
-        snprintf(name, sizeof name, "L3 staging %s[%d] of layer %d", js(t, "name"), ji(t, "copy"),
-                 l);
-        tl_bar(f, i++, ysc, colw, name, jn(t, "offset"), jn(t, "offset") + jn(t, "bytes"), l, l,
-               "L3<->L2 staging buffer");
+    int nb = cJSON_GetArraySize(jget(r, "tensors")) + cJSON_GetArraySize(jget(r, "l2_staging"));
+    TlBar *bars = calloc((size_t)nb + 1, sizeof *bars);
+    if (bars) {
+        nb = tl_bars(r, nl, bars);
+        for (int k = 0; k < nb; k++) tl_bar(f, k, ysc, colw, &bars[k]);
+        free(bars);
     }
     char label[64];
     snprintf(label, sizeof label, "peak %.0f B", peak);

@@ -1,6 +1,8 @@
-/* elide.c: middle elision of names for fixed-width table columns, with
- * every elided form distinct from every other printed form where a split
- * of head and tail allows it (elide.h). Strings only.
+/* elide.c: middle elision of names for fixed-width table columns (elide.h).
+ * A printed form head..tail is unambiguous when no other name of the column
+ * starts with its head and ends with its tail; the split moves until that
+ * holds, and where no split does, a window of the middle is kept between two
+ * marks (head..window..tail). Strings only.
  */
 #include "elide.h"
 
@@ -22,17 +24,31 @@ static void elide_one(const char *name, int width, int head, char *dst)
     dst[width] = '\0';
 }
 
-/* Index of another row printed as row i is, or -1. */
-static int clash(const char *out, int n, int width, int i)
+/* 1 if `other` reads as the form `head` bytes of name, mark, `tail` bytes. */
+static int matches(const char *other, const char *name, size_t head, size_t tail)
 {
-    const char *s = out + (size_t)i * (size_t)(width + 1);
-    for (int j = 0; j < n; j++)
-        if (j != i && !strcmp(s, out + (size_t)j * (size_t)(width + 1))) return j;
-    return -1;
+    size_t lo = strlen(other), ln = strlen(name);
+    return lo >= head + tail && !strncmp(other, name, head) &&
+           !strcmp(other + lo - tail, name + ln - tail);
 }
 
-/* The split of head and tail tried k-th for a column of `width`: a third of
- * the visible bytes first, then ever further from it on both sides. */
+/* 1 if names[i], split after `head` bytes, could be read as another name. */
+static int ambiguous(const char *const *names, int n, int width, int i, int head)
+{
+    size_t len = strlen(names[i]);
+    if (len <= (size_t)width) {
+        for (int j = 0; j < n; j++)
+            if (j != i && !strcmp(names[j], names[i])) return 1;
+        return 0;
+    }
+    size_t tail = (size_t)width - strlen(ELIDE_MARK) - (size_t)head;
+    for (int j = 0; j < n; j++)
+        if (j != i && matches(names[j], names[i], (size_t)head, tail)) return 1;
+    return 0;
+}
+
+/* The split tried k-th for a column of `width`: a third of the visible
+ * bytes first, then ever further from it on both sides; -1 if out of range. */
 static int split_at(int width, int k)
 {
     int vis = width - (int)strlen(ELIDE_MARK), h0 = vis / 3;
@@ -40,20 +56,70 @@ static int split_at(int width, int k)
     return h >= 0 && h <= vis ? h : -1;
 }
 
-int elide_names(const char *const *names, int n, int width, char *out)
+/* Two marks: head, a window of the middle at `pos`, tail (h + m + t bytes
+ * of the name and two marks make `width`). */
+static void elide_two(const char *name, size_t h, size_t pos, size_t m, size_t t, char *dst)
+{
+    size_t k = strlen(ELIDE_MARK), len = strlen(name);
+    memcpy(dst, name, h);
+    memcpy(dst + h, ELIDE_MARK, k);
+    memcpy(dst + h + k, name + pos, m);
+    memcpy(dst + h + k + m, ELIDE_MARK, k);
+    memcpy(dst + h + 2 * k + m, name + len - t, t);
+    dst[h + 2 * k + m + t] = '\0';
+}
+
+/* 1 if another name has the head and tail of names[i] and, between them,
+ * its window of m bytes at pos. */
+static int ambiguous_two(const char *const *names, int n, int i, size_t h, size_t pos, size_t m,
+                         size_t t)
+{
+    const char *s = names[i];
+    for (int j = 0; j < n; j++) {
+        if (j == i || !matches(names[j], s, h, t)) continue;
+        size_t lj = strlen(names[j]);
+        for (size_t q = h; q + m + t <= lj; q++)
+            if (!strncmp(names[j] + q, s + pos, m)) return 1;
+    }
+    return 0;
+}
+
+/* A two-mark form of names[i] that no other name reads as: the longest tail
+ * first, then the shortest window; 0 if there is none. */
+static int elide_twice(const char *const *names, int n, int width, int i, char *dst)
+{
+    size_t len = strlen(names[i]), k = 2 * strlen(ELIDE_MARK);
+    if ((size_t)width < k + 8) return 0;
+    size_t vis = (size_t)width - k;
+    for (size_t t = vis - 4; t >= 3; t--) {
+        for (size_t m = 3; m + t + 1 <= vis; m++) {
+            size_t h = vis - m - t;
+            if (h > 8) continue;
+            for (size_t pos = h + 1; pos + m + 1 + t <= len; pos++) {
+                if (ambiguous_two(names, n, i, h, pos, m, t)) continue;
+                elide_two(names[i], h, pos, m, t, dst);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int elide_names(const char *const *names, int n, int width, char *out, char *amb)
 {
     size_t stride = (size_t)width + 1;
-    for (int i = 0; i < n; i++) elide_one(names[i], width, split_at(width, 0), out + i * stride);
-    for (int i = 0; i < n; i++) {
-        if (strlen(names[i]) <= (size_t)width) continue;
-        for (int k = 1; clash(out, n, width, i) >= 0 && k <= 2 * width; k++) {
-            int h = split_at(width, k);
-            if (h >= 0) elide_one(names[i], width, h, out + i * stride);
-        }
-        if (clash(out, n, width, i) >= 0)
-            elide_one(names[i], width, split_at(width, 0), out + i * stride);
-    }
     int left = 0;
-    for (int i = 0; i < n; i++) left += clash(out, n, width, i) >= 0;
+    for (int i = 0; i < n; i++) {
+        int best = split_at(width, 0), bad = ambiguous(names, n, width, i, best);
+        for (int k = 1; bad && strlen(names[i]) > (size_t)width && k <= 2 * width + 2; k++) {
+            int h = split_at(width, k);
+            if (h >= 0 && !ambiguous(names, n, width, i, h)) best = h, bad = 0;
+        }
+        elide_one(names[i], width, best, out + (size_t)i * stride);
+        if (bad && strlen(names[i]) > (size_t)width)
+            bad = !elide_twice(names, n, width, i, out + (size_t)i * stride);
+        if (amb) amb[i] = (char)bad;
+        left += bad;
+    }
     return left;
 }
