@@ -491,8 +491,10 @@ static void layer_row(FILE *f, const cJSON *l, int measured)
     if (measured) {
         if (me) {
             cell_n(f, jn(me, "value"), 0);
+            cell_n(f, jn(me, "mac_per_unit"), 3);
             cell_n(f, jn(me, "ratio"), 2);
         } else {
+            cell_s(f, "-");
             cell_s(f, "-");
             cell_s(f, "-");
         }
@@ -521,9 +523,9 @@ static void layer_table(FILE *f, const cJSON *r)
           f);
     if (measured)
         fprintf(f,
-                "<th class=\"measured\">measured %s</th><th class=\"measured\">measured / "
-                "modeled</th>",
-                js(m, "unit"));
+                "<th class=\"measured\">measured %s</th><th class=\"measured\">measured "
+                "MAC/%s</th><th class=\"measured\">measured / modeled</th>",
+                js(m, "unit"), js(m, "unit"));
     fputs("<th>bound (model)</th><th>FLOAT-&gt;FIXED outputs differing</th></tr>\n", f);
     cJSON_ArrayForEach(l, jget(r, "layers")) layer_row(f, l, measured);
     fputs("</table>", f);

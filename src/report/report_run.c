@@ -7,6 +7,7 @@
  * Each line must name the report's layer and its MACs, so the output of
  * another application is refused, naming the line. Nothing here plans.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,9 +124,12 @@ static int parse_layer_line(const char *line, const char *name, long long *macs,
     if (sscanf(line + n, "%lld %lld %lld %lld %lf %lf", macs, &l2l1, &l1l2, &l3, &model, &value) !=
         6)
         return -1;
+    if (!(value >= 0 && value <= 1e15) || *macs < 0) return -1; /* NaN, inf, negative */
     *measured = value;
     return 0;
 }
+
+static double thousandths(double v) { return round(v * 1000) / 1000; }
 
 static int merge_lines(cJSON *r, char *text, const char *path)
 {
@@ -163,9 +167,9 @@ static int merge_lines(cJSON *r, char *text, const char *path)
         cJSON_DeleteItemFromObjectCaseSensitive(l, "measured");
         cJSON *me = cJSON_AddObjectToObject(l, "measured");
         cJSON_AddNumberToObject(me, "value", value);
-        cJSON_AddNumberToObject(
-            me, "ratio",
-            modeled > 0 ? (double)(long long)(value / modeled * 1000 + 0.5) / 1000 : 0);
+        cJSON_AddNumberToObject(me, "ratio", thousandths(modeled > 0 ? value / modeled : 0));
+        cJSON_AddNumberToObject(me, "mac_per_unit",
+                                thousandths(value > 0 ? (double)macs / value : 0));
         total += value;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(r, "measured");

@@ -47,6 +47,15 @@ static int ambiguous(const char *const *names, int n, int width, int i, int head
     return 0;
 }
 
+/* 1 if splitting `name` after `head` bytes keeps '.' away from the mark
+ * (no "a...b" that reads as the mark plus a dot of the name). */
+static int clean_cut(const char *name, int width, int head)
+{
+    size_t len = strlen(name), tail = (size_t)width - strlen(ELIDE_MARK) - (size_t)head;
+    if (len <= (size_t)width) return 1;
+    return (head == 0 || name[head - 1] != '.') && (tail == 0 || name[len - tail] != '.');
+}
+
 /* The split tried k-th for a column of `width`: a third of the visible
  * bytes first, then ever further from it on both sides; -1 if out of range. */
 static int split_at(int width, int k)
@@ -111,9 +120,17 @@ int elide_names(const char *const *names, int n, int width, char *out, char *amb
     int left = 0;
     for (int i = 0; i < n; i++) {
         int best = split_at(width, 0), bad = ambiguous(names, n, width, i, best);
-        for (int k = 1; bad && strlen(names[i]) > (size_t)width && k <= 2 * width + 2; k++) {
-            int h = split_at(width, k);
-            if (h >= 0 && !ambiguous(names, n, width, i, h)) best = h, bad = 0;
+        /* first pass: splits that do not put a '.' beside the mark */
+        for (int pass = 0; pass < 2 && (bad || !clean_cut(names[i], width, best)); pass++) {
+            for (int k = 0; strlen(names[i]) > (size_t)width && k <= 2 * width + 2; k++) {
+                int h = split_at(width, k);
+                if (h < 0 || (!pass && !clean_cut(names[i], width, h))) continue;
+                if (!ambiguous(names, n, width, i, h)) {
+                    best = h, bad = 0;
+                    break;
+                }
+            }
+            if (!bad) break;
         }
         elide_one(names[i], width, best, out + (size_t)i * stride);
         if (bad && strlen(names[i]) > (size_t)width)

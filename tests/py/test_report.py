@@ -403,6 +403,7 @@ def test_example_qemu_measured_beside_modeled(dory, run_dory, tmp_path):
         m = layer["measured"]
         assert m["value"] == rows[layer["name"]] > 0
         assert m["ratio"] == pytest.approx(m["value"] / layer["modeled"]["cycles"], abs=0.001)
+        assert m["mac_per_unit"] == pytest.approx(layer["macs"] / m["value"], abs=0.001)
         assert f"{m['value']}" in cells and f"{m['ratio']:.2f}" in cells
     # a second report of the same run replaces, not adds
     before = (app / "report.json").read_bytes()
@@ -514,6 +515,9 @@ def test_report_bad_input(example_app, dory_asan, run_dory, tmp_path):
         "macs.txt": ("\n".join(lines).replace(f" {good['layers'][2]['macs']} ", " 7 ", 1),
                      "not a run of this application"),
         "nul.txt": ("\0" + "\n".join(lines), "NUL"),
+        "nan.txt": ("\n".join(lines).replace(" 1000  OK", " nan  OK", 1), "expected the run's line"),
+        "huge.txt": ("\n".join(lines).replace(" 1000  OK", " 1e300  OK", 1),
+                     "expected the run's line"),
     }
     for name, (text, want) in cases.items():
         (tmp_path / name).write_text(text)
