@@ -235,6 +235,14 @@ static const struct {
     {"--check", "deploy"},
     {"--html", "inspect"},
     {"--report-json", "inspect"},
+    /* `report` reads an application folder, not a model */
+    {"-o", "run inspect deploy"},
+    {"--output", "run inspect deploy"},
+    {"--format", "run inspect deploy"},
+    {"--dialect", "run inspect deploy"},
+    {"--verify-each", "run inspect deploy"},
+    {"--print-after", "run inspect deploy"},
+    {"--requant", "run inspect deploy"},
 };
 
 static int option_taken(const char *cmd, const char *a)

@@ -523,6 +523,9 @@ def test_report_bad_input(example_app, dory_asan, run_dory, tmp_path):
         (tmp_path / name).write_text(text)
         assert_user_error(run_dory(dory_asan, "report", work, tmp_path / name, check=False), want)
     assert_user_error(run_dory(dory_asan, "report", work, check=False), "APP_DIR and RUN_OUTPUT")
+    for opt in ("-o", "--requant", "-t", "--json"):
+        assert_user_error(run_dory(dory_asan, "report", work, tmp_path / "ok.txt", opt, "x",
+                                   check=False), opt)
     assert_user_error(run_dory(dory_asan, "report", tmp_path / "nowhere", tmp_path / "ok.txt",
                                check=False), "report.json")
     (work / "report.json").write_text("{\"schema\": \"other\"}")
