@@ -24,6 +24,39 @@ static void elide_one(const char *name, int width, int head, char *dst)
     dst[width] = '\0';
 }
 
+/* 1 if a reader of `form` (head, then middle parts, then tail, between
+ * marks) could take it for `name`: the form as read, not as written, so a
+ * name holding the mark itself is judged as it will look. */
+static int reads_as(const char *form, const char *name)
+{
+    size_t mk = strlen(ELIDE_MARK), len = strlen(name);
+    const char *mark = strstr(form, ELIDE_MARK), *last = mark, *p;
+    if (!mark) return !strcmp(form, name);
+    while ((p = strstr(last + mk, ELIDE_MARK))) last = p;
+    size_t head = (size_t)(mark - form), tail = strlen(last + mk);
+    if (len < head + tail || strncmp(name, form, head) || strcmp(name + len - tail, last + mk))
+        return 0;
+    size_t pos = head, end = len - tail;
+    for (const char *s = mark + mk; s < last;) { /* leftmost match of each middle part */
+        const char *e = strstr(s, ELIDE_MARK);
+        size_t m = (size_t)(e - s), q = pos;
+        while (q + m <= end && strncmp(name + q, s, m)) q++;
+        if (q + m > end) return 0;
+        pos = q + m;
+        s = e + mk;
+    }
+    return 1;
+}
+
+/* 1 if `form` reads as names[i] and as no other name of the column. */
+static int reads_only_as(const char *form, const char *const *names, int n, int i)
+{
+    if (!reads_as(form, names[i])) return 0;
+    for (int j = 0; j < n; j++)
+        if (j != i && strcmp(names[j], names[i]) && reads_as(form, names[j])) return 0;
+    return 1;
+}
+
 /* 1 if `other` reads as the form `head` bytes of name, mark, `tail` bytes. */
 static int matches(const char *other, const char *name, size_t head, size_t tail)
 {
@@ -32,15 +65,10 @@ static int matches(const char *other, const char *name, size_t head, size_t tail
            !strcmp(other + lo - tail, name + ln - tail);
 }
 
-/* 1 if names[i], split after `head` bytes, could be read as another name. */
+/* 1 if names[i] (longer than `width`), split after `head` bytes, could be
+ * read as another name: the quick test before reads_only_as(). */
 static int ambiguous(const char *const *names, int n, int width, int i, int head)
 {
-    size_t len = strlen(names[i]);
-    if (len <= (size_t)width) {
-        for (int j = 0; j < n; j++)
-            if (j != i && !strcmp(names[j], names[i])) return 1;
-        return 0;
-    }
     size_t tail = (size_t)width - strlen(ELIDE_MARK) - (size_t)head;
     for (int j = 0; j < n; j++)
         if (j != i && matches(names[j], names[i], (size_t)head, tail)) return 1;
@@ -107,7 +135,7 @@ static int elide_twice(const char *const *names, int n, int width, int i, char *
             for (size_t pos = h + 1; pos + m + 1 + t <= len; pos++) {
                 if (ambiguous_two(names, n, i, h, pos, m, t)) continue;
                 elide_two(names[i], h, pos, m, t, dst);
-                return 1;
+                if (reads_only_as(dst, names, n, i)) return 1;
             }
         }
     }
@@ -116,27 +144,31 @@ static int elide_twice(const char *const *names, int n, int width, int i, char *
 
 int elide_names(const char *const *names, int n, int width, char *out, char *amb)
 {
-    size_t stride = (size_t)width + 1;
     int left = 0;
     for (int i = 0; i < n; i++) {
-        int best = split_at(width, 0), bad = ambiguous(names, n, width, i, best);
-        /* first pass: splits that do not put a '.' beside the mark */
-        for (int pass = 0; pass < 2 && (bad || !clean_cut(names[i], width, best)); pass++) {
-            for (int k = 0; strlen(names[i]) > (size_t)width && k <= 2 * width + 2; k++) {
-                int h = split_at(width, k);
-                if (h < 0 || (!pass && !clean_cut(names[i], width, h))) continue;
-                if (!ambiguous(names, n, width, i, h)) {
-                    best = h, bad = 0;
-                    break;
-                }
-            }
-            if (!bad) break;
+        char *dst = out + (size_t)i * (size_t)(width + 1);
+        int ok = 0;
+        if (strlen(names[i]) <= (size_t)width) {
+            memcpy(dst, names[i], strlen(names[i]) + 1);
+            ok = reads_only_as(dst, names, n, i);
         }
-        elide_one(names[i], width, best, out + (size_t)i * stride);
-        if (bad && strlen(names[i]) > (size_t)width)
-            bad = !elide_twice(names, n, width, i, out + (size_t)i * stride);
-        if (amb) amb[i] = (char)bad;
-        left += bad;
+        /* one mark: splits that keep '.' away from it first, then any */
+        for (int pass = 0; pass < 2 && !ok && strlen(names[i]) > (size_t)width; pass++) {
+            for (int k = 0; k <= 2 * width + 2 && !ok; k++) {
+                int h = split_at(width, k);
+                if (h < 0 || (!pass && !clean_cut(names[i], width, h)) ||
+                    ambiguous(names, n, width, i, h))
+                    continue;
+                elide_one(names[i], width, h, dst);
+                ok = reads_only_as(dst, names, n, i);
+            }
+        }
+        if (!ok && strlen(names[i]) > (size_t)width) {
+            ok = elide_twice(names, n, width, i, dst);
+            if (!ok) elide_one(names[i], width, split_at(width, 0), dst);
+        }
+        if (amb) amb[i] = (char)!ok;
+        left += !ok;
     }
     return left;
 }
