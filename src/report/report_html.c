@@ -600,9 +600,12 @@ static void layer_detail(FILE *f, const cJSON *l)
             jn(m, "cycles"), jn(m, "compute"), jn(m, "overhead"), jn(m, "exposed_dma"), jn(m, "l3"),
             jn(m, "dma"), jn(m, "mac_per_cycle"), js(m, "bound"));
     const cJSON *me = jget(l, "measured");
-    if (me)
-        fprintf(f, " <span class=\"measured\">measured: %.0f (%.2f x modeled)</span>",
+    if (me) {
+        fprintf(f, " <span class=\"measured\">measured: %.0f (%.2f x modeled), check ",
                 jn(me, "value"), jn(me, "ratio"));
+        esc(f, js(me, "check"));
+        fputs("</span>", f);
+    }
     fprintf(f, "</p><p class=\"note\">L1 tile area: %.0f of %.0f bytes used</p>",
             jn(jget(l, "l1"), "used"), jn(jget(l, "l1"), "budget"));
     l1_map(f, l);

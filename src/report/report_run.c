@@ -115,16 +115,23 @@ static int header_unit(const char *line, char unit[32])
 }
 
 /* One layer line: the numbers after the layer's name. */
-static int parse_layer_line(const char *line, const char *name, long long *macs, double *measured)
+/* One layer line: the numbers after the layer's name, and the check verdict
+ * that ends it (`OK`, `FAIL ...`, `-`: not checked) in check[]. */
+static int parse_layer_line(const char *line, const char *name, long long *macs, double *measured,
+                            char check[96])
 {
     size_t n = strlen(name);
     if (strncmp(line, name, n) || line[n] != ' ') return -1;
     long long l2l1, l1l2, l3;
     double model, value;
-    if (sscanf(line + n, "%lld %lld %lld %lld %lf %lf", macs, &l2l1, &l1l2, &l3, &model, &value) !=
-        6)
+    int end = 0;
+    if (sscanf(line + n, "%lld %lld %lld %lld %lf %lf%n", macs, &l2l1, &l1l2, &l3, &model, &value,
+               &end) != 6)
         return -1;
     if (!(value >= 0 && value <= 1e15) || *macs < 0) return -1; /* NaN, inf, negative */
+    const char *c = line + n + end;
+    while (*c == ' ') c++;
+    snprintf(check, 96, "%s", *c ? c : "-");
     *measured = value;
     return 0;
 }
@@ -149,9 +156,10 @@ static int merge_lines(cJSON *r, char *text, const char *path)
         const char *name = cJSON_IsString(nm) ? nm->valuestring : "";
         long long macs = 0;
         double value = 0;
+        char check[96];
         line = next_line(&pos);
         ln++;
-        if (!line || parse_layer_line(line, name, &macs, &value))
+        if (!line || parse_layer_line(line, name, &macs, &value, check))
             return diag_error((DiagLoc){path, ln, name, 0},
                               "expected the run's line of layer '%s' (name, MACs, DMA bytes, "
                               "modeled, measured, check)",
@@ -167,6 +175,7 @@ static int merge_lines(cJSON *r, char *text, const char *path)
         cJSON_DeleteItemFromObjectCaseSensitive(l, "measured");
         cJSON *me = cJSON_AddObjectToObject(l, "measured");
         cJSON_AddNumberToObject(me, "value", value);
+        cJSON_AddStringToObject(me, "check", check);
         cJSON_AddNumberToObject(me, "ratio", thousandths(modeled > 0 ? value / modeled : 0));
         cJSON_AddNumberToObject(me, "mac_per_unit",
                                 thousandths(value > 0 ? (double)macs / value : 0));

@@ -404,6 +404,7 @@ def test_example_qemu_measured_beside_modeled(dory, run_dory, tmp_path):
         assert m["value"] == rows[layer["name"]] > 0
         assert m["ratio"] == pytest.approx(m["value"] / layer["modeled"]["cycles"], abs=0.001)
         assert m["mac_per_unit"] == pytest.approx(layer["macs"] / m["value"], abs=0.001)
+        assert m["check"] == "OK"
         assert f"{m['value']}" in cells and f"{m['ratio']:.2f}" in cells
     # a second report of the same run replaces, not adds
     before = (app / "report.json").read_bytes()
