@@ -66,7 +66,8 @@ static const char *const CSS =
     "body{font:14px/1.4 sans-serif;margin:1.5em;color:#111;max-width:1400px}"
     "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}"
     "h3{font-size:1em;margin:1.5em 0 .3em}"
-    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 6px}"
+    "table{border-collapse:collapse;margin:.5em 0;font-size:12px}"
+    "td,th{border:1px solid #ddd;padding:2px 4px}"
     "th{background:#f3f3f3;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".note{color:#555;font-size:.9em}.modeled{color:#225}.measured{color:#520}"
     "svg{display:block;margin:.4em 0;background:#fff}svg text{font:11px sans-serif}"
@@ -414,10 +415,10 @@ static void summary(FILE *f, const cJSON *r)
         fprintf(f, "; the DORY paper's objective gives %.0f", jn(t, "dory_objective_cycles"));
     fputs("</dd>", f);
     if (cJSON_IsObject(m)) {
-        fprintf(f, "<dt>measured</dt><dd class=\"measured\">%.0f %s (", jn(m, "total"),
+        fprintf(f, "<dt>measured</dt><dd class=\"measured\">%.0f %s, ", jn(m, "total"),
                 js(m, "unit"));
         esc(f, js(m, "what"));
-        fprintf(f, "), %.2f MACs per %s, from ",
+        fprintf(f, "; %.2f MACs per %s; from ",
                 jn(m, "total") > 0 ? jn(t, "macs") / jn(m, "total") : 0, js(m, "unit"));
         esc(f, js(m, "source"));
         fputs("</dd>", f);
