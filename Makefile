@@ -204,8 +204,9 @@ golden: $(VENV)/.stamp $(BUILD)/dory
 
 # ---- the bundled example ------------------------------------------------------
 # Plans the example for GAP8's memories, runs it through the reference
-# interpreter, deploys it, builds the application for the host and runs it:
-# the last table is the application's own per-layer verification.
+# interpreter, deploys it, builds the application for the host and runs it
+# (the last table is the application's own per-layer verification), then adds
+# that run to the deployment report, $(EXAMPLE_DIR)/app/report.html.
 EXAMPLE ?= examples/kws_dscnn.onnx
 EXAMPLE_DIR = $(BUILD)/example
 example:
@@ -218,7 +219,11 @@ example:
 	@echo
 	@echo "== deploy for gap8, build and run on the host (L1/L2/L3 as gap8-sized arenas)"
 	$(BUILD)/dory deploy $(EXAMPLE) --target gap8 --random 1 -o $(EXAMPLE_DIR)/app
-	$(MAKE) -s -C $(EXAMPLE_DIR)/app run
+	$(MAKE) -s -C $(EXAMPLE_DIR)/app run > $(EXAMPLE_DIR)/run.txt || { cat $(EXAMPLE_DIR)/run.txt; exit 1; }
+	@cat $(EXAMPLE_DIR)/run.txt
+	@echo
+	@echo "== the deployment report, with the host run's times beside the modeled cycles"
+	$(BUILD)/dory report $(EXAMPLE_DIR)/app $(EXAMPLE_DIR)/run.txt
 
 # ---- style --------------------------------------------------------------------
 FORMAT_SRC = $(shell find src kernels runtime tests/unit tests/tools tests/fuzz tests/qemu bench tools \

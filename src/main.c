@@ -14,6 +14,7 @@
 #include "passes/passes.h"
 #include "plan/plan.h"
 #include "codegen/codegen.h"
+#include "report/report.h"
 
 /* ---- Options ------------------------------------------------------------ */
 
@@ -39,6 +40,9 @@ typedef struct Options {
     CheckMode check;
     int check_set;
     int requant_set; /* --requant given: no automatic FLOAT -> FIXED */
+    /* the deployment report (inspect --html/--report-json, report) */
+    const char *html, *report_json;
+    const char *run_output; /* dory report APP_DIR RUN_OUTPUT */
 } Options;
 
 static void usage_main(FILE *f)
@@ -52,6 +56,7 @@ static void usage_main(FILE *f)
                "  run      execute a model with the reference interpreter\n"
                "  inspect  print a model's layers (shapes, MACs, parameters, requant)\n"
                "  deploy   generate the C application for a target\n"
+               "  report   add the measured cycles of a run to an application's report\n"
                "\n"
                "model formats:\n");
     for (const Frontend *const *fe = frontend_list(); *fe; fe++)
@@ -94,6 +99,7 @@ static void usage_run(FILE *f)
 static void usage_inspect(FILE *f)
 {
     fprintf(f, "usage: dory inspect MODEL [--ir] [-o FILE] [--target T [PLAN OPTIONS]]\n"
+               "                    [--html FILE] [--report-json FILE]\n"
                "\n"
                "Prints one line per layer: op, input and output shapes, MACs, parameter\n"
                "bytes, requant scheme and arithmetic width, then totals. With --target,\n"
@@ -109,11 +115,25 @@ static void usage_inspect(FILE *f)
                "  -t, --target T       gap8, gap9, pulp-open, cortex-m or host\n"
                "  --target-file F      JSON target description (docs/PLANNER.md)\n"
                "  --json               print the plan as JSON instead of text\n"
+               "  --html FILE          write the deployment report (report.html of 'dory\n"
+               "                       deploy') to FILE, without generating code\n"
+               "  --report-json FILE   write its JSON (report.json, docs/REPORT.md) to FILE\n"
                "  --objective O        exact (fewest modeled cycles, default) or dory\n"
                "  --l1/--l2/--l3 BYTES override a memory level's size\n"
                "  --code-reserve BYTES L2 bytes kept for code and stacks\n"
                "  --cores N            cluster cores\n");
     usage_common(f);
+}
+
+static void usage_report(FILE *f)
+{
+    fprintf(f, "usage: dory report APP_DIR RUN_OUTPUT\n"
+               "\n"
+               "Adds the per-layer measurements of a run of the application in APP_DIR\n"
+               "(RUN_OUTPUT: what 'make run' or 'make run-qemu' printed there) to its\n"
+               "report.json and report.html: per layer the measured count beside the\n"
+               "modeled cycles, and their ratio. QEMU counts retired instructions, the\n"
+               "host nanoseconds; the report says which (docs/REPORT.md).\n");
 }
 
 static void usage_deploy(FILE *f)
@@ -137,6 +157,9 @@ static void usage_deploy(FILE *f)
                "                       (every layer in full, reporting the first differing\n"
                "                       byte), last (the output in full) or none\n"
                "  plan options as for 'dory inspect' (--l1, --l2, --l3, --cores, ...)\n"
+               "\n"
+               "DIR also gets report.html and report.json: the deployment report (layers,\n"
+               "tiles and L1 maps, L2 timeline, L3 map, modeled cycles; docs/REPORT.md).\n"
                "\n"
                "Weights and activations that do not fit L2 stream from L3; input channels\n"
                "that do not fit L1 accumulate int32 partial sums. Not generated yet:\n"
@@ -201,11 +224,25 @@ static int parse_format(const char *s, TensorFormat *out)
 static const struct {
     const char *opt, *cmds;
 } option_cmds[] = {
-    {"--input", "run deploy"},  {"-i", "run deploy"},
-    {"--random", "run deploy"}, {"--input-format", "run deploy"},
-    {"--dump", "run"},          {"--output-format", "run"},
-    {"--ir", "inspect"},        {"--json", "inspect"},
+    {"--input", "run deploy"},
+    {"-i", "run deploy"},
+    {"--random", "run deploy"},
+    {"--input-format", "run deploy"},
+    {"--dump", "run"},
+    {"--output-format", "run"},
+    {"--ir", "inspect"},
+    {"--json", "inspect"},
     {"--check", "deploy"},
+    {"--html", "inspect"},
+    {"--report-json", "inspect"},
+    /* `report` reads an application folder, not a model */
+    {"-o", "run inspect deploy"},
+    {"--output", "run inspect deploy"},
+    {"--format", "run inspect deploy"},
+    {"--dialect", "run inspect deploy"},
+    {"--verify-each", "run inspect deploy"},
+    {"--print-after", "run inspect deploy"},
+    {"--requant", "run inspect deploy"},
 };
 
 static int option_taken(const char *cmd, const char *a)
@@ -277,6 +314,12 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
             o->requant_set = 1;
         } else if (!strcmp(a, "--ir")) {
             o->print_ir = 1;
+        } else if (!strcmp(a, "--html")) {
+            NEED_ARG();
+            o->html = next;
+        } else if (!strcmp(a, "--report-json")) {
+            NEED_ARG();
+            o->report_json = next;
         } else if (!strcmp(a, "--check")) {
             NEED_ARG();
             o->check_set = 1;
@@ -296,11 +339,15 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
                               o->cmd);
         } else if (!o->model) {
             o->model = a;
+        } else if (!strcmp(o->cmd, "report") && !o->run_output) {
+            o->run_output = a;
         } else {
             return diag_error(DIAG_NOLOC, "unexpected argument '%s'", a);
         }
 #undef NEED_ARG
     }
+    if (!strcmp(o->cmd, "report") && !o->run_output)
+        return diag_error(DIAG_NOLOC, "'dory report' needs APP_DIR and RUN_OUTPUT (see --help)");
     if (!o->model) return diag_error(DIAG_NOLOC, "'dory %s' needs a MODEL (see --help)", o->cmd);
     return 0;
 }
@@ -429,6 +476,8 @@ static int plan_inspect(FILE *f, const Graph *g, const Options *o)
     return rc;
 }
 
+static int inspect_report(const Options *o);
+
 static int cmd_inspect(const Options *o)
 {
     Graph *g = compile(o);
@@ -453,15 +502,19 @@ static int cmd_inspect(const Options *o)
     }
     if (f != stdout && fclose(f) != 0) rc = 1;
     graph_free(g);
+    if (!rc && (o->html || o->report_json) && inspect_report(o)) rc = 1;
     return rc;
 }
 
 /* Counts, per layer, the outputs where the FIXED graph differs from the FLOAT
- * one on the same input, and prints them as notes. */
-static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *const *inputs)
+ * one on the same input, prints them as notes and keeps them for the
+ * report (diff: one entry per node of gx; the last is the network output). */
+static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *const *inputs,
+                             ReportDiff *diff, int *ndiff)
 {
     InterpState sf = {0}, sx = {0};
     int rc = -1;
+    *ndiff = 0;
     if (interp_run(gf, inputs, &sf, NULL, NULL) || interp_run(gx, inputs, &sx, NULL, NULL))
         goto out;
     int64_t total = 0, differ = 0, worst = 0;
@@ -481,6 +534,7 @@ static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *co
         if (d)
             diag_note("  layer '%s': %lld of %lld outputs differ (at most %lld)", n->name,
                       (long long)d, (long long)tensor_numel(t), (long long)m);
+        diff[(*ndiff)++] = (ReportDiff){n->name, d, tensor_numel(t), m};
         if (i == gx->nnodes - 1) total = tensor_numel(t), differ = d, worst = m;
     }
     diag_note("  network output: %lld of %lld elements differ from FLOAT (at most %lld)",
@@ -503,6 +557,94 @@ static int has_float_requant(const Graph *g)
     return 0;
 }
 
+/* What `deploy` and the report of `inspect` share: the target, the graph
+ * for it (FLOAT requantization becomes FIXED on a target without an FPU,
+ * the differences counted on the test input), the test input, the plan. */
+typedef struct Deployment {
+    Arena a;
+    Target t;
+    Graph *g, *gf; /* gf: the FLOAT graph, when converted */
+    int32_t *inputs[DORY_MAX_INPUTS];
+    ReportDiff *diff; /* NULL: no conversion */
+    int ndiff;
+    char desc[4200]; /* the test input */
+    Plan *p;
+} Deployment;
+
+static void deployment_close(Deployment *d)
+{
+    plan_free(d->p);
+    arena_free(&d->a);
+    for (int i = 0; i < DORY_MAX_INPUTS; i++) free(d->inputs[i]);
+    graph_free(d->g);
+    graph_free(d->gf);
+}
+
+/* 0 with d filled, -1 (a diagnostic given) otherwise; close it either way. */
+static int deployment_open(const Options *o, Deployment *d)
+{
+    memset(d, 0, sizeof *d);
+    arena_init(&d->a);
+    if (target_resolve(&o->target, &d->a, &d->t)) return -1;
+    d->g = compile(o);
+    if (!d->g || load_inputs(d->g, o, 1, d->inputs)) return -1;
+    if (!d->t.has_fpu && !o->requant_set && has_float_requant(d->g)) {
+        /* integer-only target: FLOAT requantization becomes FIXED */
+        Options ox = *o;
+        ox.passes.requant_fixed = 1;
+        d->gf = d->g;
+        d->g = compile(&ox);
+        if (!d->g) return -1;
+        diag_note("%s has no FPU: FLOAT requantization converted to FIXED (--requant float "
+                  "keeps it); on the test input:",
+                  d->t.name);
+        d->diff = arena_alloc_array(&d->a, (size_t)d->g->nnodes + 1, sizeof *d->diff);
+        if (!d->diff ||
+            report_fixed_diff(d->gf, d->g, (const int32_t *const *)d->inputs, d->diff, &d->ndiff))
+            return -1;
+    }
+    PlanOptions po = {.objective = o->objective};
+    d->p = plan_graph(d->g, &d->t, &po);
+    if (!d->p) return diag_error(DIAG_NOLOC, "out of memory");
+    if (o->ninputs)
+        snprintf(d->desc, sizeof d->desc, "%s", o->inputs[0]);
+    else
+        snprintf(d->desc, sizeof d->desc, "pseudo-random (--random %d)",
+                 o->random_seed >= 0 ? o->random_seed : 1);
+    return 0;
+}
+
+static cJSON *deployment_report(const Deployment *d)
+{
+    ReportExtra x = {d->diff, d->ndiff, d->desc};
+    cJSON *r = report_build(d->g, d->p, &x);
+    if (!r) diag_error(DIAG_NOLOC, "out of memory");
+    return r;
+}
+
+/* inspect --html / --report-json: the report deploy would write, no code. */
+static int inspect_report(const Options *o)
+{
+    if (!o->target.name && !o->target.file)
+        return diag_error(DIAG_NOLOC, "--html and --report-json need a target (-t NAME)");
+    Deployment d;
+    int rc = -1;
+    cJSON *r = NULL;
+    if (deployment_open(o, &d) == 0 && (r = deployment_report(&d))) {
+        rc = 0;
+        if (o->report_json && report_write_json(o->report_json, r)) rc = -1;
+        if (!rc && o->html && report_write_html(o->html, r)) rc = -1;
+        if (!rc && d.p->status != PLAN_OK)
+            rc = diag_error((DiagLoc){o->model, 0, 0, 0},
+                            "no complete plan for target '%s' (the report says which layer and "
+                            "why)",
+                            d.t.name);
+    }
+    cJSON_Delete(r);
+    deployment_close(&d);
+    return rc;
+}
+
 static int cmd_deploy(const Options *o)
 {
     if (!o->output) {
@@ -519,48 +661,31 @@ static int cmd_deploy(const Options *o)
         return 2;
     }
     int rc = 1;
-    int32_t *inputs[DORY_MAX_INPUTS] = {0};
-    Graph *g = NULL, *gf = NULL;
-    Plan *p = NULL;
-    Arena a;
-    arena_init(&a);
-    Target t;
-    if (target_resolve(&o->target, &a, &t)) goto out;
-    g = compile(o);
-    if (!g || load_inputs(g, o, 1, inputs)) goto out;
-    if (!t.has_fpu && !o->requant_set && has_float_requant(g)) {
-        /* integer-only target: FLOAT requantization becomes FIXED */
-        Options ox = *o;
-        ox.passes.requant_fixed = 1;
-        gf = g;
-        g = compile(&ox);
-        if (!g) goto out;
-        diag_note("%s has no FPU: FLOAT requantization converted to FIXED (--requant float "
-                  "keeps it); on the test input:",
-                  t.name);
-        if (report_fixed_diff(gf, g, (const int32_t *const *)inputs)) goto out;
-    }
-    PlanOptions po = {.objective = o->objective};
-    p = plan_graph(g, &t, &po);
-    if (!p) goto out;
-    char desc[4200];
-    if (o->ninputs)
-        snprintf(desc, sizeof desc, "%s", o->inputs[0]);
-    else
-        snprintf(desc, sizeof desc, "pseudo-random (--random %d)",
-                 o->random_seed >= 0 ? o->random_seed : 1);
+    Deployment d;
+    cJSON *r = NULL;
+    if (deployment_open(o, &d)) goto out;
     CodegenOptions co = {o->output, o->check_set ? o->check : CHECK_SUMS,
-                         (const int32_t *const *)inputs, desc};
-    if (codegen_app(g, p, &co)) goto out;
+                         (const int32_t *const *)d.inputs, d.desc};
+    if (codegen_app(d.g, d.p, &co)) goto out;
+    if (!(r = deployment_report(&d)) || report_write_dir(o->output, r)) goto out;
     printf("wrote %s: %d layers for target %s ('make -C %s run' builds and runs it)\n", o->output,
-           g->nnodes, t.name, o->output);
+           d.g->nnodes, d.t.name, o->output);
     rc = 0;
 out:
-    plan_free(p);
-    arena_free(&a);
-    for (int i = 0; i < DORY_MAX_INPUTS; i++) free(inputs[i]);
-    graph_free(g);
-    graph_free(gf);
+    cJSON_Delete(r);
+    deployment_close(&d);
+    return rc;
+}
+
+/* dory report APP_DIR RUN_OUTPUT: the run's measurements into the report. */
+static int cmd_report(const Options *o)
+{
+    cJSON *r = report_load(o->model);
+    int rc = !r || report_merge_run(r, o->run_output) || report_write_dir(o->model, r) ? 1 : 0;
+    if (!rc)
+        printf("wrote %s/report.html and report.json with the measurements of %s\n", o->model,
+               o->run_output);
+    cJSON_Delete(r);
     return rc;
 }
 
@@ -574,6 +699,7 @@ static const Command commands[] = {
     {"run", cmd_run, usage_run},
     {"inspect", cmd_inspect, usage_inspect},
     {"deploy", cmd_deploy, usage_deploy},
+    {"report", cmd_report, usage_report},
 };
 
 /* The exit status policy (docs/ARCHITECTURE.md): after a diagnostic the

@@ -3,9 +3,10 @@
 # if any is missing (`make deps` runs it; nothing else does). Uses apt-get when
 # root, sudo otherwise, and says what to do when neither works. Safe to run
 # repeatedly: it installs only what is missing. libclang-rt-dev holds clang's
-# sanitizer and libFuzzer runtimes (`make asan-clang`, `make fuzz`).
+# sanitizer and libFuzzer runtimes (`make asan-clang`, `make fuzz`); chromium
+# renders the deployment report in its screenshot test (tests/py/test_report.py).
 set -eu
-PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang libclang-rt-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc minizinc clang-format"
+PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang libclang-rt-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc minizinc clang-format chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "util/elide.h"
+
 static void shape_str(char *buf, size_t n, const Tensor *t)
 {
     if (t->rank == 4)
@@ -53,13 +55,47 @@ static const char *arith_str(const Node *n)
     return n->arith == ARITH_64 ? "64" : n->arith == ARITH_32 ? "32" : "?";
 }
 
+/* The layer column's width: with the other columns, 100 in all. */
+enum { NAME_W = 20 };
+
+int ir_name_column(const Graph *g, int width, Arena *a, NameColumn *c)
+{
+    size_t n = (size_t)(g->nnodes ? g->nnodes : 1);
+    const char **names = arena_alloc_array(a, n, sizeof *names);
+    memset(c, 0, sizeof *c);
+    c->width = width;
+    c->text = arena_alloc_array(a, n, (size_t)width + 1);
+    c->amb = arena_alloc_array(a, n, 1);
+    if (!names || !c->text || !c->amb) return -1;
+    for (int i = 0; i < g->nnodes; i++) names[i] = g->nodes[i]->name;
+    c->nambiguous = elide_names(names, g->nnodes, width, c->text, c->amb);
+    return 0;
+}
+
+const char *ir_name_at(const NameColumn *c, int i)
+{
+    return c->text + (size_t)i * (size_t)(c->width + 1);
+}
+
+void ir_print_full_names(FILE *f, const Graph *g, const NameColumn *c)
+{
+    if (!c->nambiguous) return;
+    fprintf(f, "names in full (no shorter form is unambiguous):\n");
+    for (int i = 0; i < g->nnodes; i++)
+        if (c->amb[i]) fprintf(f, "%3d %s\n", i, g->nodes[i]->name);
+}
+
 void ir_print_summary(FILE *f, const Graph *g)
 {
+    Arena a;
+    arena_init(&a);
+    NameColumn col;
+    int have = ir_name_column(g, NAME_W, &a, &col) == 0;
     fprintf(f, "model %s", g->name);
     if (g->source) fprintf(f, " (%s)", g->source);
     fprintf(f, ": %d layers\n", g->nnodes);
-    fprintf(f, "%3s  %-24s %-18s %-18s %-18s %12s %10s  %-7s %s\n", "#", "layer", "op", "input",
-            "output", "MACs", "params B", "requant", "arith");
+    fprintf(f, "%3s %-*s %-15s %-13s %-13s %10s %8s %-5s %s\n", "#", NAME_W, "layer", "op", "input",
+            "output", "MACs", "params B", "rq", "arith");
     int64_t macs = 0, params = 0, act_peak = 0;
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = g->nodes[i];
@@ -77,12 +113,12 @@ void ir_print_summary(FILE *f, const Graph *g)
         macs += m;
         params += p;
         act_peak = DORY_MAX(act_peak, act);
-        const char *name = n->name;
-        size_t len = strlen(name);
-        fprintf(f, "%3d  %-24s %-18s %-18s %-18s %12lld %10lld  %-7s %s\n", i,
-                len > 24 ? name + len - 24 : name, op, in, out, (long long)m, (long long)p,
+        fprintf(f, "%3d %-*s %-15s %-13s %-13s %10lld %8lld %-5s %s\n", i, NAME_W,
+                have ? ir_name_at(&col, i) : n->name, op, in, out, (long long)m, (long long)p,
                 rq_scheme_name(n->rq.scheme), arith_str(n));
     }
+    if (have) ir_print_full_names(f, g, &col);
+    arena_free(&a);
     fprintf(f,
             "total: %d layers, %lld MACs, %lld parameter bytes, largest layer input+output "
             "%lld bytes\n",

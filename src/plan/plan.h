@@ -380,6 +380,10 @@ void plan_print_json(FILE *f, const Plan *p);
  * (the report says why), -1 when out of memory. */
 int plan_report(FILE *f, const Graph *g, const Target *t, PlanObjective obj, int json);
 
+/* What bounds a planned layer in the cost model: "compute", "DMA" (L2<->L1
+ * transfers longer than the kernels), "L3" (L3 streaming), "-" if unplanned. */
+const char *plan_layer_bound(const LayerPlan *lp);
+
 /* Cost model (cost.c): cycles of DMA jobs and kernel tiles. */
 double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes);
 

@@ -1,8 +1,10 @@
 /* report.c: the plan as text (dory inspect --target) and as JSON (--json).
  *
- * Text: one line per layer with the chosen tiles, tile counts, L1 use and
- * budget, DMA bytes per level, modeled cycles, MAC/cycle, the DORY-objective
- * cycles beside them and the binding constraint; then the memory summary.
+ * Text, within 100 columns: three tables with one line per layer (the
+ * chosen tiles, tile counts, L1 use, L3 streaming and DMA bytes per level;
+ * the kernel, modeled cycles, MAC/cycle, the DORY-objective cycles and
+ * whether compute or DMA bounds the layer; the binding constraint), then the
+ * memory summary and the activation map.
  * JSON: everything the code generator needs, nothing recomputed, and nothing
  * that varies between runs (the planning time is only in the text).
  * This file only prints; it decides nothing.
@@ -10,6 +12,8 @@
 #include <string.h>
 
 #include "plan.h"
+#include "ir/print.h"
+#include "util/elide.h"
 
 static const char *loc_name(TensorLoc l)
 {
@@ -17,15 +21,45 @@ static const char *loc_name(TensorLoc l)
     return (unsigned)l < 4 ? n[l] : "?";
 }
 
+/* Text tables: at most 100 columns; names whole or elided in the middle so
+ * that no two rows read alike (util/elide.h). */
+enum { TXT_NAME_W = 20, TXT_COLS = 100 };
+
+const char *plan_layer_bound(const LayerPlan *lp)
+{
+    const PlanCost *c = &lp->cost;
+    if (lp->status != PLAN_OK || c->total <= 0) return "-";
+    if (c->l3 > c->compute && c->l3 > c->dma) return "L3";
+    return c->dma > c->compute ? "DMA" : "compute";
+}
+
+/* `text` from column `col` on, wrapped at TXT_COLS, continued at `col`. */
+static void print_wrapped(FILE *f, const char *text, int col)
+{
+    int width = TXT_COLS - col;
+    while (*text) {
+        int n = (int)strlen(text);
+        if (n > width) {
+            n = width;
+            while (n > 0 && text[n] != ' ') n--;
+            if (n == 0) n = width;
+        }
+        fprintf(f, "%.*s\n", n, text);
+        text += n;
+        while (*text == ' ') text++;
+        if (*text) fprintf(f, "%*s", col, "");
+    }
+}
+
 static void print_tiles(FILE *f, const L1Plan *l)
 {
     char buf[96];
     snprintf(buf, sizeof buf, "%lldx%lldx%lld/%lld", (long long)l->d[TD_HO].tile,
              (long long)l->d[TD_WO].tile, (long long)l->d[TD_CO].tile, (long long)l->d[TD_CI].tile);
-    fprintf(f, " %-17s", buf);
+    fprintf(f, " %-18s", buf);
     snprintf(buf, sizeof buf, "%lld:%lld:%lld:%lld", (long long)l->d[TD_HO].n,
              (long long)l->d[TD_WO].n, (long long)l->d[TD_CO].n, (long long)l->d[TD_CI].n);
-    fprintf(f, " %-11s", buf);
+    fprintf(f, " %-14s", buf);
 }
 
 static void print_l3(FILE *f, const LayerPlan *lp)
@@ -35,61 +69,143 @@ static void print_l3(FILE *f, const LayerPlan *lp)
     if (s->w_nbuf || s->in_nbuf || s->out_nbuf)
         snprintf(buf, sizeof buf, "%s%s%s r%lld c%lld", s->w_nbuf ? "w" : "", s->in_nbuf ? "i" : "",
                  s->out_nbuf ? "o" : "", (long long)s->row_slice.n, (long long)s->co_slice.n);
-    fprintf(f, " %-12s", buf);
+    fprintf(f, " %-11s", buf);
 }
 
-static void print_layer(FILE *f, const Plan *p, int n)
+/* Tiles: L1 tile, tile counts, L1 used, L3 streaming, DMA per level. */
+static void print_tile_table(FILE *f, const Plan *p, const NameColumn *col)
 {
-    const LayerPlan *lp = &p->layers[n];
-    const Node *node = p->g->nodes[n];
-    fprintf(f, "%3d %-18.18s %-9s", n, node->name, op_name(node->op));
-    if (lp->status != PLAN_OK) {
-        fprintf(f, " %s: %s\n", plan_status_name(lp->status), lp->why ? lp->why : "");
-        return;
+    fprintf(f, "tiles (L1 budget %lld B):\n", (long long)target_l1_budget(&p->target));
+    fprintf(f, "%3s %-*s %-18s %-14s %7s %-11s %9s %9s\n", "#", TXT_NAME_W, "layer",
+            "tile h x w x co/ci", "tiles h:w:c:ci", "L1 used", "L3 stream", "DMA L2L1", "DMA L3L2");
+    for (int n = 0; n < p->nlayers; n++) {
+        const LayerPlan *lp = &p->layers[n];
+        fprintf(f, "%3d %-*s", n, TXT_NAME_W, ir_name_at(col, n));
+        if (lp->status != PLAN_OK) {
+            char line[1024];
+            snprintf(line, sizeof line, "%s: %s", plan_status_name(lp->status),
+                     lp->why ? lp->why : "");
+            fputc(' ', f);
+            print_wrapped(f, line, TXT_NAME_W + 5);
+            continue;
+        }
+        print_tiles(f, &lp->l1);
+        fprintf(f, " %7lld", (long long)lp->l1.l1_used);
+        print_l3(f, lp);
+        fprintf(f, " %9lld %9lld\n", (long long)lp->dma_l2l1_bytes, (long long)lp->dma_l3l2_bytes);
     }
-    print_tiles(f, &lp->l1);
-    fprintf(f, " %6lld/%-6lld", (long long)lp->l1.l1_used, (long long)lp->l1.l1_budget);
-    print_l3(f, lp);
-    fprintf(f, " %9lld %9lld %10.0f %6.2f", (long long)lp->dma_l2l1_bytes,
-            (long long)lp->dma_l3l2_bytes, lp->cost.total,
-            lp->cost.total > 0 ? (double)node_macs(p->g, node) / lp->cost.total : 0.0);
-    if (p->opt.compare_dory) fprintf(f, " %10.0f", lp->dory_total);
-    fprintf(f, "  %s%s\n", lp->l1.kernel == DORY_K_CONV2D_1PX ? "[1-pixel im2col] " : "",
-            lp->why ? lp->why : "");
+}
+
+/* Cost: kernel, modeled cycles, MAC/cycle, the DORY objective, the bound. */
+static void print_cost_table(FILE *f, const Plan *p, const NameColumn *col)
+{
+    fprintf(f, "modeled cost (cycles%s):\n",
+            p->opt.compare_dory ? "; dory-obj: the DORY paper's objective, same constraints" : "");
+    fprintf(f, "%3s %-*s %-15s %10s %6s %10s %s\n", "#", TXT_NAME_W, "layer", "kernel", "cycles",
+            "MAC/c", p->opt.compare_dory ? "dory-obj" : "", "bound");
+    for (int n = 0; n < p->nlayers; n++) {
+        const LayerPlan *lp = &p->layers[n];
+        if (lp->status != PLAN_OK) continue;
+        const dory_kernel_info_t *k = dory_kernel_info(lp->kernel);
+        fprintf(f, "%3d %-*s %-15s %10.0f %6.2f", n, TXT_NAME_W, ir_name_at(col, n),
+                k ? k->name : "none", lp->cost.total,
+                lp->cost.total > 0 ? (double)node_macs(p->g, p->g->nodes[n]) / lp->cost.total
+                                   : 0.0);
+        if (p->opt.compare_dory)
+            fprintf(f, " %10.0f", lp->dory_total);
+        else
+            fprintf(f, " %10s", "");
+        if (lp->l1.kernel == DORY_K_CONV2D_1PX)
+            fprintf(f, " %-7s [1-pixel im2col]\n", plan_layer_bound(lp));
+        else
+            fprintf(f, " %s\n", plan_layer_bound(lp));
+    }
+}
+
+static void print_binding_table(FILE *f, const Plan *p, const NameColumn *col)
+{
+    fprintf(f, "binding constraint (what stops a larger tile):\n");
+    for (int n = 0; n < p->nlayers; n++) {
+        const LayerPlan *lp = &p->layers[n];
+        if (lp->status != PLAN_OK) continue;
+        fprintf(f, "%3d %-*s ", n, TXT_NAME_W, ir_name_at(col, n));
+        print_wrapped(f, lp->why && *lp->why ? lp->why : "-", TXT_NAME_W + 5);
+    }
 }
 
 /* Where the activations live: level, offset, bytes, lifetime in layers. */
-static void print_act_map(FILE *f, const Plan *p)
+static void print_act_map(FILE *f, const Plan *p, Arena *a)
 {
-    fprintf(f, "activations: %-24s %-5s %10s %9s  %s\n", "tensor", "where", "offset", "bytes",
-            "live (layers)");
+    enum { TW = 28, AW = 20 };
+    int n = 0;
+    const char **names = arena_alloc_array(a, (size_t)p->g->ntensors + 1, sizeof *names);
+    int *ids = arena_alloc_array(a, (size_t)p->g->ntensors + 1, sizeof *ids);
+    if (!names || !ids) return;
     for (int i = 0; i < p->g->ntensors; i++) {
-        const TensorPlan *tp = &p->tensors[i];
-        if (p->g->tensors[i]->is_const || tp->loc == LOC_NONE) continue;
+        if (p->g->tensors[i]->is_const || p->tensors[i].loc == LOC_NONE) continue;
+        ids[n] = i;
+        names[n++] = p->g->tensors[i]->name;
+    }
+    char *shown = arena_alloc_array(a, (size_t)n + 1, TW + 1);
+    char *alias = arena_alloc_array(a, (size_t)n + 1, AW + 1);
+    char *amb = arena_alloc_array(a, (size_t)n + 1, 1),
+         *amb2 = arena_alloc_array(a, (size_t)n + 1, 1);
+    if (!shown || !alias || !amb || !amb2) return;
+    int namb = elide_names(names, n, TW, shown, amb) + elide_names(names, n, AW, alias, amb2);
+    fprintf(f, "activations (level, byte offset, bytes, live from..to layer):\n");
+    fprintf(f, "  %-*s %-5s %10s %9s  %-9s %s\n", TW, "tensor", "where", "offset", "bytes", "live",
+            "storage of");
+    for (int k = 0; k < n; k++) {
+        const TensorPlan *tp = &p->tensors[ids[k]];
         const char *where = tp->loc == LOC_L2 ? "L2" : tp->loc == LOC_L3 ? "L3" : "alias";
-        fprintf(f, "             %-24.24s %-5s %10lld %9lld  %d..%d", p->g->tensors[i]->name, where,
+        char live[32];
+        snprintf(live, sizeof live, "%d..%d", tp->first, tp->last);
+        fprintf(f, "  %-*s %-5s %10lld %9lld  %-*s", TW, shown + (size_t)k * (TW + 1), where,
                 (long long)(tp->loc == LOC_ALIAS ? p->tensors[tp->alias].offset : tp->offset),
-                (long long)tp->bytes, tp->first, tp->last);
-        if (tp->loc == LOC_ALIAS) fprintf(f, " (storage of %s)", p->g->tensors[tp->alias]->name);
+                (long long)tp->bytes, tp->loc == LOC_ALIAS ? 9 : 0, live);
+        int j = 0;
+        while (tp->loc == LOC_ALIAS && j < n && ids[j] != tp->alias) j++;
+        if (tp->loc == LOC_ALIAS)
+            fprintf(f, " %s",
+                    j < n ? alias + (size_t)j * (AW + 1) : p->g->tensors[tp->alias]->name);
         fputc('\n', f);
+    }
+    for (int k = 0; k < n; k++) /* the alias column shows only storage owners */
+        if (amb2[k] && !amb[k]) {
+            int owner = 0;
+            for (int j = 0; j < n; j++)
+                owner |= p->tensors[ids[j]].loc == LOC_ALIAS && p->tensors[ids[j]].alias == ids[k];
+            namb -= !owner;
+            amb2[k] = (char)owner;
+        }
+    if (namb > 0) {
+        fprintf(f, "tensor names in full (no shorter form is unambiguous):\n");
+        for (int k = 0; k < n; k++)
+            if (amb[k] || amb2[k]) fprintf(f, "  %s\n", names[k]);
     }
 }
 
 void plan_print(FILE *f, const Plan *p)
 {
     const Target *t = &p->target;
-    fprintf(f, "plan for target %s (%s), objective: %s\n", t->name, t->description,
+    Arena a;
+    arena_init(&a);
+    NameColumn col;
+    if (ir_name_column(p->g, TXT_NAME_W, &a, &col)) {
+        arena_free(&a);
+        return;
+    }
+    fprintf(f, "plan for target %s, objective: %s\n  ", t->name,
             p->opt.objective == OBJ_DORY ? "dory (L1 use + alignment bonuses)"
                                          : "exact (fewest modeled cycles)");
+    print_wrapped(f, t->description, 2);
     fprintf(f, "  L1 %lld B (budget %lld), L2 %lld B (budget %lld), L3 %lld B, %d cores\n",
             (long long)t->l1.size, (long long)target_l1_budget(t), (long long)t->l2.size,
             (long long)p->l2_budget, (long long)t->l3.size, t->cores);
-    fprintf(f, "%3s %-18s %-9s %-17s %-11s %13s %-12s %9s %9s %10s %6s", "#", "layer", "op",
-            "tile h x w x co/ci", "tiles h:w:c:ci", "L1 used/budg", "L3 stream", "DMA L2L1",
-            "DMA L3L2", "cycles", "MAC/c");
-    if (p->opt.compare_dory) fprintf(f, " %10s", "dory-obj");
-    fprintf(f, "  binding constraint\n");
-    for (int n = 0; n < p->nlayers; n++) print_layer(f, p, n);
+    print_tile_table(f, p, &col);
+    print_cost_table(f, p, &col);
+    print_binding_table(f, p, &col);
+    ir_print_full_names(f, p->g, &col);
     fprintf(f, "total: %lld MACs, %.0f cycles (%.2f MAC/cycle)", (long long)p->total_macs,
             p->total_cycles, p->total_cycles > 0 ? (double)p->total_macs / p->total_cycles : 0.0);
     if (p->opt.compare_dory) fprintf(f, ", DORY objective %.0f cycles", p->dory_cycles);
@@ -101,16 +217,19 @@ void plan_print(FILE *f, const Plan *p)
         else
             wl3 += p->tensors[i].bytes;
     }
-    fprintf(f,
-            "\nL2: arena peak %lld + image %lld of %lld bytes (arena lower bound %lld); "
-            "constants: %lld bytes %s, %lld streamed from L3; L3 used %lld bytes\n",
+    fprintf(f, "\nL2: arena peak %lld + image %lld of %lld bytes (arena lower bound %lld)\n",
             (long long)p->l2_peak, (long long)plan_l2_image_in_l2(p), (long long)p->l2_budget,
-            (long long)p->l2_lower_bound, (long long)wl2,
+            (long long)p->l2_lower_bound);
+    fprintf(f, "constants: %lld bytes %s, %lld streamed from L3; L3 used %lld bytes\n",
+            (long long)wl2,
             p->target.levels < 2 ? "in the image (flash), read in place" : "resident in L2",
             (long long)wl3, (long long)p->l3_used);
-    print_act_map(f, p);
-    fprintf(f, "status: %s%s%s (planned in %.1f ms)\n", plan_status_name(p->status),
-            p->message ? ": " : "", p->message ? p->message : "", p->plan_ms);
+    print_act_map(f, p, &a);
+    char line[1200];
+    snprintf(line, sizeof line, "status: %s%s%s (planned in %.1f ms)", plan_status_name(p->status),
+             p->message ? ": " : "", p->message ? p->message : "", p->plan_ms);
+    print_wrapped(f, line, 8);
+    arena_free(&a);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

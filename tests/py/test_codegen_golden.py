@@ -45,8 +45,10 @@ CASES = {
     "nemo_onnx_gap8": ("nemo.onnx", nemo_onnx, ["-t", "gap8"]),
 }
 SKIP_DIRS = {"kernels", "runtime"}
-# copies of the project's runtime/harness/, like kernels/ and runtime/
-SKIP_FILES = {pathlib.Path("test/test_main.c"), pathlib.Path("test/dory_test.h")}
+# copies of the project's runtime/harness/, like kernels/ and runtime/, and the report
+SKIP_FILES = {pathlib.Path("test/test_main.c"), pathlib.Path("test/dory_test.h"),
+              # the deployment report: tests/py/test_report.py
+              pathlib.Path("report.html"), pathlib.Path("report.json")}
 SKELETON = {pathlib.Path(".dory-app")}
 SKELETON_CASE = "conv_relu_gap8"
 
