@@ -142,15 +142,28 @@ static int elide_twice(const char *const *names, int n, int width, int i, char *
     return 0;
 }
 
+/* Comparing every long name with every other is quadratic: past this many
+ * name pairs (a graph of tens of thousands of long names) the long names are
+ * flagged for printing whole instead, so a table never takes minutes. */
+#define ELIDE_MAX_PAIRS 20000000.0
+
 int elide_names(const char *const *names, int n, int width, char *out, char *amb)
 {
-    int left = 0;
+    int left = 0, nlong = 0;
+    for (int i = 0; i < n; i++) nlong += strlen(names[i]) > (size_t)width;
+    int search = (double)nlong * (double)n <= ELIDE_MAX_PAIRS;
     for (int i = 0; i < n; i++) {
         char *dst = out + (size_t)i * (size_t)(width + 1);
         int ok = 0;
         if (strlen(names[i]) <= (size_t)width) {
             memcpy(dst, names[i], strlen(names[i]) + 1);
-            ok = reads_only_as(dst, names, n, i);
+            /* without the mark it reads only as itself (and equal names) */
+            ok = !strstr(dst, ELIDE_MARK) || reads_only_as(dst, names, n, i);
+        } else if (!search) {
+            elide_one(names[i], width, split_at(width, 0), dst);
+            if (amb) amb[i] = 1;
+            left++;
+            continue;
         }
         /* one mark: splits that keep '.' away from it first, then any */
         for (int pass = 0; pass < 2 && !ok && strlen(names[i]) > (size_t)width; pass++) {
