@@ -5,7 +5,7 @@
 # repeatedly: it installs only what is missing. libclang-rt-dev holds clang's
 # sanitizer and libFuzzer runtimes (`make asan-clang`, `make fuzz`).
 set -eu
-PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang libclang-rt-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc minizinc clang-format"
+PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang libclang-rt-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm minizinc clang-format"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

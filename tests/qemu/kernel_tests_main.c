@@ -1,9 +1,10 @@
-/* kernel_tests_main.c: the kernel tests on bare-metal rv32imc under QEMU:
+/* kernel_tests_main.c: the kernel tests on bare-metal rv32imc and Cortex-M4
+ * (mk/cortex_m.mk, with the Arm DSP path) under QEMU:
  * random cases of every kernel (tests/unit/test_kernels_case.c) against the
  * portable kref loops, which the host unit tests check bit-exactly against
  * the reference interpreter; int32 outputs; layers computed in input-channel
  * slices (DORY_ACC_FIRST/NEXT + dory_requant_s32); the cases of the fused
- * RV32 core (which must be called); then the benchmark's layer
+ * RV32 core (which must be called, on RV32 only); then the benchmark's layer
  * shapes (u8 and i8, which take the fast paths). Prints one line per kernel and ends with
  * "N passed, M failed"; exits non-zero on any failure.
  */
@@ -12,6 +13,7 @@
 #include "dory_internal.h"
 #include "test_kernels_case.h"
 
+#if DORY__MM_RV32
 /* Calls of the fused RV32 core (linked with --wrap=dory__mm4x4_rv32): the
  * KC_FUSED cases must have gone through it. */
 static long fused_calls;
@@ -22,6 +24,7 @@ void __wrap_dory__mm4x4_rv32(const dory__mm_rv32_t *a)
     fused_calls++;
     __real_dory__mm4x4_rv32(a);
 }
+#endif
 
 enum { CASES = 60 };
 
@@ -73,6 +76,7 @@ int main(void)
     run_op(KOP_FC, KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1, 0, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
+#if DORY__MM_RV32
     {
         long before = fused_calls;
         run_op(KOP_PW, KC_FUSED, 0, &passed, &failed);
@@ -81,6 +85,7 @@ int main(void)
                fused_calls - before);
         if (fused_calls == before) failed++;
     }
+#endif
     /* the benchmark shapes (the fast paths), u8 and i8 */
     for (i = 0; i < 2 * kc_bench_nshapes; i++) {
         const KBenchShape *s = &kc_bench_shapes[i / 2];
