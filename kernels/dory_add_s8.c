@@ -63,6 +63,49 @@ ADD_FAST_DEFINE(add_ui, uint8_t, int8_t)
 ADD_FAST_DEFINE(add_iu, int8_t, uint8_t)
 ADD_FAST_DEFINE(add_ii, int8_t, int8_t)
 
+/* FIXED per tensor for both inputs and the output (the TFLite quantization),
+ * contiguous: rq_a, rq_b and rq each in 32-bit operations (dory__fx_t). The
+ * sum fits int32: the verifier bounds the output requant's acc << left. */
+#define ADD_FX_DEFINE(NAME, AT, BT)                                                                \
+    static DORY_HOT void NAME(const AT *a, const BT *b, uint8_t *y, int n, int32_t za, int32_t zb, \
+                              const dory__fx_t *fa, const dory__fx_t *fb, const dory__fx_t *fo)    \
+    {                                                                                              \
+        int i;                                                                                     \
+        for (i = 0; i < n; i++)                                                                    \
+            y[i] = (uint8_t)dory__fx_apply(fo, (int32_t)((uint32_t)dory__fx_raw(fa, a[i] - za) +   \
+                                                         (uint32_t)dory__fx_raw(fb, b[i] - zb)));  \
+    }
+
+ADD_FX_DEFINE(addfx_uu, uint8_t, uint8_t)
+ADD_FX_DEFINE(addfx_ui, uint8_t, int8_t)
+ADD_FX_DEFINE(addfx_iu, int8_t, uint8_t)
+ADD_FX_DEFINE(addfx_ii, int8_t, int8_t)
+
+static int add_fx(const dory_add_params_t *p, const void *a, const void *b, void *y, int n)
+{
+    dory__fx_t fa, fb, fo;
+    if (p->rq_a.scheme != DORY_RQ_FIXED || p->rq_b.scheme != DORY_RQ_FIXED ||
+        p->out.rq.scheme != DORY_RQ_FIXED || p->rq_a.per_channel || p->rq_b.per_channel ||
+        p->out.rq.per_channel)
+        return 0;
+    dory__fx_load_rq(&p->rq_a, 0, &fa);
+    dory__fx_load_rq(&p->rq_b, 0, &fb);
+    dory__fx_load(&p->out, 0, &fo);
+    if (p->a_type == DORY_U8 && p->b_type == DORY_U8)
+        addfx_uu((const uint8_t *)a, (const uint8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa,
+                 &fb, &fo);
+    else if (p->a_type == DORY_U8)
+        addfx_ui((const uint8_t *)a, (const int8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa, &fb,
+                 &fo);
+    else if (p->b_type == DORY_U8)
+        addfx_iu((const int8_t *)a, (const uint8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa, &fb,
+                 &fo);
+    else
+        addfx_ii((const int8_t *)a, (const int8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa, &fb,
+                 &fo);
+    return 1;
+}
+
 static void add_generic(const dory_add_params_t *p, const dory_dims_t *ad, const void *a,
                         const dory_dims_t *bd, const void *b, const dory_dims_t *yd, void *y,
                         int px0, int px1)
@@ -108,6 +151,11 @@ int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_di
             add_ii((const int8_t *)pa, (const int8_t *)pb, py, n, &fa, &fb, &e);
         return DORY_OK;
     }
+    if (dory__cstride(a_dims) == c && dory__cstride(b_dims) == c && dory__cstride(y_dims) == c &&
+        p->out.type != DORY_I32 &&
+        add_fx(p, (const uint8_t *)a + (long)px0 * c, (const uint8_t *)b + (long)px0 * c,
+               (uint8_t *)y + (long)px0 * c, (px1 - px0) * c))
+        return DORY_OK;
     add_generic(p, a_dims, a, b_dims, b, y_dims, y, px0, px1);
     return DORY_OK;
 }

@@ -17,10 +17,16 @@
 
 /* ---- Other requant schemes: int16 plane of dory_dwconv_s8.c ------------- */
 
-/* One channel; s (1 or 2) is a constant after inlining. */
+/* The epilogue of channel c: FIXED through its constants in fx (the TFLite
+ * quantization), any other scheme through dory__epi(). */
+#define DW_EPI(a) (uint8_t)(fx ? dory__fx_apply(fx, (a)) : dory__epi(&p->out, c, (a)))
+
+/* One channel; s (1 or 2) is a constant after inlining; fx: NULL or the
+ * channel's FIXED constants. */
 DORY_INLINE void dw3x3_channel(const dory__plane_t *pl, const dory_conv_params_t *p,
                                const int8_t *wc, int32_t b, int32_t zw, int c,
-                               const dory_dims_t *out, uint8_t *y, const int s)
+                               const dory_dims_t *out, uint8_t *y, const int s,
+                               const dory__fx_t *fx)
 {
     int32_t w0 = wc[0] - zw, w1 = wc[1] - zw, w2 = wc[2] - zw, w3 = wc[3] - zw;
     int32_t w4 = wc[4] - zw, w5 = wc[5] - zw, w6 = wc[6] - zw, w7 = wc[7] - zw;
@@ -32,11 +38,11 @@ DORY_INLINE void dw3x3_channel(const dory__plane_t *pl, const dory_conv_params_t
         for (ox = 0; ox + 1 < out->w; ox += 2) {
             int32_t a = b + DW_TAPS(r, 0), a2 = b + DW_TAPS(r, s);
             r0 += 2 * s, r1 += 2 * s, r2 += 2 * s;
-            yo[0] = (uint8_t)dory__epi(&p->out, c, a);
-            yo[ys] = (uint8_t)dory__epi(&p->out, c, a2);
+            yo[0] = DW_EPI(a);
+            yo[ys] = DW_EPI(a2);
             yo += 2 * ys;
         }
-        if (ox < out->w) yo[0] = (uint8_t)dory__epi(&p->out, c, b + DW_TAPS(r, 0));
+        if (ox < out->w) yo[0] = DW_EPI(b + DW_TAPS(r, 0));
     }
 }
 
@@ -259,11 +265,14 @@ int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
         int32_t zw = dory__wzp(p->w_zp, p->w_zp_per_channel, c);
         int32_t b = bias ? bias[c] : 0;
         uint8_t *yb = (uint8_t *)y;
+        dory__fx_t fx;
+        const dory__fx_t *f = p->out.rq.scheme == DORY_RQ_FIXED ? &fx : 0;
+        if (f) dory__fx_load(&p->out, c, &fx);
         dory__plane_fill(&pl, p, in, x, c);
         if (p->stride_h == 1)
-            dw3x3_channel(&pl, p, wc, b, zw, c, out, yb, 1);
+            dw3x3_channel(&pl, p, wc, b, zw, c, out, yb, 1, f);
         else
-            dw3x3_channel(&pl, p, wc, b, zw, c, out, yb, 2);
+            dw3x3_channel(&pl, p, wc, b, zw, c, out, yb, 2, f);
     }
     return DORY_OK;
 }

@@ -98,4 +98,20 @@ DORY_INLINE int32_t dory_dot4_acc(int32_t acc, dory_v4s8_t a, dory_v4s8_t b)
 }
 #endif
 
+/** acc + lo(a) * lo(b) + hi(a) * hi(b) on signed 16-bit halves (SMLAD),
+ * wrapping. */
+#if defined(__ARM_FEATURE_DSP) && !defined(DORY_NO_DSP)
+DORY_INLINE int32_t dory_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
+#else
+DORY_INLINE int32_t dory_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t lo = (int32_t)(int16_t)(uint16_t)(a & 0xffffu) * (int16_t)(uint16_t)(b & 0xffffu);
+    int32_t hi = (int32_t)(int16_t)(uint16_t)(a >> 16) * (int16_t)(uint16_t)(b >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
+}
+#endif
+
 #endif

@@ -111,8 +111,9 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
             (long long)act_w(L->y), (long long)act_c(L->y), dtype_name(L->y->dtype),
             where(at, sizeof at, L->y_in_l3, L->y_l3, "L2", L->y_l2));
     if (L->w)
-        cg_emit(o, " * weights %lld bytes at %s\n", (long long)tensor_bytes(L->w),
-                where(at, sizeof at, L->w_in_l3, L->w_l3, "the L2 image", L->w_l2));
+        cg_emit(o, " * weights %lld bytes at %s%s\n", (long long)cg_w_image_bytes(L),
+                where(at, sizeof at, L->w_in_l3, L->w_l3, "the L2 image", L->w_l2),
+                L->ki->flags & DORY_KF_PACK16 ? " (packed int16 for SMLAD)" : "");
     if (L->kernel != DORY_K_CONCAT) {
         cg_emit(o, " * kernel  %s\n", L->ki->fn);
         cg_emit(

@@ -211,6 +211,18 @@ static int plan_layer(Plan *p, int n, int64_t shrink, Memo *m)
     return m->rc;
 }
 
+/* A row that packs its weights offline (DORY_KF_PACK16) changes their
+ * bytes in the image: int16, channels and K padded (dory_pack_w16_bytes()). */
+static void pack_weights(Plan *p, int n)
+{
+    const dory_kernel_info_t *k = dory_kernel_info(p->layers[n].geom.kernel);
+    const Node *node = p->g->nodes[n];
+    if (!k || !(k->flags & DORY_KF_PACK16) || node->nin < 2) return;
+    const Tensor *w = graph_tensor(p->g, node->in[1]);
+    int64_t cout = w->shape[0];
+    p->tensors[node->in[1]].bytes = dory_pack_w16_bytes((int)cout, (int)(tensor_numel(w) / cout));
+}
+
 /* Single-level targets: whole layers, no DMA; weights read in place. */
 static void plan_single_level(Plan *p)
 {
@@ -218,6 +230,8 @@ static void plan_single_level(Plan *p)
         LayerPlan *lp = &p->layers[n];
         if (lp->status != PLAN_OK) continue;
         int64_t tile[TD_COUNT];
+        lp->geom.kernel = plan_isa_variant(lp->geom.kernel, &p->target);
+        pack_weights(p, n);
         for (int d = 0; d < TD_COUNT; d++) tile[d] = cost_dim_size(&lp->geom, d);
         tile_l1_eval(&lp->geom, &p->target, tile, &lp->l1);
         lp->l1.ok = 1;

@@ -125,6 +125,9 @@ int target_builtin(const char *name, Target *t);
  * Strings are allocated in `a`. -1 with a diagnostic naming the file. */
 int target_load_json(const char *path, Arena *a, Target *t);
 /* Usable budgets after reserves. */
+/* The row for kernel k on target t: its ISA variant where the target has
+ * one (the Arm DSP rows), else k. */
+dory_kernel_id_t plan_isa_variant(dory_kernel_id_t k, const Target *t);
 int64_t target_l1_budget(const Target *t);
 int64_t target_l2_budget(const Target *t);
 
