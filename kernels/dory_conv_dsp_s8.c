@@ -172,39 +172,52 @@ static void col_run(uint32_t *d, int step, dory_type_t t, const void *x, long at
     }
 }
 
-/* The column of output pixel (oy, ox) into slot q of col (2 slots: word
- * kp * 2 + q), k4 values, padding and the K tail 0. */
-static void col_pixel(const dory_conv_params_t *p, const dory_dims_t *in, const void *x, int oy,
-                      int ox, int pt, int pl, int k4, uint32_t *col, int q)
+/* n values of an 8-bit activation minus zx, one int16 each. */
+static void lin_run(int16_t *d, dory_type_t t, const void *x, long at, int n, int32_t zx)
 {
-    int cin = in->c, cs = dory__cstride(in), ky, kx, i = 0, c;
+    int i;
+    if (t == DORY_I8) {
+        const int8_t *s = (const int8_t *)x + at;
+        for (i = 0; i < n; i++) d[i] = (int16_t)(s[i] - zx);
+    } else {
+        const uint8_t *s = (const uint8_t *)x + at;
+        for (i = 0; i < n; i++) d[i] = (int16_t)(s[i] - zx);
+    }
+}
+
+/* The column of output pixel (oy, ox) into slot q of col (2 slots: word
+ * kp * 2 + q), k4 values, padding and the K tail 0. An even channel count
+ * writes pairs directly; an odd one goes through lin (k4 int16: the values
+ * in order, then copied a word, i.e. a pair, at a time; little-endian). */
+static void col_pixel(const dory_conv_params_t *p, const dory_dims_t *in, const void *x, int oy,
+                      int ox, int pt, int pl, int k4, uint32_t *col, int q, int16_t *lin)
+{
+    int cin = in->c, cs = dory__cstride(in), ky, kx, i = 0, c, even = !(cin & 1);
     uint32_t *d = col + q;
-    int16_t odd = 0; /* a value waiting for its pair (cin odd) */
+    int16_t *v = lin;
     for (ky = 0; ky < p->kh; ky++) {
         int iy = oy * p->stride_h - pt + ky * p->dil_h;
         for (kx = 0; kx < p->kw; kx++) {
             int ix = ox * p->stride_w - pl + kx * p->dil_w;
             int valid = iy >= 0 && iy < in->h && ix >= 0 && ix < in->w;
             long at = ((long)iy * in->w + ix) * cs;
-            if (!(cin & 1) && !(i & 1)) { /* whole pairs */
-                if (valid)
-                    col_run(d, 2, p->in_type, x, at, cin, p->in_zp);
-                else
-                    for (c = 0; c < cin; c += 2) d[c] = 0;
-                d += cin, i += cin;
-                continue;
-            }
-            for (c = 0; c < cin; c++, i++) {
-                int32_t v = valid ? dory__ld(p->in_type, x, (int)(at + c)) - p->in_zp : 0;
-                if (i & 1)
-                    *d = pair16(odd, v), d += 2;
-                else
-                    odd = (int16_t)v;
-            }
+            if (even && valid)
+                col_run(d, 2, p->in_type, x, at, cin, p->in_zp), d += cin;
+            else if (even)
+                for (c = 0; c < cin; c += 2, d += 2) *d = 0;
+            else if (valid)
+                lin_run(v, p->in_type, x, at, cin, p->in_zp), v += cin;
+            else
+                for (c = 0; c < cin; c++) *v++ = 0;
+            i += cin;
         }
     }
-    if (i & 1) *d = pair16(odd, 0), d += 2, i++;
-    for (; i < k4; i += 2, d += 2) *d = 0;
+    if (even) {
+        for (; i < k4; i += 2, d += 2) *d = 0;
+        return;
+    }
+    for (; i < k4; i++) *v++ = 0;
+    for (i = 0; i < k4; i += 2, d += 2) memcpy(d, lin + i, 4);
 }
 
 /* ---- Epilogue ---------------------------------------------------------------------------- */
@@ -297,7 +310,7 @@ static DORY_NOINLINE void pairs_any(const epi_t *e, const uint8_t *w, const uint
 int32_t dory_conv_dsp_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                        const dory_dims_t *out)
 {
-    return 2 * 4 * (k4_of(p->kh * p->kw * in->c) / 2) + FX_BYTES(out->c);
+    return 3 * 4 * (k4_of(p->kh * p->kw * in->c) / 2) + FX_BYTES(out->c);
 }
 
 int dory_conv_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
@@ -309,21 +322,24 @@ int dory_conv_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const d
     int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
     int r0, r1, pix, end, ys = dory__cstride(out);
     uint32_t *col = (uint32_t *)ctx->buf;
+    int16_t *lin;
     epi_t e;
     if (k <= 0 || out->c <= 0 || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 ||
         p->dil_w < 1 || !dory__acc_ok(p->acc_mode, p->out.type))
         return DORY_ERR_ARG;
     if (((uintptr_t)w & 3) || ((uintptr_t)col & 3)) return DORY_ERR_ARG;
     if (!col || ctx->size < dory_conv_dsp_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
-    epi_init(&e, &p->out, p->acc_mode, (dory__fx_t *)(void *)(col + 2 * np), out->c);
+    lin = (int16_t *)(void *)(col + 2 * np);
+    epi_init(&e, &p->out, p->acc_mode, (dory__fx_t *)(void *)(col + 3 * np), out->c);
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     dory__split(out->h, ctx, &r0, &r1);
     end = r1 * out->w;
     for (pix = r0 * out->w; pix < end; pix += 2) {
         int two = pix + 1 < end;
         uint8_t *y0 = (uint8_t *)y + (long)pix * ys * e.esize, *y1 = y0 + (long)ys * e.esize;
-        col_pixel(p, in, x, pix / out->w, pix % out->w, pt, pl, k4, col, 0);
-        if (two) col_pixel(p, in, x, (pix + 1) / out->w, (pix + 1) % out->w, pt, pl, k4, col, 1);
+        col_pixel(p, in, x, pix / out->w, pix % out->w, pt, pl, k4, col, 0, lin);
+        if (two)
+            col_pixel(p, in, x, (pix + 1) / out->w, (pix + 1) % out->w, pt, pl, k4, col, 1, lin);
         if (e.fx)
             pairs_fx((const uint8_t *)w, col, np, bias, out->c, e.t, y0, y1, two);
         else

@@ -353,7 +353,7 @@ int32_t dory_pack_w16_bytes(int cout, int k);
  */
 void dory_pack_w16(const int8_t *w, int cout, int k, const int32_t *w_zp, int w_zp_per_channel,
                    uint8_t *out);
-/** Scratch bytes per core of dory_conv_dsp_s8(): the two-pixel column (4 *
+/** Scratch bytes per core of dory_conv_dsp_s8(): the two-pixel column and a linear one (6 *
  * ceil4(kh * kw * in->c) bytes) and 28 bytes of FIXED constants per output channel. */
 int32_t dory_conv_dsp_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                        const dory_dims_t *out);
