@@ -91,13 +91,17 @@ int main(void)
         if (fused_calls == before) failed++;
     }
 #endif
-    /* the benchmark shapes (the fast paths), u8 and i8 */
-    for (i = 0; i < 2 * kc_bench_nshapes; i++) {
-        const KBenchShape *s = &kc_bench_shapes[i / 2];
+    /* the benchmark shapes (the fast paths): u8, i8, and the TFLite
+     * quantization (FIXED, with the DSP rows where the op has one) */
+    for (i = 0; i < 3 * kc_bench_nshapes; i++) {
+        const KBenchShape *s = &kc_bench_shapes[i / 3];
+        static const char *const kind[3] = {"u8", "i8", "tflite"};
+        int dsp = s->op == KOP_CONV || s->op == KOP_PW || s->op == KOP_FC ? KC_DSP : 0;
+        int flags = i % 3 == 0 ? 0 : i % 3 == 1 ? KC_I8 : KC_TFLITE | dsp;
         char msg[300];
         int bad = 0;
         if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, 7u + (unsigned)i,
-                     i % 2 ? KC_I8 : 0)) {
+                     flags)) {
             printf("FAIL %s: setup\n", s->name);
             bench_failed++;
             continue;
@@ -105,18 +109,17 @@ int main(void)
         kc_ref(&kcase);
         for (j = 0; j < 3 && !bad; j++) {
             bad = kc_check(&kcase, cores[j], msg, sizeof msg);
-            if (bad)
-                printf("FAIL %s (%s), %d cores: %s\n", s->name, i % 2 ? "i8" : "u8", cores[j], msg);
+            if (bad) printf("FAIL %s (%s), %d cores: %s\n", s->name, kind[i % 3], cores[j], msg);
         }
         if (bad) {
             bench_failed++;
         } else {
-            printf("ok   %s (%s): cores 1,3,8\n", s->name, i % 2 ? "i8" : "u8");
+            printf("ok   %s (%s): cores 1,3,8\n", s->name, kind[i % 3]);
             passed++;
         }
         kc_free(&kcase);
     }
-    printf("%s benchmark shapes: %d layers x u8/i8 x cores 1,3,8, %d failed\n",
+    printf("%s benchmark shapes: %d layers x u8/i8/tflite x cores 1,3,8, %d failed\n",
            bench_failed ? "FAIL" : "ok  ", kc_bench_nshapes, bench_failed);
     failed += bench_failed;
     printf("%d passed, %d failed\n", passed, failed);
