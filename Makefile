@@ -42,7 +42,8 @@ GEN_DIR     = $(BUILD)/gen
 ONNX_GEN_C  = $(GEN_DIR)/onnx.pb-c.c
 ONNX_GEN_H  = $(GEN_DIR)/onnx.pb-c.h
 # kernels/ and runtime/ travel inside the binary (src/codegen/embedded.h).
-EMBED_SRC  := $(sort $(shell find kernels runtime -name '*.[ch]' -o -name '*.mk' 2>/dev/null))
+EMBED_SRC  := $(sort $(shell find kernels runtime -name '*.[ch]' -o -name '*.mk' -o -name '*.ld' \
+                2>/dev/null))
 EMBEDDED_C  = $(GEN_DIR)/embedded.c
 
 # The compiler: src/ (C11) plus the kernels, whose *_scratch_bytes companions

@@ -1,15 +1,21 @@
 /* bench_kernels.c: instructions per layer shape on bare-metal rv32imc under
- * QEMU (-icount shift=0): minstret is read around one single-core call of
- * the kernel and around the baseline (the kref loops: the interpreter's
- * arithmetic, straightforward, compiled the same way). Every run also checks
- * the kernel's output against the baseline, byte for byte. Counts are
- * deterministic: `make bench-kernels` runs twice and compares.
+ * QEMU (-icount shift=0; minstret) and on Cortex-M4/M7 under qemu-system-arm
+ * (-icount shift=10; the HAL's exact counter, docs/CORTEX_M.md): the
+ * counter is read around one single-core call of the kernel and around the
+ * baseline (the kref loops: the interpreter's arithmetic, straightforward,
+ * compiled the same way). Every run also checks the kernel's output against
+ * the baseline, byte for byte. Then the `tflite` rows: the issue-13 shapes in
+ * the TFLite quantization (int8, input zero point -128, per-channel FIXED),
+ * with the Arm DSP rows on packed weights where the build has the DSP
+ * extension (bench/cm_table.py makes the table). Counts are deterministic:
+ * `make bench-kernels` runs twice and compares.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "test_kernels_case.h"
 
+#if defined(__riscv)
 static inline uint32_t instret(void)
 {
     uint32_t v;
@@ -17,6 +23,20 @@ static inline uint32_t instret(void)
                      : "=r"(v));
     return v;
 }
+#define BENCH_ISA "rv32imc"
+#else
+#include "dory_cm.h"
+static uint32_t instret(void) { return (uint32_t)dory_cm_instructions(); }
+#if defined(__ARM_FEATURE_DSP) && !defined(DORY_NO_DSP)
+#define BENCH_ISA "Cortex-M, DSP"
+#define BENCH_DSP KC_DSP
+#else
+#define BENCH_ISA "Cortex-M, portable"
+#endif
+#endif
+#ifndef BENCH_DSP
+#define BENCH_DSP 0
+#endif
 
 static KCase kcase;
 
@@ -88,13 +108,24 @@ static int row(const char *name, const KBenchShape *s, int flags, unsigned seed)
 int main(void)
 {
     int i, failed = 0;
-    printf("%-32s %6s %9s %10s %7s %11s %7s %6s %s\n", "shape (rv32imc -O3, 1 core)", "unit",
+#if !defined(__riscv)
+    dory_cm_counter_start();
+#endif
+    printf("%-32s %6s %9s %10s %7s %11s %7s %6s %s\n", "shape (" BENCH_ISA ", -O3, 1 core)", "unit",
            "units", "instr", "/unit", "base instr", "/unit", "ratio", "target");
     for (i = 0; i < kc_bench_nshapes; i++)
         failed += row(kc_bench_shapes[i].name, &kc_bench_shapes[i], 0, 42u + (unsigned)i);
     for (i = 0; i < (int)(sizeof extra_rows / sizeof extra_rows[0]); i++) {
         const ExtraRow *e = &extra_rows[i];
         failed += row(e->name, &kc_bench_shapes[e->shape], e->flags, 42u + (unsigned)e->shape);
+    }
+    for (i = 0; i < kc_bench_nshapes; i++) { /* the TFLite quantization */
+        const KBenchShape *s = &kc_bench_shapes[i];
+        char name[40];
+        int dsp = s->op == KOP_CONV || s->op == KOP_PW || s->op == KOP_FC ? BENCH_DSP : 0;
+        if (s->op == KOP_AVGPOOL) continue;
+        snprintf(name, sizeof name, "tflite %s", s->name);
+        failed += row(name, s, KC_TFLITE | dsp, 42u + (unsigned)i);
     }
     return failed ? 1 : 0;
 }

@@ -63,6 +63,102 @@ ADD_FAST_DEFINE(add_ui, uint8_t, int8_t)
 ADD_FAST_DEFINE(add_iu, int8_t, uint8_t)
 ADD_FAST_DEFINE(add_ii, int8_t, int8_t)
 
+/* FIXED per tensor for both inputs and the output (the TFLite quantization),
+ * contiguous, when every shifted value has a bit to spare: then
+ * srdhm(x, m) = floor((2x * m + 2^31) / 2^32), one SMMULR with the DSP
+ * extension, and RoundingDivideByPOT with its mask precomputed. The inputs
+ * are 8-bit, so |v - z| <= 255 and 255 << (left + 1) < 2^31 decides for
+ * rq_a and rq_b; the output's bound is the sum of theirs at v = +-255
+ * (each requant is monotone in v). */
+typedef struct {
+    int32_t mult, thr, zp, lo, hi;
+    uint32_t mask;
+    int left1, right; /* left + 1: the doubling of SMMULR */
+} add_fx_t;
+
+DORY_INLINE int32_t add_mulr(int32_t a, int32_t b)
+{
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(DORY_NO_DSP)
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* rq(v) of one FIXED per-tensor requant (v << left1 fits int32). */
+DORY_INLINE int32_t add_rq(const add_fx_t *f, int32_t v)
+{
+    int32_t h = add_mulr((int32_t)((uint32_t)v << f->left1), f->mult);
+    int32_t rem = (int32_t)((uint32_t)h & f->mask), thr = f->thr - (h >> 31);
+    return (h >> f->right) + (rem > thr);
+}
+
+/* 0 unless |v| <= vmax gives |v| << (left + 1) < 2^31. */
+static int add_fx_set(const dory__fx_t *e, int64_t vmax, add_fx_t *f)
+{
+    if (e->left > 29 || (vmax << (e->left + 1)) > INT32_MAX) return 0;
+    f->mult = e->mult, f->mask = e->mask, f->thr = (int32_t)(e->mask >> 1);
+    f->left1 = e->left + 1, f->right = e->right;
+    f->zp = e->zp, f->lo = e->lo, f->hi = e->hi;
+    return 1;
+}
+
+#define ADD_FX_DEFINE(NAME, AT, BT)                                                                \
+    static DORY_HOT void NAME(const AT *a, const BT *b, uint8_t *y, int n, int32_t za, int32_t zb, \
+                              const add_fx_t *pa, const add_fx_t *pb, const add_fx_t *po)          \
+    {                                                                                              \
+        add_fx_t fa = *pa, fb = *pb, fo = *po;                                                     \
+        int i;                                                                                     \
+        for (i = 0; i < n; i++) {                                                                  \
+            int32_t v = add_rq(&fo, add_rq(&fa, a[i] - za) + add_rq(&fb, b[i] - zb));              \
+            v = v < fo.lo ? fo.lo : v > fo.hi ? fo.hi : v;                                         \
+            y[i] = (uint8_t)(v + fo.zp);                                                           \
+        }                                                                                          \
+    }
+
+ADD_FX_DEFINE(addfx_uu, uint8_t, uint8_t)
+ADD_FX_DEFINE(addfx_ui, uint8_t, int8_t)
+ADD_FX_DEFINE(addfx_iu, int8_t, uint8_t)
+ADD_FX_DEFINE(addfx_ii, int8_t, int8_t)
+
+static int64_t add_bound(const dory__fx_t *e)
+{
+    int64_t p = dory__fx_raw(e, 255), m = dory__fx_raw(e, -255);
+    p = p < 0 ? -p : p, m = m < 0 ? -m : m;
+    return p > m ? p : m;
+}
+
+static int add_fx(const dory_add_params_t *p, const void *a, const void *b, void *y, int n)
+{
+    dory__fx_t ea, eb, eo;
+    add_fx_t fa, fb, fo;
+    if (p->rq_a.scheme != DORY_RQ_FIXED || p->rq_b.scheme != DORY_RQ_FIXED ||
+        p->out.rq.scheme != DORY_RQ_FIXED || p->rq_a.per_channel || p->rq_b.per_channel ||
+        p->out.rq.per_channel)
+        return 0;
+    dory__fx_load_rq(&p->rq_a, 0, &ea);
+    dory__fx_load_rq(&p->rq_b, 0, &eb);
+    dory__fx_load(&p->out, 0, &eo);
+    if (!add_fx_set(&ea, 255, &fa) || !add_fx_set(&eb, 255, &fb) ||
+        !add_fx_set(&eo, add_bound(&ea) + add_bound(&eb), &fo))
+        return 0;
+    if (p->a_type == DORY_U8 && p->b_type == DORY_U8)
+        addfx_uu((const uint8_t *)a, (const uint8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa,
+                 &fb, &fo);
+    else if (p->a_type == DORY_U8)
+        addfx_ui((const uint8_t *)a, (const int8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa, &fb,
+                 &fo);
+    else if (p->b_type == DORY_U8)
+        addfx_iu((const int8_t *)a, (const uint8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa, &fb,
+                 &fo);
+    else
+        addfx_ii((const int8_t *)a, (const int8_t *)b, (uint8_t *)y, n, p->a_zp, p->b_zp, &fa, &fb,
+                 &fo);
+    return 1;
+}
+
 static void add_generic(const dory_add_params_t *p, const dory_dims_t *ad, const void *a,
                         const dory_dims_t *bd, const void *b, const dory_dims_t *yd, void *y,
                         int px0, int px1)
@@ -108,6 +204,11 @@ int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_di
             add_ii((const int8_t *)pa, (const int8_t *)pb, py, n, &fa, &fb, &e);
         return DORY_OK;
     }
+    if (dory__cstride(a_dims) == c && dory__cstride(b_dims) == c && dory__cstride(y_dims) == c &&
+        p->out.type != DORY_I32 &&
+        add_fx(p, (const uint8_t *)a + (long)px0 * c, (const uint8_t *)b + (long)px0 * c,
+               (uint8_t *)y + (long)px0 * c, (px1 - px0) * c))
+        return DORY_OK;
     add_generic(p, a_dims, a, b_dims, b, y_dims, y, px0, px1);
     return DORY_OK;
 }

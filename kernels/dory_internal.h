@@ -199,6 +199,58 @@ DORY_INLINE void dory__s32_load(const dory_out_params_t *o, int c, dory__s32_t *
     e->hi = (int32_t)(hi < INT32_MIN ? INT32_MIN : hi > INT32_MAX ? INT32_MAX : hi);
 }
 
+/* FIXED epilogue to 8 bits in 32-bit operations (one 32x32->64 multiply),
+ * bit-exact with dory__epi(): srdhm(a, m) = floor((a*m + 2^30) / 2^31)
+ * (gemmlowp's nudge and truncation give the same), then gemmlowp's
+ * RoundingDivideByPOT, then the clamp with bounds pre-shifted by -zp (as
+ * dory__s32_t) so that adding zp cannot overflow. */
+typedef struct {
+    int32_t mult, lo, hi, zp;
+    int left, right;
+    uint32_t mask; /* 2^right - 1 */
+} dory__fx_t;
+
+/* The multiplier and shifts of channel c of a FIXED requant (no clamp). */
+DORY_INLINE void dory__fx_load_rq(const dory_requant_t *rq, int c, dory__fx_t *e)
+{
+    int i = rq->per_channel ? c : 0;
+    int32_t s = rq->shift[i];
+    e->mult = rq->mult[i];
+    e->left = rq->pre + (s > 0 ? s : 0);
+    e->right = s > 0 ? 0 : -s;
+    e->mask = (uint32_t)(((uint64_t)1 << e->right) - 1);
+    e->zp = 0, e->lo = INT32_MIN, e->hi = INT32_MAX;
+}
+
+DORY_INLINE void dory__fx_load(const dory_out_params_t *o, int c, dory__fx_t *e)
+{
+    int64_t lo = (int64_t)o->lo - o->zp, hi = (int64_t)o->hi - o->zp;
+    dory__fx_load_rq(&o->rq, c, e);
+    e->zp = o->zp;
+    e->lo = (int32_t)(lo < INT32_MIN ? INT32_MIN : lo > INT32_MAX ? INT32_MAX : lo);
+    e->hi = (int32_t)(hi < INT32_MIN ? INT32_MIN : hi > INT32_MAX ? INT32_MAX : hi);
+}
+
+/* requant(acc) of FIXED alone (dory__rq_raw's value; it fits int32). */
+DORY_INLINE int32_t dory__fx_raw(const dory__fx_t *e, int32_t acc)
+{
+    int32_t x = (int32_t)((uint32_t)acc << e->left), v, rem, thr;
+    if (DORY_UNLIKELY(x == INT32_MIN && e->mult == INT32_MIN))
+        v = INT32_MAX;
+    else
+        v = (int32_t)(((int64_t)x * e->mult + ((int64_t)1 << 30)) >> 31);
+    rem = (int32_t)((uint32_t)v & e->mask);
+    thr = (int32_t)(e->mask >> 1) + (v < 0);
+    return (v >> e->right) + (rem > thr);
+}
+
+DORY_INLINE int32_t dory__fx_apply(const dory__fx_t *e, int32_t acc)
+{
+    int32_t v = dory__fx_raw(e, acc);
+    v = v < e->lo ? e->lo : v > e->hi ? e->hi : v;
+    return v + e->zp;
+}
+
 /* ---- Zero-point algebra -------------------------------------------------- */
 
 /* bias[c] - zx*sum(w[c]) + K*zx*zw[c] for channels [0, n), into b (uint32

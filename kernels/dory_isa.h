@@ -4,7 +4,9 @@
  * The portable C versions are the default and are the ones tested on every
  * host. Target versions are chosen by macros:
  *   DORY_ISA_XPULP  RISC-V Xpulpv2 SIMD builtins (PULP GCC: __builtin_pulp_*)
- *   DORY_ISA_ARM_DSP  Arm Cortex-M DSP extension (__SMLAD via arm_acle.h)
+ *   __ARM_FEATURE_DSP  Arm Cortex-M DSP extension (__SMLAD via arm_acle.h),
+ *                      set by the compiler for -mcpu=cortex-m4/m7; -DDORY_NO_DSP
+ *                      keeps the portable C (the reference, and bench/'s baseline)
  * Every version computes exactly the same integers; a target version is only a
  * faster way to get them. Must not include anything from the compiler (src/).
  */
@@ -76,13 +78,13 @@ DORY_INLINE int32_t dory_dot4_acc(int32_t acc, dory_v4s8_t a, dory_v4s8_t b)
     memcpy(&vb, &b, 4);
     return __builtin_pulp_sdotsp4(va, vb, acc);
 }
-#elif defined(DORY_ISA_ARM_DSP) && defined(__ARM_FEATURE_DSP)
+#elif defined(__ARM_FEATURE_DSP) && !defined(DORY_NO_DSP)
 #include <arm_acle.h>
 /* SMLAD works on 16-bit lanes: widen even/odd bytes with SXTB16. */
 DORY_INLINE int32_t dory_dot4_acc(int32_t acc, dory_v4s8_t a, dory_v4s8_t b)
 {
     int16x2_t a_even = __sxtb16(a), b_even = __sxtb16(b);
-    int16x2_t a_odd = __sxtb16(__ror(a, 8)), b_odd = __sxtb16(__ror(b, 8));
+    int16x2_t a_odd = __sxtb16(a >> 8 | a << 24), b_odd = __sxtb16(b >> 8 | b << 24);
     acc = __smlad(a_even, b_even, acc);
     return __smlad(a_odd, b_odd, acc);
 }
@@ -93,6 +95,22 @@ DORY_INLINE int32_t dory_dot4_acc(int32_t acc, dory_v4s8_t a, dory_v4s8_t b)
     int i;
     for (i = 0; i < 4; i++) acc += dory_lane_s8(a, i) * dory_lane_s8(b, i);
     return acc;
+}
+#endif
+
+/** acc + lo(a) * lo(b) + hi(a) * hi(b) on signed 16-bit halves (SMLAD),
+ * wrapping. */
+#if defined(__ARM_FEATURE_DSP) && !defined(DORY_NO_DSP)
+DORY_INLINE int32_t dory_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
+#else
+DORY_INLINE int32_t dory_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t lo = (int32_t)(int16_t)(uint16_t)(a & 0xffffu) * (int16_t)(uint16_t)(b & 0xffffu);
+    int32_t hi = (int32_t)(int16_t)(uint16_t)(a >> 16) * (int16_t)(uint16_t)(b >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
 }
 #endif
 

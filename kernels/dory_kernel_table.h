@@ -46,7 +46,8 @@ enum {
     DORY_KF_CI_TILE = 4,  /* input channels may be tiled (int32 partial sums) */
     DORY_KF_PAR_ROWS = 8, /* split over cores by output rows (else channels or pixels) */
     DORY_KF_PAR_CH = 16,  /* split over cores by channels */
-    DORY_KF_PAR_PX = 32   /* split over cores by pixels */
+    DORY_KF_PAR_PX = 32,  /* split over cores by pixels */
+    DORY_KF_PACK16 = 64   /* weights packed offline by dory_pack_w16() (dory_kernels.h) */
 };
 
 /* Instruction sets a row can need. */
@@ -88,7 +89,16 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
     X(DORY_K_CONCAT, "concat", none, none, COPY,                                                   \
       none, KK_COPY, DORY_KF_COUPLED, DORY_ISA_ANY)                                                \
     X(DORY_K_ALIAS, "alias", none, none, NONE,                                                     \
-      none, KK_COPY, 0, DORY_ISA_ANY)
+      none, KK_COPY, 0, DORY_ISA_ANY)                                                              \
+    X(DORY_K_CONV2D_DSP, "conv2d_dsp", dory_conv_dsp_s8, dory_conv_params_t, CONV,                 \
+      dory_conv_dsp_s8_scratch_bytes, KK_CONV, DORY_KF_WEIGHTS | DORY_KF_PAR_ROWS | DORY_KF_PACK16, \
+      DORY_ISA_ARM_DSP)                                                                            \
+    X(DORY_K_CONV1X1_DSP, "conv1x1_dsp", dory_conv_dsp_s8, dory_conv_params_t, CONV,               \
+      dory_conv_dsp_s8_scratch_bytes, KK_PW, DORY_KF_WEIGHTS | DORY_KF_PAR_ROWS | DORY_KF_PACK16,   \
+      DORY_ISA_ARM_DSP)                                                                            \
+    X(DORY_K_FC_DSP, "fc_dsp", dory_fc_dsp_s8, dory_fc_params_t, FC,                               \
+      dory_fc_dsp_s8_scratch_bytes, KK_FC, DORY_KF_WEIGHTS | DORY_KF_PAR_CH | DORY_KF_PACK16,       \
+      DORY_ISA_ARM_DSP)
 /* clang-format on */
 
 /* Call shapes: the argument list of a row's FN (dory_kernels.h). */

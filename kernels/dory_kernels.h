@@ -339,4 +339,39 @@ int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_di
 }
 #endif
 
+/* ---- Arm DSP rows: weights packed offline (dory_conv_dsp_s8.c) ------------ */
+
+/** Bytes of the packed weights of cout channels of k taps: (cout rounded up
+ * to even) x (k rounded up to a multiple of 4) x 2. */
+int32_t dory_pack_w16_bytes(int cout, int k);
+/**
+ * Packs int8 weights w [cout][k] with their zero points (NULL for 0) for the
+ * DSP rows: int16 w - zw, little-endian; the 32-bit word (j, kp, h) holds
+ * channel 2j + h at k = 2kp (low half) and 2kp + 1 (high half); padding 0.
+ * out: dory_pack_w16_bytes(cout, k) bytes. Done by the code generator; the
+ * reference interpreter never sees this layout.
+ */
+void dory_pack_w16(const int8_t *w, int cout, int k, const int32_t *w_zp, int w_zp_per_channel,
+                   uint8_t *out);
+/** Scratch bytes per core of dory_conv_dsp_s8(): the two-pixel column and a linear one (6 *
+ * ceil4(kh * kw * in->c) bytes) and 28 bytes of FIXED constants per output channel. */
+int32_t dory_conv_dsp_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
+                                       const dory_dims_t *out);
+/**
+ * Convolution (standard or pointwise, any kernel, stride, dilation, border
+ * padding) as dory_conv2d_hwc_s8(), on weights packed by dory_pack_w16() (w,
+ * 4-byte aligned; its zero points are folded in, p->w_zp is not read).
+ * Every scheme and store kind (acc_mode); split: output rows. SMLAD with
+ * __ARM_FEATURE_DSP, the same sums in C elsewhere.
+ */
+int dory_conv_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                     const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                     void *y);
+/** Scratch bytes per core of dory_fc_dsp_s8(): 2 * ceil4(k) + 28 * n. */
+int32_t dory_fc_dsp_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n);
+/** Fully connected as dory_fc_s8() on weights packed by dory_pack_w16();
+ * split: output channel pairs. */
+int dory_fc_dsp_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const void *x,
+                   const int8_t *w, const int32_t *bias, int n, void *y);
+
 #endif

@@ -66,7 +66,7 @@ $(BUILD)/isa/arm_dsp.s: kernels/dory_isa.h mk/kernels.mk
 	    > $(dir $@)include/string.h
 	printf '#include "dory_isa.h"\nint32_t dory_isa_check(const int8_t *a, const int8_t *b, int32_t c);\nint32_t dory_isa_check(const int8_t *a, const int8_t *b, int32_t c) { return dory_dot4_acc(c, dory_load4(a), dory_load4(b)); }\n' > $(BUILD)/isa/arm_dsp.c
 	$(CLANG) --target=thumbv7em-none-eabi -mcpu=cortex-m4 -mthumb -O2 -std=c99 -Wall -Wextra \
-	    -Werror -ffreestanding -nostdlibinc -isystem $(dir $@)include -DDORY_ISA_ARM_DSP \
+	    -Werror -ffreestanding -nostdlibinc -isystem $(dir $@)include \
 	    -Ikernels -S $(BUILD)/isa/arm_dsp.c -o $@
 isa-check: $(BUILD)/isa/arm_dsp.s
 	@grep -qi smlad $< || { echo "isa-check: no SMLAD in the Arm DSP build" >&2; exit 1; }

@@ -297,3 +297,26 @@ int dory_exec_l2(const dory_exec_layer_t *d, const unsigned char *x, const unsig
     s.y_c = d->loop.tiling.CO;
     return dory_run_slice(&d->loop, &s);
 }
+
+int dory_exec_in_place(const dory_exec_layer_t *d, const unsigned char *x, const unsigned char *x2,
+                       const unsigned char *w, unsigned char *y)
+{
+    const dory_tiling_t *tl = &d->loop.tiling;
+    dory_tile_t t;
+    exec_args_t a;
+    if (tl->n_co != 1 || tl->n_h != 1 || tl->n_w != 1 || d->loop.t_ci) return DORY_ERR_ARG;
+    memset(&t, 0, sizeof t);
+    t.co = tl->CO;
+    t.h = tl->HO;
+    t.w = tl->WO;
+    tile_args(&a, d, &t, dory_l1_base(), 0, 0, 0);
+    if (d->loop.spatial) { /* the whole tensor: its width is the row pitch */
+        a.in.h = d->geom.H;
+        a.in.w = d->geom.W;
+    }
+    a.x = x;
+    a.x2 = x2;
+    a.w = (const int8_t *)w;
+    a.y = y;
+    return run_cores(&a);
+}

@@ -91,4 +91,10 @@ extern const dory_layer_hooks_t dory_exec_hooks;
 int dory_exec_l2(const dory_exec_layer_t *d, const unsigned char *x, const unsigned char *x2,
                  const unsigned char *w, unsigned char *y);
 
+/* The same on a single-level target: the layer runs in place, its kernel
+ * reading x (x2) and the weights w where they are and writing y, with only
+ * its scratch in the L1 part of the arena. No copies. */
+int dory_exec_in_place(const dory_exec_layer_t *d, const unsigned char *x, const unsigned char *x2,
+                       const unsigned char *w, unsigned char *y);
+
 #endif

@@ -6,7 +6,7 @@
 # sanitizer and libFuzzer runtimes (`make asan-clang`, `make fuzz`); chromium
 # renders the deployment report in its screenshot test (tests/py/test_report.py).
 set -eu
-PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang libclang-rt-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc minizinc clang-format chromium"
+PKGS="gcc make python3 python3-venv libprotobuf-c-dev protobuf-c-compiler libonnx-dev libcjson-dev clang libclang-rt-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm minizinc clang-format chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -42,6 +42,32 @@ static uint8_t *const_bytes(const Tensor *t, int shift)
     return b;
 }
 
+/* A layer's weights as the image holds them: its kernel row's packing
+ * (DORY_KF_PACK16: int16 w - zw, dory_pack_w16()) or the tensor's bytes. */
+int64_t cg_w_image_bytes(const Layer *L)
+{
+    int64_t cout = L->w->shape[0];
+    if (!(L->ki->flags & DORY_KF_PACK16)) return tensor_bytes(L->w);
+    return dory_pack_w16_bytes((int)cout, (int)(tensor_numel(L->w) / cout));
+}
+
+static uint8_t *image_weights(const Layer *L)
+{
+    int64_t cout = L->w->shape[0], k = tensor_numel(L->w) / cout;
+    uint8_t *b = const_bytes(L->w, cg_weight_shift(L)), *p;
+    int32_t *zp;
+    if (!b || !(L->ki->flags & DORY_KF_PACK16)) return b;
+    p = malloc((size_t)cg_w_image_bytes(L));
+    zp = malloc((size_t)cout * sizeof *zp);
+    if (p && zp) {
+        for (int64_t c = 0; c < cout; c++) zp[c] = tensor_zp_at(L->w, c) - cg_weight_shift(L);
+        dory_pack_w16((const int8_t *)b, (int)cout, (int)k, zp, 1, p);
+    }
+    free(zp);
+    free(b);
+    return p;
+}
+
 /* Bytes of the generated weights array: the weights come first in the L2
  * image (src/plan/alloc.c), so the array ends after the last of them. */
 int64_t cg_l2_weights_bytes(const Graph *g, const Layer *layers)
@@ -49,7 +75,7 @@ int64_t cg_l2_weights_bytes(const Graph *g, const Layer *layers)
     int64_t end = 0;
     for (int i = 0; i < g->nnodes; i++)
         if (layers[i].w && !layers[i].w_in_l3)
-            end = DORY_MAX(end, layers[i].w_l2 + tensor_bytes(layers[i].w));
+            end = DORY_MAX(end, layers[i].w_l2 + cg_w_image_bytes(&layers[i]));
     return end;
 }
 
@@ -65,9 +91,9 @@ int cg_write_weights(const char *dir, const Graph *g, const Layer *layers)
     for (int i = 0; i < g->nnodes; i++) {
         const Layer *L = &layers[i];
         if (!L->w || L->w_in_l3) continue;
-        uint8_t *b = const_bytes(L->w, cg_weight_shift(L));
+        uint8_t *b = image_weights(L);
         if (!b) return free(image), diag_error(DIAG_NOLOC, "out of memory");
-        memcpy(image + L->w_l2, b, (size_t)tensor_bytes(L->w));
+        memcpy(image + L->w_l2, b, (size_t)cg_w_image_bytes(L));
         free(b);
     }
     if (cg_out_open(&o, dir, "weights/weights.c") ||
@@ -79,7 +105,7 @@ int cg_write_weights(const char *dir, const Graph *g, const Layer *layers)
     for (int i = 0; i < g->nnodes; i++)
         if (layers[i].w && !layers[i].w_in_l3)
             cg_emit(&o, "/* %8lld %8lld: %s (%s) */\n", (long long)layers[i].w_l2,
-                    (long long)tensor_bytes(layers[i].w), cg_cmt(layers[i].n->name),
+                    (long long)cg_w_image_bytes(&layers[i]), cg_cmt(layers[i].n->name),
                     cg_cmt(layers[i].w->name));
     cg_emit_bytes(&o, "const uint8_t dory_l2_weights", image, n);
     free(image);

@@ -80,6 +80,9 @@ typedef struct Layer {
 
 static inline int64_t cg_elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
 
+/* Bytes of a layer's weights in the image (packed for DORY_KF_PACK16 rows). */
+int64_t cg_w_image_bytes(const Layer *L);
+
 /* The kernels take int8 weights. u8 weights become int8 exactly: values and
  * zero points both move by 128, so every (w - zw) is unchanged. */
 static inline int cg_weight_shift(const Layer *L) { return L->w && L->w->dtype == DT_U8 ? 128 : 0; }

@@ -114,8 +114,9 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
             (long long)act_w(L->y), (long long)act_c(L->y), dtype_name(L->y->dtype),
             where(at, sizeof at, L->y_in_l3, L->y_l3, "L2", L->y_l2));
     if (L->w)
-        cg_emit(o, " * weights %lld bytes at %s\n", (long long)tensor_bytes(L->w),
-                where(at, sizeof at, L->w_in_l3, L->w_l3, "the L2 image", L->w_l2));
+        cg_emit(o, " * weights %lld bytes at %s%s\n", (long long)cg_w_image_bytes(L),
+                where(at, sizeof at, L->w_in_l3, L->w_l3, "the L2 image", L->w_l2),
+                L->ki->flags & DORY_KF_PACK16 ? " (packed int16 for SMLAD)" : "");
     if (L->kernel != DORY_K_CONCAT) {
         cg_emit(o, " * kernel  %s\n", L->ki->fn);
         cg_emit(
@@ -301,8 +302,8 @@ static void emit_l1(Out *o, const Layer *L)
     emit_copies(o, &sep, "in1", &b[BUF_IN1]);
     emit_copies(o, &sep, "w", &b[BUF_W]);
     emit_copies(o, &sep, "out", &b[BUF_OUT]);
-    if (b[BUF_ACC].nbuf) cg_emit(o, ", .acc = %lld", (long long)b[BUF_ACC].off[0]);
-    if (b[BUF_SCRATCH].nbuf) cg_emit(o, ", .scratch = %lld", (long long)b[BUF_SCRATCH].off[0]);
+    if (b[BUF_ACC].nbuf) cg_emit(o, "%s.acc = %lld", sep, (long long)b[BUF_ACC].off[0]), sep = ", ";
+    if (b[BUF_SCRATCH].nbuf) cg_emit(o, "%s.scratch = %lld", sep, (long long)b[BUF_SCRATCH].off[0]);
     cg_emit(o, "},\n");
 }
 
@@ -377,16 +378,19 @@ static void emit_descriptor(Out *o, const Layer *L)
     cg_emit(o, "};\n\n");
 }
 
-/* The layer's entry point when everything is in L2: one slice, the whole layer. */
-static void emit_entry_l2(Out *o, const Layer *L)
+/* The layer's entry point when everything is in L2: one slice, the whole
+ * layer; on a single-level target the layer runs in place on its tensors in
+ * the arena (dory_exec_in_place), weights read from flash. */
+static void emit_entry_l2(Out *o, const Layer *L, int in_place)
 {
     char w[96] = "0", x2[64] = "0";
     if (L->w) cg_l2_weight_expr(L, w, sizeof w);
     if (L->x2) snprintf(x2, sizeof x2, "dory_l2_base() + %lld", (long long)L->x2_l2);
     cg_emit(o,
-            "int %s(void)\n{\n    return dory_exec_l2(&layer, dory_l2_base() + %lld, %s, %s,\n"
+            "int %s(void)\n{\n    return %s(&layer, dory_l2_base() + %lld, %s, %s,\n"
             "                        dory_l2_base() + %lld);\n}\n",
-            L->fn, (long long)L->x_l2, x2, w, (long long)L->y_l2);
+            L->fn, in_place ? "dory_exec_in_place" : "dory_exec_l2", (long long)L->x_l2, x2, w,
+            (long long)L->y_l2);
 }
 
 /* Concatenation on channels: per row slice (the whole tensor unless it
@@ -466,6 +470,6 @@ int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L)
     if (L->l3)
         cg_emit_entry_l3(&o, L);
     else
-        emit_entry_l2(&o, L);
+        emit_entry_l2(&o, L, p->target.levels < 2);
     return cg_out_close(&o);
 }

@@ -72,8 +72,10 @@ static int write_api(const char *dir, const Graph *g, const Plan *p)
             "#define DORY_L1_BYTES %lld\n#define DORY_L2_BYTES %lld\n"
             "#define DORY_L2_IMAGE_BYTES %lld\n#define DORY_L3_BYTES %lld\n"
             "#define DORY_CORES %d\n#define DORY_LAYERS %d\n\n",
-            (long long)target_l1_budget(&p->target), (long long)p->l2_peak, (long long)p->l2_image,
-            (long long)(p->target.l3.size > 0 ? p->target.l3.size : 0), p->target.cores, g->nnodes);
+            (long long)(p->target.levels < 2 ? plan_sram_scratch(p) : target_l1_budget(&p->target)),
+            (long long)p->l2_peak, (long long)p->l2_image,
+            (long long)(p->target.levels >= 3 && p->target.l3.size > 0 ? p->target.l3.size : 0),
+            p->target.cores, g->nnodes);
     cg_emit(&o,
             "/* Error codes (kernel errors are passed on as they are). */\n"
             "#define DORY_NET_OK 0\n#define DORY_NET_ERR_HAL (-100)      /* the HAL could not "
@@ -328,6 +330,10 @@ static int write_makefile(const char *dir, const Graph *g, const Target *t)
             g->name, t->name, t->build.hal, t->build.isa);
     if (hal_wanted(t, "riscv"))
         cg_emit(&o, "#   make run-qemu    bare-metal RV32 under QEMU (runtime/riscv/app.mk)\n");
+    if (hal_wanted(t, "cortex-m") && hal_present("cortex-m"))
+        cg_emit(&o,
+                "#   make run-qemu    bare-metal Cortex-M under QEMU (runtime/cortex-m/app.mk)\n"
+                "#   make lib-cm      the network library for the target's core\n");
     cg_emit(&o,
             "TARGET_NAME = %s\nTARGET_HAL = %s\nTARGET_ISA = %s\nTARGET_CC = %s\n"
             "TARGET_CFLAGS = %s\n"

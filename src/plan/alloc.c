@@ -211,6 +211,18 @@ static int plan_layer(Plan *p, int n, int64_t shrink, Memo *m)
     return m->rc;
 }
 
+/* A row that packs its weights offline (DORY_KF_PACK16) changes their
+ * bytes in the image: int16, channels and K padded (dory_pack_w16_bytes()). */
+static void pack_weights(Plan *p, int n)
+{
+    const dory_kernel_info_t *k = dory_kernel_info(p->layers[n].geom.kernel);
+    const Node *node = p->g->nodes[n];
+    if (!k || !(k->flags & DORY_KF_PACK16) || node->nin < 2) return;
+    const Tensor *w = graph_tensor(p->g, node->in[1]);
+    int64_t cout = w->shape[0];
+    p->tensors[node->in[1]].bytes = dory_pack_w16_bytes((int)cout, (int)(tensor_numel(w) / cout));
+}
+
 /* Single-level targets: whole layers, no DMA; weights read in place. */
 static void plan_single_level(Plan *p)
 {
@@ -218,11 +230,19 @@ static void plan_single_level(Plan *p)
         LayerPlan *lp = &p->layers[n];
         if (lp->status != PLAN_OK) continue;
         int64_t tile[TD_COUNT];
+        lp->geom.kernel = plan_isa_variant(lp->geom.kernel, &p->target);
+        pack_weights(p, n);
         for (int d = 0; d < TD_COUNT; d++) tile[d] = cost_dim_size(&lp->geom, d);
         tile_l1_eval(&lp->geom, &p->target, tile, &lp->l1);
         lp->l1.ok = 1;
         lp->l1.cost.dma = lp->l1.cost.exposed = 0;
         lp->l1.cost.total = lp->l1.cost.compute + lp->l1.cost.overhead;
+        /* in place: tensors stay in the arena (weights in flash); the L1
+         * part holds the kernel's scratch only */
+        for (int b = 0; b < BUF_COUNT; b++)
+            if (b != BUF_SCRATCH) lp->l1.buf[b] = (L1Buf){0, 0, {0, 0}};
+        lp->l1.buf[BUF_SCRATCH].off[0] = lp->l1.buf[BUF_SCRATCH].off[1] = 0;
+        lp->l1.l1_used = lp->l1.buf[BUF_SCRATCH].nbuf ? lp->l1.buf[BUF_SCRATCH].bytes : 0;
         lp->l1.binding = "single memory level: the layer runs in place";
         lp->l1_last = lp->dory = lp->l1;
         lp->cost = lp->l1.cost;
@@ -406,6 +426,15 @@ static int place_and_tile(Plan *p, Memo *memo, int64_t shrink)
 
 int64_t plan_l2_image_in_l2(const Plan *p) { return p->target.levels >= 2 ? p->l2_image : 0; }
 
+int64_t plan_sram_scratch(const Plan *p)
+{
+    int64_t s = 0;
+    if (p->target.levels >= 2) return 0;
+    for (int n = 0; n < p->nlayers; n++)
+        if (p->layers[n].status == PLAN_OK) s = DORY_MAX(s, p->layers[n].l1.l1_used);
+    return (s + 3) & ~(int64_t)3;
+}
+
 int plan_alloc(Plan *p)
 {
     place_acts(p);
@@ -436,13 +465,25 @@ int plan_alloc(Plan *p)
         p->l2_lower_bound = lower_bound(&l, p->nlayers);
         p->l2_peak = first_fit(&l);
         free(l.v);
-        if (p->l2_peak + plan_l2_image_in_l2(p) <= p->l2_budget || p->target.levels < 2) break;
+        if (p->l2_peak + plan_l2_image_in_l2(p) + plan_sram_scratch(p) <= p->l2_budget ||
+            p->target.levels < 2)
+            break;
         /* fragmentation: leave room and retry; then give up partial residency */
         shrink += p->l2_peak + p->l2_image - p->l2_budget;
         if (attempt == 1 && !p->weights_resident)
             for (int n = 0; n < p->nlayers; n++) place_consts(p, n, LOC_L3);
     }
     free(memo);
+    if (p->target.levels < 2 && p->l2_peak + plan_sram_scratch(p) > p->l2_budget &&
+        p->status == PLAN_OK) {
+        p->status = PLAN_L2_TOO_SMALL;
+        p->message = arena_printf(&p->arena,
+                                  "SRAM peak %lld bytes (activations %lld + kernel scratch %lld) "
+                                  "exceeds the budget of %lld (activations' lower bound %lld)",
+                                  (long long)(p->l2_peak + plan_sram_scratch(p)),
+                                  (long long)p->l2_peak, (long long)plan_sram_scratch(p),
+                                  (long long)p->l2_budget, (long long)p->l2_lower_bound);
+    }
     if (p->l2_peak + plan_l2_image_in_l2(p) > p->l2_budget && p->status == PLAN_OK) {
         p->status = PLAN_L2_TOO_SMALL;
         p->message = arena_printf(

@@ -5,6 +5,8 @@
  * It reads the verified IR only; it knows nothing of memory sizes beyond the
  * target's FPU flag (FLOAT requant is budgeted as FIXED on integer targets).
  */
+#include <string.h>
+
 #include "plan.h"
 
 KernelKind plan_kernel_cost(dory_kernel_id_t k)
@@ -52,6 +54,22 @@ dory_kernel_id_t plan_select_kernel(const Graph *g, const Node *n)
     case OP_CONCAT: return DORY_K_CONCAT;
     case OP_RESHAPE: return DORY_K_ALIAS;
     default: return DORY_K_COUNT; /* softmax: planned, no kernel yet */
+    }
+}
+
+/* The Arm DSP row of a portable one, on a target whose ISA has the DSP
+ * extension ("+dsp"); the rows pack their weights offline. Offered on
+ * single-level targets only: their layers run whole, so packed weights are
+ * never sliced by a tile loop. */
+dory_kernel_id_t plan_isa_variant(dory_kernel_id_t k, const Target *t)
+{
+    if (t->levels != 1 || !t->build.isa || !strstr(t->build.isa, "+dsp")) return k;
+    switch (k) {
+    case DORY_K_CONV2D:
+    case DORY_K_CONV2D_1PX: return DORY_K_CONV2D_DSP;
+    case DORY_K_CONV1X1: return DORY_K_CONV1X1_DSP;
+    case DORY_K_FC: return DORY_K_FC_DSP;
+    default: return k;
     }
 }
 

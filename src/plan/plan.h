@@ -129,6 +129,9 @@ int target_load_json(const char *path, Arena *a, Target *t);
 /* The same from `size` bytes of text in memory; `path` names it in messages. */
 int target_parse_json(const char *path, const char *text, size_t size, Arena *a, Target *t);
 /* Usable budgets after reserves. */
+/* The row for kernel k on target t: its ISA variant where the target has
+ * one (the Arm DSP rows), else k. */
+dory_kernel_id_t plan_isa_variant(dory_kernel_id_t k, const Target *t);
 int64_t target_l1_budget(const Target *t);
 int64_t target_l2_budget(const Target *t);
 
@@ -366,6 +369,11 @@ int plan_alloc(Plan *p);
 /* Bytes of the image's constants that take L2 (all of them, except on a
  * single-level target, where the image is in flash and read in place). */
 int64_t plan_l2_image_in_l2(const Plan *p);
+/* Single-level targets: the SRAM the kernels' scratch takes beside the
+ * arena (the largest layer's, as every layer runs in place and only its
+ * scratch is in the L1 part); 0 on targets with an L1. The SRAM peak is
+ * l2_peak + this, and the application allocates exactly that. */
+int64_t plan_sram_scratch(const Plan *p);
 
 /* Independent checks (check.c): every buffer fits its level and L1 buffers
  * and live L2 buffers do not overlap. 0 if valid, else -1 and a message. */

@@ -224,6 +224,12 @@ void plan_print(FILE *f, const Plan *p)
             (long long)wl2,
             p->target.levels < 2 ? "in the image (flash), read in place" : "resident in L2",
             (long long)wl3, (long long)p->l3_used);
+    if (p->target.levels < 2)
+        fprintf(f,
+                "SRAM: peak %lld bytes = activations %lld + kernel scratch %lld (the "
+                "application allocates exactly this)\n",
+                (long long)(p->l2_peak + plan_sram_scratch(p)), (long long)p->l2_peak,
+                (long long)plan_sram_scratch(p));
     print_act_map(f, p, &a);
     char line[1200];
     snprintf(line, sizeof line, "status: %s%s%s (planned in %.1f ms)", plan_status_name(p->status),
@@ -382,12 +388,12 @@ void plan_print_json(FILE *f, const Plan *p)
     json_str(f, p->message);
     fprintf(f,
             ",\n  \"weights_resident\": %d, \"l2_image\": %lld, \"l2_peak\": %lld, "
-            "\"l2_lower_bound\": %lld, "
+            "\"l2_lower_bound\": %lld, \"sram_scratch\": %lld, "
             "\"l3_used\": %lld,\n  \"total_macs\": %lld, \"total_cycles\": %.1f, "
             "\"dory_cycles\": %.1f,\n  \"layers\": [\n",
             p->weights_resident, (long long)p->l2_image, (long long)p->l2_peak,
-            (long long)p->l2_lower_bound, (long long)p->l3_used, (long long)p->total_macs,
-            p->total_cycles, p->dory_cycles);
+            (long long)p->l2_lower_bound, (long long)plan_sram_scratch(p), (long long)p->l3_used,
+            (long long)p->total_macs, p->total_cycles, p->dory_cycles);
     for (int n = 0; n < p->nlayers; n++) json_layer(f, p, n);
     fprintf(f, "  ],\n  \"tensors\": [\n");
     json_tensors(f, p);

@@ -1,9 +1,10 @@
-/* kernel_tests_main.c: the kernel tests on bare-metal rv32imc under QEMU:
+/* kernel_tests_main.c: the kernel tests on bare-metal rv32imc and Cortex-M4
+ * (mk/cortex_m.mk, with the Arm DSP path) under QEMU:
  * random cases of every kernel (tests/unit/test_kernels_case.c) against the
  * portable kref loops, which the host unit tests check bit-exactly against
  * the reference interpreter; int32 outputs; layers computed in input-channel
  * slices (DORY_ACC_FIRST/NEXT + dory_requant_s32); the cases of the fused
- * RV32 core (which must be called); then the benchmark's layer
+ * RV32 core (which must be called, on RV32 only); then the benchmark's layer
  * shapes (u8 and i8, which take the fast paths). Prints one line per kernel and ends with
  * "N passed, M failed"; exits non-zero on any failure.
  */
@@ -12,6 +13,7 @@
 #include "dory_internal.h"
 #include "test_kernels_case.h"
 
+#if DORY__MM_RV32
 /* Calls of the fused RV32 core (linked with --wrap=dory__mm4x4_rv32): the
  * KC_FUSED cases must have gone through it. */
 static long fused_calls;
@@ -22,6 +24,7 @@ void __wrap_dory__mm4x4_rv32(const dory__mm_rv32_t *a)
     fused_calls++;
     __real_dory__mm4x4_rv32(a);
 }
+#endif
 
 enum { CASES = 60 };
 
@@ -55,6 +58,7 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
     printf("%s %s%s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ", kc_op_name(op),
            flags & KC_OUT_I32 ? " (int32 out)" : "", flags & KC_IM2COL1 ? " (1-pixel im2col)" : "",
            flags & KC_FUSED ? " (fused core)" : "", sliced ? " (input-channel slices)" : "", made);
+    if (flags & KC_DSP) printf("     (the Arm DSP row on packed weights)\n");
     if (!made) (*failed)++;
 }
 
@@ -72,7 +76,12 @@ int main(void)
     run_op(KOP_CONV, KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_FC, KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1, 0, &passed, &failed);
+    run_op(KOP_CONV, KC_DSP, 0, &passed, &failed);
+    run_op(KOP_PW, KC_DSP, 0, &passed, &failed);
+    run_op(KOP_FC, KC_DSP, 0, &passed, &failed);
+    run_op(KOP_FC, KC_DSP | KC_OUT_I32, 0, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
+#if DORY__MM_RV32
     {
         long before = fused_calls;
         run_op(KOP_PW, KC_FUSED, 0, &passed, &failed);
@@ -81,13 +90,18 @@ int main(void)
                fused_calls - before);
         if (fused_calls == before) failed++;
     }
-    /* the benchmark shapes (the fast paths), u8 and i8 */
-    for (i = 0; i < 2 * kc_bench_nshapes; i++) {
-        const KBenchShape *s = &kc_bench_shapes[i / 2];
+#endif
+    /* the benchmark shapes (the fast paths): u8, i8, and the TFLite
+     * quantization (FIXED, with the DSP rows where the op has one) */
+    for (i = 0; i < 3 * kc_bench_nshapes; i++) {
+        const KBenchShape *s = &kc_bench_shapes[i / 3];
+        static const char *const kind[3] = {"u8", "i8", "tflite"};
+        int dsp = s->op == KOP_CONV || s->op == KOP_PW || s->op == KOP_FC ? KC_DSP : 0;
+        int flags = i % 3 == 0 ? 0 : i % 3 == 1 ? KC_I8 : KC_TFLITE | dsp;
         char msg[300];
         int bad = 0;
         if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, 7u + (unsigned)i,
-                     i % 2 ? KC_I8 : 0)) {
+                     flags)) {
             printf("FAIL %s: setup\n", s->name);
             bench_failed++;
             continue;
@@ -95,18 +109,17 @@ int main(void)
         kc_ref(&kcase);
         for (j = 0; j < 3 && !bad; j++) {
             bad = kc_check(&kcase, cores[j], msg, sizeof msg);
-            if (bad)
-                printf("FAIL %s (%s), %d cores: %s\n", s->name, i % 2 ? "i8" : "u8", cores[j], msg);
+            if (bad) printf("FAIL %s (%s), %d cores: %s\n", s->name, kind[i % 3], cores[j], msg);
         }
         if (bad) {
             bench_failed++;
         } else {
-            printf("ok   %s (%s): cores 1,3,8\n", s->name, i % 2 ? "i8" : "u8");
+            printf("ok   %s (%s): cores 1,3,8\n", s->name, kind[i % 3]);
             passed++;
         }
         kc_free(&kcase);
     }
-    printf("%s benchmark shapes: %d layers x u8/i8 x cores 1,3,8, %d failed\n",
+    printf("%s benchmark shapes: %d layers x u8/i8/tflite x cores 1,3,8, %d failed\n",
            bench_failed ? "FAIL" : "ok  ", kc_bench_nshapes, bench_failed);
     failed += bench_failed;
     printf("%d passed, %d failed\n", passed, failed);

@@ -227,6 +227,18 @@ TEST(kernels_fused_shapes_vs_interp)
     check_op_ex(KOP_CONV, 28, 80, KC_FUSED, RUN_WHOLE);
 }
 
+/* The Arm DSP rows on packed weights (here their C path; under QEMU on the
+ * Cortex-M4, tests/qemu/kernel_tests_main.c runs them with SMLAD): every
+ * scheme, zero points, borders, channel strides, int32 outputs. */
+TEST(kernels_dsp_rows_vs_interp)
+{
+    check_op_ex(KOP_CONV, 51, CASES_PER_OP, KC_DSP, RUN_WHOLE);
+    check_op_ex(KOP_PW, 52, CASES_PER_OP, KC_DSP, RUN_WHOLE);
+    check_op_ex(KOP_FC, 53, CASES_PER_OP, KC_DSP, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 54, 80, KC_DSP | KC_OUT_I32, RUN_WHOLE);
+    check_op_ex(KOP_FC, 55, 80, KC_DSP | KC_OUT_I32, RUN_WHOLE);
+}
+
 /* One-pixel im2col blocks (im2col_pixels = 1): 8-bit, int32, sliced. */
 TEST(kernels_conv2d_im2col1_vs_interp)
 {

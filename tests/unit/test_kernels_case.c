@@ -291,6 +291,19 @@ int kc_random(KCase *k, kop_t op, uint32_t seed, int index)
     return kc_random_ex(k, op, seed, index, 0);
 }
 
+/* KC_DSP: the packed weights of the case; 0, or -1 for an op without a DSP row. */
+static int kc_pack(KCase *k, int flags)
+{
+    int kk = k->op == KOP_FC ? k->c : k->kh * k->kw * k->c;
+    if (!(flags & KC_DSP)) return 0;
+    if (k->op != KOP_CONV && k->op != KOP_PW && k->op != KOP_FC) return -1;
+    k->dsp = 1;
+    k->wpack = (uint8_t *)malloc((size_t)dory_pack_w16_bytes(k->cout, kk));
+    if (!k->wpack) return -1;
+    dory_pack_w16(k->wt, k->cout, kk, k->conv.w_zp, k->conv.w_zp_per_channel, k->wpack);
+    return 0;
+}
+
 int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
 {
     uint32_t st = seed * 2654435761u + (uint32_t)index * 40503u + 1u, *s = &st;
@@ -357,12 +370,12 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     choose_tile(k, index, s);
     k->conv.border = k->pool.border = k->border;
     if (flags & KC_IM2COL1) k->conv.im2col_pixels = 1;
-    return 0;
+    return kc_pack(k, flags);
 }
 
 void kc_free(KCase *k)
 {
-    free(k->x), free(k->xb), free(k->wt), free(k->bias), free(k->ref);
+    free(k->x), free(k->xb), free(k->wt), free(k->bias), free(k->ref), free(k->wpack);
     memset(k, 0, sizeof *k);
 }
 
@@ -392,6 +405,9 @@ int kc_out_esize(const KCase *k) { return k->conv.out.type == DORY_I32 ? 4 : 1; 
 
 static int32_t scratch_bytes(const KCase *k, const KTile *t)
 {
+    if (k->dsp)
+        return k->op == KOP_FC ? dory_fc_dsp_s8_scratch_bytes(&k->fc, k->c, k->cout)
+                               : dory_conv_dsp_s8_scratch_bytes(&k->conv, &t->in, &t->out);
     switch (k->op) {
     case KOP_CONV: return dory_conv2d_hwc_s8_scratch_bytes(&k->conv, &t->in, &t->out);
     case KOP_PW: return dory_conv1x1_s8_scratch_bytes(&k->conv, &t->in, &t->out);
@@ -443,6 +459,12 @@ int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scra
     void *y = t->y + k->out_off * kc_out_esize(k);
     ctx.core_id = core_id, ctx.num_cores = num_cores, ctx.buf = scratch;
     ctx.size = t->scratch_bytes;
+    if (k->dsp && k->op == KOP_FC)
+        return dory_fc_dsp_s8(&ctx, &k->fc, k->c, t->x, (const int8_t *)k->wpack, k->bias, k->cout,
+                              y);
+    if (k->dsp)
+        return dory_conv_dsp_s8(&ctx, &k->conv, &t->in, t->x, (const int8_t *)k->wpack, k->bias,
+                                &t->out, y);
     switch (k->op) {
     case KOP_CONV:
         return dory_conv2d_hwc_s8(&ctx, &k->conv, &t->in, t->x, k->wt, k->bias, &t->out, y);
@@ -515,7 +537,8 @@ int kc_check(const KCase *k, int num_cores, char *msg, int msglen)
 int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, int pad,
              uint32_t seed, int flags)
 {
-    dory_type_t t = (flags & KC_I8) ? DORY_I8 : DORY_U8;
+    dory_type_t t = (flags & (KC_I8 | KC_TFLITE)) ? DORY_I8 : DORY_U8;
+    dory_rq_scheme_t sch = (flags & KC_TFLITE) ? DORY_RQ_FIXED : DORY_RQ_SHIFT32;
     uint32_t st = seed ? seed : 1;
     int64_t amax[KC_MAXC] = {0};
     dory_out_params_t *o = &k->conv.out;
@@ -528,8 +551,8 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     k->oh = out_dim(h, kk, s, 1, pad, pad), k->ow = out_dim(w, kk, s, 1, pad, pad);
     if (k->oh < 1 || k->ow < 1 || cout > KC_MAXC || (op != KOP_FC && c > KC_MAXC)) return -1;
     fill_data(k, &st, t, t);
-    if (flags & KC_I8) {
-        k->conv.in_type = t, k->conv.in_zp = rand_zp(&st, t);
+    if (flags & (KC_I8 | KC_TFLITE)) {
+        k->conv.in_type = t, k->conv.in_zp = (flags & KC_TFLITE) ? -128 : rand_zp(&st, t);
         k->fc.in_type = k->pool.in_type = k->add.a_type = k->add.b_type = t;
         k->fc.in_zp = k->pool.in_zp = k->add.a_zp = k->conv.in_zp;
         k->add.b_zp = rand_zp(&st, t);
@@ -544,17 +567,17 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     k->add.rq_a.scheme = k->add.rq_b.scheme = DORY_RQ_NONE;
     if (op == KOP_ADD) {
         for (i = 0; i < c; i++) amax[i] = 256;
-        make_rq(&k->rqa, DORY_RQ_SHIFT32, c, 0, amax, 4096, &st);
-        make_rq(&k->rqb, DORY_RQ_SHIFT32, c, 0, amax, 4096, &st);
+        make_rq(&k->rqa, sch, c, 0, amax, 4096, &st);
+        make_rq(&k->rqb, sch, c, 0, amax, 4096, &st);
         k->add.rq_a = k->rqa.r, k->add.rq_b = k->rqb.r;
     }
     if (op == KOP_AVGPOOL) {
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
     } else {
         acc_range(k, amax);
-        make_rq(&k->rq, DORY_RQ_SHIFT32, cout, op != KOP_ADD, amax, 255, &st);
+        make_rq(&k->rq, sch, cout, op != KOP_ADD, amax, 255, &st);
     }
-    o->type = t, o->zp = (flags & KC_I8) ? rand_zp(&st, t) : 0;
+    o->type = t, o->zp = (flags & (KC_I8 | KC_TFLITE)) ? rand_zp(&st, t) : 0;
     o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
     if (flags & KC_OUT_I32) { /* the raw accumulator, as DORY's last FC layer */
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
@@ -564,7 +587,7 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     k->border = DORY_BORDER_ALL;
     k->oy0 = 0, k->oy1 = k->oh, k->ox0 = 0, k->ox1 = k->ow;
     k->iy0 = 0, k->iy1 = h, k->ix0 = 0, k->ix1 = w;
-    return 0;
+    return kc_pack(k, flags);
 }
 
 const KBenchShape kc_bench_shapes[] = {

@@ -62,6 +62,10 @@ typedef struct {
     int border;
     int oy0, oy1, ox0, ox1, iy0, iy1, ix0, ix1;
     int in_extra, out_extra, out_off; /* channel stride padding and slice offset */
+    /* KC_DSP: the Arm DSP rows (conv, pointwise, fc) on weights packed by
+     * dory_pack_w16() */
+    int dsp;
+    uint8_t *wpack;
 } KCase;
 
 /* Builds a random case of kind op from seed (allocates with malloc; free with
@@ -85,7 +89,11 @@ void kc_free(KCase *k);
  * flags KC_I8: i8 input and output with random zero points instead;
  * KC_IM2COL1: conv.im2col_pixels = 1; KC_OUT_I32: int32 output, requant
  * NONE, no clamp (the raw accumulator). */
-enum { KC_I8 = 1, KC_OUT_I32 = 2, KC_IM2COL1 = 4, KC_FUSED = 8 };
+/* KC_DSP (kc_random_ex and kc_bench; conv, pointwise and fc only): the
+ * case runs the Arm DSP row (dory_conv_dsp_s8, dory_fc_dsp_s8) on packed
+ * weights. KC_TFLITE (kc_bench): the TFLite quantization: i8 activations,
+ * input zero point -128, per-channel FIXED requant (add: FIXED). */
+enum { KC_I8 = 1, KC_OUT_I32 = 2, KC_IM2COL1 = 4, KC_FUSED = 8, KC_DSP = 16, KC_TFLITE = 32 };
 
 /* The layer shapes of issue 4's benchmark (HWC, batch 1). */
 typedef struct {
