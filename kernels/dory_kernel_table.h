@@ -86,6 +86,8 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
       none, KK_ELEM, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                               \
     X(DORY_K_REQUANT_S32, "requant_s32", dory_requant_s32, dory_out_params_t, PSUM,                \
       none, KK_ELEM, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                               \
+    X(DORY_K_SOFTMAX, "softmax", dory_softmax_s8, dory_softmax_params_t, SOFTMAX,                \
+      none, KK_ELEM, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                               \
     X(DORY_K_CONCAT, "concat", none, none, COPY,                                                   \
       none, KK_COPY, DORY_KF_COUPLED, DORY_ISA_ANY)                                                \
     X(DORY_K_ALIAS, "alias", none, none, NONE,                                                     \
@@ -110,6 +112,7 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
     X(ADD)     /* (ctx, add params, a dims, a, b dims, b, y dims, y) */                            \
     X(ELTWISE) /* (ctx, eltwise params, in dims, x, out dims, y) */                                \
     X(PSUM)    /* (ctx, out params, dims, int32 acc, y): the partial-sum epilogue */               \
+    X(SOFTMAX) /* (ctx, softmax params, in dims, x, out dims, y) */                                \
     X(COPY)    /* no kernel: strided DMA (concat) */                                               \
     X(NONE)    /* no kernel, no data movement (reshape) */
 

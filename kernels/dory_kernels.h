@@ -76,8 +76,9 @@ typedef enum {
     DORY_RQ_SHIFT32,  /**< y = (k*acc + l) >> d computed in int32 (proven not to overflow) */
     DORY_RQ_SHIFT64,  /**< y = (k*acc + l) >> d computed in int64 */
     DORY_RQ_FIXED,    /**< TFLite: rdiv_pot(srdhm(acc << left, mult), right) */
-    DORY_RQ_FLOAT     /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
+    DORY_RQ_FLOAT,    /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
                            or soft-float, build with -ffp-contract=off */
+    DORY_RQ_FIXED_SR  /**< LiteRT: acc*mult / 2^(31-shift) in int64, rounded half away */
 } dory_rq_scheme_t;
 
 /** Requantization constants. Arrays have one element per channel when
@@ -87,7 +88,8 @@ typedef enum {
  *  - SHIFT64: k64, l64 (NULL = 0), d in 0..63; k*acc + l must fit int64.
  *  - FIXED: mult (0 or in [2^30, 2^31)), shift (>0 left, <0 right), pre in 0..31;
  *    left = pre + max(shift, 0) and acc << left must fit int32, right = max(-shift, 0).
- *  - FLOAT: scale. */
+ *  - FLOAT: scale.
+ *  - FIXED_SR: mult (0 or in [2^30, 2^31)), shift in -31..30, pre 0. */
 typedef struct {
     dory_rq_scheme_t scheme;
     int per_channel;
@@ -194,6 +196,16 @@ typedef struct {
     dory_out_params_t out;
 } dory_eltwise_params_t;
 
+/** int8 softmax parameters (TFLite's arithmetic, both reference kernels):
+ * mult and shift rescale x - max(row) to Q5.26 (PreprocessSoftmaxScaling),
+ * values below diff_min give -128. Input and output int8, output scale 1/256
+ * and zero point -128; at most 256 channels. */
+typedef struct {
+    int32_t mult;     /**< in [2^30, 2^31) */
+    int shift;        /**< left shift, 0..31 */
+    int32_t diff_min; /**< <= 0; -diff_min << shift fits int32 */
+} dory_softmax_params_t;
+
 /* ---- Requantization --------------------------------------------------- */
 
 /** Applies the epilogue to one accumulator of channel c:
@@ -211,6 +223,13 @@ int64_t dory_requant_raw(const dory_requant_t *rq, int c, int64_t acc);
  * c_stride. Work split: pixels. No scratch.
  */
 int dory_requant_s8(const dory_ctx_t *ctx, const dory_eltwise_params_t *p, const dory_dims_t *in,
+                    const void *x, const dory_dims_t *out, void *y);
+/**
+ * int8 softmax over the channels of each pixel of an HWC tile, bit-exact
+ * with TFLite's reference kernels (src/ir/quant.c). in and out have the same
+ * dims (c_stride may differ). Work split: pixels. No scratch.
+ */
+int dory_softmax_s8(const dory_ctx_t *ctx, const dory_softmax_params_t *p, const dory_dims_t *in,
                     const void *x, const dory_dims_t *out, void *y);
 /**
  * Epilogue of a layer computed in input-channel slices (DORY_ACC_FIRST /

@@ -107,6 +107,7 @@ static dory_conv_params_t scratch_conv_params(const PlanGeom *g)
 #define SCRATCH_POOL(f)    0
 #define SCRATCH_ADD(f)     0
 #define SCRATCH_ELTWISE(f) 0
+#define SCRATCH_SOFTMAX(f) 0
 #define SCRATCH_PSUM(f)    0
 #define SCRATCH_COPY(f)    0
 #define SCRATCH_NONE(f)    0
