@@ -62,12 +62,13 @@ typedef struct OnnxIntEpi {
     int nterm;
     int term[2];
     double tk[2];
-    double *k, *l;  /* per channel */
-    double div;     /* 1 until a Div */
-    int trunc_div;  /* the Div was on integers (truncates toward zero) */
-    int floored;    /* the value is an integer again (Floor, integer Div) */
-    int int_typed;  /* ONNX holds it in an integer type (after Cast) */
-    int64_t lo, hi; /* clamp in integer units */
+    double *k, *l;   /* per channel */
+    double div;      /* 1 until a Div */
+    int trunc_div;   /* the Div was on integers (truncates toward zero) */
+    int floored;     /* the value is an integer again (Floor, integer Div) */
+    int int_typed;   /* ONNX holds it in an integer type (after Cast) */
+    int exact_clamp; /* [lo, hi] is the whole clamp (RequantShift): no saturation */
+    int64_t lo, hi;  /* clamp in integer units */
 } OnnxIntEpi;
 
 /* The pending epilogue of a float-dialect group (QDQ, QOperator) until its

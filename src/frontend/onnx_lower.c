@@ -769,6 +769,7 @@ static const OlRule rules[] = {
     {"QLinearAdd", ol_lower_qadd, 0, 0},
     {"QLinearAveragePool", ol_lower_qavgpool, 0, 0},
     {"BatchNormalization", ol_lower_batchnorm, 0, 0},
+    {"RequantShift", ol_lower_requant_shift, 0, 0},
 };
 
 static const OlRule *find_rule(const char *op)

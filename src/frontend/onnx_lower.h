@@ -74,6 +74,9 @@ int ol_add_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
 int ol_lower_arith(OnnxCtx *x, const Onnx__NodeProto *n, int op);
 int ol_lower_passthrough(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 
+/* ---- onnx_lower_rqs.c ---- */
+int ol_lower_requant_shift(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+
 /* ---- onnx_lower_qdq.c ---- */
 /* Makes `a` a float group with input scale xs and per-channel weight scales
  * (ws NULL: none, e.g. pools; nws 1: per tensor). */
