@@ -74,6 +74,13 @@ int ol_add_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
 int ol_lower_arith(OnnxCtx *x, const Onnx__NodeProto *n, int op);
 int ol_lower_passthrough(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 
+/* ---- onnx_lower_view.c ---- */
+/* An average pool whose count is the valid taps (padding excluded, or a
+ * ceil_mode overhang): the average is rounded, then requantized. */
+int ol_avg_valid_count(OnnxCtx *x, OnnxVal *out, Node *nd);
+int ol_lower_reduce_mean(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_lower_squeeze(OnnxCtx *x, const Onnx__NodeProto *n, int unsqueeze);
+
 /* ---- onnx_lower_rqs.c ---- */
 int ol_lower_requant_shift(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 

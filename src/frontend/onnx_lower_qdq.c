@@ -177,7 +177,7 @@ static int group_requant(OnnxCtx *x, const OnnxAcc *a, Node *nd, float ys)
             volatile float den = ys * (float)a->avg_count;
             s[c] = ort_scale(f->xs, den);
         } else {
-            volatile float xw = f->xs * f->fscale[c];
+            volatile float xw = f->fscale ? f->xs * f->fscale[c] : f->xs; /* pools: none */
             s[c] = ort_scale(xw, ys);
         }
     }

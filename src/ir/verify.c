@@ -294,11 +294,13 @@ static int check_window(Ctx *cx, int kh, int kw, const int *stride, const int *d
         dil[1] > 4096)
         return FAIL(cx, "absurd kernel, stride or dilation");
     int span[2] = {dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1};
+    /* a conv's padding may exceed its window (outputs of padding only are
+     * requant(bias)); a pool window must always see the input */
+    int conv = n->op == OP_CONV2D;
     for (int i = 0; i < 4; i++)
-        if (pad[i] < 0 || pad[i] >= span[i % 2])
+        if (pad[i] < 0 || pad[i] > 4096 || (!conv && pad[i] >= span[i % 2]))
             return FAIL(cx, "padding %d is negative or not smaller than the kernel extent %d",
                         pad[i], span[i % 2]);
-    (void)n;
     return 0;
 }
 
