@@ -130,6 +130,7 @@ DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
         return dory__rdiv_pot(dory__srdhm(x, rq->mult[i]), s > 0 ? 0 : -s);
     }
     case DORY_RQ_FLOAT: return dory__float_rq((int32_t)acc, rq->scale[i]);
+    case DORY_RQ_LUT: return rq->table[acc - rq->table_base];
     }
     return acc;
 }

@@ -76,8 +76,9 @@ typedef enum {
     DORY_RQ_SHIFT32,  /**< y = (k*acc + l) >> d computed in int32 (proven not to overflow) */
     DORY_RQ_SHIFT64,  /**< y = (k*acc + l) >> d computed in int64 */
     DORY_RQ_FIXED,    /**< TFLite: rdiv_pot(srdhm(acc << left, mult), right) */
-    DORY_RQ_FLOAT     /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
+    DORY_RQ_FLOAT,    /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
                            or soft-float, build with -ffp-contract=off */
+    DORY_RQ_LUT       /**< table[acc - table_base]: an element-wise function */
 } dory_rq_scheme_t;
 
 /** Requantization constants. Arrays have one element per channel when
@@ -87,7 +88,8 @@ typedef enum {
  *  - SHIFT64: k64, l64 (NULL = 0), d in 0..63; k*acc + l must fit int64.
  *  - FIXED: mult (0 or in [2^30, 2^31)), shift (>0 left, <0 right), pre in 0..31;
  *    left = pre + max(shift, 0) and acc << left must fit int32, right = max(-shift, 0).
- *  - FLOAT: scale. */
+ *  - FLOAT: scale.
+ *  - LUT: table (one per tensor), acc - table_base in 0..entries-1. */
 typedef struct {
     dory_rq_scheme_t scheme;
     int per_channel;
@@ -97,6 +99,8 @@ typedef struct {
     const int32_t *mult, *shift;
     int pre;
     const float *scale;
+    const int32_t *table;
+    int table_base;
 } dory_requant_t;
 
 /** Output epilogue: y = clamp(requant(acc) + zp, lo, hi). lo and hi are in

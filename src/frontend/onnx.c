@@ -328,9 +328,10 @@ const char *onnx_dialect_name(Dialect d)
 static int is_qop_op(const char *op)
 {
     static const char *const ops[] = {
-        "QLinearConv",   "QLinearMatMul",      "QGemm",
-        "QLinearAdd",    "QLinearAveragePool", "QLinearGlobalAveragePool",
-        "QLinearConcat", "QLinearMul"};
+        "QLinearConv",     "QLinearMatMul",      "QGemm",
+        "QLinearAdd",      "QLinearAveragePool", "QLinearGlobalAveragePool",
+        "QLinearConcat",   "QLinearMul",         "QLinearSigmoid",
+        "QLinearLeakyRelu"};
     for (size_t i = 0; i < DORY_ARRAY_LEN(ops); i++)
         if (!strcmp(op, ops[i])) return 1;
     return 0;

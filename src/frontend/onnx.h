@@ -52,7 +52,8 @@ typedef enum {
     OV_ACT,    /* IR activation `tensor` (integers) */
     OV_DQ,     /* real = scale * (tensor - zp): DequantizeLinear of an activation */
     OV_QCONST, /* DequantizeLinear of a constant: c holds the integers */
-    OV_ACC     /* a compute node's accumulator with a pending epilogue */
+    OV_ACC,    /* a compute node's accumulator with a pending epilogue */
+    OV_FN      /* element-wise functions of a dequantized activation (onnx_lower_lut.c) */
 } OvKind;
 
 /* The pending epilogue of an integer-dialect accumulator (NEMO, QuantLab):
@@ -114,6 +115,7 @@ typedef struct OnnxVal {
     int32_t *qzp;
     int qelem; /* element type of the quantized constant */
     OnnxAcc *acc;
+    struct OnnxFn *fn; /* OV_FN */
 } OnnxVal;
 
 typedef struct OnnxCtx {

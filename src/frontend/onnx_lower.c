@@ -130,6 +130,11 @@ int ol_act(OnnxCtx *x, OnnxVal *v, const char *what)
         if (ol_fin_to_act(x, v, dt, 0, int_dialect)) return -1;
     }
     if (v->kind == OV_ACC && onnx_materialize(x, v)) return -1;
+    if (v->kind == OV_FN)
+        return onnx_err(x,
+                        "'%s' is a float function result that no QuantizeLinear brings back "
+                        "to integers",
+                        v->name);
     if (v->kind != OV_ACT && v->kind != OV_DQ)
         return onnx_err(x, "%s '%s' must be an activation", what, v->name);
     return 0;
@@ -796,6 +801,13 @@ static const OlRule rules[] = {
     {"QLinearAveragePool", ol_lower_qavgpool, 0, 0},
     {"BatchNormalization", ol_lower_batchnorm, 0, 0},
     {"RequantShift", ol_lower_requant_shift, 0, 0},
+    {"Sigmoid", ol_lower_fn, 0, 0},
+    {"Tanh", ol_lower_fn, 0, 0},
+    {"HardSigmoid", ol_lower_fn, 0, 0},
+    {"HardSwish", ol_lower_fn, 0, 0},
+    {"LeakyRelu", ol_lower_fn, 0, 0},
+    {"QLinearSigmoid", ol_lower_qlinear_fn, 0, 0},
+    {"QLinearLeakyRelu", ol_lower_qlinear_fn, 0, 0},
 };
 
 static const OlRule *find_rule(const char *op)

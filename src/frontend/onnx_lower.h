@@ -81,6 +81,12 @@ int ol_avg_valid_count(OnnxCtx *x, OnnxVal *out, Node *nd);
 int ol_lower_reduce_mean(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 int ol_lower_squeeze(OnnxCtx *x, const Onnx__NodeProto *n, int unsqueeze);
 
+/* ---- onnx_lower_lut.c ---- */
+int ol_lower_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_lower_qlinear_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+/* QuantizeLinear of a function chain: the table node. */
+int ol_quantize_fn(OnnxCtx *x, OnnxVal *v, OnnxVal *out, float ys, int32_t zy, DType dt);
+
 /* ---- onnx_lower_rqs.c ---- */
 int ol_lower_requant_shift(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 

@@ -109,3 +109,27 @@ class Net(om._B):
         m.ir_version = 8
         onnx.checker.check_model(m)
         return m
+
+
+def _fn_methods():
+    def make(op, **attrs):
+        def f(self):
+            return self.op(op, [self.x], **attrs)
+        return f
+    for name, op, attrs in (("sigmoid", "Sigmoid", {}), ("tanh", "Tanh", {}),
+                            ("hardsigmoid", "HardSigmoid", {"alpha": 0.25, "beta": 0.4}),
+                            ("hardswish", "HardSwish", {}), ("leakyrelu", "LeakyRelu",
+                                                            {"alpha": 0.1})):
+        setattr(Net, name, make(op, **attrs))
+
+
+_fn_methods()
+
+
+def silu(self):
+    """x * sigmoid(x), as torch exports SiLU."""
+    s = self.node("Sigmoid", [self.x])
+    return self.op("Mul", [self.x, s])
+
+
+Net.silu = silu
