@@ -136,6 +136,7 @@ DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
         mask = ((int64_t)1 << t) - 1;
         return (p >> t) + ((p & mask) > (mask >> 1) + (p < 0 ? 1 : 0) ? 1 : 0);
     }
+    case DORY_RQ_LUT: return rq->table[acc - rq->table_base];
     }
     return acc;
 }

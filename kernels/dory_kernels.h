@@ -78,7 +78,8 @@ typedef enum {
     DORY_RQ_FIXED,    /**< TFLite: rdiv_pot(srdhm(acc << left, mult), right) */
     DORY_RQ_FLOAT,    /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
                            or soft-float, build with -ffp-contract=off */
-    DORY_RQ_FIXED_SR  /**< LiteRT: acc*mult / 2^(31-shift) in int64, rounded half away */
+    DORY_RQ_FIXED_SR, /**< LiteRT: acc*mult / 2^(31-shift) in int64, rounded half away */
+    DORY_RQ_LUT       /**< table[acc - table_base]: an element-wise function */
 } dory_rq_scheme_t;
 
 /** Requantization constants. Arrays have one element per channel when
@@ -89,7 +90,9 @@ typedef enum {
  *  - FIXED: mult (0 or in [2^30, 2^31)), shift (>0 left, <0 right), pre in 0..31;
  *    left = pre + max(shift, 0) and acc << left must fit int32, right = max(-shift, 0).
  *  - FLOAT: scale.
- *  - FIXED_SR: mult (0 or in [2^30, 2^31)), shift in -31..30, pre 0. */
+ *  - FIXED_SR: mult (0 or in [2^30, 2^31)), shift in -31..30, pre 0.
+
+ *  - LUT: table (one per tensor), acc - table_base in 0..entries-1. */
 typedef struct {
     dory_rq_scheme_t scheme;
     int per_channel;
@@ -99,6 +102,8 @@ typedef struct {
     const int32_t *mult, *shift;
     int pre;
     const float *scale;
+    const int32_t *table;
+    int table_base;
 } dory_requant_t;
 
 /** Output epilogue: y = clamp(requant(acc) + zp, lo, hi). lo and hi are in

@@ -112,6 +112,17 @@ typedef struct dory_geom {
     int pad_top, pad_left;
 } dory_geom_t;
 
+/* The part [*i0, *i1) of the window [a, b) inside [0, n), and the padding
+ * before and after it; a window of padding only (a conv padded beyond its
+ * kernel) reads nothing and is all padding. */
+static inline void dory_span(int a, int b, int n, int *i0, int *i1, int *pa, int *pb)
+{
+    *i0 = a < 0 ? 0 : a > n ? n : a;
+    *i1 = b < *i0 ? *i0 : b > n ? n : b;
+    *pa = *i0 - a < 0 ? 0 : *i0 - a > b - a ? b - a : *i0 - a;
+    *pb = (b - a) - (*i1 - *i0) - *pa;
+}
+
 static inline dory_window_t dory_window(const dory_geom_t *g, const dory_tile_t *t)
 {
     dory_window_t w;
@@ -119,14 +130,8 @@ static inline dory_window_t dory_window(const dory_geom_t *g, const dory_tile_t 
     int bot = (t->h0 + t->h - 1) * g->sh - g->pad_top + (g->kh - 1) * g->dh + 1;
     int left = t->w0 * g->sw - g->pad_left;
     int right = (t->w0 + t->w - 1) * g->sw - g->pad_left + (g->kw - 1) * g->dw + 1;
-    w.r0 = top < 0 ? 0 : top;
-    w.r1 = bot > g->H ? g->H : bot;
-    w.c0 = left < 0 ? 0 : left;
-    w.c1 = right > g->W ? g->W : right;
-    w.pad_top = top < 0 ? -top : 0;
-    w.pad_bottom = bot > g->H ? bot - g->H : 0;
-    w.pad_left = left < 0 ? -left : 0;
-    w.pad_right = right > g->W ? right - g->W : 0;
+    dory_span(top, bot, g->H, &w.r0, &w.r1, &w.pad_top, &w.pad_bottom);
+    dory_span(left, right, g->W, &w.c0, &w.c1, &w.pad_left, &w.pad_right);
     w.border =
         (w.pad_top ? 1 : 0) | (w.pad_left ? 2 : 0) | (w.pad_bottom ? 4 : 0) | (w.pad_right ? 8 : 0);
     return w;

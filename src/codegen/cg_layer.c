@@ -49,6 +49,18 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
         cg_emit_ints(o, decl, v, nch);
         snprintf(decl, sizeof decl, "static const int32_t %s_shift", prefix);
         cg_emit_ints(o, decl, v + nch, nch);
+    } else if (rq->scheme == RQ_LUT) {
+        const Tensor *t = graph_tensor(g, rq->table);
+        int64_t *tv = calloc((size_t)tensor_numel(t), sizeof(int64_t));
+        if (!tv) {
+            free(v);
+            cg_out_fail(o);
+            return;
+        }
+        for (int64_t i = 0; i < tensor_numel(t); i++) tv[i] = tensor_get(t, i);
+        snprintf(decl, sizeof decl, "static const int32_t %s_table", prefix);
+        cg_emit_ints(o, decl, tv, tensor_numel(t));
+        free(tv);
     } else if (rq->scheme == RQ_FLOAT) {
         cg_emit(o, "static const float %s_scale[%lld] = {", prefix, (long long)nch);
         for (int64_t c = 0; c < nch; c++)
@@ -80,6 +92,10 @@ static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *pre
         break;
     case RQ_FLOAT:
         cg_emit(o, "{.scheme = DORY_RQ_FLOAT, .per_channel = 1, .scale = %s_scale}", prefix);
+        break;
+    case RQ_LUT:
+        cg_emit(o, "{.scheme = DORY_RQ_LUT, .table = %s_table, .table_base = %d}", prefix,
+                rq->base);
         break;
     default: cg_emit(o, "{.scheme = DORY_RQ_NONE, .per_channel = 1}"); break;
     }

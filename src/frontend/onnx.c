@@ -328,9 +328,10 @@ const char *onnx_dialect_name(Dialect d)
 static int is_qop_op(const char *op)
 {
     static const char *const ops[] = {
-        "QLinearConv",   "QLinearMatMul",      "QGemm",
-        "QLinearAdd",    "QLinearAveragePool", "QLinearGlobalAveragePool",
-        "QLinearConcat", "QLinearMul"};
+        "QLinearConv",     "QLinearMatMul",      "QGemm",
+        "QLinearAdd",      "QLinearAveragePool", "QLinearGlobalAveragePool",
+        "QLinearConcat",   "QLinearMul",         "QLinearSigmoid",
+        "QLinearLeakyRelu"};
     for (size_t i = 0; i < DORY_ARRAY_LEN(ops); i++)
         if (!strcmp(op, ops[i])) return 1;
     return 0;
@@ -347,7 +348,8 @@ static Dialect detect_dialect(const Onnx__GraphProto *gp)
         if (is_qop_op(n->op_type)) return DIALECT_QOP;
         if (!strcmp(n->op_type, "QuantizeLinear") || !strcmp(n->op_type, "DequantizeLinear"))
             qdq = 1;
-        if (onnx_attr(n, "out_bits") || onnx_attr(n, "weight_bits") || onnx_attr(n, "in1_mul"))
+        if (onnx_attr(n, "out_bits") || onnx_attr(n, "weight_bits") || onnx_attr(n, "in1_mul") ||
+            !strcmp(n->op_type, "RequantShift"))
             ql = 1;
     }
     for (size_t i = 0; i < gp->n_initializer; i++)
@@ -415,6 +417,7 @@ static const Arity arities[] = {
     {"Concat", 1, -1, 1, 1},
     {"QLinearConcat", 5, -1, 1, 1},
     {"ReduceMean", 1, 2, 1, 1},
+    {"RequantShift", 3, 3, 1, 1},
 };
 
 /* The type an attribute must have where dory reads it. */
@@ -478,6 +481,13 @@ static int check_attr(OnnxCtx *x, const Onnx__AttributeProto *a)
     return 0;
 }
 
+/* RequantShift's domains (Deeploy, QuantLib, onnxruntime-extensions). */
+static int rqs_domain(const Onnx__NodeProto *n)
+{
+    return !strcmp(n->op_type, "RequantShift") &&
+           (!strcmp(n->domain, "PACTOps") || !strcmp(n->domain, "ai.onnx.contrib"));
+}
+
 /* Structural checks the rest of the frontend relies on. */
 static int check_node(OnnxCtx *x, const Onnx__NodeProto *n)
 {
@@ -487,7 +497,7 @@ static int check_node(OnnxCtx *x, const Onnx__NodeProto *n)
     for (size_t i = 0; i < n->n_output; i++)
         if (!n->output[i]) return onnx_err(x, "null output name");
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") &&
-        strcmp(n->domain, "com.microsoft"))
+        strcmp(n->domain, "com.microsoft") && !rqs_domain(n))
         return onnx_err(x, "operator domain '%s' is not supported", n->domain);
     for (size_t i = 0; i < n->n_attribute; i++) {
         if (!n->attribute[i]->name) return onnx_err(x, "attribute without a name");

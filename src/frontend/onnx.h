@@ -52,7 +52,8 @@ typedef enum {
     OV_ACT,    /* IR activation `tensor` (integers) */
     OV_DQ,     /* real = scale * (tensor - zp): DequantizeLinear of an activation */
     OV_QCONST, /* DequantizeLinear of a constant: c holds the integers */
-    OV_ACC     /* a compute node's accumulator with a pending epilogue */
+    OV_ACC,    /* a compute node's accumulator with a pending epilogue */
+    OV_FN      /* element-wise functions of a dequantized activation (onnx_lower_lut.c) */
 } OvKind;
 
 /* The pending epilogue of an integer-dialect accumulator (NEMO, QuantLab):
@@ -62,12 +63,13 @@ typedef struct OnnxIntEpi {
     int nterm;
     int term[2];
     double tk[2];
-    double *k, *l;  /* per channel */
-    double div;     /* 1 until a Div */
-    int trunc_div;  /* the Div was on integers (truncates toward zero) */
-    int floored;    /* the value is an integer again (Floor, integer Div) */
-    int int_typed;  /* ONNX holds it in an integer type (after Cast) */
-    int64_t lo, hi; /* clamp in integer units */
+    double *k, *l;   /* per channel */
+    double div;      /* 1 until a Div */
+    int trunc_div;   /* the Div was on integers (truncates toward zero) */
+    int floored;     /* the value is an integer again (Floor, integer Div) */
+    int int_typed;   /* ONNX holds it in an integer type (after Cast) */
+    int exact_clamp; /* [lo, hi] is the whole clamp (RequantShift): no saturation */
+    int64_t lo, hi;  /* clamp in integer units */
 } OnnxIntEpi;
 
 /* The pending epilogue of a float-dialect group (QDQ, QOperator) until its
@@ -113,6 +115,7 @@ typedef struct OnnxVal {
     int32_t *qzp;
     int qelem; /* element type of the quantized constant */
     OnnxAcc *acc;
+    struct OnnxFn *fn; /* OV_FN */
 } OnnxVal;
 
 typedef struct OnnxCtx {

@@ -130,6 +130,11 @@ int ol_act(OnnxCtx *x, OnnxVal *v, const char *what)
         if (ol_fin_to_act(x, v, dt, 0, int_dialect)) return -1;
     }
     if (v->kind == OV_ACC && onnx_materialize(x, v)) return -1;
+    if (v->kind == OV_FN)
+        return onnx_err(x,
+                        "'%s' is a float function result that no QuantizeLinear brings back "
+                        "to integers",
+                        v->name);
     if (v->kind != OV_ACT && v->kind != OV_DQ)
         return onnx_err(x, "%s '%s' must be an activation", what, v->name);
     return 0;
@@ -428,14 +433,36 @@ static int lower_gemm(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
 
 /* ---- Pools ---------------------------------------------------------------- */
 
+/* ceil_mode = 1: the last window may start inside the input (or its left
+ * pad) and overhang; the overhang becomes extra bottom/right padding, which
+ * max pooling ignores and average pooling counts as onnxruntime does (in
+ * the window with count_include_pad, else not). */
+static int ceil_mode_pad(OnnxCtx *x, const OnnxVal *v, Geom *g)
+{
+    int64_t hw[3];
+    ol_hwc_of(v, &hw[0], &hw[1], &hw[2]);
+    for (int i = 0; i < 2; i++) {
+        int64_t span = hw[i] + g->pad[i] + g->pad[i + 2] - g->kernel[i];
+        if (span < 0) return onnx_err(x, "the window does not fit the input");
+        int64_t out = (span + g->stride[i] - 1) / g->stride[i] + 1;
+        if ((out - 1) * g->stride[i] >= hw[i] + g->pad[i]) out--;
+        int64_t over =
+            (out - 1) * g->stride[i] + g->kernel[i] - (hw[i] + g->pad[i] + g->pad[i + 2]);
+        if (over > 0) g->pad[i + 2] += (int)over;
+    }
+    return 0;
+}
+
 static int pool_geom(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *v, int global, Geom *g)
 {
-    if (onnx_attr_int(n, "ceil_mode", 0)) return onnx_err(x, "ceil_mode = 1 is not supported");
     int64_t dil[2] = {1, 1};
     if (onnx_attr_ints(n, "dilations", dil, 2) > 0 && (dil[0] != 1 || dil[1] != 1))
         return onnx_err(x, "dilated pooling is not supported");
     if (n->n_output > 1 && n->output[1][0]) return onnx_err(x, "MaxPool indices are not supported");
-    if (!global) return read_geom(x, n, v, NULL, g);
+    if (!global) {
+        if (read_geom(x, n, v, NULL, g)) return -1;
+        return onnx_attr_int(n, "ceil_mode", 0) ? ceil_mode_pad(x, v, g) : 0;
+    }
     int64_t h, w, c;
     ol_hwc_of(v, &h, &w, &c);
     if (h > 4096 || w > 4096) return onnx_err(x, "global pooling window larger than 4096");
@@ -476,10 +503,10 @@ int ol_pool_on(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, int flags)
     if (is_max) return close_maxpool(x, v, out, nd);
     if (ol_open_acc(x, out, nd, (int)c, v->kind == OV_DQ, v->scale, NULL, 0)) return -1;
     out->acc->avg_count = g.kernel[0] * g.kernel[1];
-    if (g.pad[0] + g.pad[1] + g.pad[2] + g.pad[3] && !nd->count_include_pad)
-        return onnx_err(x, "average pooling with padding excluded from the count is not "
-                           "supported");
-    return 0;
+    /* onnxruntime's count_include_pad counts the whole window, ceil_mode
+     * overhang included, as the IR does */
+    if (!(g.pad[0] + g.pad[1] + g.pad[2] + g.pad[3]) || nd->count_include_pad) return 0;
+    return ol_avg_valid_count(x, out, nd);
 }
 
 static int lower_pool(OnnxCtx *x, const Onnx__NodeProto *n, int flags)
@@ -496,7 +523,10 @@ static int lower_reshape(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
 {
     (void)arg;
     OnnxVal *v = ol_need(x, n, 0), *out;
-    if (!v || ol_act(x, v, "input") || !(out = ol_output(x, n))) return -1;
+    /* a pooled float group ([1, C, 1, 1]) stays open until its QuantizeLinear */
+    int pooled =
+        v && v->kind == OV_ACC && v->acc->fe && v->orank == 4 && v->oshape[2] * v->oshape[3] == 1;
+    if (!v || (!pooled && ol_act(x, v, "input")) || !(out = ol_output(x, n))) return -1;
     int64_t h, w, c;
     ol_hwc_of(v, &h, &w, &c);
     if (!strcmp(n->op_type, "Flatten") && onnx_attr_int(n, "axis", 1) != 1)
@@ -749,8 +779,9 @@ static const OlRule rules[] = {
     {"Cast", ol_lower_passthrough, 0, 0},
     {"Floor", ol_lower_passthrough, 0, 0},
     {"Identity", ol_lower_passthrough, 0, 1},
-    {"Unsqueeze", NULL, 0, 1},
-    {"Squeeze", NULL, 0, 1},
+    {"Unsqueeze", ol_lower_squeeze, 1, 1},
+    {"Squeeze", ol_lower_squeeze, 0, 1},
+    {"ReduceMean", ol_lower_reduce_mean, 0, 0},
     {"MaxPool", lower_pool, OL_MAX, 0},
     {"AveragePool", lower_pool, 0, 0},
     {"GlobalAveragePool", lower_pool, OL_GLOBAL, 0},
@@ -769,6 +800,14 @@ static const OlRule rules[] = {
     {"QLinearAdd", ol_lower_qadd, 0, 0},
     {"QLinearAveragePool", ol_lower_qavgpool, 0, 0},
     {"BatchNormalization", ol_lower_batchnorm, 0, 0},
+    {"RequantShift", ol_lower_requant_shift, 0, 0},
+    {"Sigmoid", ol_lower_fn, 0, 0},
+    {"Tanh", ol_lower_fn, 0, 0},
+    {"HardSigmoid", ol_lower_fn, 0, 0},
+    {"HardSwish", ol_lower_fn, 0, 0},
+    {"LeakyRelu", ol_lower_fn, 0, 0},
+    {"QLinearSigmoid", ol_lower_qlinear_fn, 0, 0},
+    {"QLinearLeakyRelu", ol_lower_qlinear_fn, 0, 0},
 };
 
 static const OlRule *find_rule(const char *op)

@@ -74,6 +74,22 @@ int ol_add_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
 int ol_lower_arith(OnnxCtx *x, const Onnx__NodeProto *n, int op);
 int ol_lower_passthrough(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 
+/* ---- onnx_lower_view.c ---- */
+/* An average pool whose count is the valid taps (padding excluded, or a
+ * ceil_mode overhang): the average is rounded, then requantized. */
+int ol_avg_valid_count(OnnxCtx *x, OnnxVal *out, Node *nd);
+int ol_lower_reduce_mean(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_lower_squeeze(OnnxCtx *x, const Onnx__NodeProto *n, int unsqueeze);
+
+/* ---- onnx_lower_lut.c ---- */
+int ol_lower_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_lower_qlinear_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+/* QuantizeLinear of a function chain: the table node. */
+int ol_quantize_fn(OnnxCtx *x, OnnxVal *v, OnnxVal *out, float ys, int32_t zy, DType dt);
+
+/* ---- onnx_lower_rqs.c ---- */
+int ol_lower_requant_shift(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+
 /* ---- onnx_lower_qdq.c ---- */
 /* Makes `a` a float group with input scale xs and per-channel weight scales
  * (ws NULL: none, e.g. pools; nws 1: per tensor). */

@@ -107,7 +107,8 @@ static void terms_range(OnnxCtx *x, const OnnxIntEpi *e, int64_t *lo, int64_t *h
         double p = e->tk[i] * (double)di->min, q = e->tk[i] * (double)di->max;
         l += fmin(p, q), h += fmax(p, q);
     }
-    l = floor((l + e->l[0]) / e->div), h = floor((h + e->l[0]) / e->div);
+    double kl = e->k[0] * l, kh = e->k[0] * h; /* the output multiplier (RequantShift) */
+    l = floor((fmin(kl, kh) + e->l[0]) / e->div), h = floor((fmax(kl, kh) + e->l[0]) / e->div);
     *lo = q_sat_f64(l, INT32_MIN, INT32_MAX), *hi = q_sat_f64(h, INT32_MIN, INT32_MAX);
 }
 
@@ -148,12 +149,14 @@ static int close_terms(OnnxCtx *x, OnnxVal *v)
     if (!n) return -1;
     int64_t lo, hi;
     terms_range(x, e, &lo, &hi);
-    /* DORY's add saturates to the 8-bit input type; so does dory. */
-    DType dt = ol_tensor(x, in[0])->dtype;
+    /* DORY's add saturates to the 8-bit input type; so does dory. A
+     * RequantShift's clamp is the whole clamp: its range gives the type. */
+    DType dt = e->exact_clamp ? build_dtype_for_range(e->lo, e->hi) : ol_tensor(x, in[0])->dtype;
     const DTypeInfo *di = dtype_info(dt);
     lo = DORY_MAX(lo, e->lo), hi = DORY_MIN(hi, e->hi);
-    warn_saturation(x, v->name, lo, hi, di);
+    if (!e->exact_clamp) warn_saturation(x, v->name, lo, hi, di);
     lo = DORY_MAX(lo, di->min), hi = DORY_MIN(hi, di->max);
+    if (lo > hi) lo = hi = DORY_MAX(e->lo, DORY_MIN(e->hi, lo));
     if (add_input_requants(x, e, n)) return -1;
     if (e->nterm == 1) e->k[0] *= e->tk[0];
     if (int_requant(x, a, n, &n->rq, lo, hi)) return -1;

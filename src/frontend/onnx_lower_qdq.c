@@ -177,7 +177,7 @@ static int group_requant(OnnxCtx *x, const OnnxAcc *a, Node *nd, float ys)
             volatile float den = ys * (float)a->avg_count;
             s[c] = ort_scale(f->xs, den);
         } else {
-            volatile float xw = f->xs * f->fscale[c];
+            volatile float xw = f->fscale ? f->xs * f->fscale[c] : f->xs; /* pools: none */
             s[c] = ort_scale(xw, ys);
         }
     }
@@ -228,6 +228,7 @@ int ol_lower_quantize(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     }
     if (v->kind == OV_ACC && v->acc->fe)
         return ol_single_use(x, v) ? -1 : quantize_acc(x, v, out, &q);
+    if (v->kind == OV_FN) return ol_quantize_fn(x, v, out, q.scale[0], q.zp[0], dt);
     if (v->kind == OV_DQ) {
         const Tensor *t = ol_tensor(x, v->tensor);
         if (v->scale != q.scale[0] || t->zp != q.zp[0] || t->dtype != dt)

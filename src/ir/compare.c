@@ -101,6 +101,7 @@ static int requant_equal(const Requant *a, const Requant *b)
     case RQ_FIXED:
     case RQ_FIXED_SR: return a->mult == b->mult && a->shift == b->shift && a->pre == b->pre;
     case RQ_FLOAT: return a->scale == b->scale;
+    case RQ_LUT: return a->table == b->table && a->base == b->base;
     default: return 1;
     }
 }

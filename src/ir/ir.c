@@ -257,7 +257,7 @@ Requant rq_none(void)
     Requant r;
     memset(&r, 0, sizeof r);
     r.scheme = RQ_NONE;
-    r.k = r.l = r.mult = r.shift = r.scale = -1;
+    r.k = r.l = r.mult = r.shift = r.scale = r.table = -1;
     return r;
 }
 
@@ -367,6 +367,15 @@ int rq_make_float(Graph *g, Node *n, Requant *rq, int nch, const float *scale)
     int64_t shape[1] = {nch};
     rq->scale = name ? graph_add_const_f32(g, name, 1, shape, scale) : -1;
     return rq->scale < 0 ? -1 : 0;
+}
+
+int rq_make_lut(Graph *g, Node *n, Requant *rq, int nvals, const int64_t *vals, int base)
+{
+    *rq = rq_none();
+    rq->scheme = RQ_LUT;
+    rq->base = base;
+    rq->table = rq_const(g, n, "table", DT_I32, nvals, vals);
+    return rq->table < 0 ? -1 : 0;
 }
 
 /* Diagnostics for a tensor listed twice among the graph's inputs (outputs). */

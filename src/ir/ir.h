@@ -70,7 +70,8 @@ int dtype_from_name(const char *name, DType *out); /* -1 if unknown */
       "y = rdiv_pot(srdhm(acc << (pre+max(s[c],0)), m[c]), max(-s[c],0)) (TFLite)")                \
     X(RQ_FLOAT, "float", "y = round_half_even(f32(acc) * scale[c]) in fp32 (onnxruntime)")         \
     X(RQ_FIXED_SR, "fixed_sr",                                                                     \
-      "y = round_half_away(acc*m[c] / 2^(31-s[c])) on the 64-bit product: one rounding (LiteRT)")
+      "y = round_half_away(acc*m[c] / 2^(31-s[c])) on the 64-bit product: one rounding (LiteRT)") \
+    X(RQ_LUT, "lut", "y = table[acc - base]: a function of an 8-bit input, one table per tensor")
 
 typedef enum {
 #define X(e, name, desc) e,
@@ -98,6 +99,8 @@ typedef struct Requant {
     int shift; /* FIXED, FIXED_SR: i32 signed shift, >0 left, <0 right (TFLite) */
     int pre;   /* FIXED: extra left shift applied first, 0..31; FIXED_SR: 0 */
     int scale; /* FLOAT: f32 scale */
+    int table; /* LUT: i32 constant of at most 256 entries, y = table[acc - base] */
+    int base;  /* LUT: the accumulator of table[0] */
 } Requant;
 
 /* ---- Ops ----------------------------------------------------------------
@@ -259,6 +262,7 @@ int rq_make_fixed(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
 int rq_make_fixed_sr(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
                      const int32_t *shift);
 int rq_make_float(Graph *g, Node *n, Requant *rq, int nch, const float *scale);
+int rq_make_lut(Graph *g, Node *n, Requant *rq, int nvals, const int64_t *vals, int base);
 
 /* Computes producers and checks references; -1 with diagnostics on error. */
 int graph_finalize(Graph *g);

@@ -78,6 +78,14 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c)
         r.scale = tensor_get_f32(t, tensor_numel(t) == 1 ? 0 : c);
         break;
     }
+    case RQ_LUT: {
+        const Tensor *t = graph_tensor(g, rq->table);
+        DORY_ASSERT(t && t->dtype == DT_I32);
+        r.table = (const int32_t *)t->data;
+        r.ntable = (int)tensor_numel(t);
+        r.base = rq->base;
+        break;
+    }
     case RQ_COUNT: DORY_ASSERT(0);
     }
     return r;
@@ -109,6 +117,9 @@ int64_t rq_apply(const RqChan *r, int64_t acc)
     case RQ_FLOAT:
         DORY_ASSERT(acc >= INT32_MIN && acc <= INT32_MAX);
         return q_float_requant((int32_t)acc, r->scale);
+    case RQ_LUT:
+        DORY_ASSERT(acc >= r->base && acc - r->base < r->ntable);
+        return r->table[acc - r->base];
     case RQ_COUNT: break;
     }
     DORY_ASSERT(0);

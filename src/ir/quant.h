@@ -26,12 +26,14 @@ int64_t q_float_requant(int32_t acc, float scale);
 /* One channel's requant constants, resolved from the graph. */
 typedef struct RqChan {
     RqScheme scheme;
-    int64_t k, l;  /* SHIFT */
-    int d;         /* SHIFT */
-    int32_t mult;  /* FIXED */
-    int32_t shift; /* FIXED, >0 left, <0 right */
-    int pre;       /* FIXED */
-    float scale;   /* FLOAT */
+    int64_t k, l;         /* SHIFT */
+    int d;                /* SHIFT */
+    int32_t mult;         /* FIXED */
+    int32_t shift;        /* FIXED, >0 left, <0 right */
+    int pre;              /* FIXED */
+    float scale;          /* FLOAT */
+    const int32_t *table; /* LUT: ntable entries, table[0] at acc = base */
+    int ntable, base;
 } RqChan;
 
 RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c);

@@ -250,6 +250,8 @@ static void put_rq(FILE *f, const Graph *g, const char *key, const Requant *r)
     } else if (rq_is_fixed(r->scheme)) {
         refs[0].name = "mult", refs[0].id = r->mult;
         refs[1].name = "shift", refs[1].id = r->shift;
+    } else if (r->scheme == RQ_LUT) {
+        refs[0].name = "table", refs[0].id = r->table;
     } else {
         refs[0].name = "scale", refs[0].id = r->scale;
     }
@@ -261,6 +263,7 @@ static void put_rq(FILE *f, const Graph *g, const char *key, const Requant *r)
     }
     if (r->scheme == RQ_SHIFT) fprintf(f, "%sd=%d", sep, r->d);
     if (r->scheme == RQ_FIXED) fprintf(f, "%spre=%d", sep, r->pre);
+    if (r->scheme == RQ_LUT) fprintf(f, "%sbase=%d", sep, r->base);
     fputc(')', f);
 }
 
@@ -322,6 +325,7 @@ static int node_last_ref(const Graph *g, const Node *n)
         if (r->scheme == RQ_SHIFT) m = DORY_MAX(m, DORY_MAX(r->k, r->l));
         if (rq_is_fixed(r->scheme)) m = DORY_MAX(m, DORY_MAX(r->mult, r->shift));
         if (r->scheme == RQ_FLOAT) m = DORY_MAX(m, r->scale);
+        if (r->scheme == RQ_LUT) m = DORY_MAX(m, r->table);
     }
     return m >= g->ntensors ? g->ntensors : m;
 }
@@ -876,7 +880,7 @@ static int parse_tensor(Parser *P)
 /* ---- Nodes -------------------------------------------------------------- */
 
 /* rq=none | shift(k=T,l=T,d=N) | fixed(mult=T,shift=T,pre=N) | float(scale=T)
- *    | fixed_sr(mult=T,shift=T) */
+ *    | fixed_sr(mult=T,shift=T) | lut(table=T,base=N) */
 static int parse_requant(Parser *P, Requant *r)
 {
     char scheme[16];
@@ -889,12 +893,14 @@ static int parse_requant(Parser *P, Requant *r)
     if (expect_char(P, '(')) return -1;
     if (accept(P, ')')) return 0;
     static const char *const keys[RQ_COUNT][3] = {
-        {0}, {"k", "l", "d"}, {"mult", "shift", "pre"}, {"scale", 0, 0}, {"mult", "shift", 0}};
+        {0}, {"k", "l", "d"}, {"mult", "shift", "pre"}, {"scale", 0, 0}, {"mult", "shift", 0},
+        {"table", 0, "base"}};
     int *refs[RQ_COUNT][3] = {{0},
                               {&r->k, &r->l, &r->d},
                               {&r->mult, &r->shift, &r->pre},
                               {&r->scale, 0, 0},
-                              {&r->mult, &r->shift, 0}};
+                              {&r->mult, &r->shift, 0},
+                              {&r->table, 0, &r->base}};
     unsigned seen = 0;
     do {
         char key[16];
@@ -906,7 +912,7 @@ static int parse_requant(Parser *P, Requant *r)
         if (seen & (1u << k)) return perr(P, "requant field '%s' given twice", key);
         seen |= 1u << k;
         if (expect_char(P, '=')) return -1;
-        int is_int = (s == RQ_SHIFT || s == RQ_FIXED) && k == 2;
+        int is_int = k == 2;
         if (is_int) {
             int32_t v;
             if (parse_int32(P, &v, "an integer")) return -1;

@@ -157,6 +157,15 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
                 return FAIL(cx, "requant scale %lld is not finite", (long long)i);
         return 0;
     }
+    case RQ_LUT: {
+        const Tensor *t = graph_tensor(g, rq->table);
+        if (cx->n->op != OP_REQUANT || &cx->n->rq != rq)
+            return FAIL(cx, "a lut requant is element-wise: only a requant node's output");
+        if (!t || !t->is_const || t->dtype != DT_I32 || t->rank != 1 || tensor_numel(t) < 1 ||
+            tensor_numel(t) > 256)
+            return FAIL(cx, "lut table must be an i32 constant of 1 to 256 entries");
+        return 0;
+    }
     case RQ_COUNT: break;
     }
     return FAIL(cx, "unknown requant scheme");
@@ -185,6 +194,9 @@ static int rq_width(Ctx *cx, const RqChan *r, Range acc, int64_t ch, Arith *arit
         if (!w32) *arith = ARITH_64;
         return 0;
     }
+    if (r->scheme == RQ_LUT && (acc.lo < r->base || acc.hi - r->base >= r->ntable))
+        return FAIL(cx, "the lut input [%lld, %lld] leaves its table [%d, %d]", (long long)acc.lo,
+                    (long long)acc.hi, r->base, r->base + r->ntable - 1);
     if (r->scheme != RQ_NONE && (!fits32(acc.lo) || !fits32(acc.hi)))
         return FAIL(cx, "channel %lld: the requant input [%lld, %lld] leaves int32", (long long)ch,
                     (long long)acc.lo, (long long)acc.hi);
@@ -207,6 +219,8 @@ static Range rq_range(const RqChan *q, Range r)
 {
     int64_t a = rq_apply(q, r.lo), b = rq_apply(q, r.hi);
     Range o = {DORY_MIN(a, b), DORY_MAX(a, b)};
+    for (int64_t v = r.lo; q->scheme == RQ_LUT && v <= r.hi; v++) /* not monotonic */
+        o.lo = DORY_MIN(o.lo, rq_apply(q, v)), o.hi = DORY_MAX(o.hi, rq_apply(q, v));
     return o;
 }
 
@@ -301,11 +315,13 @@ static int check_window(Ctx *cx, int kh, int kw, const int *stride, const int *d
         dil[1] > 4096)
         return FAIL(cx, "absurd kernel, stride or dilation");
     int span[2] = {dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1};
+    /* a conv's padding may exceed its window (outputs of padding only are
+     * requant(bias)); a pool window must always see the input */
+    int conv = n->op == OP_CONV2D;
     for (int i = 0; i < 4; i++)
-        if (pad[i] < 0 || pad[i] >= span[i % 2])
+        if (pad[i] < 0 || pad[i] > 4096 || (!conv && pad[i] >= span[i % 2]))
             return FAIL(cx, "padding %d is negative or not smaller than the kernel extent %d",
                         pad[i], span[i % 2]);
-    (void)n;
     return 0;
 }
 

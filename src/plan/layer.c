@@ -102,6 +102,11 @@ static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith,
         rq_const_bytes(g, r->mult, nch, 4, geom);
         rq_const_bytes(g, r->shift, nch, 4, geom);
         break;
+    case RQ_LUT: { /* one table per tensor */
+        const Tensor *t = graph_tensor(g, r->table);
+        geom->rq_fixed += tensor_numel(t) * 4;
+        break;
+    }
     case RQ_FLOAT: /* integer targets run it as FIXED: mult + shift */
         rq_const_bytes(g, r->scale, nch, fpu ? 4 : 8, geom);
         break;

@@ -585,6 +585,19 @@ static void g_requant(TB *b)
     tb_output(b, y);
 }
 
+/* requant node i8 (zp 3) -> u8 (zp 10) with a lut: a table of 256 values
+ * (a made-up function, some entries beyond the clamp). */
+static void g_requant_lut(TB *b)
+{
+    int x = tb_input(b, "x", DT_I8, 3, 5, 4, 3);
+    int y = tb_act(b, "f.y", DT_U8, 3, 5, 4, 10);
+    Node *n = tb_node(b, "f", OP_REQUANT, 1, &x, y);
+    int64_t t[256];
+    for (int i = 0; i < 256; i++) t[i] = (i * i) % 263 - 20;
+    if (n && rq_make_lut(b->g, n, &n->rq, 256, t, -128 - 3)) n = NULL;
+    tb_output(b, y);
+}
+
 /* reshape [1,5,7,6] -> [1,35,1,6], i8 (storage order kept). */
 static void g_reshape(TB *b)
 {
@@ -662,6 +675,7 @@ static const struct {
     {"concat2", g_concat2},
     {"concat3", g_concat3},
     {"requant", g_requant},
+    {"requant_lut", g_requant_lut},
     {"reshape", g_reshape},
     {"softmax", g_softmax},
     {"tiny_net", g_tiny_net},

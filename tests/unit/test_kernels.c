@@ -49,6 +49,7 @@ static int set_rq(Graph *g, Node *n, Requant *r, const KRq *q)
     case DORY_RQ_FIXED: return rq_make_fixed(g, n, r, q->nch, q->mult, q->shift, q->r.pre);
     case DORY_RQ_FLOAT: return rq_make_float(g, n, r, q->nch, q->scale);
     case DORY_RQ_FIXED_SR: return rq_make_fixed_sr(g, n, r, q->nch, q->mult, q->shift);
+    case DORY_RQ_LUT: break; /* kernels_requant_lut_vs_interp */
     }
     return -1;
 }
@@ -569,4 +570,55 @@ TEST(kernels_softmax_vs_interp)
     dory_dims_t d = {1, 1, 4, 0};
     dory_ctx_t ctx = {0, 1, 0, 0};
     CHECK(dory_softmax_s8(&ctx, &bad, &d, x, &d, y) == DORY_ERR_ARG);
+}
+
+/* The lut requant (element-wise functions): dory_requant_s8 with a random
+ * 256-entry table against the interpreter, i8 and u8 inputs with zero
+ * points, every input value, 1 to 3 cores. */
+TEST(kernels_requant_lut_vs_interp)
+{
+    uint32_t s = 77;
+    for (int sgn = 0; sgn < 2; sgn++) {
+        DType dt = sgn ? DT_I8 : DT_U8;
+        int32_t zx = sgn ? -3 : 17, zy = sgn ? 5 : 100, base = (sgn ? -128 : 0) - zx;
+        int64_t table[256];
+        int32_t t32[256];
+        for (int i = 0; i < 256; i++) {
+            s = s * 1103515245u + 12345u;
+            table[i] = (int64_t)(s >> 16) % 300 - 150; /* some values clamp */
+            t32[i] = (int32_t)table[i];
+        }
+        Graph *g = graph_new("lut");
+        int64_t shape[4] = {1, 4, 4, 16};
+        int x = graph_add_tensor(g, "x", dt, 4, shape), y = graph_add_tensor(g, "y", dt, 4, shape);
+        graph_tensor(g, x)->zp = zx, graph_tensor(g, y)->zp = zy;
+        graph_add_input(g, x);
+        Node *n = graph_add_node(g, "f", OP_REQUANT, 1, &x, y);
+        CHECK(rq_make_lut(g, n, &n->rq, 256, table, base) == 0);
+        graph_add_output(g, y);
+        if (!CHECK(graph_finalize(g) == 0)) return;
+        int32_t in[256], out[256];
+        uint8_t xb[256], yb[256];
+        for (int i = 0; i < 256; i++) {
+            in[i] = (sgn ? -128 : 0) + i;
+            xb[i] = (uint8_t)in[i];
+        }
+        CHECK(interp_node(g, n, (const int32_t *const[]){in}, out) == 0);
+        dory_eltwise_params_t p = {sgn ? DORY_I8 : DORY_U8,
+                                   zx,
+                                   {sgn ? DORY_I8 : DORY_U8, zy, sgn ? -128 : 0, sgn ? 127 : 255}};
+        p.out.rq.scheme = DORY_RQ_LUT, p.out.rq.table = t32, p.out.rq.table_base = base;
+        dory_dims_t d = {4, 4, 16, 0};
+        for (int cores = 1; cores <= 3; cores++) {
+            memset(yb, 0xAA, sizeof yb);
+            for (int c = 0; c < cores; c++) {
+                dory_ctx_t ctx = {c, cores, NULL, 0};
+                CHECK(dory_requant_s8(&ctx, &p, &d, xb, &d, yb) == DORY_OK);
+            }
+            int bad = 0;
+            for (int i = 0; i < 256; i++) bad += (sgn ? (int8_t)yb[i] : yb[i]) != out[i];
+            CHECK_EQ_I64(bad, 0);
+        }
+        graph_free(g);
+    }
 }

@@ -103,6 +103,7 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
             q->scale[c] = (float)target / (float)(per_channel && amax[c] > 0 ? amax[c] : am) *
                           (0.5f + (float)ri(s, 0, 1000) / 1000.0f);
             break;
+        case DORY_RQ_LUT: break; /* not drawn here: kernels_requant_lut_vs_interp */
         }
     }
     q->r.scheme = sch;

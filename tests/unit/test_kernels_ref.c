@@ -52,6 +52,7 @@ static int64_t rq(const dory_requant_t *r, int c, int64_t acc)
         if (v <= -9.2e18f) return INT64_MIN / 2;
         return (int64_t)v;
     }
+    case DORY_RQ_LUT: return r->table[acc - r->table_base];
     }
     return acc;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dory_hal.h"
+#include "dory_tile.h"
 #include "harness.h"
 
 static void init(int cores)
@@ -174,4 +175,35 @@ TEST(hal_cores_and_barrier)
     for (int i = 0; i < 8; i++) CHECK_EQ_I64(phase2[i], 36);
     CHECK_EQ_I64(dory_core_id(), 0);
     dory_hal_deinit();
+}
+
+/* A conv padded beyond its kernel: a tile whose window lies in the padding
+ * reads no input row and sees only padding, on either side. */
+TEST(window_of_padding_only)
+{
+    dory_geom_t g = {.H = 6,
+                     .W = 6,
+                     .kh = 1,
+                     .kw = 1,
+                     .sh = 1,
+                     .sw = 1,
+                     .dh = 1,
+                     .dw = 1,
+                     .pad_top = 2,
+                     .pad_left = 3};
+    dory_tile_t t = {0};
+    t.h0 = 0, t.h = 2, t.w0 = 10, t.w = 1; /* rows -2..-1, column 7: all padding */
+    dory_window_t w = dory_window(&g, &t);
+    CHECK_EQ_I64(w.r1 - w.r0, 0);
+    CHECK_EQ_I64(w.pad_top + w.pad_bottom, 2);
+    CHECK_EQ_I64(w.pad_top, 2);
+    CHECK_EQ_I64(w.c1 - w.c0, 0);
+    CHECK_EQ_I64(w.pad_left, 0);
+    CHECK_EQ_I64(w.pad_right, 1);
+    t.h0 = 1, t.h = 3; /* rows -1..1: one of padding, two of input */
+    w = dory_window(&g, &t);
+    CHECK_EQ_I64(w.r0, 0);
+    CHECK_EQ_I64(w.r1, 2);
+    CHECK_EQ_I64(w.pad_top, 1);
+    CHECK_EQ_I64(w.pad_bottom, 0);
 }

@@ -68,7 +68,8 @@ TEST(text_round_trip_test_graphs)
     }
 }
 
-/* Every op appears in the library, and every requant scheme on conv or fc. */
+/* Every op appears in the library, and every requant scheme on conv or fc
+ * (lut, element-wise only: on a requant node). */
 TEST(text_test_graphs_cover_ops)
 {
     int ops[OP_COUNT] = {0}, schemes[RQ_COUNT] = {0};
@@ -78,7 +79,8 @@ TEST(text_test_graphs_cover_ops)
         for (int j = 0; j < g->nnodes; j++) {
             const Node *n = g->nodes[j];
             ops[n->op]++;
-            if (n->op == OP_CONV2D || n->op == OP_FC) schemes[n->rq.scheme]++;
+            if (n->op == OP_CONV2D || n->op == OP_FC || n->rq.scheme == RQ_LUT)
+                schemes[n->rq.scheme]++;
         }
         graph_free(g);
     }
