@@ -136,8 +136,9 @@ static int32_t *to_i32(const uint8_t *v, long n, dory_type_t t)
     return r;
 }
 
-/* Replaces k->ref with the interpreter's output; counts kref disagreements. */
-static int interp_ref(KCase *k, int *kref_bad)
+/* Replaces k->ref with the interpreter's output; counts kref disagreements
+ * (test_kernels_case.h; also used by test_xpulp.c). */
+int interp_ref(KCase *k, int *kref_bad)
 {
     Node *n = NULL;
     Graph *g = build_graph(k, &n);
