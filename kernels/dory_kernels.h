@@ -353,8 +353,9 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
 /**
  * Add: y = clamp(rq(rq_a(a - zp_a) + rq_b(b - zp_b)) + zp, lo, hi) per
  * element. a, b and y have the same h, w and c; each has its own c_stride.
- * Work split: pixels. No scratch.
+ * Work split: pixels. No scratch (the companion returns 0).
  */
+int32_t dory_add_s8_scratch_bytes(const dory_add_params_t *p);
 int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,
                 const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
                 void *y);
@@ -397,5 +398,22 @@ int32_t dory_fc_dsp_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n);
  * split: output channel pairs. */
 int dory_fc_dsp_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const void *x,
                    const int8_t *w, const int32_t *bias, int n, void *y);
+/** Depthwise 3x3 as dory_dwconv3x3_s8() (same scratch); with a FIXED
+ * requant to 8 bits (the TFLite quantization), stride 1 or 2, dilation 1:
+ * SMLAD on an int16 plane of the raw input and one SMMULR per output
+ * (dory_dwconv3x3_dsp_s8.c says when that is exact; otherwise
+ * dory_dwconv3x3_s8() runs). Split: channels. */
+int dory_dwconv3x3_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                          const void *x, const int8_t *w, const int32_t *bias,
+                          const dory_dims_t *out, void *y);
+/** Scratch bytes per core of dory_add_dsp_s8(): two 256-entry int32 tables. */
+int32_t dory_add_dsp_s8_scratch_bytes(const dory_add_params_t *p);
+/** Add as dory_add_s8(); with FIXED per tensor for both inputs and the
+ * output (the TFLite quantization) on contiguous tensors, by two tables of
+ * the input requants and one SMMULR per element (dory_add_dsp_s8.c says
+ * when that is exact; otherwise dory_add_s8() runs). Split: pixels. */
+int dory_add_dsp_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,
+                    const void *a, const dory_dims_t *b_dims, const void *b,
+                    const dory_dims_t *y_dims, void *y);
 
 #endif

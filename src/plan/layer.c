@@ -70,6 +70,8 @@ dory_kernel_id_t plan_isa_variant(dory_kernel_id_t k, const Target *t)
     case DORY_K_CONV2D_1PX: return DORY_K_CONV2D_DSP;
     case DORY_K_CONV1X1: return DORY_K_CONV1X1_DSP;
     case DORY_K_FC: return DORY_K_FC_DSP;
+    case DORY_K_DWCONV3X3: return DORY_K_DWCONV3X3_DSP;
+    case DORY_K_ADD: return DORY_K_ADD_DSP;
     default: return k;
     }
 }

@@ -232,7 +232,9 @@ TEST(kernels_fused_shapes_vs_interp)
 
 /* The Arm DSP rows on packed weights (here their C path; under QEMU on the
  * Cortex-M4, tests/qemu/kernel_tests_main.c runs them with SMLAD): every
- * scheme, zero points, borders, channel strides, int32 outputs. */
+ * scheme, zero points, borders, channel strides, int32 outputs; depthwise
+ * 3x3 and add also fall back to their portable kernels outside the TFLite
+ * quantization. */
 TEST(kernels_dsp_rows_vs_interp)
 {
     check_op_ex(KOP_CONV, 51, CASES_PER_OP, KC_DSP, RUN_WHOLE);
@@ -240,6 +242,8 @@ TEST(kernels_dsp_rows_vs_interp)
     check_op_ex(KOP_FC, 53, CASES_PER_OP, KC_DSP, RUN_WHOLE);
     check_op_ex(KOP_CONV, 54, 80, KC_DSP | KC_OUT_I32, RUN_WHOLE);
     check_op_ex(KOP_FC, 55, 80, KC_DSP | KC_OUT_I32, RUN_WHOLE);
+    check_op_ex(KOP_DW3, 56, CASES_PER_OP, KC_DSP, RUN_WHOLE); /* half FIXED */
+    check_op_ex(KOP_ADD, 57, CASES_PER_OP, KC_DSP, RUN_WHOLE); /* half FIXED per tensor */
 }
 
 /* One-pixel im2col blocks (im2col_pixels = 1): 8-bit, int32, sliced. */
