@@ -70,7 +70,7 @@ int dtype_from_name(const char *name, DType *out); /* -1 if unknown */
       "y = rdiv_pot(srdhm(acc << (pre+max(s[c],0)), m[c]), max(-s[c],0)) (TFLite)")                \
     X(RQ_FLOAT, "float", "y = round_half_even(f32(acc) * scale[c]) in fp32 (onnxruntime)")         \
     X(RQ_FIXED_SR, "fixed_sr",                                                                     \
-      "y = round_half_away(acc*m[c] / 2^(31-s[c])) on the 64-bit product: one rounding (LiteRT)") \
+      "y = round_half_away(acc*m[c] / 2^(31-s[c])) on the 64-bit product: one rounding (LiteRT)")  \
     X(RQ_LUT, "lut", "y = table[acc - base]: a function of an 8-bit input, one table per tensor")
 
 typedef enum {

@@ -892,9 +892,12 @@ static int parse_requant(Parser *P, Requant *r)
     if (s == RQ_NONE) return 0;
     if (expect_char(P, '(')) return -1;
     if (accept(P, ')')) return 0;
-    static const char *const keys[RQ_COUNT][3] = {
-        {0}, {"k", "l", "d"}, {"mult", "shift", "pre"}, {"scale", 0, 0}, {"mult", "shift", 0},
-        {"table", 0, "base"}};
+    static const char *const keys[RQ_COUNT][3] = {{0},
+                                                  {"k", "l", "d"},
+                                                  {"mult", "shift", "pre"},
+                                                  {"scale", 0, 0},
+                                                  {"mult", "shift", 0},
+                                                  {"table", 0, "base"}};
     int *refs[RQ_COUNT][3] = {{0},
                               {&r->k, &r->l, &r->d},
                               {&r->mult, &r->shift, &r->pre},
