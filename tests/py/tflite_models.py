@@ -336,6 +336,16 @@ def m_pad_concat(seed):
     return net.build([y])
 
 
+def m_mean_flat(seed):
+    """MEAN over H and W without keep_dims (a [1, C] output, 35 elements per
+    mean), then FC."""
+    net = Net(seed)
+    x = net.input("x", [1, 7, 5, 6], 0.04, -2)
+    y = net.conv(x, 12, (3, 3), act="relu6", yscale=0.03)
+    y = net.mean(y, yscale=0.011, yzp=4, keep_dims=False)
+    return net.build([net.fc(y, 7, yscale=0.05, yzp=-3)])
+
+
 def m_boundary(seed):
     """A float model interface: QUANTIZE at the input, DEQUANTIZE at the
     output, dilated conv between."""
@@ -383,6 +393,7 @@ MODELS = {
     "residual": m_residual,
     "relu_n1": m_relu_n1,
     "pad_concat": m_pad_concat,
+    "mean_flat": m_mean_flat,
     "boundary": m_boundary,
     "fc_ties": m_fc_ties,
     "wakeword": m_wakeword,
