@@ -321,6 +321,7 @@ static int read_model(TfCtx *x, const uint8_t *buf, size_t len)
         else if (tf_act(x, in[i]) < 0)
             return -1;
     }
+    for (int i = 0; i < nout; i++) x->t[out[i]].graph_output = 1;
     for (int i = 0; i < x->nops; i++) {
         x->cur = i;
         if (tf_lower_op(x, i)) return -1;

@@ -34,6 +34,7 @@ typedef struct TfTensor {
     int qdim;           /* quantized_dimension */
     int ir;             /* IR tensor id of an activation, -1 until lowered */
     int float_input;    /* a float graph input (a QUANTIZE must follow) */
+    int graph_output;   /* listed in the subgraph's outputs */
 } TfTensor;
 
 typedef struct TfOp {

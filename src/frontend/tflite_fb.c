@@ -38,6 +38,13 @@ static uint64_t rd(const Fb *fb, uint64_t pos, int bytes)
     return v;
 }
 
+/* v, `bytes` bytes wide, sign-extended to 64 bits. */
+static int64_t sext(uint64_t v, int bytes)
+{
+    if (bytes < 8 && (v >> (8 * bytes - 1)) & 1) v |= ~(uint64_t)0 << (8 * bytes);
+    return (int64_t)v;
+}
+
 static FbTable table_at(Fb *fb, uint64_t pos)
 {
     FbTable t = {0};
@@ -94,8 +101,7 @@ int64_t fb_int(Fb *fb, FbTable t, int field, int bytes, int is_signed, int64_t d
     uint64_t at = field_pos(fb, t, field, bytes);
     if (!at) return dflt;
     uint64_t v = rd(fb, at, bytes);
-    if (is_signed && bytes < 8 && (v >> (8 * bytes - 1)) & 1) v |= ~(uint64_t)0 << (8 * bytes);
-    return (int64_t)v;
+    return is_signed ? sext(v, bytes) : (int64_t)v;
 }
 
 static float bits_f32(uint32_t u)
@@ -195,10 +201,8 @@ int64_t fb_vec_int(Fb *fb, FbVec v, uint32_t i, int is_signed)
 {
     uint64_t at = elem(fb, v, i);
     if (!at) return 0;
-    int b = (int)v.esize;
-    uint64_t x = rd(fb, at, b);
-    if (is_signed && b < 8 && (x >> (8 * b - 1)) & 1) x |= ~(uint64_t)0 << (8 * b);
-    return (int64_t)x;
+    uint64_t x = rd(fb, at, (int)v.esize);
+    return is_signed ? sext(x, (int)v.esize) : (int64_t)x;
 }
 
 float fb_vec_f32(Fb *fb, FbVec v, uint32_t i)

@@ -559,7 +559,8 @@ static int lower_boundary(TfCtx *x, const TfOp *o)
         return id < 0 ? -1 : 0;
     }
     if (o->code == B_QUANTIZE) return lower_requant(x, o, ACT_NONE);
-    if (y->type != TF_FLOAT32 || a->ir < 0) return tf_err(x, "DEQUANTIZE to a non-float tensor");
+    if (y->type != TF_FLOAT32 || a->ir < 0 || !y->graph_output || y->ir >= 0)
+        return tf_err(x, "DEQUANTIZE is supported into a float graph output only");
     y->ir = a->ir; /* the graph output is the int8 tensor */
     return 0;
 }

@@ -52,6 +52,13 @@ def fixed_rq(mult: int, shift: int, pre: int, acc: int) -> int:
     return rdiv(srdhm(x, mult), right)
 
 
+def fixed_sr_rq(mult: int, shift: int, acc: int) -> int:
+    """LiteRT's FULLY_CONNECTED: acc * mult / 2^(31 - shift), rounded once,
+    ties away from zero (measured against its interpreter)."""
+    assert -31 <= shift <= 30 and INT32_MIN <= acc <= INT32_MAX
+    return rdiv(acc * mult, 31 - shift)
+
+
 def float_rq(scale_bits: int, acc: int) -> int:
     s = f32_from_bits(scale_bits)
     p = f32(f32(float(acc)) * s)  # exact double product of two singles, rounded once

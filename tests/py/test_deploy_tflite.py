@@ -2,7 +2,7 @@
 both arithmetics and MLPerf Tiny's KWS model, deployed for gap8 and built
 on the host (bounds-checked L1/L2/L3 arenas of GAP8's sizes, sanitizers),
 at GAP8's L1 and at a 3 kB tile budget that forces many tiles; a selection
-also as bare-metal RV32 under QEMU. Each application checks every layer
+also as bare-metal RV32 under QEMU, and KWS for Cortex-M4 under QEMU. Each application checks every layer
 against the reference interpreter on an input given to `deploy --input`,
 and the interpreter's output on that input is compared here with the
 reference interpreter of the arithmetic (LiteRT BUILTIN_REF or TFLite
@@ -82,3 +82,15 @@ def test_runs_bit_exact_under_qemu(dory, run_dory, tmp_path, shared_models, name
     run_dory(dory, "deploy", str(path), "-t", "gap8", "--tflite-arith", mode, "--input",
              str(inp), "-o", str(app))
     check_app_ok(run_qemu(app), f"{name} qemu")
+
+
+def test_kws_runs_bit_exact_on_cortex_m4(dory, run_dory, tmp_path, shared_models):
+    """The same KWS application for Cortex-M4 (QEMU mps2-an386), softmax
+    kernel included."""
+    model = require_shared(shared_models / "mlperf-tiny" / "kws_ref_model.tflite").read_bytes()
+    path, inp = prepare(run_dory, dory, tmp_path, model, "tflm")
+    app = tmp_path / "app"
+    run_dory(dory, "deploy", str(path), "-t", "cortex-m4", "--input", str(inp), "-o", str(app))
+    p = run_qemu(app)
+    check_app_ok(p, "kws cortex-m4")
+    assert " 13 checked, 0 failed" in p.stdout

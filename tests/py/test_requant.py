@@ -35,6 +35,8 @@ def oracle(line):
         return rq.shift_rq(*v)
     if f[0] == "fixed":
         return rq.fixed_rq(*v)
+    if f[0] == "fixed_sr":
+        return rq.fixed_sr_rq(*v)
     if f[0] == "float":
         return rq.float_rq(*v)
     if f[0] == "srdhm":
@@ -97,6 +99,23 @@ def test_fixed(rq_eval):
     cases += [f"rdiv {r.randint(*I32)} {r.randint(0, 31)}" for _ in range(N // 10)]
     cases += [f"srdhm {r.randint(*I32)} {r.randint(*I32)}" for _ in range(N // 10)]
     compare(rq_eval, cases, oracle)
+
+
+def test_fixed_sr(rq_eval):
+    r = random.Random(4)
+    cases = []
+    for _ in range(N):
+        m, s, _, _ = rand_fixed(r)
+        s = min(s, 30)
+        cases.append(f"fixed_sr {m} {s} {r.randint(*I32) if r.random() < 0.5 else r.randint(-4096, 4096)}")
+    # exact ties: mult = 2^30 puts acc * mult / 2^(31 - s) on .5 for odd acc
+    # (s = 0) or acc = 2 mod 4 (s = -1): away from zero, unlike `fixed` at -x.5
+    for acc in (rq.INT32_MIN, rq.INT32_MAX, -1, 1, -3, 3, -2, 2, -6, 6, -314, 0):
+        for shift in (0, -1, -2, -31, 30):
+            cases.append(f"fixed_sr {1 << 30} {shift} {acc}")
+            cases.append(f"fixed_sr {(1 << 31) - 1} {shift} {acc}")
+    compare(rq_eval, cases, oracle)
+    assert evaluate(rq_eval, ["fixed_sr 1073741824 0 -3", "fixed 1073741824 0 0 -3"]) == [-2, -1]
 
 
 def test_float(rq_eval):

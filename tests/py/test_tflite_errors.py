@@ -94,6 +94,11 @@ def test_unsupported_forms(dory, run_dory, tmp_path):
     net = tm.Net(6)  # uint8 activations
     x = net.input("x", [1, 4, 4, 3], ttype=S.TensorType.UINT8)
     cases["uint8"] = (net.build([x]), "only int8")
+    net = tm.Net(6)  # DEQUANTIZE inside the graph
+    x = net.input("x", [1, 4, 4, 3])
+    y = net.conv(x, 3, (1, 1), act="none")
+    net.dequantize_output(y)
+    cases["dequant_inside"] = (net.build([y]), "(DEQUANTIZE)", "float graph output only")
     for name, (model, *want) in cases.items():
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(model)

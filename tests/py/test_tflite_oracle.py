@@ -90,13 +90,14 @@ def check_model(run_dory, dory, model, path, tmp_path, seed, modes=MODES):
     return refs
 
 
+@pytest.mark.parametrize("seed", [7, 21, 40])
 @pytest.mark.parametrize("name", sorted(tm.MODELS))
-def test_model_matches_both_references(dory, run_dory, tmp_path, name):
-    model = tm.MODELS[name](seed=7)
+def test_model_matches_both_references(dory, run_dory, tmp_path, name, seed):
+    model = tm.MODELS[name](seed=seed)
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(model)
     modes = ["litert"] if name in tm.LITERT_ONLY else MODES
-    refs = check_model(run_dory, dory, model, path, tmp_path, seed=11, modes=modes)
+    refs = check_model(run_dory, dory, model, path, tmp_path, seed=seed + 4, modes=modes)
     if name == "fc_ties":  # the two arithmetics must differ here
         differ = sum(a.tolist() != b.tolist() for a, b in zip(refs["litert"], refs["tflm"]))
         assert differ > 0, "LiteRT and TFLite Micro agree on every input of the tie model"

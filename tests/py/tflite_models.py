@@ -118,11 +118,12 @@ class Net:
         return self.op(S.BuiltinOperator.DEPTHWISE_CONV_2D, [x, wt, bt], [y],
                        S.BuiltinOptions.DepthwiseConv2DOptions, opt)
 
-    def fc(self, x, n_out, act="none", yscale=0.1, yzp=3, wscale=0.01, deprecated=False):
+    def fc(self, x, n_out, act="none", yscale=0.1, yzp=3, wscale=0.01, deprecated=False,
+           wmax=127, bias_range=3000):
         k = int(np.prod(self.shape(x)))
         xs, _ = self.qparams(x)
-        wq = self.rng.integers(-127, 128, size=(n_out, k), dtype=np.int8)
-        b = self.rng.integers(-3000, 3000, n_out).astype(np.int32)
+        wq = self.rng.integers(-wmax, wmax + 1, size=(n_out, k), dtype=np.int8)
+        b = self.rng.integers(-bias_range, bias_range, n_out).astype(np.int32)
         wt = self.tensor(f"w{len(self.tensors)}", wq.shape, INT8, wscale, 0, wq)
         bt = self.tensor(f"b{len(self.tensors)}", [n_out], INT32, xs * wscale, 0, b)
         y = self.act(f"fc{len(self.ops)}", [1, n_out], yscale, yzp)
@@ -335,6 +336,16 @@ def m_pad_concat(seed):
     return net.build([y])
 
 
+def m_mean_flat(seed):
+    """MEAN over H and W without keep_dims (a [1, C] output, 35 elements per
+    mean), then FC."""
+    net = Net(seed)
+    x = net.input("x", [1, 7, 5, 6], 0.04, -2)
+    y = net.conv(x, 12, (3, 3), act="relu6", yscale=0.03)
+    y = net.mean(y, yscale=0.011, yzp=4, keep_dims=False)
+    return net.build([net.fc(y, 7, yscale=0.05, yzp=-3)])
+
+
 def m_boundary(seed):
     """A float model interface: QUANTIZE at the input, DEQUANTIZE at the
     output, dilated conv between."""
@@ -348,11 +359,13 @@ def m_boundary(seed):
 def m_fc_ties(seed):
     """FC layers whose effective scale is a power of two, so that exact ties
     are frequent: LiteRT's single rounding and TFLite Micro's double rounding
-    disagree on them. The second FC keeps its operator in
-    deprecated_builtin_code only."""
+    disagree on them (at scale 1/2, TFLite Micro rounds -x.5 toward zero,
+    LiteRT away from it; small weights keep the outputs unsaturated). The
+    third FC keeps its operator in deprecated_builtin_code only."""
     net = Net(seed)
     x = net.input("x", [1, 32], 0.5, 0)
-    y = net.fc(x, 24, wscale=0.25, yscale=0.5, yzp=0)
+    y = net.fc(x, 24, wscale=0.5, yscale=0.5, yzp=0, wmax=1, bias_range=20)
+    y = net.fc(y, 24, wscale=0.25, yscale=0.5, yzp=0)
     y = net.fc(y, 16, wscale=2.0 ** -9, yscale=2.0 ** -3, yzp=-1, deprecated=True)
     return net.build([y])
 
@@ -380,6 +393,7 @@ MODELS = {
     "residual": m_residual,
     "relu_n1": m_relu_n1,
     "pad_concat": m_pad_concat,
+    "mean_flat": m_mean_flat,
     "boundary": m_boundary,
     "fc_ties": m_fc_ties,
     "wakeword": m_wakeword,

@@ -5,6 +5,7 @@
  * stdin, one case per line, stdout one integer per line:
  *   shift K L D ACC        (k*acc + l) >> d
  *   fixed MULT SHIFT PRE ACC
+ *   fixed_sr MULT SHIFT ACC
  *   float SCALE_BITS ACC   SCALE_BITS: the fp32 scale's bit pattern, hex
  *   srdhm A B
  *   rdiv X E
@@ -30,6 +31,9 @@ static int eval_line(const char *line, long long *out)
                sscanf(line, "%*s %lld %lld %lld %lld", &a, &b, &c, &d) == 4) {
         r.scheme = RQ_FIXED, r.mult = (int32_t)a, r.shift = (int32_t)b, r.pre = (int)c;
         *out = rq_apply(&r, d);
+    } else if (!strcmp(op, "fixed_sr") && sscanf(line, "%*s %lld %lld %lld", &a, &b, &c) == 3) {
+        r.scheme = RQ_FIXED_SR, r.mult = (int32_t)a, r.shift = (int32_t)b;
+        *out = rq_apply(&r, c);
     } else if (!strcmp(op, "float") && sscanf(line, "%*s %x %lld", &bits, &a) == 2) {
         float s;
         memcpy(&s, &bits, sizeof s);
