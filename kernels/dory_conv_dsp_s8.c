@@ -153,12 +153,6 @@ static DORY_HOT void mm4x1(const uint8_t *wa, const uint8_t *wb, const uint32_t 
 
 /* ---- Input columns ------------------------------------------------------------------ */
 
-/* Two values x - zx as one word (low: the even k). */
-DORY_INLINE uint32_t pair16(int32_t lo, int32_t hi)
-{
-    return ((uint32_t)lo & 0xffffu) | (uint32_t)hi << 16;
-}
-
 /* n values of an 8-bit activation minus zx, as int16 pairs every `step`
  * words into d (n even). */
 static void col_run(uint32_t *d, int step, dory_type_t t, const void *x, long at, int n, int32_t zx)
@@ -166,10 +160,10 @@ static void col_run(uint32_t *d, int step, dory_type_t t, const void *x, long at
     int i;
     if (t == DORY_I8) {
         const int8_t *s = (const int8_t *)x + at;
-        for (i = 0; i < n; i += 2, d += step) *d = pair16(s[i] - zx, s[i + 1] - zx);
+        for (i = 0; i < n; i += 2, d += step) *d = dory_pack16(s[i] - zx, s[i + 1] - zx);
     } else {
         const uint8_t *s = (const uint8_t *)x + at;
-        for (i = 0; i < n; i += 2, d += step) *d = pair16(s[i] - zx, s[i + 1] - zx);
+        for (i = 0; i < n; i += 2, d += step) *d = dory_pack16(s[i] - zx, s[i + 1] - zx);
     }
 }
 
@@ -422,7 +416,7 @@ int dory_fc_dsp_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, cons
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     col_run(xs, 1, p->in_type, x, 0, k & ~1, p->in_zp);
     i = k & ~1;
-    if (k & 1) xs[i / 2] = pair16(dory__ld(p->in_type, x, k - 1) - p->in_zp, 0), i += 2;
+    if (k & 1) xs[i / 2] = dory_pack16(dory__ld(p->in_type, x, k - 1) - p->in_zp, 0), i += 2;
     for (; i < k4; i += 2) xs[i / 2] = 0;
     dory__split(pairs, ctx, &j0, &j1);
     for (j = j0; j < j1; j += 2) {
