@@ -7,7 +7,8 @@
  * holds channel 2j + h at k = 2kp (low half) and 2kp + 1 (high half), so
  * one SMLAD multiplies two taps of one channel with no SXTB16 at run time.
  * The input side is converted once per pixel into the same form, x - zx as
- * int16 (padding: 0), two pixels interleaved, so the accumulator is the
+ * int16 (padding: 0), two pixels interleaved (a window row contiguous in
+ * memory is one run, whatever the channel count), so the accumulator is the
  * contract's sum of (x - zx)(w - zw) directly: no zero-point correction.
  * The core is a 2 channels x 2 pixels block (4 accumulators, 2 + 2 words per
  * k pair: 11 registers with its pointers, which Thumb-2's 13 hold). Without
@@ -152,12 +153,6 @@ static DORY_HOT void mm4x1(const uint8_t *wa, const uint8_t *wb, const uint32_t 
 
 /* ---- Input columns ------------------------------------------------------------------ */
 
-/* Two values x - zx as one word (low: the even k). */
-DORY_INLINE uint32_t pair16(int32_t lo, int32_t hi)
-{
-    return ((uint32_t)lo & 0xffffu) | (uint32_t)hi << 16;
-}
-
 /* n values of an 8-bit activation minus zx, as int16 pairs every `step`
  * words into d (n even). */
 static void col_run(uint32_t *d, int step, dory_type_t t, const void *x, long at, int n, int32_t zx)
@@ -165,59 +160,68 @@ static void col_run(uint32_t *d, int step, dory_type_t t, const void *x, long at
     int i;
     if (t == DORY_I8) {
         const int8_t *s = (const int8_t *)x + at;
-        for (i = 0; i < n; i += 2, d += step) *d = pair16(s[i] - zx, s[i + 1] - zx);
+        for (i = 0; i < n; i += 2, d += step) *d = dory_pack16(s[i] - zx, s[i + 1] - zx);
     } else {
         const uint8_t *s = (const uint8_t *)x + at;
-        for (i = 0; i < n; i += 2, d += step) *d = pair16(s[i] - zx, s[i + 1] - zx);
+        for (i = 0; i < n; i += 2, d += step) *d = dory_pack16(s[i] - zx, s[i + 1] - zx);
     }
 }
 
-/* n values of an 8-bit activation minus zx, one int16 each. */
-static void lin_run(int16_t *d, dory_type_t t, const void *x, long at, int n, int32_t zx)
+/* Values k = i .. i + n - 1 of slot q of col (k4 int16 per slot, word
+ * kp * 2 + q holds k = 2kp, 2kp + 1): x - zx from the 8-bit activation at
+ * element `at`, or 0 where x is NULL (padding, the K tail). A run starting
+ * or ending at an odd k writes that value as a half word; the pairs between
+ * are whole words. */
+static void col_put(uint32_t *col, int q, int i, dory_type_t t, const void *x, long at, int n,
+                    int32_t zx)
 {
-    int i;
-    if (t == DORY_I8) {
-        const int8_t *s = (const int8_t *)x + at;
-        for (i = 0; i < n; i++) d[i] = (int16_t)(s[i] - zx);
-    } else {
-        const uint8_t *s = (const uint8_t *)x + at;
-        for (i = 0; i < n; i++) d[i] = (int16_t)(s[i] - zx);
+    uint8_t *hb = (uint8_t *)(void *)col;
+    uint32_t *d;
+    int16_t v;
+    int j, m;
+    if (n <= 0) return;
+    if (i & 1) {
+        v = (int16_t)(x ? dory__ld(t, x, at) - zx : 0);
+        memcpy(hb + ((long)(i >> 1) * 2 + q) * 4 + 2, &v, 2);
+        i++, at++, n--;
+    }
+    d = col + (long)(i >> 1) * 2 + q;
+    m = n & ~1;
+    if (x)
+        col_run(d, 2, t, x, at, m, zx);
+    else
+        for (j = 0; j < m; j += 2) d[j] = 0;
+    if (n & 1) {
+        v = (int16_t)(x ? dory__ld(t, x, at + m) - zx : 0);
+        memcpy(hb + ((long)((i + m) >> 1) * 2 + q) * 4, &v, 2);
     }
 }
 
-/* The column of output pixel (oy, ox) into slot q of col (2 slots: word
- * kp * 2 + q), k4 values, padding and the K tail 0. An even channel count
- * writes pairs directly; an odd one goes through lin (k4 int16: the values
- * in order, then copied a word, i.e. a pair, at a time; little-endian). */
+/* The column of output pixel (oy, ox) into slot q of col, k4 values,
+ * padding and the K tail 0: a window row of kw taps inside the tile and
+ * contiguous in memory is one run of kw * cin values, other taps one run
+ * each. */
 static void col_pixel(const dory_conv_params_t *p, const dory_dims_t *in, const void *x, int oy,
-                      int ox, int pt, int pl, int k4, uint32_t *col, int q, int16_t *lin)
+                      int ox, int pt, int pl, int k4, uint32_t *col, int q)
 {
-    int cin = in->c, cs = dory__cstride(in), ky, kx, i = 0, c, even = !(cin & 1);
-    uint32_t *d = col + q;
-    int16_t *v = lin;
+    int cin = in->c, cs = dory__cstride(in), ky, kx, i = 0;
+    int ix0 = ox * p->stride_w - pl, run = p->kw * cin;
+    int rows = cs == cin && p->dil_w == 1 && ix0 >= 0 && ix0 + p->kw <= in->w;
     for (ky = 0; ky < p->kh; ky++) {
         int iy = oy * p->stride_h - pt + ky * p->dil_h;
-        for (kx = 0; kx < p->kw; kx++) {
-            int ix = ox * p->stride_w - pl + kx * p->dil_w;
+        if (rows && iy >= 0 && iy < in->h) {
+            col_put(col, q, i, p->in_type, x, ((long)iy * in->w + ix0) * cs, run, p->in_zp);
+            i += run;
+            continue;
+        }
+        for (kx = 0; kx < p->kw; kx++, i += cin) {
+            int ix = ix0 + kx * p->dil_w;
             int valid = iy >= 0 && iy < in->h && ix >= 0 && ix < in->w;
-            long at = ((long)iy * in->w + ix) * cs;
-            if (even && valid)
-                col_run(d, 2, p->in_type, x, at, cin, p->in_zp), d += cin;
-            else if (even)
-                for (c = 0; c < cin; c += 2, d += 2) *d = 0;
-            else if (valid)
-                lin_run(v, p->in_type, x, at, cin, p->in_zp), v += cin;
-            else
-                for (c = 0; c < cin; c++) *v++ = 0;
-            i += cin;
+            col_put(col, q, i, p->in_type, valid ? x : NULL, ((long)iy * in->w + ix) * cs, cin,
+                    p->in_zp);
         }
     }
-    if (even) {
-        for (; i < k4; i += 2, d += 2) *d = 0;
-        return;
-    }
-    for (; i < k4; i++) *v++ = 0;
-    for (i = 0; i < k4; i += 2, d += 2) memcpy(d, lin + i, 4);
+    col_put(col, q, i, p->in_type, NULL, 0, k4 - i, 0);
 }
 
 /* ---- Epilogue ---------------------------------------------------------------------------- */
@@ -355,7 +359,7 @@ static DORY_NOINLINE void pairs_any(const epi_t *e, const uint8_t *w, const uint
 int32_t dory_conv_dsp_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                        const dory_dims_t *out)
 {
-    return 3 * 4 * (k4_of(p->kh * p->kw * in->c) / 2) + FX_BYTES(out->c);
+    return 2 * 4 * (k4_of(p->kh * p->kw * in->c) / 2) + FX_BYTES(out->c);
 }
 
 int dory_conv_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
@@ -367,24 +371,21 @@ int dory_conv_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const d
     int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
     int r0, r1, pix, end, ys = dory__cstride(out);
     uint32_t *col = (uint32_t *)ctx->buf;
-    int16_t *lin;
     epi_t e;
     if (k <= 0 || out->c <= 0 || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 ||
         p->dil_w < 1 || !dory__acc_ok(p->acc_mode, p->out.type))
         return DORY_ERR_ARG;
     if (((uintptr_t)w & 3) || ((uintptr_t)col & 3)) return DORY_ERR_ARG;
     if (!col || ctx->size < dory_conv_dsp_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
-    lin = (int16_t *)(void *)(col + 2 * np);
-    epi_init(&e, &p->out, p->acc_mode, (fx_ch_t *)(void *)(col + 3 * np), out->c, k, bias);
+    epi_init(&e, &p->out, p->acc_mode, (fx_ch_t *)(void *)(col + 2 * np), out->c, k, bias);
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     dory__split(out->h, ctx, &r0, &r1);
     end = r1 * out->w;
     for (pix = r0 * out->w; pix < end; pix += 2) {
         int two = pix + 1 < end;
         uint8_t *y0 = (uint8_t *)y + (long)pix * ys * e.esize, *y1 = y0 + (long)ys * e.esize;
-        col_pixel(p, in, x, pix / out->w, pix % out->w, pt, pl, k4, col, 0, lin);
-        if (two)
-            col_pixel(p, in, x, (pix + 1) / out->w, (pix + 1) % out->w, pt, pl, k4, col, 1, lin);
+        col_pixel(p, in, x, pix / out->w, pix % out->w, pt, pl, k4, col, 0);
+        if (two) col_pixel(p, in, x, (pix + 1) / out->w, (pix + 1) % out->w, pt, pl, k4, col, 1);
         if (e.fx)
             pairs_fx((const uint8_t *)w, col, np, bias, out->c, e.t, y0, y1, two);
         else
@@ -415,7 +416,7 @@ int dory_fc_dsp_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, cons
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     col_run(xs, 1, p->in_type, x, 0, k & ~1, p->in_zp);
     i = k & ~1;
-    if (k & 1) xs[i / 2] = pair16(dory__ld(p->in_type, x, k - 1) - p->in_zp, 0), i += 2;
+    if (k & 1) xs[i / 2] = dory_pack16(dory__ld(p->in_type, x, k - 1) - p->in_zp, 0), i += 2;
     for (; i < k4; i += 2) xs[i / 2] = 0;
     dory__split(pairs, ctx, &j0, &j1);
     for (j = j0; j < j1; j += 2) {

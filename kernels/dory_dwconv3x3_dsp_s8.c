@@ -15,6 +15,8 @@
  * |bias| + 255 sum |w - zw| shifted by left + 1 stays below 2^31, every
  * shifted weight fits int16, r is 1..30 and the rounding constant within
  * 2^29. Otherwise, and for every other case, it is dory_dwconv3x3_s8().
+ * A tile narrower than it is high is convolved transposed (plane, window
+ * and output walk swapped), so that its loops run along the long side.
  * Work split: channels. No allocation; nothing from src/.
  */
 #include "dory_internal.h"
@@ -26,14 +28,9 @@ typedef struct {
     int right;
 } dwd_ch_t;
 
-DORY_INLINE uint32_t half2(int32_t lo, int32_t hi)
-{
-    return ((uint32_t)lo & 0xffffu) | (uint32_t)hi << 16;
-}
-
 /* The constants of channel c; 0 if the fast requant is not exact for it. */
 static int dwd_setup(const dory_conv_params_t *p, const int8_t *wc, const int32_t *bias, int c,
-                     dwd_ch_t *k)
+                     int tr, dwd_ch_t *k)
 {
     dory__fx_t e;
     int32_t zw = dory__wzp(p->w_zp, p->w_zp_per_channel, c), wt[9];
@@ -44,7 +41,7 @@ static int dwd_setup(const dory_conv_params_t *p, const int8_t *wc, const int32_
     sh = e.left + 1;
     if (e.left > 22 || e.right < 1 || e.right > 30) return 0;
     for (t = 0; t < 9; t++) {
-        int32_t v = wc[t] - zw;
+        int32_t v = wc[tr ? t % 3 * 3 + t / 3 : t] - zw; /* tr: the transposed window */
         babs += 255 * (int64_t)(v < 0 ? -v : v);
         sum += v;
         if ((v < 0 ? -(int64_t)v : v) << sh > 32767) return 0;
@@ -55,8 +52,9 @@ static int dwd_setup(const dory_conv_params_t *p, const int8_t *wc, const int32_
     if (rnd > (1 << 29) || rnd < -(1 << 29)) return 0;
     bf = (uint32_t)(b - (int64_t)p->in_zp * sum); /* mod 2^32; the true value fits */
     k->b = (int32_t)(bf << sh);
-    k->p01 = half2(wt[0], wt[1]), k->p34 = half2(wt[3], wt[4]), k->p67 = half2(wt[6], wt[7]);
-    k->w25 = half2(wt[2], wt[5]), k->w8 = half2(wt[8], 0);
+    k->p01 = dory_pack16(wt[0], wt[1]), k->p34 = dory_pack16(wt[3], wt[4]),
+    k->p67 = dory_pack16(wt[6], wt[7]);
+    k->w25 = dory_pack16(wt[2], wt[5]), k->w8 = dory_pack16(wt[8], 0);
     k->mult = e.mult, k->rnd = (int32_t)rnd, k->right = e.right;
     k->lo = p->out.lo, k->hi = p->out.hi;
     return 1;
@@ -65,18 +63,19 @@ static int dwd_setup(const dory_conv_params_t *p, const int8_t *wc, const int32_
 /* Two adjacent plane values as one word (an unaligned load). */
 #define W2(r) dory_load4((const int8_t *)(const void *)(r))
 
-/* One channel: rows of ow outputs, stride s; full: the clamp is the int8
- * range (SSAT). */
-DORY_INLINE void dwd_channel(const int16_t *pv, int pw, const dwd_ch_t *k, int oh, int ow, int ys,
-                             uint8_t *y, const int s, const int full)
+/* One channel: nl lines of n outputs along the plane's rows, stride s, the
+ * outputs of a line ystep bytes apart and lines yline apart; full: the clamp
+ * is the int8 range (SSAT). */
+DORY_INLINE void dwd_channel(const int16_t *pv, int pw, const dwd_ch_t *k, int nl, int n,
+                             long ystep, long yline, uint8_t *y, const int s, const int full)
 {
     uint32_t p01 = k->p01, p34 = k->p34, p67 = k->p67, w25 = k->w25, w8 = k->w8;
     int32_t b = k->b, m = k->mult, rnd = k->rnd, lo = k->lo, hi = k->hi;
-    int r = k->right, oy;
-    for (oy = 0; oy < oh; oy++) {
-        const int16_t *r0 = pv + (long)oy * s * pw, *r1 = r0 + pw, *r2 = r1 + pw;
-        uint8_t *yo = y + (long)oy * ow * ys, *yend = yo + (long)ow * ys;
-        for (; yo != yend; yo += ys, r0 += s, r1 += s, r2 += s) {
+    int r = k->right, l;
+    for (l = 0; l < nl; l++) {
+        const int16_t *r0 = pv + (long)l * s * pw, *r1 = r0 + pw, *r2 = r1 + pw;
+        uint8_t *yo = y + l * yline, *yend = yo + n * ystep;
+        for (; yo != yend; yo += ystep, r0 += s, r1 += s, r2 += s) {
             int32_t a = dory_smlad(W2(r0), p01, b), h, v;
             a = dory_smlad(W2(r1), p34, a);
             a = dory_smlad(W2(r2), p67, a);
@@ -91,47 +90,66 @@ DORY_INLINE void dwd_channel(const int16_t *pv, int pw, const dwd_ch_t *k, int o
 }
 
 #define DWD_VARIANT(NAME, S, FULL)                                                                 \
-    static DORY_HOT DORY_NOINLINE void NAME(const int16_t *pv, int pw, const dwd_ch_t *k, int oh,  \
-                                            int ow, int ys, uint8_t *y)                            \
+    static DORY_HOT DORY_NOINLINE void NAME(const int16_t *pv, int pw, const dwd_ch_t *k, int nl,  \
+                                            int n, long ystep, long yline, uint8_t *y)             \
     {                                                                                              \
-        dwd_channel(pv, pw, k, oh, ow, ys, y, S, FULL);                                            \
+        dwd_channel(pv, pw, k, nl, n, ystep, yline, y, S, FULL);                                   \
     }
 DWD_VARIANT(dwd_s1, 1, 0)
 DWD_VARIANT(dwd_s2, 2, 0)
 DWD_VARIANT(dwd_s1_full, 1, 1)
 DWD_VARIANT(dwd_s2_full, 2, 1)
 
-/* The plane's padding ring set to zx (the interior is rewritten per channel). */
-static void dwd_pad(const dory__plane_t *pl, const dory_dims_t *in, int16_t zx)
+/* The plane of one channel, rows along the tile's rows or, transposed,
+ * along its columns (narrow tiles: fewer, longer rows); ni x nj interior
+ * values, the first at (pt, pl); source steps si, sj bytes. */
+typedef struct {
+    int16_t *v;
+    int ph, pw, pt, pl, ni, nj;
+    long si, sj;
+} dwd_plane_t;
+
+static void dwd_geom(const dory__plane_t *g, const dory_dims_t *in, int tr, dwd_plane_t *q)
 {
-    int iy, ix;
-    for (iy = 0; iy < pl->ph; iy++) {
-        int16_t *row = pl->v + (long)iy * pl->pw;
-        int inner = iy >= pl->pt && iy < pl->pt + in->h;
-        for (ix = 0; ix < pl->pw; ix++)
-            if (!inner || ix < pl->pl || ix >= pl->pl + in->w) row[ix] = zx;
+    long row = (long)in->w * dory__cstride(in), col = dory__cstride(in);
+    q->v = g->v;
+    q->ph = tr ? g->pw : g->ph, q->pw = tr ? g->ph : g->pw;
+    q->pt = tr ? g->pl : g->pt, q->pl = tr ? g->pt : g->pl;
+    q->ni = tr ? in->w : in->h, q->nj = tr ? in->h : in->w;
+    q->si = tr ? col : row, q->sj = tr ? row : col;
+}
+
+/* The plane's padding ring set to zx (the interior is rewritten per channel). */
+static void dwd_pad(const dwd_plane_t *q, int16_t zx)
+{
+    int i, j;
+    for (i = 0; i < q->ph; i++) {
+        int16_t *row = q->v + (long)i * q->pw;
+        int inner = i >= q->pt && i < q->pt + q->ni;
+        for (j = 0; j < q->pw; j++)
+            if (!inner || j < q->pl || j >= q->pl + q->nj) row[j] = zx;
     }
 }
 
 /* Channel c of x, raw (sign- or zero-extended), into the plane's interior,
  * four values per step. */
-static DORY_HOT void dwd_fill(const dory__plane_t *pl, const dory_dims_t *in, dory_type_t t,
-                              const uint8_t *x, int c)
+static DORY_HOT void dwd_fill(const dwd_plane_t *q, dory_type_t t, const uint8_t *x, int c)
 {
-    int cs = dory__cstride(in), iy, ix, w4 = in->w & ~3;
-    for (iy = 0; iy < in->h; iy++) {
-        const uint8_t *s = x + (long)iy * in->w * cs + c;
-        int16_t *d = pl->v + (long)(iy + pl->pt) * pl->pw + pl->pl;
+    int i, j, n4 = q->nj & ~3;
+    long sj = q->sj;
+    for (i = 0; i < q->ni; i++) {
+        const uint8_t *s = x + i * q->si + c;
+        int16_t *d = q->v + (long)(i + q->pt) * q->pw + q->pl;
         if (t == DORY_I8) {
-            const int8_t *q = (const int8_t *)s;
-            for (ix = 0; ix < w4; ix += 4, q += 4 * cs) {
-                uint32_t v0 = half2(q[0], q[cs]), v1 = half2(q[2 * cs], q[3 * cs]);
-                memcpy(d + ix, &v0, 4);
-                memcpy(d + ix + 2, &v1, 4);
+            const int8_t *e = (const int8_t *)s;
+            for (j = 0; j < n4; j += 4, e += 4 * sj) {
+                uint32_t v0 = dory_pack16(e[0], e[sj]), v1 = dory_pack16(e[2 * sj], e[3 * sj]);
+                memcpy(d + j, &v0, 4);
+                memcpy(d + j + 2, &v1, 4);
             }
-            for (; ix < in->w; ix++, q += cs) d[ix] = *q;
+            for (; j < q->nj; j++, e += sj) d[j] = *e;
         } else {
-            for (ix = 0; ix < in->w; ix++, s += cs) d[ix] = *s;
+            for (j = 0; j < q->nj; j++, s += sj) d[j] = *s;
         }
     }
 }
@@ -149,23 +167,27 @@ int dory_dwconv3x3_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, co
                           const dory_dims_t *out, void *y)
 {
     dory__plane_t pl;
+    dwd_plane_t q;
     dwd_ch_t k;
-    int c0, c1, c, st, ys = dory__cstride(out);
+    int c0, c1, c, st, ys = dory__cstride(out), tr = out->w < out->h;
+    int nl = tr ? out->w : out->h, n = tr ? out->h : out->w;
+    long ystep = tr ? (long)out->w * ys : ys, yline = tr ? ys : (long)out->w * ys;
+    int full = p->out.lo == -128 && p->out.hi == 127;
     if (!dwd_applies(p, in, out)) return dory_dwconv3x3_s8(ctx, p, in, x, w, bias, out, y);
     st = dory__plane_init(ctx, p, in, &pl);
     if (st) return st;
-    dwd_pad(&pl, in, (int16_t)p->in_zp);
+    dwd_geom(&pl, in, tr, &q);
+    dwd_pad(&q, (int16_t)p->in_zp);
     dory__split(out->c, ctx, &c0, &c1);
     for (c = c0; c < c1; c++) {
         uint8_t *yc = (uint8_t *)y + c;
-        int full = p->out.lo == -128 && p->out.hi == 127;
-        if (!dwd_setup(p, w + (long)c * 9, bias, c, &k)) /* rewrites every channel */
+        if (!dwd_setup(p, w + (long)c * 9, bias, c, tr, &k)) /* rewrites every channel */
             return dory_dwconv3x3_s8(ctx, p, in, x, w, bias, out, y);
-        dwd_fill(&pl, in, p->in_type, (const uint8_t *)x, c);
+        dwd_fill(&q, p->in_type, (const uint8_t *)x, c);
         if (p->stride_h == 1)
-            (full ? dwd_s1_full : dwd_s1)(pl.v, pl.pw, &k, out->h, out->w, ys, yc);
+            (full ? dwd_s1_full : dwd_s1)(q.v, q.pw, &k, nl, n, ystep, yline, yc);
         else
-            (full ? dwd_s2_full : dwd_s2)(pl.v, pl.pw, &k, out->h, out->w, ys, yc);
+            (full ? dwd_s2_full : dwd_s2)(q.v, q.pw, &k, nl, n, ystep, yline, yc);
     }
     return DORY_OK;
 }

@@ -145,9 +145,16 @@ DORY_INLINE int32_t dory_sat_s8(int32_t x) { return __ssat(x, 8); }
 DORY_INLINE int32_t dory_sat_s8(int32_t x) { return dory_clip(x, -128, 127); }
 #endif
 
-/** floor((a * b + 2^31) / 2^32): the high word of the product, rounded
- * (SMMULR). */
+/* dory_pack16(lo, hi): the low halves of lo and hi as one word, lo in the
+ * low half (PKHBT). dory_smmulr(a, b): floor((a * b + 2^31) / 2^32), the
+ * high word of the product, rounded (SMMULR). */
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(DORY_NO_DSP)
+DORY_INLINE uint32_t dory_pack16(int32_t lo, int32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
 DORY_INLINE int32_t dory_smmulr(int32_t a, int32_t b)
 {
     int32_t r;
@@ -155,6 +162,10 @@ DORY_INLINE int32_t dory_smmulr(int32_t a, int32_t b)
     return r;
 }
 #else
+DORY_INLINE uint32_t dory_pack16(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xffffu) | (uint32_t)hi << 16;
+}
 DORY_INLINE int32_t dory_smmulr(int32_t a, int32_t b)
 {
     return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);

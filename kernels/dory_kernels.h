@@ -378,8 +378,8 @@ int32_t dory_pack_w16_bytes(int cout, int k);
  */
 void dory_pack_w16(const int8_t *w, int cout, int k, const int32_t *w_zp, int w_zp_per_channel,
                    uint8_t *out);
-/** Scratch bytes per core of dory_conv_dsp_s8(): the two-pixel column and a linear one (6 *
- * ceil4(kh * kw * in->c) bytes) and 28 bytes of FIXED constants per output channel. */
+/** Scratch bytes per core of dory_conv_dsp_s8(): the two-pixel column (4 * ceil4(kh * kw *
+ * in->c) bytes) and 36 bytes of FIXED constants per output channel. */
 int32_t dory_conv_dsp_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                        const dory_dims_t *out);
 /**
@@ -392,7 +392,7 @@ int32_t dory_conv_dsp_s8_scratch_bytes(const dory_conv_params_t *p, const dory_d
 int dory_conv_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                      const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                      void *y);
-/** Scratch bytes per core of dory_fc_dsp_s8(): 2 * ceil4(k) + 28 * n. */
+/** Scratch bytes per core of dory_fc_dsp_s8(): 2 * ceil4(k) + 36 * n. */
 int32_t dory_fc_dsp_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n);
 /** Fully connected as dory_fc_s8() on weights packed by dory_pack_w16();
  * split: output channel pairs. */

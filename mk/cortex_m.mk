@@ -77,8 +77,8 @@ test-cm-kernels: $(BUILD)/cm/kernel_tests_m4.elf
 	$(CM_QEMU) -M mps2-an386 -kernel $< > $(BUILD)/cm/kernel_tests.txt 2>&1 || \
 	    { cat $(BUILD)/cm/kernel_tests.txt; exit 1; }
 	@tail -1 $(BUILD)/cm/kernel_tests.txt
-	@arm-none-eabi-objdump -d $< | grep -q "smlad" || \
-	    { echo "test-cm-kernels: no SMLAD in the Cortex-M4 build" >&2; exit 1; }
-	@echo "test-cm-kernels: the DSP rows ran with SMLAD"
+	@for i in smlad smmulr; do arm-none-eabi-objdump -d $< | grep -q "$$i" || \
+	    { echo "test-cm-kernels: no $$i in the Cortex-M4 build" >&2; exit 1; }; done
+	@echo "test-cm-kernels: the DSP rows ran with SMLAD and SMMULR"
 
 TEST_TARGETS += test-cm-counter test-cm-kernels

@@ -58,7 +58,7 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
     printf("%s %s%s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ", kc_op_name(op),
            flags & KC_OUT_I32 ? " (int32 out)" : "", flags & KC_IM2COL1 ? " (1-pixel im2col)" : "",
            flags & KC_FUSED ? " (fused core)" : "", sliced ? " (input-channel slices)" : "", made);
-    if (flags & KC_DSP) printf("     (the Arm DSP row on packed weights)\n");
+    if (flags & KC_DSP) printf("     (the Arm DSP row)\n");
     if (!made) (*failed)++;
 }
 
