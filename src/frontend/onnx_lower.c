@@ -808,6 +808,7 @@ static const OlRule rules[] = {
     {"LeakyRelu", ol_lower_fn, 0, 0},
     {"QLinearSigmoid", ol_lower_qlinear_fn, 0, 0},
     {"QLinearLeakyRelu", ol_lower_qlinear_fn, 0, 0},
+    {"QLinearMul", ol_lower_qlinear_mul, 0, 0},
 };
 
 static const OlRule *find_rule(const char *op)

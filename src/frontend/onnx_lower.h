@@ -84,6 +84,8 @@ int ol_lower_squeeze(OnnxCtx *x, const Onnx__NodeProto *n, int unsqueeze);
 /* ---- onnx_lower_lut.c ---- */
 int ol_lower_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 int ol_lower_qlinear_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_mul_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
+int ol_lower_qlinear_mul(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 /* QuantizeLinear of a function chain: the table node. */
 int ol_quantize_fn(OnnxCtx *x, OnnxVal *v, OnnxVal *out, float ys, int32_t zy, DType dt);
 
