@@ -176,6 +176,17 @@ int ol_quantize_fn(OnnxCtx *x, OnnxVal *v, OnnxVal *out, float ys, int32_t zy, D
     return 0;
 }
 
+/* DequantizeLinear then QuantizeLinear to another scale (a float op between
+ * them that moves no value, e.g. Slice in QOperator graphs; QLinearConcat's
+ * inputs): the table of round(xs*(x - xz) / ys) + yz. Returns the tensor. */
+int ol_requant_table(OnnxCtx *x, const char *name, const OnnxVal *v, float ys, int32_t zy, DType dt)
+{
+    struct OnnxFn f;
+    memset(&f, 0, sizeof f);
+    f.src = v->tensor, f.xs = v->scale;
+    return fn_node(x, name, &f, v, ys, zy, dt);
+}
+
 /* ---- Handlers ------------------------------------------------------------------ */
 
 static const struct {
