@@ -70,6 +70,11 @@ class Net(om._B):
         self.shape = self.shape[:2] + ([1] * (len(self.shape) - 2) if keepdims else [])
         return self
 
+    def gap(self):
+        self.op("GlobalAveragePool", [self.x])
+        self.shape = self.shape[:2] + [1] * (len(self.shape) - 2)
+        return self
+
     def unsqueeze(self, axis):
         self.op("Unsqueeze", [self.x, self.const("ax", np.array([axis], np.int64))])
         self.shape.insert(axis, 1)
