@@ -26,7 +26,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 import onnx_models as om  # noqa: E402
 from onnx_ops_models import Net  # noqa: E402
-from test_onnx_oracle import ort_float_ops  # noqa: E402
+from test_onnx_ops import compare  # noqa: E402
 
 VARIANTS = {
     "qdq_u8_pt": dict(fmt="qdq"),
@@ -117,30 +117,7 @@ def test_architecture_vs_onnxruntime(arch, variant, dory, run_dory, tmp_path):
     net = ARCHS[arch]()
     path = om.quantize(net.model(), str(tmp_path), seed=zlib.crc32(arch.encode()) % 100,
                        **VARIANTS[variant])
-    sess = ort.InferenceSession(path)
-    inp = sess.get_inputs()[0]
-    dt = np.uint8 if inp.type == "tensor(uint8)" else np.int8
-    info = np.iinfo(dt)
-    in_fp32 = ort_float_ops(path, tmp_path)
-    total = worst = 0
-    for seed in range(5):
-        x = np.random.default_rng(seed).integers(info.min, info.max + 1, net.in_shape)
-        np.save(tmp_path / "in.npy", x.astype(dt))
-        ref = sess.run(None, {inp.name: x.astype(dt)})[0]
-        assert ref.dtype == dt, f"onnxruntime's output is {ref.dtype}, not integers"
-        ref = ref.reshape(-1).astype(np.int64)
-        run_dory(dory, "run", path, "--input", tmp_path / "in.npy", "-o", tmp_path / "out.npy")
-        got = np.load(tmp_path / "out.npy").reshape(-1).astype(np.int64)
-        diff = np.abs(got - ref)
-        total += int(np.count_nonzero(diff))
-        worst = max(worst, int(diff.max()))
-    label = f"{arch}/{variant}"
-    print(f"{label}: {total} of {5 * ref.size} outputs differ (max {worst})"
-          + (f"; onnxruntime computes {in_fp32} in fp32" if in_fp32 else ""))
-    if arch in HAS_ADD or in_fp32:
-        assert worst <= 1, f"{label}: max |diff| {worst}"
-    else:
-        assert total == 0, f"{label}: {total} differ, max {worst}"
+    compare(dory, run_dory, tmp_path, path, net.in_shape, f"{arch}/{variant}", arch in HAS_ADD)
 
 
 @pytest.mark.parametrize("arch", list(ARCHS))

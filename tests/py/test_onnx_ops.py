@@ -117,7 +117,9 @@ def compare(dory, run_dory, d, path, in_shape, label, lsb_ok):
     total = worst = 0
     for seed in range(5):
         x = np.random.default_rng(seed).integers(info.min, info.max + 1, in_shape).astype(dt)
-        ref = sess.run(None, {inp.name: x})[0].reshape(-1).astype(np.int64)
+        ref = sess.run(None, {inp.name: x})[0]
+        assert ref.dtype == dt, f"onnxruntime's output is {ref.dtype}, not integers"
+        ref = ref.reshape(-1).astype(np.int64)
         np.save(d / "in.npy", x)
         run_dory(dory, "run", path, "--input", d / "in.npy", "-o", d / "out.npy")
         got = np.load(d / "out.npy").reshape(-1).astype(np.int64)
@@ -125,7 +127,7 @@ def compare(dory, run_dory, d, path, in_shape, label, lsb_ok):
         diff = np.abs(got - ref)
         total += int(np.count_nonzero(diff))
         worst = max(worst, int(diff.max()))
-    print(f"{label}: {total} of {5 * ref.size} elements differ (max {worst})"
+    print(f"{label}: {total} of {5 * ref.size} outputs differ (max {worst})"
           + (f"; onnxruntime computes {in_fp32} in fp32" if in_fp32 else ""))
     if lsb_ok or in_fp32:
         assert worst <= 1, f"{label}: max |diff| {worst}"
