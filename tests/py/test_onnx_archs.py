@@ -19,7 +19,6 @@ printed. Each is also deployed (small L1 tiles) and run on the host.
 """
 import zlib
 
-import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
