@@ -116,6 +116,9 @@ typedef struct OnnxVal {
     int qelem; /* element type of the quantized constant */
     OnnxAcc *acc;
     struct OnnxFn *fn; /* OV_FN */
+    /* a channel shuffle in progress (onnx_lower_shuffle.c): 1 after the
+     * Reshape to [1, g, C/g, H, W], 2 after the Transpose */
+    int shuffle_stage, shuffle_g;
 } OnnxVal;
 
 typedef struct OnnxCtx {

@@ -124,6 +124,12 @@ int ol_fin_to_act(OnnxCtx *x, OnnxVal *v, DType dt, int32_t zp, int zp_known)
 int ol_act(OnnxCtx *x, OnnxVal *v, const char *what)
 {
     if (!v) return -1;
+    const char *op = x->cur ? x->cur->op_type : "";
+    if (v->shuffle_stage && strcmp(op, "QuantizeLinear") && strcmp(op, "DequantizeLinear"))
+        return onnx_err(x,
+                        "'%s' is a channel shuffle in progress (a 5-D view); only its "
+                        "Transpose and Reshape may follow",
+                        v->name);
     if (v->kind == OV_FIN) {
         DType dt = v->c.elem == ONNX_INT8 ? DT_I8 : DT_U8;
         int int_dialect = x->dialect == DIALECT_NEMO || x->dialect == DIALECT_QUANTLAB;
@@ -472,8 +478,9 @@ static int pool_geom(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *v, int
     return 0;
 }
 
-/* max needs no epilogue: same type, zero point and scale as its input. */
-static int close_maxpool(OnnxCtx *x, const OnnxVal *v, OnnxVal *out, Node *nd)
+/* max (and a channel selection) needs no epilogue: same type, zero point and
+ * scale as its input. */
+int ol_close_same_type(OnnxCtx *x, const OnnxVal *v, OnnxVal *out, Node *nd)
 {
     const Tensor *xt = ol_tensor(x, v->tensor);
     nd->lo = (int32_t)dtype_info(xt->dtype)->min, nd->hi = (int32_t)dtype_info(xt->dtype)->max;
@@ -500,7 +507,7 @@ int ol_pool_on(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, int flags)
     nd->count_include_pad = onnx_attr_int(n, "count_include_pad", 0) != 0;
     ol_hwc_of(v, &h, &w, &c);
     ol_set_oshape(out, v->orank, oh, ow, c);
-    if (is_max) return close_maxpool(x, v, out, nd);
+    if (is_max) return ol_close_same_type(x, v, out, nd);
     if (ol_open_acc(x, out, nd, (int)c, v->kind == OV_DQ, v->scale, NULL, 0)) return -1;
     out->acc->avg_count = g.kernel[0] * g.kernel[1];
     /* onnxruntime's count_include_pad counts the whole window, ceil_mode
@@ -523,6 +530,12 @@ static int lower_reshape(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
 {
     (void)arg;
     OnnxVal *v = ol_need(x, n, 0), *out;
+    OnnxVal *sv = strcmp(n->op_type, "Reshape") ? NULL : ol_input(x, n, 1);
+    if (v && sv && ol_is_const(sv) && (sv->c.numel == 5 || v->shuffle_stage)) {
+        if (!(out = ol_output(x, n))) return -1;
+        return v->shuffle_stage ? ol_shuffle_close(x, n, v, &sv->c, out)
+                                : ol_shuffle_reshape(x, v, &sv->c, out);
+    }
     /* a pooled float group ([1, C, 1, 1]) stays open until its QuantizeLinear */
     int pooled =
         v && v->kind == OV_ACC && v->acc->fe && v->orank == 4 && v->oshape[2] * v->oshape[3] == 1;
@@ -808,6 +821,10 @@ static const OlRule rules[] = {
     {"LeakyRelu", ol_lower_fn, 0, 0},
     {"QLinearSigmoid", ol_lower_qlinear_fn, 0, 0},
     {"QLinearLeakyRelu", ol_lower_qlinear_fn, 0, 0},
+    {"QLinearMul", ol_lower_qlinear_mul, 0, 0},
+    {"Split", ol_lower_split, 0, 0},
+    {"Slice", ol_lower_slice, 0, 0},
+    {"Transpose", ol_lower_transpose, 0, 0},
 };
 
 static const OlRule *find_rule(const char *op)

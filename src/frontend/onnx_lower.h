@@ -66,6 +66,8 @@ Node *ol_make_conv(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *xv, const WInf
 Node *ol_make_fc(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *xv, const WInfo *wi, int kn,
                  const OnnxVal *bias, OnnxVal *out);
 int ol_pool_on(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, int flags);
+/* nd's output (into out) keeps v's type, zero point and scale; no requant. */
+int ol_close_same_type(OnnxCtx *x, const OnnxVal *v, OnnxVal *out, Node *nd);
 
 /* ---- onnx_lower_int.c ---- */
 OnnxIntEpi *ol_new_int_epi(OnnxCtx *x, int nch);
@@ -84,8 +86,20 @@ int ol_lower_squeeze(OnnxCtx *x, const Onnx__NodeProto *n, int unsqueeze);
 /* ---- onnx_lower_lut.c ---- */
 int ol_lower_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 int ol_lower_qlinear_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_mul_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
+int ol_lower_qlinear_mul(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_requant_table(OnnxCtx *x, const char *name, const OnnxVal *v, float ys, int32_t zy,
+                     DType dt);
 /* QuantizeLinear of a function chain: the table node. */
 int ol_quantize_fn(OnnxCtx *x, OnnxVal *v, OnnxVal *out, float ys, int32_t zy, DType dt);
+
+/* ---- onnx_lower_shuffle.c ---- */
+int ol_lower_split(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_lower_slice(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_lower_transpose(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+int ol_shuffle_reshape(OnnxCtx *x, OnnxVal *v, const OnnxConst *shape, OnnxVal *out);
+int ol_shuffle_close(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, const OnnxConst *shape,
+                     OnnxVal *out);
 
 /* ---- onnx_lower_rqs.c ---- */
 int ol_lower_requant_shift(OnnxCtx *x, const Onnx__NodeProto *n, int arg);

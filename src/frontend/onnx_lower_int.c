@@ -341,6 +341,7 @@ int ol_lower_arith(OnnxCtx *x, const Onnx__NodeProto *n, int op)
     if (ol_is_const(a) && (op == '*' || op == '+')) return arith_const(x, n, b, a, (char)op);
     if (ol_is_const(b)) return arith_const(x, n, a, b, (char)op);
     if (op == '+') return ol_add_acts(x, n, a, b);
+    if (op == '*' && (a->kind == OV_DQ || b->kind == OV_DQ)) return ol_mul_acts(x, n, a, b);
     return onnx_err(x, "%s of two activations is not supported", n->op_type);
 }
 

@@ -32,9 +32,18 @@ typedef enum { FN_SIGMOID, FN_TANH, FN_HARDSIGMOID, FN_HARDSWISH, FN_LEAKYRELU }
 
 enum { FN_MAX_STEPS = 4 };
 
+/* A chain of functions of tensor src; or (mul) onnxruntime's QLinearMul of
+ * two activations that are both functions of src: src itself or a lut
+ * requant node's output on it (x * sigmoid(x), x * hardsigmoid(x)). */
 struct OnnxFn {
     int src; /* IR tensor the chain reads */
     float xs;
+    int mul;
+    struct {
+        int node; /* the lut node giving this factor from src, or -1: src */
+        float scale;
+        int32_t zp;
+    } factor[2];
     int nstep;
     struct {
         FnKind kind;
@@ -97,6 +106,31 @@ static float fn_step(FnKind k, float a, float b, float x)
 
 /* ---- Building the table ------------------------------------------------------ */
 
+/* The integer value of a factor of a product at source value q. */
+static int64_t factor_value(OnnxCtx *x, const struct OnnxFn *f, int i, int64_t q)
+{
+    if (f->factor[i].node < 0) return q;
+    const Node *n = x->g->nodes[f->factor[i].node];
+    const Tensor *in = ol_tensor(x, n->in[0]), *out = ol_tensor(x, n->out);
+    RqChan r = rq_channel(x->g, &n->rq, 0);
+    return q_epilogue(&r, q - in->zp, out->zp, n->lo, n->hi);
+}
+
+/* MLAS QLinearMul (x86): round_half_even(f32(P) * (sa*sb/sc) + zc) with the
+ * exact integer product P = (a - za) * (b - zb), saturated; minus zc. */
+static int64_t mul_entry(OnnxCtx *x, const struct OnnxFn *f, int64_t q, float ys, int32_t zy,
+                         int64_t lo, int64_t hi)
+{
+    int64_t a = factor_value(x, f, 0, q) - f->factor[0].zp;
+    int64_t b = factor_value(x, f, 1, q) - f->factor[1].zp;
+    volatile float sab = f->factor[0].scale * f->factor[1].scale;
+    volatile float ratio = sab / ys;
+    volatile float t = (float)(a * b) * ratio;
+    volatile float u = t + (float)zy;
+    double y = nearbyint((double)u) - zy;
+    return y < (double)lo ? lo : y > (double)hi ? hi : (int64_t)y;
+}
+
 /* One table entry: round_half_even(f(dequantize(q)) / ys), saturated to
  * [lo - zy, hi - zy] (the node adds zy and clamps). */
 static int64_t fn_entry(const struct OnnxFn *f, int32_t zx, int64_t q, float ys, int64_t lo,
@@ -120,7 +154,8 @@ static int fn_node(OnnxCtx *x, const char *name, const struct OnnxFn *f, const O
         return onnx_err(x, "element-wise functions need 8-bit input and output");
     int64_t vals[256];
     for (int64_t q = di->min; q <= di->max; q++)
-        vals[q - di->min] = fn_entry(f, t->zp, q, ys, oi->min - zy, oi->max - zy);
+        vals[q - di->min] = f->mul ? mul_entry(x, f, q, ys, zy, oi->min - zy, oi->max - zy)
+                                   : fn_entry(f, t->zp, q, ys, oi->min - zy, oi->max - zy);
     int in[1] = {f->src};
     Node *nd = build_node(&x->b, name, OP_REQUANT, 1, in, -1);
     if (!nd || rq_make_lut(x->g, nd, &nd->rq, 256, vals, (int)(di->min - t->zp))) return -1;
@@ -139,6 +174,17 @@ int ol_quantize_fn(OnnxCtx *x, OnnxVal *v, OnnxVal *out, float ys, int32_t zy, D
     ol_alias(out, v);
     out->kind = OV_ACT, out->tensor = id, out->zp_known = 1, out->fn = NULL;
     return 0;
+}
+
+/* DequantizeLinear then QuantizeLinear to another scale (a float op between
+ * them that moves no value, e.g. Slice in QOperator graphs; QLinearConcat's
+ * inputs): the table of round(xs*(x - xz) / ys) + yz. Returns the tensor. */
+int ol_requant_table(OnnxCtx *x, const char *name, const OnnxVal *v, float ys, int32_t zy, DType dt)
+{
+    struct OnnxFn f;
+    memset(&f, 0, sizeof f);
+    f.src = v->tensor, f.xs = v->scale;
+    return fn_node(x, name, &f, v, ys, zy, dt);
 }
 
 /* ---- Handlers ------------------------------------------------------------------ */
@@ -184,6 +230,8 @@ static int fn_extend(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, OnnxVal *
         return onnx_err(x, "%s of '%s' needs a dequantized (or QLinear) 8-bit input", n->op_type,
                         v->name);
     }
+    if (f->mul)
+        return onnx_err(x, "%s after a product of activations is not supported", n->op_type);
     if (f->nstep == FN_MAX_STEPS)
         return onnx_err(x, "more than %d chained functions", FN_MAX_STEPS);
     FnKind k = FN_SIGMOID;
@@ -228,4 +276,89 @@ int ol_lower_qlinear_fn(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     OnnxVal tmp = *out;
     tmp.nuses = 1;
     return ol_quantize_fn(x, &tmp, out, (float)ys, (int32_t)yz, dt);
+}
+
+/* ---- Products of activations ------------------------------------------------ */
+
+/* The lut requant node writing tensor t, or -1. */
+static int lut_producer(OnnxCtx *x, int t)
+{
+    for (int i = x->g->nnodes - 1; i >= 0; i--) {
+        const Node *nd = x->g->nodes[i];
+        if (nd->out == t) return nd->op == OP_REQUANT && nd->rq.scheme == RQ_LUT ? i : -1;
+    }
+    return -1;
+}
+
+/* Both factors as functions of one source tensor: a itself or a lut of it. */
+static int mul_source(OnnxCtx *x, int ta, int tb, struct OnnxFn *f)
+{
+    int la = lut_producer(x, ta), lb = lut_producer(x, tb);
+    int ia = la >= 0 ? x->g->nodes[la]->in[0] : -2, ib = lb >= 0 ? x->g->nodes[lb]->in[0] : -2;
+    f->factor[0].node = -1, f->factor[1].node = -1;
+    if (ta == tb) return f->src = ta, 0;
+    if (ib == ta) return f->src = ta, f->factor[1].node = lb, 0;
+    if (ia == tb) return f->src = tb, f->factor[0].node = la, 0;
+    if (ia == ib && ia >= 0) return f->src = ia, f->factor[0].node = la, f->factor[1].node = lb, 0;
+    return -1;
+}
+
+/* A product a*b (scales and zero points given) of activations that are
+ * functions of one tensor becomes a table on that tensor. */
+static int mul_open(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b, float sa,
+                    float sb, OnnxVal *out)
+{
+    if (a->orank != b->orank || memcmp(a->oshape, b->oshape, sizeof a->oshape) ||
+        a->flat != b->flat)
+        return onnx_err(x, "Mul of activations with broadcasting (squeeze-excitation) is not "
+                           "supported");
+    struct OnnxFn *f = arena_alloc(&x->g->arena, sizeof *f);
+    if (!f) return -1;
+    if (mul_source(x, a->tensor, b->tensor, f))
+        return onnx_err(x, "Mul of two independent activations is not supported (only x * f(x), "
+                           "e.g. SiLU, HardSwish)");
+    f->mul = 1;
+    f->factor[0].scale = sa, f->factor[0].zp = ol_tensor(x, a->tensor)->zp;
+    f->factor[1].scale = sb, f->factor[1].zp = ol_tensor(x, b->tensor)->zp;
+    f->xs = 0;
+    ol_alias(out, a);
+    out->kind = OV_FN;
+    out->fn = f;
+    out->tensor = f->src;
+    (void)n;
+    return 0;
+}
+
+int ol_mul_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b)
+{
+    OnnxVal *out;
+    if (ol_act(x, a, "input") || ol_act(x, b, "input") || !(out = ol_output(x, n))) return -1;
+    if (a->kind != OV_DQ || b->kind != OV_DQ)
+        return onnx_err(x, "Mul needs two dequantized inputs");
+    return mul_open(x, n, a, b, a->scale, b->scale, out);
+}
+
+/* QLinearMul(A, As, Az, B, Bs, Bz, Cs, Cz) (com.microsoft). */
+int ol_lower_qlinear_mul(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
+{
+    (void)arg;
+    OnnxVal *a = ol_need(x, n, 0), *b = ol_need(x, n, 3), *out;
+    double s[3], z[3] = {0, 0, 0};
+    if (!a || !b || ol_act(x, a, "input") || ol_act(x, b, "input") || !(out = ol_output(x, n)))
+        return -1;
+    static const size_t si[3] = {1, 4, 6}; /* scales; zero points follow */
+    for (int i = 0; i < 3; i++) {
+        OnnxVal *zv = ol_input(x, n, si[i] + 1);
+        if (ol_scalar(x, ol_need(x, n, si[i]), "scale", &s[i]) ||
+            (zv && ol_scalar(x, zv, "zero point", &z[i])))
+            return -1;
+    }
+    if (a->kind != OV_ACT || b->kind != OV_ACT) return onnx_err(x, "inputs must be integers");
+    DType dt = ol_tensor(x, a->tensor)->dtype;
+    if (ol_check_zp(x, a, (int32_t)z[0], dt) || ol_check_zp(x, b, (int32_t)z[1], dt) ||
+        mul_open(x, n, a, b, (float)s[0], (float)s[1], out))
+        return -1;
+    OnnxVal tmp = *out;
+    tmp.nuses = 1;
+    return ol_quantize_fn(x, &tmp, out, (float)s[2], (int32_t)z[2], dt);
 }

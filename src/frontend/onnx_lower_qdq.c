@@ -128,24 +128,16 @@ static int float_add_requant(OnnxCtx *x, const OnnxFloatEpi *f, Node *nd, float 
 }
 
 /* Requantizes an input of a concatenation to the output's scale and zero
- * point (onnxruntime: a lookup table of round(xs*(x - xz) / ys) + yz, two fp32
- * roundings; here one FLOAT requant: within 1 LSB). Returns the tensor. */
+ * point: onnxruntime's lookup table of round(xs*(x - xz) / ys) + yz, as a lut
+ * requant (exact). Returns the tensor. */
 int ol_concat_requant(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, float xs, float ys,
                       int32_t yz, DType dt)
 {
     const Tensor *t = ol_tensor(x, v->tensor);
     if (xs == ys && t->zp == yz && t->dtype == dt) return v->tensor;
-    int in[1] = {v->tensor};
-    const char *name = build_tensor_name(&x->b, ol_node_name(n), ".rq");
-    Node *nd = build_node(&x->b, name, OP_REQUANT, 1, in, -1);
-    if (!nd) return -1;
-    float s = ort_scale(xs, ys);
-    if (rq_make_float(x->g, nd, &nd->rq, 1, &s)) return -1;
-    int id = ol_new_act(x, nd->name, dt, v, yz);
-    if (id < 0) return -1;
-    nd->out = id;
-    nd->lo = (int32_t)dtype_info(dt)->min, nd->hi = (int32_t)dtype_info(dt)->max;
-    return id;
+    OnnxVal dq = *v;
+    dq.scale = xs;
+    return ol_requant_table(x, build_tensor_name(&x->b, ol_node_name(n), ".rq"), &dq, ys, yz, dt);
 }
 
 static int quantize_concat(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, OnnxVal *out, float ys,
@@ -231,10 +223,12 @@ int ol_lower_quantize(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     if (v->kind == OV_FN) return ol_quantize_fn(x, v, out, q.scale[0], q.zp[0], dt);
     if (v->kind == OV_DQ) {
         const Tensor *t = ol_tensor(x, v->tensor);
+        int id = v->tensor;
         if (v->scale != q.scale[0] || t->zp != q.zp[0] || t->dtype != dt)
-            return onnx_err(x, "requantizing between different scales is not supported");
+            id = ol_requant_table(x, ol_node_name(n), v, q.scale[0], q.zp[0], dt);
+        if (id < 0) return -1;
         ol_alias(out, v);
-        out->kind = OV_ACT;
+        out->kind = OV_ACT, out->tensor = id;
         return 0;
     }
     return onnx_err(x, "QuantizeLinear of '%s' cannot be lowered", v->name);

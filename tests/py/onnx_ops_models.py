@@ -70,6 +70,11 @@ class Net(om._B):
         self.shape = self.shape[:2] + ([1] * (len(self.shape) - 2) if keepdims else [])
         return self
 
+    def gap(self):
+        self.op("GlobalAveragePool", [self.x])
+        self.shape = self.shape[:2] + [1] * (len(self.shape) - 2)
+        return self
+
     def unsqueeze(self, axis):
         self.op("Unsqueeze", [self.x, self.const("ax", np.array([axis], np.int64))])
         self.shape.insert(axis, 1)
@@ -133,3 +138,46 @@ def silu(self):
 
 
 Net.silu = silu
+
+
+def split(self, sizes=None, opset=17):
+    """Split on channels into len(sizes) (or 2 equal) parts; the running
+    tensor becomes the last part, the others are saved as split0, split1..."""
+    c = self.shape[1]
+    sizes = sizes or [c // 2, c - c // 2]
+    outs = [self.name("split_") for _ in sizes]
+    self.nodes.append(onnx.helper.make_node(
+        "Split", [self.x, self.const("sp", np.array(sizes, np.int64))], outs, axis=1,
+        name=outs[0]))
+    for i, o in enumerate(outs):
+        self.saved[f"split{i}"] = (o, [1, sizes[i]] + self.shape[2:])
+    self.x, self.shape = outs[-1], [1, sizes[-1]] + self.shape[2:]
+    return self
+
+
+def slice_channels(self, start, end, step=1):
+    self.op("Slice", [self.x, self.const("st", np.array([start], np.int64)),
+                      self.const("en", np.array([end], np.int64)),
+                      self.const("ax", np.array([1], np.int64)),
+                      self.const("sp", np.array([step], np.int64))])
+    self.shape[1] = len(range(start, min(end, self.shape[1]), step))
+    return self
+
+
+def concat(self, tag):
+    other, oshape = self.saved[tag]
+    self.op("Concat", [other, self.x], axis=1)
+    self.shape[1] += oshape[1]
+    return self
+
+
+def shuffle(self, groups):
+    """torchvision's channel_shuffle: Reshape 5-D, Transpose, Reshape."""
+    n, c, h, w = self.shape
+    self.op("Reshape", [self.x, self.const("s5", np.array([1, groups, c // groups, h, w],
+                                                          np.int64))])
+    self.op("Transpose", [self.x], perm=[0, 2, 1, 3, 4])
+    return self.op("Reshape", [self.x, self.const("s4", np.array([1, c, h, w], np.int64))])
+
+
+Net.split, Net.slice_channels, Net.concat, Net.shuffle = split, slice_channels, concat, shuffle

@@ -1,14 +1,14 @@
 """Element-wise functions as 256-entry tables (issue 12 item 3) against
 onnxruntime, bit-exact.
 
-For each function (Sigmoid, Tanh, HardSigmoid, LeakyRelu; and after Mul of
-activations lands, HardSwish and SiLU) two models are built and quantized
-with quantize_static in QDQ (u8 per tensor, s8 per channel) and QOperator
-(QLinearSigmoid, QLinearLeakyRelu where onnxruntime has them):
+For each function (Sigmoid, Tanh, HardSigmoid, LeakyRelu, HardSwish, and in
+networks SiLU = x * sigmoid(x), a Mul / QLinearMul of x and a function of
+x) two kinds of models:
   * the function on the graph input (between identity MaxPools), fed every
     one of the 256 input values at once: the table must equal onnxruntime
     on all 256 entries;
-  * conv -> function -> conv, compared on 5 random inputs.
+  * conv -> function -> conv, quantized with quantize_static in QDQ (u8 per
+    tensor, s8 per channel) and QOperator, compared on 5 random inputs.
 One of each is deployed (GAP8 sizes) and every layer checked.
 """
 import numpy as np
@@ -22,7 +22,10 @@ import onnx_models as om  # noqa: E402
 from onnx_ops_models import Net  # noqa: E402
 from test_onnx_ops import VARIANTS, compare  # noqa: E402
 
-FNS = ["sigmoid", "tanh", "hardsigmoid", "leakyrelu"]
+FNS = ["sigmoid", "tanh", "hardsigmoid", "leakyrelu", "hardswish"]
+# in networks also x * sigmoid(x): the quantizer writes Mul(x, Sigmoid(x)) (and
+# quant_pre_process turns HardSwish into x * HardSigmoid(x)): one table on x
+NET_FNS = FNS + ["silu"]
 
 
 # name: ONNX op, attributes, output scale
@@ -31,13 +34,15 @@ TABLE_FNS = {
     "tanh": ("Tanh", {}, 1 / 128),
     "hardsigmoid": ("HardSigmoid", {"alpha": 0.25, "beta": 0.4}, 1 / 255),
     "leakyrelu": ("LeakyRelu", {"alpha": 0.1}, 0.045),
+    "hardswish": ("HardSwish", {}, 0.03),
 }
 QLINEAR = {"sigmoid": "QLinearSigmoid", "leakyrelu": "QLinearLeakyRelu"}
 
 
 def table_model(fn, dt, form):
-    """DQ -> fn -> Q (form "qdq") or the QLinear op (form "qop") on an
-    integer input of 256 elements, written by hand as the quantizer would."""
+    """DQ -> fn -> Q (form "qdq") or the QLinear op (form "qop",
+    QLinearSigmoid, QLinearLeakyRelu) on an integer input of 256 elements,
+    written by hand as the quantizer would."""
     op, attrs, ys = TABLE_FNS[fn]
     elem = TensorProto.INT8 if dt == np.int8 else TensorProto.UINT8
     zx, zy = (np.int8(-7), np.int8(-128 if fn == "sigmoid" else 3)) if dt == np.int8 else \
@@ -86,16 +91,25 @@ def test_table_equals_onnxruntime_on_all_inputs(fn, dt, form, dory, run_dory, tm
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("fn", FNS)
+@pytest.mark.parametrize("fn", NET_FNS)
 def test_function_in_a_network(fn, variant, dory, run_dory, tmp_path):
     net = getattr(Net((1, 8, 10, 10)).conv(16, 3), fn)().conv(8, 1)
     path = om.quantize(net.model(), str(tmp_path), seed=9, **VARIANTS[variant])
     compare(dory, run_dory, tmp_path, path, net.in_shape, f"{fn}/{variant}", False)
 
 
-@pytest.mark.parametrize("fn", FNS)
+@pytest.mark.parametrize("fn", NET_FNS)
 def test_function_deploys(fn, dory, run_dory, rt_libs, tmp_path):
     from test_deploy_models import BUDGETS, deploy_and_run
     net = getattr(Net((1, 8, 10, 10)).conv(16, 3), fn)().conv(8, 1)
     path = om.quantize(net.model(), str(tmp_path), seed=9)
     deploy_and_run(run_dory, dory, path, tmp_path / "app", BUDGETS["tight"], rt_libs)
+
+
+def test_mul_of_independent_activations_is_refused(dory, run_dory, tmp_path):
+    from conftest import assert_user_error
+    net = Net((1, 8, 10, 10)).conv(8, 3).relu().save("a").conv(8, 3)
+    net.op("Mul", [net.x, net.saved["a"][0]])
+    path = om.quantize(net.model(), str(tmp_path))
+    assert_user_error(run_dory(dory, "run", path, "--random", "1", check=False),
+                      "Mul", "independent activations")

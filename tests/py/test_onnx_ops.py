@@ -82,10 +82,29 @@ def m_pads_beyond_kernel():
     return Net(S).conv(16, 3, pads=[4, 4, 4, 4]).relu().conv(8, 1, pads=[2, 1, 0, 3]), 17, False
 
 
+def m_split_concat():
+    return Net(S).conv(16, 3).relu().split().conv(8, 3).relu().concat("split0").conv(8, 1), \
+        17, False
+
+
+def m_slice_step():  # a Slice between DQ and a Q of another scale in QOperator graphs
+    return Net(S).conv(16, 3).relu().slice_channels(2, 13, 2).conv(8, 1), 17, False
+
+
+def m_channel_shuffle():
+    return Net(S).conv(16, 3).relu().shuffle(4).conv(8, 1), 17, False
+
+
+def m_shufflenet_unit():  # ShuffleNetV2's stride-1 unit: split, branch, concat, shuffle
+    n = Net(S).conv(16, 3).relu().split().conv(8, 1).relu().conv(8, 3, groups=8).conv(8, 1)
+    return n.relu().concat("split0").shuffle(2).conv(8, 1), 17, False
+
+
 MODELS = {f.__name__[2:]: f for f in (
     m_reducemean_keep, m_reducemean_nokeep, m_reducemean_opset18, m_reducemean_1d,
     m_maxpool_ceil, m_maxpool_ceil_pad, m_avgpool_ceil, m_avgpool_ceil_count_pad,
-    m_pool1d_unsqueeze, m_dilated_2d, m_dilated_1d_tcn, m_pads_beyond_kernel)}
+    m_pool1d_unsqueeze, m_dilated_2d, m_dilated_1d_tcn, m_pads_beyond_kernel, m_split_concat,
+    m_slice_step, m_channel_shuffle, m_shufflenet_unit)}
 
 
 def compare(dory, run_dory, d, path, in_shape, label, lsb_ok):
@@ -98,7 +117,9 @@ def compare(dory, run_dory, d, path, in_shape, label, lsb_ok):
     total = worst = 0
     for seed in range(5):
         x = np.random.default_rng(seed).integers(info.min, info.max + 1, in_shape).astype(dt)
-        ref = sess.run(None, {inp.name: x})[0].reshape(-1).astype(np.int64)
+        ref = sess.run(None, {inp.name: x})[0]
+        assert ref.dtype == dt, f"onnxruntime's output is {ref.dtype}, not integers"
+        ref = ref.reshape(-1).astype(np.int64)
         np.save(d / "in.npy", x)
         run_dory(dory, "run", path, "--input", d / "in.npy", "-o", d / "out.npy")
         got = np.load(d / "out.npy").reshape(-1).astype(np.int64)
@@ -106,7 +127,7 @@ def compare(dory, run_dory, d, path, in_shape, label, lsb_ok):
         diff = np.abs(got - ref)
         total += int(np.count_nonzero(diff))
         worst = max(worst, int(diff.max()))
-    print(f"{label}: {total} of {5 * ref.size} elements differ (max {worst})"
+    print(f"{label}: {total} of {5 * ref.size} outputs differ (max {worst})"
           + (f"; onnxruntime computes {in_fp32} in fp32" if in_fp32 else ""))
     if lsb_ok or in_fp32:
         assert worst <= 1, f"{label}: max |diff| {worst}"
@@ -125,6 +146,15 @@ def test_op_vs_onnxruntime(name, variant, dory, run_dory, tmp_path):
     compare(dory, run_dory, tmp_path, path, net.in_shape, f"{name}/{variant}", lsb_ok)
 
 
+def test_transpose_other_than_shuffle_is_refused(dory, run_dory, tmp_path):
+    from conftest import assert_user_error
+    net = Net(S).conv(8, 3).relu()
+    net.op("Transpose", [net.x], perm=[0, 1, 3, 2]).conv(8, 1)
+    path = om.quantize(net.model(), str(tmp_path))
+    assert_user_error(run_dory(dory, "run", path, "--random", "1", check=False),
+                      "Transpose", "channel shuffle")
+
+
 def test_unsupported_view_is_refused(dory, run_dory, tmp_path):
     """Unsqueeze on an axis that would reorder data: one clean error."""
     from conftest import assert_user_error
@@ -135,7 +165,7 @@ def test_unsupported_view_is_refused(dory, run_dory, tmp_path):
 
 
 DEPLOYED = ["pads_beyond_kernel", "maxpool_ceil_pad", "avgpool_ceil", "pool1d_unsqueeze",
-            "dilated_1d_tcn", "reducemean_nokeep"]
+            "dilated_1d_tcn", "reducemean_nokeep", "shufflenet_unit", "slice_step"]
 
 
 @pytest.mark.parametrize("budget", ["gap8", "tight"])

@@ -1,0 +1,128 @@
+"""Architecture-shaped networks built from the ops of issue 12 item 3, at MCU
+input sizes, quantized with onnxruntime's quantize_static in five variants
+(QDQ u8 per tensor and per channel, QDQ s8 per tensor and per channel,
+QOperator), compared with onnxruntime on 5 inputs.
+
+  squeezenet    fire modules (squeeze 1x1, expand 1x1 and 3x3, Concat),
+                MaxPool with ceil_mode, final conv, GlobalAveragePool
+  shufflenetv2  stride-2 and stride-1 units: Split, branches, Concat,
+                channel shuffle (Reshape 5-D, Transpose, Reshape)
+  tcn           dilated 1-D convolutions (1, 2, 4, 8), ReduceMean, Gemm
+  mobilenetv3   HardSwish and HardSigmoid (no squeeze-excitation: a Mul
+                with broadcasting is not supported yet), dilated depthwise
+  mnasnet       inverted residual blocks with Add (MNASNet-B1, no SE)
+
+Exact, except where onnxruntime computes in fp32 (its optimized graph still
+holds float Conv/Gemm/Add/AveragePool, found by the test) and residual Adds,
+whose rounding is issue 12 item 1: there at most 1 LSB, counted and
+printed. Each is also deployed (small L1 tiles) and run on the host.
+"""
+import zlib
+
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+import onnx_models as om  # noqa: E402
+from onnx_ops_models import Net  # noqa: E402
+from test_onnx_ops import compare  # noqa: E402
+
+VARIANTS = {
+    "qdq_u8_pt": dict(fmt="qdq"),
+    "qdq_u8_pc": dict(fmt="qdq", per_channel=True),
+    "qdq_s8_pt": dict(fmt="qdq", act="s8"),
+    "qdq_s8_pc": dict(fmt="qdq", act="s8", per_channel=True),
+    "qop_u8_pc": dict(fmt="qop", per_channel=True),
+}
+
+
+def fire(n, squeeze, expand):
+    n.conv(squeeze, 1).relu().save("sq").conv(expand, 1).relu().save("e1")
+    n.x, n.shape = n.saved["sq"][0], list(n.saved["sq"][1])
+    return n.conv(expand, 3).relu().concat("e1")
+
+
+def squeezenet():
+    n = Net((1, 3, 32, 32)).conv(16, 3, stride=2, pads=[0, 0, 0, 0]).relu()
+    n.pool("MaxPool", 3, 2, ceil=1)
+    fire(n, 8, 16)
+    n.pool("MaxPool", 3, 2, ceil=1)
+    fire(n, 12, 24)
+    return n.conv(10, 1, pads=[0, 0, 0, 0]).relu().gap()
+
+
+def shuffle_unit(n, stride):
+    if stride == 1:
+        n.split()
+        half = n.shape[1]
+        n.conv(half, 1).relu().conv(half, 3, groups=half).conv(half, 1).relu()
+        return n.concat("split0").shuffle(2)
+    c = n.shape[1]
+    n.save("in").conv(c, 3, stride=2, groups=c).conv(c, 1).relu().save("left")
+    n.x, n.shape = n.saved["in"][0], list(n.saved["in"][1])
+    n.conv(c, 1).relu().conv(c, 3, stride=2, groups=c).conv(c, 1).relu()
+    return n.concat("left").shuffle(2)
+
+
+def shufflenetv2():
+    n = Net((1, 3, 32, 32)).conv(12, 3, stride=2).relu().pool("MaxPool", 3, 2, pads=[1, 1, 1, 1])
+    shuffle_unit(n, 2)
+    shuffle_unit(n, 1)
+    return n.conv(32, 1).relu().reduce_mean([2, 3], 0).gemm(10)
+
+
+def tcn():
+    n = Net((1, 8, 64))
+    for d in (1, 2, 4, 8):
+        n.conv(16, 3, dil=d).relu()
+    return n.reduce_mean([-1], 0).gemm(6)
+
+
+def mobilenetv3():
+    n = Net((1, 3, 32, 32)).conv(16, 3, stride=2).hardswish()
+    n.conv(16, 3, groups=16).relu().conv(16, 1)
+    n.conv(48, 1).hardswish().conv(48, 3, stride=2, groups=48, dil=1).hardswish().conv(24, 1)
+    n.conv(48, 1).hardswish().conv(48, 3, groups=48, dil=2).hardsigmoid().conv(24, 1)
+    return n.gap().flatten().gemm(10)
+
+
+def inverted_residual(n, expand, cout, stride):
+    cin = n.shape[1]
+    if stride == 1 and cin == cout:
+        n.save("res")
+    n.conv(cin * expand, 1).relu().conv(cin * expand, 3, stride=stride, groups=cin * expand)
+    n.relu().conv(cout, 1)
+    if stride == 1 and cin == cout:
+        n.add("res")
+    return n
+
+
+def mnasnet():
+    n = Net((1, 3, 32, 32)).conv(16, 3, stride=2).relu()
+    n.conv(16, 3, groups=16).relu().conv(8, 1)
+    inverted_residual(n, 3, 12, 2)
+    inverted_residual(n, 3, 12, 1)
+    inverted_residual(n, 6, 16, 2)
+    return n.conv(32, 1).relu().gap().flatten().gemm(10)
+
+
+ARCHS = {f.__name__: f for f in (squeezenet, shufflenetv2, tcn, mobilenetv3, mnasnet)}
+HAS_ADD = {"mnasnet"}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_architecture_vs_onnxruntime(arch, variant, dory, run_dory, tmp_path):
+    net = ARCHS[arch]()
+    path = om.quantize(net.model(), str(tmp_path), seed=zlib.crc32(arch.encode()) % 100,
+                       **VARIANTS[variant])
+    compare(dory, run_dory, tmp_path, path, net.in_shape, f"{arch}/{variant}", arch in HAS_ADD)
+
+
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_architecture_deploys(arch, dory, run_dory, rt_libs, tmp_path):
+    """Planned with small L1 tiles and run on the host: every layer equals
+    the reference interpreter."""
+    from test_deploy_models import BUDGETS, deploy_and_run
+    path = om.quantize(ARCHS[arch]().model(), str(tmp_path), seed=1, per_channel=True)
+    deploy_and_run(run_dory, dory, path, tmp_path / "app", BUDGETS["tight"], rt_libs)
