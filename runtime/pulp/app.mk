@@ -27,6 +27,7 @@ run-gvsoc: app-pulp.elf
 	@if [ -z "$(GVSOC)" ]; then \
 	    echo "run-gvsoc: no GVSoC given: make run-gvsoc GVSOC=/path/to/bin/gvsoc" \
 	         "(GVSoC is not part of dory; docs/PULP.md)" >&2; exit 2; fi
+	@mkdir -p gvsoc-work && ln -sfn ../weights gvsoc-work/weights # semihosting opens from there
 	timeout $(GVSOC_TIMEOUT) $(GVSOC) --target=pulp-open --binary $(CURDIR)/$< \
 	    --work-dir=gvsoc-work run 2>&1
 

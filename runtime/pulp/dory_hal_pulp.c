@@ -76,22 +76,23 @@ static void barrier(void)
 
 static void sleep_forever(void)
 {
-    REG(DORY_PULP_EU_DEMUX + 0x04) = 0; /* EU_CORE_MASK_AND: keep no event */
-    REG(DORY_PULP_EU_DEMUX + 0x00) = 0; /* EU_CORE_MASK */
+    REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_MASK) = 0; /* no event wakes this core */
     for (;;) (void)REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_EVT_WAIT_CLEAR);
 }
 
 void dory_pulp_cluster_entry(int core)
 {
-    REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_MASK_OR) = 1u << DORY_PULP_EVT_BARRIER;
+    REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_MASK_OR) =
+        1u << DORY_PULP_EVT_BARRIER | 1u << DORY_PULP_EVT_START;
     if (core == 0) {
         char *argv[] = {"app", 0};
         int rc = main(1, argv);
         fflush(stdout);
         _exit(rc);
     }
-    while (!cluster_cores) /* until core 0 has set up the barrier */
-        ;
+    while (!cluster_cores) /* asleep until core 0 has set up the barrier */
+        (void)REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_EVT_WAIT_CLEAR);
+    REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_MASK_AND) = 1u << DORY_PULP_EVT_START;
     if (core >= cluster_cores) sleep_forever();
     for (;;) {
         barrier();
@@ -136,6 +137,8 @@ int dory_hal_init(const dory_hal_config_t *cfg)
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_BARRIER0 + 0x00) = mask; /* trigger mask */
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_BARRIER0 + 0x0C) = mask; /* target mask */
     cluster_cores = hal.cores;
+    REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_SW_EVENT(DORY_PULP_EVT_START)) =
+        ((1u << DORY_PULP_CORES) - 1) & ~1u; /* wake the workers */
     return 0;
 }
 

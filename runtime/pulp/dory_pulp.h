@@ -28,11 +28,15 @@
 #define DORY_PULP_FC_ICACHE      0x1A108800 /* +0 enable */
 
 /* Event unit (eu_v3): per-core registers, hardware barrier 0. */
-#define DORY_PULP_EU_MASK_OR             0x08
+#define DORY_PULP_EU_MASK                0x00
+#define DORY_PULP_EU_MASK_AND            0x04              /* clears the bits written */
+#define DORY_PULP_EU_MASK_OR             0x08              /* sets the bits written */
+#define DORY_PULP_EU_SW_EVENT(e)         (0x100 + 4 * (e)) /* write: the cores it wakes */
 #define DORY_PULP_EU_EVT_WAIT_CLEAR      0x3C
 #define DORY_PULP_EU_BARRIER0            0x200 /* + 0x00 trigger mask, 0x0C target mask */
 #define DORY_PULP_EU_BAR_TRIG_WAIT_CLEAR 0x1C
 #define DORY_PULP_EVT_BARRIER            16 /* event line of the hardware barrier */
+#define DORY_PULP_EVT_START              0  /* software event 0: dory_hal_init() is done */
 
 /* mchan v7: command queue and status of the demux channel. */
 #define DORY_PULP_MCHAN_CMD     0x0
