@@ -42,7 +42,7 @@ GEN_DIR     = $(BUILD)/gen
 ONNX_GEN_C  = $(GEN_DIR)/onnx.pb-c.c
 ONNX_GEN_H  = $(GEN_DIR)/onnx.pb-c.h
 # kernels/ and runtime/ travel inside the binary (src/codegen/embedded.h).
-EMBED_SRC  := $(sort $(shell find kernels runtime -name '*.[ch]' -o -name '*.mk' -o -name '*.ld' \
+EMBED_SRC  := $(sort $(shell find kernels runtime -name '*.[ch]' -o -name '*.mk' -o -name '*.ld' -o -name '*.S' \
                 2>/dev/null))
 EMBEDDED_C  = $(GEN_DIR)/embedded.c
 

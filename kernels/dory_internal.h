@@ -286,9 +286,21 @@ DORY_INLINE int32_t dory__zx_u(const dory_conv_params_t *p)
  * rows; writes the epilogue results to yp[q][c] for q < np. b: effective
  * bias per channel (with the unsigned zero point); sx: per-pixel sums of col
  * (used only when zw_nonzero). Unused pixel columns may hold anything. */
-/* The fused RV32 core (dory_mm_rv32_s8.c): 32-bit RISC-V with M, not RV32E. */
+/* The Xpulp matrix core (dory_mm_xpulp_s8.c): the PULP v2 dot products of
+ * dory_xpulp.h, as .insn (-DDORY_XPULP_INSN on RV32: runtime/pulp/app.mk), a
+ * PULP toolchain's builtins, or their portable C (-DDORY_MM_XPULP_C: the
+ * same algorithm tested on the host, `make test-xpulp-kernels`). */
+#if (defined(DORY_XPULP_INSN) && defined(__riscv) && __riscv_xlen == 32) ||                        \
+    defined(DORY_XPULP_BUILTINS) || defined(DORY_MM_XPULP_C)
+#define DORY__MM_XPULP 1
+#else
+#define DORY__MM_XPULP 0
+#endif
+
+/* The fused RV32 core (dory_mm_rv32_s8.c): 32-bit RISC-V with M, not RV32E;
+ * not where the Xpulp core is. */
 #if defined(__GNUC__) && defined(__riscv) && defined(__riscv_mul) && __riscv_xlen == 32 &&         \
-    !defined(__riscv_32e) && !defined(DORY_NO_ASM)
+    !defined(__riscv_32e) && !defined(DORY_NO_ASM) && !DORY__MM_XPULP
 #define DORY__MM_RV32 1
 #else
 #define DORY__MM_RV32 0
@@ -341,6 +353,14 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
  * only when zw_nonzero): every scheme and store kind through
  * dory__store_acc; y: the pixel's output (byte pointer). m->acc unused. */
 void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_t *y);
+#if DORY__MM_XPULP
+/* The Xpulp core's accumulators of dory__mm_pixels: m->acc[4c + q] for every
+ * channel c, from col, which it rearranges in place (each 16-byte block of 4
+ * taps x 4 pixels transposed to 4 words of one pixel's 4 taps). */
+void dory__mm_acc_xpulp(const dory__mm_t *m, uint8_t *col);
+/* acc[j] = b[j] + sum_k w[c0 + j][k] * col[k], j < n <= 4, col contiguous. */
+void dory__mm_acc1_xpulp(const dory__mm_t *m, int c0, int n, const uint8_t *col, int32_t *acc);
+#endif
 /* sx[q] = sum_k col[NP*k + q]. */
 void dory__col_sums(const uint8_t *col, int k, int32_t *sx);
 

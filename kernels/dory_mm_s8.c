@@ -10,6 +10,7 @@
  */
 #include "dory_internal.h"
 
+#if !DORY__MM_XPULP /* the portable core; Xpulp: dory_mm_xpulp_s8.c */
 #define DORY_MM_STEP(i)                                                                            \
     do {                                                                                           \
         int32_t v0 = x[4 * (i)], v1 = x[4 * (i) + 1], v2 = x[4 * (i) + 2];                         \
@@ -84,6 +85,8 @@ static void mm1x4(const int8_t *w, int k, const uint8_t *x, int32_t b, int32_t *
     }
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
+
+#endif
 
 /* SHIFT32 epilogue of one accumulator: v = (k*a + l) >> d (wrapping: the
  * unused pixel columns of a tail group may hold any bytes, and k*a + l fits
@@ -192,12 +195,17 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         return;
     }
 #endif
+#if DORY__MM_XPULP
+    (void)c, (void)k8;
+    dory__mm_acc_xpulp(m, (uint8_t *)(uintptr_t)col); /* the callers' scratch */
+#else
     for (c = 0; c + 4 <= m->cout; c += 4) {
         int32_t *acc = m->acc + 4 * c;
         mm4x4(m->w + (long)c * k, k, k8, col, m->b + c, acc);
         if (k8 < k) mm4x4_tail(m->w + (long)c * k, k, k8, k, col, acc);
     }
     for (; c < m->cout; c++) mm1x4(m->w + (long)c * m->k, m->k, col, m->b[c], m->acc + 4 * c);
+#endif
     if (m->fast && !m->zw_nonzero) {
         uint8_t *yq[DORY__MM_NP];
         for (q = 0; q < DORY__MM_NP; q++) yq[q] = q < np ? yp[q] : m->dummy; /* tail group */
@@ -209,6 +217,7 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
     }
 }
 
+#if !DORY__MM_XPULP
 /* acc[j] = b[j] + sum_k w[j][k] * x[k], j < 4, one pixel (x contiguous). */
 static DORY_HOT void mm4x1(const int8_t *w0, int k, const uint8_t *x, const int32_t *b,
                            int32_t *acc)
@@ -230,6 +239,7 @@ static DORY_HOT void mm4x1(const int8_t *w0, int k, const uint8_t *x, const int3
     }
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
+#endif
 
 void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_t *y)
 {
@@ -238,6 +248,9 @@ void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_
     int c, j;
     for (c = 0; c < m->cout; c += 4) {
         int n = m->cout - c < 4 ? m->cout - c : 4;
+#if DORY__MM_XPULP
+        dory__mm_acc1_xpulp(m, c, n, col, acc);
+#else
         if (n == 4) {
             mm4x1(m->w + (long)c * m->k, m->k, col, m->b + c, acc);
         } else {
@@ -249,6 +262,7 @@ void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_
                 acc[j] = a;
             }
         }
+#endif
         for (j = 0; j < n; j++) {
             int32_t zw = m->zw_nonzero ? dory__wzp(p->w_zp, p->w_zp_per_channel, c + j) : 0;
             int32_t a = (int32_t)((uint32_t)acc[j] - (uint32_t)zw * (uint32_t)sx);

@@ -106,6 +106,9 @@ const char *dory_cycles_unit(void);
 typedef struct dory_dma_stats {
     uint64_t l2_to_l1, l1_to_l2, l3_to_l2, l2_to_l3, local; /* bytes */
     uint64_t transfers;
+    /* dory_cycles() units spent in dory_dma_wait() (0 where a HAL does not
+     * measure it: only the PULP cluster HAL's DMA runs beside the kernels) */
+    uint64_t wait_cycles;
 } dory_dma_stats_t;
 
 /* Bytes moved since the last dory_hal_set_layer() (per layer) and in total. */

@@ -21,6 +21,8 @@ typedef struct check_state {
     int checked, failed; /* layers checked; layers and network outputs failed */
     long long macs;
     double modeled;
+    /* per layer, for the profile of HALs that count cycles */
+    uint64_t cycles[DORY_LAYERS > 0 ? DORY_LAYERS : 1], dma_wait[DORY_LAYERS > 0 ? DORY_LAYERS : 1];
 } check_state_t;
 
 static uint32_t fnv1a(const uint8_t *b, size_t n)
@@ -75,16 +77,40 @@ static void on_layer(int i, uint64_t elapsed, void *user)
     }
     st->macs += l->macs;
     st->modeled += l->modeled_cycles;
+    st->cycles[i] = elapsed;
+    st->dma_wait[i] = s.wait_cycles;
     printf("%-24s %12lld %10llu %10llu %10llu %12.0f %10llu  %s\n", l->name, l->macs,
            (unsigned long long)s.l2_to_l1, (unsigned long long)s.l1_to_l2,
            (unsigned long long)(s.l3_to_l2 + s.l2_to_l3), l->modeled_cycles,
            (unsigned long long)elapsed, res);
 }
 
+/* Before the summary, where the counter is cycles: MAC/cycle and the cycles
+ * the layer loop waited for DMA, per layer and in total. */
+static void print_profile(const check_state_t *st)
+{
+    uint64_t cycles = 0, wait = 0;
+    int i;
+    printf("profile: %-15s %12s %10s %10s %12s\n", "layer", "MACs", "cycles", "MAC/cycle",
+           "DMA wait");
+    for (i = 0; i < DORY_LAYERS; i++) {
+        const dory_layer_info_t *l = &dory_layers[i];
+        cycles += st->cycles[i];
+        wait += st->dma_wait[i];
+        printf("profile: %-15s %12lld %10llu %10.2f %12llu\n", l->name, l->macs,
+               (unsigned long long)st->cycles[i],
+               st->cycles[i] ? (double)l->macs / (double)st->cycles[i] : 0.0,
+               (unsigned long long)st->dma_wait[i]);
+    }
+    printf("profile: %-15s %12lld %10llu %10.2f %12llu\n", "total", st->macs,
+           (unsigned long long)cycles, cycles ? (double)st->macs / (double)cycles : 0.0,
+           (unsigned long long)wait);
+}
+
 int main(int argc, char **argv)
 {
     static uint8_t output[DORY_OUTPUT_BYTES];
-    check_state_t st;
+    static check_state_t st; /* static: cluster stacks are small */
     int rc, i, cores = DORY_CORES;
     /* a number as first argument: the core count (semihosting may pass other words) */
     if (argc > 1 && atoi(argv[1]) > 0) cores = atoi(argv[1]);
@@ -112,6 +138,7 @@ int main(int argc, char **argv)
             st.failed++;
         }
     }
+    if (!strcmp(dory_cycles_unit(), "cycles")) print_profile(&st);
     printf("%d layers, %lld MACs, %.0f modeled cycles (%.2f MAC/cycle), %d checked, %d failed: "
            "%s\n",
            DORY_LAYERS, st.macs, st.modeled, st.modeled > 0 ? st.macs / st.modeled : 0.0,

@@ -330,6 +330,10 @@ static int write_makefile(const char *dir, const Graph *g, const Target *t)
             g->name, t->name, t->build.hal, t->build.isa);
     if (hal_wanted(t, "riscv"))
         cg_emit(&o, "#   make run-qemu    bare-metal RV32 under QEMU (runtime/riscv/app.mk)\n");
+    if (hal_wanted(t, "pulp") && hal_present("pulp"))
+        cg_emit(&o,
+                "#   make run-gvsoc GVSOC=.../bin/gvsoc   the PULP cluster on GVSoC's pulp-open "
+                "(runtime/pulp/app.mk)\n");
     if (hal_wanted(t, "cortex-m") && hal_present("cortex-m"))
         cg_emit(&o,
                 "#   make run-qemu    bare-metal Cortex-M under QEMU (runtime/cortex-m/app.mk)\n"
@@ -401,6 +405,11 @@ static int write_readme(const char *dir, const Graph *g, const Plan *p, const Co
     if (!hal_present(t->build.hal))
         cg_emit(&o, "The chip build (HAL `%s`) is not in this version of dory yet.\n\n",
                 t->build.hal);
+    else if (!strcmp(t->build.hal, "pulp"))
+        cg_emit(&o, "On the PULP cluster: `make run-gvsoc GVSOC=/path/to/bin/gvsoc` builds "
+                    "`app-pulp.elf` (bare metal, 8 cluster cores, DMA by mchan) and runs it on "
+                    "GVSoC's pulp-open; the time column is cycles, and `profile:` lines give "
+                    "MAC/cycle and DMA wait cycles per layer.\n\n");
     cg_emit(&o, "Input of the harness: %s.\n\n",
             opt->input_desc ? cg_cmt(opt->input_desc) : "pseudo-random");
     cg_emit(&o, "%s", readme_api);

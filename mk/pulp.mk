@@ -1,0 +1,39 @@
+# mk/pulp.mk: the Xpulp matrix core of the kernel library (docs/PULP.md).
+#   make test-xpulp-kernels  the kernel tests (tests/qemu/kernel_tests_main.c)
+#                            built on the host with the Xpulp core in portable
+#                            C (-DDORY_MM_XPULP_C): the same algorithm and
+#                            layout as on the cluster (part of `make test`)
+#   make test-pulp-kernels GVSOC=.../bin/gvsoc
+#                            the same tests with the Xpulp instructions on
+#                            GVSoC's pulp-open (cluster core 0)
+# GVSoC is not part of dory: without GVSOC= the GVSoC rules say so and stop.
+
+XP_HOST_CFLAGS = -O2 -std=c99 -Wall -Wextra -Werror -ffp-contract=off -DDORY_MM_XPULP_C \
+                 -Ikernels -Itests/unit
+$(BUILD)/xpulp/kernel_tests: tests/qemu/kernel_tests_main.c $(RV_DEPS) mk/pulp.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(XP_HOST_CFLAGS) -o $@ $< $(RV_KERNEL_SRC) $(RV_KCASE_SRC) -lm
+test-xpulp-kernels: $(BUILD)/xpulp/kernel_tests
+	$<
+
+GVSOC ?=
+PULP_BARE_CFLAGS = -march=rv32imc -mabi=ilp32 -O3 -std=c99 -Wall -Wextra -Werror -g \
+                   -ffp-contract=off -DDORY_XPULP_INSN --specs=picolibc.specs --oslib=semihost \
+                   -Ikernels -Itests/unit -Iruntime -Iruntime/pulp -nostartfiles \
+                   -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=0xF0000 \
+                   -Wl,--defsym=__ram=0x1C0F0000,--defsym=__ram_size=0xA0000 \
+                   -Wl,--defsym=__stack_size=0x2000
+PULP_BARE_RT = runtime/pulp/dory_hal_pulp.c runtime/pulp/crt0.S
+$(BUILD)/pulp/kernel_tests.elf: tests/qemu/kernel_tests_main.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
+	@mkdir -p $(dir $@)
+	$(RV_CC) $(PULP_BARE_CFLAGS) -o $@ $< $(RV_KERNEL_SRC) $(RV_KCASE_SRC) $(PULP_BARE_RT) -lm
+define pulp_need_gvsoc
+	@if [ -z "$(GVSOC)" ]; then echo "$@: no GVSoC given: make $@ GVSOC=/path/to/bin/gvsoc" \
+	    "(GVSoC is not part of dory; docs/PULP.md)" >&2; exit 2; fi
+endef
+test-pulp-kernels: $(BUILD)/pulp/kernel_tests.elf
+	$(pulp_need_gvsoc)
+	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
+.PHONY: test-xpulp-kernels test-pulp-kernels
+
+TEST_TARGETS += test-xpulp-kernels

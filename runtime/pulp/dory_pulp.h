@@ -1,0 +1,49 @@
+/* dory_pulp.h: the memory map and peripheral registers of the PULP open
+ * cluster as GVSoC's pulp-open model has them (gvsoc-pulp
+ * pulp/chips/pulp_open/{soc,cluster}.json; pulp-runtime's archi headers for
+ * pulp), for crt0.S and dory_hal_pulp.c. Plain numbers, so the assembler can
+ * read them too. Nothing else may include it.
+ */
+#ifndef DORY_PULP_H
+#define DORY_PULP_H
+
+/* L1: the cluster's 64 kB TCDM. Its top holds the cluster stacks; the L1
+ * arena of the application is everything below them. */
+#define DORY_PULP_L1_BASE  0x10000000
+#define DORY_PULP_L1_END   0x10010000
+#define DORY_PULP_STACK0   4096 /* core 0: the harness, stdio and the layer loop */
+#define DORY_PULP_STACK    1024 /* cores 1..7: kernels only */
+#define DORY_PULP_CORES    8
+#define DORY_PULP_L1_ARENA (0x10000 - DORY_PULP_STACK0 - (DORY_PULP_CORES - 1) * DORY_PULP_STACK)
+
+/* L2 (0x1C000000, 64 kB private + 1.5 MB shared banks in the model). */
+#define DORY_PULP_L2_BASE 0x1C000000
+#define DORY_PULP_L2_END  0x1C190000
+
+/* Cluster peripherals (global addresses) and the per-core demux. */
+#define DORY_PULP_CLUSTER_CTRL   0x10200000 /* +0x08 fetch enable, +0x40 + 4c boot address */
+#define DORY_PULP_CLUSTER_ICACHE 0x10201400 /* +0 enable (one bit per bank) */
+#define DORY_PULP_EU_DEMUX       0x10204000 /* this core's event unit */
+#define DORY_PULP_DMA_DEMUX      0x10204400 /* this core's mchan channel */
+#define DORY_PULP_FC_ICACHE      0x1A108800 /* +0 enable */
+
+/* Event unit (eu_v3): per-core registers, hardware barrier 0. */
+#define DORY_PULP_EU_MASK                0x00
+#define DORY_PULP_EU_MASK_AND            0x04              /* clears the bits written */
+#define DORY_PULP_EU_MASK_OR             0x08              /* sets the bits written */
+#define DORY_PULP_EU_SW_EVENT(e)         (0x100 + 4 * (e)) /* write: the cores it wakes */
+#define DORY_PULP_EU_EVT_WAIT_CLEAR      0x3C
+#define DORY_PULP_EU_BARRIER0            0x200 /* + 0x00 trigger mask, 0x0C target mask */
+#define DORY_PULP_EU_BAR_TRIG_WAIT_CLEAR 0x1C
+#define DORY_PULP_EVT_BARRIER            16 /* event line of the hardware barrier */
+#define DORY_PULP_EVT_START              0  /* software event 0: dory_hal_init() is done */
+
+/* mchan v7: command queue and status of the demux channel. */
+#define DORY_PULP_MCHAN_CMD     0x0
+#define DORY_PULP_MCHAN_STATUS  0x4
+#define DORY_PULP_MCHAN_EXT2LOC (1 << 17)
+#define DORY_PULP_MCHAN_INC     (1 << 18)
+#define DORY_PULP_MCHAN_2D      (1 << 19)
+#define DORY_PULP_MCHAN_MAX_LEN 0x1ffff /* bytes per command (17-bit length) */
+
+#endif

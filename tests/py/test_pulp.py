@@ -1,0 +1,75 @@
+"""Generated applications on the PULP open cluster (runtime/pulp, `-t
+pulp-open`): the bare-metal build (crt0.S, picolibc, mchan DMA, event-unit
+barrier) must compile and link with Debian's riscv64-unknown-elf-gcc on every
+machine; `make run-gvsoc` without GVSOC= must refuse with a message naming
+what is missing. With an installed GVSoC (environment GVSOC=/path/to/bin/gvsoc,
+not part of dory: docs/PULP.md) the example runs on pulp-open's 8 cores, every
+layer bit-exact, its time column in cycles, and the host build of the same
+application stays bit-exact. Without GVSOC the GVSoC test is skipped and says
+why."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import CLEAN_ENV, ROOT
+from test_deploy import check_app_ok
+
+EXAMPLE = ROOT / "examples" / "kws_dscnn.onnx"
+NM = "riscv64-unknown-elf-nm"
+
+
+def make(app, *goals, env=None):
+    return subprocess.run(["make", "-s", "--no-print-directory", "-C", str(app), *goals],
+                          capture_output=True, text=True, timeout=1800,
+                          env=env if env is not None else CLEAN_ENV)
+
+
+@pytest.fixture(scope="module")
+def pulp_app(dory, tmp_path_factory):
+    app = tmp_path_factory.mktemp("pulp") / "app"
+    subprocess.run([str(dory), "deploy", str(EXAMPLE), "-t", "pulp-open", "-o", str(app)],
+                   check=True, capture_output=True, text=True)
+    return app
+
+
+def test_app_links_for_the_cluster(pulp_app):
+    assert "include runtime/pulp/app.mk" in (pulp_app / "Makefile").read_text()
+    built = make(pulp_app, "app-pulp.elf")
+    assert built.returncode == 0, built.stdout + built.stderr
+    syms = subprocess.run([NM, str(pulp_app / "app-pulp.elf")], check=True, capture_output=True,
+                          text=True).stdout
+    addr = {ln.split()[-1]: int(ln.split()[0], 16) for ln in syms.splitlines() if len(ln.split()) == 3}
+    # FC entry, cluster entry and code in L2; no picolibc start-up (it would
+    # ask semihosting for a command line GVSoC does not have)
+    for sym in ("_start", "_cluster_start", "main", "dory_pulp_cluster_entry"):
+        assert 0x1C000000 <= addr[sym] < 0x1C190000, sym
+    assert "__start" not in addr
+
+
+def test_run_gvsoc_needs_gvsoc(pulp_app):
+    env = {k: v for k, v in CLEAN_ENV.items() if k != "GVSOC"}
+    r = make(pulp_app, "run-gvsoc", env=env)
+    assert r.returncode != 0
+    assert "no GVSoC given" in r.stderr and "GVSOC=" in r.stderr
+
+
+def test_example_bit_exact_on_gvsoc(pulp_app):
+    gvsoc = os.environ.get("GVSOC")
+    if not gvsoc:
+        pytest.skip("GVSOC is not set (an installed GVSoC's bin/gvsoc; docs/PULP.md): "
+                    "the pulp-open run is not checked here")
+    r = make(pulp_app, "run-gvsoc", f"GVSOC={gvsoc}")
+    check_app_ok(r, "kws_dscnn on pulp-open")
+    lines = r.stdout.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("layer "))
+    assert re.search(r"\bcycles\b", lines[head])
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("profile: "))
+    layers = lines[head + 1:end]
+    assert all(ln.split()[-1] == "OK" for ln in layers), r.stdout
+    assert len(layers) == 11
+    profile = [ln.split() for ln in lines if ln.startswith("profile: ") and "MAC/cycle" not in ln]
+    assert [p[1] for p in profile[:-1]] == [ln.split()[0] for ln in layers]
+    assert all(int(p[3]) > 0 for p in profile)
+    check_app_ok(make(pulp_app, "run"), "kws_dscnn pulp-open app on the host")
