@@ -39,7 +39,7 @@ typedef struct Options {
     /* code generation (deploy) */
     CheckMode check;
     int check_set;
-    int requant_set; /* --requant given: no automatic FLOAT -> FIXED */
+    int requant_set; /* --requant given: no automatic FLOAT -> F32INT */
     /* the deployment report (inspect --html/--report-json, report) */
     const char *html, *report_json;
     const char *run_output; /* dory report APP_DIR RUN_OUTPUT */
@@ -71,9 +71,10 @@ static void usage_common(FILE *f)
                "  --dialect NAME       force a format's dialect (ONNX: qdq, qop, nemo, quantlab)\n"
                "  --verify-each        verify the IR after every pass (always in debug builds)\n"
                "  --print-after PASS   print the IR text after a pass\n"
-               "  --requant SCHEME     float (default: as the model says) or fixed (FLOAT\n"
-               "                       requants become TFLite-style fixed point, for MCUs\n"
-               "                       without an FPU; may differ by 1 LSB)\n");
+               "  --requant SCHEME     float (default: as the model says), exact (FLOAT and\n"
+               "                       QLADD computed in integers, bit-exact with fp32, for\n"
+               "                       MCUs without an FPU; deploy's default there) or fixed\n"
+               "                       (TFLite-style fixed point; may differ by 1 LSB)\n");
 }
 
 static void usage_run(FILE *f)
@@ -308,9 +309,11 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
             o->passes.print_after = next;
         } else if (!strcmp(a, "--requant")) {
             NEED_ARG();
-            if (strcmp(next, "fixed") && strcmp(next, "float"))
-                return diag_error(DIAG_NOLOC, "--requant takes 'float' or 'fixed', not '%s'", next);
+            if (strcmp(next, "fixed") && strcmp(next, "float") && strcmp(next, "exact"))
+                return diag_error(DIAG_NOLOC,
+                                  "--requant takes 'float', 'exact' or 'fixed', not '%s'", next);
             o->passes.requant_fixed = !strcmp(next, "fixed");
+            o->passes.requant_exact = !strcmp(next, "exact");
             o->requant_set = 1;
         } else if (!strcmp(a, "--ir")) {
             o->print_ir = 1;
@@ -506,7 +509,7 @@ static int cmd_inspect(const Options *o)
     return rc;
 }
 
-/* Counts, per layer, the outputs where the FIXED graph differs from the FLOAT
+/* Counts, per layer, the outputs where the converted graph differs from the FLOAT
  * one on the same input, prints them as notes and keeps them for the
  * report (diff: one entry per node of gx; the last is the network output). */
 static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *const *inputs,
@@ -550,15 +553,15 @@ static int has_float_requant(const Graph *g)
 {
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = g->nodes[i];
-        if (n->rq.scheme == RQ_FLOAT || n->in_rq[0].scheme == RQ_FLOAT ||
-            n->in_rq[1].scheme == RQ_FLOAT)
+        if (n->rq.scheme == RQ_FLOAT || n->rq.scheme == RQ_QLADD ||
+            n->in_rq[0].scheme == RQ_FLOAT || n->in_rq[1].scheme == RQ_FLOAT)
             return 1;
     }
     return 0;
 }
 
 /* What `deploy` and the report of `inspect` share: the target, the graph
- * for it (FLOAT requantization becomes FIXED on a target without an FPU,
+ * for it (FLOAT requantization computed in integers on a target without an FPU,
  * the differences counted on the test input), the test input, the plan. */
 typedef struct Deployment {
     Arena a;
@@ -589,14 +592,15 @@ static int deployment_open(const Options *o, Deployment *d)
     d->g = compile(o);
     if (!d->g || load_inputs(d->g, o, 1, d->inputs)) return -1;
     if (!d->t.has_fpu && !o->requant_set && has_float_requant(d->g)) {
-        /* integer-only target: FLOAT requantization becomes FIXED */
+        /* integer-only target: fp32 requantization computed in integers */
         Options ox = *o;
-        ox.passes.requant_fixed = 1;
+        ox.passes.requant_exact = 1;
         d->gf = d->g;
         d->g = compile(&ox);
         if (!d->g) return -1;
-        diag_note("%s has no FPU: FLOAT requantization converted to FIXED (--requant float "
-                  "keeps it); on the test input:",
+        diag_note("%s has no FPU: FLOAT and QLADD requantization computed in integers, "
+                  "bit-exact (--requant fixed for TFLite-style fixed point, --requant float "
+                  "keeps fp32); on the test input:",
                   d->t.name);
         d->diff = arena_alloc_array(&d->a, (size_t)d->g->nnodes + 1, sizeof *d->diff);
         if (!d->diff ||

@@ -27,17 +27,30 @@ int32_t q_rdiv_pot(int32_t x, int e)
     return (int32_t)(((int64_t)x >> e) + (rem > threshold ? 1 : 0));
 }
 
+/* round_half_even(r) saturated to int64 range, NaN as 0. */
+static int64_t rne_sat(float p)
+{
+    float r = nearbyintf(p); /* default rounding mode: ties to even */
+    if (!(r == r)) return 0;
+    if (r >= 9.2e18f) return INT64_MAX / 2;
+    if (r <= -9.2e18f) return INT64_MIN / 2;
+    return (int64_t)r;
+}
+
 int64_t q_float_requant(int32_t acc, float scale)
 {
     /* volatile keeps the product in fp32 with no contraction or excess
      * precision, as onnxruntime computes it. */
     volatile float f = (float)acc;
     volatile float p = f * scale;
-    float r = nearbyintf(p); /* default rounding mode: ties to even */
-    if (!(r == r)) return 0;
-    if (r >= 9.2e18f) return INT64_MAX / 2;
-    if (r <= -9.2e18f) return INT64_MIN / 2;
-    return (int64_t)r;
+    return rne_sat(p);
+}
+
+int64_t q_qladd(const RqChan *r, int32_t a, int32_t b)
+{
+    volatile float t = fmaf((float)b, r->qs[1], r->qs[2]);
+    volatile float v = fmaf((float)a, r->qs[0], t);
+    return rne_sat(v);
 }
 
 static int64_t rq_get(const Graph *g, int id, int64_t c, int64_t dflt)
@@ -63,10 +76,18 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c)
         r.shift = (int32_t)rq_get(g, rq->shift, c, 0);
         r.pre = rq->pre;
         break;
-    case RQ_FLOAT: {
+    case RQ_FLOAT:
+    case RQ_F32INT: {
         const Tensor *t = graph_tensor(g, rq->scale);
         DORY_ASSERT(t);
         r.scale = tensor_get_f32(t, tensor_numel(t) == 1 ? 0 : c);
+        break;
+    }
+    case RQ_QLADD:
+    case RQ_QLADD_INT: {
+        const Tensor *t = graph_tensor(g, rq->scale);
+        DORY_ASSERT(t && tensor_numel(t) == 3);
+        for (int i = 0; i < 3; i++) r.qs[i] = tensor_get_f32(t, i);
         break;
     }
     case RQ_COUNT: DORY_ASSERT(0);
@@ -93,8 +114,11 @@ int64_t rq_apply(const RqChan *r, int64_t acc)
         return q_rdiv_pot(q_srdhm((int32_t)x, r->mult), right);
     }
     case RQ_FLOAT:
+    case RQ_F32INT: /* the same result; only kernels compute it otherwise */
         DORY_ASSERT(acc >= INT32_MIN && acc <= INT32_MAX);
         return q_float_requant((int32_t)acc, r->scale);
+    case RQ_QLADD:
+    case RQ_QLADD_INT: break; /* q_qladd */
     case RQ_COUNT: break;
     }
     DORY_ASSERT(0);

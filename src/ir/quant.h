@@ -29,11 +29,17 @@ typedef struct RqChan {
     int32_t mult;  /* FIXED */
     int32_t shift; /* FIXED, >0 left, <0 right */
     int pre;       /* FIXED */
-    float scale;   /* FLOAT */
+    float scale;   /* FLOAT, F32INT */
+    float qs[3];   /* QLADD, QLADD_INT: s_a, s_b, c */
 } RqChan;
 
 RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c);
-/* Applies the scheme to an accumulator. SHIFT is computed exactly (128-bit);
+/* QLADD and QLADD_INT: rne(fma(a, s_a, fma(b, s_b, c))) in fp32 on the raw
+ * integer inputs a and b, saturated to int64 range (the clamp follows). This
+ * is onnxruntime's QLinearAdd (MLAS, AVX2 kernel: c = zc - fma(s_a, za,
+ * s_b*zb) and two fused multiply-adds; docs/FRONTEND_ONNX.md). */
+int64_t q_qladd(const RqChan *r, int32_t a, int32_t b);
+/* Applies the scheme to an accumulator (not QLADD: q_qladd). SHIFT is computed exactly (128-bit);
  * the verifier proves which width a kernel needs. FIXED requires
  * acc << (pre + left) to fit int32 (verified). */
 int64_t rq_apply(const RqChan *r, int64_t acc);

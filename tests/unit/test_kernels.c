@@ -48,6 +48,16 @@ static int set_rq(Graph *g, Node *n, Requant *r, const KRq *q)
         return rq_make_shift(g, n, r, q->nch, k, q->has_l ? l : NULL, q->r.d);
     case DORY_RQ_FIXED: return rq_make_fixed(g, n, r, q->nch, q->mult, q->shift, q->r.pre);
     case DORY_RQ_FLOAT: return rq_make_float(g, n, r, q->nch, q->scale);
+    case DORY_RQ_F32INT:
+    case DORY_RQ_QLADD:
+    case DORY_RQ_QLADD_INT: {
+        int qladd = q->r.scheme != DORY_RQ_F32INT;
+        if (rq_make_float(g, n, r, qladd ? 3 : q->nch, q->scale)) return -1;
+        r->scheme = q->r.scheme == DORY_RQ_F32INT  ? RQ_F32INT
+                    : q->r.scheme == DORY_RQ_QLADD ? RQ_QLADD
+                                                   : RQ_QLADD_INT;
+        return 0;
+    }
     }
     return -1;
 }
