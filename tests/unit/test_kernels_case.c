@@ -563,7 +563,10 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
              uint32_t seed, int flags)
 {
     dory_type_t t = (flags & (KC_I8 | KC_TFLITE)) ? DORY_I8 : DORY_U8;
-    dory_rq_scheme_t sch = (flags & KC_TFLITE) ? DORY_RQ_FIXED : DORY_RQ_SHIFT32;
+    dory_rq_scheme_t sch = (flags & (KC_TFLITE | KC_ONNX_FIXED)) ? DORY_RQ_FIXED
+                           : (flags & KC_ONNX_FLOAT)             ? DORY_RQ_FLOAT
+                           : (flags & KC_ONNX_EXACT)             ? DORY_RQ_F32INT
+                                                                 : DORY_RQ_SHIFT32;
     uint32_t st = seed ? seed : 1;
     int64_t amax[KC_MAXC] = {0};
     dory_out_params_t *o = &k->conv.out;
@@ -590,7 +593,9 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     k->pool.kh = kk, k->pool.kw = kk, k->pool.stride_h = k->pool.stride_w = s;
     k->pool.border = DORY_BORDER_ALL;
     k->add.rq_a.scheme = k->add.rq_b.scheme = DORY_RQ_NONE;
-    if (op == KOP_ADD) {
+    if (op == KOP_ADD && sch == DORY_RQ_F32INT) {
+        sch = DORY_RQ_QLADD_INT;
+    } else if (op == KOP_ADD) {
         for (i = 0; i < c; i++) amax[i] = 256;
         make_rq(&k->rqa, sch, c, 0, amax, 4096, &st);
         make_rq(&k->rqb, sch, c, 0, amax, 4096, &st);
@@ -604,6 +609,8 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     }
     o->type = t, o->zp = (flags & (KC_I8 | KC_TFLITE)) ? rand_zp(&st, t) : 0;
     o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
+    if (sch == DORY_RQ_QLADD_INT)
+        kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, &st);
     if (flags & KC_OUT_I32) { /* the raw accumulator, as DORY's last FC layer */
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
         o->type = DORY_I32, o->zp = 0, o->lo = INT32_MIN, o->hi = INT32_MAX, o->rq = k->rq.r;
