@@ -39,7 +39,8 @@ typedef struct Options {
     /* code generation (deploy) */
     CheckMode check;
     int check_set;
-    int requant_set; /* --requant given: no automatic FLOAT -> F32INT */
+    int requant_set;        /* --requant given: no automatic FLOAT -> F32INT */
+    const char *input_type; /* --input-type u8|i8, or NULL */
     /* the deployment report (inspect --html/--report-json, report) */
     const char *html, *report_json;
     const char *run_output; /* dory report APP_DIR RUN_OUTPUT */
@@ -71,6 +72,10 @@ static void usage_common(FILE *f)
                "  --dialect NAME       force a format's dialect (ONNX: qdq, qop, nemo, quantlab)\n"
                "  --verify-each        verify the IR after every pass (always in debug builds)\n"
                "  --print-after PASS   print the IR text after a pass\n"
+               "  --input-type u8|i8   type of inputs the model leaves open (ONNX NEMO and\n"
+               "                       QuantLab float inputs; default: the --input .npy's\n"
+               "                       int8/uint8 dtype, else u8); refused where the model\n"
+               "                       fixes another\n"
                "  --requant SCHEME     float (default: as the model says), exact (FLOAT and\n"
                "                       QLADD computed in integers, bit-exact with fp32, for\n"
                "                       MCUs without an FPU; deploy's default there) or fixed\n"
@@ -244,6 +249,7 @@ static const struct {
     {"--verify-each", "run inspect deploy"},
     {"--print-after", "run inspect deploy"},
     {"--requant", "run inspect deploy"},
+    {"--input-type", "run inspect deploy"},
 };
 
 static int option_taken(const char *cmd, const char *a)
@@ -315,6 +321,11 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
             o->passes.requant_fixed = !strcmp(next, "fixed");
             o->passes.requant_exact = !strcmp(next, "exact");
             o->requant_set = 1;
+        } else if (!strcmp(a, "--input-type")) {
+            NEED_ARG();
+            if (strcmp(next, "u8") && strcmp(next, "i8"))
+                return diag_error(DIAG_NOLOC, "--input-type takes 'u8' or 'i8', not '%s'", next);
+            o->input_type = next;
         } else if (!strcmp(a, "--ir")) {
             o->print_ir = 1;
         } else if (!strcmp(a, "--html")) {
@@ -358,11 +369,39 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
 /* ---- Pipeline ----------------------------------------------------------- */
 
 /* Frontend, passes, verifier: the model as verified integer IR. */
+/* The dtype of inputs the model leaves open: --input-type, else the first
+ * --input's if it is an int8/uint8 .npy; -1 for the frontend's default. */
+static int open_input_dtype(const Options *o)
+{
+    DType dt;
+    if (o->input_type) return !strcmp(o->input_type, "i8") ? DT_I8 : DT_U8;
+    if (o->ninputs && tensor_format_for_path(o->inputs[0]) == TIO_NPY &&
+        tensor_npy_byte_dtype(o->inputs[0], &dt) == 0)
+        return (int)dt;
+    return -1;
+}
+
+/* --input-type given: every graph input must have that dtype. */
+static int check_input_type(const Graph *g, const Options *o)
+{
+    for (int i = 0; o->input_type && i < g->ninputs; i++) {
+        const Tensor *t = graph_tensor(g, g->inputs[i]);
+        if (strcmp(dtype_name(t->dtype), o->input_type))
+            return diag_error((DiagLoc){o->model, 0, 0, 0},
+                              "graph input '%s' is %s in the model; --input-type %s does not "
+                              "apply to it",
+                              t->name, dtype_name(t->dtype), o->input_type);
+    }
+    return 0;
+}
+
 static Graph *compile(const Options *o)
 {
-    Graph *g = frontend_load(o->model, &o->fe);
+    FrontendOptions fe = o->fe;
+    fe.signed_input = open_input_dtype(o) == DT_I8;
+    Graph *g = frontend_load(o->model, &fe);
     if (!g) return NULL;
-    if (graph_finalize(g) || passes_run(g, &o->passes)) {
+    if (check_input_type(g, o) || graph_finalize(g) || passes_run(g, &o->passes)) {
         graph_free(g);
         return NULL;
     }
