@@ -62,6 +62,16 @@ int64_t q_sat_f64(double v, int64_t lo, int64_t hi);
 int q_exact_div_shift(int64_t a, int64_t b, int64_t D, int64_t hi);
 int q_exact_div_consts(int64_t a, int64_t b, int64_t D, int64_t hi, int d, int64_t *K, int64_t *L);
 
+/* FLOAT as SHIFT, proven: k and l such that for every acc in [amin, amax]
+ * the clamped results agree, i.e. for every t in [tlo, thi]
+ *   round_half_even(f32(acc) * s) >= t  <=>  (k*acc + l) >> d >= t.
+ * Both sides are monotone in acc, so it suffices that they first reach
+ * each t at the same acc (found by bisection on the fp32 side). Tries k
+ * near s*2^d; 0 on success, 1 if none was found (s > 0; |acc|*k fits 62
+ * bits for the d the caller chose). */
+int q_float_as_shift(float s, int64_t amin, int64_t amax, int64_t tlo, int64_t thi, int d,
+                     int64_t *k, int64_t *l);
+
 /* Full epilogue: clamp(requant(acc) + zy, lo, hi). */
 static inline int32_t q_epilogue(const RqChan *r, int64_t acc, int32_t zy, int32_t lo, int32_t hi)
 {

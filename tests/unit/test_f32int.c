@@ -113,3 +113,34 @@ TEST(f32int_every_accumulator)
     CHECK_EQ_I64(bad, 0);
     printf("  F32INT: %lld accumulators equal fp32\n", n);
 }
+
+/* q_float_as_shift: where it finds constants, (k*acc + l) >> d clamped
+ * equals the fp32 result clamped on every accumulator of the range; it
+ * finds them for most scales on modest ranges (and never claims a wrong
+ * pair: checked exhaustively). */
+TEST(f32int_float_as_shift_is_proven)
+{
+    uint32_t s = 4242;
+    int found = 0, n = 0;
+    long bad = 0;
+    for (int i = 0; i < 120; i++, n++) {
+        float sc = log_uniform(&s, -4, -1);
+        int64_t amax = 1000 + rng(&s) % 40000, amin = -(int64_t)(rng(&s) % (uint32_t)amax);
+        int32_t zy = (int32_t)(rng(&s) % 256) - 128, lo = -128, hi = 127;
+        int d = 60 - 17 - (int)ceil(log2(sc));
+        int64_t k, l;
+        if (q_float_as_shift(sc, amin, amax, lo - zy + 1, hi - zy, d, &k, &l)) continue;
+        found++;
+        for (int64_t a = amin; a <= amax; a++) {
+            int64_t g = (int64_t)(((__int128)k * a + l) >> d) + zy;
+            int64_t f = q_float_requant((int32_t)a, sc) + zy;
+            g = g < lo ? lo : g > hi ? hi : g, f = f < lo ? lo : f > hi ? hi : f;
+            if (g != f && bad++ < 3)
+                harness_fail(__FILE__, __LINE__, "scale %a acc %lld: shift %lld, fp32 %lld",
+                             (double)sc, (long long)a, (long long)g, (long long)f);
+        }
+    }
+    CHECK_EQ_I64(bad, 0);
+    CHECK(found > n * 3 / 4);
+    printf("  FLOAT as SHIFT: proven constants for %d of %d scales\n", found, n);
+}
