@@ -127,5 +127,19 @@ int main(void)
         snprintf(name, sizeof name, "tflite %s", s->name);
         failed += row(name, s, KC_TFLITE | dsp, 42u + (unsigned)i);
     }
+    for (i = 0; i < kc_bench_nshapes; i++) { /* onnxruntime's quantization, no FPU */
+        static const struct {
+            const char *name;
+            int flag;
+        } rq[3] = {{"fixed", KC_ONNX_FIXED}, {"float", KC_ONNX_FLOAT}, {"exact", KC_ONNX_EXACT}};
+        const KBenchShape *s = &kc_bench_shapes[i];
+        int j;
+        if (s->op == KOP_AVGPOOL) continue;
+        for (j = 0; j < 3; j++) {
+            char name[48];
+            snprintf(name, sizeof name, "onnx %s %s", rq[j].name, s->name);
+            failed += row(name, s, rq[j].flag, 42u + (unsigned)i);
+        }
+    }
     return failed ? 1 : 0;
 }

@@ -148,6 +148,32 @@ static int add_fx(const dory_add_params_t *p, const void *a, const void *b, void
     return 1;
 }
 
+/* QLADD: rne(fma(a, s_a, fma(b, s_b, c))) on the raw inputs, clamped; in
+ * fp32 or (QLADD_INT) in integers. */
+static void add_qladd(const dory_add_params_t *p, const dory_dims_t *ad, const void *a,
+                      const dory_dims_t *bd, const void *b, const dory_dims_t *yd, void *y, int px0,
+                      int px1)
+{
+    int as = dory__cstride(ad), bs = dory__cstride(bd), ys = dory__cstride(yd), px, c;
+    const float *s = p->out.rq.scale;
+    for (px = px0; px < px1; px++)
+        for (c = 0; c < ad->c; c++) {
+            int32_t va = dory__ld(p->a_type, a, (long)px * as + c);
+            int32_t vb = dory__ld(p->b_type, b, (long)px * bs + c);
+            int64_t v;
+            if (p->out.rq.scheme == DORY_RQ_QLADD_INT) {
+                v = dory__qladd_int(va, vb, s);
+            } else {
+                volatile float t = fmaf((float)vb, s[1], s[2]);
+                v = dory__rne_f32(fmaf((float)va, s[0], t));
+            }
+            dory__st(y, (long)px * ys + c,
+                     (int32_t)(v < p->out.lo   ? p->out.lo
+                               : v > p->out.hi ? p->out.hi
+                                               : v));
+        }
+}
+
 static void add_generic(const dory_add_params_t *p, const dory_dims_t *ad, const void *a,
                         const dory_dims_t *bd, const void *b, const dory_dims_t *yd, void *y,
                         int px0, int px1)
@@ -181,6 +207,10 @@ int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_di
         b_dims->w != a_dims->w || y_dims->w != a_dims->w)
         return DORY_ERR_ARG;
     dory__split(a_dims->h * a_dims->w, ctx, &px0, &px1);
+    if (r->scheme == DORY_RQ_QLADD || r->scheme == DORY_RQ_QLADD_INT) {
+        add_qladd(p, a_dims, a, b_dims, b, y_dims, y, px0, px1);
+        return DORY_OK;
+    }
     if (dory__cstride(a_dims) == c && dory__cstride(b_dims) == c && dory__cstride(y_dims) == c &&
         add_fold(&p->rq_a, p->a_zp, &fa) && add_fold(&p->rq_b, p->b_zp, &fb) &&
         (r->scheme == DORY_RQ_SHIFT32 && !r->per_channel)) {

@@ -98,16 +98,26 @@ DORY_INLINE int32_t dory__rdiv_pot(int32_t x, int e)
     return (int32_t)(((int64_t)x >> e) + (rem > threshold ? 1 : 0));
 }
 
-/* round_half_even(f32(acc) * scale), saturated like the reference. */
-DORY_INLINE int64_t dory__float_rq(int32_t acc, float scale)
+/* round_half_even(p), saturated like the reference. */
+DORY_INLINE int64_t dory__rne_f32(float p)
 {
-    volatile float p = (float)acc * scale; /* no excess precision, no contraction */
     float r = nearbyintf(p);
     if (!(r == r)) return 0;
     if (r >= 9.2e18f) return INT64_MAX / 2;
     if (r <= -9.2e18f) return INT64_MIN / 2;
     return (int64_t)r;
 }
+
+/* round_half_even(f32(acc) * scale), saturated like the reference. */
+DORY_INLINE int64_t dory__float_rq(int32_t acc, float scale)
+{
+    volatile float p = (float)acc * scale; /* no excess precision, no contraction */
+    return dory__rne_f32(p);
+}
+
+/* FLOAT's and QLADD's results computed in integers (dory_f32int.c). */
+int64_t dory__f32int_rq(int32_t acc, const float *scale);
+int64_t dory__qladd_int(int32_t a, int32_t b, const float *s);
 
 /* requant(acc) for channel c, as int64 (before zero point and clamp). */
 DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
@@ -137,6 +147,9 @@ DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
         return (p >> t) + ((p & mask) > (mask >> 1) + (p < 0 ? 1 : 0) ? 1 : 0);
     }
     case DORY_RQ_LUT: return rq->table[acc - rq->table_base];
+    case DORY_RQ_F32INT: return dory__f32int_rq((int32_t)acc, &rq->scale[i]);
+    case DORY_RQ_QLADD:
+    case DORY_RQ_QLADD_INT: break; /* the add kernel's own formula */
     }
     return acc;
 }

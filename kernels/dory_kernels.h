@@ -79,7 +79,11 @@ typedef enum {
     DORY_RQ_FLOAT,    /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
                            or soft-float, build with -ffp-contract=off */
     DORY_RQ_FIXED_SR, /**< LiteRT: acc*mult / 2^(31-shift) in int64, rounded half away */
-    DORY_RQ_LUT       /**< table[acc - table_base]: an element-wise function */
+    DORY_RQ_LUT,      /**< table[acc - table_base]: an element-wise function */
+    DORY_RQ_F32INT,   /**< FLOAT's result computed exactly in integers (no FPU) */
+    DORY_RQ_QLADD,    /**< add only, per tensor: y = rne(fma(a, s[0], fma(b, s[1], s[2])))
+                           in fp32 on the raw inputs, s[2] includes the output zero point */
+    DORY_RQ_QLADD_INT /**< QLADD's result computed exactly in integers (no FPU) */
 } dory_rq_scheme_t;
 
 /** Requantization constants. Arrays have one element per channel when
@@ -89,10 +93,12 @@ typedef enum {
  *  - SHIFT64: k64, l64 (NULL = 0), d in 0..63; k*acc + l must fit int64.
  *  - FIXED: mult (0 or in [2^30, 2^31)), shift (>0 left, <0 right), pre in 0..31;
  *    left = pre + max(shift, 0) and acc << left must fit int32, right = max(-shift, 0).
- *  - FLOAT: scale.
+ *  - FLOAT, F32INT: scale.
  *  - FIXED_SR: mult (0 or in [2^30, 2^31)), shift in -31..30, pre 0.
-
- *  - LUT: table (one per tensor), acc - table_base in 0..entries-1. */
+ *  - LUT: table (one per tensor), acc - table_base in 0..entries-1.
+ *  - FLOAT, F32INT: scale.
+ *  - QLADD, QLADD_INT (add output only, per_channel = 0, input requants NONE):
+ *    scale[0..2] = s_a, s_b, c; the output zero point is in c, zp unused. */
 typedef struct {
     dory_rq_scheme_t scheme;
     int per_channel;

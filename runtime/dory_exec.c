@@ -94,6 +94,7 @@ typedef struct exec_args {
 /* Per-channel requant arrays from channel k on. */
 static void rq_advance(dory_requant_t *r, int k)
 {
+    if (!r->per_channel) return;
     if (r->k32) r->k32 += k;
     if (r->l32) r->l32 += k;
     if (r->k64) r->k64 += k;

@@ -39,7 +39,8 @@ typedef struct Options {
     /* code generation (deploy) */
     CheckMode check;
     int check_set;
-    int requant_set; /* --requant given: no automatic FLOAT -> FIXED */
+    int requant_set;        /* --requant given: no automatic FLOAT -> F32INT */
+    const char *input_type; /* --input-type u8|i8, or NULL */
     /* the deployment report (inspect --html/--report-json, report) */
     const char *html, *report_json;
     const char *run_output; /* dory report APP_DIR RUN_OUTPUT */
@@ -73,9 +74,14 @@ static void usage_common(FILE *f)
                "                       litert (LiteRT's reference kernels)\n"
                "  --verify-each        verify the IR after every pass (always in debug builds)\n"
                "  --print-after PASS   print the IR text after a pass\n"
-               "  --requant SCHEME     float (default: as the model says) or fixed (FLOAT\n"
-               "                       requants become TFLite-style fixed point, for MCUs\n"
-               "                       without an FPU; may differ by 1 LSB)\n");
+               "  --input-type u8|i8   type of inputs the model leaves open (ONNX NEMO and\n"
+               "                       QuantLab float inputs; default: the --input .npy's\n"
+               "                       int8/uint8 dtype, else u8); refused where the model\n"
+               "                       fixes another\n"
+               "  --requant SCHEME     float (default: as the model says), exact (FLOAT and\n"
+               "                       QLADD computed in integers, bit-exact with fp32, for\n"
+               "                       MCUs without an FPU; deploy's default there) or fixed\n"
+               "                       (TFLite-style fixed point; may differ by 1 LSB)\n");
 }
 
 static void usage_run(FILE *f)
@@ -245,6 +251,7 @@ static const struct {
     {"--verify-each", "run inspect deploy"},
     {"--print-after", "run inspect deploy"},
     {"--requant", "run inspect deploy"},
+    {"--input-type", "run inspect deploy"},
 };
 
 static int option_taken(const char *cmd, const char *a)
@@ -313,10 +320,17 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
             o->passes.print_after = next;
         } else if (!strcmp(a, "--requant")) {
             NEED_ARG();
-            if (strcmp(next, "fixed") && strcmp(next, "float"))
-                return diag_error(DIAG_NOLOC, "--requant takes 'float' or 'fixed', not '%s'", next);
+            if (strcmp(next, "fixed") && strcmp(next, "float") && strcmp(next, "exact"))
+                return diag_error(DIAG_NOLOC,
+                                  "--requant takes 'float', 'exact' or 'fixed', not '%s'", next);
             o->passes.requant_fixed = !strcmp(next, "fixed");
+            o->passes.requant_exact = !strcmp(next, "exact");
             o->requant_set = 1;
+        } else if (!strcmp(a, "--input-type")) {
+            NEED_ARG();
+            if (strcmp(next, "u8") && strcmp(next, "i8"))
+                return diag_error(DIAG_NOLOC, "--input-type takes 'u8' or 'i8', not '%s'", next);
+            o->input_type = next;
         } else if (!strcmp(a, "--ir")) {
             o->print_ir = 1;
         } else if (!strcmp(a, "--html")) {
@@ -360,11 +374,39 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
 /* ---- Pipeline ----------------------------------------------------------- */
 
 /* Frontend, passes, verifier: the model as verified integer IR. */
+/* The dtype of inputs the model leaves open: --input-type, else the first
+ * --input's if it is an int8/uint8 .npy; -1 for the frontend's default. */
+static int open_input_dtype(const Options *o)
+{
+    DType dt;
+    if (o->input_type) return !strcmp(o->input_type, "i8") ? DT_I8 : DT_U8;
+    if (o->ninputs && tensor_format_for_path(o->inputs[0]) == TIO_NPY &&
+        tensor_npy_byte_dtype(o->inputs[0], &dt) == 0)
+        return (int)dt;
+    return -1;
+}
+
+/* --input-type given: every graph input must have that dtype. */
+static int check_input_type(const Graph *g, const Options *o)
+{
+    for (int i = 0; o->input_type && i < g->ninputs; i++) {
+        const Tensor *t = graph_tensor(g, g->inputs[i]);
+        if (strcmp(dtype_name(t->dtype), o->input_type))
+            return diag_error((DiagLoc){o->model, 0, 0, 0},
+                              "graph input '%s' is %s in the model; --input-type %s does not "
+                              "apply to it",
+                              t->name, dtype_name(t->dtype), o->input_type);
+    }
+    return 0;
+}
+
 static Graph *compile(const Options *o)
 {
-    Graph *g = frontend_load(o->model, &o->fe);
+    FrontendOptions fe = o->fe;
+    fe.signed_input = open_input_dtype(o) == DT_I8;
+    Graph *g = frontend_load(o->model, &fe);
     if (!g) return NULL;
-    if (graph_finalize(g) || passes_run(g, &o->passes)) {
+    if (check_input_type(g, o) || graph_finalize(g) || passes_run(g, &o->passes)) {
         graph_free(g);
         return NULL;
     }
@@ -511,7 +553,7 @@ static int cmd_inspect(const Options *o)
     return rc;
 }
 
-/* Counts, per layer, the outputs where the FIXED graph differs from the FLOAT
+/* Counts, per layer, the outputs where the converted graph differs from the FLOAT
  * one on the same input, prints them as notes and keeps them for the
  * report (diff: one entry per node of gx; the last is the network output). */
 static int report_fixed_diff(const Graph *gf, const Graph *gx, const int32_t *const *inputs,
@@ -555,15 +597,15 @@ static int has_float_requant(const Graph *g)
 {
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = g->nodes[i];
-        if (n->rq.scheme == RQ_FLOAT || n->in_rq[0].scheme == RQ_FLOAT ||
-            n->in_rq[1].scheme == RQ_FLOAT)
+        if (n->rq.scheme == RQ_FLOAT || n->rq.scheme == RQ_QLADD ||
+            n->in_rq[0].scheme == RQ_FLOAT || n->in_rq[1].scheme == RQ_FLOAT)
             return 1;
     }
     return 0;
 }
 
 /* What `deploy` and the report of `inspect` share: the target, the graph
- * for it (FLOAT requantization becomes FIXED on a target without an FPU,
+ * for it (FLOAT requantization computed in integers on a target without an FPU,
  * the differences counted on the test input), the test input, the plan. */
 typedef struct Deployment {
     Arena a;
@@ -594,14 +636,15 @@ static int deployment_open(const Options *o, Deployment *d)
     d->g = compile(o);
     if (!d->g || load_inputs(d->g, o, 1, d->inputs)) return -1;
     if (!d->t.has_fpu && !o->requant_set && has_float_requant(d->g)) {
-        /* integer-only target: FLOAT requantization becomes FIXED */
+        /* integer-only target: fp32 requantization computed in integers */
         Options ox = *o;
-        ox.passes.requant_fixed = 1;
+        ox.passes.requant_exact = 1;
         d->gf = d->g;
         d->g = compile(&ox);
         if (!d->g) return -1;
-        diag_note("%s has no FPU: FLOAT requantization converted to FIXED (--requant float "
-                  "keeps it); on the test input:",
+        diag_note("%s has no FPU: FLOAT and QLADD requantization computed in integers, "
+                  "bit-exact (--requant fixed for TFLite-style fixed point, --requant float "
+                  "keeps fp32); on the test input:",
                   d->t.name);
         d->diff = arena_alloc_array(&d->a, (size_t)d->g->nnodes + 1, sizeof *d->diff);
         if (!d->diff ||

@@ -61,10 +61,14 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
         snprintf(decl, sizeof decl, "static const int32_t %s_table", prefix);
         cg_emit_ints(o, decl, tv, tensor_numel(t));
         free(tv);
-    } else if (rq->scheme == RQ_FLOAT) {
-        cg_emit(o, "static const float %s_scale[%lld] = {", prefix, (long long)nch);
-        for (int64_t c = 0; c < nch; c++)
-            cg_emit(o, "%s%a,", c % 8 ? " " : "\n    ", (double)rq_channel(g, rq, c).scale);
+    } else if (rq_has_scale(rq->scheme)) {
+        /* QLADD: s_a, s_b, c once; FLOAT, F32INT: one scale per channel */
+        const Tensor *t = graph_tensor(g, rq->scale);
+        int64_t n = rq_is_qladd(rq->scheme) ? 3 : nch;
+        cg_emit(o, "static const float %s_scale[%lld] = {", prefix, (long long)n);
+        for (int64_t c = 0; c < n; c++)
+            cg_emit(o, "%s%a,", c % 8 ? " " : "\n    ",
+                    (double)tensor_get_f32(t, tensor_numel(t) == 1 ? 0 : c));
         cg_emit(o, "\n};\n");
     }
     free(v);
@@ -91,8 +95,17 @@ static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *pre
                 rq->pre);
         break;
     case RQ_FLOAT:
-        cg_emit(o, "{.scheme = DORY_RQ_FLOAT, .per_channel = 1, .scale = %s_scale}", prefix);
+    case RQ_F32INT:
+    case RQ_QLADD:
+    case RQ_QLADD_INT: {
+        static const char *const name[] = {[RQ_FLOAT] = "FLOAT",
+                                           [RQ_F32INT] = "F32INT",
+                                           [RQ_QLADD] = "QLADD",
+                                           [RQ_QLADD_INT] = "QLADD_INT"};
+        cg_emit(o, "{.scheme = DORY_RQ_%s, .per_channel = %d, .scale = %s_scale}", name[rq->scheme],
+                !rq_is_qladd(rq->scheme), prefix);
         break;
+    }
     case RQ_LUT:
         cg_emit(o, "{.scheme = DORY_RQ_LUT, .table = %s_table, .table_base = %d}", prefix,
                 rq->base);

@@ -11,6 +11,9 @@ typedef struct FrontendOptions {
     const char *format;       /* "ir", "onnx", ...; NULL = detect */
     const char *dialect;      /* format-specific (e.g. ONNX: qdq, qop, nemo, quantlab) */
     const char *tflite_arith; /* TFLite: "tflm" (default) or "litert" */
+    /* dtype of graph inputs the model leaves open (ONNX integer dialects take
+     * float-typed inputs holding integers): DT_I8 or DT_U8 (the default). */
+    int signed_input;
 } FrontendOptions;
 
 typedef struct Frontend {

@@ -553,8 +553,10 @@ static int declare_inputs(OnnxCtx *x, const Onnx__GraphProto *gp)
             return onnx_err(x, "graph input '%s' is not a tensor with a known shape", vi->name);
         const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
         if (sh->n_dim < 2 || sh->n_dim > 4)
-            return onnx_err(x, "graph input '%s': rank %zu is not supported (2 to 4)", vi->name,
-                            sh->n_dim);
+            return onnx_err(x,
+                            "graph input '%s': rank %zu is not supported: dory's activations are "
+                            "[1,C], [1,C,W] or [1,C,H,W] (batch first, then channels)",
+                            vi->name, sh->n_dim);
         OnnxVal *v = onnx_def(x, vi->name);
         if (!v) return -1;
         v->orank = (int)sh->n_dim;
@@ -563,9 +565,17 @@ static int declare_inputs(OnnxCtx *x, const Onnx__GraphProto *gp)
             int64_t dv = dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
                              ? dm->dim_value
                              : (d == 0 ? 1 : -1);
-            if (dv <= 0 || dv > (1 << 20) || (d == 0 && dv != 1))
-                return onnx_err(x, "graph input '%s': dimension %zu must be known (batch 1)",
-                                vi->name, d);
+            if (d == 0 && dv != 1 && dv > 0)
+                return onnx_err(x,
+                                "graph input '%s': batch %lld: dory compiles one inference at a "
+                                "time (batch 1); export the model with batch 1 or a symbolic "
+                                "batch",
+                                vi->name, (long long)dv);
+            if (dv <= 0 || dv > (1 << 20))
+                return onnx_err(x,
+                                "graph input '%s': dimension %zu is %s: dory plans fixed sizes "
+                                "(export with a fixed input size)",
+                                vi->name, d, dv <= 0 ? "not known" : "above 2^20");
             v->oshape[d] = dv;
         }
         v->kind = OV_FIN;
@@ -731,6 +741,7 @@ Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
     if (model_opset(&x)) goto out;
     Dialect found = detect_dialect(x.m->graph);
     x.dialect = found;
+    x.signed_input = opt && opt->signed_input;
     if (opt && opt->dialect && parse_dialect(&x, opt->dialect, &x.dialect)) goto out;
     rc = lower_graph(&x, x.m->graph);
 out:

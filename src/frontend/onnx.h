@@ -128,6 +128,7 @@ typedef struct OnnxCtx {
     const char *dir; /* model directory, for external data */
     Onnx__ModelProto *m;
     Dialect dialect;
+    int signed_input; /* FrontendOptions.signed_input */
     int opset;
     OnnxVal *vals; /* hash table on names, open addressing */
     size_t nvals_cap;

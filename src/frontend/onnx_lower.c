@@ -108,7 +108,8 @@ int ol_new_act(OnnxCtx *x, const char *name, DType dt, const OnnxVal *v, int32_t
 }
 
 /* A float graph input becomes an IR input: integer dialects take unsigned
- * 8-bit (DORY's convention), integer-typed inputs keep their type. */
+ * 8-bit (DORY's convention) unless told signed (--input-type i8, or the
+ * input file is int8); integer-typed inputs keep their type. */
 int ol_fin_to_act(OnnxCtx *x, OnnxVal *v, DType dt, int32_t zp, int zp_known)
 {
     if (v->orank < 2 || v->orank > 4)
@@ -131,7 +132,10 @@ int ol_act(OnnxCtx *x, OnnxVal *v, const char *what)
                         "Transpose and Reshape may follow",
                         v->name);
     if (v->kind == OV_FIN) {
-        DType dt = v->c.elem == ONNX_INT8 ? DT_I8 : DT_U8;
+        DType dt = v->c.elem == ONNX_INT8    ? DT_I8
+                   : v->c.elem == ONNX_UINT8 ? DT_U8
+                   : x->signed_input         ? DT_I8
+                                             : DT_U8;
         int int_dialect = x->dialect == DIALECT_NEMO || x->dialect == DIALECT_QUANTLAB;
         if (ol_fin_to_act(x, v, dt, 0, int_dialect)) return -1;
     }

@@ -106,24 +106,23 @@ static float ort_scale(float xs_ws, float ys)
     return r;
 }
 
-/* onnxruntime adds two quantized tensors in fp32 (MLAS QLinearAdd:
- * a*(sa/sc) + b*(sb/sc), rounded once). The IR adds integers: each input is
- * requantized to 2^ADD_FRAC_BITS times the output scale (FLOAT), the sum is
- * scaled back by 2^-ADD_FRAC_BITS (FLOAT). Rounding the terms at 2^-12 of an
- * LSB makes the result differ from onnxruntime's only at (near) ties: within
- * 1 LSB, as the issue allows for groups onnxruntime computes in float. */
-enum { ADD_FRAC_BITS = 12 };
-
-static int float_add_requant(OnnxCtx *x, const OnnxFloatEpi *f, Node *nd, float ys)
+/* onnxruntime adds two quantized tensors in fp32 (MLAS QLinearAdd, AVX2
+ * kernel): c = zc - fma(sa/sc, za, (sb/sc)*zb), y = rne(fma(a, sa/sc,
+ * fma(b, sb/sc, c))) on the raw inputs, saturated. The IR add's QLADD scheme
+ * is that formula with its three fp32 constants (docs/FRONTEND_ONNX.md says
+ * how it was measured). */
+static int float_add_requant(OnnxCtx *x, const OnnxFloatEpi *f, Node *nd, float ys, int32_t zc)
 {
-    float sa = ort_scale(f->xs, ys) * (float)(1 << ADD_FRAC_BITS);
-    float sb = ort_scale(f->fscale[0], ys) * (float)(1 << ADD_FRAC_BITS);
-    float so = 1.0f / (float)(1 << ADD_FRAC_BITS);
-    if (!(sa * 256.0f < 1.0e9f && sb * 256.0f < 1.0e9f))
+    float s[3];
+    s[0] = ort_scale(f->xs, ys);
+    s[1] = ort_scale(f->fscale[0], ys);
+    volatile float zb = (float)ol_tensor(x, nd->in[1])->zp * s[1];
+    volatile float zab = fmaf(s[0], (float)ol_tensor(x, nd->in[0])->zp, zb);
+    s[2] = (float)zc - zab;
+    if (!isfinite(s[0]) || !isfinite(s[1]) || !isfinite(s[2]))
         return onnx_err(x, "add input scales are too far from the output scale");
-    if (rq_make_float(x->g, nd, &nd->in_rq[0], 1, &sa) ||
-        rq_make_float(x->g, nd, &nd->in_rq[1], 1, &sb) || rq_make_float(x->g, nd, &nd->rq, 1, &so))
-        return -1;
+    if (rq_make_float(x->g, nd, &nd->rq, 3, s)) return -1;
+    nd->rq.scheme = RQ_QLADD; /* the same constant tensor, three values */
     return 0;
 }
 
@@ -158,10 +157,10 @@ static int quantize_concat(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, Onn
 }
 
 /* The group's FLOAT scale per channel; nothing for an add (per input). */
-static int group_requant(OnnxCtx *x, const OnnxAcc *a, Node *nd, float ys)
+static int group_requant(OnnxCtx *x, const OnnxAcc *a, Node *nd, float ys, int32_t yz)
 {
     const OnnxFloatEpi *f = a->fe;
-    if (f->is_add) return float_add_requant(x, f, nd, ys);
+    if (f->is_add) return float_add_requant(x, f, nd, ys, yz);
     float *s = arena_alloc_array(&x->g->arena, (size_t)a->nch, sizeof(float));
     if (!s) return -1;
     for (int c = 0; c < a->nch; c++) {
@@ -191,7 +190,8 @@ static int quantize_acc(OnnxCtx *x, OnnxVal *v, OnnxVal *out, const QInfo *q)
         return quantize_concat(x, x->cur, v, out, q->scale[0], q->zp[0], dt);
     }
     if (!nd) return onnx_err(x, "nothing to quantize");
-    if (ol_dtype_of_elem(x, q->zp_elem, &dt) || group_requant(x, a, nd, q->scale[0])) return -1;
+    if (ol_dtype_of_elem(x, q->zp_elem, &dt) || group_requant(x, a, nd, q->scale[0], q->zp[0]))
+        return -1;
     const DTypeInfo *di = dtype_info(dt);
     int64_t lo = di->min, hi = di->max, lim = 1 << 20;
     lo = DORY_MAX(lo, q->zp[0] + q_sat_f64(nearbyint(f->rlo / q->scale[0]), -lim, lim));

@@ -162,7 +162,8 @@ static int run_pool(const Graph *g, const Node *n, const NodeConsts *nc, const i
     return 0;
 }
 
-/* add: acc = rqa(a - za) + rqb(b - zb); y = clamp(rq(acc) + zy). */
+/* add: acc = rqa(a - za) + rqb(b - zb); y = clamp(rq(acc) + zy); with a
+ * QLADD scheme y = clamp(q_qladd(a, b)). */
 static int run_add(const Graph *g, const Node *n, const NodeConsts *nc, const int32_t *a,
                    const int32_t *b, int32_t *y)
 {
@@ -178,12 +179,16 @@ static int run_add(const Graph *g, const Node *n, const NodeConsts *nc, const in
     }
     for (int64_t i = 0; i < N; i++) {
         int64_t c = i % C;
+        if (rq_is_qladd(n->rq.scheme)) { /* one formula, output zero point included */
+            int64_t v = q_qladd(&nc->rq[c], a[i], b[i]);
+            y[i] = (int32_t)(v < n->lo ? n->lo : v > n->hi ? n->hi : v);
+            continue;
+        }
         int64_t acc = rq_apply(&ra[c], a[i] - at->zp) + rq_apply(&rb[c], b[i] - bt->zp);
         if (acc_check(g, n, acc)) {
             free(ra);
             return -1;
         }
-        if (acc_check(g, n, acc)) return -1;
         y[i] = q_epilogue(&nc->rq[c], acc, yt->zp, n->lo, n->hi);
     }
     free(ra);

@@ -71,7 +71,11 @@ int dtype_from_name(const char *name, DType *out); /* -1 if unknown */
     X(RQ_FLOAT, "float", "y = round_half_even(f32(acc) * scale[c]) in fp32 (onnxruntime)")         \
     X(RQ_FIXED_SR, "fixed_sr",                                                                     \
       "y = round_half_away(acc*m[c] / 2^(31-s[c])) on the 64-bit product: one rounding (LiteRT)")  \
-    X(RQ_LUT, "lut", "y = table[acc - base]: a function of an 8-bit input, one table per tensor")
+    X(RQ_LUT, "lut", "y = table[acc - base]: a function of an 8-bit input, one table per tensor")  \
+    X(RQ_F32INT, "f32int", "FLOAT's result, computed in integers (exact emulation of fp32)")       \
+    X(RQ_QLADD, "qladd",                                                                           \
+      "add only: y = rne(fma(a, s[0], fma(b, s[1], s[2]))) in fp32 on the raw inputs (MLAS)")      \
+    X(RQ_QLADD_INT, "qladd_int", "QLADD's result, computed in integers (exact emulation of fp32)")
 
 typedef enum {
 #define X(e, name, desc) e,
@@ -83,6 +87,14 @@ typedef enum {
 const char *rq_scheme_name(RqScheme s);
 /* FIXED and FIXED_SR: constants mult and shift (pre: FIXED only). */
 static inline int rq_is_fixed(RqScheme s) { return s == RQ_FIXED || s == RQ_FIXED_SR; }
+/* The schemes whose only constant is the f32 tensor Requant.scale. */
+static inline int rq_has_scale(RqScheme s)
+{
+    return s == RQ_FLOAT || s == RQ_F32INT || s == RQ_QLADD || s == RQ_QLADD_INT;
+}
+/* The add schemes: the whole add in one formula on the raw inputs (in_rq
+ * unused); scale holds {s_a, s_b, c}, c including the output zero point. */
+static inline int rq_is_qladd(RqScheme s) { return s == RQ_QLADD || s == RQ_QLADD_INT; }
 int rq_scheme_from_name(const char *name, RqScheme *out);
 
 /* Arithmetic width a requantized node needs; chosen by the verifier as the
@@ -98,7 +110,7 @@ typedef struct Requant {
     int mult;  /* FIXED, FIXED_SR: i32 multiplier in [2^30, 2^31) or 0 */
     int shift; /* FIXED, FIXED_SR: i32 signed shift, >0 left, <0 right (TFLite) */
     int pre;   /* FIXED: extra left shift applied first, 0..31; FIXED_SR: 0 */
-    int scale; /* FLOAT: f32 scale */
+    int scale; /* FLOAT, F32INT: f32 scale; QLADD, QLADD_INT: f32 {s_a, s_b, c} */
     int table; /* LUT: i32 constant of at most 256 entries, y = table[acc - base] */
     int base;  /* LUT: the accumulator of table[0] */
 } Requant;

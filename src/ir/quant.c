@@ -8,6 +8,7 @@
 #include "quant.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 int32_t q_srdhm(int32_t a, int32_t b)
 {
@@ -35,17 +36,30 @@ int64_t q_rdiv_pot64(int64_t x, int e)
     return (x >> e) + ((x & mask) > threshold ? 1 : 0);
 }
 
+/* round_half_even(r) saturated to int64 range, NaN as 0. */
+static int64_t rne_sat(float p)
+{
+    float r = nearbyintf(p); /* default rounding mode: ties to even */
+    if (!(r == r)) return 0;
+    if (r >= 9.2e18f) return INT64_MAX / 2;
+    if (r <= -9.2e18f) return INT64_MIN / 2;
+    return (int64_t)r;
+}
+
 int64_t q_float_requant(int32_t acc, float scale)
 {
     /* volatile keeps the product in fp32 with no contraction or excess
      * precision, as onnxruntime computes it. */
     volatile float f = (float)acc;
     volatile float p = f * scale;
-    float r = nearbyintf(p); /* default rounding mode: ties to even */
-    if (!(r == r)) return 0;
-    if (r >= 9.2e18f) return INT64_MAX / 2;
-    if (r <= -9.2e18f) return INT64_MIN / 2;
-    return (int64_t)r;
+    return rne_sat(p);
+}
+
+int64_t q_qladd(const RqChan *r, int32_t a, int32_t b)
+{
+    volatile float t = fmaf((float)b, r->qs[1], r->qs[2]);
+    volatile float v = fmaf((float)a, r->qs[0], t);
+    return rne_sat(v);
 }
 
 static int64_t rq_get(const Graph *g, int id, int64_t c, int64_t dflt)
@@ -72,7 +86,8 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c)
         r.shift = (int32_t)rq_get(g, rq->shift, c, 0);
         r.pre = rq->pre;
         break;
-    case RQ_FLOAT: {
+    case RQ_FLOAT:
+    case RQ_F32INT: {
         const Tensor *t = graph_tensor(g, rq->scale);
         DORY_ASSERT(t);
         r.scale = tensor_get_f32(t, tensor_numel(t) == 1 ? 0 : c);
@@ -84,6 +99,13 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c)
         r.table = (const int32_t *)t->data;
         r.ntable = (int)tensor_numel(t);
         r.base = rq->base;
+        break;
+    }
+    case RQ_QLADD:
+    case RQ_QLADD_INT: {
+        const Tensor *t = graph_tensor(g, rq->scale);
+        DORY_ASSERT(t && tensor_numel(t) == 3);
+        for (int i = 0; i < 3; i++) r.qs[i] = tensor_get_f32(t, i);
         break;
     }
     case RQ_COUNT: DORY_ASSERT(0);
@@ -115,11 +137,14 @@ int64_t rq_apply(const RqChan *r, int64_t acc)
         return q_rdiv_pot64(acc * r->mult, 31 - r->shift);
     }
     case RQ_FLOAT:
+    case RQ_F32INT: /* the same result; only kernels compute it otherwise */
         DORY_ASSERT(acc >= INT32_MIN && acc <= INT32_MAX);
         return q_float_requant((int32_t)acc, r->scale);
     case RQ_LUT:
         DORY_ASSERT(acc >= r->base && acc - r->base < r->ntable);
         return r->table[acc - r->base];
+    case RQ_QLADD:
+    case RQ_QLADD_INT: break; /* q_qladd */
     case RQ_COUNT: break;
     }
     DORY_ASSERT(0);
@@ -304,4 +329,81 @@ void q_softmax_params(double beta, double in_scale, int32_t *mult, int *shift, i
     double radius =
         1.0 * ((1 << 5) - 1) * (double)((int64_t)1 << (31 - 5)) / (double)((int64_t)1 << *shift);
     *diff_min = -(int32_t)floor(radius);
+}
+
+/* ---- FLOAT as a proven SHIFT ------------------------------------------------ */
+
+/* The least acc in [amin, amax] with fp32 result >= t; amax + 1 if none. */
+static int64_t float_reaches(float s, int64_t amin, int64_t amax, int64_t t)
+{
+    int64_t lo = amin, hi = amax + 1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (q_float_requant((int32_t)mid, s) >= t)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* The addends l that make (k*acc + l) >> d reach each t at first[t - tlo]:
+ * [*lmin, *lmax]; 0 if empty. */
+static int shift_addends(const int64_t *first, int64_t amin, int64_t amax, int64_t tlo, int64_t thi,
+                         int d, int64_t k, __int128 *lmin, __int128 *lmax)
+{
+    __int128 lo = -((__int128)1 << 100), hi = (__int128)1 << 100;
+    for (int64_t t = tlo; t <= thi; t++) {
+        int64_t a = first[t - tlo];
+        __int128 t2 = (__int128)t * ((__int128)1 << d);
+        if (a <= amax) lo = DORY_MAX(lo, t2 - (__int128)k * a);          /* g(a) >= t */
+        if (a > amin) hi = DORY_MIN(hi, t2 - (__int128)k * (a - 1) - 1); /* g(a-1) < t */
+    }
+    *lmin = lo, *lmax = hi;
+    return lo <= hi;
+}
+
+/* Width of the addend interval for multiplier k (negative: empty). It is
+ * concave in k (a minimum of lines minus a maximum of lines). */
+static __int128 addend_slack(const int64_t *first, int64_t amin, int64_t amax, int64_t tlo,
+                             int64_t thi, int d, int64_t k)
+{
+    __int128 lmin, lmax;
+    shift_addends(first, amin, amax, tlo, thi, d, k, &lmin, &lmax);
+    return lmax - lmin;
+}
+
+int q_float_as_shift(float s, int64_t amin, int64_t amax, int64_t tlo, int64_t thi, int d,
+                     int64_t *k, int64_t *l)
+{
+    if (!(s > 0) || amin > amax || tlo > thi || thi - tlo > 65536 || d < 1 || d > 62) return 1;
+    int64_t *first = malloc(sizeof(int64_t) * (size_t)(thi - tlo + 1));
+    if (!first) return 1;
+    for (int64_t t = tlo; t <= thi; t++) first[t - tlo] = float_reaches(s, amin, amax, t);
+    /* the multiplier with the widest addend interval, by ternary search over
+     * k0 (1 +- 2^-8): the slack is concave, so its maximum is found exactly */
+    int64_t k0 = (int64_t)llround(ldexp((double)s, d)), big = (int64_t)1 << 62;
+    int64_t a = k0 - (k0 >> 8), b = k0 + (k0 >> 8) + 1;
+    while (b - a > 2) {
+        int64_t m1 = a + (b - a) / 3, m2 = b - (b - a) / 3;
+        if (addend_slack(first, amin, amax, tlo, thi, d, m1) <
+            addend_slack(first, amin, amax, tlo, thi, d, m2))
+            a = m1 + 1;
+        else
+            b = m2;
+    }
+    int found = 1;
+    for (int64_t kk = a; kk <= b && found; kk++) {
+        __int128 lmin, lmax;
+        if (kk <= 0 || !shift_addends(first, amin, amax, tlo, thi, d, kk, &lmin, &lmax)) continue;
+        /* the addend nearest the rounding offset 2^(d-1) within the interval */
+        __int128 v = (__int128)1 << (d - 1);
+        v = v < lmin ? lmin : v > lmax ? lmax : v;
+        __int128 e0 = (__int128)kk * amin + v, e1 = (__int128)kk * amax + v;
+        if (v <= -big || v >= big || e0 <= -big || e0 >= big || e1 <= -big || e1 >= big) continue;
+        *k = kk, *l = (int64_t)v;
+        found = 0;
+    }
+    free(first);
+    return found;
 }

@@ -31,13 +31,19 @@ typedef struct RqChan {
     int32_t mult;         /* FIXED */
     int32_t shift;        /* FIXED, >0 left, <0 right */
     int pre;              /* FIXED */
-    float scale;          /* FLOAT */
+    float scale;          /* FLOAT, F32INT */
     const int32_t *table; /* LUT: ntable entries, table[0] at acc = base */
     int ntable, base;
+    float qs[3]; /* QLADD, QLADD_INT: s_a, s_b, c */
 } RqChan;
 
 RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c);
-/* Applies the scheme to an accumulator. SHIFT is computed exactly (128-bit);
+/* QLADD and QLADD_INT: rne(fma(a, s_a, fma(b, s_b, c))) in fp32 on the raw
+ * integer inputs a and b, saturated to int64 range (the clamp follows). This
+ * is onnxruntime's QLinearAdd (MLAS, AVX2 kernel: c = zc - fma(s_a, za,
+ * s_b*zb) and two fused multiply-adds; docs/FRONTEND_ONNX.md). */
+int64_t q_qladd(const RqChan *r, int32_t a, int32_t b);
+/* Applies the scheme to an accumulator (not QLADD: q_qladd). SHIFT is computed exactly (128-bit);
  * the verifier proves which width a kernel needs. FIXED requires
  * acc << (pre + left) to fit int32 (verified). */
 int64_t rq_apply(const RqChan *r, int64_t acc);
@@ -78,6 +84,15 @@ void q_softmax_row(const int32_t *x, int64_t n, int32_t mult, int shift, int32_t
 /* Its constants from beta and the input scale (PreprocessSoftmaxScaling with
  * 5 integer bits, CalculateInputRadius). */
 void q_softmax_params(double beta, double in_scale, int32_t *mult, int *shift, int32_t *diff_min);
+/* FLOAT as SHIFT, proven: k and l such that for every acc in [amin, amax]
+ * the clamped results agree, i.e. for every t in [tlo, thi]
+ *   round_half_even(f32(acc) * s) >= t  <=>  (k*acc + l) >> d >= t.
+ * Both sides are monotone in acc, so it suffices that they first reach
+ * each t at the same acc (found by bisection on the fp32 side). Tries k
+ * near s*2^d; 0 on success, 1 if none was found (s > 0; |acc|*k fits 62
+ * bits for the d the caller chose). */
+int q_float_as_shift(float s, int64_t amin, int64_t amax, int64_t tlo, int64_t thi, int d,
+                     int64_t *k, int64_t *l);
 
 /* Full epilogue: clamp(requant(acc) + zy, lo, hi). */
 static inline int32_t q_epilogue(const RqChan *r, int64_t acc, int32_t zy, int32_t lo, int32_t hi)

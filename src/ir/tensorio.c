@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int tensor_format_from_name(const char *name, TensorFormat *out)
 {
@@ -437,6 +438,25 @@ int tensor_read_file(const char *path, TensorFormat fmt, const Tensor *t, int32_
                : -1;
     arena_free(&a);
     return rc;
+}
+
+int tensor_npy_byte_dtype(const char *path, DType *dt)
+{
+    char head[128] = {0};
+    struct stat st;
+    /* regular files only: a FIFO or standard input must be read once, later */
+    FILE *f = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? fopen(path, "rb") : NULL;
+    size_t n = f ? fread(head, 1, sizeof head - 1, f) : 0;
+    if (f) fclose(f);
+    if (n < 10 || memcmp(head, "\x93NUMPY", 6)) return 1;
+    for (size_t i = 10; i + 5 < n; i++) { /* the header's 'descr': '|i1' */
+        if (head[i] != '|' || head[i + 3] != '\'' || head[i + 2] != '1') continue;
+        if (head[i + 1] == 'i' || head[i + 1] == 'u') {
+            *dt = head[i + 1] == 'i' ? DT_I8 : DT_U8;
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int tensor_write_file(const char *path, TensorFormat fmt, const Tensor *t, const int32_t *hwc)

@@ -25,6 +25,9 @@ int tensor_read_file(const char *path, TensorFormat fmt, const Tensor *t, int32_
  * not be TIO_AUTO. */
 int tensor_read_mem(const char *name, const unsigned char *bytes, size_t len, TensorFormat fmt,
                     const Tensor *t, int32_t *hwc);
+/* 0 with *dt = DT_I8 or DT_U8 if path is a readable .npy of int8 or uint8
+ * elements; 1 otherwise (no diagnostic: reading it later says what is wrong). */
+int tensor_npy_byte_dtype(const char *path, DType *dt);
 /* Writes `hwc` values of t in the source layout. */
 int tensor_write_file(const char *path, TensorFormat fmt, const Tensor *t, const int32_t *hwc);
 

@@ -324,7 +324,7 @@ static int node_last_ref(const Graph *g, const Node *n)
         const Requant *r = rqs[i];
         if (r->scheme == RQ_SHIFT) m = DORY_MAX(m, DORY_MAX(r->k, r->l));
         if (rq_is_fixed(r->scheme)) m = DORY_MAX(m, DORY_MAX(r->mult, r->shift));
-        if (r->scheme == RQ_FLOAT) m = DORY_MAX(m, r->scale);
+        if (rq_has_scale(r->scheme)) m = DORY_MAX(m, r->scale);
         if (r->scheme == RQ_LUT) m = DORY_MAX(m, r->table);
     }
     return m >= g->ntensors ? g->ntensors : m;
@@ -892,25 +892,24 @@ static int parse_requant(Parser *P, Requant *r)
     if (s == RQ_NONE) return 0;
     if (expect_char(P, '(')) return -1;
     if (accept(P, ')')) return 0;
-    static const char *const keys[RQ_COUNT][3] = {{0},
-                                                  {"k", "l", "d"},
-                                                  {"mult", "shift", "pre"},
-                                                  {"scale", 0, 0},
-                                                  {"mult", "shift", 0},
-                                                  {"table", 0, "base"}};
-    int *refs[RQ_COUNT][3] = {{0},
-                              {&r->k, &r->l, &r->d},
-                              {&r->mult, &r->shift, &r->pre},
-                              {&r->scale, 0, 0},
-                              {&r->mult, &r->shift, 0},
-                              {&r->table, 0, &r->base}};
+    static const char *const keys[5][3] = {{"k", "l", "d"},
+                                           {"mult", "shift", "pre"},
+                                           {"mult", "shift", 0},
+                                           {"table", 0, "base"},
+                                           {"scale"}};
+    int *refs[5][3] = {{&r->k, &r->l, &r->d},
+                       {&r->mult, &r->shift, &r->pre},
+                       {&r->mult, &r->shift, 0},
+                       {&r->table, 0, &r->base},
+                       {&r->scale}};
+    int f = s == RQ_SHIFT ? 0 : s == RQ_FIXED ? 1 : s == RQ_FIXED_SR ? 2 : s == RQ_LUT ? 3 : 4;
     unsigned seen = 0;
     do {
         char key[16];
         if (parse_word(P, key, sizeof key, "a requant field")) return -1;
         int k = -1;
         for (int i = 0; i < 3; i++)
-            if (keys[s][i] && strcmp(keys[s][i], key) == 0) k = i;
+            if (keys[f][i] && strcmp(keys[f][i], key) == 0) k = i;
         if (k < 0) return perr(P, "unknown field '%s' for requant scheme '%s'", key, scheme);
         if (seen & (1u << k)) return perr(P, "requant field '%s' given twice", key);
         seen |= 1u << k;
@@ -919,8 +918,8 @@ static int parse_requant(Parser *P, Requant *r)
         if (is_int) {
             int32_t v;
             if (parse_int32(P, &v, "an integer")) return -1;
-            *refs[s][k] = v;
-        } else if (lookup_tensor(P, refs[s][k], "a tensor name")) {
+            *refs[f][k] = v;
+        } else if (lookup_tensor(P, refs[f][k], "a tensor name")) {
             return -1;
         }
     } while (accept(P, ','));

@@ -149,8 +149,17 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
         }
         return 0;
     }
-    case RQ_FLOAT: {
+    case RQ_QLADD:
+    case RQ_QLADD_INT:
+        if (cx->n->op != OP_ADD)
+            return FAIL(cx, "requant scheme %s is for add nodes only", rq_scheme_name(rq->scheme));
+        nch = 3; /* s_a, s_b, c: checked like FLOAT's per-channel scales */
+        /* fall through */
+    case RQ_FLOAT:
+    case RQ_F32INT: {
         if (check_rq_const(cx, rq->scale, "scale", DT_F32, DT_F32, nch)) return -1;
+        if (rq_is_qladd(rq->scheme) && tensor_numel(graph_tensor(g, rq->scale)) != 3)
+            return FAIL(cx, "requant %s needs 3 scale values", rq_scheme_name(rq->scheme));
         const Tensor *s = graph_tensor(g, rq->scale);
         for (int64_t i = 0; i < tensor_numel(s); i++)
             if (!isfinite(tensor_get_f32(s, i)))
@@ -408,6 +417,10 @@ static int verify_add(Ctx *cx)
     int64_t c = act_c(y);
     if (check_rq(cx, &n->in_rq[0], c) || check_rq(cx, &n->in_rq[1], c) || check_rq(cx, &n->rq, c))
         return -1;
+    if (rq_is_qladd(n->rq.scheme) &&
+        (n->in_rq[0].scheme != RQ_NONE || n->in_rq[1].scheme != RQ_NONE))
+        return FAIL(cx, "an add with scheme %s has no input requants",
+                    rq_scheme_name(n->rq.scheme));
     Range da = act_delta(cx, 0), db = act_delta(cx, 1);
     Range *acc = arena_alloc_array(&cx->g->arena, (size_t)c, sizeof(Range));
     if (!acc) return -1;

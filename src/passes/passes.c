@@ -9,12 +9,17 @@
 #include "ir/verify.h"
 
 static int want_fixed(const PassOptions *opt) { return opt && opt->requant_fixed; }
+static int want_exact(const PassOptions *opt) { return opt && opt->requant_exact; }
 
 static const Pass pass_table[] = {
     {"fold_pad", "fold pad nodes into the convolution or pooling that reads them", pass_fold_pad},
     {"dce", "remove nodes whose results no graph output needs", pass_dce},
     {"float_to_fixed", "turn FLOAT requants into FIXED for integer-only MCUs (--requant fixed)",
      pass_float_to_fixed, want_fixed},
+    {"float_to_exact",
+     "compute FLOAT and QLADD requants in integers, bit-exact, for integer-only MCUs (--requant "
+     "exact)",
+     pass_float_to_exact, want_exact},
 };
 
 const Pass *passes_list(int *count)

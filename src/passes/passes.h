@@ -12,6 +12,7 @@ typedef struct PassOptions {
     int verify_each;         /* verify after every pass (always in DORY_DEBUG) */
     const char *print_after; /* pass name: print the IR text after it to stdout */
     int requant_fixed;       /* --requant fixed: FLOAT requants become FIXED */
+    int requant_exact;       /* --requant exact: FLOAT, QLADD computed in integers */
 } PassOptions;
 
 typedef struct Pass {
@@ -28,5 +29,6 @@ const Pass *passes_list(int *count);
 int pass_fold_pad(Graph *g);
 int pass_dce(Graph *g);
 int pass_float_to_fixed(Graph *g);
+int pass_float_to_exact(Graph *g);
 
 #endif

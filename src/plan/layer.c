@@ -90,8 +90,7 @@ static void rq_const_bytes(const Graph *g, int id, int64_t nch, int min_bytes, P
         geom->rq_fixed += tensor_numel(t) * b;
 }
 
-static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith, int fpu,
-                     PlanGeom *geom)
+static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith, PlanGeom *geom)
 {
     int wide = arith == ARITH_64 ? 8 : 4;
     switch (r->scheme) {
@@ -109,9 +108,10 @@ static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith,
         geom->rq_fixed += tensor_numel(t) * 4;
         break;
     }
-    case RQ_FLOAT: /* integer targets run it as FIXED: mult + shift */
-        rq_const_bytes(g, r->scale, nch, fpu ? 4 : 8, geom);
-        break;
+    case RQ_FLOAT: /* integer targets run it as F32INT: the same constants */
+    case RQ_F32INT:
+    case RQ_QLADD:
+    case RQ_QLADD_INT: rq_const_bytes(g, r->scale, nch, 4, geom); break;
     default: break;
     }
 }
@@ -179,7 +179,7 @@ static void geom_kernel(const Graph *g, const Node *n, PlanGeom *p)
     p->ci_tiling = (k->flags & DORY_KF_CI_TILE) != 0;
 }
 
-static void geom_consts(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
+static void geom_consts(const Graph *g, const Node *n, PlanGeom *p)
 {
     if (n->op == OP_CONV2D || n->op == OP_FC) {
         if (n->nin > 2) p->rq_per_ch += 4, p->bias_bytes = 4 * p->co; /* i32 bias */
@@ -191,13 +191,14 @@ static void geom_consts(const Graph *g, const Node *n, const Target *t, PlanGeom
             const Tensor *c = graph_tensor(g, i ? n->rq.l : n->rq.k);
             p->dory_consts += c && tensor_numel(c) > 1;
         }
-    rq_bytes(g, &n->rq, p->co, n->arith, t->has_fpu, p);
-    rq_bytes(g, &n->in_rq[0], p->co, n->arith, t->has_fpu, p);
-    rq_bytes(g, &n->in_rq[1], p->co, n->arith, t->has_fpu, p);
+    rq_bytes(g, &n->rq, p->co, n->arith, p);
+    rq_bytes(g, &n->in_rq[0], p->co, n->arith, p);
+    rq_bytes(g, &n->in_rq[1], p->co, n->arith, p);
 }
 
 int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
 {
+    (void)t; /* no geometry depends on the target today (FLOAT's constants neither) */
     *p = (PlanGeom){0};
     if (n->nin < 1 || !graph_tensor(g, n->in[0]) || !graph_tensor(g, n->out)) return -1;
     geom_io(g, n, p);
@@ -225,7 +226,7 @@ int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
         break;
     default: return -1;
     }
-    geom_consts(g, n, t, p);
+    geom_consts(g, n, p);
     p->macs = node_macs(g, n);
     if (p->macs == 0) p->macs = p->ho * p->wo * p->co; /* data movement: one op per element */
     p->param_bytes = node_param_bytes(g, n);

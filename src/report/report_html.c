@@ -615,15 +615,16 @@ static void layer_detail(FILE *f, const cJSON *l)
 static void fixed_section(FILE *f, const cJSON *r)
 {
     const cJSON *x = jget(r, "float_to_fixed");
-    fputs("<section id=\"float-to-fixed\"><h2>FLOAT to FIXED</h2>", f);
+    fputs("<section id=\"float-to-fixed\"><h2>FLOAT on an integer-only target</h2>", f);
     if (!cJSON_IsTrue(jget(x, "converted"))) {
         fputs("<p>No conversion: the model's requantization runs as written.</p></section>\n", f);
         return;
     }
     fprintf(f,
-            "<p>The target has no FPU: FLOAT requantization was converted to FIXED. On the test "
-            "input, %.0f of %.0f network outputs differ from FLOAT (by at most %.0f); per layer "
-            "in the table above.</p></section>\n",
+            "<p>The target has no FPU: FLOAT requantization is computed in integers (exact "
+            "emulation of fp32). On the test input, %.0f of %.0f "
+            "network outputs differ from FLOAT (by at most %.0f); per layer in the table "
+            "above.</p></section>\n",
             jn(x, "network_differ"), jn(x, "network_total"), jn(x, "network_worst"));
 }
 

@@ -8,11 +8,12 @@ take and return the quantized integers (nothing else changes).
 nemo_model(): a NEMO-style integer model (Mul/Add/Div/Clip chains).
 
 Layer specs (applied in order to the running tensor):
-  ("conv", cout, k, stride, pads4, groups)   pads4 = (top, left, bottom, right)
+  ("conv", cout, k, stride, pads4, groups)   pads4 = (top, left, bottom, right);
+                                             k and stride an int or (h, w)
   ("bn",) ("relu",) ("clip", lo, hi)
   ("maxpool", k, stride, pads4) ("avgpool", k, stride, pads4) ("gap",)
   ("pad", pads4)  ("flatten",) ("reshape",) ("gemm", n) ("matmul", n)
-  ("save", tag)  ("add", tag)  ("concat", tag)
+  ("save", tag)  ("add", tag)  ("concat", tag)  ("load", tag): continue from a saved tensor
 """
 import numpy as np
 import onnx
@@ -55,14 +56,16 @@ def float_model(specs, in_shape=(1, 8, 12, 12), seed=0, opset=OPSET):
         kind = s[0]
         if kind == "conv":
             _, cout, k, stride, p, groups = s
+            kh, kw = (k, k) if np.isscalar(k) else k
+            sh, sw = (stride, stride) if np.isscalar(stride) else stride
             cin = shape[1]
-            w = b.rng.normal(0, 1.0 / np.sqrt(cin // groups * k * k), (cout, cin // groups, k, k))
+            w = b.rng.normal(0, 1.0 / np.sqrt(cin // groups * kh * kw), (cout, cin // groups, kh, kw))
             bias = b.rng.normal(0, 0.1, cout)
             x = b.node("Conv", [x, b.const("w", w.astype(np.float32)),
                                 b.const("b", bias.astype(np.float32))],
-                       kernel_shape=[k, k], strides=[stride, stride], pads=_pads(p), group=groups)
-            h = (shape[2] + p[0] + p[2] - k) // stride + 1
-            wd = (shape[3] + p[1] + p[3] - k) // stride + 1
+                       kernel_shape=[kh, kw], strides=[sh, sw], pads=_pads(p), group=groups)
+            h = (shape[2] + p[0] + p[2] - kh) // sh + 1
+            wd = (shape[3] + p[1] + p[3] - kw) // sw + 1
             shape = [1, cout, h, wd]
         elif kind == "bn":
             c = shape[1]
@@ -108,6 +111,8 @@ def float_model(specs, in_shape=(1, 8, 12, 12), seed=0, opset=OPSET):
             shape = [1, n]
         elif kind == "save":
             saved[s[1]] = (x, list(shape))
+        elif kind == "load":
+            x, shape = saved[s[1]][0], list(saved[s[1]][1])
         elif kind == "add":
             x = b.node("Add", [x, saved[s[1]][0]])
         elif kind == "concat":

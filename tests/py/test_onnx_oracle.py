@@ -14,9 +14,12 @@ test finds those in onnxruntime's optimized graph (float Conv, Gemm, MatMul,
 Add, BatchNormalization left over: e.g. QDQ groups on int8 activations, which
 onnxruntime 1.23 on x86 does not fuse) and prints them; and these kernels
 compute in fp32 by design:
-  * Add (QLinearAdd / QDQ Add): MLAS adds a*(sa/sc) + b*(sb/sc) in fp32 and
-    rounds once; dory's integer add rounds each term at 2^-12 LSB first, so
-    results can differ at (near) ties;
+  * Add (QLinearAdd / QDQ Add) is exact: dory's QLADD scheme is MLAS's fp32
+    formula (tests/py/test_qladd_formula.py); where onnxruntime leaves the
+    QDQ Add in fp32 (DQ, Add, Q: s8 activations) the formula differs;
+  * Concat of inputs with different scales (QLinearConcat, QDQ Concat): each
+    input goes through round(fp32(xs*(x - xz)) / ys), two roundings; dory
+    requantizes with one FLOAT multiply;
   * AveragePool (QLinearAveragePool, also what the QDQ group fuses to):
     onnxruntime dequantizes every input to fp32, sums in fp32, divides by
     the count and quantizes (value / y_scale); dory sums the integers exactly

@@ -142,6 +142,7 @@ typedef enum {
     TQ_FIXED,       /* FIXED, pre = 0 */
     TQ_FLOAT,       /* FLOAT */
     TQ_FIXED_SR,    /* FIXED_SR (LiteRT's single rounding) */
+    TQ_F32INT,      /* F32INT (FLOAT computed in integers) */
 } TQ;
 
 /* Per-channel real scales around `base`, spread by +-25%. */
@@ -183,6 +184,10 @@ static void tb_rq_scales(TB *b, Node *n, Requant *rq, TQ kind, int nch, const do
     case TQ_FIXED: rc = rq_make_fixed(b->g, n, rq, nch, m, sh, pre); break;
     case TQ_FLOAT: rc = rq_make_float(b->g, n, rq, nch, f); break;
     case TQ_FIXED_SR: rc = rq_make_fixed_sr(b->g, n, rq, nch, m, sh); break;
+    case TQ_F32INT:
+        rc = rq_make_float(b->g, n, rq, nch, f);
+        rq->scheme = RQ_F32INT;
+        break;
     }
     if (rc) b->err = 1;
 }
@@ -328,15 +333,19 @@ static void g_conv_dilated(TB *b)
 }
 
 /* conv2d 1x1 pointwise, i8, per-tensor weight zero point 3, FLOAT per-tensor. */
-static void g_conv_pointwise(TB *b)
+static void conv_pointwise(TB *b, TQ kind, int nch)
 {
     ConvSpec c = {10, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, 0};
     int x = tb_input(b, "x", DT_I8, 5, 7, 6, 0), y;
     Node *n = tb_conv(b, "conv", x, &c, DT_I8, -2, &y);
-    if (n) b->g->tensors[n->in[1]]->zp = 3;
-    tb_rq(b, n, TQ_FLOAT, 1, conv_base_scale(&c, 6));
+    if (n && kind == TQ_FLOAT) b->g->tensors[n->in[1]]->zp = 3;
+    tb_rq(b, n, kind, nch, conv_base_scale(&c, 6));
     tb_output(b, y);
 }
+
+static void g_conv_pointwise(TB *b) { conv_pointwise(b, TQ_FLOAT, 1); }
+/* the same with F32INT per channel */
+static void g_conv_f32int(TB *b) { conv_pointwise(b, TQ_F32INT, 10); }
 
 /* depthwise conv2d 3x3 pad 1 (groups = Cin = Cout = 6), i8, SHIFT with i64
  * constants (d = 40). */
@@ -530,6 +539,27 @@ static void g_add_float(TB *b)
     tb_output(b, y);
 }
 
+/* add with onnxruntime's QLinearAdd formula (QLADD, or QLADD_INT: the same
+ * in integers): s_a, s_b and c = zc - fma(s_a, za, s_b*zb). */
+static void add_qladd(TB *b, RqScheme scheme)
+{
+    int a = tb_input(b, "a", DT_U8, 5, 7, 6, 128);
+    int c = tb_input(b, "b", DT_U8, 5, 7, 6, 120);
+    int y = tb_act(b, "add.y", DT_U8, 5, 7, 6, 125);
+    Node *n = tb_binary(b, "add", OP_ADD, a, c, y);
+    float s[3] = {0.6f, 0.45f, 0};
+    volatile float zb = 120.0f * s[1];
+    volatile float zab = fmaf(s[0], 128.0f, zb);
+    s[2] = 125.0f - zab;
+    if (!n) return;
+    if (rq_make_float(b->g, n, &n->rq, 3, s)) b->err = 1;
+    n->rq.scheme = scheme;
+    tb_output(b, y);
+}
+
+static void g_add_qladd(TB *b) { add_qladd(b, RQ_QLADD); }
+static void g_add_qladd_int(TB *b) { add_qladd(b, RQ_QLADD_INT); }
+
 /* residual block: conv 3x3 (FIXED) then add(conv, x) as TFLite (FIXED pre 20). */
 static void g_residual(TB *b)
 {
@@ -671,6 +701,9 @@ static const struct {
     {"add_shift", g_add_shift},
     {"add_fixed", g_add_fixed},
     {"add_float", g_add_float},
+    {"add_qladd", g_add_qladd},
+    {"add_qladd_int", g_add_qladd_int},
+    {"conv_f32int", g_conv_f32int},
     {"residual", g_residual},
     {"concat2", g_concat2},
     {"concat3", g_concat3},

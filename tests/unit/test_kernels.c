@@ -50,6 +50,16 @@ static int set_rq(Graph *g, Node *n, Requant *r, const KRq *q)
     case DORY_RQ_FLOAT: return rq_make_float(g, n, r, q->nch, q->scale);
     case DORY_RQ_FIXED_SR: return rq_make_fixed_sr(g, n, r, q->nch, q->mult, q->shift);
     case DORY_RQ_LUT: break; /* kernels_requant_lut_vs_interp */
+    case DORY_RQ_F32INT:
+    case DORY_RQ_QLADD:
+    case DORY_RQ_QLADD_INT: {
+        int qladd = q->r.scheme != DORY_RQ_F32INT;
+        if (rq_make_float(g, n, r, qladd ? 3 : q->nch, q->scale)) return -1;
+        r->scheme = q->r.scheme == DORY_RQ_F32INT  ? RQ_F32INT
+                    : q->r.scheme == DORY_RQ_QLADD ? RQ_QLADD
+                                                   : RQ_QLADD_INT;
+        return 0;
+    }
     }
     return -1;
 }

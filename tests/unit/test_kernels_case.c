@@ -3,11 +3,16 @@
  */
 #include "test_kernels_case.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "test_kernels_ref.h"
+
+/* The output schemes cases rotate through (an add case of F32INT uses QLADD
+ * or QLADD_INT instead, the add-only schemes). */
+enum { NSCH = 6 };
 
 enum { CANARY = 0xA5 };
 
@@ -99,7 +104,10 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
             if (e < -31) e = -31;
             q->shift[c] = e;
             break;
+        case DORY_RQ_QLADD:
+        case DORY_RQ_QLADD_INT: break; /* kc_qladd_consts */
         case DORY_RQ_FLOAT:
+        case DORY_RQ_F32INT:
             q->scale[c] = (float)target / (float)(per_channel && amax[c] > 0 ? amax[c] : am) *
                           (0.5f + (float)ri(s, 0, 1000) / 1000.0f);
             break;
@@ -176,7 +184,7 @@ static void random_geometry(KCase *k, uint32_t *s, int index)
         k->h = (k->kh - 1) * k->dh + k->sh * ri(s, 1, 3) + ri(s, 0, 3);
         k->w = (k->kw - 1) * k->dw + k->sw * ri(s, 1, 3) + ri(s, 0, 3);
     }
-    if ((k->op == KOP_MAXPOOL || k->op == KOP_AVGPOOL) && index % 5 == 1) { /* global */
+    if ((k->op == KOP_MAXPOOL || k->op == KOP_AVGPOOL) && index % NSCH == 1) { /* global */
         k->kh = k->h, k->kw = k->w, k->sh = k->sw = 1;
         memset(k->pad, 0, sizeof k->pad);
     }
@@ -241,8 +249,8 @@ static void fill_data(KCase *k, uint32_t *s, dory_type_t tin, dory_type_t tb)
     }
 }
 
-static const dory_rq_scheme_t schemes[5] = {DORY_RQ_NONE, DORY_RQ_SHIFT32, DORY_RQ_SHIFT64,
-                                            DORY_RQ_FIXED, DORY_RQ_FLOAT};
+static const dory_rq_scheme_t schemes[NSCH] = {DORY_RQ_NONE,  DORY_RQ_SHIFT32, DORY_RQ_SHIFT64,
+                                               DORY_RQ_FIXED, DORY_RQ_FLOAT,   DORY_RQ_F32INT};
 
 /* Raw accumulators of the full layer (output requant NONE), max |acc| per channel. */
 static void acc_range(KCase *k, int64_t *amax)
@@ -312,14 +320,25 @@ static int kc_pack(KCase *k, int flags)
     return 0;
 }
 
+/* QLADD constants {s_a, s_b, c} as the ONNX frontend computes them. */
+static void kc_qladd_consts(float *q, int32_t za, int32_t zb, int32_t zc, uint32_t *s)
+{
+    volatile float zbs, zab;
+    q[0] = (float)ri(s, 50, 4000) / 1000.0f;
+    q[1] = (float)ri(s, 50, 4000) / 1000.0f;
+    zbs = (float)zb * q[1];
+    zab = fmaf(q[0], (float)za, zbs);
+    q[2] = (float)zc - zab;
+}
+
 int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
 {
     uint32_t st = seed * 2654435761u + (uint32_t)index * 40503u + 1u, *s = &st;
-    dory_rq_scheme_t sch = schemes[index % 5];
-    dory_type_t tin = (index / 5) % 2 ? DORY_I8 : DORY_U8;
-    dory_type_t tout = (index / 10) % 2 ? DORY_I8 : DORY_U8;
+    dory_rq_scheme_t sch = schemes[index % NSCH];
+    dory_type_t tin = (index / NSCH) % 2 ? DORY_I8 : DORY_U8;
+    dory_type_t tout = (index / (2 * NSCH)) % 2 ? DORY_I8 : DORY_U8;
     dory_type_t tb = ri(s, 0, 1) ? DORY_I8 : DORY_U8;
-    int perch = (index / 20) % 2, has_bias = ri(s, 0, 3) != 0, wzp_mode = ri(s, 0, 2);
+    int perch = (index / (4 * NSCH)) % 2, has_bias = ri(s, 0, 3) != 0, wzp_mode = ri(s, 0, 2);
     int64_t amax[KC_MAXC];
     dory_out_params_t *o;
     memset(k, 0, sizeof *k);
@@ -364,9 +383,13 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     if (op == KOP_ADD) {
         int64_t in_am[KC_MAXC];
         int c;
-        dory_rq_scheme_t sa = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, 4)];
-        dory_rq_scheme_t sb = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, 4)];
+        dory_rq_scheme_t sa = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, NSCH - 1)];
+        dory_rq_scheme_t sb = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, NSCH - 1)];
         if ((flags & KC_DSP) && index % 2 == 0) sa = sb = sch, perch = 0; /* FIXED per tensor */
+        if (sch == DORY_RQ_F32INT) { /* the add-only schemes, no input requants */
+            sch = ri(s, 0, 1) ? DORY_RQ_QLADD : DORY_RQ_QLADD_INT;
+            sa = sb = DORY_RQ_NONE, perch = 0;
+        }
         for (c = 0; c < k->c; c++) in_am[c] = 256;
         make_rq(&k->rqa, sa, k->c, sch == DORY_RQ_SHIFT32 ? 0 : perch, in_am, 4096, s);
         make_rq(&k->rqb, sb, k->c, sch == DORY_RQ_SHIFT32 ? 0 : ri(s, 0, 1), in_am, 4096, s);
@@ -377,6 +400,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
     o = &k->conv.out;
     set_out(o, tout, s);
+    if (sch == DORY_RQ_QLADD || sch == DORY_RQ_QLADD_INT)
+        kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, s);
     if (flags & KC_FUSED) o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
     o->rq = k->rq.r;
     k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;
@@ -558,7 +583,10 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
              uint32_t seed, int flags)
 {
     dory_type_t t = (flags & (KC_I8 | KC_TFLITE)) ? DORY_I8 : DORY_U8;
-    dory_rq_scheme_t sch = (flags & KC_TFLITE) ? DORY_RQ_FIXED : DORY_RQ_SHIFT32;
+    dory_rq_scheme_t sch = (flags & (KC_TFLITE | KC_ONNX_FIXED)) ? DORY_RQ_FIXED
+                           : (flags & KC_ONNX_FLOAT)             ? DORY_RQ_FLOAT
+                           : (flags & KC_ONNX_EXACT)             ? DORY_RQ_F32INT
+                                                                 : DORY_RQ_SHIFT32;
     uint32_t st = seed ? seed : 1;
     int64_t amax[KC_MAXC] = {0};
     dory_out_params_t *o = &k->conv.out;
@@ -585,7 +613,9 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     k->pool.kh = kk, k->pool.kw = kk, k->pool.stride_h = k->pool.stride_w = s;
     k->pool.border = DORY_BORDER_ALL;
     k->add.rq_a.scheme = k->add.rq_b.scheme = DORY_RQ_NONE;
-    if (op == KOP_ADD) {
+    if (op == KOP_ADD && sch == DORY_RQ_F32INT) {
+        sch = DORY_RQ_QLADD_INT;
+    } else if (op == KOP_ADD) {
         for (i = 0; i < c; i++) amax[i] = 256;
         make_rq(&k->rqa, sch, c, 0, amax, 4096, &st);
         make_rq(&k->rqb, sch, c, 0, amax, 4096, &st);
@@ -599,6 +629,8 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     }
     o->type = t, o->zp = (flags & (KC_I8 | KC_TFLITE)) ? rand_zp(&st, t) : 0;
     o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
+    if (sch == DORY_RQ_QLADD_INT)
+        kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, &st);
     if (flags & KC_OUT_I32) { /* the raw accumulator, as DORY's last FC layer */
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
         o->type = DORY_I32, o->zp = 0, o->lo = INT32_MIN, o->hi = INT32_MAX, o->rq = k->rq.r;

@@ -93,7 +93,20 @@ void kc_free(KCase *k);
  * runs the Arm DSP row (dory_conv_dsp_s8, dory_fc_dsp_s8 on packed weights,
  * dory_add_dsp_s8). KC_TFLITE (kc_bench): the TFLite quantization: i8 activations,
  * input zero point -128, per-channel FIXED requant (add: FIXED). */
-enum { KC_I8 = 1, KC_OUT_I32 = 2, KC_IM2COL1 = 4, KC_FUSED = 8, KC_DSP = 16, KC_TFLITE = 32 };
+/* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT (kc_bench): onnxruntime's
+ * quantization on an MCU, per-channel output requant FIXED, FLOAT or F32INT
+ * (the add: FIXED per input and output, FLOAT likewise, or QLADD_INT). */
+enum {
+    KC_I8 = 1,
+    KC_OUT_I32 = 2,
+    KC_IM2COL1 = 4,
+    KC_FUSED = 8,
+    KC_DSP = 16,
+    KC_TFLITE = 32,
+    KC_ONNX_FIXED = 64,
+    KC_ONNX_FLOAT = 128,
+    KC_ONNX_EXACT = 256
+};
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
 int kc_has_dsp(kop_t op);

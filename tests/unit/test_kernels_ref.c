@@ -43,7 +43,10 @@ static int64_t rq(const dory_requant_t *r, int c, int64_t acc)
         if (2 * (rem < 0 ? -rem : rem) >= d) q += p < 0 ? -1 : 1;
         return q;
     }
-    case DORY_RQ_FLOAT: {
+    case DORY_RQ_QLADD:
+    case DORY_RQ_QLADD_INT: break; /* kref_add */
+    case DORY_RQ_FLOAT:
+    case DORY_RQ_F32INT: {
         volatile float f = (float)acc;
         volatile float pr = f * r->scale[i];
         float v = nearbyintf(pr);
@@ -165,10 +168,20 @@ void kref_add(const dory_add_params_t *p, const dory_dims_t *d, const void *a, c
               void *y, int32_t *acc)
 {
     long i, n = (long)d->h * d->w * d->c;
+    const float *q = p->out.rq.scale;
     for (i = 0; i < n; i++) {
         int c = (int)(i % d->c);
-        int64_t s = rq(&p->rq_a, c, ld(p->a_type, a, i) - p->a_zp) +
-                    rq(&p->rq_b, c, ld(p->b_type, b, i) - p->b_zp);
+        int64_t s;
+        if (!acc && (p->out.rq.scheme == DORY_RQ_QLADD || p->out.rq.scheme == DORY_RQ_QLADD_INT)) {
+            volatile float t = fmaf((float)ld(p->b_type, b, i), q[1], q[2]);
+            volatile float v = fmaf((float)ld(p->a_type, a, i), q[0], t);
+            float r = nearbyintf(v);
+            s = r < (float)p->out.lo ? p->out.lo : r > (float)p->out.hi ? p->out.hi : (int64_t)r;
+            ((uint8_t *)y)[i] = (uint8_t)s;
+            continue;
+        }
+        s = rq(&p->rq_a, c, ld(p->a_type, a, i) - p->a_zp) +
+            rq(&p->rq_b, c, ld(p->b_type, b, i) - p->b_zp);
         put(&p->out, c, s, y, i, acc);
     }
 }

@@ -69,7 +69,7 @@ TEST(text_round_trip_test_graphs)
 }
 
 /* Every op appears in the library, and every requant scheme on conv or fc
- * (lut, element-wise only: on a requant node). */
+ * (lut, element-wise only: on a requant node; the add-only schemes on an add). */
 TEST(text_test_graphs_cover_ops)
 {
     int ops[OP_COUNT] = {0}, schemes[RQ_COUNT] = {0};
@@ -79,7 +79,8 @@ TEST(text_test_graphs_cover_ops)
         for (int j = 0; j < g->nnodes; j++) {
             const Node *n = g->nodes[j];
             ops[n->op]++;
-            if (n->op == OP_CONV2D || n->op == OP_FC || n->rq.scheme == RQ_LUT)
+            if (n->op == OP_CONV2D || n->op == OP_FC || n->rq.scheme == RQ_LUT ||
+                rq_is_qladd(n->rq.scheme))
                 schemes[n->rq.scheme]++;
         }
         graph_free(g);
@@ -88,7 +89,8 @@ TEST(text_test_graphs_cover_ops)
         if (!ops[i]) harness_fail(__FILE__, __LINE__, "no test graph uses %s", op_name((Op)i));
     for (int i = 1; i < RQ_COUNT; i++)
         if (!schemes[i])
-            harness_fail(__FILE__, __LINE__, "no conv/fc uses %s", rq_scheme_name((RqScheme)i));
+            harness_fail(__FILE__, __LINE__, "no conv/fc (add) uses %s",
+                         rq_scheme_name((RqScheme)i));
 }
 
 static char *read_all(const char *path, size_t *len)

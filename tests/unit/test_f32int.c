@@ -1,0 +1,146 @@
+/* test_f32int.c: the integer emulation of fp32 in kernels/dory_f32int.c
+ * (schemes F32INT and QLADD_INT) against the FPU: QLADD_INT on every one of
+ * the 65536 input pairs of many scale/zero-point configurations (u8 and s8),
+ * F32INT on every accumulator of a wide range for many scales, on ties, on
+ * accumulators beyond 2^24 (where f32(acc) rounds) and on random ones over
+ * all of int32. The oracle is src/ir/quant.c (volatile fp32, fmaf), which
+ * the interpreter uses. Must not go through graphs.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "dory_internal.h"
+#include "harness.h"
+#include "ir/quant.h"
+
+static uint32_t rng(uint32_t *s)
+{
+    *s ^= *s << 13, *s ^= *s >> 17, *s ^= *s << 5;
+    return *s;
+}
+
+/* A float 10^u, u uniform in [lo, hi]. */
+static float log_uniform(uint32_t *s, double lo, double hi)
+{
+    return (float)pow(10.0, lo + (hi - lo) * (double)(rng(s) % 1000000) / 1e6);
+}
+
+/* Every input pair of one QLinearAdd configuration; returns mismatches. */
+static long qladd_config(float sa, int za, float sb, int zb, float sc, int zc, int is_signed)
+{
+    RqChan r = {0};
+    volatile float t;
+    long bad = 0;
+    r.scheme = RQ_QLADD;
+    r.qs[0] = sa / sc, r.qs[1] = sb / sc;
+    t = (float)zb * r.qs[1];
+    t = fmaf(r.qs[0], (float)za, t);
+    r.qs[2] = (float)zc - t;
+    for (int a = 0; a < 256; a++)
+        for (int b = 0; b < 256; b++) {
+            int va = is_signed ? a - 128 : a, vb = is_signed ? b - 128 : b;
+            int64_t want = q_qladd(&r, va, vb), got = dory__qladd_int(va, vb, r.qs);
+            if (want != got && bad++ < 3)
+                harness_fail(__FILE__, __LINE__, "qladd s=%a,%a,%a a=%d b=%d: %lld, fp32 %lld",
+                             (double)r.qs[0], (double)r.qs[1], (double)r.qs[2], va, vb,
+                             (long long)got, (long long)want);
+        }
+    return bad;
+}
+
+TEST(f32int_qladd_every_pair)
+{
+    uint32_t s = 12345;
+    long bad = 0;
+    int n = 0;
+    for (int i = 0; i < 300; i++, n++) {
+        int sg = i % 2, lo = sg ? -128 : 0;
+        float sa = log_uniform(&s, -3, 0), sb = log_uniform(&s, -3, 0), sc = log_uniform(&s, -3, 0);
+        bad += qladd_config(sa, lo + (int)(rng(&s) % 256), sb, lo + (int)(rng(&s) % 256), sc,
+                            lo + (int)(rng(&s) % 256), sg);
+    }
+    /* edges: equal scales (ties everywhere), powers of two, ratios near MLAS' limits */
+    bad += qladd_config(0.5f, 128, 0.5f, 128, 1.0f, 128, 0);
+    bad += qladd_config(0.25f, 0, 0.75f, 3, 0.5f, 0, 1);
+    bad += qladd_config(1.0f, 0, 1.0f, 0, 1.0f / 16384.0f, 127, 1);
+    bad += qladd_config(255.0f, 7, 1.0f / 1024.0f, 200, 1.0f, 5, 0);
+    n += 4;
+    CHECK_EQ_I64(bad, 0);
+    printf("  QLADD_INT: %d configurations x 65536 pairs equal fp32\n", n);
+}
+
+static long f32int_range(float scale, int64_t lo, int64_t hi, int64_t step)
+{
+    long bad = 0;
+    for (int64_t acc = lo; acc <= hi; acc += step) {
+        int64_t want = q_float_requant((int32_t)acc, scale);
+        int64_t got = dory__f32int_rq((int32_t)acc, &scale);
+        if (want != got && bad++ < 3)
+            harness_fail(__FILE__, __LINE__, "f32int scale %a acc %lld: %lld, fp32 %lld",
+                         (double)scale, (long long)acc, (long long)got, (long long)want);
+    }
+    return bad;
+}
+
+TEST(f32int_every_accumulator)
+{
+    uint32_t s = 777;
+    long bad = 0;
+    long long n = 0;
+    for (int i = 0; i < 24; i++) { /* every acc in +-2^18 */
+        float sc = log_uniform(&s, -6, -1);
+        bad += f32int_range(sc, -(1 << 18), 1 << 18, 1), n += (2 << 18) + 1;
+    }
+    /* ties: exact products k + 0.5 */
+    bad += f32int_range(0.5f, -100000, 100000, 1) + f32int_range(0.25f, -100000, 100000, 1);
+    bad +=
+        f32int_range(1.5f, -100000, 100000, 1) + f32int_range(0x1.000002p-8f, -3000000, 3000000, 1);
+    n += 4 * 200001 + 6000001;
+    /* beyond 2^24, where f32(acc) rounds; and near INT32 limits */
+    bad += f32int_range(0x1.3p-20f, (1 << 24) - 5000, (1 << 24) + 400000, 1);
+    bad += f32int_range(0x1.7p-25f, INT32_MAX - 300000, INT32_MAX, 1);
+    bad += f32int_range(0x1.7p-25f, INT32_MIN, INT32_MIN + 300000, 1);
+    n += 405001 + 2 * 300001;
+    for (int i = 0; i < 1000000; i++) { /* random accumulators and scales */
+        float sc = log_uniform(&s, -12, 2);
+        int32_t acc = (int32_t)rng(&s) >> (rng(&s) % 31);
+        int64_t want = q_float_requant(acc, sc), got = dory__f32int_rq(acc, &sc);
+        if (want != got && bad++ < 3)
+            harness_fail(__FILE__, __LINE__, "f32int scale %a acc %d: %lld, fp32 %lld", (double)sc,
+                         (int)acc, (long long)got, (long long)want);
+    }
+    n += 1000000;
+    CHECK_EQ_I64(bad, 0);
+    printf("  F32INT: %lld accumulators equal fp32\n", n);
+}
+
+/* q_float_as_shift: where it finds constants, (k*acc + l) >> d clamped
+ * equals the fp32 result clamped on every accumulator of the range; it
+ * finds them for most scales on modest ranges (and never claims a wrong
+ * pair: checked exhaustively). */
+TEST(f32int_float_as_shift_is_proven)
+{
+    uint32_t s = 4242;
+    int found = 0, n = 0;
+    long bad = 0;
+    for (int i = 0; i < 120; i++, n++) {
+        float sc = log_uniform(&s, -4, -1);
+        int64_t amax = 1000 + rng(&s) % 40000, amin = -(int64_t)(rng(&s) % (uint32_t)amax);
+        int32_t zy = (int32_t)(rng(&s) % 256) - 128, lo = -128, hi = 127;
+        int d = 60 - 17 - (int)ceil(log2(sc));
+        int64_t k, l;
+        if (q_float_as_shift(sc, amin, amax, lo - zy + 1, hi - zy, d, &k, &l)) continue;
+        found++;
+        for (int64_t a = amin; a <= amax; a++) {
+            int64_t g = (int64_t)(((__int128)k * a + l) >> d) + zy;
+            int64_t f = q_float_requant((int32_t)a, sc) + zy;
+            g = g < lo ? lo : g > hi ? hi : g, f = f < lo ? lo : f > hi ? hi : f;
+            if (g != f && bad++ < 3)
+                harness_fail(__FILE__, __LINE__, "scale %a acc %lld: shift %lld, fp32 %lld",
+                             (double)sc, (long long)a, (long long)g, (long long)f);
+        }
+    }
+    CHECK_EQ_I64(bad, 0);
+    CHECK(found > n * 3 / 4);
+    printf("  FLOAT as SHIFT: proven constants for %d of %d scales\n", found, n);
+}
