@@ -20,9 +20,10 @@ from test_onnx_oracle import CASES, IN_SHAPE
 BUDGETS = {
     "gap8": ["-t", "host"],
     "tight": ["-t", "host", "--l1", "33300", "--l2", "60000", "--code-reserve", "0"],
-    # 3 kB for L1 tiles and 2.5 kB of L2: the small test models stream their
-    # weights, and most their activations, from L3
-    "l3": ["-t", "host", "--l1", "30300", "--l2", "2500", "--code-reserve", "0"],
+    # 3.1 kB for L1 tiles and 2.5 kB of L2: the small test models stream their
+    # weights, and most their activations, from L3 (3.1: FLOAT proven as SHIFT64
+    # for the integer-only host target holds 16 bytes of constants a channel)
+    "l3": ["-t", "host", "--l1", "30400", "--l2", "2500", "--code-reserve", "0"],
 }
 NET_BUDGETS = ["gap8", "tight"]
 

@@ -7,7 +7,9 @@ candidate fp32 forms in numpy and prints how many configurations each
 reproduces, which is how the form was chosen (docs/FRONTEND_ONNX.md):
   fma:    c = zc - fma(ra, za, rb*zb); y = rne(fma(a, ra, fma(b, rb, c)))
   no fma: y = rne((a*ra + b*rb) + (zc - (ra*za + rb*zb)))
-with ra = sa/sc, rb = sb/sc in fp32.
+with ra = sa/sc, rb = sb/sc in fp32. With `--requant exact` the add is an
+integer add with SHIFT requants where one equals QLADD on all pairs, else
+QLADD_INT; the test prints how often each was chosen.
 """
 import numpy as np
 import pytest
@@ -53,6 +55,7 @@ def candidates(a, b, sa, za, sb, zb, sc, zc):
 def test_qladd_every_pair(dory, run_dory, tmp_path):
     rng = np.random.default_rng(2026)
     exact = {"fma": 0, "no fma": 0}
+    forms = {"shift": 0, "qladd_int": 0}
     for cfg in range(NCONFIGS):
         dt = np.uint8 if cfg % 2 == 0 else np.int8
         info = np.iinfo(dt)
@@ -75,6 +78,8 @@ def test_qladd_every_pair(dory, run_dory, tmp_path):
             got = np.load(out).reshape(-1)
             n = int(np.count_nonzero(got.astype(np.int64) != ref.astype(np.int64)))
             assert n == 0, f"config {cfg} ({mode}): {n} of 65536 pairs differ from onnxruntime"
+        rq = run_dory(dory, "inspect", path, "--requant", "exact").stdout.split("\n")[2].split()[-2]
+        forms[rq] += 1
     print(f"QLinearAdd, {NCONFIGS} configurations x 65536 pairs: candidate forms exact on "
-          f"{exact} configurations; dory (QLADD, QLADD_INT) exact on all")
+          f"{exact} configurations; dory exact on all (--requant exact: {forms})")
     assert exact["fma"] == NCONFIGS, exact
