@@ -122,7 +122,7 @@ int main(void)
     for (i = 0; i < kc_bench_nshapes; i++) { /* the TFLite quantization */
         const KBenchShape *s = &kc_bench_shapes[i];
         char name[40];
-        int dsp = s->op == KOP_CONV || s->op == KOP_PW || s->op == KOP_FC ? BENCH_DSP : 0;
+        int dsp = kc_has_dsp(s->op) ? BENCH_DSP : 0;
         if (s->op == KOP_AVGPOOL) continue;
         snprintf(name, sizeof name, "tflite %s", s->name);
         failed += row(name, s, KC_TFLITE | dsp, 42u + (unsigned)i);

@@ -76,21 +76,10 @@ typedef struct {
     int left1, right; /* left + 1: the doubling of SMMULR */
 } add_fx_t;
 
-DORY_INLINE int32_t add_mulr(int32_t a, int32_t b)
-{
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(DORY_NO_DSP)
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 /* rq(v) of one FIXED per-tensor requant (v << left1 fits int32). */
 DORY_INLINE int32_t add_rq(const add_fx_t *f, int32_t v)
 {
-    int32_t h = add_mulr((int32_t)((uint32_t)v << f->left1), f->mult);
+    int32_t h = dory_smmulr((int32_t)((uint32_t)v << f->left1), f->mult);
     int32_t rem = (int32_t)((uint32_t)h & f->mask), thr = f->thr - (h >> 31);
     return (h >> f->right) + (rem > thr);
 }
@@ -172,6 +161,12 @@ static void add_generic(const dory_add_params_t *p, const dory_dims_t *ad, const
             dory__st(y, (long)px * ys + c,
                      dory__clamp_zp(&p->out, dory__rq_raw(&p->out.rq, c, acc)));
         }
+}
+
+int32_t dory_add_s8_scratch_bytes(const dory_add_params_t *p)
+{
+    (void)p;
+    return 0;
 }
 
 int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,

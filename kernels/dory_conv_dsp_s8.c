@@ -222,19 +222,54 @@ static void col_pixel(const dory_conv_params_t *p, const dory_dims_t *in, const 
 
 /* ---- Epilogue ---------------------------------------------------------------------------- */
 
-/* How outputs are stored: FIXED to 8 bits through dory__fx_apply() (the
- * TFLite quantization), everything else through dory__store_acc(). */
+/* FIXED to 8 bits in one SMMULR: h = SMMULR(acc << (left + 1), mult) is
+ * SaturatingRoundingDoublingHighMul (never saturating) when |acc| << (left
+ * + 1) < 2^31, which |bias| + K * 255 * 255 bounds (|x - zx|, |w - zw| <=
+ * 255); then RoundingDivideByPOT(h, r) + zp = (h + rnd - (h < 0)) >> r with
+ * rnd = 2^(r-1) + zp * 2^r, for r in 1..30 and |rnd| <= 2^29 (|h| <= 2^30 + 1:
+ * no overflow). Channels outside these bounds use dory__fx_apply(). */
+typedef struct {
+    dory__fx_t t;
+    int32_t rnd;
+    int fast; /* 0: dory__fx_apply() */
+} fx_ch_t;
+
+/* How outputs are stored: FIXED to 8 bits (the TFLite quantization)
+ * through fx_out(), everything else through dory__store_acc(). */
 typedef struct {
     const dory_out_params_t *o;
     dory__store_t store;
-    int esize;           /* bytes per output element */
-    int fx;              /* FIXED to 8 bits */
-    const dory__fx_t *t; /* its constants per channel (in scratch) */
+    int esize;        /* bytes per output element */
+    int fx;           /* FIXED to 8 bits */
+    const fx_ch_t *t; /* its constants per channel (in scratch) */
 } epi_t;
 
 /* fx: scratch for the FIXED constants of n channels (FX_BYTES(n)). */
-#define FX_BYTES(n) ((int32_t)sizeof(dory__fx_t) * (n))
-static void epi_init(epi_t *e, const dory_out_params_t *o, int acc_mode, dory__fx_t *fx, int n)
+#define FX_BYTES(n) ((int32_t)sizeof(fx_ch_t) * (n))
+static void fx_init(fx_ch_t *f, const dory_out_params_t *o, int c, int k, const int32_t *bias)
+{
+    int64_t bound = (bias ? (bias[c] < 0 ? -(int64_t)bias[c] : bias[c]) : 0) + 65025LL * k;
+    int64_t rnd;
+    dory__fx_load(o, c, &f->t);
+    rnd = ((int64_t)1 << (f->t.right > 0 ? f->t.right - 1 : 0)) +
+          (int64_t)o->zp * ((int64_t)1 << f->t.right);
+    f->fast = f->t.left <= 29 && f->t.right >= 1 && f->t.right <= 30 &&
+              (bound << (f->t.left + 1)) <= INT32_MAX && rnd <= (1 << 29) && rnd >= -(1 << 29);
+    f->rnd = (int32_t)rnd;
+}
+
+/* clamp(requant(a) + zp, lo, hi) of FIXED, to 8 bits. */
+DORY_INLINE uint8_t fx_out(const fx_ch_t *f, int32_t a)
+{
+    int32_t h, v;
+    if (DORY_UNLIKELY(!f->fast)) return (uint8_t)dory__fx_apply(&f->t, a);
+    h = dory_smmulr((int32_t)((uint32_t)a << (f->t.left + 1)), f->t.mult);
+    v = (h + f->rnd + (h >> 31)) >> f->t.right;
+    return (uint8_t)dory_clip(v, f->t.lo + f->t.zp, f->t.hi + f->t.zp);
+}
+
+static void epi_init(epi_t *e, const dory_out_params_t *o, int acc_mode, fx_ch_t *fx, int n, int k,
+                     const int32_t *bias)
 {
     int c;
     e->o = o;
@@ -243,7 +278,17 @@ static void epi_init(epi_t *e, const dory_out_params_t *o, int acc_mode, dory__f
     e->fx = o->rq.scheme == DORY_RQ_FIXED && e->store == DORY__ST_8;
     e->t = fx;
     if (e->fx)
-        for (c = 0; c < n; c++) dory__fx_load(o, c, &fx[c]);
+        for (c = 0; c < n; c++) fx_init(&fx[c], o, c, k, bias);
+}
+
+/* The same for FC: one output per channel, the 64-bit epilogue is cheaper
+ * than setting up the fast one. */
+static void epi_init_fc(epi_t *e, const dory_out_params_t *o, int acc_mode, fx_ch_t *fx, int n)
+{
+    int c;
+    epi_init(e, o, acc_mode, fx, 0, 0, 0);
+    if (e->fx)
+        for (c = 0; c < n; c++) dory__fx_load(o, c, &fx[c].t), fx[c].fast = 0;
 }
 
 DORY_INLINE void store1(const epi_t *e, uint8_t *y, int c, int32_t a)
@@ -255,9 +300,9 @@ DORY_INLINE void store1(const epi_t *e, uint8_t *y, int c, int32_t a)
 DORY_INLINE void store_ch(const epi_t *e, uint8_t *y0, uint8_t *y1, int np, int c, const int32_t *a)
 {
     if (e->fx) {
-        const dory__fx_t *f = &e->t[c];
-        y0[c] = (uint8_t)dory__fx_apply(f, a[0]);
-        if (np > 1) y1[c] = (uint8_t)dory__fx_apply(f, a[1]);
+        const fx_ch_t *f = &e->t[c];
+        y0[c] = fx_out(f, a[0]);
+        if (np > 1) y1[c] = fx_out(f, a[1]);
         return;
     }
     store1(e, y0 + c * e->esize, c, a[0]);
@@ -276,18 +321,18 @@ DORY_INLINE void block(const uint8_t *w, const uint32_t *col, int np, const int3
 /* Every channel pair of one or two pixels (two: y1 is written), np k pairs
  * per channel, FIXED to 8 bits (the TFLite quantization). */
 static DORY_NOINLINE void pairs_fx(const uint8_t *w, const uint32_t *col, int np,
-                                   const int32_t *bias, int cout, const dory__fx_t *t, uint8_t *y0,
+                                   const int32_t *bias, int cout, const fx_ch_t *t, uint8_t *y0,
                                    uint8_t *y1, int two)
 {
     int c;
     int32_t a[4];
     for (c = 0; c < cout; c += 2, w += (long)np * 8) {
         block(w, col, np, bias, cout, c, a);
-        y0[c] = (uint8_t)dory__fx_apply(&t[c], a[0]);
-        if (two) y1[c] = (uint8_t)dory__fx_apply(&t[c], a[1]);
+        y0[c] = fx_out(&t[c], a[0]);
+        if (two) y1[c] = fx_out(&t[c], a[1]);
         if (c + 1 == cout) break;
-        y0[c + 1] = (uint8_t)dory__fx_apply(&t[c + 1], a[2]);
-        if (two) y1[c + 1] = (uint8_t)dory__fx_apply(&t[c + 1], a[3]);
+        y0[c + 1] = fx_out(&t[c + 1], a[2]);
+        if (two) y1[c + 1] = fx_out(&t[c + 1], a[3]);
     }
 }
 
@@ -330,7 +375,7 @@ int dory_conv_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const d
     if (((uintptr_t)w & 3) || ((uintptr_t)col & 3)) return DORY_ERR_ARG;
     if (!col || ctx->size < dory_conv_dsp_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
     lin = (int16_t *)(void *)(col + 2 * np);
-    epi_init(&e, &p->out, p->acc_mode, (dory__fx_t *)(void *)(col + 3 * np), out->c);
+    epi_init(&e, &p->out, p->acc_mode, (fx_ch_t *)(void *)(col + 3 * np), out->c, k, bias);
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     dory__split(out->h, ctx, &r0, &r1);
     end = r1 * out->w;
@@ -366,7 +411,7 @@ int dory_fc_dsp_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, cons
     if (k <= 0 || n <= 0 || !dory__acc_ok(p->acc_mode, p->out.type)) return DORY_ERR_ARG;
     if (((uintptr_t)w & 3) || ((uintptr_t)xs & 3)) return DORY_ERR_ARG;
     if (!xs || ctx->size < dory_fc_dsp_s8_scratch_bytes(p, k, n)) return DORY_ERR_SCRATCH;
-    epi_init(&e, &p->out, p->acc_mode, (dory__fx_t *)(void *)(xs + np), n);
+    epi_init_fc(&e, &p->out, p->acc_mode, (fx_ch_t *)(void *)(xs + np), n);
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     col_run(xs, 1, p->in_type, x, 0, k & ~1, p->in_zp);
     i = k & ~1;

@@ -130,6 +130,12 @@ DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
         return dory__rdiv_pot(dory__srdhm(x, rq->mult[i]), s > 0 ? 0 : -s);
     }
     case DORY_RQ_FLOAT: return dory__float_rq((int32_t)acc, rq->scale[i]);
+    case DORY_RQ_FIXED_SR: { /* acc * mult / 2^t rounded half away, t = 1..62 */
+        int64_t p = acc * rq->mult[i], mask;
+        int t = 31 - rq->shift[i];
+        mask = ((int64_t)1 << t) - 1;
+        return (p >> t) + ((p & mask) > (mask >> 1) + (p < 0 ? 1 : 0) ? 1 : 0);
+    }
     case DORY_RQ_LUT: return rq->table[acc - rq->table_base];
     }
     return acc;

@@ -114,4 +114,51 @@ DORY_INLINE int32_t dory_smlad(uint32_t a, uint32_t b, int32_t acc)
 }
 #endif
 
+/** acc + lo(a) * lo(b) (SMLABB) and acc + lo(a) * hi(b) (SMLABT) on
+ * signed 16-bit halves, wrapping. */
+#if defined(__ARM_FEATURE_DSP) && !defined(DORY_NO_DSP)
+DORY_INLINE int32_t dory_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlabb((int32_t)a, (int32_t)b, acc);
+}
+DORY_INLINE int32_t dory_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlabt((int32_t)a, (int32_t)b, acc);
+}
+#else
+DORY_INLINE int32_t dory_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t p = (int32_t)(int16_t)(uint16_t)(a & 0xffffu) * (int16_t)(uint16_t)(b & 0xffffu);
+    return (int32_t)((uint32_t)acc + (uint32_t)p);
+}
+DORY_INLINE int32_t dory_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t p = (int32_t)(int16_t)(uint16_t)(a & 0xffffu) * (int16_t)(uint16_t)(b >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)p);
+}
+#endif
+
+/** x saturated to the int8 range (SSAT). */
+#if defined(__ARM_FEATURE_DSP) && !defined(DORY_NO_DSP)
+DORY_INLINE int32_t dory_sat_s8(int32_t x) { return __ssat(x, 8); }
+#else
+DORY_INLINE int32_t dory_sat_s8(int32_t x) { return dory_clip(x, -128, 127); }
+#endif
+
+/** floor((a * b + 2^31) / 2^32): the high word of the product, rounded
+ * (SMMULR). */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(DORY_NO_DSP)
+DORY_INLINE int32_t dory_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+DORY_INLINE int32_t dory_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
+#endif
+
 #endif

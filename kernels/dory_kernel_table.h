@@ -16,7 +16,7 @@
  *   PARAMS   its parameter struct (`none`: no kernel call)
  *   CALL     the call shape (DORY_CALL_<CALL>): the argument list of FN
  *   SCRATCH  the *_scratch_bytes() companion (`none`: no scratch); its
- *            signature follows PARAMS (conv: p, in, out; fc: p, k, n)
+ *            signature follows PARAMS (conv: p, in, out; fc: p, k, n; add: p)
  *   COST     the planner's cost kind (KernelKind, src/plan/plan.h); only the
  *            compiler expands this column
  *   FLAGS    DORY_KF_*: weights, coupled channels, input channels tileable,
@@ -81,10 +81,12 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
     X(DORY_K_AVGPOOL, "avgpool", dory_avgpool_s8, dory_pool_params_t, POOL,                        \
       none, KK_POOL, DORY_KF_COUPLED | DORY_KF_PAR_CH, DORY_ISA_ANY)                               \
     X(DORY_K_ADD, "add", dory_add_s8, dory_add_params_t, ADD,                                      \
-      none, KK_ADD, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                                \
+      dory_add_s8_scratch_bytes, KK_ADD, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                                \
     X(DORY_K_REQUANT, "requant", dory_requant_s8, dory_eltwise_params_t, ELTWISE,                  \
       none, KK_ELEM, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                               \
     X(DORY_K_REQUANT_S32, "requant_s32", dory_requant_s32, dory_out_params_t, PSUM,                \
+      none, KK_ELEM, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                               \
+    X(DORY_K_SOFTMAX, "softmax", dory_softmax_s8, dory_softmax_params_t, SOFTMAX,                \
       none, KK_ELEM, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                               \
     X(DORY_K_CONCAT, "concat", none, none, COPY,                                                   \
       none, KK_COPY, DORY_KF_COUPLED, DORY_ISA_ANY)                                                \
@@ -98,7 +100,11 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
       DORY_ISA_ARM_DSP)                                                                            \
     X(DORY_K_FC_DSP, "fc_dsp", dory_fc_dsp_s8, dory_fc_params_t, FC,                               \
       dory_fc_dsp_s8_scratch_bytes, KK_FC, DORY_KF_WEIGHTS | DORY_KF_PAR_CH | DORY_KF_PACK16,       \
-      DORY_ISA_ARM_DSP)
+      DORY_ISA_ARM_DSP)                                                                            \
+    X(DORY_K_DWCONV3X3_DSP, "dwconv3x3_dsp", dory_dwconv3x3_dsp_s8, dory_conv_params_t, CONV,      \
+      dory_dwconv_s8_scratch_bytes, KK_DW, DORY_KF_DW, DORY_ISA_ARM_DSP)                           \
+    X(DORY_K_ADD_DSP, "add_dsp", dory_add_dsp_s8, dory_add_params_t, ADD,                          \
+      dory_add_dsp_s8_scratch_bytes, KK_ADD, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ARM_DSP)
 /* clang-format on */
 
 /* Call shapes: the argument list of a row's FN (dory_kernels.h). */
@@ -110,6 +116,7 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
     X(ADD)     /* (ctx, add params, a dims, a, b dims, b, y dims, y) */                            \
     X(ELTWISE) /* (ctx, eltwise params, in dims, x, out dims, y) */                                \
     X(PSUM)    /* (ctx, out params, dims, int32 acc, y): the partial-sum epilogue */               \
+    X(SOFTMAX) /* (ctx, softmax params, in dims, x, out dims, y) */                                \
     X(COPY)    /* no kernel: strided DMA (concat) */                                               \
     X(NONE)    /* no kernel, no data movement (reshape) */
 

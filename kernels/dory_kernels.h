@@ -78,6 +78,7 @@ typedef enum {
     DORY_RQ_FIXED,    /**< TFLite: rdiv_pot(srdhm(acc << left, mult), right) */
     DORY_RQ_FLOAT,    /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
                            or soft-float, build with -ffp-contract=off */
+    DORY_RQ_FIXED_SR, /**< LiteRT: acc*mult / 2^(31-shift) in int64, rounded half away */
     DORY_RQ_LUT       /**< table[acc - table_base]: an element-wise function */
 } dory_rq_scheme_t;
 
@@ -89,6 +90,8 @@ typedef enum {
  *  - FIXED: mult (0 or in [2^30, 2^31)), shift (>0 left, <0 right), pre in 0..31;
  *    left = pre + max(shift, 0) and acc << left must fit int32, right = max(-shift, 0).
  *  - FLOAT: scale.
+ *  - FIXED_SR: mult (0 or in [2^30, 2^31)), shift in -31..30, pre 0.
+
  *  - LUT: table (one per tensor), acc - table_base in 0..entries-1. */
 typedef struct {
     dory_rq_scheme_t scheme;
@@ -198,6 +201,16 @@ typedef struct {
     dory_out_params_t out;
 } dory_eltwise_params_t;
 
+/** int8 softmax parameters (TFLite's arithmetic, both reference kernels):
+ * mult and shift rescale x - max(row) to Q5.26 (PreprocessSoftmaxScaling),
+ * values below diff_min give -128. Input and output int8, output scale 1/256
+ * and zero point -128; at most 256 channels. */
+typedef struct {
+    int32_t mult;     /**< in [2^30, 2^31) */
+    int shift;        /**< left shift, 0..31 */
+    int32_t diff_min; /**< <= 0; -diff_min << shift fits int32 */
+} dory_softmax_params_t;
+
 /* ---- Requantization --------------------------------------------------- */
 
 /** Applies the epilogue to one accumulator of channel c:
@@ -215,6 +228,13 @@ int64_t dory_requant_raw(const dory_requant_t *rq, int c, int64_t acc);
  * c_stride. Work split: pixels. No scratch.
  */
 int dory_requant_s8(const dory_ctx_t *ctx, const dory_eltwise_params_t *p, const dory_dims_t *in,
+                    const void *x, const dory_dims_t *out, void *y);
+/**
+ * int8 softmax over the channels of each pixel of an HWC tile, bit-exact
+ * with TFLite's reference kernels (src/ir/quant.c). in and out have the same
+ * dims (c_stride may differ). Work split: pixels. No scratch.
+ */
+int dory_softmax_s8(const dory_ctx_t *ctx, const dory_softmax_params_t *p, const dory_dims_t *in,
                     const void *x, const dory_dims_t *out, void *y);
 /**
  * Epilogue of a layer computed in input-channel slices (DORY_ACC_FIRST /
@@ -333,8 +353,9 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
 /**
  * Add: y = clamp(rq(rq_a(a - zp_a) + rq_b(b - zp_b)) + zp, lo, hi) per
  * element. a, b and y have the same h, w and c; each has its own c_stride.
- * Work split: pixels. No scratch.
+ * Work split: pixels. No scratch (the companion returns 0).
  */
+int32_t dory_add_s8_scratch_bytes(const dory_add_params_t *p);
 int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,
                 const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
                 void *y);
@@ -377,5 +398,22 @@ int32_t dory_fc_dsp_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n);
  * split: output channel pairs. */
 int dory_fc_dsp_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const void *x,
                    const int8_t *w, const int32_t *bias, int n, void *y);
+/** Depthwise 3x3 as dory_dwconv3x3_s8() (same scratch); with a FIXED
+ * requant to 8 bits (the TFLite quantization), stride 1 or 2, dilation 1:
+ * SMLAD on an int16 plane of the raw input and one SMMULR per output
+ * (dory_dwconv3x3_dsp_s8.c says when that is exact; otherwise
+ * dory_dwconv3x3_s8() runs). Split: channels. */
+int dory_dwconv3x3_dsp_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                          const void *x, const int8_t *w, const int32_t *bias,
+                          const dory_dims_t *out, void *y);
+/** Scratch bytes per core of dory_add_dsp_s8(): two 256-entry int32 tables. */
+int32_t dory_add_dsp_s8_scratch_bytes(const dory_add_params_t *p);
+/** Add as dory_add_s8(); with FIXED per tensor for both inputs and the
+ * output (the TFLite quantization) on contiguous tensors, by two tables of
+ * the input requants and one SMMULR per element (dory_add_dsp_s8.c says
+ * when that is exact; otherwise dory_add_s8() runs). Split: pixels. */
+int dory_add_dsp_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,
+                    const void *a, const dory_dims_t *b_dims, const void *b,
+                    const dory_dims_t *y_dims, void *y);
 
 #endif

@@ -39,6 +39,7 @@ typedef union dory_exec_params {
     dory_pool_params_t pool;
     dory_add_params_t add;
     dory_eltwise_params_t eltwise;
+    dory_softmax_params_t softmax;
 } dory_exec_params_t;
 
 /* A kernel function, by call shape (its row's FN; only the layer's kernels
@@ -56,6 +57,8 @@ typedef union dory_exec_fn {
                const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
                void *y);
     int (*eltwise)(const dory_ctx_t *ctx, const dory_eltwise_params_t *p, const dory_dims_t *in,
+                   const void *x, const dory_dims_t *out, void *y);
+    int (*softmax)(const dory_ctx_t *ctx, const dory_softmax_params_t *p, const dory_dims_t *in,
                    const void *x, const dory_dims_t *out, void *y);
 } dory_exec_fn_t;
 

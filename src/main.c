@@ -69,6 +69,8 @@ static void usage_common(FILE *f)
     fprintf(f, "model options:\n"
                "  --format NAME        force the model format (default: detect)\n"
                "  --dialect NAME       force a format's dialect (ONNX: qdq, qop, nemo, quantlab)\n"
+               "  --tflite-arith A     TFLite: tflm (default, TFLite Micro and CMSIS-NN) or\n"
+               "                       litert (LiteRT's reference kernels)\n"
                "  --verify-each        verify the IR after every pass (always in debug builds)\n"
                "  --print-after PASS   print the IR text after a pass\n"
                "  --requant SCHEME     float (default: as the model says) or fixed (FLOAT\n"
@@ -162,8 +164,7 @@ static void usage_deploy(FILE *f)
                "tiles and L1 maps, L2 timeline, L3 map, modeled cycles; docs/REPORT.md).\n"
                "\n"
                "Weights and activations that do not fit L2 stream from L3; input channels\n"
-               "that do not fit L1 accumulate int32 partial sums. Not generated yet:\n"
-               "softmax layers (such a model gets an error naming the layer).\n");
+               "that do not fit L1 accumulate int32 partial sums.\n");
     usage_common(f);
 }
 
@@ -240,6 +241,7 @@ static const struct {
     {"--output", "run inspect deploy"},
     {"--format", "run inspect deploy"},
     {"--dialect", "run inspect deploy"},
+    {"--tflite-arith", "run inspect deploy"},
     {"--verify-each", "run inspect deploy"},
     {"--print-after", "run inspect deploy"},
     {"--requant", "run inspect deploy"},
@@ -301,6 +303,9 @@ static int parse_args(int argc, char **argv, Options *o, void (*usage)(FILE *))
         } else if (!strcmp(a, "--dialect")) {
             NEED_ARG();
             o->fe.dialect = next;
+        } else if (!strcmp(a, "--tflite-arith")) {
+            NEED_ARG();
+            o->fe.tflite_arith = next;
         } else if (!strcmp(a, "--verify-each")) {
             o->passes.verify_each = 1;
         } else if (!strcmp(a, "--print-after")) {

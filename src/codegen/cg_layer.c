@@ -34,7 +34,8 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
         RqChan r = rq_channel(g, rq, c);
         switch (rq->scheme) {
         case RQ_SHIFT: v[c] = r.k, v[nch + c] = r.l; break;
-        case RQ_FIXED: v[c] = r.mult, v[nch + c] = r.shift; break;
+        case RQ_FIXED:
+        case RQ_FIXED_SR: v[c] = r.mult, v[nch + c] = r.shift; break;
         default: break;
         }
     }
@@ -43,7 +44,7 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
         cg_emit_ints(o, decl, v, nch);
         snprintf(decl, sizeof decl, "static const %s %s_l", t64, prefix);
         cg_emit_ints(o, decl, v + nch, nch);
-    } else if (rq->scheme == RQ_FIXED) {
+    } else if (rq_is_fixed(rq->scheme)) {
         snprintf(decl, sizeof decl, "static const int32_t %s_mult", prefix);
         cg_emit_ints(o, decl, v, nch);
         snprintf(decl, sizeof decl, "static const int32_t %s_shift", prefix);
@@ -82,10 +83,12 @@ static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *pre
                 wide ? "l64" : "l32", prefix, rq->d);
         break;
     case RQ_FIXED:
+    case RQ_FIXED_SR:
         cg_emit(o,
-                "{.scheme = DORY_RQ_FIXED, .per_channel = 1, .mult = %s_mult, .shift = %s_shift, "
+                "{.scheme = %s, .per_channel = 1, .mult = %s_mult, .shift = %s_shift, "
                 ".pre = %d}",
-                prefix, prefix, rq->pre);
+                rq->scheme == RQ_FIXED ? "DORY_RQ_FIXED" : "DORY_RQ_FIXED_SR", prefix, prefix,
+                rq->pre);
         break;
     case RQ_FLOAT:
         cg_emit(o, "{.scheme = DORY_RQ_FLOAT, .per_channel = 1, .scale = %s_scale}", prefix);
@@ -226,6 +229,7 @@ static const char *params_member(const Layer *L)
     case DORY_CALL_POOL: return "pool";
     case DORY_CALL_ADD: return "add";
     case DORY_CALL_ELTWISE: return "eltwise";
+    case DORY_CALL_SOFTMAX: return "softmax";
     default: return "conv";
     }
 }
@@ -258,6 +262,11 @@ static void emit_params(Out *o, const Layer *L)
     const Node *n = L->n;
     const Tensor *x = L->x;
     cg_emit(o, "    .p.%s = {\n", params_member(L));
+    if (cg_call_is(L, DORY_CALL_SOFTMAX)) {
+        cg_emit(o, "        .mult = %d,\n        .shift = %d,\n        .diff_min = %d,\n    },\n",
+                n->sm_mult, n->sm_shift, n->sm_diff_min);
+        return;
+    }
     switch (L->ki->call) {
     case DORY_CALL_FC: emit_w_zp(o, L); break;
     case DORY_CALL_ADD:

@@ -31,15 +31,28 @@ static Graph *ir_load(const char *path, const FrontendOptions *opt)
 
 static const Frontend ir_frontend = {"ir", "dory IR text (.dory)", ir_sniff, ir_load};
 
-extern const Frontend onnx_frontend; /* onnx.c */
+extern const Frontend onnx_frontend;   /* onnx.c */
+extern const Frontend tflite_frontend; /* tflite.c */
 
 static const Frontend *const frontends[] = {
     &ir_frontend,
+    &tflite_frontend, /* before ONNX: its "TFL3" identifier is certain */
     &onnx_frontend,
     NULL,
 };
 
 const Frontend *const *frontend_list(void) { return frontends; }
+
+Graph *frontend_load_file(const char *path, const FrontendOptions *opt, FrontendBufferFn fn)
+{
+    Arena a;
+    arena_init(&a);
+    size_t len = 0;
+    unsigned char *buf = util_read_file(&a, path, &len);
+    Graph *g = buf ? fn(path, buf, len, opt) : NULL;
+    arena_free(&a);
+    return g;
+}
 
 Graph *frontend_load(const char *path, const FrontendOptions *opt)
 {

@@ -744,13 +744,7 @@ out:
 
 static Graph *onnx_load(const char *path, const FrontendOptions *opt)
 {
-    Arena a;
-    arena_init(&a);
-    size_t len = 0;
-    unsigned char *buf = util_read_file(&a, path, &len);
-    Graph *g = buf ? onnx_load_buffer(path, buf, len, opt) : NULL;
-    arena_free(&a);
-    return g;
+    return frontend_load_file(path, opt, onnx_load_buffer);
 }
 
 /* A ModelProto starts with field 1 (ir_version, varint: 0x08) in every

@@ -98,7 +98,8 @@ static int requant_equal(const Requant *a, const Requant *b)
     if (a->scheme != b->scheme) return 0;
     switch (a->scheme) {
     case RQ_SHIFT: return a->k == b->k && a->l == b->l && a->d == b->d;
-    case RQ_FIXED: return a->mult == b->mult && a->shift == b->shift && a->pre == b->pre;
+    case RQ_FIXED:
+    case RQ_FIXED_SR: return a->mult == b->mult && a->shift == b->shift && a->pre == b->pre;
     case RQ_FLOAT: return a->scale == b->scale;
     case RQ_LUT: return a->table == b->table && a->base == b->base;
     default: return 1;

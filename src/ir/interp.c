@@ -225,6 +225,15 @@ static void run_concat(const Graph *g, const Node *n, const int32_t *const *ins,
     }
 }
 
+/* softmax: TFLite's int8 arithmetic over the channels of every pixel. */
+static void run_softmax(const Graph *g, const Node *n, const int32_t *x, int32_t *y)
+{
+    const Tensor *yt = graph_tensor(g, n->out);
+    int64_t C = act_c(yt), N = tensor_numel(yt);
+    for (int64_t i = 0; i < N; i += C)
+        q_softmax_row(x + i, C, n->sm_mult, n->sm_shift, n->sm_diff_min, y + i);
+}
+
 int interp_node(const Graph *g, const Node *n, const int32_t *const *ins, int32_t *out)
 {
     const Tensor *yt = graph_tensor(g, n->out);
@@ -243,10 +252,7 @@ int interp_node(const Graph *g, const Node *n, const int32_t *const *ins, int32_
         case OP_CONCAT: run_concat(g, n, ins, out); break;
         case OP_PAD: run_pad(g, n, ins[0], out); break;
         case OP_RESHAPE: memcpy(out, ins[0], (size_t)tensor_numel(yt) * sizeof(int32_t)); break;
-        case OP_SOFTMAX:
-            rc = diag_error(node_loc(g, n), "the int8 softmax arithmetic is not implemented yet "
-                                            "(it arrives with the TFLite frontend)");
-            break;
+        case OP_SOFTMAX: run_softmax(g, n, ins[0], out); break;
         case OP_COUNT: DORY_ASSERT(0);
         }
     arena_free(&scratch);

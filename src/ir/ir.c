@@ -350,6 +350,14 @@ int rq_make_fixed(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
     return rq->mult < 0 || rq->shift < 0 ? -1 : 0;
 }
 
+int rq_make_fixed_sr(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
+                     const int32_t *shift)
+{
+    int rc = rq_make_fixed(g, n, rq, nch, mult, shift, 0);
+    rq->scheme = RQ_FIXED_SR;
+    return rc;
+}
+
 int rq_make_float(Graph *g, Node *n, Requant *rq, int nch, const float *scale)
 {
     *rq = rq_none();

@@ -69,6 +69,8 @@ int dtype_from_name(const char *name, DType *out); /* -1 if unknown */
     X(RQ_FIXED, "fixed",                                                                           \
       "y = rdiv_pot(srdhm(acc << (pre+max(s[c],0)), m[c]), max(-s[c],0)) (TFLite)")                \
     X(RQ_FLOAT, "float", "y = round_half_even(f32(acc) * scale[c]) in fp32 (onnxruntime)")         \
+    X(RQ_FIXED_SR, "fixed_sr",                                                                     \
+      "y = round_half_away(acc*m[c] / 2^(31-s[c])) on the 64-bit product: one rounding (LiteRT)")  \
     X(RQ_LUT, "lut", "y = table[acc - base]: a function of an 8-bit input, one table per tensor")
 
 typedef enum {
@@ -79,6 +81,8 @@ typedef enum {
 } RqScheme;
 
 const char *rq_scheme_name(RqScheme s);
+/* FIXED and FIXED_SR: constants mult and shift (pre: FIXED only). */
+static inline int rq_is_fixed(RqScheme s) { return s == RQ_FIXED || s == RQ_FIXED_SR; }
 int rq_scheme_from_name(const char *name, RqScheme *out);
 
 /* Arithmetic width a requantized node needs; chosen by the verifier as the
@@ -91,9 +95,9 @@ typedef struct Requant {
     RqScheme scheme;
     int k, l;  /* SHIFT: i32 or i64 multiplier and addend (l optional) */
     int d;     /* SHIFT: right shift, 0..63 */
-    int mult;  /* FIXED: i32 multiplier in [2^30, 2^31) or 0 */
-    int shift; /* FIXED: i32 signed shift, >0 left, <0 right (TFLite) */
-    int pre;   /* FIXED: extra left shift applied first, 0..31 */
+    int mult;  /* FIXED, FIXED_SR: i32 multiplier in [2^30, 2^31) or 0 */
+    int shift; /* FIXED, FIXED_SR: i32 signed shift, >0 left, <0 right (TFLite) */
+    int pre;   /* FIXED: extra left shift applied first, 0..31; FIXED_SR: 0 */
     int scale; /* FLOAT: f32 scale */
     int table; /* LUT: i32 constant of at most 256 entries, y = table[acc - base] */
     int base;  /* LUT: the accumulator of table[0] */
@@ -254,6 +258,9 @@ int rq_make_shift(Graph *g, Node *n, Requant *rq, int nch, const int64_t *k, con
                   int d);
 int rq_make_fixed(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
                   const int32_t *shift, int pre);
+/* FIXED_SR, the same constants with LiteRT's single rounding. */
+int rq_make_fixed_sr(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
+                     const int32_t *shift);
 int rq_make_float(Graph *g, Node *n, Requant *rq, int nch, const float *scale);
 int rq_make_lut(Graph *g, Node *n, Requant *rq, int nvals, const int64_t *vals, int base);
 

@@ -27,6 +27,14 @@ int32_t q_rdiv_pot(int32_t x, int e)
     return (int32_t)(((int64_t)x >> e) + (rem > threshold ? 1 : 0));
 }
 
+int64_t q_rdiv_pot64(int64_t x, int e)
+{
+    DORY_ASSERT(e >= 1 && e <= 62);
+    int64_t mask = ((int64_t)1 << e) - 1;
+    int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> e) + ((x & mask) > threshold ? 1 : 0);
+}
+
 int64_t q_float_requant(int32_t acc, float scale)
 {
     /* volatile keeps the product in fp32 with no contraction or excess
@@ -59,6 +67,7 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c)
         r.d = rq->d;
         break;
     case RQ_FIXED:
+    case RQ_FIXED_SR:
         r.mult = (int32_t)rq_get(g, rq->mult, c, 0);
         r.shift = (int32_t)rq_get(g, rq->shift, c, 0);
         r.pre = rq->pre;
@@ -99,6 +108,11 @@ int64_t rq_apply(const RqChan *r, int64_t acc)
         int64_t x = acc * ((int64_t)1 << left);
         DORY_ASSERT(x >= INT32_MIN && x <= INT32_MAX);
         return q_rdiv_pot(q_srdhm((int32_t)x, r->mult), right);
+    }
+    case RQ_FIXED_SR: {
+        /* LiteRT's single rounding: |acc * mult| < 2^62, shift in -31..30 */
+        DORY_ASSERT(acc >= INT32_MIN && acc <= INT32_MAX && r->shift >= -31 && r->shift <= 30);
+        return q_rdiv_pot64(acc * r->mult, 31 - r->shift);
     }
     case RQ_FLOAT:
         DORY_ASSERT(acc >= INT32_MIN && acc <= INT32_MAX);
@@ -187,4 +201,107 @@ int q_exact_div_consts(int64_t a, int64_t b, int64_t D, int64_t hi, int d, int64
     if (k > INT64_MAX / 4 || k < INT64_MIN / 4 || l > INT64_MAX / 4 || l < INT64_MIN / 4) return -1;
     *K = (int64_t)k, *L = (int64_t)l;
     return 0;
+}
+
+/* ---- TFLite's constants and integer softmax --------------------------------- */
+
+void q_tflite_multiplier(double d, int32_t *mult, int *shift)
+{
+    *mult = 0, *shift = 0;
+    if (d == 0.0) return;
+    int e;
+    double q = frexp(d, &e);
+    int64_t qf = (int64_t)round(q * (double)((int64_t)1 << 31));
+    if (qf == (int64_t)1 << 31) qf /= 2, e++;
+    if (e < -31) return; /* TFLite: multiplier 0, shift 0 */
+    *mult = (int32_t)qf, *shift = e;
+}
+
+/* gemmlowp's SaturatingRoundingMultiplyByPOT<e> for e > 0. */
+static int32_t sat_shl(int32_t x, int e)
+{
+    int32_t thr = (int32_t)(((int64_t)1 << (31 - e)) - 1);
+    if (x > thr) return INT32_MAX;
+    if (x < -thr) return INT32_MIN;
+    return (int32_t)((uint32_t)x << e);
+}
+
+/* exp(a) for a in [-1/4, 0), Q0.31 in and out (gemmlowp's polynomial). */
+static int32_t exp_quarter(int32_t a)
+{
+    const int32_t c = 1895147668, third = 715827883; /* exp(-1/8), 1/3 */
+    int32_t x = a + (1 << 28);
+    int32_t x2 = q_srdhm(x, x), x3 = q_srdhm(x2, x), x4 = q_srdhm(x2, x2);
+    int32_t x4_4 = q_rdiv_pot(x4, 2);
+    int32_t poly = q_rdiv_pot(q_srdhm(x4_4 + x3, third) + x2, 1);
+    return c + q_srdhm(c, x + poly);
+}
+
+int32_t q_exp_on_negative_values(int32_t a)
+{
+    static const int32_t mul[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                   39332535,   720401,     242}; /* exp(-2^(k-2)) */
+    const int frac = 26;                                         /* Q5.26 input */
+    int32_t quarter = 1 << (frac - 2);
+    int32_t amq = (int32_t)(a & (quarter - 1)) - quarter;
+    int32_t r = exp_quarter(sat_shl(amq, 5));
+    int32_t rem = amq - a;
+    for (int k = 0; k < 7; k++)
+        if (rem & (1 << (frac - 2 + k))) r = q_srdhm(r, mul[k]);
+    return a == 0 ? INT32_MAX : r;
+}
+
+int32_t q_one_over_one_plus_x(int32_t a)
+{
+    int64_t sum = (int64_t)a + INT32_MAX;
+    int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t c48_17 = 1515870810, cm32_17 = -1010580540; /* Q2.29 */
+    int32_t x = c48_17 + q_srdhm(half_den, cm32_17);
+    for (int i = 0; i < 3; i++) {
+        int32_t hx = q_srdhm(half_den, x);
+        int32_t one_minus = (1 << 29) - hx;
+        x = x + sat_shl(q_srdhm(x, one_minus), 2);
+    }
+    return sat_shl(x, 1); /* ExactMulByPot<-1> keeps the raw value: Q1.30 to Q0.31 */
+}
+
+/* exp of the input difference d (diff_min <= d <= 0, so d << shift fits). */
+static int32_t softmax_exp(int32_t d, int32_t mult, int shift)
+{
+    return q_exp_on_negative_values(q_srdhm((int32_t)((int64_t)d * ((int64_t)1 << shift)), mult));
+}
+
+void q_softmax_row(const int32_t *x, int64_t n, int32_t mult, int shift, int32_t diff_min,
+                   int32_t *y)
+{
+    DORY_ASSERT(n >= 1 && n <= Q_SOFTMAX_MAX);
+    int32_t max = INT32_MIN, sum = 0; /* Q12.19: n <= 256 terms below 2^19 each */
+    for (int64_t c = 0; c < n; c++) max = x[c] > max ? x[c] : max;
+    for (int64_t c = 0; c < n; c++) {
+        int32_t d = x[c] - max;
+        if (d >= diff_min) sum += q_rdiv_pot(softmax_exp(d, mult, shift), 12);
+    }
+    int clz = 0;
+    while (clz < 32 && !((uint32_t)sum & (0x80000000u >> clz))) clz++;
+    int over = 12 - clz;
+    int32_t scale = q_one_over_one_plus_x((int32_t)(((uint32_t)sum << clz) - 0x80000000u));
+    for (int64_t c = 0; c < n; c++) {
+        int32_t d = x[c] - max;
+        if (d < diff_min) {
+            y[c] = -128;
+            continue;
+        }
+        int32_t v = q_rdiv_pot(q_srdhm(scale, softmax_exp(d, mult, shift)), over + 31 - 8) - 128;
+        y[c] = v < -128 ? -128 : v > 127 ? 127 : v;
+    }
+}
+
+void q_softmax_params(double beta, double in_scale, int32_t *mult, int *shift, int32_t *diff_min)
+{
+    double real = beta * in_scale * (double)(1 << (31 - 5));
+    if (real > (double)(((int64_t)1 << 31) - 1)) real = (double)(((int64_t)1 << 31) - 1);
+    q_tflite_multiplier(real, mult, shift);
+    double radius =
+        1.0 * ((1 << 5) - 1) * (double)((int64_t)1 << (31 - 5)) / (double)((int64_t)1 << *shift);
+    *diff_min = -(int32_t)floor(radius);
 }

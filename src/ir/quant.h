@@ -17,6 +17,8 @@
 int32_t q_srdhm(int32_t a, int32_t b);
 /* gemmlowp RoundingDivideByPOT: x / 2^e rounded half away from zero, e 0..31. */
 int32_t q_rdiv_pot(int32_t x, int e);
+/* The same on an int64 x, e 1..62: LiteRT's single rounding of acc * mult. */
+int64_t q_rdiv_pot64(int64_t x, int e);
 /* round_half_even(f32(acc) * scale) in IEEE single precision, saturated to
  * int64 range (the clamp follows). */
 int64_t q_float_requant(int32_t acc, float scale);
@@ -57,6 +59,25 @@ int64_t q_sat_f64(double v, int64_t lo, int64_t hi);
  * exceed 62 bits). D >= 1, hi >= 0. */
 int q_exact_div_shift(int64_t a, int64_t b, int64_t D, int64_t hi);
 int q_exact_div_consts(int64_t a, int64_t b, int64_t D, int64_t hi, int d, int64_t *K, int64_t *L);
+
+/* ---- TFLite ------------------------------------------------------------
+ * QuantizeMultiplier: d = mult * 2^(shift - 31), mult in [2^30, 2^31), by
+ * frexp and rounding half away; 0 for d = 0 or d < 2^-32 (shift < -31). */
+void q_tflite_multiplier(double d, int32_t *mult, int *shift);
+/* gemmlowp's exp_on_negative_values: a in Q5.26 (a <= 0), result Q0.31. */
+int32_t q_exp_on_negative_values(int32_t a);
+/* gemmlowp's one_over_one_plus_x_for_x_in_0_1: a in Q0.31, result Q0.31. */
+int32_t q_one_over_one_plus_x(int32_t a);
+/* TFLite's int8 softmax of one row of n int8 values (reference kernels of
+ * LiteRT and TFLite Micro): output scale 1/256, zero point -128. n at most
+ * Q_SOFTMAX_MAX keeps the sum of exps in int32 and the final rounding
+ * exponent within 31. */
+enum { Q_SOFTMAX_MAX = 256 };
+void q_softmax_row(const int32_t *x, int64_t n, int32_t mult, int shift, int32_t diff_min,
+                   int32_t *y);
+/* Its constants from beta and the input scale (PreprocessSoftmaxScaling with
+ * 5 integer bits, CalculateInputRadius). */
+void q_softmax_params(double beta, double in_scale, int32_t *mult, int *shift, int32_t *diff_min);
 
 /* Full epilogue: clamp(requant(acc) + zy, lo, hi). */
 static inline int32_t q_epilogue(const RqChan *r, int64_t acc, int32_t zy, int32_t lo, int32_t hi)

@@ -247,7 +247,7 @@ static void put_rq(FILE *f, const Graph *g, const char *key, const Requant *r)
     if (r->scheme == RQ_SHIFT) {
         refs[0].name = "k", refs[0].id = r->k;
         refs[1].name = "l", refs[1].id = r->l;
-    } else if (r->scheme == RQ_FIXED) {
+    } else if (rq_is_fixed(r->scheme)) {
         refs[0].name = "mult", refs[0].id = r->mult;
         refs[1].name = "shift", refs[1].id = r->shift;
     } else if (r->scheme == RQ_LUT) {
@@ -323,7 +323,7 @@ static int node_last_ref(const Graph *g, const Node *n)
     for (int i = 0; i < 3; i++) {
         const Requant *r = rqs[i];
         if (r->scheme == RQ_SHIFT) m = DORY_MAX(m, DORY_MAX(r->k, r->l));
-        if (r->scheme == RQ_FIXED) m = DORY_MAX(m, DORY_MAX(r->mult, r->shift));
+        if (rq_is_fixed(r->scheme)) m = DORY_MAX(m, DORY_MAX(r->mult, r->shift));
         if (r->scheme == RQ_FLOAT) m = DORY_MAX(m, r->scale);
         if (r->scheme == RQ_LUT) m = DORY_MAX(m, r->table);
     }
@@ -880,7 +880,7 @@ static int parse_tensor(Parser *P)
 /* ---- Nodes -------------------------------------------------------------- */
 
 /* rq=none | shift(k=T,l=T,d=N) | fixed(mult=T,shift=T,pre=N) | float(scale=T)
- *    | lut(table=T,base=N) */
+ *    | fixed_sr(mult=T,shift=T) | lut(table=T,base=N) */
 static int parse_requant(Parser *P, Requant *r)
 {
     char scheme[16];
@@ -892,12 +892,17 @@ static int parse_requant(Parser *P, Requant *r)
     if (s == RQ_NONE) return 0;
     if (expect_char(P, '(')) return -1;
     if (accept(P, ')')) return 0;
-    static const char *const keys[RQ_COUNT][3] = {
-        {0}, {"k", "l", "d"}, {"mult", "shift", "pre"}, {"scale", 0, 0}, {"table", 0, "base"}};
+    static const char *const keys[RQ_COUNT][3] = {{0},
+                                                  {"k", "l", "d"},
+                                                  {"mult", "shift", "pre"},
+                                                  {"scale", 0, 0},
+                                                  {"mult", "shift", 0},
+                                                  {"table", 0, "base"}};
     int *refs[RQ_COUNT][3] = {{0},
                               {&r->k, &r->l, &r->d},
                               {&r->mult, &r->shift, &r->pre},
                               {&r->scale, 0, 0},
+                              {&r->mult, &r->shift, 0},
                               {&r->table, 0, &r->base}};
     unsigned seen = 0;
     do {

@@ -127,7 +127,8 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
         if (rq->l >= 0 && check_rq_const(cx, rq->l, "l", DT_I32, DT_I64, nch)) return -1;
         if (rq->d < 0 || rq->d > 63) return FAIL(cx, "requant shift d = %d outside 0..63", rq->d);
         return 0;
-    case RQ_FIXED: {
+    case RQ_FIXED:
+    case RQ_FIXED_SR: {
         if (check_rq_const(cx, rq->mult, "mult", DT_I32, DT_I32, nch) ||
             check_rq_const(cx, rq->shift, "shift", DT_I32, DT_I32, nch))
             return -1;
@@ -137,11 +138,14 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
         for (int64_t i = 0; i < tensor_numel(m); i++)
             if (tensor_get(m, i) < 0)
                 return FAIL(cx, "requant multiplier %lld is negative", (long long)tensor_get(m, i));
+        if (rq->scheme == RQ_FIXED_SR && rq->pre != 0)
+            return FAIL(cx, "requant fixed_sr takes no pre-shift (pre %d)", rq->pre);
+        int smax = rq->scheme == RQ_FIXED_SR ? 30 : 31; /* FIXED_SR: 31 - shift in 1..62 */
         for (int64_t i = 0; i < tensor_numel(s); i++) {
             int64_t v = tensor_get(s, i);
-            if (v < -31 || v > 31 || rq->pre + (v > 0 ? v : 0) > 31)
-                return FAIL(cx, "requant shift %lld (pre %d) outside -31..31", (long long)v,
-                            rq->pre);
+            if (v < -31 || v > smax || rq->pre + (v > 0 ? v : 0) > 31)
+                return FAIL(cx, "requant shift %lld (pre %d) outside -31..%d", (long long)v,
+                            rq->pre, smax);
         }
         return 0;
     }
@@ -196,6 +200,9 @@ static int rq_width(Ctx *cx, const RqChan *r, Range acc, int64_t ch, Arith *arit
     if (r->scheme != RQ_NONE && (!fits32(acc.lo) || !fits32(acc.hi)))
         return FAIL(cx, "channel %lld: the requant input [%lld, %lld] leaves int32", (long long)ch,
                     (long long)acc.lo, (long long)acc.hi);
+    /* FIXED_SR: acc * mult stays below 2^62 in magnitude for
+     * int32 acc and mult: the product needs 64 bits, never more. */
+    if (r->scheme == RQ_FIXED_SR) *arith = ARITH_64;
     if (r->scheme == RQ_FIXED) {
         int left = r->pre + (r->shift > 0 ? r->shift : 0);
         __int128 a = (__int128)acc.lo * ((__int128)1 << left),
@@ -467,7 +474,16 @@ static int verify_softmax(Ctx *cx)
     const Tensor *x = in_tensor(cx, 0), *y = graph_tensor(cx->g, cx->n->out);
     if (check_act(cx, x, "input") || check_act(cx, y, "output")) return -1;
     if (!same_shape(x, y)) return FAIL(cx, "input and output must have the same shape");
-    if (x->dtype != DT_I8 && x->dtype != DT_U8) return FAIL(cx, "softmax takes 8-bit inputs");
+    if (x->dtype != DT_I8 || y->dtype != DT_I8 || y->zp != -128)
+        return FAIL(cx, "softmax maps i8 to i8 with output zero point -128 (TFLite's)");
+    if (act_c(x) > Q_SOFTMAX_MAX)
+        return FAIL(cx, "softmax over %lld channels (at most %d)", (long long)act_c(x),
+                    Q_SOFTMAX_MAX);
+    const Node *n = cx->n;
+    if (n->sm_mult < 0 || n->sm_shift < 0 || n->sm_shift > 31 || n->sm_diff_min > 0 ||
+        (int64_t)-n->sm_diff_min * ((int64_t)1 << n->sm_shift) > INT32_MAX)
+        return FAIL(cx, "softmax parameters (%d, %d, %d) outside the range TFLite computes",
+                    n->sm_mult, n->sm_shift, n->sm_diff_min);
     return 0;
 }
 

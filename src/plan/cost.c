@@ -105,8 +105,9 @@ static dory_conv_params_t scratch_conv_params(const PlanGeom *g)
 #define SCRATCH_GROUPED(f) f(&cp, &gin, &gout) /* one group at a time */
 #define SCRATCH_FC(f)      f(&fp, (int)p->in_c, (int)co)
 #define SCRATCH_POOL(f)    0
-#define SCRATCH_ADD(f)     0
+#define SCRATCH_ADD(f)     f(&ap)
 #define SCRATCH_ELTWISE(f) 0
+#define SCRATCH_SOFTMAX(f) 0
 #define SCRATCH_PSUM(f)    0
 #define SCRATCH_COPY(f)    0
 #define SCRATCH_NONE(f)    0
@@ -119,7 +120,9 @@ static int64_t scratch_per_core(const PlanGeom *g, const L1Plan *p, int64_t co, 
 {
     dory_conv_params_t cp = scratch_conv_params(g);
     dory_fc_params_t fp;
+    dory_add_params_t ap;
     memset(&fp, 0, sizeof fp);
+    memset(&ap, 0, sizeof ap);
     fp.in_zp = g->in_zp;
     dory_dims_t in = {(int)p->in_h, (int)p->in_w, (int)p->in_c, 0};
     dory_dims_t out = {(int)ho, (int)wo, (int)co, 0};
@@ -132,7 +135,7 @@ static int64_t scratch_per_core(const PlanGeom *g, const L1Plan *p, int64_t co, 
 #undef X
     default: break;
     }
-    (void)gin, (void)gout, (void)fp, (void)cp;
+    (void)gin, (void)gout, (void)fp, (void)ap, (void)cp;
     return align4(per);
 }
 

@@ -53,7 +53,8 @@ dory_kernel_id_t plan_select_kernel(const Graph *g, const Node *n)
     case OP_REQUANT: return DORY_K_REQUANT;
     case OP_CONCAT: return DORY_K_CONCAT;
     case OP_RESHAPE: return DORY_K_ALIAS;
-    default: return DORY_K_COUNT; /* softmax: planned, no kernel yet */
+    case OP_SOFTMAX: return DORY_K_SOFTMAX;
+    default: return DORY_K_COUNT;
     }
 }
 
@@ -69,6 +70,8 @@ dory_kernel_id_t plan_isa_variant(dory_kernel_id_t k, const Target *t)
     case DORY_K_CONV2D_1PX: return DORY_K_CONV2D_DSP;
     case DORY_K_CONV1X1: return DORY_K_CONV1X1_DSP;
     case DORY_K_FC: return DORY_K_FC_DSP;
+    case DORY_K_DWCONV3X3: return DORY_K_DWCONV3X3_DSP;
+    case DORY_K_ADD: return DORY_K_ADD_DSP;
     default: return k;
     }
 }
@@ -97,6 +100,7 @@ static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith,
         rq_const_bytes(g, r->l, nch, wide, geom);
         break;
     case RQ_FIXED:
+    case RQ_FIXED_SR:
         rq_const_bytes(g, r->mult, nch, 4, geom);
         rq_const_bytes(g, r->shift, nch, 4, geom);
         break;

@@ -2,7 +2,8 @@
 test-built model through `inspect`, `run --random 1` and `deploy -t gap8`
 with the sanitizer build, each run bounded in time.
 
-Mutants: truncations, bit flips, byte overwrites, and for ONNX field edits
+Mutants: truncations, bit flips, byte overwrites (the only ones for TFLite
+flatbuffers), and for ONNX field edits
 with the onnx package (huge and negative dims, missing initializers, a node
 consuming its own output, thousands of unused initializers, no nodes); for
 .dory text, dropped and duplicated lines. A run fails the test on a hang, a
@@ -26,11 +27,12 @@ import onnx
 from onnx import helper, numpy_helper
 
 import onnx_models as om
+import tflite_models as tm
 from conftest import ROOT, SANITIZER_REPORTS
 
 MODELS = ["examples/kws_dscnn.onnx", "examples/kws_tiny.dory"] + \
     sorted(f"tests/ir/{p.name}" for p in (ROOT / "tests" / "ir").glob("*.dory")) + \
-    ["built:qdq", "built:nemo"]
+    ["built:qdq", "built:nemo", "built:tflite_dscnn", "built:tflite_residual"]
 CHUNKS = 3
 TIMEOUT = 30
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
@@ -45,7 +47,11 @@ def built(tmp_path_factory):
     (d / "qdq").mkdir()
     qdq = om.quantize(om.float_model(specs, (1, 4, 8, 8), seed=3), str(d / "qdq"), fmt="qdq")
     onnx.save(om.nemo_model(seed=2), d / "nemo.onnx")
-    return {"built:qdq": qdq, "built:nemo": str(d / "nemo.onnx")}
+    paths = {"built:qdq": qdq, "built:nemo": str(d / "nemo.onnx")}
+    for name in ("dscnn", "residual"):  # TFLite flatbuffers
+        (d / f"{name}.tflite").write_bytes(tm.MODELS[name](seed=3))
+        paths[f"built:tflite_{name}"] = str(d / f"{name}.tflite")
+    return paths
 
 
 def byte_mutants(data, rng):
@@ -128,7 +134,10 @@ def mutants(model, path):
     data = open(path, "rb").read()
     rng = np.random.default_rng(zlib.crc32(model.encode()))
     out = byte_mutants(data, rng)
-    out += onnx_mutants(data, rng) if path.endswith(".onnx") else text_mutants(data, rng)
+    if path.endswith(".onnx"):
+        out += onnx_mutants(data, rng)
+    elif path.endswith(".dory"):
+        out += text_mutants(data, rng)
     return out
 
 

@@ -23,11 +23,8 @@ EXAMPLE = ROOT / "examples" / "kws_tiny.dory"
 
 # The unit tests' graphs (tests/unit/graphs.c) that deploy refuses at every
 # budget below, with the message naming the node and op; every other graph
-# must deploy and run bit-exact. Softmax is the one op without a kernel.
-REFUSED = {
-    "softmax": "node 'sm' (softmax): the code generator has no kernel for softmax yet",
-    "tiny_net": "node 'softmax' (softmax): the int8 softmax arithmetic is not implemented yet",
-}
+# must deploy and run bit-exact. Every op has a kernel now.
+REFUSED = {}
 
 # Sizes for gap8: its default; L1 budgets leaving 2-6 kB for tiles (the stacks
 # of 8 cores take 27300 bytes); L2 budgets small enough that weights (9 kB) or
@@ -156,11 +153,6 @@ def test_check_modes(dory, run_dory, rt_libs, tmp_path, mode):
     assert f" {want} checked, 0 failed" in r.stdout
     data = (app / "test" / "data.c").read_text()
     assert ("static const uint8_t golden_" in data) == (mode in ("all", "last"))
-
-
-def test_unsupported_layer_is_refused_by_name(dory, run_dory, test_graphs, tmp_path):
-    p = deploy(run_dory, dory, test_graphs / "softmax.dory", tmp_path / "app")
-    assert_user_error(p, "softmax", "node '")
 
 
 def test_deploy_needs_output_dir(dory, run_dory):

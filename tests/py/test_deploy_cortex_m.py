@@ -126,7 +126,7 @@ def test_dory_networks_run_under_qemu(dory, run_dory, shared_models, tmp_path, t
 
 def test_dsp_rows_are_chosen_and_faster(dory, run_dory, tmp_path):
     """On cortex-m4 the planner gives conv, pointwise and FC the Arm DSP rows
-    with offline-packed weights; the same application built without the DSP
+    with offline-packed weights, depthwise 3x3 its DSP row; the same application built without the DSP
     path (CM_DSP=0: the rows' C code) gives the same bytes, in more
     instructions on every pointwise layer."""
     app = tmp_path / "app"
@@ -134,7 +134,7 @@ def test_dsp_rows_are_chosen_and_faster(dory, run_dory, tmp_path):
     pw1 = (app / "src" / "layer_02_pw1.c").read_text()
     assert "dory_conv_dsp_s8" in pw1 and "packed int16 for SMLAD" in pw1
     assert "dory_fc_dsp_s8" in (app / "src" / "layer_10_fc.c").read_text()
-    assert "dory_dwconv3x3_s8" in (app / "src" / "layer_01_dw1.c").read_text()
+    assert "dory_dwconv3x3_dsp_s8" in (app / "src" / "layer_01_dw1.c").read_text()
     dsp = run_twice(app, "run-qemu-m4", "kws_dscnn, DSP rows")
     subprocess.run(["make", "-s", "-C", str(app), "clean"], check=True, capture_output=True,
                    env=CLEAN_ENV)

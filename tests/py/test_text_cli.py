@@ -51,8 +51,7 @@ def test_ir_text_round_trip_cli(dory, run_dory, tmp_path, model):
         assert (tmp_path / "a.dory.bin").read_bytes() == (tmp_path / "b.dory.bin").read_bytes()
     if model.name == "big.dory":
         assert "@a.dory.bin:0" in a and (tmp_path / "a.dory.bin").stat().st_size == 9216
-    # The three files are one graph: same output, or (an op the interpreter
-    # lacks, e.g. softmax today) the same error.
+    # The three files are one graph: the same output.
     outs = []
     for m in (model, tmp_path / "a.dory", tmp_path / "b.dory"):
         o = tmp_path / "o.txt"
@@ -61,8 +60,7 @@ def test_ir_text_round_trip_cli(dory, run_dory, tmp_path, model):
         err = p.stderr.replace(str(m), "MODEL")
         outs.append((p.returncode, err, o.read_text() if p.returncode == 0 else None))
     assert outs[0] == outs[1] == outs[2]
-    if model.name != "tiny_cnn.dory":  # softmax: see above
-        assert outs[0][0] == 0, outs[0][1]
+    assert outs[0][0] == 0, outs[0][1]
 
 
 BAD = [

@@ -80,6 +80,8 @@ int main(void)
     run_op(KOP_PW, KC_DSP, 0, &passed, &failed);
     run_op(KOP_FC, KC_DSP, 0, &passed, &failed);
     run_op(KOP_FC, KC_DSP | KC_OUT_I32, 0, &passed, &failed);
+    run_op(KOP_DW3, KC_DSP, 0, &passed, &failed);
+    run_op(KOP_ADD, KC_DSP, 0, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
 #if DORY__MM_RV32
     {
@@ -96,7 +98,7 @@ int main(void)
     for (i = 0; i < 3 * kc_bench_nshapes; i++) {
         const KBenchShape *s = &kc_bench_shapes[i / 3];
         static const char *const kind[3] = {"u8", "i8", "tflite"};
-        int dsp = s->op == KOP_CONV || s->op == KOP_PW || s->op == KOP_FC ? KC_DSP : 0;
+        int dsp = kc_has_dsp(s->op) ? KC_DSP : 0;
         int flags = i % 3 == 0 ? 0 : i % 3 == 1 ? KC_I8 : KC_TFLITE | dsp;
         char msg[300];
         int bad = 0;

@@ -141,6 +141,7 @@ typedef enum {
     TQ_SHIFT64,     /* SHIFT, i64 k and l, d = 40 */
     TQ_FIXED,       /* FIXED, pre = 0 */
     TQ_FLOAT,       /* FLOAT */
+    TQ_FIXED_SR,    /* FIXED_SR (LiteRT's single rounding) */
 } TQ;
 
 /* Per-channel real scales around `base`, spread by +-25%. */
@@ -181,6 +182,7 @@ static void tb_rq_scales(TB *b, Node *n, Requant *rq, TQ kind, int nch, const do
     case TQ_SHIFT32_NOL: rc = rq_make_shift(b->g, n, rq, nch, k, NULL, d); break;
     case TQ_FIXED: rc = rq_make_fixed(b->g, n, rq, nch, m, sh, pre); break;
     case TQ_FLOAT: rc = rq_make_float(b->g, n, rq, nch, f); break;
+    case TQ_FIXED_SR: rc = rq_make_fixed_sr(b->g, n, rq, nch, m, sh); break;
     }
     if (rc) b->err = 1;
 }
@@ -386,6 +388,15 @@ static void g_fc_1x1(TB *b)
     Node *n = tb_fc(b, "fc", x, 10, 1, DT_I8, 4, &y);
     if (n) b->g->tensors[n->in[1]]->zp = 2;
     tb_rq(b, n, TQ_FIXED, 10, 0.01 / sqrt(24.0));
+    tb_output(b, y);
+}
+
+/* fc as LiteRT computes it: FIXED_SR per tensor, i8, 40 inputs. */
+static void g_fc_fixed_sr(TB *b)
+{
+    int x = tb_input(b, "x", DT_I8, 1, 1, 40, 9), y;
+    Node *n = tb_fc(b, "fc", x, 12, 1, DT_I8, -5, &y);
+    tb_rq(b, n, TQ_FIXED_SR, 1, 0.01 / sqrt(40.0));
     tb_output(b, y);
 }
 
@@ -668,6 +679,7 @@ static const struct {
     {"reshape", g_reshape},
     {"softmax", g_softmax},
     {"tiny_net", g_tiny_net},
+    {"fc_fixed_sr", g_fc_fixed_sr},
 };
 
 int test_graph_count(void) { return (int)DORY_ARRAY_LEN(graphs); }

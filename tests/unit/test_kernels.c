@@ -48,6 +48,7 @@ static int set_rq(Graph *g, Node *n, Requant *r, const KRq *q)
         return rq_make_shift(g, n, r, q->nch, k, q->has_l ? l : NULL, q->r.d);
     case DORY_RQ_FIXED: return rq_make_fixed(g, n, r, q->nch, q->mult, q->shift, q->r.pre);
     case DORY_RQ_FLOAT: return rq_make_float(g, n, r, q->nch, q->scale);
+    case DORY_RQ_FIXED_SR: return rq_make_fixed_sr(g, n, r, q->nch, q->mult, q->shift);
     case DORY_RQ_LUT: break; /* kernels_requant_lut_vs_interp */
     }
     return -1;
@@ -135,8 +136,9 @@ static int32_t *to_i32(const uint8_t *v, long n, dory_type_t t)
     return r;
 }
 
-/* Replaces k->ref with the interpreter's output; counts kref disagreements. */
-static int interp_ref(KCase *k, int *kref_bad)
+/* Replaces k->ref with the interpreter's output; counts kref disagreements
+ * (test_kernels_case.h; also used by test_xpulp.c). */
+int interp_ref(KCase *k, int *kref_bad)
 {
     Node *n = NULL;
     Graph *g = build_graph(k, &n);
@@ -230,7 +232,9 @@ TEST(kernels_fused_shapes_vs_interp)
 
 /* The Arm DSP rows on packed weights (here their C path; under QEMU on the
  * Cortex-M4, tests/qemu/kernel_tests_main.c runs them with SMLAD): every
- * scheme, zero points, borders, channel strides, int32 outputs. */
+ * scheme, zero points, borders, channel strides, int32 outputs; depthwise
+ * 3x3 and add also fall back to their portable kernels outside the TFLite
+ * quantization. */
 TEST(kernels_dsp_rows_vs_interp)
 {
     check_op_ex(KOP_CONV, 51, CASES_PER_OP, KC_DSP, RUN_WHOLE);
@@ -238,6 +242,8 @@ TEST(kernels_dsp_rows_vs_interp)
     check_op_ex(KOP_FC, 53, CASES_PER_OP, KC_DSP, RUN_WHOLE);
     check_op_ex(KOP_CONV, 54, 80, KC_DSP | KC_OUT_I32, RUN_WHOLE);
     check_op_ex(KOP_FC, 55, 80, KC_DSP | KC_OUT_I32, RUN_WHOLE);
+    check_op_ex(KOP_DW3, 56, CASES_PER_OP, KC_DSP, RUN_WHOLE); /* half FIXED */
+    check_op_ex(KOP_ADD, 57, CASES_PER_OP, KC_DSP, RUN_WHOLE); /* half FIXED per tensor */
 }
 
 /* One-pixel im2col blocks (im2col_pixels = 1): 8-bit, int32, sliced. */
@@ -527,6 +533,48 @@ TEST(kernels_requant_i32_input_vs_interp)
         kc_tile_free(&t);
         kc_free(&k);
     }
+}
+
+/* dory_softmax_s8 against the reference's q_softmax_row (interp.c's
+ * softmax): random betas and input scales (diff_min from 0 to -31 << 26 >>
+ * shift), rows of 1..256 channels, equal and extreme values, channel
+ * strides, 1..3 cores. */
+TEST(kernels_softmax_vs_interp)
+{
+    uint32_t s = 12345u;
+    static int8_t x[4 * 300], y[4 * 300];
+    static int32_t xi[300], want[300];
+    for (int it = 0; it < 300; it++) {
+        s = s * 1103515245u + 12345u;
+        double scale = 0.002 * (1 + (s >> 8) % 2000), beta = it % 3 ? 1.0 : 0.25 + (s % 7);
+        dory_softmax_params_t p;
+        q_softmax_params(beta, scale, &p.mult, &p.shift, &p.diff_min);
+        int c = it % 5 == 0 ? 256 : 1 + (int)((s >> 4) % 40), px = 1 + it % 4, cs = c + it % 3;
+        for (int i = 0; i < px * cs; i++) {
+            s = s * 1103515245u + 12345u;
+            x[i] = (int8_t)(it % 7 == 0 ? 3 : it % 11 == 0 ? (i % 2 ? 127 : -128) : (int)(s >> 24));
+        }
+        dory_dims_t d = {1, px, c, cs};
+        int cores = 1 + it % 3;
+        for (int k = 0; k < cores; k++) {
+            dory_ctx_t ctx = {k, cores, 0, 0};
+            CHECK(dory_softmax_s8(&ctx, &p, &d, x, &d, y) == DORY_OK);
+        }
+        for (int q = 0; q < px; q++) {
+            for (int i = 0; i < c; i++) xi[i] = x[q * cs + i];
+            q_softmax_row(xi, c, p.mult, p.shift, p.diff_min, want);
+            for (int i = 0; i < c; i++)
+                if (y[q * cs + i] != want[i]) {
+                    harness_fail(__FILE__, __LINE__, "case %d pixel %d ch %d: %d, reference %d", it,
+                                 q, i, y[q * cs + i], want[i]);
+                    return;
+                }
+        }
+    }
+    dory_softmax_params_t bad = {1 << 30, 40, -1};
+    dory_dims_t d = {1, 1, 4, 0};
+    dory_ctx_t ctx = {0, 1, 0, 0};
+    CHECK(dory_softmax_s8(&ctx, &bad, &d, x, &d, y) == DORY_ERR_ARG);
 }
 
 /* The lut requant (element-wise functions): dory_requant_s8 with a random

@@ -75,7 +75,7 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
         kmax = ((int64_t)1 << 61) / (am + 1);
         k0 = ri64(s, (int64_t)1 << 31, kmax > ((int64_t)1 << 38) ? (int64_t)1 << 38 : kmax);
         q->r.d = bitlen((uint64_t)(k0 * am / target));
-    } else if (sch == DORY_RQ_FIXED) {
+    } else if (sch == DORY_RQ_FIXED) { /* FIXED_SR: pre 0 */
         q->r.pre = maxleft > 0 ? ri(s, 0, maxleft < 3 ? maxleft : 3) : 0;
     }
     for (c = 0; c < n; c++) {
@@ -92,6 +92,7 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
             q->l64[c] = q->has_l ? ri64(s, -half, half) : 0;
             break;
         case DORY_RQ_FIXED:
+        case DORY_RQ_FIXED_SR:
             q->mult[c] = (int32_t)ri64(s, (int64_t)1 << 30, ((int64_t)1 << 31) - 1);
             e = e0 + ri(s, -1, 1) - q->r.pre;
             if (q->r.pre + (e > 0 ? e : 0) > maxleft) e = maxleft - q->r.pre;
@@ -292,12 +293,18 @@ int kc_random(KCase *k, kop_t op, uint32_t seed, int index)
     return kc_random_ex(k, op, seed, index, 0);
 }
 
+int kc_has_dsp(kop_t op)
+{
+    return op == KOP_CONV || op == KOP_PW || op == KOP_FC || op == KOP_DW3 || op == KOP_ADD;
+}
+
 /* KC_DSP: the packed weights of the case; 0, or -1 for an op without a DSP row. */
 static int kc_pack(KCase *k, int flags)
 {
     int kk = k->op == KOP_FC ? k->c : k->kh * k->kw * k->c;
     if (!(flags & KC_DSP)) return 0;
-    if (k->op != KOP_CONV && k->op != KOP_PW && k->op != KOP_FC) return -1;
+    if (k->op == KOP_ADD || k->op == KOP_DW3) return (k->dsp = 1), 0; /* nothing packed */
+    if (!kc_has_dsp(k->op)) return -1;
     k->dsp = 1;
     k->wpack = (uint8_t *)malloc((size_t)dory_pack_w16_bytes(k->cout, kk));
     if (!k->wpack) return -1;
@@ -316,6 +323,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     int64_t amax[KC_MAXC];
     dory_out_params_t *o;
     memset(k, 0, sizeof *k);
+    if (sch == DORY_RQ_FIXED && (index / 40) % 2) sch = DORY_RQ_FIXED_SR; /* LiteRT's FC */
     if (flags & KC_OUT_I32) {
         if (op == KOP_MAXPOOL || op == KOP_AVGPOOL || op == KOP_ADD) return -1;
         tout = DORY_I32;
@@ -326,6 +334,10 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     }
     k->op = op, k->seed = seed;
     random_geometry(k, s, index);
+    if ((flags & KC_DSP) && op == KOP_ADD) /* tensors the table path takes */
+        k->h = k->oh = ri(s, 12, 24), k->w = k->ow = ri(s, 12, 24);
+    if ((flags & KC_DSP) && (op == KOP_ADD || op == KOP_DW3) && index % 2 == 0)
+        sch = DORY_RQ_FIXED; /* the TFLite quantization, which the fast paths take */
     if (flags & KC_FUSED) k->c = 8 * ri(s, 1, op == KOP_PW ? 6 : 2), k->cout = ri(s, 4, 21);
     if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
     fill_data(k, s, tin, tb);
@@ -354,6 +366,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         int c;
         dory_rq_scheme_t sa = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, 4)];
         dory_rq_scheme_t sb = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, 4)];
+        if ((flags & KC_DSP) && index % 2 == 0) sa = sb = sch, perch = 0; /* FIXED per tensor */
         for (c = 0; c < k->c; c++) in_am[c] = 256;
         make_rq(&k->rqa, sa, k->c, sch == DORY_RQ_SHIFT32 ? 0 : perch, in_am, 4096, s);
         make_rq(&k->rqb, sb, k->c, sch == DORY_RQ_SHIFT32 ? 0 : ri(s, 0, 1), in_am, 4096, s);
@@ -406,6 +419,8 @@ int kc_out_esize(const KCase *k) { return k->conv.out.type == DORY_I32 ? 4 : 1; 
 
 static int32_t scratch_bytes(const KCase *k, const KTile *t)
 {
+    if (k->dsp && k->op == KOP_ADD) return dory_add_dsp_s8_scratch_bytes(&k->add);
+    if (k->dsp && k->op == KOP_DW3) return dory_dwconv_s8_scratch_bytes(&k->conv, &t->in, &t->out);
     if (k->dsp)
         return k->op == KOP_FC ? dory_fc_dsp_s8_scratch_bytes(&k->fc, k->c, k->cout)
                                : dory_conv_dsp_s8_scratch_bytes(&k->conv, &t->in, &t->out);
@@ -460,6 +475,10 @@ int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scra
     void *y = t->y + k->out_off * kc_out_esize(k);
     ctx.core_id = core_id, ctx.num_cores = num_cores, ctx.buf = scratch;
     ctx.size = t->scratch_bytes;
+    if (k->dsp && k->op == KOP_DW3)
+        return dory_dwconv3x3_dsp_s8(&ctx, &k->conv, &t->in, t->x, k->wt, k->bias, &t->out, y);
+    if (k->dsp && k->op == KOP_ADD)
+        return dory_add_dsp_s8(&ctx, &k->add, &t->in, t->x, &t->in_b, t->xb, &t->out, y);
     if (k->dsp && k->op == KOP_FC)
         return dory_fc_dsp_s8(&ctx, &k->fc, k->c, t->x, (const int8_t *)k->wpack, k->bias, k->cout,
                               y);

@@ -89,11 +89,14 @@ void kc_free(KCase *k);
  * flags KC_I8: i8 input and output with random zero points instead;
  * KC_IM2COL1: conv.im2col_pixels = 1; KC_OUT_I32: int32 output, requant
  * NONE, no clamp (the raw accumulator). */
-/* KC_DSP (kc_random_ex and kc_bench; conv, pointwise and fc only): the
- * case runs the Arm DSP row (dory_conv_dsp_s8, dory_fc_dsp_s8) on packed
- * weights. KC_TFLITE (kc_bench): the TFLite quantization: i8 activations,
+/* KC_DSP (kc_random_ex and kc_bench; the ops of kc_has_dsp()): the case
+ * runs the Arm DSP row (dory_conv_dsp_s8, dory_fc_dsp_s8 on packed weights,
+ * dory_add_dsp_s8). KC_TFLITE (kc_bench): the TFLite quantization: i8 activations,
  * input zero point -128, per-channel FIXED requant (add: FIXED). */
 enum { KC_I8 = 1, KC_OUT_I32 = 2, KC_IM2COL1 = 4, KC_FUSED = 8, KC_DSP = 16, KC_TFLITE = 32 };
+
+/* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
+int kc_has_dsp(kop_t op);
 
 /* The layer shapes of issue 4's benchmark (HWC, batch 1). */
 typedef struct {
@@ -141,5 +144,9 @@ int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scra
 int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen);
 
 const char *kc_op_name(kop_t op);
+
+/* Host only (test_kernels.c): replaces k->ref with interp_node()'s output and
+ * counts the values where kref disagreed; returns 0 or the interpreter's code. */
+int interp_ref(KCase *k, int *kref_bad);
 
 #endif

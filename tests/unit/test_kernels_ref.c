@@ -37,6 +37,12 @@ static int64_t rq(const dory_requant_t *r, int c, int64_t acc)
         int64_t x = acc * ((int64_t)1 << left);
         return rdiv_pot(srdhm((int32_t)x, r->mult[i]), s > 0 ? 0 : -s);
     }
+    case DORY_RQ_FIXED_SR: {
+        int64_t p = acc * r->mult[i], d = (int64_t)1 << (31 - r->shift[i]);
+        int64_t q = p / d, rem = p % d; /* written differently from the kernel */
+        if (2 * (rem < 0 ? -rem : rem) >= d) q += p < 0 ? -1 : 1;
+        return q;
+    }
     case DORY_RQ_FLOAT: {
         volatile float f = (float)acc;
         volatile float pr = f * r->scale[i];
