@@ -164,8 +164,8 @@ static void add_qladd(const dory_add_params_t *p, const dory_dims_t *ad, const v
             if (p->out.rq.scheme == DORY_RQ_QLADD_INT) {
                 v = dory__qladd_int(va, vb, s);
             } else {
-                volatile float t = fmaf((float)vb, s[1], s[2]);
-                v = dory__rne_f32(fmaf((float)va, s[0], t));
+                volatile float t = dory__fmaf((float)vb, s[1], s[2]);
+                v = dory__rne_f32(dory__fmaf((float)va, s[0], t));
             }
             dory__st(y, (long)px * ys + c,
                      (int32_t)(v < p->out.lo   ? p->out.lo

@@ -115,6 +115,28 @@ DORY_INLINE int64_t dory__float_rq(int32_t acc, float scale)
     return dory__rne_f32(p);
 }
 
+/* fmaf(x, y, z) rounded once, also where the C library's fmaf is not (newlib
+ * and picolibc compute it in double and round twice). Without a hardware
+ * FMA: the product is exact in double; TwoSum gives the sum's rounding
+ * error, and an inexact sum is rounded to odd, after which the one rounding
+ * to float is the correct one (53 >= 24 + 2 bits). */
+DORY_INLINE float dory__fmaf(float x, float y, float z)
+{
+#ifdef __FP_FAST_FMAF
+    return fmaf(x, y, z);
+#else
+    volatile double p = (double)x * (double)y, s = p + (double)z;
+    double bb = s - p, err = (p - (s - bb)) + ((double)z - bb), r = s;
+    if (err != 0) {
+        uint64_t u;
+        memcpy(&u, &r, sizeof u);
+        if (!(u & 1)) u += (err > 0) == (r > 0) ? 1 : (uint64_t)-1;
+        memcpy(&r, &u, sizeof r);
+    }
+    return (float)r;
+#endif
+}
+
 /* FLOAT's and QLADD's results computed in integers (dory_f32int.c). */
 int64_t dory__f32int_rq(int32_t acc, const float *scale);
 int64_t dory__qladd_int(int32_t a, int32_t b, const float *s);

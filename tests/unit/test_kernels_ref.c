@@ -164,6 +164,21 @@ void kref_pool(const dory_pool_params_t *p, int is_max, const dory_dims_t *in, c
             }
 }
 
+/* fmaf rounded once, written apart from dory__fmaf (newlib's and picolibc's
+ * fmaf round twice): the exact double product plus z, its rounding error by
+ * TwoSum, an inexact even result moved to its odd neighbour by nextafter,
+ * then one rounding to float. */
+static float fma1(float x, float y, float z)
+{
+    double p = (double)x * (double)y; /* exact */
+    double s = p + (double)z, e;
+    if (s - p == (double)z && s - (double)z == p) return (float)s; /* exact sum */
+    e = ((double)z - (s - p)) + (p - (s - (s - p)));
+    if (e != 0 && fmod(ldexp(fabs(s), -(ilogb(s) - 52)), 2.0) == 0)
+        s = nextafter(s, e > 0 ? HUGE_VAL : -HUGE_VAL);
+    return (float)s;
+}
+
 void kref_add(const dory_add_params_t *p, const dory_dims_t *d, const void *a, const void *b,
               void *y, int32_t *acc)
 {
@@ -173,8 +188,8 @@ void kref_add(const dory_add_params_t *p, const dory_dims_t *d, const void *a, c
         int c = (int)(i % d->c);
         int64_t s;
         if (!acc && (p->out.rq.scheme == DORY_RQ_QLADD || p->out.rq.scheme == DORY_RQ_QLADD_INT)) {
-            volatile float t = fmaf((float)ld(p->b_type, b, i), q[1], q[2]);
-            volatile float v = fmaf((float)ld(p->a_type, a, i), q[0], t);
+            volatile float t = fma1((float)ld(p->b_type, b, i), q[1], q[2]);
+            volatile float v = fma1((float)ld(p->a_type, a, i), q[0], t);
             float r = nearbyintf(v);
             s = r < (float)p->out.lo ? p->out.lo : r > (float)p->out.hi ? p->out.hi : (int64_t)r;
             ((uint8_t *)y)[i] = (uint8_t)s;
