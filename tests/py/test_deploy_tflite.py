@@ -1,8 +1,9 @@
 """TFLite models deployed and run: every model of tflite_models.MODELS in
 both arithmetics and MLPerf Tiny's KWS model, deployed for gap8 and built
 on the host (bounds-checked L1/L2/L3 arenas of GAP8's sizes, sanitizers),
-at GAP8's L1 and at a 3 kB tile budget that forces many tiles; a selection
-also as bare-metal RV32 under QEMU, and KWS for Cortex-M4 under QEMU. Each application checks every layer
+at GAP8's L1 and at a 3 kB tile budget that forces many tiles, and as
+bare-metal RV32 under QEMU, each in every arithmetic it has; KWS also for
+Cortex-M4 under QEMU. Each application checks every layer
 against the reference interpreter on an input given to `deploy --input`,
 and the interpreter's output on that input is compared here with the
 reference interpreter of the arithmetic (LiteRT BUILTIN_REF or TFLite
@@ -16,7 +17,6 @@ from test_deploy import build_and_run, check_app_ok
 from test_deploy_qemu import run_qemu
 
 BUDGETS = {"gap8": [], "l1_3k": ["--l1", "30300"]}
-QEMU = ["dscnn", "wakeword", "fc_ties", "pools"]
 
 
 def modes(name):
@@ -70,13 +70,12 @@ def test_kws_deploys_bit_exact_on_host(dory, run_dory, rt_libs, tmp_path, shared
     assert " 13 checked, 0 failed" in p.stdout
 
 
-@pytest.mark.parametrize("name", QEMU + ["kws"])
-def test_runs_bit_exact_under_qemu(dory, run_dory, tmp_path, shared_models, name):
+@pytest.mark.parametrize("name,mode", CASES + [("kws", "tflm")])
+def test_runs_bit_exact_under_qemu(dory, run_dory, tmp_path, shared_models, name, mode):
     if name == "kws":
         model = require_shared(shared_models / "mlperf-tiny" / "kws_ref_model.tflite").read_bytes()
     else:
         model = tm.MODELS[name](seed=7)
-    mode = "litert" if name == "fc_ties" else "tflm"  # fc_ties: the single-rounding FC
     path, inp = prepare(run_dory, dory, tmp_path, model, mode)
     app = tmp_path / "app"
     run_dory(dory, "deploy", str(path), "-t", "gap8", "--tflite-arith", mode, "--input",
