@@ -276,6 +276,7 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
 {
     dory__s32_t e = {0, 0, 0, 0, 0, 0};
     m->p = p, m->k = k, m->cout = cout, m->w = w, m->b = b, m->acc = acc;
+    m->blocked = 0;
     m->dummy = acc ? (uint8_t *)(acc + DORY__MM_NP * cout) : 0;
     m->zw_nonzero = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, cout);
     m->store = dory__store_kind(p->acc_mode, p->out.type);
