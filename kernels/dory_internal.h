@@ -332,6 +332,7 @@ typedef struct {
     int32_t *acc;        /* scratch: NP * cout accumulators */
     uint8_t *dummy;      /* scratch: cout bytes after acc, output of unused pixels */
     int blocked;         /* Xpulp core: col is already in its blocked layout */
+    int fx;              /* FIXED to 8 bits: the 32-bit FIXED epilogue */
 } dory__mm_t;
 
 /* Scratch of the core: effective bias (cout int32), accumulators (NP * cout
