@@ -22,8 +22,8 @@ GVSOC ?=
 PULP_BARE_CFLAGS = -march=rv32imc -mabi=ilp32 -O3 -std=c99 -Wall -Wextra -Werror -g \
                    -ffp-contract=off -DDORY_XPULP_INSN --specs=picolibc.specs --oslib=semihost \
                    -Ikernels -Itests/unit -Iruntime -Iruntime/pulp -nostartfiles \
-                   -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=0xF0000 \
-                   -Wl,--defsym=__ram=0x1C0F0000,--defsym=__ram_size=0xA0000 \
+                   -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=0x98000 \
+                   -Wl,--defsym=__ram=0x1C098000,--defsym=__ram_size=0xF8000 \
                    -Wl,--defsym=__stack_size=0x2000
 PULP_BARE_RT = runtime/pulp/dory_hal_pulp.c runtime/pulp/crt0.S
 $(BUILD)/pulp/kernel_tests.elf: tests/qemu/kernel_tests_main.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
