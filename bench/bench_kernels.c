@@ -53,20 +53,6 @@ static const ExtraRow extra_rows[] = {
     {"  same, int32 out (raw acc)", 3, KC_OUT_I32},
 };
 
-/* MACs (conv, fc), elements (add) or inputs (pool) of a case. */
-static long work(const KCase *k)
-{
-    switch (k->op) {
-    case KOP_CONV:
-    case KOP_PW: return (long)k->oh * k->ow * k->cout * k->kh * k->kw * k->c;
-    case KOP_DW:
-    case KOP_DW3: return (long)k->oh * k->ow * k->c * k->kh * k->kw;
-    case KOP_FC: return (long)k->c * k->cout;
-    case KOP_ADD: return (long)k->h * k->w * k->c;
-    default: return (long)k->h * k->w * k->c;
-    }
-}
-
 /* One row: kernel and baseline on shape s with kc_bench flags; returns 1 on
  * a setup failure or a mismatch. */
 static int row(const char *name, const KBenchShape *s, int flags, unsigned seed)
@@ -89,7 +75,7 @@ static int row(const char *name, const KBenchShape *s, int flags, unsigned seed)
     kc_ref(&kcase);
     b1 = instret();
     bad = rc != 0 || kc_compare(&kcase, &t, NULL, 0) != 0;
-    n = work(&kcase);
+    n = kc_work(&kcase);
     printf("%-32s %6s %9ld %10lu %7.2f %11lu %7.2f %6.2f ", name, s->unit, n,
            (unsigned long)(t1 - t0), (double)(t1 - t0) / (double)n, (unsigned long)(b1 - b0),
            (double)(b1 - b0) / (double)n, (double)(b1 - b0) / (double)(t1 - t0));

@@ -2,7 +2,8 @@
  * padding: 4 input pixels at a time are interleaved into scratch (one byte
  * copy per input value), then the 4x4 register-blocked matrix core
  * (dory_mm_s8.c).
- * Work split: output pixels of whole output rows, contiguous per core.
+ * Work split: groups of 4 output pixels, contiguous per core (any row
+ * boundary: every pixel is computed alone, so the bytes do not depend on it).
  * No allocation (scratch from the caller); nothing from src/.
  */
 #include "dory_internal.h"
@@ -42,16 +43,24 @@ int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const do
     ys *= dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)); /* bytes */
     dory__bias_eff(out->c, in->c, w, bias, dory__zx_u(p), p->w_zp, p->w_zp_per_channel, b);
     dory__mm_init(&m, p, in->c, out->c, w, b, b + out->c);
-    dory__split(out->h, ctx, &r0, &r1);
-    end = r1 * out->w;
-    for (pix = r0 * out->w; pix < end; pix += DORY__MM_NP) {
+    dory__split((out->h * out->w + DORY__MM_NP - 1) / DORY__MM_NP, ctx, &r0, &r1); /* groups */
+    end = r1 * DORY__MM_NP < out->h * out->w ? r1 * DORY__MM_NP : out->h * out->w;
+#if DORY__MM_XPULP /* every pixel's channels word-aligned: the Xpulp core's layout */
+    m.blocked = !m.zw_nonzero && in->c % 4 == 0 && ((uintptr_t)x | (uintptr_t)cs) % 4 == 0;
+#endif
+    for (pix = r0 * DORY__MM_NP; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         for (q = 0; q < DORY__MM_NP; q++) {
             int oy = (pix + q) / out->w, ox = (pix + q) % out->w;
             const uint8_t *src =
                 (const uint8_t *)x + ((long)oy * p->stride_h * in->w + (long)ox * p->stride_w) * cs;
             if (q >= np) src = (const uint8_t *)x, oy = ox = 0; /* any valid bytes */
-            dory__col_copy(col + q, src, in->c, f);
+#if DORY__MM_XPULP
+            if (m.blocked)
+                dory__col_put_blocked(col, q, 0, src, in->c, f);
+            else
+#endif
+                dory__col_copy(col + q, src, in->c, f);
             yp[q] = (uint8_t *)y + ((long)oy * out->w + ox) * ys;
         }
         if (m.zw_nonzero) dory__col_sums(col, in->c, sx);

@@ -96,6 +96,35 @@ static void im2col(const dory_conv_params_t *p, const dory_dims_t *in, const uin
     }
 }
 
+#if DORY__MM_XPULP
+/* im2col into the Xpulp core's blocked layout, column q (cin and the
+ * channel stride multiples of 4, x 4-byte aligned). */
+static void im2col_blocked(const dory_conv_params_t *p, const dory_dims_t *in, const uint8_t *x,
+                           int oy, int ox, uint8_t *col, int q)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    int cin = in->c, cs = dory__cstride(in), rowlen = p->kw * cin;
+    uint8_t f = dory__flip(p->in_type), zx = (uint8_t)dory__zx_u(p);
+    int ix0 = ox * p->stride_w - pl, dy, dx;
+    for (dy = 0; dy < p->kh; dy++) {
+        int iy = oy * p->stride_h - pt + dy * p->dil_h;
+        const uint8_t *row = x + (long)iy * in->w * cs;
+        if (iy < 0 || iy >= in->h) {
+            dory__col_fill_blocked(col, q, dy * rowlen, rowlen, zx);
+            continue;
+        }
+        for (dx = 0; dx < p->kw; dx++) {
+            int ix = ix0 + dx * p->dil_w;
+            if (ix < 0 || ix >= in->w)
+                dory__col_fill_blocked(col, q, dy * rowlen + dx * cin, cin, zx);
+            else
+                dory__col_put_blocked(col, q, dy * rowlen + dx * cin, row + (long)ix * cs, cin, f);
+        }
+    }
+}
+#endif
+
 /* dst[4*i + q] = src_q[i] ^ f for q < 4, i < n, src_q = a + q * step: the
  * kernel row of 4 pixels of one output row in one pass. */
 #define IM4_LOOP(OP)                                                                               \
@@ -134,6 +163,9 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
     long rowstep = (long)p->dil_h * in->w * cin;
     int dense = p->dil_w == 1 && dory__cstride(in) == cin; /* a kernel row is contiguous */
     uint8_t f = dory__flip(p->in_type);
+#if DORY__MM_XPULP
+    int blocked_ok;
+#endif
     if (k <= 0 || k > 65535 || out->c <= 0 || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 ||
         p->dil_w < 1 || !dory__acc_ok(p->acc_mode, p->out.type) ||
         (p->im2col_pixels != 0 && p->im2col_pixels != 1 && p->im2col_pixels != DORY__MM_NP))
@@ -151,6 +183,10 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
         return DORY_OK;
     }
     dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
+#if DORY__MM_XPULP
+    blocked_ok =
+        !m.zw_nonzero && cin % 4 == 0 && ((uintptr_t)x | (uintptr_t)dory__cstride(in)) % 4 == 0;
+#endif
     dory__split(out->h, ctx, &r0, &r1);
     end = r1 * out->w;
     oy = r0, ox = 0;
@@ -163,15 +199,43 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
             const uint8_t *src = (const uint8_t *)x + ((long)iy0 * in->w + ix0) * cin;
             uint8_t *dst = col;
             int dy;
-            for (dy = 0; dy < p->kh; dy++, src += rowstep, dst += 4 * rowlen)
-                copy4(dst, src, (long)p->stride_w * cin, rowlen, f);
+#if DORY__MM_XPULP
+            m.blocked =
+                !m.zw_nonzero && rowlen % 4 == 0 &&
+                ((uintptr_t)src | (uintptr_t)rowstep | (uintptr_t)(p->stride_w * cin)) % 4 == 0;
+            if (m.blocked)
+                for (dy = 0; dy < p->kh; dy++, src += rowstep)
+                    for (q = 0; q < 4; q++)
+                        dory__col_put_blocked(col, q, dy * rowlen,
+                                              src + (long)q * p->stride_w * cin, rowlen, f);
+            else
+#endif
+                for (dy = 0; dy < p->kh; dy++, src += rowstep, dst += 4 * rowlen)
+                    copy4(dst, src, (long)p->stride_w * cin, rowlen, f);
             for (q = 0; q < 4; q++) yp[q] = (uint8_t *)y + ((long)oy * out->w + ox + q) * ys;
             ox += 4;
             if (ox == out->w) ox = 0, oy++;
             if (m.zw_nonzero) dory__col_sums(col, k, sx);
             dory__mm_pixels(&m, 4, col, sx, yp);
+            m.blocked = 0;
             continue;
         }
+#if DORY__MM_XPULP
+        m.blocked = blocked_ok;
+        if (blocked_ok) {
+            for (q = 0; q < DORY__MM_NP; q++) {
+                if (q >= np) {
+                    dory__col_fill_blocked(col, q, 0, k, 0);
+                    continue;
+                }
+                im2col_blocked(p, in, (const uint8_t *)x, oy, ox, col, q);
+                yp[q] = (uint8_t *)y + ((long)oy * out->w + ox) * ys;
+                if (++ox == out->w) ox = 0, oy++;
+            }
+            dory__mm_pixels(&m, np, col, sx, yp);
+            continue;
+        }
+#endif
         for (q = 0; q < DORY__MM_NP; q++) {
             iy0 = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
             if (q >= np) {

@@ -118,6 +118,37 @@ FC1_DEFINE(fc1_u8, uint8_t)
 FC1_DEFINE(fc1_i8, int8_t)
 FC1_DEFINE(fc1_i16, int16_t)
 
+#if DORY__MM_XPULP
+#include "dory_xpulp.h"
+/* Xpulp: acc[j] = sum_k w[j][k] * x[k], j < 4, 4 taps per pv.sdotusp.b (u8
+ * x) or pv.sdotsp.b (i8 x), post-increment word loads; the K % 4 tail with
+ * p.mac. */
+#define FC4_XP_LOOP(DOT)                                                                           \
+    for (i = 0; i < k / 4; i++) {                                                                  \
+        uint32_t v = dory_xp_lw_pi(&px);                                                           \
+        a0 = DOT(a0, v, dory_xp_lw_pi(&p0));                                                       \
+        a1 = DOT(a1, v, dory_xp_lw_pi(&p1));                                                       \
+        a2 = DOT(a2, v, dory_xp_lw_pi(&p2));                                                       \
+        a3 = DOT(a3, v, dory_xp_lw_pi(&p3));                                                       \
+    }
+static DORY_HOT void fc4_xp(const int8_t *w0, int k, const void *x, int sgn, int32_t *acc)
+{
+    const void *p0 = w0, *p1 = w0 + k, *p2 = w0 + 2 * k, *p3 = w0 + 3 * k, *px = x;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int i, j;
+    if (sgn) {
+        FC4_XP_LOOP(dory_xp_sdotsp_b)
+    } else {
+        FC4_XP_LOOP(dory_xp_sdotusp_b)
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    for (i = k / 4 * 4; i < k; i++) {
+        int32_t v = sgn ? ((const int8_t *)x)[i] : ((const uint8_t *)x)[i];
+        for (j = 0; j < 4; j++) acc[j] = dory_xp_mac(acc[j], w0[(long)j * k + i], v);
+    }
+}
+#endif
+
 int32_t dory_fc_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n)
 {
     (void)n;
@@ -128,6 +159,14 @@ int32_t dory_fc_s8_scratch_bytes(const dory_fc_params_t *p, int k, int n)
 static void fc_block(int kind, const int8_t *w, int k, const void *x, int nc, int32_t *acc)
 {
     int j;
+#if DORY__MM_XPULP
+    if (kind != 2) {
+        for (; nc >= 4; nc -= 4, acc += 4, w += 4L * k) fc4_xp(w, k, x, kind, acc);
+        for (j = 0; j < nc; j++, w += k)
+            acc[j] = kind == 0 ? fc1_u8(w, k, (const uint8_t *)x) : fc1_i8(w, k, (const int8_t *)x);
+        return;
+    }
+#endif
     if (nc == 8) {
         if (kind == 0)
             fc8_u8(w, k, (const uint8_t *)x, acc);

@@ -373,6 +373,8 @@ typedef struct {
     const int32_t *kl;   /* its k, l per channel (in acc's scratch) */
     int32_t *acc;        /* scratch: NP * cout accumulators */
     uint8_t *dummy;      /* scratch: cout bytes after acc, output of unused pixels */
+    int blocked;         /* Xpulp core: col is already in its blocked layout */
+    int fx;              /* FIXED to 8 bits: the 32-bit FIXED epilogue */
 } dory__mm_t;
 
 /* Scratch of the core: effective bias (cout int32), accumulators (NP * cout
@@ -395,6 +397,43 @@ void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_
 void dory__mm_acc_xpulp(const dory__mm_t *m, uint8_t *col);
 /* acc[j] = b[j] + sum_k w[c0 + j][k] * col[k], j < n <= 4, col contiguous. */
 void dory__mm_acc1_xpulp(const dory__mm_t *m, int c0, int n, const uint8_t *col, int32_t *acc);
+#endif
+#if DORY__MM_XPULP
+#include "dory_xpulp.h"
+/* Pixel q's n taps from tap k0 on into the Xpulp core's blocked layout
+ * (word k0 + 4i + q = taps k0+4i..k0+4i+3), each byte XOR f; n and k0
+ * multiples of 4, src 4-byte aligned. */
+DORY_INLINE void dory__col_put_blocked(uint8_t *col, int q, int k0, const uint8_t *src, int n,
+                                       uint8_t f)
+{
+    uint32_t *d = (uint32_t *)(void *)col + k0 + q, m = 0x01010101u * f;
+    const uint32_t *s = (const uint32_t *)(const void *)src;
+    int i = 0;
+#if DORY_XP_MODE == 1
+    if (!f && n >= 8) { /* 2 words per 4 cycles: post-increment loads and stores, a hardware loop */
+        uint32_t t0, t1;
+        __asm__ volatile(".option push\n\t.option norvc\n\t" DORY_XP_LP_SETUP(
+                             0, "%[n]", 4) ".insn i 0x0b, 2, %[t0], %[s], 4\n\t"
+                                           ".insn i 0x0b, 2, %[t1], %[s], 4\n\t"
+                                           ".insn s 0x2b, 2, %[t0], 16(%[d])\n\t"
+                                           ".insn s 0x2b, 2, %[t1], 16(%[d])\n\t.option pop"
+                         : [s] "+r"(s), [d] "+r"(d), [t0] "=&r"(t0), [t1] "=&r"(t1)
+                         : [n] "r"(n / 8)
+                         : "memory");
+        i = n / 8 * 2;
+        if (i * 4 == n) return;
+        s -= i, d -= 4 * i; /* the indexing below restarts from the row's start */
+    }
+#endif
+    for (; i < n / 4; i++) d[4 * i] = s[i] ^ m;
+}
+/* Pixel q's n taps from tap k0 on, all the value v (padding). */
+DORY_INLINE void dory__col_fill_blocked(uint8_t *col, int q, int k0, int n, uint8_t v)
+{
+    uint32_t *d = (uint32_t *)(void *)col + k0 + q, m = 0x01010101u * v;
+    int i;
+    for (i = 0; i < n / 4; i++) d[4 * i] = m;
+}
 #endif
 /* sx[q] = sum_k col[NP*k + q]. */
 void dory__col_sums(const uint8_t *col, int k, int32_t *sx);

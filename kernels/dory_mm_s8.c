@@ -157,6 +157,20 @@ static void mm_store(const dory__mm_t *m, int np, const int32_t *acc, const int3
     }
 }
 
+/* FIXED epilogue to 8 bits of np pixels (the TFLite quantization, and
+ * onnxruntime's float requant turned to fixed point), no weight zero points:
+ * dory__fx_apply(), 32-bit operations and one multiply per output. */
+static DORY_HOT void mm_store_fx(const dory__mm_t *m, int np, uint8_t *const *yp)
+{
+    const int32_t *acc = m->acc;
+    int c, q;
+    for (c = 0; c < m->cout; c++, acc += 4) {
+        dory__fx_t e;
+        dory__fx_load(&m->p->out, c, &e);
+        for (q = 0; q < np; q++) yp[q][c] = (uint8_t)dory__fx_apply(&e, acc[q]);
+    }
+}
+
 /* Raw int32 stores of np pixels (partial sums, or an int32 output with no
  * requant, zero point or clamp; no weight zero points): y = acc or y += acc. */
 static DORY_HOT void mm_store_raw(const dory__mm_t *m, int np, const int32_t *acc,
@@ -210,6 +224,8 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         uint8_t *yq[DORY__MM_NP];
         for (q = 0; q < DORY__MM_NP; q++) yq[q] = q < np ? yp[q] : m->dummy; /* tail group */
         mm_store_s32(m, 0, yq);
+    } else if (m->fx && !m->zw_nonzero) {
+        mm_store_fx(m, np, yp);
     } else if (m->raw) {
         mm_store_raw(m, np, m->acc, yp);
     } else {
@@ -276,10 +292,12 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
 {
     dory__s32_t e = {0, 0, 0, 0, 0, 0};
     m->p = p, m->k = k, m->cout = cout, m->w = w, m->b = b, m->acc = acc;
+    m->blocked = 0;
     m->dummy = acc ? (uint8_t *)(acc + DORY__MM_NP * cout) : 0;
     m->zw_nonzero = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, cout);
     m->store = dory__store_kind(p->acc_mode, p->out.type);
     m->fast = p->out.rq.scheme == DORY_RQ_SHIFT32 && m->store == DORY__ST_8;
+    m->fx = p->out.rq.scheme == DORY_RQ_FIXED && m->store == DORY__ST_8;
     m->raw =
         !m->zw_nonzero && (m->store == DORY__ST_FIRST || m->store == DORY__ST_NEXT ||
                            (m->store == DORY__ST_32 && p->out.rq.scheme == DORY_RQ_NONE &&

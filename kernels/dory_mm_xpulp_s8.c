@@ -4,10 +4,12 @@
  * channel, 4 channels x 4 pixels register-blocked (16 accumulators, 8 word
  * loads per 64 MACs, post-increment loads), the K % 4 tail taps scalar.
  *
- * Layout: the conv kernels write col interleaved (col[4k + q], as for the
- * portable core); here each full 16-byte block (taps 4i..4i+3 of the 4
- * pixels) is transposed in place first, so that word q of block i holds
- * pixel q's 4 taps; the tail taps stay interleaved. The accumulators go to
+ * Layout: word q of block i holds pixel q's taps 4i..4i+3; the K % 4 tail
+ * taps stay interleaved (col[4k + q]). Where the taps are word-aligned
+ * (kernel rows of a multiple of 4 bytes) the conv kernels write that layout
+ * directly (dory__col_put_blocked, m->blocked); otherwise they write col
+ * interleaved, as for the portable core, and each full 16-byte block is
+ * transposed here in place first. The accumulators go to
  * m->acc[4c + q] as the portable core's do, so that the epilogues are
  * shared (dory_mm_s8.c). Same arithmetic, bit for bit: the products and
  * sums are the portable core's (int32, wrapping). Compiled where
@@ -47,6 +49,51 @@ static DORY_HOT void transpose_blocks(uint8_t *col, int k4)
         a3 = dory_xp_sdotusp_b(a3, x3, t_);                                                        \
     } while (0)
 
+#if DORY_XP_MODE == 1
+/* mm4x4 in assembly (GCC cannot take the 16 accumulators, 4 input and 2
+ * weight words and 5 pointers as operands of one asm statement): a hardware
+ * loop over the k4 blocks, 24 instructions per 64 MACs, no load-use stall
+ * (each weight word is loaded one row ahead, in a4 / ra). Arguments: a0 w0,
+ * a1 stride, a2 k4, a3 x, a4 b, a5 acc. Accumulators: row 0 s0-s3, row 1
+ * s4-s7, row 2 s8-s11, row 3 t3-t6; weight rows a0, a6, a7, t0; the input
+ * words t1, t2, a1, a2 (a2, the count, is latched by lp.setup). */
+void dory__mm4x4_xp(const int8_t *w0, int stride, int k4, const uint8_t *x, const int32_t *b,
+                    int32_t *acc);
+#define XP_S(rd, x, t) ".insn r 0x57, 1, 0x54, " #rd ", " #x ", " #t "\n"
+#define XP_L(rd, p)    ".insn i 0x0b, 2, " #rd ", " #p ", 4\n"
+__asm__(".text\n.balign 4\n.globl dory__mm4x4_xp\n.type dory__mm4x4_xp, @function\n"
+        "dory__mm4x4_xp:\n"
+        "  addi sp, sp, -64\n  sw ra, 60(sp)\n  sw s0, 56(sp)\n  sw s1, 52(sp)\n"
+        "  sw s2, 48(sp)\n  sw s3, 44(sp)\n  sw s4, 40(sp)\n  sw s5, 36(sp)\n  sw s6, 32(sp)\n"
+        "  sw s7, 28(sp)\n  sw s8, 24(sp)\n  sw s9, 20(sp)\n  sw s10, 16(sp)\n  sw s11, 12(sp)\n"
+        "  add a6, a0, a1\n  add a7, a6, a1\n  add t0, a7, a1\n"
+        "  lw s0, 0(a4)\n  mv s1, s0\n  mv s2, s0\n  mv s3, s0\n"
+        "  lw s4, 4(a4)\n  mv s5, s4\n  mv s6, s4\n  mv s7, s4\n"
+        "  lw s8, 8(a4)\n  mv s9, s8\n  mv s10, s8\n  mv s11, s8\n"
+        "  lw t3, 12(a4)\n  mv t4, t3\n  mv t5, t3\n  mv t6, t3\n"
+        "  beqz a2, 1f\n"
+        ".option push\n.option norvc\n"
+        "  " DORY_XP_LP_SETUP(0, "a2", 24) XP_L(t1, a3) XP_L(t2, a3) XP_L(a1, a3) XP_L(a2, a3) XP_L(
+            a4, a0) XP_L(ra, a6) XP_S(s0, t1, a4) XP_S(s1, t2, a4) XP_S(s2, a1, a4) XP_S(s3, a2, a4)
+            XP_L(a4, a7) XP_S(s4, t1, ra) XP_S(s5, t2, ra) XP_S(s6, a1, ra) XP_S(s7, a2, ra)
+                XP_L(ra, t0) XP_S(s8, t1, a4) XP_S(s9, t2, a4) XP_S(s10, a1, a4) XP_S(s11, a2, a4)
+                    XP_S(t3, t1, ra) XP_S(t4, t2, ra) XP_S(t5, a1, ra) XP_S(
+                        t6, a2,
+                        ra) ".option pop\n"
+                            "1:\n"
+                            "  sw s0, 0(a5)\n  sw s1, 4(a5)\n  sw s2, 8(a5)\n  sw s3, 12(a5)\n"
+                            "  sw s4, 16(a5)\n  sw s5, 20(a5)\n  sw s6, 24(a5)\n  sw s7, 28(a5)\n"
+                            "  sw s8, 32(a5)\n  sw s9, 36(a5)\n  sw s10, 40(a5)\n  sw s11, 44(a5)\n"
+                            "  sw t3, 48(a5)\n  sw t4, 52(a5)\n  sw t5, 56(a5)\n  sw t6, 60(a5)\n"
+                            "  lw ra, 60(sp)\n  lw s0, 56(sp)\n  lw s1, 52(sp)\n  lw s2, 48(sp)\n  "
+                            "lw s3, 44(sp)\n"
+                            "  lw s4, 40(sp)\n  lw s5, 36(sp)\n  lw s6, 32(sp)\n  lw s7, 28(sp)\n  "
+                            "lw s8, 24(sp)\n"
+                            "  lw s9, 20(sp)\n  lw s10, 16(sp)\n  lw s11, 12(sp)\n  addi sp, sp, "
+                            "64\n  ret\n"
+                            ".size dory__mm4x4_xp, .-dory__mm4x4_xp\n");
+#define mm4x4 dory__mm4x4_xp
+#else
 /* acc[4j + q] = b[j] + sum over the k4 blocks, channels j < 4 (weight rows
  * stride bytes apart), pixels q < 4. */
 static DORY_HOT DORY_NOINLINE void mm4x4(const int8_t *w0, int stride, int k4, const uint8_t *x,
@@ -72,6 +119,7 @@ static DORY_HOT DORY_NOINLINE void mm4x4(const int8_t *w0, int stride, int k4, c
     acc[8] = a20, acc[9] = a21, acc[10] = a22, acc[11] = a23;
     acc[12] = a30, acc[13] = a31, acc[14] = a32, acc[15] = a33;
 }
+#endif
 
 /* One channel: acc[q] = b + sum over the k4 blocks. */
 static DORY_HOT void mm1x4(const int8_t *w, int k4, const uint8_t *x, int32_t b, int32_t *acc)
@@ -91,7 +139,7 @@ void dory__mm_acc_xpulp(const dory__mm_t *m, uint8_t *col)
 {
     int k = m->k, k4 = k / 4, c, q, i;
     const uint8_t *tail = col + 16 * k4; /* taps 4*k4.. , interleaved */
-    transpose_blocks(col, k4);
+    if (!m->blocked) transpose_blocks(col, k4);
     for (c = 0; c + 4 <= m->cout; c += 4)
         mm4x4(m->w + (long)c * k, k, k4, col, m->b + c, m->acc + 4 * c);
     for (; c < m->cout; c++) mm1x4(m->w + (long)c * k, k4, col, m->b[c], m->acc + 4 * c);

@@ -6,6 +6,8 @@
 #   make test-pulp-kernels GVSOC=.../bin/gvsoc
 #                            the same tests with the Xpulp instructions on
 #                            GVSoC's pulp-open (cluster core 0)
+#   make bench-kernels-pulp GVSOC=.../bin/gvsoc
+#                            bench/'s shapes on 1 and 8 cluster cores, cycles
 # GVSoC is not part of dory: without GVSOC= the GVSoC rules say so and stop.
 
 XP_HOST_CFLAGS = -O2 -std=c99 -Wall -Wextra -Werror -ffp-contract=off -DDORY_MM_XPULP_C \
@@ -20,8 +22,8 @@ GVSOC ?=
 PULP_BARE_CFLAGS = -march=rv32imc -mabi=ilp32 -O3 -std=c99 -Wall -Wextra -Werror -g \
                    -ffp-contract=off -DDORY_XPULP_INSN --specs=picolibc.specs --oslib=semihost \
                    -Ikernels -Itests/unit -Iruntime -Iruntime/pulp -nostartfiles \
-                   -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=0xF0000 \
-                   -Wl,--defsym=__ram=0x1C0F0000,--defsym=__ram_size=0xA0000 \
+                   -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=0x98000 \
+                   -Wl,--defsym=__ram=0x1C098000,--defsym=__ram_size=0xF8000 \
                    -Wl,--defsym=__stack_size=0x2000
 PULP_BARE_RT = runtime/pulp/dory_hal_pulp.c runtime/pulp/crt0.S
 $(BUILD)/pulp/kernel_tests.elf: tests/qemu/kernel_tests_main.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
@@ -34,6 +36,13 @@ endef
 test-pulp-kernels: $(BUILD)/pulp/kernel_tests.elf
 	$(pulp_need_gvsoc)
 	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
-.PHONY: test-xpulp-kernels test-pulp-kernels
+$(BUILD)/pulp/bench_kernels.elf: bench/bench_kernels_pulp.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
+	@mkdir -p $(dir $@)
+	$(RV_CC) $(PULP_BARE_CFLAGS) -o $@ $< $(RV_KERNEL_SRC) $(RV_KCASE_SRC) $(PULP_BARE_RT) -lm
+# bench/'s shapes on 1 and 8 cores, cycles (bench/README.md)
+bench-kernels-pulp: $(BUILD)/pulp/bench_kernels.elf
+	$(pulp_need_gvsoc)
+	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
+.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp
 
 TEST_TARGETS += test-xpulp-kernels

@@ -7,6 +7,7 @@
 # it was built here).
 #   make run-gvsoc GVSOC=/path/to/install/bin/gvsoc
 #   PULP_XPULP=0   kernels without the Xpulp instructions (rv32imc only)
+#   PULP_FLASH=N   bytes of L2 for code and constants (below)
 GVSOC ?=
 PULP_CC ?= riscv64-unknown-elf-gcc
 PULP_XPULP ?= 1
@@ -15,9 +16,15 @@ PULP_CFLAGS = -march=rv32imc -mabi=ilp32 -O3 -std=c99 -Wall -Wextra -Werror -ffp
               -ffunction-sections -fdata-sections $(if $(filter 1,$(PULP_XPULP)),-DDORY_XPULP_INSN) \
               --specs=picolibc.specs --oslib=semihost $(APP_INC) -Iruntime/pulp
 # picolibc.ld's two regions inside GVSoC's L2 (1.56 MB from 0x1C000000):
-# code and constants, then data, heap (the L2 and L3 arenas) and the FC stack
-PULP_LDFLAGS = -nostartfiles -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=0xF0000 \
-               -Wl,--defsym=__ram=0x1C0F0000,--defsym=__ram_size=0xA0000 \
+# PULP_FLASH bytes of code and constants (the resident weights and the
+# harness's golden data among them), then the rest for data, the heap (the L2
+# and L3 arenas) and the FC stack. Raise PULP_FLASH if the link says the
+# code region overflowed.
+PULP_FLASH ?= 0x48000
+PULP_RAM = $(shell printf '0x%x' $$((0x1C000000 + $(PULP_FLASH))))
+PULP_RAM_SIZE = $(shell printf '0x%x' $$((0x190000 - $(PULP_FLASH))))
+PULP_LDFLAGS = -nostartfiles -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=$(PULP_FLASH) \
+               -Wl,--defsym=__ram=$(PULP_RAM),--defsym=__ram_size=$(PULP_RAM_SIZE) \
                -Wl,--defsym=__stack_size=0x2000
 PULP_RT = $(RT_COMMON) runtime/pulp/dory_hal_pulp.c runtime/pulp/crt0.S
 

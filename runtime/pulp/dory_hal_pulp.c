@@ -126,7 +126,7 @@ int dory_hal_init(const dory_hal_config_t *cfg)
     bare.l2 = malloc(bare.l2_size ? bare.l2_size : 1);
     /* L3 (the target's size, 8 MB on most) gets what the heap has left: an
      * access beyond it fails its bounds check, naming the layer */
-    while (bare.l3_size && !(bare.l3 = malloc(bare.l3_size))) bare.l3_size /= 2;
+    while (bare.l3_size && !(bare.l3 = malloc(bare.l3_size))) bare.l3_size -= bare.l3_size / 16 + 1;
     if (!bare.l3) bare.l3 = malloc(1);
     if (!bare.l2 || !bare.l3) {
         printf("dory_hal: cannot allocate L2 (%lu) and L3 (%lu bytes) in L2\n",

@@ -55,6 +55,23 @@ def test_run_gvsoc_needs_gvsoc(pulp_app):
     assert "no GVSoC given" in r.stderr and "GVSOC=" in r.stderr
 
 
+def test_l3_streaming_bit_exact_on_gvsoc(dory, tmp_path):
+    """Small L2: weights and activations stream from L3 (the HAL's L3 arena),
+    many L1 tiles, 2-D DMA."""
+    gvsoc = os.environ.get("GVSOC")
+    if not gvsoc:
+        pytest.skip("GVSOC is not set (docs/PULP.md): the pulp-open run is not checked here")
+    app = tmp_path / "app"
+    subprocess.run([str(dory), "deploy", str(ROOT / "examples" / "kws_tiny.dory"), "-t",
+                    "pulp-open", "--l2", "6000", "--code-reserve", "0", "--l1", "30300", "-o",
+                    str(app)], check=True, capture_output=True, text=True)
+    r = make(app, "run-gvsoc", f"GVSOC={gvsoc}")
+    check_app_ok(r, "kws_tiny with L3 on pulp-open")
+    l3 = [int(ln.split()[4]) for ln in r.stdout.splitlines()[1:]
+          if len(ln.split()) > 7 and ln.split()[-1] == "OK"]
+    assert sum(l3) > 0, r.stdout
+
+
 def test_example_bit_exact_on_gvsoc(pulp_app):
     gvsoc = os.environ.get("GVSOC")
     if not gvsoc:

@@ -747,3 +747,15 @@ int kc_check_sliced(const KCase *k, int nslices, int num_cores, int dense, char 
     kc_tile_free(&t);
     return bad;
 }
+
+long kc_work(const KCase *k)
+{
+    switch (k->op) {
+    case KOP_CONV:
+    case KOP_PW: return (long)k->oh * k->ow * k->cout * k->kh * k->kw * k->c;
+    case KOP_DW:
+    case KOP_DW3: return (long)k->oh * k->ow * k->c * k->kh * k->kw;
+    case KOP_FC: return (long)k->c * k->cout;
+    default: return (long)k->h * k->w * k->c; /* add: elements, pools: inputs */
+    }
+}

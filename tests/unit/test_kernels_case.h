@@ -158,6 +158,9 @@ int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen);
 
 const char *kc_op_name(kop_t op);
 
+/* MACs (conv, fc), elements (add) or inputs (pools) of a case: bench/'s unit. */
+long kc_work(const KCase *k);
+
 /* Host only (test_kernels.c): replaces k->ref with interp_node()'s output and
  * counts the values where kref disagreed; returns 0 or the interpreter's code. */
 int interp_ref(KCase *k, int *kref_bad);

@@ -1,0 +1,153 @@
+/* bench_kernels_pulp.c: cycles per layer shape on the PULP open cluster
+ * (GVSoC pulp-open, `make bench-kernels-pulp GVSOC=...`, mk/pulp.mk): each
+ * of bench/'s shapes in DORY's quantization (u8 activations, SHIFT32) runs on
+ * 1 core and on 8 cores (runtime/pulp: fork/join on the event unit) with its
+ * tile, weights, biases and requant constants copied to L1 first, as a
+ * layer's tile is; cycles are core 0's mcycle around the call (a warm-up
+ * call first fills the instruction cache). The output of every run is
+ * compared with the kref loops byte for byte. Shapes whose data do not fit
+ * the L1 arena run on L2 data and say so. Deterministic counts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dory_hal.h"
+#include "dory_pulp.h"
+#include "test_kernels_case.h"
+
+static KCase kcase;
+
+typedef struct {
+    KTile *t;
+    uint8_t *scratch;
+    int cores, rc[DORY_PULP_CORES];
+} job_t;
+
+static void on_core(void *arg)
+{
+    job_t *j = (job_t *)arg;
+    int c = dory_core_id();
+    j->rc[c] = kc_run_core(&kcase, j->t, c, j->cores, j->scratch + (long)c * j->t->scratch_bytes);
+}
+
+/* Bump allocation in the L1 arena (4-byte aligned); NULL when full. */
+static uint8_t *l1_at;
+static void *l1_take(long bytes)
+{
+    uint8_t *p = l1_at, *end = dory_l1_base() + dory_l1_size();
+    bytes = (bytes + 3) & ~3L;
+    if (bytes > end - p) return NULL;
+    l1_at += bytes;
+    return p;
+}
+
+static void *l1_copy(const void *src, long bytes)
+{
+    void *p = l1_take(bytes);
+    if (p && src) memcpy(p, src, (size_t)bytes);
+    return p;
+}
+
+/* Cycles of one call on `cores` cores (after a warm-up call); -1 on a
+ * kernel error or a mismatch with kref. */
+static long run(KTile *t, uint8_t *scratch, int cores, const uint8_t *canary)
+{
+    job_t j;
+    uint64_t c0, c1;
+    int rep, c;
+    memset(&j, 0, sizeof j);
+    j.t = t, j.scratch = scratch, j.cores = cores;
+    for (rep = 0; rep < 2; rep++) {
+        memcpy(t->y, canary, (size_t)t->ybytes);
+        c0 = dory_cycles();
+        if (cores == 1)
+            on_core(&j);
+        else
+            dory_cluster_run(on_core, &j);
+        c1 = dory_cycles();
+    }
+    for (c = 0; c < cores; c++)
+        if (j.rc[c]) return -1;
+    return kc_compare(&kcase, t, NULL, 0) ? -1 : (long)(c1 - c0);
+}
+
+/* One row: returns 1 on a setup failure or a mismatch. */
+static int row(const KBenchShape *s, unsigned seed)
+{
+    KTile t, orig;
+    int8_t *wt;
+    int32_t *bias;
+    const int32_t *k32, *l32;
+    uint8_t *scratch, *canary;
+    long n, one, eight, wbytes;
+    int in_l1 = 1, cout;
+    dory_requant_t *rq;
+    if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, seed, 0) ||
+        kc_tile_alloc(&kcase, &t)) {
+        printf("%-32s setup failed\n", s->name);
+        return 1;
+    }
+    kc_ref(&kcase);
+    wt = kcase.wt, bias = kcase.bias;
+    rq = kcase.op == KOP_FC ? &kcase.fc.out.rq : &kcase.conv.out.rq;
+    k32 = rq->k32, l32 = rq->l32;
+    cout = rq->per_channel ? kcase.cout : 1;
+    wbytes = kcase.op == KOP_FC ? (long)kcase.cout * kcase.c
+             : kcase.op == KOP_DW3 || kcase.op == KOP_DW
+                 ? (long)kcase.c * kcase.kh * kcase.kw
+                 : (long)kcase.cout * kcase.kh * kcase.kw * kcase.c;
+    canary = malloc((size_t)t.ybytes);
+    memcpy(canary, t.y, (size_t)t.ybytes);
+    orig = t;
+    l1_at = dory_l1_base();
+    {
+        uint8_t *x = l1_copy(t.x, (long)t.in.h * t.in.w * t.in.c_stride);
+        uint8_t *xb =
+            kcase.op == KOP_ADD ? l1_copy(t.xb, (long)t.in.h * t.in.w * t.in.c_stride) : t.xb;
+        uint8_t *y = l1_take(t.ybytes);
+        int8_t *w = wt ? l1_copy(wt, wbytes) : NULL;
+        int32_t *b = bias ? l1_copy(bias, 4L * kcase.cout) : NULL;
+        const int32_t *kk = k32 ? l1_copy(k32, 4L * cout) : NULL;
+        const int32_t *ll = l32 ? l1_copy(l32, 4L * cout) : NULL;
+        scratch = l1_take((long)DORY_PULP_CORES * t.scratch_bytes);
+        if (x && xb && y && (w || !wt) && (b || !bias) && (kk || !k32) && (ll || !l32) &&
+            (scratch || !t.scratch_bytes)) {
+            t.x = x, t.xb = xb, t.y = y, kcase.wt = w, kcase.bias = b;
+            rq->k32 = kk, rq->l32 = ll;
+        } else {
+            in_l1 = 0;
+            scratch = malloc((size_t)DORY_PULP_CORES * t.scratch_bytes + 4);
+        }
+    }
+    n = kc_work(&kcase);
+    one = run(&t, scratch, 1, canary);
+    eight = run(&t, scratch, DORY_PULP_CORES, canary);
+    printf("%-32s %5s %9ld %10ld %10ld %8.2f %8.2f %6.2f %s\n", s->name, s->unit, n, one, eight,
+           one > 0 ? (double)n / (double)one : 0.0, eight > 0 ? (double)n / (double)eight : 0.0,
+           eight > 0 ? (double)one / (double)eight : 0.0, in_l1 ? "L1" : "L2 data");
+    if (one < 0 || eight < 0) printf("  MISMATCH: kernel output differs from kref or failed\n");
+    /* back to the case's own buffers before freeing them */
+    kcase.wt = wt, kcase.bias = bias, rq->k32 = k32, rq->l32 = l32;
+    t = orig;
+    if (!in_l1) free(scratch);
+    free(canary);
+    kc_tile_free(&t);
+    kc_free(&kcase);
+    return one < 0 || eight < 0;
+}
+
+int main(void)
+{
+    dory_hal_config_t cfg;
+    int i, failed = 0;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.l1_bytes = DORY_PULP_L1_ARENA;
+    cfg.num_cores = DORY_PULP_CORES;
+    if (dory_hal_init(&cfg)) return 2;
+    printf("%-32s %5s %9s %10s %10s %8s %8s %6s %s\n", "shape (pulp-open, GVSoC)", "unit", "units",
+           "cyc 1 core", "cyc 8 core", "/cyc 1", "/cyc 8", "x8", "data");
+    for (i = 0; i < kc_bench_nshapes; i++) failed += row(&kc_bench_shapes[i], 42u + (unsigned)i);
+    printf("%d shapes, %d failed\n", kc_bench_nshapes, failed);
+    return failed ? 1 : 0;
+}
