@@ -8,22 +8,19 @@
  */
 #include <math.h>
 
+#include "ir/quant.h"
 #include "passes.h"
 
-/* TFLite QuantizeMultiplier: scale = mult * 2^(shift - 31). */
+/* TFLite QuantizeMultiplier (q_tflite_multiplier): scale = mult * 2^(shift -
+ * 31); -1 for a negative, NaN or infinite scale or one of 2^31 and above. */
 static int quantize_multiplier(double scale, int32_t *mult, int32_t *shift)
 {
-    if (!(scale > 0)) {
-        *mult = 0, *shift = 0;
-        return scale == 0 ? 0 : -1;
-    }
+    *mult = 0, *shift = 0;
+    if (!(scale >= 0) || isinf(scale)) return -1;
     int e;
-    double q = frexp(scale, &e);
-    int64_t qf = (int64_t)llround(q * 2147483648.0);
-    if (qf == ((int64_t)1 << 31)) qf /= 2, e++;
-    if (e < -31) qf = 0, e = 0;
+    q_tflite_multiplier(scale, mult, &e);
     if (e > 31) return -1;
-    *mult = (int32_t)qf, *shift = e;
+    *shift = e;
     return 0;
 }
 
