@@ -1,8 +1,10 @@
-/* dory_hal_bare.h: what the bare-metal HALs that keep L1, L2 and L3 as
- * arenas share (runtime/riscv, runtime/pulp): the arenas' bounds checks, the
- * DMA byte counts, and the L3 calls on an L3 arena in memory. Include it in
- * exactly one HAL file, which sets `bare` up in dory_hal_init() and defines
- * the rest of dory_hal.h (dory_dma_copy_3d() among them). A failed check is a bug in generated
+/* dory_hal_bare.h: what the HALs that keep L1 and L2 as arenas in the
+ * chip's memory share (runtime/riscv, runtime/pulp, runtime/pmsis): the
+ * arenas' bounds checks, the DMA byte counts, and the L3 calls on an L3
+ * arena in memory (left out with DORY_HAL_BARE_OWN_L3 by a HAL whose L3 is
+ * a device: runtime/pmsis). Include it in exactly one HAL file, which sets
+ * `bare` up in dory_hal_init() and defines the rest of dory_hal.h
+ * (dory_dma_copy_3d() among them). A failed check is a bug in generated
  * code: it is printed, naming the layer and the transfer, and the program stops. C99 + picolibc
  * stdio (semihosting).
  */
@@ -25,6 +27,17 @@ static struct dory_bare {
     int done_id;
     dory_dma_stats_t layer_stats, total_stats;
 } bare;
+
+/* `bare` cleared, then the sizes and the image of cfg (the arenas: the HAL's). */
+static void bare_setup(const dory_hal_config_t *cfg)
+{
+    memset(&bare, 0, sizeof bare);
+    bare.l1_size = cfg->l1_bytes;
+    bare.l2_size = cfg->l2_bytes;
+    bare.l3_size = cfg->l3_bytes;
+    bare.image = (const uint8_t *)cfg->l2_image;
+    bare.image_size = cfg->l2_image ? cfg->l2_image_bytes : 0;
+}
 
 static void bare_fail(const char *what, const char *fmt, size_t a, size_t b)
 {
@@ -120,6 +133,7 @@ void dory_hal_set_layer(const char *name)
 dory_dma_stats_t dory_dma_layer_stats(void) { return bare.layer_stats; }
 dory_dma_stats_t dory_dma_total_stats(void) { return bare.total_stats; }
 
+#ifndef DORY_HAL_BARE_OWN_L3
 /* ---- L3: an arena, copied by the core --------------------------------------- */
 
 static void bare_l3_check(uint32_t addr, size_t bytes, const char *what)
@@ -174,5 +188,6 @@ int dory_l3_load_file(uint32_t l3_addr, const char *file, size_t file_offset, si
            (unsigned long)file_offset, file);
     return -1;
 }
+#endif /* DORY_HAL_BARE_OWN_L3 */
 
 #endif

@@ -6,7 +6,8 @@
  *
  * The same file serves every HAL (stdio through the host C library, or
  * semihosting); it is not part of the network library, which never exits or
- * prints. C99.
+ * prints. Where the HAL owns main() (runtime/pmsis: the fabric controller
+ * starts the cluster), the build names this one with -DDORY_APP_MAIN=... C99.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,13 @@ static void print_profile(const check_state_t *st)
            (unsigned long long)wait);
 }
 
-int main(int argc, char **argv)
+#ifndef DORY_APP_MAIN
+#define DORY_APP_MAIN main
+#endif
+
+int DORY_APP_MAIN(int argc, char **argv);
+
+int DORY_APP_MAIN(int argc, char **argv)
 {
     static uint8_t output[DORY_OUTPUT_BYTES];
     static check_state_t st; /* static: cluster stacks are small */

@@ -24,19 +24,16 @@
 #include "../dory_hal_bare.h"
 #include "dory_pulp.h"
 
-#define REG(a)  (*(volatile uint32_t *)(uintptr_t)(a))
-#define ID_DONE 0x10000 /* the id of a transfer completed when issued */
+#define DORY_CL_DMA_MAX_LEN DORY_PULP_MCHAN_MAX_LEN
+#include "../dory_hal_cluster.h"
+
+#define REG(a) (*(volatile uint32_t *)(uintptr_t)(a))
 
 int main(int argc, char **argv);
 void _cluster_start(void);
 void dory_pulp_fc_boot(void);
 void dory_pulp_cluster_entry(int core);
 void _exit(int status);
-
-static struct {
-    int cores;
-    uint32_t last_cycles, high_cycles;
-} hal;
 
 /* Shared with the workers (L2): the fork's job, and the start signal. */
 static void (*volatile job_fn)(void *);
@@ -107,19 +104,14 @@ int dory_hal_init(const dory_hal_config_t *cfg)
 {
     uint32_t mask;
     if (cluster_cores) return 0; /* the cluster runs once per program */
-    memset(&hal, 0, sizeof hal);
-    memset(&bare, 0, sizeof bare);
+    memset(&cl, 0, sizeof cl);
+    bare_setup(cfg);
     bare.l1 = (uint8_t *)(uintptr_t)DORY_PULP_L1_BASE;
-    bare.l1_size = cfg->l1_bytes;
-    bare.l2_size = cfg->l2_bytes;
-    bare.l3_size = cfg->l3_bytes;
-    bare.image = (const uint8_t *)cfg->l2_image;
-    bare.image_size = cfg->l2_image ? cfg->l2_image_bytes : 0;
-    bare.done_id = ID_DONE;
-    hal.cores = cfg->num_cores < 1 ? 1 : cfg->num_cores;
-    if (bare.l1_size > DORY_PULP_L1_ARENA || hal.cores > DORY_PULP_CORES) {
+    bare.done_id = DORY_CL_ID_DONE;
+    cl.cores = cfg->num_cores < 1 ? 1 : cfg->num_cores;
+    if (bare.l1_size > DORY_PULP_L1_ARENA || cl.cores > DORY_PULP_CORES) {
         printf("dory_hal: %lu bytes of L1 on %d cores asked, the cluster has %lu and %d\n",
-               (unsigned long)bare.l1_size, hal.cores, (unsigned long)DORY_PULP_L1_ARENA,
+               (unsigned long)bare.l1_size, cl.cores, (unsigned long)DORY_PULP_L1_ARENA,
                DORY_PULP_CORES);
         return -1;
     }
@@ -133,10 +125,10 @@ int dory_hal_init(const dory_hal_config_t *cfg)
                (unsigned long)bare.l2_size, (unsigned long)bare.l3_size);
         return -1;
     }
-    mask = (1u << hal.cores) - 1;
+    mask = (1u << cl.cores) - 1;
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_BARRIER0 + 0x00) = mask; /* trigger mask */
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_BARRIER0 + 0x0C) = mask; /* target mask */
-    cluster_cores = hal.cores;
+    cluster_cores = cl.cores;
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_SW_EVENT(DORY_PULP_EVT_START)) =
         ((1u << DORY_PULP_CORES) - 1) & ~1u; /* wake the workers */
     return 0;
@@ -154,14 +146,9 @@ int dory_core_id(void)
     return (int)(id & 0x1f);
 }
 
-int dory_num_cores(void) { return hal.cores; }
-
-void dory_cluster_run(void (*fn)(void *arg), void *arg)
+/* cluster core 0 runs the job beside the workers (dory_hal_cluster.h) */
+static void cl_fork(void (*fn)(void *), void *arg)
 {
-    if (hal.cores == 1) {
-        fn(arg);
-        return;
-    }
     job_fn = fn;
     job_arg = arg;
     barrier(); /* the workers take the job */
@@ -169,104 +156,44 @@ void dory_cluster_run(void (*fn)(void *arg), void *arg)
     barrier(); /* all done */
 }
 
-void dory_barrier(void)
-{
-    if (hal.cores > 1) barrier();
-}
+static void cl_team_barrier(void) { barrier(); }
 
-/* ---- Measurement ------------------------------------------------------------- */
-
-uint64_t dory_cycles(void)
+/* mcycle of this core (mcycleh: not in GVSoC) */
+static uint32_t cl_cycles32(void)
 {
     uint32_t now;
-    /* mcycleh: not in GVSoC */
     __asm__ volatile(".option push\n\t.option arch, +zicsr\n\tcsrr %0, mcycle\n\t.option pop"
                      : "=r"(now));
-    if (now < hal.last_cycles) hal.high_cycles++;
-    hal.last_cycles = now;
-    return (uint64_t)hal.high_cycles << 32 | now;
+    return now;
 }
 
-const char *dory_cycles_unit(void) { return "cycles"; }
+/* ---- DMA: mchan ------------------------------------------------------------- */
 
-/* ---- DMA --------------------------------------------------------------------- */
+/* One transfer counter per transfer, allocated by reading the command
+ * register; every command pushed until the next transfer counts on it. */
+static dory_dma_id_t cl_dma_begin(void)
+{
+    return (int)REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) + 1;
+}
 
-/* One mchan command of `bytes` between loc (L1) and ext: 1-D, or 2-D on
- * the ext side (rows of `row` bytes `stride` apart). */
-static void mchan_push(uint32_t loc, uint32_t ext, size_t bytes, int to_l1, size_t row,
-                       size_t stride)
+static void cl_dma_push(uintptr_t loc, uintptr_t ext, size_t bytes, int to_l1, size_t row,
+                        size_t stride)
 {
     uint32_t cmd = (uint32_t)bytes | DORY_PULP_MCHAN_INC | (to_l1 ? DORY_PULP_MCHAN_EXT2LOC : 0);
     int two_d = row != bytes;
     REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) = cmd | (two_d ? DORY_PULP_MCHAN_2D : 0);
-    REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) = loc;
-    REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) = ext;
+    REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) = (uint32_t)loc;
+    REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) = (uint32_t)ext;
     if (two_d) {
         REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) = (uint32_t)row;
         REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD) = (uint32_t)stride;
     }
 }
 
-/* One plane: rows of row_bytes; the L1 side is dst if to_l1. */
-static void plane(uint8_t *dst, const uint8_t *src, size_t row_bytes, size_t rows,
-                  size_t dst_stride, size_t src_stride, int to_l1)
+static void cl_dma_wait(dory_dma_id_t id)
 {
-    size_t loc_stride = to_l1 ? dst_stride : src_stride,
-           ext_stride = to_l1 ? src_stride : dst_stride;
-    uint8_t *loc = to_l1 ? dst : (uint8_t *)(uintptr_t)src;
-    const uint8_t *ext = to_l1 ? src : dst;
-    size_t r = 0;
-    if (rows == 1 || (loc_stride == row_bytes && ext_stride == row_bytes)) {
-        size_t total = row_bytes * rows, at;
-        for (at = 0; at < total; at += DORY_PULP_MCHAN_MAX_LEN) {
-            size_t n = total - at < DORY_PULP_MCHAN_MAX_LEN ? total - at : DORY_PULP_MCHAN_MAX_LEN;
-            mchan_push((uint32_t)(uintptr_t)(loc + at), (uint32_t)(uintptr_t)(ext + at), n, to_l1,
-                       n, n);
-        }
-        return;
-    }
-    while (r < rows) { /* 2-D on the ext side where L1 is dense, else row by row */
-        size_t n = loc_stride == row_bytes ? DORY_PULP_MCHAN_MAX_LEN / row_bytes : 1;
-        if (n > rows - r) n = rows - r;
-        if (n < 1) n = 1;
-        mchan_push((uint32_t)(uintptr_t)(loc + r * loc_stride),
-                   (uint32_t)(uintptr_t)(ext + r * ext_stride), n * row_bytes, to_l1,
-                   n == 1 ? n * row_bytes : row_bytes, ext_stride);
-        r += n;
-    }
-}
-
-dory_dma_id_t dory_dma_copy_3d(void *dst, const void *src, size_t row_bytes, size_t rows,
-                               size_t planes, size_t dst_stride, size_t src_stride,
-                               size_t dst_pstride, size_t src_pstride, const char *what)
-{
-    size_t p;
-    int dl, sl, counter;
-    bare_check_3d(dst, src, row_bytes, rows, planes, dst_stride, src_stride, dst_pstride,
-                  src_pstride, what, &dl, &sl);
-    if (dl == sl || !row_bytes || !rows || !planes) /* a local move: core 0 copies */
-        return bare_copy_3d(dst, src, row_bytes, rows, planes, dst_stride, src_stride, dst_pstride,
-                            src_pstride, dl, sl);
-    counter = (int)REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_CMD); /* every command below */
-    for (p = 0; p < planes; p++)
-        plane((uint8_t *)dst + p * dst_pstride, (const uint8_t *)src + p * src_pstride, row_bytes,
-              rows, dst_stride, src_stride, dl == 1);
-    bare_count(dl == 1 ? &bare.layer_stats.l2_to_l1 : &bare.layer_stats.l1_to_l2,
-               row_bytes * rows * planes);
-    return counter + 1;
-}
-
-void dory_dma_wait(dory_dma_id_t id)
-{
-    uint32_t bit;
-    uint64_t t0;
-    if (id <= 0 || id == ID_DONE) return;
-    bit = 1u << (id - 1);
-    t0 = dory_cycles();
+    uint32_t bit = 1u << (id - 1);
     while (REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_STATUS) & bit)
         ;
     REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_STATUS) = bit; /* free the counter */
-    t0 = dory_cycles() - t0;
-    bare.layer_stats.wait_cycles += t0;
-    bare.total_stats.wait_cycles += t0;
 }

@@ -15,12 +15,7 @@
 
 int dory_hal_init(const dory_hal_config_t *cfg)
 {
-    memset(&bare, 0, sizeof bare);
-    bare.l1_size = cfg->l1_bytes;
-    bare.l2_size = cfg->l2_bytes;
-    bare.l3_size = cfg->l3_bytes;
-    bare.image = (const uint8_t *)cfg->l2_image;
-    bare.image_size = cfg->l2_image ? cfg->l2_image_bytes : 0;
+    bare_setup(cfg);
     bare.l1 = malloc(bare.l1_size ? bare.l1_size : 1);
     bare.l2 = malloc(bare.l2_size ? bare.l2_size : 1);
     bare.l3 = malloc(bare.l3_size ? bare.l3_size : 1);

@@ -347,9 +347,17 @@ static int write_makefile(const char *dir, const Graph *g, const Target *t)
             "RT_COMMON = $(wildcard kernels/*.c runtime/*.c)\n"
             "APP_DEPS = $(wildcard inc/*.h kernels/*.h runtime/*.h test/*.h)\n\n",
             t->name, t->build.hal, t->build.isa, t->build.cc, t->build.cflags);
+    int gap_sdk = !strcmp(t->build.hal, "pmsis") && hal_present("pmsis");
+    if (gap_sdk)
+        cg_emit(&o, "# In a sourced GAP SDK shell (RULES_DIR set) this is a GAP SDK project:\n"
+                    "#   make clean all run platform=gvsoc|board  (runtime/pmsis/gap_sdk.mk;\n"
+                    "# GAP_SDK_BUILD=0 for the rules below)\n"
+                    "GAP_SDK_BUILD ?= $(if $(RULES_DIR),1,0)\nifeq ($(GAP_SDK_BUILD),1)\n"
+                    "include runtime/pmsis/gap_sdk.mk\nelse\n");
     for (size_t i = 0; i < DORY_ARRAY_LEN(hals); i++)
         if (hal_wanted(t, hals[i]) && hal_present(hals[i]))
             cg_emit(&o, "include runtime/%s/app.mk\n", hals[i]);
+    if (gap_sdk) cg_emit(&o, "endif\n");
     if (!hal_present(t->build.hal))
         cg_emit(
             &o,
@@ -405,6 +413,24 @@ static int write_readme(const char *dir, const Graph *g, const Plan *p, const Co
     if (!hal_present(t->build.hal))
         cg_emit(&o, "The chip build (HAL `%s`) is not in this version of dory yet.\n\n",
                 t->build.hal);
+    else if (!strcmp(t->build.hal, "pmsis"))
+        cg_emit(&o,
+                "## On %s through the GAP SDK\n\n"
+                "In a shell where the GAP SDK is sourced (`source <gap_sdk>/configs/%s.sh`, "
+                "which sets `RULES_DIR`), this folder is a GAP SDK project "
+                "(`runtime/pmsis/gap_sdk.mk`: `APP`, `APP_SRCS`, `APP_CFLAGS`, `READFS_FILES`, "
+                "`include $(RULES_DIR)/pmsis_rules.mk`):\n\n"
+                "```\nmake clean all run platform=gvsoc   # the SDK's GVSoC\n"
+                "make clean all run platform=board   # flash and run on the board\n```\n\n"
+                "The fabric controller opens the external RAM, the flash and its readfs "
+                "(which holds `weights/l3_weights.bin`), opens the cluster and runs the harness "
+                "on cluster core 0; layers fork onto the cluster cores (`pi_cl_team_fork`), "
+                "move tiles with `pi_cl_dma_cmd`/`pi_cl_dma_cmd_2d` and L3 data with "
+                "`pi_cl_ram_read`/`pi_cl_ram_write`; the time column is `pi_perf` cycles. "
+                "Without the SDK, `make pmsis-check PMSIS_INC=<headers>` compiles it with the "
+                "RV32 cross compiler. In the SDK shell, `GAP_SDK_BUILD=0` gives back the host "
+                "rules (`make run GAP_SDK_BUILD=0`).\n\n",
+                t->name, !strcmp(t->name, "gap9") ? "gap9_evk" : "gapuino");
     else if (!strcmp(t->build.hal, "pulp"))
         cg_emit(&o, "On the PULP cluster: `make run-gvsoc GVSOC=/path/to/bin/gvsoc` builds "
                     "`app-pulp.elf` (bare metal, 8 cluster cores, DMA by mchan) and runs it on "

@@ -80,7 +80,10 @@ static void target_gap9(Target *t)
     target_gap8(t);
     t->name = "gap9";
     t->dory_l1_budget = 0;
-    t->description = "GreenWaves GAP9: 8+1-core cluster, 128 kB L1, 1.5 MB L2, 8 MB L3";
+    /* 8 worker cores run the kernels (cores); the ninth, the cluster
+     * controller, runs the layer loop (runtime/pmsis: the cluster task) */
+    t->description =
+        "GreenWaves GAP9: 8 workers + cluster controller, 128 kB L1, 1.5 MB L2, 8 MB L3";
     t->l1 = (MemLevel){"L1 TCDM", 128 * 1024, 16.0, 80};
     t->l2 = (MemLevel){"L2", 1536 * 1024, 16.0, 80};
     t->l3 = (MemLevel){"L3 HyperRAM", 8 * 1024 * 1024, 2.0, 300};
