@@ -8,6 +8,10 @@
 #                            GVSoC's pulp-open (cluster core 0)
 #   make bench-kernels-pulp GVSOC=.../bin/gvsoc
 #                            bench/'s shapes on 1 and 8 cluster cores, cycles
+#   make bench-networks-pulp GVSOC=.../bin/gvsoc
+#                            the example and DORY's four networks with each
+#                            objective, per layer measured vs modeled
+#                            (bench/pulp_networks.py -> bench/pulp_networks.md)
 # GVSoC is not part of dory: without GVSOC= the GVSoC rules say so and stop.
 
 XP_HOST_CFLAGS = -O2 -std=c99 -Wall -Wextra -Werror -ffp-contract=off -DDORY_MM_XPULP_C \
@@ -43,6 +47,10 @@ $(BUILD)/pulp/bench_kernels.elf: bench/bench_kernels_pulp.c $(RV_DEPS) $(PULP_BA
 bench-kernels-pulp: $(BUILD)/pulp/bench_kernels.elf
 	$(pulp_need_gvsoc)
 	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
-.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp
+# the example and DORY's networks, both objectives, per layer (bench/README.md)
+bench-networks-pulp: $(VENV)/.stamp $(BUILD)/dory
+	$(pulp_need_gvsoc)
+	$(VENV)/bin/python bench/pulp_networks.py --gvsoc $(GVSOC) --host
+.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp bench-networks-pulp
 
 TEST_TARGETS += test-xpulp-kernels

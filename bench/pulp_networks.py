@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""bench/pulp_networks.py: whole networks measured on GVSoC's pulp-open.
+
+Deploys the example (examples/kws_dscnn.onnx, -t pulp-open) and DORY's four
+regression networks of ../shared/models/dory (-t pulp-open --l1 53084
+--l2 448000, their own input.txt, as docs/PULP.md says) with each planner
+objective, runs every application with `make run-gvsoc`, requires every
+layer bit-exact with the reference interpreter, and writes
+
+  OUT.json  per network, objective and layer: kernel, MACs, modeled cycles
+            and the model's terms (report.json's "modeled"), measured cycles,
+            DMA wait cycles, check; the input of bench/pulp_fit.py
+  OUT.md    the per-layer tables and the totals against DORY's published
+            MAC/cycle (bench/README.md includes them)
+
+GVSoC is not part of dory: without --gvsoc (or $GVSOC) this says so and
+exits 2; without ../shared it says so and measures the example alone.
+This script measures; it does not fit (bench/pulp_fit.py does).
+
+  .venv/bin/python bench/pulp_networks.py --gvsoc .../bin/gvsoc [--host]
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "py"))
+
+SHARED = ROOT.parent / "shared" / "models" / "dory"
+DORY_FLAGS = ["-t", "pulp-open", "--l1", "53084", "--l2", "448000"]
+# folder, DORY's published MAC/cycle on GVSoC (GAP8, 8 cores)
+NETWORKS = [
+    ("dscnn_test", 2.98),
+    ("PenguiNet_32", 4.79),
+    ("Residual_connection_test_1", 6.44),
+    ("Quantlab_Dronet", 5.75),
+]
+EXAMPLE = ("example (kws_dscnn)", ROOT / "examples" / "kws_dscnn.onnx")
+OBJECTIVES = ["exact", "dory"]
+
+PROFILE = re.compile(r"^profile: (\S+)\s+(-?\d+)\s+(\d+)\s+([\d.]+)\s+(\d+)\s*$")
+ROW = re.compile(r"^(\S+)\s+(-?\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.*)$")
+
+
+def dory_input(folder, npy):
+    """DORY's input.txt (channels last) as the model's NCHW uint8 .npy."""
+    import numpy as np
+    from test_onnx_dory import model_input_shape, read_golden
+
+    model = sorted(folder.glob("*.onnx"))[0]
+    shape = model_input_shape(model)
+    c = shape[1]
+    h, w = (shape[2], shape[3]) if len(shape) == 4 else (1, shape[2])
+    _, vals = read_golden(folder / "input.txt")
+    x = vals.reshape(h, w, c).transpose(2, 0, 1).reshape(shape)
+    np.save(npy, np.ascontiguousarray(x.astype(np.uint8)))
+    return model
+
+
+def run(cmd, log, **kw):
+    r = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, **kw)
+    log.write_text(r.stdout)
+    return r
+
+
+def parse_run(text):
+    """Per layer of a run's output: cycles, DMA wait and the check column."""
+    layers, checks = {}, {}
+    for line in text.splitlines():
+        m = PROFILE.match(line)
+        if m and m.group(1) not in ("layer", "total"):
+            layers[m.group(1)] = {"measured": int(m.group(3)), "dma_wait": int(m.group(5))}
+            continue
+        m = ROW.match(line)
+        if m:
+            checks[m.group(1)] = m.group(8).strip()
+    return layers, checks
+
+
+def measure(name, model, flags, objective, work, gvsoc, host):
+    """Deploys and runs one network with one objective; returns its record."""
+    app = work / f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}-{objective}"
+    app.mkdir(parents=True, exist_ok=True)
+    rec = {"network": name, "objective": objective, "app": str(app), "errors": []}
+    r = run([ROOT / "build" / "dory", "deploy", model, *flags, "--objective", objective,
+             "-o", app], app / "deploy.log")
+    if r.returncode:
+        rec["errors"].append(f"deploy failed ({app / 'deploy.log'})")
+        return rec
+    report = json.loads((app / "report.json").read_text())
+    r = run(["make", "-C", app, "run-gvsoc", f"GVSOC={gvsoc}"], app / "gvsoc.log")
+    measured, checks = parse_run(r.stdout)
+    if r.returncode:
+        rec["errors"].append(f"make run-gvsoc exited {r.returncode} ({app / 'gvsoc.log'})")
+    if host:
+        h = run(["make", "-C", app, "run"], app / "host.log")
+        rec["host"] = "OK" if h.returncode == 0 else f"FAIL ({app / 'host.log'})"
+        if h.returncode:
+            rec["errors"].append(f"host run failed ({app / 'host.log'})")
+    rows = []
+    for L in report["layers"]:
+        if L.get("status") != "ok" or "modeled" not in L:
+            continue
+        m = measured.get(L["name"])
+        if m is None:
+            rec["errors"].append(f"layer {L['name']}: no profile line")
+            continue
+        check = checks.get(L["name"], "?")
+        if check != "OK":
+            rec["errors"].append(f"layer {L['name']}: check {check}")
+        mod = L["modeled"]
+        rows.append({
+            "layer": L["name"], "kernel": L["kernel"]["name"], "kind": L["kernel"]["cost_kind"],
+            "macs": L["macs"], "modeled": mod["cycles"], "terms": mod.get("terms", {}),
+            "requant_class": mod.get("requant_class", "?"), "exposed_dma": mod["exposed_dma"],
+            "l3_modeled": mod["l3"], "l3_bytes": L["dma"]["l3l2_bytes"],
+            "l3_jobs": L["l3"]["dma_jobs"],
+            "tiles": {d: L["tiles"][d]["n"] for d in ("co", "ho", "wo", "ci")},
+            "measured": m["measured"], "dma_wait": m["dma_wait"], "check": check,
+        })
+    rec["layers"] = rows
+    rec["model_source"] = report["target"].get("kernels", {})
+    return rec
+
+
+def fmt_table(rec, published):
+    out = [f"#### {rec['network']}, objective {rec['objective']}", "",
+           "| layer | kernel | MACs | modeled | measured | measured/modeled | MAC/cycle | "
+           "DMA wait | check |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rec["layers"]:
+        out.append(f"| {r['layer']} | {r['kernel']} | {r['macs']} | {r['modeled']:.0f} | "
+                   f"{r['measured']} | {r['measured'] / max(r['modeled'], 1):.3f} | "
+                   f"{r['macs'] / max(r['measured'], 1):.2f} | {r['dma_wait']} | {r['check']} |")
+    t = totals(rec)
+    out.append(f"| total | | {t['macs']} | {t['modeled']:.0f} | {t['measured']} | "
+               f"{t['measured'] / max(t['modeled'], 1):.3f} | {t['mpc']:.2f} | {t['wait']} | |")
+    return out + [""]
+
+
+def totals(rec):
+    L = rec.get("layers", [])
+    macs, meas = sum(r["macs"] for r in L), sum(r["measured"] for r in L)
+    return {"macs": macs, "measured": meas, "modeled": sum(r["modeled"] for r in L),
+            "wait": sum(r["dma_wait"] for r in L), "mpc": macs / meas if meas else 0.0,
+            "worst": max((abs(r["measured"] / max(r["modeled"], 1) - 1) for r in L), default=0)}
+
+
+def markdown(recs, published):
+    out = ["| network | objective | layers | MACs | measured cycles | MAC/cycle | DORY published |"
+           " ratio | modeled cycles | worst layer: measured/modeled - 1 | DMA wait | check |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for rec in recs:
+        t, pub = totals(rec), published.get(rec["network"])
+        ok = "all OK" if not rec["errors"] else "; ".join(rec["errors"])
+        out.append(f"| {rec['network']} | {rec['objective']} | {len(rec.get('layers', []))} | "
+                   f"{t['macs']} | {t['measured']} | {t['mpc']:.2f} | "
+                   f"{pub if pub else '-'} | {'%.2fx' % (t['mpc'] / pub) if pub else '-'} | "
+                   f"{t['modeled']:.0f} | {100 * t['worst']:.1f}% | {t['wait']} | {ok} |")
+    out.append("")
+    byobj = {}
+    for rec in recs:
+        byobj.setdefault(rec["network"], {})[rec["objective"]] = totals(rec)["measured"]
+    if all(len(v) == 2 for v in byobj.values()):
+        out += ["| network | exact: cycles | dory: cycles | exact / dory |", "|---|---|---|---|"]
+        for net, v in byobj.items():
+            out.append(f"| {net} | {v['exact']} | {v['dory']} | {v['exact'] / max(v['dory'], 1):.3f} |")
+        out.append("")
+    for rec in recs:
+        out += fmt_table(rec, published)
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--gvsoc", default=os.environ.get("GVSOC", ""), help="GVSoC's bin/gvsoc")
+    ap.add_argument("--work", default=str(ROOT / "build" / "bench-networks"),
+                    help="where the applications are generated")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "pulp_networks"),
+                    help="OUT.json and OUT.md are written")
+    ap.add_argument("--objectives", default=",".join(OBJECTIVES))
+    ap.add_argument("--only", default="", help="comma-separated network names (default: all)")
+    ap.add_argument("--host", action="store_true", help="also `make run` each app (host HAL)")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    a = ap.parse_args()
+    if not a.gvsoc:
+        print("bench-networks-pulp: no GVSoC given: make bench-networks-pulp GVSOC=/path/to/bin/gvsoc"
+              " (GVSoC is not part of dory; docs/PULP.md)", file=sys.stderr)
+        return 2
+    if not (ROOT / "build" / "dory").exists():
+        print("bench-networks-pulp: build/dory missing: run make first", file=sys.stderr)
+        return 2
+    work = pathlib.Path(a.work)
+    work.mkdir(parents=True, exist_ok=True)
+    jobs = [(EXAMPLE[0], EXAMPLE[1], ["-t", "pulp-open"])]
+    published = {}
+    if SHARED.is_dir():
+        for net, pub in NETWORKS:
+            published[net] = pub
+            jobs.append((net, dory_input(SHARED / net, work / f"{net}.npy"), DORY_FLAGS +
+                         ["--input", work / f"{net}.npy"]))
+    else:
+        print(f"bench-networks-pulp: {SHARED} is absent: DORY's networks are not measured, "
+              "the example only", file=sys.stderr)
+    if a.only:
+        keep = a.only.split(",")
+        jobs = [j for j in jobs if j[0] in keep or j[0].split()[0] in keep]
+    tasks = [(n, m, f, o) for n, m, f in jobs for o in a.objectives.split(",")]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+        recs = list(ex.map(lambda t: measure(*t, work, a.gvsoc, a.host), tasks))
+    out = pathlib.Path(a.out)
+    out.with_suffix(".json").write_text(json.dumps(
+        {"gvsoc": a.gvsoc, "published": published, "runs": recs}, indent=1) + "\n")
+    out.with_suffix(".md").write_text(markdown(recs, published) + "\n")
+    bad = [f"{r['network']} ({r['objective']}): {e}" for r in recs for e in r["errors"]]
+    for r in recs:
+        t = totals(r)
+        print(f"{r['network']:28s} {r['objective']:6s} {t['measured']:>10} cycles "
+              f"{t['mpc']:6.2f} MAC/cycle  modeled {t['modeled']:>10.0f}  worst layer "
+              f"{100 * t['worst']:5.1f}%  {'OK' if not r['errors'] else 'FAIL'}")
+    for b in bad:
+        print(f"bench-networks-pulp: {b}", file=sys.stderr)
+    print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
