@@ -35,6 +35,17 @@ static int32_t avg_div(int32_t s, int32_t n, dory_avg_round_t r)
 AVG_SUM_DEFINE(avg_sum_u8, uint8_t)
 AVG_SUM_DEFINE(avg_sum_i8, int8_t)
 
+/* The window of output pixel (oy, ox): input rows [y0, y1), columns
+ * [x0, x1), clipped to the tile (pt, pl: the padding on this tile). */
+DORY_INLINE void avg_win(const dory_pool_params_t *p, const dory_dims_t *in, int oy, int ox,
+                         int pt, int pl, int *y0, int *y1, int *x0, int *x1)
+{
+    int a = oy * p->stride_h - pt, b = ox * p->stride_w - pl;
+    *y0 = a < 0 ? 0 : a, *x0 = b < 0 ? 0 : b;
+    *y1 = a + p->kh > in->h ? in->h : a + p->kh;
+    *x1 = b + p->kw > in->w ? in->w : b + p->kw;
+}
+
 /* The output of one channel from its window sum s over n valid inputs. */
 DORY_INLINE int32_t avg_out(const dory_pool_params_t *p, int c, int32_t s, int32_t n)
 {
@@ -100,10 +111,8 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
         int c4 = c0;
         for (oy = 0; oy < out->h; oy++)
             for (ox = 0; ox < out->w; ox++) {
-                int y0 = oy * p->stride_h - pt, x0 = ox * p->stride_w - pl;
-                int y1 = y0 + p->kh, x1 = x0 + p->kw;
-                y0 = y0 < 0 ? 0 : y0, x0 = x0 < 0 ? 0 : x0;
-                y1 = y1 > in->h ? in->h : y1, x1 = x1 > in->w ? in->w : x1;
+                int y0, y1, x0, x1;
+                avg_win(p, in, oy, ox, pt, pl, &y0, &y1, &x0, &x1);
                 c4 = avg4(p, in, (const uint8_t *)x, c0, c1, y0, y1, x0, x1,
                           (uint8_t *)y + ((long)oy * out->w + ox) * ys);
             }
@@ -113,11 +122,9 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
     for (c = c0; c < c1; c++)
         for (oy = 0; oy < out->h; oy++)
             for (ox = 0; ox < out->w; ox++) {
-                int y0 = oy * p->stride_h - pt, x0 = ox * p->stride_w - pl;
-                int y1 = y0 + p->kh, x1 = x0 + p->kw;
+                int y0, y1, x0, x1;
                 int32_t s, n;
-                y0 = y0 < 0 ? 0 : y0, x0 = x0 < 0 ? 0 : x0;
-                y1 = y1 > in->h ? in->h : y1, x1 = x1 > in->w ? in->w : x1;
+                avg_win(p, in, oy, ox, pt, pl, &y0, &y1, &x0, &x1);
                 n = (y1 - y0) * (x1 - x0);
                 s = p->in_type == DORY_I8
                         ? avg_sum_i8((const int8_t *)x + c, in->w, cs, y0, y1, x0, x1)
