@@ -292,6 +292,9 @@ int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
         (p->out.type != DORY_U8 && p->out.type != DORY_I8) || p->acc_mode != DORY_ACC_STORE)
         return dory_dwconv_s8(ctx, p, in, x, w, bias, out, y); /* also int32 outputs */
     if (in->c != out->c) return DORY_ERR_ARG;
+#if DORY__MM_XPULP
+    if (!dory__dw3x3_xpulp(ctx, p, in, x, w, bias, out, y)) return DORY_OK;
+#endif
     if (fast) return dw3x3_fast(ctx, p, in, x, w, bias, out, y);
     st = dory__plane_init(ctx, p, in, &pl);
     if (st) return st;

@@ -397,9 +397,39 @@ void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_
 void dory__mm_acc_xpulp(const dory__mm_t *m, uint8_t *col);
 /* acc[j] = b[j] + sum_k w[c0 + j][k] * col[k], j < n <= 4, col contiguous. */
 void dory__mm_acc1_xpulp(const dory__mm_t *m, int c0, int n, const uint8_t *col, int32_t *acc);
+/* The Xpulp depthwise 3x3 (dory_dwconv3x3_xpulp_s8.c), called by
+ * dory_dwconv3x3_s8 for 8-bit outputs: DORY_OK, or 1 where it does not
+ * apply (a weight zero point; scratch too small) and the caller's portable
+ * paths run. */
+int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                      const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                      void *y);
 #endif
 #if DORY__MM_XPULP
 #include "dory_xpulp.h"
+/* A word at any byte address, loaded and stored (RI5CY accesses misaligned
+ * words in hardware; the portable form is memcpy). */
+typedef struct {
+    uint8_t b[4];
+} dory__w4_t;
+DORY_INLINE uint32_t dory__ldw_any(const void *p)
+{
+    uint32_t v;
+#if DORY_XP_MODE == 1
+    __asm__("lw %0, %1" : "=r"(v) : "m"(*(const dory__w4_t *)p));
+#else
+    memcpy(&v, p, 4);
+#endif
+    return v;
+}
+DORY_INLINE void dory__stw_any(void *p, uint32_t v)
+{
+#if DORY_XP_MODE == 1
+    __asm__("sw %1, %0" : "=m"(*(dory__w4_t *)p) : "r"(v));
+#else
+    memcpy(p, &v, 4);
+#endif
+}
 /* Pixel q's n taps from tap k0 on into the Xpulp core's blocked layout
  * (word k0 + 4i + q = taps k0+4i..k0+4i+3), each byte XOR f; n and k0
  * multiples of 4, src 4-byte aligned. */
