@@ -5,8 +5,12 @@
  * tile, weights, biases and requant constants copied to L1 first, as a
  * layer's tile is; cycles are core 0's mcycle around the call (a warm-up
  * call first fills the instruction cache). The output of every run is
- * compared with the kref loops byte for byte. Shapes whose data do not fit
- * the L1 arena run on L2 data and say so. Deterministic counts.
+ * compared with the kref loops byte for byte. An FC whose weights do not
+ * fit the L1 arena runs as a deployed FC layer does: tiles of output
+ * neurons (as many as fit twice, a multiple of 4 per core), the weights of
+ * the next tile DMA'd by mchan while the cluster computes the current one
+ * on L1 data (fc_tiled). Other shapes whose data do not fit the L1 arena
+ * run on L2 data and say so. Deterministic counts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +76,112 @@ static long run(KTile *t, uint8_t *scratch, int cores, const uint8_t *canary)
     return kc_compare(&kcase, t, NULL, 0) ? -1 : (long)(c1 - c0);
 }
 
+/* An FC tile: neurons [c0, c0 + n) of the layer, weights in L1. */
+typedef struct {
+    dory_fc_params_t fc;
+    const uint8_t *x;
+    const int8_t *w;
+    const int32_t *bias;
+    uint8_t *y, *scratch;
+    int k, n, cores, rc[DORY_PULP_CORES];
+    int32_t scratch_bytes;
+} fc_job_t;
+
+static void on_core_fc(void *arg)
+{
+    fc_job_t *j = (fc_job_t *)arg;
+    dory_ctx_t ctx;
+    int c = dory_core_id();
+    ctx.core_id = c, ctx.num_cores = j->cores, ctx.size = j->scratch_bytes;
+    ctx.buf = j->scratch + (long)c * j->scratch_bytes;
+    j->rc[c] = dory_fc_s8(&ctx, &j->fc, j->k, j->x, j->w, j->bias, j->n, j->y);
+}
+
+/* The FC of kcase in tiles of nt neurons (x, biases, requant constants and
+ * the output in L1, weights double-buffered in L1 by mchan): cycles of the
+ * layer on `cores` cores (the second of two runs), DMA wait cycles in
+ * *wait; -1 on a kernel error or a mismatch with kref. */
+static long fc_tiled(KTile *t, int nt, int cores, const uint8_t *w2, uint8_t *const wbuf[2],
+                     uint8_t *scratch, const uint8_t *canary, long *wait)
+{
+    const dory_fc_params_t *fc = &kcase.fc;
+    int k = kcase.c, n = kcase.cout, rep, i, c, ps = fc->out.rq.per_channel;
+    uint64_t c0 = 0, c1 = 0, w0;
+    for (rep = 0; rep < 2; rep++) {
+        dory_dma_id_t id;
+        memcpy(t->y, canary, (size_t)t->ybytes);
+        *wait = 0;
+        c0 = dory_cycles();
+        id = dory_dma_copy_1d(wbuf[0], w2, (size_t)(nt < n ? nt : n) * k, "fc w");
+        for (i = 0; i * nt < n; i++) {
+            fc_job_t j;
+            int c0n = i * nt, nn = n - c0n < nt ? n - c0n : nt;
+            w0 = dory_cycles();
+            dory_dma_wait(id);
+            *wait += (long)(dory_cycles() - w0);
+            if (c0n + nt < n) {
+                int nx = n - c0n - nt < nt ? n - c0n - nt : nt;
+                id = dory_dma_copy_1d(wbuf[(i + 1) & 1], w2 + (long)(c0n + nt) * k,
+                                      (size_t)nx * k, "fc w");
+            }
+            memset(&j, 0, sizeof j);
+            j.fc = *fc;
+            if (ps) {
+                j.fc.out.rq.k32 += c0n;
+                if (j.fc.out.rq.l32) j.fc.out.rq.l32 += c0n;
+            }
+            j.x = t->x, j.w = (const int8_t *)wbuf[i & 1], j.k = k, j.n = nn;
+            j.bias = kcase.bias ? kcase.bias + c0n : NULL;
+            j.y = t->y + c0n, j.cores = cores, j.scratch = scratch;
+            j.scratch_bytes = t->scratch_bytes;
+            if (cores == 1)
+                on_core_fc(&j);
+            else
+                dory_cluster_run(on_core_fc, &j);
+            for (c = 0; c < cores; c++)
+                if (j.rc[c]) return -1;
+        }
+        c1 = dory_cycles();
+    }
+    return kc_compare(&kcase, t, NULL, 0) ? -1 : (long)(c1 - c0);
+}
+
+/* The tiled FC row (fc_tiled) of kcase: 1 when it ran (fc_failed: whether it
+ * failed), 0 when its tiles do not fit either. */
+static int fc_failed;
+static int fc_tiles(KTile *t, const uint8_t *canary, const KBenchShape *s, long n)
+{
+    const dory_requant_t *rq = &kcase.fc.out.rq;
+    int k = kcase.c, cout = kcase.cout, nt, pc = rq->per_channel ? cout : 1;
+    long fixed, one, eight, w1, w8;
+    uint8_t *wbuf[2], *scratch, *x, *y, *w2;
+    int32_t *b, *kk, *ll;
+    l1_at = dory_l1_base();
+    x = l1_copy(t->x, k), y = l1_take(t->ybytes);
+    b = kcase.bias ? l1_copy(kcase.bias, 4L * cout) : NULL;
+    kk = l1_copy(rq->k32, 4L * pc), ll = rq->l32 ? l1_copy(rq->l32, 4L * pc) : NULL;
+    scratch = l1_take((long)DORY_PULP_CORES * t->scratch_bytes);
+    fixed = l1_at - dory_l1_base();
+    nt = (int)(((long)dory_l1_size() - fixed) / (2L * ((k + 3) & ~3)));
+    nt = nt >= 4 * DORY_PULP_CORES ? nt / (4 * DORY_PULP_CORES) * 4 * DORY_PULP_CORES : nt / 4 * 4;
+    if (!x || !y || (kcase.bias && !b) || !kk || (rq->l32 && !ll) || nt < 4 ||
+        (size_t)cout * k > dory_l2_size())
+        return 0;
+    memcpy(dory_l2_base(), kcase.wt, (size_t)cout * k); /* the layer's weights, in L2 */
+    w2 = dory_l2_base();
+    wbuf[0] = l1_take((long)nt * k), wbuf[1] = l1_take((long)nt * k);
+    t->x = x, t->y = y, kcase.bias = b, kcase.fc.out.rq.k32 = kk, kcase.fc.out.rq.l32 = ll;
+    one = fc_tiled(t, nt, 1, w2, wbuf, scratch, canary, &w1);
+    eight = fc_tiled(t, nt, DORY_PULP_CORES, w2, wbuf, scratch, canary, &w8);
+    printf("%-32s %5s %9ld %10ld %10ld %8.2f %8.2f %6.2f L1 tiles of %d neurons, DMA wait %ld/%ld\n",
+           s->name, s->unit, n, one, eight, one > 0 ? (double)n / (double)one : 0.0,
+           eight > 0 ? (double)n / (double)eight : 0.0,
+           eight > 0 ? (double)one / (double)eight : 0.0, nt, w1, w8);
+    if (one < 0 || eight < 0) printf("  MISMATCH: kernel output differs from kref or failed\n");
+    fc_failed = one < 0 || eight < 0;
+    return 1;
+}
+
 /* One row: returns 1 on a setup failure or a mismatch. */
 static int row(const KBenchShape *s, unsigned seed)
 {
@@ -121,6 +231,15 @@ static int row(const KBenchShape *s, unsigned seed)
         }
     }
     n = kc_work(&kcase);
+    if (!in_l1 && kcase.op == KOP_FC && fc_tiles(&t, canary, s, n)) { /* tiled on L1 data */
+        kcase.wt = wt, kcase.bias = bias, rq->k32 = k32, rq->l32 = l32;
+        t = orig;
+        free(scratch);
+        free(canary);
+        kc_tile_free(&t);
+        kc_free(&kcase);
+        return fc_failed;
+    }
     one = run(&t, scratch, 1, canary);
     eight = run(&t, scratch, DORY_PULP_CORES, canary);
     printf("%-32s %5s %9ld %10ld %10ld %8.2f %8.2f %6.2f %s\n", s->name, s->unit, n, one, eight,
@@ -143,6 +262,7 @@ int main(void)
     int i, failed = 0;
     memset(&cfg, 0, sizeof cfg);
     cfg.l1_bytes = DORY_PULP_L1_ARENA;
+    cfg.l2_bytes = 128 * 1024; /* the L2 home of a tiled FC's weights */
     cfg.num_cores = DORY_PULP_CORES;
     if (dory_hal_init(&cfg)) return 2;
     printf("%-32s %5s %9s %10s %10s %8s %8s %6s %s\n", "shape (pulp-open, GVSoC)", "unit", "units",

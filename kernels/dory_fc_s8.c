@@ -121,8 +121,30 @@ FC1_DEFINE(fc1_i16, int16_t)
 #if DORY__MM_XPULP
 #include "dory_xpulp.h"
 /* Xpulp: acc[j] = sum_k w[j][k] * x[k], j < 4, 4 taps per pv.sdotusp.b (u8
- * x) or pv.sdotsp.b (i8 x), post-increment word loads; the K % 4 tail with
- * p.mac. */
+ * x) or pv.sdotsp.b (i8 x), post-increment word loads, a hardware loop (9
+ * instructions per 16 MACs, every weight word used two instructions after
+ * its load); the K % 4 tail with p.mac. A non-zero input zero point is
+ * folded in afterwards (fc_fold_zx), as the matrix core's effective bias. */
+#if DORY_XP_MODE == 1
+#define FC4_XP_ASM(F7)                                                                             \
+    __asm__ volatile(".option push\n\t.option norvc\n\t" DORY_XP_LP_SETUP(                        \
+                         0, "%[n]", 9) ".insn i 0x0b, 2, %[v], %[px], 4\n\t"                       \
+                                       ".insn i 0x0b, 2, %[t0], %[p0], 4\n\t"                      \
+                                       ".insn i 0x0b, 2, %[t1], %[p1], 4\n\t"                      \
+                                       ".insn r 0x57, 1, " F7 ", %[a0], %[v], %[t0]\n\t"           \
+                                       ".insn i 0x0b, 2, %[t2], %[p2], 4\n\t"                      \
+                                       ".insn r 0x57, 1, " F7 ", %[a1], %[v], %[t1]\n\t"           \
+                                       ".insn i 0x0b, 2, %[t3], %[p3], 4\n\t"                      \
+                                       ".insn r 0x57, 1, " F7 ", %[a2], %[v], %[t2]\n\t"           \
+                                       ".insn r 0x57, 1, " F7 ", %[a3], %[v], %[t3]\n\t"           \
+                                       ".option pop"                                               \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),                 \
+                       [px] "+r"(px), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2),                 \
+                       [p3] "+r"(p3), [v] "=&r"(v), [t0] "=&r"(t0), [t1] "=&r"(t1),                \
+                       [t2] "=&r"(t2), [t3] "=&r"(t3)                                              \
+                     : [n] "r"(k / 4)                                                              \
+                     : "memory")
+#else
 #define FC4_XP_LOOP(DOT)                                                                           \
     for (i = 0; i < k / 4; i++) {                                                                  \
         uint32_t v = dory_xp_lw_pi(&px);                                                           \
@@ -131,20 +153,60 @@ FC1_DEFINE(fc1_i16, int16_t)
         a2 = DOT(a2, v, dory_xp_lw_pi(&p2));                                                       \
         a3 = DOT(a3, v, dory_xp_lw_pi(&p3));                                                       \
     }
+#endif
 static DORY_HOT void fc4_xp(const int8_t *w0, int k, const void *x, int sgn, int32_t *acc)
 {
     const void *p0 = w0, *p1 = w0 + k, *p2 = w0 + 2 * k, *p3 = w0 + 3 * k, *px = x;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int i, j;
+#if DORY_XP_MODE == 1
+    uint32_t v, t0, t1, t2, t3;
+    if (k >= 4) {
+        if (sgn)
+            FC4_XP_ASM("0x5c");
+        else
+            FC4_XP_ASM("0x54");
+    }
+#else
     if (sgn) {
         FC4_XP_LOOP(dory_xp_sdotsp_b)
     } else {
         FC4_XP_LOOP(dory_xp_sdotusp_b)
     }
+#endif
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
     for (i = k / 4 * 4; i < k; i++) {
         int32_t v = sgn ? ((const int8_t *)x)[i] : ((const uint8_t *)x)[i];
         for (j = 0; j < 4; j++) acc[j] = dory_xp_mac(acc[j], w0[(long)j * k + i], v);
+    }
+}
+
+/* One neuron: sum_k w[k] * x[k]. */
+static int32_t fc1_xp(const int8_t *w, int k, const void *x, int sgn)
+{
+    const void *pw = w, *px = x;
+    int32_t a = 0;
+    int i;
+    for (i = 0; i < k / 4; i++) {
+        uint32_t v = dory_xp_lw_pi(&px), t = dory_xp_lw_pi(&pw);
+        a = sgn ? dory_xp_sdotsp_b(a, v, t) : dory_xp_sdotusp_b(a, v, t);
+    }
+    for (i = k / 4 * 4; i < k; i++)
+        a = dory_xp_mac(a, w[i], sgn ? ((const int8_t *)x)[i] : ((const uint8_t *)x)[i]);
+    return a;
+}
+
+/* acc[j] -= zx * sum_k w[j][k] for nc neurons (wrapping): the input zero
+ * point, folded as the matrix core's effective bias. */
+static void fc_fold_zx(const int8_t *w, int k, int32_t zx, int nc, int32_t *acc)
+{
+    int j, i;
+    for (j = 0; j < nc; j++, w += k) {
+        const void *pw = w;
+        int32_t s = 0;
+        for (i = 0; i < k / 4; i++) s = dory_xp_sdotsp_b(s, dory_xp_lw_pi(&pw), 0x01010101u);
+        for (i = k / 4 * 4; i < k; i++) s += w[i];
+        acc[j] = (int32_t)((uint32_t)acc[j] - (uint32_t)zx * (uint32_t)s);
     }
 }
 #endif
@@ -162,8 +224,7 @@ static void fc_block(int kind, const int8_t *w, int k, const void *x, int nc, in
 #if DORY__MM_XPULP
     if (kind != 2) {
         for (; nc >= 4; nc -= 4, acc += 4, w += 4L * k) fc4_xp(w, k, x, kind, acc);
-        for (j = 0; j < nc; j++, w += k)
-            acc[j] = kind == 0 ? fc1_u8(w, k, (const uint8_t *)x) : fc1_i8(w, k, (const int8_t *)x);
+        for (j = 0; j < nc; j++, w += k) acc[j] = fc1_xp(w, k, x, kind);
         return;
     }
 #endif
@@ -237,21 +298,31 @@ int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const vo
     if (k <= 0 || k > 65535 || n <= 0 || !dory__acc_ok(p->acc_mode, p->out.type))
         return DORY_ERR_ARG;
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
-    if (p->in_zp) {
+    if (p->in_zp && !DORY__MM_XPULP) { /* Xpulp: folded after the dot products */
         int16_t *xs = (int16_t *)ctx->buf;
         if (!xs || ctx->size < dory_fc_s8_scratch_bytes(p, k, n)) return DORY_ERR_SCRATCH;
         for (i = 0; i < k; i++) xs[i] = (int16_t)(dory__ld(p->in_type, x, i) - p->in_zp);
         x = xs;
         kind = 2;
     }
-    if (zwnz)
+    if (zwnz) {
         for (i = 0; i < k; i++)
             sx += kind == 2 ? ((const int16_t *)x)[i] : dory__ld(p->in_type, x, i);
+        if (kind != 2) sx = (int32_t)((uint32_t)sx - (uint32_t)k * (uint32_t)p->in_zp);
+    }
     if (fast) dory__s32_load(&p->out, 0, &e);
+#if DORY__MM_XPULP /* blocks of 4 neurons per core: the 4-neuron pass wherever possible */
+    dory__split((n + 3) / 4, ctx, &c0, &c1);
+    c0 *= 4, c1 = 4 * c1 < n ? 4 * c1 : n;
+#else
     dory__split(n, ctx, &c0, &c1);
+#endif
     for (c = c0; c < c1; c += 8) {
         int nc = c1 - c < 8 ? c1 - c : 8;
         fc_block(kind, w + (long)c * k, k, x, nc, acc);
+#if DORY__MM_XPULP
+        if (p->in_zp) fc_fold_zx(w + (long)c * k, k, p->in_zp, nc, acc);
+#endif
         if (fast && !zwnz) {
             fc_store_s32(p, &e, acc, bias, c, nc, (uint8_t *)y);
             continue;

@@ -341,7 +341,7 @@ DORY_INLINE int32_t dory__zx_u(const dory_conv_params_t *p)
 #define DORY__MM_RV32 0
 #endif
 
-/* Argument of the fused core: nblk blocks of 4 channels, weights from w (rows
+/* Argument of the fused cores (RV32 and Xpulp): nblk blocks of 4 channels, weights from w (rows
  * k bytes apart, k a multiple of 8), biases b, k and l of channel c at kl[2c],
  * kl[2c + 1], output pixel q at y + q * ys, clamp [0, range], zero point 0.
  * 40 bytes, word fields only (the assembly reads it by offset). */
@@ -404,6 +404,11 @@ void dory__mm_acc1_xpulp(const dory__mm_t *m, int c0, int n, const uint8_t *col,
 int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                       void *y);
+/* The fused Xpulp core (m->fused): the a->nblk blocks of 4 channels with the
+ * SHIFT32 epilogue stored from registers (a: the fused RV32 core's argument,
+ * same contract but K a multiple of 4); the cout % 4 tail channels'
+ * accumulators to m->acc. Returns the first channel left to store. */
+int dory__mm_fused_xpulp(const dory__mm_t *m, uint8_t *col, dory__mm_rv32_t *a);
 #endif
 #if DORY__MM_XPULP
 #include "dory_xpulp.h"

@@ -192,20 +192,21 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
 {
     int c;
     int k = m->k, k8 = k & ~7, q;
-#if DORY__MM_RV32
+#if DORY__MM_RV32 || DORY__MM_XPULP
     if (m->fused && np == DORY__MM_NP && yp[1] - yp[0] == yp[2] - yp[1] &&
         yp[3] - yp[2] == yp[1] - yp[0]) {
         const dory_requant_t *r = &m->p->out.rq;
         dory__mm_rv32_t a;
         a.w = m->w, a.k = k, a.nblk = m->cout / 4, a.x = col, a.b = m->b, a.kl = m->kl;
         a.d = r->d, a.range = (uint32_t)m->hi, a.y = yp[0], a.ys = (int32_t)(yp[1] - yp[0]);
+#if DORY__MM_XPULP
+        c = dory__mm_fused_xpulp(m, (uint8_t *)(uintptr_t)col, &a); /* the callers' scratch */
+#else
         dory__mm4x4_rv32(&a);
         c = 4 * a.nblk;
-        if (c < m->cout) {
-            for (q = c; q < m->cout; q++)
-                mm1x4(m->w + (long)q * k, k, col, m->b[q], m->acc + 4 * q);
-            mm_store_s32(m, c, yp);
-        }
+        for (q = c; q < m->cout; q++) mm1x4(m->w + (long)q * k, k, col, m->b[q], m->acc + 4 * q);
+#endif
+        if (c < m->cout) mm_store_s32(m, c, yp);
         return;
     }
 #endif
@@ -306,9 +307,12 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
     m->lo = e.lo, m->hi = e.hi, m->zp = e.zp;
     /* The fused core's k, l pairs go to the start of the accumulator scratch,
      * which it leaves unused: only the cout % 4 tail channels c >= 4 *
-     * (cout / 4) >= cout / 2 write acc[4c..4c+3], above the 2 * cout pairs. */
-    m->fused = DORY__MM_RV32 && m->fast && !m->zw_nonzero && acc && cout >= 4 && k >= 8 &&
-               k % 8 == 0 && e.lo == 0 && e.zp == 0 && e.hi >= 0;
+     * (cout / 4) >= cout / 2 write acc[4c..4c+3], above the 2 * cout pairs.
+     * The unfused path overwrites them: only a core's last group (fewer than
+     * 4 pixels) takes it. */
+    m->fused = m->fast && !m->zw_nonzero && acc && cout >= 4 && e.lo == 0 && e.zp == 0 &&
+               e.hi >= 0 &&
+               ((DORY__MM_RV32 && k >= 8 && k % 8 == 0) || (DORY__MM_XPULP && k >= 4 && k % 4 == 0));
     m->kl = acc;
     if (m->fused) {
         const dory_requant_t *r = &p->out.rq;

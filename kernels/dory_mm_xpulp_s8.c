@@ -135,6 +135,104 @@ static DORY_HOT void mm1x4(const int8_t *w, int k4, const uint8_t *x, int32_t b,
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
+/* ---- the fused core: K loop and SHIFT32 epilogue, every block of a group ----
+ *
+ * dory__mm4x4_xpf(a): for each of the a->nblk blocks of 4 channels, the 4x4
+ * accumulators of the group in a->x (blocked layout, a->k a multiple of 4)
+ * are computed as mm4x4 does, then requantized straight from their
+ * registers: y[q * ys + c] = clamp((k_c * acc + l_c) >> d, 0, range), the
+ * common SHIFT32 case (u8 output, zero point 0; dory_mm_s8.c checks it).
+ * No int32 round trip through memory, one call per group of 4 pixels. */
+#if DORY_XP_MODE == 1
+void dory__mm4x4_xpf(const dory__mm_rv32_t *a);
+/* Frame (96 bytes): the 40-byte argument at 0(sp) (w, b, kl and y advance by
+ * one block per iteration, nblk counts down), ra and s0-s11 at 44..92. The
+ * K loop is mm4x4's (same registers); the epilogue of channel j, pixel q
+ * uses a6 = k, a7 = l, a1 = d, a2 = range, pixel q's output in a3, t0-t2:
+ * mul, add, sra, p.max 0, p.min range, sb. */
+#define XP_MAX0(r) ".insn r 0x33, 6, 0x02, " #r ", " #r ", zero\n"
+#define XP_MINR(r) ".insn r 0x33, 4, 0x02, " #r ", " #r ", a2\n"
+__asm__(".text\n.balign 4\n.globl dory__mm4x4_xpf\n.type dory__mm4x4_xpf, @function\n"
+        ".macro DORY_XPF_OUT acc, yq, j\n"
+        "  mul \\acc, \\acc, a6\n  add \\acc, \\acc, a7\n  sra \\acc, \\acc, a1\n"
+        "  " XP_MAX0(\\acc) "  " XP_MINR(\\acc) "  sb \\acc, \\j(\\yq)\n"
+        ".endm\n"
+        ".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
+        "  lw a6, (8*\\j)(a5)\n  lw a7, (8*\\j+4)(a5)\n"
+        "  DORY_XPF_OUT \\c0, a3, \\j\n  DORY_XPF_OUT \\c1, t0, \\j\n"
+        "  DORY_XPF_OUT \\c2, t1, \\j\n  DORY_XPF_OUT \\c3, t2, \\j\n"
+        ".endm\n"
+        "dory__mm4x4_xpf:\n"
+        "  addi sp, sp, -96\n  sw ra, 92(sp)\n  sw s0, 88(sp)\n  sw s1, 84(sp)\n"
+        "  sw s2, 80(sp)\n  sw s3, 76(sp)\n  sw s4, 72(sp)\n  sw s5, 68(sp)\n  sw s6, 64(sp)\n"
+        "  sw s7, 60(sp)\n  sw s8, 56(sp)\n  sw s9, 52(sp)\n  sw s10, 48(sp)\n  sw s11, 44(sp)\n"
+        "  .irp off, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36\n  lw t0, \\off(a0)\n"
+        "  sw t0, \\off(sp)\n  .endr\n"
+        ".Ldory_xpf_block:\n"
+        "  lw a0, 0(sp)\n  lw a1, 4(sp)\n  add a6, a0, a1\n  add a7, a6, a1\n  add t0, a7, a1\n"
+        "  srli a2, a1, 2\n  lw a3, 12(sp)\n  lw a4, 16(sp)\n"
+        "  lw s0, 0(a4)\n  lw s4, 4(a4)\n  lw s8, 8(a4)\n  lw t3, 12(a4)\n  addi a4, a4, 16\n"
+        "  sw a4, 16(sp)\n  mv s1, s0\n  mv s2, s0\n  mv s3, s0\n  mv s5, s4\n  mv s6, s4\n"
+        "  mv s7, s4\n  mv s9, s8\n  mv s10, s8\n  mv s11, s8\n  mv t4, t3\n  mv t5, t3\n"
+        "  mv t6, t3\n"
+        ".option push\n.option norvc\n"
+        "  " DORY_XP_LP_SETUP(0, "a2", 24)
+        XP_L(t1, a3) XP_L(t2, a3) XP_L(a1, a3) XP_L(a2, a3) XP_L(a4, a0) XP_L(ra, a6)
+        XP_S(s0, t1, a4) XP_S(s1, t2, a4) XP_S(s2, a1, a4) XP_S(s3, a2, a4) XP_L(a4, a7)
+        XP_S(s4, t1, ra) XP_S(s5, t2, ra) XP_S(s6, a1, ra) XP_S(s7, a2, ra) XP_L(ra, t0)
+        XP_S(s8, t1, a4) XP_S(s9, t2, a4) XP_S(s10, a1, a4) XP_S(s11, a2, a4)
+        XP_S(t3, t1, ra) XP_S(t4, t2, ra) XP_S(t5, a1, ra) XP_S(t6, a2, ra)
+        ".option pop\n"
+        "  sw t0, 0(sp)\n" /* row 3 + k: the next block's row 0 */
+        "  lw a5, 20(sp)\n  lw a1, 24(sp)\n  lw a2, 28(sp)\n  lw a3, 32(sp)\n  lw a4, 36(sp)\n"
+        "  add t0, a3, a4\n  add t1, t0, a4\n  add t2, t1, a4\n"
+        "  DORY_XPF_CHANNEL 0, s0, s1, s2, s3\n  DORY_XPF_CHANNEL 1, s4, s5, s6, s7\n"
+        "  DORY_XPF_CHANNEL 2, s8, s9, s10, s11\n  DORY_XPF_CHANNEL 3, t3, t4, t5, t6\n"
+        "  addi a5, a5, 32\n  sw a5, 20(sp)\n  addi a3, a3, 4\n  sw a3, 32(sp)\n"
+        "  lw a7, 8(sp)\n  addi a7, a7, -1\n  sw a7, 8(sp)\n  bnez a7, .Ldory_xpf_block\n"
+        "  lw ra, 92(sp)\n  lw s0, 88(sp)\n  lw s1, 84(sp)\n  lw s2, 80(sp)\n  lw s3, 76(sp)\n"
+        "  lw s4, 72(sp)\n  lw s5, 68(sp)\n  lw s6, 64(sp)\n  lw s7, 60(sp)\n  lw s8, 56(sp)\n"
+        "  lw s9, 52(sp)\n  lw s10, 48(sp)\n  lw s11, 44(sp)\n  addi sp, sp, 96\n  ret\n"
+        ".size dory__mm4x4_xpf, .-dory__mm4x4_xpf\n"
+        ".purgem DORY_XPF_OUT\n.purgem DORY_XPF_CHANNEL\n");
+#else
+/* The same in C (the portable and builtin forms); the host build of the
+ * kernel tests counts its calls (dory__mm_xpf_calls). */
+#ifdef DORY_MM_XPULP_C
+long dory__mm_xpf_calls;
+#endif
+static DORY_HOT void dory__mm4x4_xpf(const dory__mm_rv32_t *a)
+{
+    int32_t acc[16];
+    const int8_t *w = a->w;
+    int blk, j, q;
+#ifdef DORY_MM_XPULP_C
+    dory__mm_xpf_calls++;
+#endif
+    for (blk = 0; blk < a->nblk; blk++, w += 4L * a->k) {
+        const int32_t *kl = a->kl + 8 * blk;
+        mm4x4(w, a->k, a->k / 4, a->x, a->b + 4 * blk, acc);
+        for (j = 0; j < 4; j++)
+            for (q = 0; q < 4; q++) {
+                int32_t v = (int32_t)((uint32_t)kl[2 * j] * (uint32_t)acc[4 * j + q] +
+                                      (uint32_t)kl[2 * j + 1]) >>
+                            a->d;
+                v = dory_xp_min(dory_xp_max(v, 0), (int32_t)a->range);
+                a->y[(long)q * a->ys + 4 * blk + j] = (uint8_t)v;
+            }
+    }
+}
+#endif
+
+int dory__mm_fused_xpulp(const dory__mm_t *m, uint8_t *col, dory__mm_rv32_t *a)
+{
+    int c = 4 * a->nblk, k4 = m->k / 4;
+    if (!m->blocked) transpose_blocks(col, k4);
+    dory__mm4x4_xpf(a);
+    for (; c < m->cout; c++) mm1x4(m->w + (long)c * m->k, k4, col, m->b[c], m->acc + 4 * c);
+    return 4 * a->nblk;
+}
+
 void dory__mm_acc_xpulp(const dory__mm_t *m, uint8_t *col)
 {
     int k = m->k, k4 = k / 4, c, q, i;

@@ -26,6 +26,10 @@ void __wrap_dory__mm4x4_rv32(const dory__mm_rv32_t *a)
 }
 #endif
 
+#ifdef DORY_MM_XPULP_C
+extern long dory__mm_xpf_calls; /* the fused Xpulp core's portable form */
+#endif
+
 enum { CASES = 60 };
 
 static KCase kcase; /* large: keep it off the small bare-metal stack */
@@ -92,6 +96,19 @@ int main(void)
                fused_calls - before);
         if (fused_calls == before) failed++;
     }
+#endif
+#ifdef DORY_MM_XPULP_C
+    {
+        long before = dory__mm_xpf_calls;
+        run_op(KOP_PW, KC_FUSED, 0, &passed, &failed);
+        run_op(KOP_CONV, KC_FUSED, 0, &passed, &failed);
+        printf("%s fused Xpulp core: %ld calls\n", dory__mm_xpf_calls > before ? "ok  " : "FAIL",
+               dory__mm_xpf_calls - before);
+        if (dory__mm_xpf_calls == before) failed++;
+    }
+#elif DORY__MM_XPULP
+    run_op(KOP_PW, KC_FUSED, 0, &passed, &failed); /* on GVSoC: the assembly */
+    run_op(KOP_CONV, KC_FUSED, 0, &passed, &failed);
 #endif
     /* the benchmark shapes (the fast paths): u8, i8, and the TFLite
      * quantization (FIXED, with the DSP rows where the op has one) */
