@@ -121,8 +121,8 @@ static long fc_tiled(KTile *t, int nt, int cores, const uint8_t *w2, uint8_t *co
             *wait += (long)(dory_cycles() - w0);
             if (c0n + nt < n) {
                 int nx = n - c0n - nt < nt ? n - c0n - nt : nt;
-                id = dory_dma_copy_1d(wbuf[(i + 1) & 1], w2 + (long)(c0n + nt) * k,
-                                      (size_t)nx * k, "fc w");
+                id = dory_dma_copy_1d(wbuf[(i + 1) & 1], w2 + (long)(c0n + nt) * k, (size_t)nx * k,
+                                      "fc w");
             }
             memset(&j, 0, sizeof j);
             j.fc = *fc;
@@ -173,10 +173,11 @@ static int fc_tiles(KTile *t, const uint8_t *canary, const KBenchShape *s, long 
     t->x = x, t->y = y, kcase.bias = b, kcase.fc.out.rq.k32 = kk, kcase.fc.out.rq.l32 = ll;
     one = fc_tiled(t, nt, 1, w2, wbuf, scratch, canary, &w1);
     eight = fc_tiled(t, nt, DORY_PULP_CORES, w2, wbuf, scratch, canary, &w8);
-    printf("%-32s %5s %9ld %10ld %10ld %8.2f %8.2f %6.2f L1 tiles of %d neurons, DMA wait %ld/%ld\n",
-           s->name, s->unit, n, one, eight, one > 0 ? (double)n / (double)one : 0.0,
-           eight > 0 ? (double)n / (double)eight : 0.0,
-           eight > 0 ? (double)one / (double)eight : 0.0, nt, w1, w8);
+    printf(
+        "%-32s %5s %9ld %10ld %10ld %8.2f %8.2f %6.2f L1 tiles of %d neurons, DMA wait %ld/%ld\n",
+        s->name, s->unit, n, one, eight, one > 0 ? (double)n / (double)one : 0.0,
+        eight > 0 ? (double)n / (double)eight : 0.0, eight > 0 ? (double)one / (double)eight : 0.0,
+        nt, w1, w8);
     if (one < 0 || eight < 0) printf("  MISMATCH: kernel output differs from kref or failed\n");
     fc_failed = one < 0 || eight < 0;
     return 1;

@@ -37,8 +37,8 @@ AVG_SUM_DEFINE(avg_sum_i8, int8_t)
 
 /* The window of output pixel (oy, ox): input rows [y0, y1), columns
  * [x0, x1), clipped to the tile (pt, pl: the padding on this tile). */
-DORY_INLINE void avg_win(const dory_pool_params_t *p, const dory_dims_t *in, int oy, int ox,
-                         int pt, int pl, int *y0, int *y1, int *x0, int *x1)
+DORY_INLINE void avg_win(const dory_pool_params_t *p, const dory_dims_t *in, int oy, int ox, int pt,
+                         int pl, int *y0, int *y1, int *x0, int *x1)
 {
     int a = oy * p->stride_h - pt, b = ox * p->stride_w - pl;
     *y0 = a < 0 ? 0 : a, *x0 = b < 0 ? 0 : b;
@@ -68,7 +68,8 @@ static DORY_HOT int avg4(const dory_pool_params_t *p, const dory_dims_t *in, con
     for (c = c0; c + 4 <= c1; c += 4) {
         int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (iy = y0; iy < y1; iy++) {
-            const uint8_t *q = x + ((long)iy * in->w + x0) * cs + c, *end = q + (long)(x1 - x0) * cs;
+            const uint8_t *q = x + ((long)iy * in->w + x0) * cs + c,
+                          *end = q + (long)(x1 - x0) * cs;
             if (p->in_type == DORY_I8) {
                 for (; q != end; q += cs) {
                     uint32_t v = dory__ldw_any(q);

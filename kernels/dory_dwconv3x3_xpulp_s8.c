@@ -43,11 +43,12 @@ typedef struct {
 enum { DW_RQ_S32 = 0, DW_RQ_S32U = 1, DW_RQ_FX = 2, DW_RQ_ANY = 3 };
 
 /* The output of one accumulator (dot: the raw sum of the 9 products). */
-#define DW_OUT(dot)                                                                                \
-    (uint8_t)(mode == DW_RQ_S32    ? dory_xp_min(dory_xp_max(dory_xp_mac(c0, k, (dot)) >> d, lo), hi) + zp \
-              : mode == DW_RQ_S32U ? DORY_XP_CLIPU(dory_xp_mac(c0, k, (dot)) >> d, 9)                   \
-              : mode == DW_RQ_FX   ? dory__fx_apply(fx, (int32_t)((uint32_t)(dot) + (uint32_t)b))       \
-                                   : dory__epi(&p->out, c, (int32_t)((uint32_t)(dot) + (uint32_t)b)))
+#define DW_OUT(dot)                                                                                  \
+    (uint8_t)(                                                                                       \
+        mode == DW_RQ_S32    ? dory_xp_min(dory_xp_max(dory_xp_mac(c0, k, (dot)) >> d, lo), hi) + zp \
+        : mode == DW_RQ_S32U ? DORY_XP_CLIPU(dory_xp_mac(c0, k, (dot)) >> d, 9)                      \
+        : mode == DW_RQ_FX   ? dory__fx_apply(fx, (int32_t)((uint32_t)(dot) + (uint32_t)b))          \
+                             : dory__epi(&p->out, c, (int32_t)((uint32_t)(dot) + (uint32_t)b)))
 
 /* M = lanes 2, 3 of a and 0, 1 of b: the taps 2 bytes on. */
 #define DW_MID(a, b) dory_xp_shuffle2_b((a), (b), 0x05040302u)
@@ -196,10 +197,8 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                       void *y)
 {
-    static const dw_fn_t fns[4][2] = {{dwx_s1, dwx_s2},
-                                      {dwx_s1_u, dwx_s2_u},
-                                      {dwx_s1_fx, dwx_s2_fx},
-                                      {dwx_s1_any, dwx_s2_any}};
+    static const dw_fn_t fns[4][2] = {
+        {dwx_s1, dwx_s2}, {dwx_s1_u, dwx_s2_u}, {dwx_s1_fx, dwx_s2_fx}, {dwx_s1_any, dwx_s2_any}};
     dw_geom_t g;
     dory__s32_t e;
     int sch = p->out.rq.scheme, s = p->stride_h, c0, c1, c, j, r, np;

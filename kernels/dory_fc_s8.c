@@ -127,7 +127,7 @@ FC1_DEFINE(fc1_i16, int16_t)
  * folded in afterwards (fc_fold_zx), as the matrix core's effective bias. */
 #if DORY_XP_MODE == 1
 #define FC4_XP_ASM(F7)                                                                             \
-    __asm__ volatile(".option push\n\t.option norvc\n\t" DORY_XP_LP_SETUP(                        \
+    __asm__ volatile(".option push\n\t.option norvc\n\t" DORY_XP_LP_SETUP(                         \
                          0, "%[n]", 9) ".insn i 0x0b, 2, %[v], %[px], 4\n\t"                       \
                                        ".insn i 0x0b, 2, %[t0], %[p0], 4\n\t"                      \
                                        ".insn i 0x0b, 2, %[t1], %[p1], 4\n\t"                      \
@@ -138,10 +138,9 @@ FC1_DEFINE(fc1_i16, int16_t)
                                        ".insn r 0x57, 1, " F7 ", %[a2], %[v], %[t2]\n\t"           \
                                        ".insn r 0x57, 1, " F7 ", %[a3], %[v], %[t3]\n\t"           \
                                        ".option pop"                                               \
-                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),                 \
-                       [px] "+r"(px), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2),                 \
-                       [p3] "+r"(p3), [v] "=&r"(v), [t0] "=&r"(t0), [t1] "=&r"(t1),                \
-                       [t2] "=&r"(t2), [t3] "=&r"(t3)                                              \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [px] "+r"(px),  \
+                       [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [v] "=&r"(v),   \
+                       [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)              \
                      : [n] "r"(k / 4)                                                              \
                      : "memory")
 #else

@@ -310,9 +310,9 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
      * (cout / 4) >= cout / 2 write acc[4c..4c+3], above the 2 * cout pairs.
      * The unfused path overwrites them: only a core's last group (fewer than
      * 4 pixels) takes it. */
-    m->fused = m->fast && !m->zw_nonzero && acc && cout >= 4 && e.lo == 0 && e.zp == 0 &&
-               e.hi >= 0 &&
-               ((DORY__MM_RV32 && k >= 8 && k % 8 == 0) || (DORY__MM_XPULP && k >= 4 && k % 4 == 0));
+    m->fused =
+        m->fast && !m->zw_nonzero && acc && cout >= 4 && e.lo == 0 && e.zp == 0 && e.hi >= 0 &&
+        ((DORY__MM_RV32 && k >= 8 && k % 8 == 0) || (DORY__MM_XPULP && k >= 4 && k % 4 == 0));
     m->kl = acc;
     if (m->fused) {
         const dory_requant_t *r = &p->out.rq;

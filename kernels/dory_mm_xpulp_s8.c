@@ -152,6 +152,7 @@ void dory__mm4x4_xpf(const dory__mm_rv32_t *a);
  * mul, add, sra, p.max 0, p.min range, sb. */
 #define XP_MAX0(r) ".insn r 0x33, 6, 0x02, " #r ", " #r ", zero\n"
 #define XP_MINR(r) ".insn r 0x33, 4, 0x02, " #r ", " #r ", a2\n"
+/* clang-format off */
 __asm__(".text\n.balign 4\n.globl dory__mm4x4_xpf\n.type dory__mm4x4_xpf, @function\n"
         ".macro DORY_XPF_OUT acc, yq, j\n"
         "  mul \\acc, \\acc, a6\n  add \\acc, \\acc, a7\n  sra \\acc, \\acc, a1\n"
@@ -195,6 +196,7 @@ __asm__(".text\n.balign 4\n.globl dory__mm4x4_xpf\n.type dory__mm4x4_xpf, @funct
         "  lw s9, 52(sp)\n  lw s10, 48(sp)\n  lw s11, 44(sp)\n  addi sp, sp, 96\n  ret\n"
         ".size dory__mm4x4_xpf, .-dory__mm4x4_xpf\n"
         ".purgem DORY_XPF_OUT\n.purgem DORY_XPF_CHANNEL\n");
+/* clang-format on */
 #else
 /* The same in C (the portable and builtin forms); the host build of the
  * kernel tests counts its calls (dory__mm_xpf_calls). */

@@ -357,7 +357,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         k->h = k->oh = ri(s, 12, 24), k->w = k->ow = ri(s, 12, 24);
     if ((flags & KC_DSP) && (op == KOP_ADD || op == KOP_DW3) && index % 2 == 0)
         sch = DORY_RQ_FIXED; /* the TFLite quantization, which the fast paths take */
-    if (flags & KC_FUSED) /* K % 8 (the RV32 core) or K % 4 (the Xpulp core) */
+    if (flags & KC_FUSED)    /* K % 8 (the RV32 core) or K % 4 (the Xpulp core) */
         k->c = 4 * ri(s, 1, op == KOP_PW ? 12 : 4), k->cout = ri(s, 4, 21);
     if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
     fill_data(k, s, tin, tb);
