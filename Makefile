@@ -227,7 +227,7 @@ example:
 	$(BUILD)/dory report $(EXAMPLE_DIR)/app $(EXAMPLE_DIR)/run.txt
 
 # ---- style --------------------------------------------------------------------
-FORMAT_SRC = $(shell find src kernels runtime tests/unit tests/tools tests/fuzz tests/qemu bench tools \
+FORMAT_SRC = $(shell find src kernels runtime tests/unit tests/tools tests/fuzz tests/qemu tests/pmsis bench tools \
              -name '*.[ch]' | sort)
 lint:
 	clang-format --dry-run -Werror $(FORMAT_SRC)

@@ -382,6 +382,44 @@ static const char readme_api[] =
     "error code; nothing in the library exits or prints. L3-resident weights are read at "
     "start-up from `weights/l3_weights.bin` through the HAL.\n\n";
 
+/* The README's section for a GAP SDK user: how to build and flash, what the
+ * run prints (runtime/pmsis). */
+static void readme_gap_sdk(Out *o, const Target *t, const Plan *p)
+{
+    cg_emit(o,
+            "## On %s through the GAP SDK\n\n"
+            "Build and flash in a GAP SDK shell: `source sourceme.sh` at the SDK's root "
+            "(choose the %s board; or source its script in the SDK's `configs/`), which "
+            "sets `RULES_DIR`; in it this folder is a GAP SDK project "
+            "(`runtime/pmsis/gap_sdk.mk`: `APP`, `APP_SRCS`, `APP_CFLAGS`, `READFS_FILES`, "
+            "`include $(RULES_DIR)/pmsis_rules.mk`):\n\n"
+            "```\nmake clean all run platform=gvsoc   # the SDK's GVSoC\n"
+            "make clean all run platform=board   # flash and run on the board\n```\n\n"
+            "`platform=board` writes the code and the flash's readfs to the board's flash, "
+            "then runs. %s\n\n",
+            t->name, !strcmp(t->name, "gap9") ? "GAP9 EVK" : "GAPuino (GAP8)",
+            p->l3_used ? "The readfs holds `weights/l3_weights.bin` (`READFS_FILES`): the "
+                         "weights the plan keeps in L3, copied into the external RAM at start."
+                       : "Nothing is in L3 here: the readfs's file, `weights/l3_weights.bin`, "
+                         "is empty.");
+    cg_emit(o, "The fabric controller opens the external RAM, the flash and its readfs, opens "
+               "the cluster and runs the harness on the cluster's master core; layers fork onto "
+               "the cluster cores (`pi_cl_team_fork`), move tiles with "
+               "`pi_cl_dma_cmd`/`pi_cl_dma_cmd_2d` and L3 data with "
+               "`pi_cl_ram_read`/`pi_cl_ram_write`. Printed (the board's UART or GVSoC's "
+               "console): a header, one line per layer (MACs, bytes moved L2->L1, L1->L2 and "
+               "L3<->L2, modeled and measured `pi_perf` cycles, `OK` or `FAIL` against the "
+               "reference), `profile:` lines (MAC/cycle and DMA wait cycles per layer), then "
+               "the summary `<n> layers, ... 0 failed: OK`; the exit status is non-zero on any "
+               "mismatch, and a `dory_hal:` line says what is missing if the RAM, the flash or "
+               "the readfs file cannot be opened.\n\n"
+               "Without the SDK: `make pmsis-check PMSIS_INC=<headers>` compiles it with the "
+               "RV32 cross compiler; `make run-pmsis-host PMSIS_HOST=<dory>/tests/pmsis` runs "
+               "this PMSIS HAL on dory's host implementation of the PMSIS calls. In the SDK "
+               "shell, `GAP_SDK_BUILD=0` gives back the host rules "
+               "(`make run GAP_SDK_BUILD=0`).\n\n");
+}
+
 static int write_readme(const char *dir, const Graph *g, const Plan *p, const CodegenOptions *opt)
 {
     Out o;
@@ -414,23 +452,7 @@ static int write_readme(const char *dir, const Graph *g, const Plan *p, const Co
         cg_emit(&o, "The chip build (HAL `%s`) is not in this version of dory yet.\n\n",
                 t->build.hal);
     else if (!strcmp(t->build.hal, "pmsis"))
-        cg_emit(&o,
-                "## On %s through the GAP SDK\n\n"
-                "In a shell where the GAP SDK is sourced (`source <gap_sdk>/configs/%s.sh`, "
-                "which sets `RULES_DIR`), this folder is a GAP SDK project "
-                "(`runtime/pmsis/gap_sdk.mk`: `APP`, `APP_SRCS`, `APP_CFLAGS`, `READFS_FILES`, "
-                "`include $(RULES_DIR)/pmsis_rules.mk`):\n\n"
-                "```\nmake clean all run platform=gvsoc   # the SDK's GVSoC\n"
-                "make clean all run platform=board   # flash and run on the board\n```\n\n"
-                "The fabric controller opens the external RAM, the flash and its readfs "
-                "(which holds `weights/l3_weights.bin`), opens the cluster and runs the harness "
-                "on cluster core 0; layers fork onto the cluster cores (`pi_cl_team_fork`), "
-                "move tiles with `pi_cl_dma_cmd`/`pi_cl_dma_cmd_2d` and L3 data with "
-                "`pi_cl_ram_read`/`pi_cl_ram_write`; the time column is `pi_perf` cycles. "
-                "Without the SDK, `make pmsis-check PMSIS_INC=<headers>` compiles it with the "
-                "RV32 cross compiler. In the SDK shell, `GAP_SDK_BUILD=0` gives back the host "
-                "rules (`make run GAP_SDK_BUILD=0`).\n\n",
-                t->name, !strcmp(t->name, "gap9") ? "gap9_evk" : "gapuino");
+        readme_gap_sdk(&o, t, p);
     else if (!strcmp(t->build.hal, "pulp"))
         cg_emit(&o, "On the PULP cluster: `make run-gvsoc GVSOC=/path/to/bin/gvsoc` builds "
                     "`app-pulp.elf` (bare metal, 8 cluster cores, DMA by mchan) and runs it on "

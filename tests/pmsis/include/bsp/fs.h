@@ -20,7 +20,7 @@ int32_t pi_fs_mount(struct pi_device *device);
 void pi_fs_unmount(struct pi_device *device);
 pi_fs_file_t *pi_fs_open(struct pi_device *device, const char *file, int flags);
 void pi_fs_close(pi_fs_file_t *file);
-void pi_cl_fs_copy(pi_fs_file_t *file, uint32_t index, void *buffer, uint32_t size,
-                   int32_t ext2loc, pi_cl_fs_req_t *req);
+void pi_cl_fs_copy(pi_fs_file_t *file, uint32_t index, void *buffer, uint32_t size, int32_t ext2loc,
+                   pi_cl_fs_req_t *req);
 int32_t pi_cl_fs_wait(pi_cl_fs_req_t *req);
 #endif
