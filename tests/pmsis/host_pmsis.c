@@ -645,7 +645,8 @@ int pi_cluster_send_task_to_cl(struct pi_device *device, struct pi_cluster_task 
     dev_check(device, DEV_CLUSTER, "pi_cluster_send_task_to_cl");
     if (!task->entry || !task->stack_size || !task->slave_stack_size)
         fail("pi_cluster_send_task_to_cl", "the task has no entry or no stack sizes");
-    if (cores > TEAM_CORES) fail("pi_cluster_send_task_to_cl", "%d cores (at most %d)", cores, TEAM_CORES);
+    if (cores > TEAM_CORES)
+        fail("pi_cluster_send_task_to_cl", "%d cores (at most %d)", cores, TEAM_CORES);
     stacks = task->stack_size + (size_t)task->slave_stack_size * (size_t)(cores - !MASTER_CORE);
     if (!task->stacks && stacks > host.stacks) {
         if (host.l1.count) fail("pi_cluster_send_task_to_cl", "larger stacks after L1 allocations");

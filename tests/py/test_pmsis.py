@@ -77,7 +77,12 @@ def test_pmsis_app_compiles_and_runs(dory, shared_models, target, which, tmp_pat
     mk = (app / "Makefile").read_text()
     assert "include runtime/pmsis/gap_sdk.mk" in mk and "include runtime/pmsis/app.mk" in mk
     assert "include $(RULES_DIR)/pmsis_rules.mk" in (app / "runtime/pmsis/gap_sdk.mk").read_text()
-    assert "make clean all run platform=gvsoc" in (app / "README.md").read_text()
+    readme = (app / "README.md").read_text()
+    # a GAP SDK user learns how to build, flash and what to expect
+    for said in ("source sourceme.sh", "make clean all run platform=gvsoc",
+                 "make clean all run platform=board", "weights/l3_weights.bin", "READFS_FILES",
+                 "0 failed: OK", "make run-pmsis-host PMSIS_HOST="):
+        assert said in readme, said
     r = make(app, "pmsis-check", f"PMSIS_INC={PMSIS_INC}")
     assert r.returncode == 0, r.stdout + r.stderr
     run = make(app, "run")
