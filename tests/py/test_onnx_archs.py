@@ -8,9 +8,12 @@ QOperator), compared with onnxruntime on 5 inputs.
   shufflenetv2  stride-2 and stride-1 units: Split, branches, Concat,
                 channel shuffle (Reshape 5-D, Transpose, Reshape)
   tcn           dilated 1-D convolutions (1, 2, 4, 8), ReduceMean, Gemm
-  mobilenetv3   HardSwish and HardSigmoid (no squeeze-excitation: a Mul
-                with broadcasting is not supported yet), dilated depthwise
+  mobilenetv3   HardSwish and HardSigmoid, dilated depthwise (no SE)
   mnasnet       inverted residual blocks with Add (MNASNet-B1, no SE)
+  mobilenetv3_se  the same with squeeze-excitation (GlobalAveragePool or
+                ReduceMean, 1x1 convs, HardSigmoid gate, Mul broadcast over
+                H and W: the IR mul node)
+  efficientnet_b0 MBConv blocks with SiLU and SE (Sigmoid gate), residual Add
 
 Exact, except where onnxruntime computes in fp32 (its optimized graph still
 holds float Conv/Gemm/Add/AveragePool, found by the test) and residual Adds,
