@@ -1,6 +1,6 @@
-/* dory_f32int.c: the fp32 arithmetic of the FLOAT and QLADD requant schemes
- * computed exactly in integers, for targets without an FPU (schemes F32INT
- * and QLADD_INT): the same bits as IEEE single precision with round to
+/* dory_f32int.c: the fp32 arithmetic of the FLOAT, QLADD and QLMUL requant
+ * schemes computed exactly in integers, for targets without an FPU (schemes
+ * F32INT, QLADD_INT and QLMUL_INT): the same bits as IEEE single precision with round to
  * nearest even, for finite inputs whose results stay in fp32's normal range
  * (requantized values always do). No float operation is executed; the f32
  * constants are only read as bit patterns.
@@ -129,4 +129,11 @@ int64_t dory__qladd_int(int32_t a, int32_t b, const float *s)
     pb.m = (int64_t)b * sb.m, pb.e = sb.e; /* 8-bit inputs: exact in 33 bits */
     pa.m = (int64_t)a * sa.m, pa.e = sa.e;
     return rne_int(round24(add(pa, round24(add(pb, c)))));
+}
+
+int64_t dory__qlmul_int(int32_t p, const float *s)
+{
+    xf_t r = from_f32(&s[0]), z = from_f32(&s[1]), t;
+    t.m = (int64_t)p * r.m, t.e = r.e; /* |p| < 2^17 (8-bit inputs): exact in 41 bits */
+    return rne_int(round24(add(round24(t), z)));
 }

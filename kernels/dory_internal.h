@@ -137,9 +137,10 @@ DORY_INLINE float dory__fmaf(float x, float y, float z)
 #endif
 }
 
-/* FLOAT's and QLADD's results computed in integers (dory_f32int.c). */
+/* FLOAT's, QLADD's and QLMUL's results computed in integers (dory_f32int.c). */
 int64_t dory__f32int_rq(int32_t acc, const float *scale);
 int64_t dory__qladd_int(int32_t a, int32_t b, const float *s);
+int64_t dory__qlmul_int(int32_t p, const float *s);
 
 /* requant(acc) for channel c, as int64 (before zero point and clamp). */
 DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
@@ -172,6 +173,11 @@ DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
     case DORY_RQ_F32INT: return dory__f32int_rq((int32_t)acc, &rq->scale[i]);
     case DORY_RQ_QLADD:
     case DORY_RQ_QLADD_INT: break; /* the add kernel's own formula */
+    case DORY_RQ_QLMUL: {          /* zero point inside: the mul kernel's epilogue */
+        volatile float t = (float)acc * rq->scale[0];
+        return dory__rne_f32(t + rq->scale[1]);
+    }
+    case DORY_RQ_QLMUL_INT: return dory__qlmul_int((int32_t)acc, rq->scale);
     }
     return acc;
 }

@@ -82,6 +82,8 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
       none, KK_POOL, DORY_KF_COUPLED | DORY_KF_PAR_CH, DORY_ISA_ANY)                               \
     X(DORY_K_ADD, "add", dory_add_s8, dory_add_params_t, ADD,                                      \
       dory_add_s8_scratch_bytes, KK_ADD, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                                \
+    X(DORY_K_MUL, "mul", dory_mul_s8, dory_mul_params_t, MUL,                                      \
+      none, KK_ADD, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                                \
     X(DORY_K_REQUANT, "requant", dory_requant_s8, dory_eltwise_params_t, ELTWISE,                  \
       none, KK_ELEM, DORY_KF_COUPLED | DORY_KF_PAR_PX, DORY_ISA_ANY)                               \
     X(DORY_K_REQUANT_S32, "requant_s32", dory_requant_s32, dory_out_params_t, PSUM,                \
@@ -114,6 +116,7 @@ enum { DORY_ISA_ANY = 0, DORY_ISA_XPULP = 1, DORY_ISA_ARM_DSP = 2 };
     X(FC)      /* (ctx, fc params, k, x, w, bias, n, y) */                                         \
     X(POOL)    /* (ctx, pool params, in dims, x, out dims, y) */                                   \
     X(ADD)     /* (ctx, add params, a dims, a, b dims, b, y dims, y) */                            \
+    X(MUL)     /* (ctx, mul params, a dims, a, b dims, b, y dims, y); b may be one pixel */        \
     X(ELTWISE) /* (ctx, eltwise params, in dims, x, out dims, y) */                                \
     X(PSUM)    /* (ctx, out params, dims, int32 acc, y): the partial-sum epilogue */               \
     X(SOFTMAX) /* (ctx, softmax params, in dims, x, out dims, y) */                                \

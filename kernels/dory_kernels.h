@@ -72,18 +72,21 @@ enum {
 
 /** Requantization scheme (the integer contract's `requant`). */
 typedef enum {
-    DORY_RQ_NONE = 0, /**< y = acc */
-    DORY_RQ_SHIFT32,  /**< y = (k*acc + l) >> d computed in int32 (proven not to overflow) */
-    DORY_RQ_SHIFT64,  /**< y = (k*acc + l) >> d computed in int64 */
-    DORY_RQ_FIXED,    /**< TFLite: rdiv_pot(srdhm(acc << left, mult), right) */
-    DORY_RQ_FLOAT,    /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
-                           or soft-float, build with -ffp-contract=off */
-    DORY_RQ_FIXED_SR, /**< LiteRT: acc*mult / 2^(31-shift) in int64, rounded half away */
-    DORY_RQ_LUT,      /**< table[acc - table_base]: an element-wise function */
-    DORY_RQ_F32INT,   /**< FLOAT's result computed exactly in integers (no FPU) */
-    DORY_RQ_QLADD,    /**< add only, per tensor: y = rne(fma(a, s[0], fma(b, s[1], s[2])))
-                           in fp32 on the raw inputs, s[2] includes the output zero point */
-    DORY_RQ_QLADD_INT /**< QLADD's result computed exactly in integers (no FPU) */
+    DORY_RQ_NONE = 0,  /**< y = acc */
+    DORY_RQ_SHIFT32,   /**< y = (k*acc + l) >> d computed in int32 (proven not to overflow) */
+    DORY_RQ_SHIFT64,   /**< y = (k*acc + l) >> d computed in int64 */
+    DORY_RQ_FIXED,     /**< TFLite: rdiv_pot(srdhm(acc << left, mult), right) */
+    DORY_RQ_FLOAT,     /**< round_half_even(float(acc) * scale) in fp32; needs an FPU
+                            or soft-float, build with -ffp-contract=off */
+    DORY_RQ_FIXED_SR,  /**< LiteRT: acc*mult / 2^(31-shift) in int64, rounded half away */
+    DORY_RQ_LUT,       /**< table[acc - table_base]: an element-wise function */
+    DORY_RQ_F32INT,    /**< FLOAT's result computed exactly in integers (no FPU) */
+    DORY_RQ_QLADD,     /**< add only, per tensor: y = rne(fma(a, s[0], fma(b, s[1], s[2])))
+                            in fp32 on the raw inputs, s[2] includes the output zero point */
+    DORY_RQ_QLADD_INT, /**< QLADD's result computed exactly in integers (no FPU) */
+    DORY_RQ_QLMUL,     /**< mul only, per tensor: y = rne(f32(acc) * s[0] + s[1]) in fp32,
+                            s[1] the output zero point */
+    DORY_RQ_QLMUL_INT  /**< QLMUL's result computed exactly in integers (no FPU) */
 } dory_rq_scheme_t;
 
 /** Requantization constants. Arrays have one element per channel when
@@ -98,7 +101,9 @@ typedef enum {
  *  - LUT: table (one per tensor), acc - table_base in 0..entries-1.
  *  - FLOAT, F32INT: scale.
  *  - QLADD, QLADD_INT (add output only, per_channel = 0, input requants NONE):
- *    scale[0..2] = s_a, s_b, c; the output zero point is in c, zp unused. */
+ *    scale[0..2] = s_a, s_b, c; the output zero point is in c, zp unused.
+ *  - QLMUL, QLMUL_INT (mul output only, per_channel = 0): scale[0..1] = s, zc;
+ *    the output zero point is zc, zp unused. */
 typedef struct {
     dory_rq_scheme_t scheme;
     int per_channel;
@@ -198,6 +203,15 @@ typedef struct {
     dory_requant_t rq_a, rq_b; /**< DORY_RQ_NONE for none */
     dory_out_params_t out;
 } dory_add_params_t;
+
+/** Element-wise product parameters (the IR's `mul` op):
+ * acc = (a - a_zp) * (b - b_zp); y = clamp(rq(acc) + zp, lo, hi) (QLMUL:
+ * the zero point inside rq). a and b are 8-bit, so |acc| < 2^17. */
+typedef struct {
+    dory_type_t a_type, b_type;
+    int32_t a_zp, b_zp;
+    dory_out_params_t out;
+} dory_mul_params_t;
 
 /** Element-wise requant parameters (the IR's `requant` op):
  * y = clamp(requant(x - in_zp) + out.zp, out.lo, out.hi). */
@@ -362,6 +376,15 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
  * Work split: pixels. No scratch (the companion returns 0).
  */
 int32_t dory_add_s8_scratch_bytes(const dory_add_params_t *p);
+/**
+ * Element-wise product y = a * b as dory_mul_params_t says. b has a's dims,
+ * or is one pixel (b_dims 1 x 1 x a_dims->c) whose channels multiply every
+ * pixel of a (squeeze-excitation's broadcast). y has a's dims. Split:
+ * pixels. No scratch.
+ */
+int dory_mul_s8(const dory_ctx_t *ctx, const dory_mul_params_t *p, const dory_dims_t *a_dims,
+                const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
+                void *y);
 int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,
                 const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
                 void *y);

@@ -50,6 +50,9 @@ static dory_dma_id_t load_input(const dory_loop_t *l, const dory_slice_t *s, uns
         return dory_dma_copy_1d(l1 + copy_at(d->l1.in0, buf), s->x, (size_t)d->k * d->x.elem, "x");
     win = dory_window(&d->geom, t);
     in_channels(d, t, &c0, &n);
+    if (which && d->x2_pixel) /* the tile's channels of the one pixel */
+        return dory_dma_copy_1d(l1 + copy_at(d->l1.in1, buf), s->x2 + (size_t)c0 * d->x.elem,
+                                (size_t)n * d->x.elem, "x2 pixel");
     return dory_load_hwc(l1 + copy_at(which ? d->l1.in1 : d->l1.in0, buf), which ? s->x2 : s->x,
                          d->x.w, d->x.c, win.r0 - (which ? s->x2_r0 : s->x_r0), win.r1 - win.r0,
                          win.c0, win.c1 - win.c0, c0, n, d->x.elem, which ? "x2 tile" : "x tile");
@@ -111,6 +114,7 @@ static dory_out_params_t *out_params(dory_exec_params_t *p, dory_call_t c)
     case DORY_CALL_FC: return &p->fc.out;
     case DORY_CALL_POOL: return &p->pool.out;
     case DORY_CALL_ADD: return &p->add.out;
+    case DORY_CALL_MUL: return &p->mul.out;
     case DORY_CALL_ELTWISE: return &p->eltwise.out;
     default: return &p->conv.out;
     }
@@ -218,6 +222,11 @@ static int call_kernel(const exec_args_t *a, const dory_ctx_t *ctx)
     case DORY_CALL_FC: return f->fc(ctx, &a->p.fc, a->in.c, a->x, a->w, a->b, a->out.c, a->y);
     case DORY_CALL_POOL: return f->pool(ctx, &a->p.pool, &a->in, a->x, &a->out, a->y);
     case DORY_CALL_ADD: return f->add(ctx, &a->p.add, &a->in, a->x, &a->in, a->x2, &a->out, a->y);
+    case DORY_CALL_MUL: {
+        dory_dims_t b = a->in;
+        if (a->d->x2_pixel) b.h = b.w = 1, b.c_stride = 0;
+        return f->mul(ctx, &a->p.mul, &a->in, a->x, &b, a->x2, &a->out, a->y);
+    }
     case DORY_CALL_ELTWISE: return f->eltwise(ctx, &a->p.eltwise, &a->in, a->x, &a->out, a->y);
     case DORY_CALL_PSUM: return a->d->psum(ctx, &a->out_p, &a->out, a->acc, a->y);
     case DORY_CALL_SOFTMAX: return f->softmax(ctx, &a->p.softmax, &a->in, a->x, &a->out, a->y);

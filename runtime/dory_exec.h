@@ -38,6 +38,7 @@ typedef union dory_exec_params {
     dory_fc_params_t fc;
     dory_pool_params_t pool;
     dory_add_params_t add;
+    dory_mul_params_t mul;
     dory_eltwise_params_t eltwise;
     dory_softmax_params_t softmax;
 } dory_exec_params_t;
@@ -54,6 +55,9 @@ typedef union dory_exec_fn {
     int (*pool)(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
                 const void *x, const dory_dims_t *out, void *y);
     int (*add)(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_dims_t *a_dims,
+               const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
+               void *y);
+    int (*mul)(const dory_ctx_t *ctx, const dory_mul_params_t *p, const dory_dims_t *a_dims,
                const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
                void *y);
     int (*eltwise)(const dory_ctx_t *ctx, const dory_eltwise_params_t *p, const dory_dims_t *in,
@@ -75,6 +79,7 @@ typedef struct dory_exec_layer {
     dory_psum_fn_t psum;     /* input channels tiled: the requant_s32 row's function */
     dory_geom_t geom;        /* input window (spatial layers) */
     dory_exec_tensor_t x, y; /* input (input 2 has its shape) and output */
+    int x2_pixel;            /* input 2 is one pixel of x's channels, broadcast (mul) */
     int k;                   /* fc: inputs per output neuron */
     int gin, gout;           /* grouped conv: input / output channels per group */
     int w_per_co;            /* weight bytes per output channel */

@@ -597,7 +597,7 @@ static int has_float_requant(const Graph *g)
 {
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = g->nodes[i];
-        if (n->rq.scheme == RQ_FLOAT || n->rq.scheme == RQ_QLADD ||
+        if (n->rq.scheme == RQ_FLOAT || n->rq.scheme == RQ_QLADD || n->rq.scheme == RQ_QLMUL ||
             n->in_rq[0].scheme == RQ_FLOAT || n->in_rq[1].scheme == RQ_FLOAT)
             return 1;
     }
@@ -642,7 +642,7 @@ static int deployment_open(const Options *o, Deployment *d)
         d->gf = d->g;
         d->g = compile(&ox);
         if (!d->g) return -1;
-        diag_note("%s has no FPU: FLOAT and QLADD requantization computed in integers, "
+        diag_note("%s has no FPU: FLOAT, QLADD and QLMUL requantization computed in integers, "
                   "bit-exact (--requant fixed for TFLite-style fixed point, --requant float "
                   "keeps fp32); on the test input:",
                   d->t.name);

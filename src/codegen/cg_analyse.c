@@ -124,7 +124,7 @@ int cg_analyse(const Graph *g, const Plan *p, int i, Layer *L)
         L->w = graph_tensor(g, n->in[1]);
         L->b = n->nin > 2 && n->in[2] >= 0 ? graph_tensor(g, n->in[2]) : NULL;
     }
-    if (n->op == OP_ADD) L->x2 = graph_tensor(g, n->in[1]);
+    if (n->op == OP_ADD || n->op == OP_MUL) L->x2 = graph_tensor(g, n->in[1]);
     if (layer_kernel(g, L)) return -1;
     if (L->kernel == DORY_K_ALIAS) return 0;
     L->in_elem = (int)cg_elem_bytes(L->x);
@@ -140,6 +140,8 @@ int cg_analyse(const Graph *g, const Plan *p, int i, Layer *L)
         return diag_error(node_loc(g, n), "the layer has no plan: %s",
                           L->lp->why ? L->lp->why : plan_status_name(L->lp->status));
     layer_places(p, L);
+    /* the runtime reads a one-pixel input whole from L2 (the planner keeps it there) */
+    DORY_ASSERT(!(L->lp->geom.in1_pixel && L->x2_in_l3));
     const L1Plan *l1 = &L->lp->l1;
     L->ci_tiled = l1->d[TD_CI].n > 1;
     L->CI = n->op == OP_FC ? tensor_numel(L->x) : act_c(L->x);

@@ -62,9 +62,9 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
         cg_emit_ints(o, decl, tv, tensor_numel(t));
         free(tv);
     } else if (rq_has_scale(rq->scheme)) {
-        /* QLADD: s_a, s_b, c once; FLOAT, F32INT: one scale per channel */
+        /* QLADD: s_a, s_b, c once; QLMUL: s, zc; FLOAT, F32INT: one scale per channel */
         const Tensor *t = graph_tensor(g, rq->scale);
-        int64_t n = rq_is_qladd(rq->scheme) ? 3 : nch;
+        int64_t n = rq_is_qladd(rq->scheme) ? 3 : rq_is_qlmul(rq->scheme) ? 2 : nch;
         cg_emit(o, "static const float %s_scale[%lld] = {", prefix, (long long)n);
         for (int64_t c = 0; c < n; c++)
             cg_emit(o, "%s%a,", c % 8 ? " " : "\n    ",
@@ -97,13 +97,14 @@ static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *pre
     case RQ_FLOAT:
     case RQ_F32INT:
     case RQ_QLADD:
-    case RQ_QLADD_INT: {
-        static const char *const name[] = {[RQ_FLOAT] = "FLOAT",
-                                           [RQ_F32INT] = "F32INT",
-                                           [RQ_QLADD] = "QLADD",
-                                           [RQ_QLADD_INT] = "QLADD_INT"};
+    case RQ_QLADD_INT:
+    case RQ_QLMUL:
+    case RQ_QLMUL_INT: {
+        static const char *const name[] = {
+            [RQ_FLOAT] = "FLOAT",         [RQ_F32INT] = "F32INT", [RQ_QLADD] = "QLADD",
+            [RQ_QLADD_INT] = "QLADD_INT", [RQ_QLMUL] = "QLMUL",   [RQ_QLMUL_INT] = "QLMUL_INT"};
         cg_emit(o, "{.scheme = DORY_RQ_%s, .per_channel = %d, .scale = %s_scale}", name[rq->scheme],
-                !rq_is_qladd(rq->scheme), prefix);
+                !rq_is_qladd(rq->scheme) && !rq_is_qlmul(rq->scheme), prefix);
         break;
     }
     case RQ_LUT:
@@ -241,6 +242,7 @@ static const char *params_member(const Layer *L)
     case DORY_CALL_FC: return "fc";
     case DORY_CALL_POOL: return "pool";
     case DORY_CALL_ADD: return "add";
+    case DORY_CALL_MUL: return "mul";
     case DORY_CALL_ELTWISE: return "eltwise";
     case DORY_CALL_SOFTMAX: return "softmax";
     default: return "conv";
@@ -292,6 +294,12 @@ static void emit_params(Out *o, const Layer *L)
         emit_rq_init(o, &n->in_rq[1], ARITH_64, "rqb");
         cg_emit(o, ",\n");
         break;
+    case DORY_CALL_MUL:
+        cg_emit(o,
+                "        .a_type = %s,\n        .b_type = %s,\n        .a_zp = %d,\n"
+                "        .b_zp = %d,\n",
+                dory_type(x), dory_type(L->x2), x->zp, L->x2->zp);
+        break;
     case DORY_CALL_POOL:
         cg_emit(o,
                 "        .kh = %d,\n        .kw = %d,\n        .stride_h = %d,\n"
@@ -314,7 +322,7 @@ static void emit_params(Out *o, const Layer *L)
         break;
     default: break;
     }
-    if (!cg_call_is(L, DORY_CALL_ADD))
+    if (!cg_call_is(L, DORY_CALL_ADD) && !cg_call_is(L, DORY_CALL_MUL))
         cg_emit(o, "        .in_type = %s,\n        .in_zp = %d,\n", dory_type(x), x->zp);
     emit_out_init(o, L);
     cg_emit(o, "    },\n");
@@ -389,6 +397,8 @@ static void emit_shapes(Out *o, const Layer *L)
     cg_emit(o, "    .x = {.w = %lld, .c = %lld, .elem = %d},\n", (long long)act_w(L->x),
             (long long)act_c(L->x), L->in_elem);
     cg_emit(o, "    .y = {.w = %lld, .elem = %d},\n", (long long)act_w(L->y), L->out_elem);
+    if (L->lp->geom.in1_pixel)
+        cg_emit(o, "    .x2_pixel = 1, /* input 2: one pixel, its channels broadcast */\n");
     if (cg_call_is(L, DORY_CALL_FC)) cg_emit(o, "    .k = %lld,\n", (long long)tensor_numel(L->x));
     if (cg_call_is(L, DORY_CALL_GROUPED))
         cg_emit(o, "    .gin = %lld,\n    .gout = %lld,\n", (long long)L->gin, (long long)L->gout);

@@ -76,6 +76,7 @@ typedef struct OnnxIntEpi {
  * QuantizeLinear: real = xs * fscale[c] * acc, clamped to [rlo, rhi]. */
 typedef struct OnnxFloatEpi {
     int is_add; /* add: xs and fscale[0] are the two input scales */
+    int is_mul; /* mul of two activations: the same */
     int ncat;   /* concat of DQ inputs with different scales */
     struct OnnxVal *cat[8];
     float *fscale;   /* per channel: w_scale[c] (not yet * xs / y_scale) */

@@ -109,6 +109,11 @@ int ol_lower_requant_shift(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
  * (ws NULL: none, e.g. pools; nws 1: per tensor). */
 int ol_make_float(OnnxCtx *x, OnnxAcc *a, float xs, const float *ws, int nws);
 int ol_float_add(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
+/* Mul of two dequantized activations (or QLinearMul's integer inputs, zero
+ * points checked) into out: a mul node, b equal in shape or one pixel
+ * broadcast. */
+int ol_float_mul(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b, OnnxVal *out);
+int ol_qlinear_mul_node(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b, OnnxVal *out);
 int ol_clip_float(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, OnnxVal *out, double lo,
                   double hi);
 /* Concat inputs with different scales: requant or wait for QuantizeLinear. */

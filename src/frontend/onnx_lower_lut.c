@@ -304,19 +304,18 @@ static int mul_source(OnnxCtx *x, int ta, int tb, struct OnnxFn *f)
 }
 
 /* A product a*b (scales and zero points given) of activations that are
- * functions of one tensor becomes a table on that tensor. */
-static int mul_open(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b, float sa,
-                    float sb, OnnxVal *out)
+ * functions of one tensor becomes a table on that tensor; 1 if they are not
+ * (or b is broadcast): the caller makes a mul node (onnx_lower_qdq.c). */
+static int mul_open(OnnxCtx *x, OnnxVal *a, OnnxVal *b, float sa, float sb, OnnxVal *out)
 {
+    struct OnnxFn src;
+    memset(&src, 0, sizeof src);
     if (a->orank != b->orank || memcmp(a->oshape, b->oshape, sizeof a->oshape) ||
-        a->flat != b->flat)
-        return onnx_err(x, "Mul of activations with broadcasting (squeeze-excitation) is not "
-                           "supported");
+        a->flat != b->flat || mul_source(x, a->tensor, b->tensor, &src))
+        return 1;
     struct OnnxFn *f = arena_alloc(&x->g->arena, sizeof *f);
     if (!f) return -1;
-    if (mul_source(x, a->tensor, b->tensor, f))
-        return onnx_err(x, "Mul of two independent activations is not supported (only x * f(x), "
-                           "e.g. SiLU, HardSwish)");
+    *f = src;
     f->mul = 1;
     f->factor[0].scale = sa, f->factor[0].zp = ol_tensor(x, a->tensor)->zp;
     f->factor[1].scale = sb, f->factor[1].zp = ol_tensor(x, b->tensor)->zp;
@@ -325,7 +324,6 @@ static int mul_open(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b
     out->kind = OV_FN;
     out->fn = f;
     out->tensor = f->src;
-    (void)n;
     return 0;
 }
 
@@ -335,7 +333,8 @@ int ol_mul_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b)
     if (ol_act(x, a, "input") || ol_act(x, b, "input") || !(out = ol_output(x, n))) return -1;
     if (a->kind != OV_DQ || b->kind != OV_DQ)
         return onnx_err(x, "Mul needs two dequantized inputs");
-    return mul_open(x, n, a, b, a->scale, b->scale, out);
+    int rc = mul_open(x, a, b, a->scale, b->scale, out);
+    return rc <= 0 ? rc : ol_float_mul(x, n, a, b, out);
 }
 
 /* QLinearMul(A, As, Az, B, Bs, Bz, Cs, Cz) (com.microsoft). */
@@ -355,9 +354,9 @@ int ol_lower_qlinear_mul(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     }
     if (a->kind != OV_ACT || b->kind != OV_ACT) return onnx_err(x, "inputs must be integers");
     DType dt = ol_tensor(x, a->tensor)->dtype;
-    if (ol_check_zp(x, a, (int32_t)z[0], dt) || ol_check_zp(x, b, (int32_t)z[1], dt) ||
-        mul_open(x, n, a, b, (float)s[0], (float)s[1], out))
-        return -1;
+    if (ol_check_zp(x, a, (int32_t)z[0], dt) || ol_check_zp(x, b, (int32_t)z[1], dt)) return -1;
+    int rc = mul_open(x, a, b, (float)s[0], (float)s[1], out);
+    if (rc) return rc < 0 ? -1 : ol_qlinear_mul_node(x, n, a, b, out);
     OnnxVal tmp = *out;
     tmp.nuses = 1;
     return ol_quantize_fn(x, &tmp, out, (float)s[2], (int32_t)z[2], dt);

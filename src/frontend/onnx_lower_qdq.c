@@ -5,7 +5,10 @@
  * onnxruntime's fp32 operation order. Each QOperator op (QLinearConv, QGemm,
  * QLinearAdd, ...) is one such group at once. Add, Concat of different
  * scales and unfolded BatchNormalization follow onnxruntime's float
- * arithmetic within 1 LSB (docs/FRONTEND_ONNX.md).
+ * arithmetic within 1 LSB (docs/FRONTEND_ONNX.md). A Mul of two
+ * activations that are not functions of one tensor (onnx_lower_lut.c makes
+ * those tables), e.g. squeeze-excitation's, is a mul node with the QLMUL
+ * scheme, exact.
  *
  * Must not handle integer-dialect epilogues (onnx_lower_int.c) or read
  * protobuf bytes.
@@ -126,6 +129,21 @@ static int float_add_requant(OnnxCtx *x, const OnnxFloatEpi *f, Node *nd, float 
     return 0;
 }
 
+/* onnxruntime multiplies two quantized tensors (MLAS QLinearMul, SSE2 and
+ * NEON kernels; DQ -> Mul -> Q is fused into it): y = rne(f32(P) * s + zc),
+ * s = f32(f32(sa*sb)/sc), P = (a - za)(b - zb) exact, a multiply then an add
+ * in fp32, saturated. The mul node's QLMUL scheme holds {s, zc}. */
+static int float_mul_requant(OnnxCtx *x, const OnnxFloatEpi *f, Node *nd, float ys, int32_t zc)
+{
+    volatile float sab = f->xs * f->fscale[0];
+    float s[2] = {ort_scale(sab, ys), (float)zc};
+    if (!isfinite(s[0]) || !(s[0] > 0))
+        return onnx_err(x, "Mul input scales are too far from the output scale");
+    if (rq_make_float(x->g, nd, &nd->rq, 2, s)) return -1;
+    nd->rq.scheme = RQ_QLMUL;
+    return 0;
+}
+
 /* Requantizes an input of a concatenation to the output's scale and zero
  * point: onnxruntime's lookup table of round(xs*(x - xz) / ys) + yz, as a lut
  * requant (exact). Returns the tensor. */
@@ -161,6 +179,7 @@ static int group_requant(OnnxCtx *x, const OnnxAcc *a, Node *nd, float ys, int32
 {
     const OnnxFloatEpi *f = a->fe;
     if (f->is_add) return float_add_requant(x, f, nd, ys, yz);
+    if (f->is_mul) return float_mul_requant(x, f, nd, ys, yz);
     float *s = arena_alloc_array(&x->g->arena, (size_t)a->nch, sizeof(float));
     if (!s) return -1;
     for (int c = 0; c < a->nch; c++) {
@@ -343,6 +362,74 @@ int ol_lower_qadd(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
         open_float_add(x, n, a, b, aq.scale[0], bq.scale[0]))
         return -1;
     return close_qop(x, onnx_val(x, n->output[0]), &cq);
+}
+
+/* 1 if b is a's shape but one pixel: [1, C, 1, 1] against [1, C, H, W] (or
+ * the 1-D [1, C, 1] against [1, C, W]). */
+static int bcast_pixel(const OnnxVal *a, const OnnxVal *b)
+{
+    if (a->orank != b->orank || a->orank < 3 || a->flat || b->flat || b->oshape[0] != 1 ||
+        b->oshape[1] != a->oshape[1])
+        return 0;
+    for (int i = 2; i < b->orank; i++)
+        if (b->oshape[i] != 1) return 0;
+    return 1;
+}
+
+static void shape_text(const OnnxVal *v, char *buf, size_t size)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < v->orank && k + 24 < size; i++)
+        k += (size_t)snprintf(buf + k, size - k, "%s%lld", i ? ", " : "[", (long long)v->oshape[i]);
+    snprintf(buf + k, size - k, "]");
+}
+
+/* A mul node of activations a and b with scales sa and sb, its requant
+ * waiting for the output scale; b may be one pixel broadcast over H and W
+ * (squeeze-excitation), either operand (the product commutes). */
+static int open_float_mul(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b, float sa,
+                          float sb, OnnxVal *out)
+{
+    if (bcast_pixel(b, a) && !bcast_pixel(a, b)) {
+        OnnxVal *t = a;
+        float ts = sa;
+        a = b, b = t, sa = sb, sb = ts;
+    }
+    int same = a->orank == b->orank && !memcmp(a->oshape, b->oshape, sizeof a->oshape) &&
+               a->flat == b->flat;
+    if (!same && !bcast_pixel(a, b)) {
+        char sa_[96], sb_[96];
+        shape_text(a, sa_, sizeof sa_);
+        shape_text(b, sb_, sizeof sb_);
+        return onnx_err(x,
+                        "Mul of activations %s and %s: only equal shapes or a [1, C, 1, 1] "
+                        "operand broadcast over H and W are supported",
+                        sa_, sb_);
+    }
+    int in[2] = {a->tensor, b->tensor};
+    Node *nd = build_node(&x->b, ol_node_name(n), OP_MUL, 2, in, -1);
+    OnnxAcc *acc = nd ? ol_new_acc(x, nd, 1) : NULL;
+    if (!acc || ol_make_float(x, acc, sa, &sb, 1)) return -1;
+    acc->fe->is_mul = 1;
+    ol_acc_result(out, a, acc);
+    return 0;
+}
+
+int ol_float_mul(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b, OnnxVal *out)
+{
+    return open_float_mul(x, n, a, b, a->scale, b->scale, out);
+}
+
+/* QLinearMul(A, As, Az, B, Bs, Bz, Cs, Cz) (com.microsoft) of integer
+ * inputs whose zero points are checked. */
+int ol_qlinear_mul_node(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b, OnnxVal *out)
+{
+    QInfo aq, bq, cq;
+    if (read_qparams(x, n, 1, 2, &aq) || read_qparams(x, n, 4, 5, &bq) ||
+        read_qparams(x, n, 6, 7, &cq) || open_float_mul(x, n, a, b, aq.scale[0], bq.scale[0], out))
+        return -1;
+    return close_qop(x, out, &cq);
 }
 
 /* QLinearAveragePool(X, xs, xz, ys, yz): onnxruntime's arithmetic is that of

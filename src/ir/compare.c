@@ -103,7 +103,9 @@ static int requant_equal(const Requant *a, const Requant *b)
     case RQ_FLOAT:
     case RQ_F32INT:
     case RQ_QLADD:
-    case RQ_QLADD_INT: return a->scale == b->scale;
+    case RQ_QLADD_INT:
+    case RQ_QLMUL:
+    case RQ_QLMUL_INT: return a->scale == b->scale;
     case RQ_LUT: return a->table == b->table && a->base == b->base;
     default: return 1;
     }

@@ -195,6 +195,20 @@ static int run_add(const Graph *g, const Node *n, const NodeConsts *nc, const in
     return 0;
 }
 
+/* mul: acc = (a - za)(b - zb), b's pixel 0 for every pixel when b is one
+ * pixel (broadcast over H and W); y = clamp(rq(acc) + zy) (QLMUL: zy inside). */
+static void run_mul(const Graph *g, const Node *n, const NodeConsts *nc, const int32_t *a,
+                    const int32_t *b, int32_t *y)
+{
+    const Tensor *at = graph_tensor(g, n->in[0]), *bt = graph_tensor(g, n->in[1]);
+    const Tensor *yt = graph_tensor(g, n->out);
+    int64_t C = act_c(yt), N = tensor_numel(yt), bn = tensor_numel(bt);
+    for (int64_t i = 0; i < N; i++) {
+        int64_t acc = ((int64_t)a[i] - at->zp) * ((int64_t)b[bn == C ? i % C : i] - bt->zp);
+        y[i] = q_epilogue(&nc->rq[i % C], acc, yt->zp, n->lo, n->hi);
+    }
+}
+
 /* requant: y = clamp(rq(x - zx) + zy). */
 static void run_requant(const Graph *g, const Node *n, const NodeConsts *nc, const int32_t *x,
                         int32_t *y)
@@ -253,6 +267,7 @@ int interp_node(const Graph *g, const Node *n, const int32_t *const *ins, int32_
         case OP_MAXPOOL:
         case OP_AVGPOOL: rc = run_pool(g, n, &nc, ins[0], out); break;
         case OP_ADD: rc = run_add(g, n, &nc, ins[0], ins[1], out); break;
+        case OP_MUL: run_mul(g, n, &nc, ins[0], ins[1], out); break;
         case OP_REQUANT: run_requant(g, n, &nc, ins[0], out); break;
         case OP_CONCAT: run_concat(g, n, ins, out); break;
         case OP_PAD: run_pad(g, n, ins[0], out); break;

@@ -543,7 +543,8 @@ int64_t node_macs(const Graph *g, const Node *n)
         node_kernel(g, n, &kh, &kw);
         return tensor_numel(y) * kh * kw;
     }
-    case OP_ADD: return tensor_numel(y);
+    case OP_ADD:
+    case OP_MUL: return tensor_numel(y);
     default: return 0;
     }
 }

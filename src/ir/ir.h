@@ -75,7 +75,10 @@ int dtype_from_name(const char *name, DType *out); /* -1 if unknown */
     X(RQ_F32INT, "f32int", "FLOAT's result, computed in integers (exact emulation of fp32)")       \
     X(RQ_QLADD, "qladd",                                                                           \
       "add only: y = rne(fma(a, s[0], fma(b, s[1], s[2]))) in fp32 on the raw inputs (MLAS)")      \
-    X(RQ_QLADD_INT, "qladd_int", "QLADD's result, computed in integers (exact emulation of fp32)")
+    X(RQ_QLADD_INT, "qladd_int", "QLADD's result, computed in integers (exact emulation of fp32)") \
+    X(RQ_QLMUL, "qlmul",                                                                           \
+      "mul only: y = rne(f32(acc) * s[0] + s[1]) in fp32, s[1] the output zero point (MLAS)")      \
+    X(RQ_QLMUL_INT, "qlmul_int", "QLMUL's result, computed in integers (exact emulation of fp32)")
 
 typedef enum {
 #define X(e, name, desc) e,
@@ -90,11 +93,15 @@ static inline int rq_is_fixed(RqScheme s) { return s == RQ_FIXED || s == RQ_FIXE
 /* The schemes whose only constant is the f32 tensor Requant.scale. */
 static inline int rq_has_scale(RqScheme s)
 {
-    return s == RQ_FLOAT || s == RQ_F32INT || s == RQ_QLADD || s == RQ_QLADD_INT;
+    return s == RQ_FLOAT || s == RQ_F32INT || s == RQ_QLADD || s == RQ_QLADD_INT || s == RQ_QLMUL ||
+           s == RQ_QLMUL_INT;
 }
 /* The add schemes: the whole add in one formula on the raw inputs (in_rq
  * unused); scale holds {s_a, s_b, c}, c including the output zero point. */
 static inline int rq_is_qladd(RqScheme s) { return s == RQ_QLADD || s == RQ_QLADD_INT; }
+/* The mul schemes: scale holds {s, zc}; the output zero point zc is added in
+ * fp32 before rounding (not after, as FLOAT's). */
+static inline int rq_is_qlmul(RqScheme s) { return s == RQ_QLMUL || s == RQ_QLMUL_INT; }
 int rq_scheme_from_name(const char *name, RqScheme *out);
 
 /* Arithmetic width a requantized node needs; chosen by the verifier as the
@@ -110,7 +117,8 @@ typedef struct Requant {
     int mult;  /* FIXED, FIXED_SR: i32 multiplier in [2^30, 2^31) or 0 */
     int shift; /* FIXED, FIXED_SR: i32 signed shift, >0 left, <0 right (TFLite) */
     int pre;   /* FIXED: extra left shift applied first, 0..31; FIXED_SR: 0 */
-    int scale; /* FLOAT, F32INT: f32 scale; QLADD, QLADD_INT: f32 {s_a, s_b, c} */
+    int scale; /* FLOAT, F32INT: f32 scale; QLADD, QLADD_INT: f32 {s_a, s_b, c};
+                  QLMUL, QLMUL_INT: f32 {s, zc} */
     int table; /* LUT: i32 constant of at most 256 entries, y = table[acc - base] */
     int base;  /* LUT: the accumulator of table[0] */
 } Requant;
@@ -125,6 +133,8 @@ typedef struct Requant {
     X(OP_MAXPOOL, "maxpool", 1, 1, 1, "max pooling; padding never wins")                           \
     X(OP_AVGPOOL, "avgpool", 1, 1, 1, "average pooling: sum, divide by count, requant")            \
     X(OP_ADD, "add", 2, 2, 1, "element-wise add with a requant per input")                         \
+    X(OP_MUL, "mul", 2, 2, 1,                                                                      \
+      "element-wise product (a - za)(b - zb), requantized; b may be one pixel (broadcast)")        \
     X(OP_CONCAT, "concat", 1, 8, 0, "concatenation on channels, same dtype and zero point")        \
     X(OP_REQUANT, "requant", 1, 1, 1, "element-wise requantization and clamp")                     \
     X(OP_RESHAPE, "reshape", 1, 1, 0, "relabel the shape; HWC storage order is kept")              \

@@ -62,6 +62,14 @@ int64_t q_qladd(const RqChan *r, int32_t a, int32_t b)
     return rne_sat(v);
 }
 
+int64_t q_qlmul(const RqChan *r, int64_t p)
+{
+    DORY_ASSERT(p > -(1 << 24) && p < (1 << 24));
+    volatile float t = (float)p * r->qs[0];
+    volatile float v = t + r->qs[1];
+    return rne_sat(v);
+}
+
 static int64_t rq_get(const Graph *g, int id, int64_t c, int64_t dflt)
 {
     const Tensor *t = graph_tensor(g, id);
@@ -102,10 +110,13 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c)
         break;
     }
     case RQ_QLADD:
-    case RQ_QLADD_INT: {
+    case RQ_QLADD_INT:
+    case RQ_QLMUL:
+    case RQ_QLMUL_INT: {
         const Tensor *t = graph_tensor(g, rq->scale);
-        DORY_ASSERT(t && tensor_numel(t) == 3);
-        for (int i = 0; i < 3; i++) r.qs[i] = tensor_get_f32(t, i);
+        int nq = rq_is_qladd(rq->scheme) ? 3 : 2;
+        DORY_ASSERT(t && tensor_numel(t) == nq);
+        for (int i = 0; i < nq; i++) r.qs[i] = tensor_get_f32(t, i);
         break;
     }
     case RQ_COUNT: DORY_ASSERT(0);
@@ -145,6 +156,8 @@ int64_t rq_apply(const RqChan *r, int64_t acc)
         return r->table[acc - r->base];
     case RQ_QLADD:
     case RQ_QLADD_INT: break; /* q_qladd */
+    case RQ_QLMUL:
+    case RQ_QLMUL_INT: return q_qlmul(r, acc);
     case RQ_COUNT: break;
     }
     DORY_ASSERT(0);

@@ -34,7 +34,7 @@ typedef struct RqChan {
     float scale;          /* FLOAT, F32INT */
     const int32_t *table; /* LUT: ntable entries, table[0] at acc = base */
     int ntable, base;
-    float qs[3]; /* QLADD, QLADD_INT: s_a, s_b, c */
+    float qs[3]; /* QLADD, QLADD_INT: s_a, s_b, c; QLMUL, QLMUL_INT: s, zc */
 } RqChan;
 
 RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c);
@@ -43,9 +43,15 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c);
  * is onnxruntime's QLinearAdd (MLAS, AVX2 kernel: c = zc - fma(s_a, za,
  * s_b*zb) and two fused multiply-adds; docs/FRONTEND_ONNX.md). */
 int64_t q_qladd(const RqChan *r, int32_t a, int32_t b);
-/* Applies the scheme to an accumulator (not QLADD: q_qladd). SHIFT is computed exactly (128-bit);
- * the verifier proves which width a kernel needs. FIXED requires
- * acc << (pre + left) to fit int32 (verified). */
+/* QLMUL and QLMUL_INT: rne(f32(f32(p) * s) + zc) in fp32, p the exact
+ * product (a - za)(b - zb) of two 8-bit inputs (|p| < 2^17, exact in fp32),
+ * saturated to int64 range (the clamp follows). This is onnxruntime's
+ * QLinearMul (MLAS SSE2/NEON kernels: s = f32(f32(sa*sb)/sc), a multiply and
+ * an add, no FMA; docs/FRONTEND_ONNX.md). */
+int64_t q_qlmul(const RqChan *r, int64_t p);
+/* Applies the scheme to an accumulator (not QLADD: q_qladd; QLMUL: q_qlmul). SHIFT is computed
+ * exactly (128-bit); the verifier proves which width a kernel needs. FIXED requires acc << (pre +
+ * left) to fit int32 (verified). */
 int64_t rq_apply(const RqChan *r, int64_t acc);
 
 /* ---- Exact integer helpers for constructing requantizations ------------
@@ -100,7 +106,7 @@ static inline int32_t q_epilogue(const RqChan *r, int64_t acc, int32_t zy, int32
     int64_t v = rq_apply(r, acc);
     if (v > INT64_MAX / 2) v = INT64_MAX / 2;
     if (v < INT64_MIN / 2) v = INT64_MIN / 2;
-    v += zy;
+    if (!rq_is_qlmul(r->scheme)) v += zy; /* QLMUL adds it before rounding */
     return (int32_t)(v < lo ? lo : v > hi ? hi : v);
 }
 

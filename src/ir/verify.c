@@ -154,12 +154,20 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
         if (cx->n->op != OP_ADD)
             return FAIL(cx, "requant scheme %s is for add nodes only", rq_scheme_name(rq->scheme));
         nch = 3; /* s_a, s_b, c: checked like FLOAT's per-channel scales */
-        /* fall through */
+        goto scales;
+    case RQ_QLMUL:
+    case RQ_QLMUL_INT:
+        if (cx->n->op != OP_MUL || &cx->n->rq != rq)
+            return FAIL(cx, "requant scheme %s is for mul nodes only", rq_scheme_name(rq->scheme));
+        nch = 2; /* s, zc */
+        goto scales;
     case RQ_FLOAT:
-    case RQ_F32INT: {
+    case RQ_F32INT:
+    scales : {
         if (check_rq_const(cx, rq->scale, "scale", DT_F32, DT_F32, nch)) return -1;
-        if (rq_is_qladd(rq->scheme) && tensor_numel(graph_tensor(g, rq->scale)) != 3)
-            return FAIL(cx, "requant %s needs 3 scale values", rq_scheme_name(rq->scheme));
+        int nq = rq_is_qladd(rq->scheme) ? 3 : rq_is_qlmul(rq->scheme) ? 2 : 0;
+        if (nq && tensor_numel(graph_tensor(g, rq->scale)) != nq)
+            return FAIL(cx, "requant %s needs %d scale values", rq_scheme_name(rq->scheme), nq);
         const Tensor *s = graph_tensor(g, rq->scale);
         for (int64_t i = 0; i < tensor_numel(s); i++)
             if (!isfinite(tensor_get_f32(s, i)))
@@ -435,6 +443,42 @@ static int verify_add(Ctx *cx)
     return check_epilogue(cx, acc, c);
 }
 
+/* mul: both inputs 8-bit (the product's magnitude stays below 2^17, exact
+ * in fp32), b of a's shape or one pixel of a's channels (broadcast over H
+ * and W). QLMUL: the fp32 value before rounding stays within int32, where
+ * onnxruntime's conversion is defined. */
+static int verify_mul(Ctx *cx)
+{
+    const Node *n = cx->n;
+    const Tensor *a = in_tensor(cx, 0), *b = in_tensor(cx, 1), *y = graph_tensor(cx->g, n->out);
+    if (check_act(cx, a, "input a") || check_act(cx, b, "input b") || check_act(cx, y, "output"))
+        return -1;
+    if (dtype_info(a->dtype)->bits != 8 || dtype_info(b->dtype)->bits != 8)
+        return FAIL(cx, "mul inputs must be 8-bit (they are %s and %s)", dtype_name(a->dtype),
+                    dtype_name(b->dtype));
+    if (!same_shape(a, y)) return FAIL(cx, "input a and the output must have the same shape");
+    if (!same_shape(a, b) && (act_h(b) != 1 || act_w(b) != 1 || act_c(b) != act_c(a)))
+        return FAIL(cx, "input b must have a's shape or be one pixel of its %lld channels",
+                    (long long)act_c(a));
+    int64_t c = act_c(y);
+    if (check_rq(cx, &n->rq, c)) return -1;
+    Range da = act_delta(cx, 0), db = act_delta(cx, 1), p;
+    int64_t v[4] = {da.lo * db.lo, da.lo * db.hi, da.hi * db.lo, da.hi * db.hi};
+    p.lo = DORY_MIN(DORY_MIN(v[0], v[1]), DORY_MIN(v[2], v[3]));
+    p.hi = DORY_MAX(DORY_MAX(v[0], v[1]), DORY_MAX(v[2], v[3]));
+    if (rq_is_qlmul(n->rq.scheme)) {
+        RqChan r = rq_channel(cx->g, &n->rq, 0);
+        double m = DORY_MAX(-(double)p.lo, (double)p.hi) * fabs((double)r.qs[0]) + fabs(r.qs[1]);
+        if (!(m < 2147483520.0))
+            return FAIL(cx, "the scale of %s (%g) makes the product leave int32 before rounding",
+                        rq_scheme_name(n->rq.scheme), (double)r.qs[0]);
+    }
+    Range *acc = arena_alloc_array(&cx->g->arena, (size_t)c, sizeof(Range));
+    if (!acc) return -1;
+    for (int64_t i = 0; i < c; i++) acc[i] = p;
+    return check_epilogue(cx, acc, c);
+}
+
 static int verify_requant(Ctx *cx)
 {
     const Node *n = cx->n;
@@ -571,6 +615,7 @@ static VerifyFn verify_fn(Op op)
     case OP_MAXPOOL:
     case OP_AVGPOOL: return verify_pool;
     case OP_ADD: return verify_add;
+    case OP_MUL: return verify_mul;
     case OP_CONCAT: return verify_concat;
     case OP_REQUANT: return verify_requant;
     case OP_RESHAPE: return verify_reshape;

@@ -11,7 +11,8 @@
  *    fp32 conversion, product and rounding exactly in integers
  *    (kernels/dory_f32int.c);
  *  - QLADD becomes an integer add with SHIFT requants where one equals it on
- *    all 65536 input pairs (qladd_as_shift), else QLADD_INT, the emulation.
+ *    all 65536 input pairs (qladd_as_shift), else QLADD_INT, the emulation;
+ *  - QLMUL (mul) becomes QLMUL_INT, the emulation.
  * Must not change anything but Requant records (and add their constants).
  * Cost: a bisection per output threshold and channel, up to 65536 x 169
  * integer checks per add (MobileNetV2-shaped, 20 layers: 0.13 s).
@@ -107,6 +108,7 @@ static void to_integer_scheme(Requant *rq)
 {
     if (rq->scheme == RQ_FLOAT) rq->scheme = RQ_F32INT;
     if (rq->scheme == RQ_QLADD) rq->scheme = RQ_QLADD_INT;
+    if (rq->scheme == RQ_QLMUL) rq->scheme = RQ_QLMUL_INT;
 }
 
 int pass_float_to_exact(Graph *g)

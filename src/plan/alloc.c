@@ -171,13 +171,24 @@ static int layer_w_stream(const Plan *p, int n)
     return 0;
 }
 
+/* A mul's one-pixel input, which every row slice reads whole: stays in L2. */
+static int pinned_l2(const Plan *p, int id)
+{
+    for (int n = 0; n < p->nlayers; n++) {
+        const Node *node = p->g->nodes[n];
+        if (node->op == OP_MUL && node->in[1] == id && p->layers[n].geom.in1_pixel) return 1;
+    }
+    return 0;
+}
+
 /* Moves the largest L2 activation live at layer n to L3; 0 if none left. */
 static int spill_one(Plan *p, int n)
 {
     int best = -1;
     for (int i = 0; i < p->g->ntensors; i++) {
         const TensorPlan *tp = &p->tensors[i];
-        if (!is_act(p, i) || tp->loc != LOC_L2 || tp->first > n || n > tp->last) continue;
+        if (!is_act(p, i) || tp->loc != LOC_L2 || tp->first > n || n > tp->last || pinned_l2(p, i))
+            continue;
         if (best < 0 || tp->bytes > p->tensors[best].bytes) best = i;
     }
     if (best < 0) return 0;

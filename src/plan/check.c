@@ -51,7 +51,8 @@ static void need_bytes(const PlanGeom *g, const L1Plan *l, int64_t need[BUF_COUN
     memset(need, 0, sizeof(int64_t) * BUF_COUNT);
     for (int i = 0; i < g->nin; i++) {
         int64_t ch = !g->coupled ? ci : g->kind == KK_COPY ? g->cin[i] : co / g->gout * g->gin;
-        need[i == 1 && g->kind == KK_ADD ? BUF_IN1 : BUF_IN0] += rows * cols * ch * g->in_elem[i];
+        int64_t px = i == 1 && g->in1_pixel ? 1 : rows * cols;
+        need[i == 1 && g->kind == KK_ADD ? BUF_IN1 : BUF_IN0] += px * ch * g->in_elem[i];
     }
     if (g->w_elem) need[BUF_W] = co * g->kh * g->kw * (g->coupled ? g->gin : ci) * g->w_elem;
     need[BUF_RQ] = co * g->rq_per_ch + g->rq_fixed;
@@ -193,7 +194,8 @@ static int check_placement(const Plan *p, const LayerPlan *lp, const char *name,
         return fail(msg, size, "layer '%s': input channels tiled for a kernel without partial sums",
                     name);
     int64_t in_row = 0;
-    for (int i = 0; i < g->nin; i++) in_row += g->win * g->cin[i] * g->in_elem[i];
+    for (int i = 0; i < g->nin; i++)
+        if (i != 1 || !g->in1_pixel) in_row += g->win * g->cin[i] * g->in_elem[i];
     if (s->in_nbuf && s->in_buf < s->in_rows * in_row)
         return fail(msg, size, "layer '%s': L2 input row buffer too small", name);
     if (g->coupled && g->gout > 1 && (lp->l1.d[TD_CO].tile % g->gout || s->co_slice.tile % g->gout))

@@ -106,6 +106,7 @@ static dory_conv_params_t scratch_conv_params(const PlanGeom *g)
 #define SCRATCH_FC(f)      f(&fp, (int)p->in_c, (int)co)
 #define SCRATCH_POOL(f)    0
 #define SCRATCH_ADD(f)     f(&ap)
+#define SCRATCH_MUL(f)     0
 #define SCRATCH_ELTWISE(f) 0
 #define SCRATCH_SOFTMAX(f) 0
 #define SCRATCH_PSUM(f)    0
@@ -155,7 +156,8 @@ int64_t cost_l1_bytes(const PlanGeom *g, const Target *t, const DimFeat f[TD_COU
     int in_once = nsp * nci == 1 && (!g->coupled || nco == 1);
     int64_t in0 = 0, in1 = 0;
     for (int i = 0; i < g->nin; i++) {
-        int64_t b = p->in_h * p->in_w * tile_in_c(g, i, co, ci) * g->in_elem[i];
+        int64_t px = i == 1 && g->in1_pixel ? 1 : p->in_h * p->in_w;
+        int64_t b = px * tile_in_c(g, i, co, ci) * g->in_elem[i];
         if (i == 1 && g->kind == KK_ADD)
             in1 = b;
         else
@@ -213,14 +215,16 @@ static Dma dma_inputs(const PlanGeom *g, const Target *t, const DimFeat f[TD_COU
     Dma d = {0, 0};
     for (int i = 0; i < g->nin; i++) {
         int64_t c = g->coupled ? g->cin[i] : g->cin_total;
-        d.bytes += sweeps * f[TD_HO].r * f[TD_WO].r * c * g->in_elem[i];
+        int pixel = i == 1 && g->in1_pixel; /* its channel slice per tile */
+        d.bytes += pixel ? f[TD_HO].n * f[TD_WO].n * c * g->in_elem[i]
+                         : sweeps * f[TD_HO].r * f[TD_WO].r * c * g->in_elem[i];
         /* per load: one job, or one per row / per pixel; rows summed over h tiles */
         int64_t per = box_jobs(t, p->in_h, p->in_w, tile_in_c(g, i, f[TD_CO].t, f[TD_CI].t), g->hin,
                                g->win, c);
         int64_t loads_per_h = sweeps * nw * (g->coupled ? nco : nci);
-        d.jobs += per == 1         ? loads_per_h * nh
-                  : per == p->in_h ? loads_per_h * f[TD_HO].r
-                                   : loads_per_h * f[TD_HO].r * p->in_w;
+        d.jobs += per == 1 || pixel ? loads_per_h * nh
+                  : per == p->in_h  ? loads_per_h * f[TD_HO].r
+                                    : loads_per_h * f[TD_HO].r * p->in_w;
     }
     return d;
 }

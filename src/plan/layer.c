@@ -50,6 +50,7 @@ dory_kernel_id_t plan_select_kernel(const Graph *g, const Node *n)
     case OP_MAXPOOL: return DORY_K_MAXPOOL;
     case OP_AVGPOOL: return DORY_K_AVGPOOL;
     case OP_ADD: return DORY_K_ADD;
+    case OP_MUL: return DORY_K_MUL;
     case OP_REQUANT: return DORY_K_REQUANT;
     case OP_CONCAT: return DORY_K_CONCAT;
     case OP_RESHAPE: return DORY_K_ALIAS;
@@ -111,7 +112,9 @@ static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith,
     case RQ_FLOAT: /* integer targets run it as F32INT: the same constants */
     case RQ_F32INT:
     case RQ_QLADD:
-    case RQ_QLADD_INT: rq_const_bytes(g, r->scale, nch, 4, geom); break;
+    case RQ_QLADD_INT:
+    case RQ_QLMUL:
+    case RQ_QLMUL_INT: rq_const_bytes(g, r->scale, nch, 4, geom); break;
     default: break;
     }
 }
@@ -209,10 +212,14 @@ int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
     case OP_MAXPOOL:
     case OP_AVGPOOL: geom_window(g, n, p); break;
     case OP_ADD:
+    case OP_MUL: {
+        const Tensor *b = graph_tensor(g, n->in[1]);
         p->nin = 2;
         p->cin[1] = p->cin[0];
-        p->in_elem[1] = elem_bytes(graph_tensor(g, n->in[1]));
+        p->in_elem[1] = elem_bytes(b);
+        p->in1_pixel = n->op == OP_MUL && act_h(b) * act_w(b) == 1 && p->hin * p->win > 1;
         break;
+    }
     case OP_REQUANT: break;
     case OP_SOFTMAX: p->co_full = 1; break;
     case OP_CONCAT:

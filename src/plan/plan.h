@@ -153,7 +153,9 @@ int target_apply(const TargetOverrides *o, Target *t);
 
 typedef struct PlanGeom {
     KernelKind kind;
-    int nin;                      /* activation inputs (add: 2, concat: n) */
+    int nin;                      /* activation inputs (add, mul: 2, concat: n) */
+    int in1_pixel;                /* mul: input 1 is one pixel (its channels broadcast over
+                                     H and W): a tile loads its channel slice, never rows */
     int64_t hin, win;             /* input spatial size */
     int64_t cin[DORY_MAX_INPUTS]; /* channels of each activation input */
     int64_t cin_total;            /* conv/fc: input channels (fc: K); else cin[0] */
@@ -199,7 +201,7 @@ typedef enum {
 /* L1 buffers: each has nbuf (1 or 2) copies of `bytes` at off[0], off[1]. */
 #define PLAN_L1_BUFS(X)                                                                            \
     X(BUF_IN0, "in0", "input tile (activation input 0, with halo)")                                \
-    X(BUF_IN1, "in1", "input tile of the second input (add)")                                      \
+    X(BUF_IN1, "in1", "input tile of the second input (add, mul)")                                 \
     X(BUF_W, "w", "weight tile (OHWI slice)")                                                      \
     X(BUF_RQ, "rq", "bias + requant constants of the channel tile")                                \
     X(BUF_OUT, "out", "output tile")                                                               \

@@ -26,7 +26,8 @@ static int64_t in_rows_of(const PlanGeom *g, int64_t rows)
 static int64_t in_ch_l3(const PlanGeom *g)
 {
     int64_t c = 0;
-    for (int i = 0; i < g->nin; i++) c += g->cin[i] * g->in_elem[i];
+    for (int i = 0; i < g->nin; i++)
+        if (i != 1 || !g->in1_pixel) c += g->cin[i] * g->in_elem[i]; /* a pixel stays in L2 */
     return c;
 }
 

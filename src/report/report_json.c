@@ -56,6 +56,8 @@ static const char *kernel_reason(dory_kernel_id_t k)
     case DORY_K_MAXPOOL: return "max pooling";
     case DORY_K_AVGPOOL: return "average pooling";
     case DORY_K_ADD: return "element-wise add with a requantization per input";
+    case DORY_K_MUL:
+        return "element-wise product of two activations (one may be a pixel), requantized";
     case DORY_K_REQUANT: return "element-wise requantization";
     case DORY_K_CONCAT: return "concat: strided DMA, no kernel";
     case DORY_K_ALIAS: return "reshape: relabels its input, no data movement";

@@ -78,10 +78,71 @@ def ds_cnn_like():
     return specs, (1, 1, 49, 10)
 
 
+HSIGMOID = ("fn", "HardSigmoid", {"alpha": 1 / 6, "beta": 0.5})  # torch's Hardsigmoid
+
+
+def se_block(c, squeeze, tag, act=("relu",), gate=HSIGMOID):
+    """Squeeze-excitation as torchvision's SqueezeExcitation: global average
+    pooling, 1x1 conv to `squeeze` channels, act, 1x1 conv back to c, gate,
+    then Mul of the block input [1, c, H, W] and the gate [1, c, 1, 1]."""
+    return [("save", tag), ("gap",), ("conv", squeeze, 1, 1, P0, 1), act,
+            ("conv", c, 1, 1, P0, 1), gate, ("mul", tag)]
+
+
+def mobilenet_v3_like():
+    """MobileNetV3-Small at 48x48, shortened: the HardSwish stem, the
+    stride-2 depthwise block with SE, an inverted residual without SE, one
+    with SE (5x5 depthwise, HardSwish) and its residual repeat, the 1x1 head
+    with HardSwish, pooling and the classifier."""
+    hs = ("fn", "HardSwish")
+    specs = [("conv", 16, 3, 2, P1, 1), hs]
+    specs += [("conv", 16, 3, 2, P1, 16), ("relu",)] + se_block(16, 8, "s1") + [
+        ("conv", 16, 1, 1, P0, 1)]
+    specs += [("conv", 72, 1, 1, P0, 1), ("relu",), ("conv", 72, 3, 2, P1, 72), ("relu",),
+              ("conv", 24, 1, 1, P0, 1)]
+    specs += [("save", "r"), ("conv", 96, 1, 1, P0, 1), hs, ("conv", 96, 5, 1, (2, 2, 2, 2), 96),
+              hs] + se_block(96, 24, "s2") + [("conv", 24, 1, 1, P0, 1), ("add", "r")]
+    specs += [("conv", 96, 1, 1, P0, 1), hs, ("gap",), ("flatten",), ("gemm", 10)]
+    return specs, (1, 3, 48, 48)
+
+
+def mbconv(cin, cout, k, stride, expand, tag):
+    """EfficientNet's MBConv: 1x1 expand + SiLU (none for expand 1), k x k
+    depthwise + SiLU, SE to cin/4 channels (SiLU, Sigmoid gate), 1x1
+    projection, residual Add when stride 1 and cin == cout."""
+    hidden = cin * expand
+    specs = [("save", tag + "_in")]
+    if expand != 1:
+        specs += [("conv", hidden, 1, 1, P0, 1), ("silu",)]
+    specs += [("conv", hidden, k, stride, (k // 2,) * 4, hidden), ("silu",)]
+    specs += se_block(hidden, max(1, cin // 4), tag, ("silu",), ("fn", "Sigmoid"))
+    specs += [("conv", cout, 1, 1, P0, 1)]
+    if stride == 1 and cin == cout:
+        specs += [("add", tag + "_in")]
+    return specs
+
+
+def efficientnet_b0_like():
+    """EfficientNet-B0 at 32x32, width 0.5, shortened: the SiLU stem, the
+    first block of each of the first four stages (MBConv1 k3, MBConv6 k3 s2,
+    MBConv6 k5 s2, MBConv6 k3 s2) and a residual repeat, the 1x1 head with
+    SiLU, pooling and the classifier."""
+    specs = [("conv", 16, 3, 2, P1, 1), ("silu",)]
+    specs += mbconv(16, 8, 3, 1, 1, "e1")
+    specs += mbconv(8, 12, 3, 2, 6, "e2")
+    specs += mbconv(12, 20, 5, 2, 6, "e3")
+    specs += mbconv(20, 20, 5, 1, 6, "e4")
+    specs += mbconv(20, 40, 3, 2, 6, "e5")
+    specs += [("conv", 64, 1, 1, P0, 1), ("silu",), ("gap",), ("flatten",), ("gemm", 10)]
+    return specs, (1, 3, 32, 32)
+
+
 ARCHS = {
     "resnet8": resnet_like,
     "mobilenetv2": mobilenet_v2_like,
     "dscnn": ds_cnn_like,
+    "mobilenetv3": mobilenet_v3_like,
+    "efficientnetb0": efficientnet_b0_like,
 }
 
 # name: (format, quantize options); onnxruntime's quantize_static variants

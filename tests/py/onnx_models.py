@@ -115,6 +115,13 @@ def float_model(specs, in_shape=(1, 8, 12, 12), seed=0, opset=OPSET):
             x, shape = saved[s[1]][0], list(saved[s[1]][1])
         elif kind == "add":
             x = b.node("Add", [x, saved[s[1]][0]])
+        elif kind == "fn":  # ("fn", op_type[, attributes]): an element-wise function
+            x = b.node(s[1], [x], **(s[2] if len(s) > 2 else {}))
+        elif kind == "silu":  # as torch exports SiLU
+            x = b.node("Mul", [x, b.node("Sigmoid", [x])])
+        elif kind == "mul":  # the saved tensor times x (x may be [1, C, 1, 1]: broadcast)
+            x = b.node("Mul", [saved[s[1]][0], x])
+            shape = list(saved[s[1]][1])
         elif kind == "concat":
             other, oshape = saved[s[1]]
             x = b.node("Concat", [x, other], axis=1)

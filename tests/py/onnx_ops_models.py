@@ -140,6 +140,25 @@ def silu(self):
 Net.silu = silu
 
 
+def se(self, squeeze, act="relu", gate="hardsigmoid", pool="gap"):
+    """Squeeze-excitation as torchvision writes it: global average pooling
+    (GlobalAveragePool, or ReduceMean over H and W), 1x1 conv, act, 1x1 conv,
+    gate, then Mul of the block input [1, C, H, W] and the gate [1, C, 1, 1]."""
+    x, shape = self.x, list(self.shape)
+    if pool == "gap":
+        self.gap()
+    else:
+        self.reduce_mean([2, 3])
+    getattr(self.conv(squeeze, 1), act)().conv(shape[1], 1)
+    getattr(self, gate)()
+    self.op("Mul", [x, self.x])
+    self.shape = shape
+    return self
+
+
+Net.se = se
+
+
 def split(self, sizes=None, opset=17):
     """Split on channels into len(sizes) (or 2 equal) parts; the running
     tensor becomes the last part, the others are saved as split0, split1..."""

@@ -1,10 +1,11 @@
 """Architectures as users export them (tests/py/onnx_arch.py: ResNet-8,
-MobileNetV2, DS-CNN at MCU input sizes), quantized by onnxruntime's
+MobileNetV2, DS-CNN, MobileNetV3 and EfficientNet-B0 with squeeze-excitation,
+at MCU input sizes), quantized by onnxruntime's
 quantize_static in five variants (QDQ per-tensor and per-channel, u8 and s8
 activations, QOperator), against onnxruntime with its default session
 options on 5 seeded inputs each:
 
-* `dory run` (the model's FLOAT and QLADD arithmetic) equals onnxruntime
+* `dory run` (the model's FLOAT, QLADD and QLMUL arithmetic) equals onnxruntime
   exactly. The one exception is what onnxruntime itself leaves in fp32: on
   x86 it does not fuse QDQ groups on s8 activations into integer kernels
   (its optimized graph keeps float Conv/Gemm/Add), and its fp32 convolution
@@ -14,8 +15,8 @@ options on 5 seeded inputs each:
 * every layer's output (`dory run --dump`) equals the same tensor of
   onnxruntime (exposed as an extra graph output), on the first input; with
   the fp32 exception, the first layer that differs does so by 1 LSB.
-* `dory deploy -t gap8` (no FPU: FLOAT and QLADD computed in integers,
-  F32INT and QLADD_INT) reports 0 outputs differing from FLOAT on the test
+* `dory deploy -t gap8` (no FPU: FLOAT, QLADD and QLMUL computed in
+  integers, F32INT, QLADD_INT and QLMUL_INT) reports 0 outputs differing from FLOAT on the test
   input, and the deployed network, linked into examples/firmware and run on
   the host HAL, returns exactly what `dory run` returns, hence onnxruntime's
   (the same rule as above for the s8 QDQ models).
@@ -77,18 +78,25 @@ def compare(label, ref, got, in_float):
 def layer_tensors(path, names):
     """The ONNX tensor holding the quantized output of each dory layer (named
     after the ONNX compute node): a QOperator node's output, or the
-    QuantizeLinear that closes a QDQ group (through Relu/Clip)."""
+    QuantizeLinear that closes a QDQ group (through Relu/Clip); a layer named
+    after a tensor (an unnamed node's output, e.g. a function's table) is
+    that tensor."""
     m = onnx.load(path)
     by_name = {n.name: n for n in m.graph.node}
+    produced = {o for n in m.graph.node for o in n.output}
     consumers = {}
     for n in m.graph.node:
         for i in n.input:
             consumers.setdefault(i, []).append(n)
     out = {}
     for name in names:
+        if name not in by_name and name in produced:
+            out[name] = name
+            continue
         n = by_name.get(name)
-        while n is not None and n.op_type in ("Conv", "Gemm", "MatMul", "Add", "Relu", "Clip",
-                                                "MaxPool", "GlobalAveragePool", "AveragePool"):
+        while n is not None and n.op_type in ("Conv", "Gemm", "MatMul", "Add", "Mul", "Relu",
+                                                "Clip", "MaxPool", "GlobalAveragePool",
+                                                "AveragePool"):
             nxt = consumers.get(n.output[0], [])
             n = nxt[0] if len(nxt) == 1 else None
         if n is not None:
@@ -165,12 +173,13 @@ def test_gap8_deploy_equals_onnxruntime(arch, variant, models, dory, run_dory, f
     np.save(d / "in0.npy", xs[0])
     app = d / "app_gap8"
     p = run_dory(dory, "deploy", path, "-t", "gap8", "-o", app, "--input", d / "in0.npy")
-    assert "no FPU: FLOAT and QLADD requantization computed in integers" in p.stderr, p.stderr
+    assert "no FPU: FLOAT, QLADD and QLMUL requantization computed in integers" in p.stderr, \
+        p.stderr
     assert "outputs differ" not in p.stderr, p.stderr
     assert " 0 of " in p.stderr and "elements differ from FLOAT (at most 0)" in p.stderr, p.stderr
     layers = " ".join(f.read_text() for f in (app / "src").glob("layer_*.c"))
     # no fp32 left: proven SHIFT64 where constants exist, else the emulation
-    assert "DORY_RQ_FLOAT," not in layers and "DORY_RQ_QLADD," not in layers
+    assert all(f"DORY_RQ_{s}," not in layers for s in ("FLOAT", "QLADD", "QLMUL"))
     assert "DORY_RQ_F32INT" in layers or "DORY_RQ_SHIFT64" in layers
     src = d / "fw"  # a copy: parallel tests must not build in the same folder
     shutil.copytree(FIRMWARE, src)

@@ -8,9 +8,12 @@ QOperator), compared with onnxruntime on 5 inputs.
   shufflenetv2  stride-2 and stride-1 units: Split, branches, Concat,
                 channel shuffle (Reshape 5-D, Transpose, Reshape)
   tcn           dilated 1-D convolutions (1, 2, 4, 8), ReduceMean, Gemm
-  mobilenetv3   HardSwish and HardSigmoid (no squeeze-excitation: a Mul
-                with broadcasting is not supported yet), dilated depthwise
+  mobilenetv3   HardSwish and HardSigmoid, dilated depthwise (no SE)
   mnasnet       inverted residual blocks with Add (MNASNet-B1, no SE)
+  mobilenetv3_se  the same with squeeze-excitation (GlobalAveragePool or
+                ReduceMean, 1x1 convs, HardSigmoid gate, Mul broadcast over
+                H and W: the IR mul node)
+  efficientnet_b0 MBConv blocks with SiLU and SE (Sigmoid gate), residual Add
 
 Exact, except where onnxruntime computes in fp32 (its optimized graph still
 holds float Conv/Gemm/Add/AveragePool, found by the test) and residual Adds,
@@ -86,6 +89,47 @@ def mobilenetv3():
     return n.gap().flatten().gemm(10)
 
 
+def mobilenetv3_se():
+    """MobileNetV3-Small's first blocks: HardSwish stem, a depthwise block
+    with squeeze-excitation (ReLU, HardSigmoid gate), an inverted residual
+    without and one with SE (ReduceMean pooling), the head."""
+    n = Net((1, 3, 32, 32)).conv(16, 3, stride=2).hardswish()
+    n.conv(16, 3, stride=2, groups=16).relu().se(8).conv(16, 1)
+    n.conv(48, 1).relu().conv(48, 3, groups=48).relu().conv(24, 1)
+    n.conv(64, 1).hardswish().conv(64, 5, stride=2, groups=64).hardswish()
+    n.se(16, pool="mean").conv(24, 1)
+    return n.conv(96, 1).hardswish().gap().flatten().gemm(10)
+
+
+def mbconv(n, expand, cout, k, stride):
+    """EfficientNet's MBConv: 1x1 expand + SiLU (not for expand 1), k x k
+    depthwise + SiLU, squeeze-excitation (SiLU, Sigmoid gate) to cin/4,
+    1x1 projection, residual Add when the shape is kept."""
+    cin = n.shape[1]
+    hidden = cin * expand
+    if stride == 1 and cin == cout:
+        n.save("res")
+    if expand != 1:
+        n.conv(hidden, 1).silu()
+    n.conv(hidden, k, stride=stride, groups=hidden).silu()
+    n.se(max(1, cin // 4), act="silu", gate="sigmoid").conv(cout, 1)
+    if stride == 1 and cin == cout:
+        n.add("res")
+    return n
+
+
+def efficientnet_b0():
+    """EfficientNet-B0 at 32x32, width 0.5, one block per stage of the first
+    four stages (MBConv1 k3, MBConv6 k3 s2, MBConv6 k5 s2 and a repeat with
+    the residual), the 1x1 head with SiLU, pooling, the classifier."""
+    n = Net((1, 3, 32, 32)).conv(16, 3, stride=2).silu()
+    mbconv(n, 1, 8, 3, 1)
+    mbconv(n, 6, 12, 3, 2)
+    mbconv(n, 6, 20, 5, 2)
+    mbconv(n, 6, 20, 5, 1)
+    return n.conv(64, 1).silu().gap().flatten().gemm(10)
+
+
 def inverted_residual(n, expand, cout, stride):
     cin = n.shape[1]
     if stride == 1 and cin == cout:
@@ -106,8 +150,9 @@ def mnasnet():
     return n.conv(32, 1).relu().gap().flatten().gemm(10)
 
 
-ARCHS = {f.__name__: f for f in (squeezenet, shufflenetv2, tcn, mobilenetv3, mnasnet)}
-HAS_ADD = {"mnasnet"}
+ARCHS = {f.__name__: f for f in (squeezenet, shufflenetv2, tcn, mobilenetv3, mnasnet,
+                                 mobilenetv3_se, efficientnet_b0)}
+HAS_ADD = {"mnasnet", "efficientnet_b0"}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

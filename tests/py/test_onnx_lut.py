@@ -105,11 +105,3 @@ def test_function_deploys(fn, dory, run_dory, rt_libs, tmp_path):
     path = om.quantize(net.model(), str(tmp_path), seed=9)
     deploy_and_run(run_dory, dory, path, tmp_path / "app", BUDGETS["tight"], rt_libs)
 
-
-def test_mul_of_independent_activations_is_refused(dory, run_dory, tmp_path):
-    from conftest import assert_user_error
-    net = Net((1, 8, 10, 10)).conv(8, 3).relu().save("a").conv(8, 3)
-    net.op("Mul", [net.x, net.saved["a"][0]])
-    path = om.quantize(net.model(), str(tmp_path))
-    assert_user_error(run_dory(dory, "run", path, "--random", "1", check=False),
-                      "Mul", "independent activations")

@@ -119,7 +119,7 @@ def models(tmp_path_factory):
     return get
 
 
-FLOAT_COMPUTE = {"Conv", "Gemm", "MatMul", "Add", "AveragePool", "GlobalAveragePool",
+FLOAT_COMPUTE = {"Conv", "Gemm", "MatMul", "Add", "Mul", "AveragePool", "GlobalAveragePool",
                  "BatchNormalization", "FusedConv", "FusedGemm", "FusedMatMul"}
 
 

@@ -52,6 +52,18 @@ def candidates(a, b, sa, za, sb, zb, sc, zc):
             "no fma": f32(f32(af * ra) + f32(bf * rb)) + c_plain}
 
 
+def dory_differs(dory, run_dory, d, path, a, b, ref, mode):
+    """How many outputs of `dory run --requant mode` on inputs a, b differ
+    from onnxruntime's ref."""
+    np.save(d / "a.npy", a)
+    np.save(d / "b.npy", b)
+    out = d / f"out_{mode}.npy"
+    run_dory(dory, "run", path, "--input", d / "a.npy", "--input", d / "b.npy", "--requant", mode,
+             "-o", out)
+    got = np.load(out).reshape(-1).astype(np.int64)
+    return int(np.count_nonzero(got != ref.reshape(-1).astype(np.int64)))
+
+
 def test_qladd_every_pair(dory, run_dory, tmp_path):
     rng = np.random.default_rng(2026)
     exact = {"fma": 0, "no fma": 0}
@@ -69,14 +81,8 @@ def test_qladd_every_pair(dory, run_dory, tmp_path):
         for name, v in candidates(a.reshape(-1), b.reshape(-1), sa, za, sb, zb, sc, zc).items():
             y = np.clip(np.rint(v.astype(np.float64)), info.min, info.max)
             exact[name] += int(np.array_equal(y, ref.astype(np.float64)))
-        np.save(tmp_path / "a.npy", a)
-        np.save(tmp_path / "b.npy", b)
         for mode in ("float", "exact"):
-            out = tmp_path / f"out_{mode}.npy"
-            run_dory(dory, "run", path, "--input", tmp_path / "a.npy", "--input",
-                     tmp_path / "b.npy", "--requant", mode, "-o", out)
-            got = np.load(out).reshape(-1)
-            n = int(np.count_nonzero(got.astype(np.int64) != ref.astype(np.int64)))
+            n = dory_differs(dory, run_dory, tmp_path, path, a, b, ref, mode)
             assert n == 0, f"config {cfg} ({mode}): {n} of 65536 pairs differ from onnxruntime"
         rq = run_dory(dory, "inspect", path, "--requant", "exact").stdout.split("\n")[2].split()[-2]
         forms[rq] += 1

@@ -560,6 +560,36 @@ static void add_qladd(TB *b, RqScheme scheme)
 static void g_add_qladd(TB *b) { add_qladd(b, RQ_QLADD); }
 static void g_add_qladd_int(TB *b) { add_qladd(b, RQ_QLADD_INT); }
 
+/* mul (squeeze-excitation's): x [5,7,6] u8 times a one-pixel gate [1,1,6],
+ * QLMUL (or QLMUL_INT) with the output zero point inside, clamp tightened. */
+static void mul_qlmul(TB *b, RqScheme scheme)
+{
+    int a = tb_input(b, "x", DT_U8, 5, 7, 6, 3);
+    int c = tb_input(b, "gate", DT_U8, 1, 1, 6, 0);
+    int y = tb_act(b, "mul.y", DT_U8, 5, 7, 6, 17);
+    Node *n = tb_binary(b, "mul", OP_MUL, a, c, y);
+    float s[2] = {0.0059f, 17.0f};
+    if (!n) return;
+    if (rq_make_float(b->g, n, &n->rq, 2, s)) b->err = 1;
+    n->rq.scheme = scheme;
+    n->lo = 17;
+    tb_output(b, y);
+}
+
+static void g_mul_qlmul(TB *b) { mul_qlmul(b, RQ_QLMUL); }
+static void g_mul_qlmul_int(TB *b) { mul_qlmul(b, RQ_QLMUL_INT); }
+
+/* mul of two i8 activations of one shape, SHIFT per channel. */
+static void g_mul_shift(TB *b)
+{
+    int a = tb_input(b, "a", DT_I8, 4, 6, 5, -3);
+    int c = tb_input(b, "b", DT_I8, 4, 6, 5, 9);
+    int y = tb_act(b, "mul.y", DT_I8, 4, 6, 5, 2);
+    Node *n = tb_binary(b, "mul", OP_MUL, a, c, y);
+    tb_rq(b, n, TQ_SHIFT32, 5, 0.004);
+    tb_output(b, y);
+}
+
 /* residual block: conv 3x3 (FIXED) then add(conv, x) as TFLite (FIXED pre 20). */
 static void g_residual(TB *b)
 {
@@ -703,6 +733,9 @@ static const struct {
     {"add_float", g_add_float},
     {"add_qladd", g_add_qladd},
     {"add_qladd_int", g_add_qladd_int},
+    {"mul_qlmul", g_mul_qlmul},
+    {"mul_qlmul_int", g_mul_qlmul_int},
+    {"mul_shift", g_mul_shift},
     {"conv_f32int", g_conv_f32int},
     {"residual", g_residual},
     {"concat2", g_concat2},

@@ -50,6 +50,8 @@ static int set_rq(Graph *g, Node *n, Requant *r, const KRq *q)
     case DORY_RQ_FLOAT: return rq_make_float(g, n, r, q->nch, q->scale);
     case DORY_RQ_FIXED_SR: return rq_make_fixed_sr(g, n, r, q->nch, q->mult, q->shift);
     case DORY_RQ_LUT: break; /* kernels_requant_lut_vs_interp */
+    case DORY_RQ_QLMUL:
+    case DORY_RQ_QLMUL_INT: break; /* mul only: test_mul.c */
     case DORY_RQ_F32INT:
     case DORY_RQ_QLADD:
     case DORY_RQ_QLADD_INT: {

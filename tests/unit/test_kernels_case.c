@@ -112,6 +112,8 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
                           (0.5f + (float)ri(s, 0, 1000) / 1000.0f);
             break;
         case DORY_RQ_LUT: break; /* not drawn here: kernels_requant_lut_vs_interp */
+        case DORY_RQ_QLMUL:
+        case DORY_RQ_QLMUL_INT: break; /* mul only: test_mul.c */
         }
     }
     q->r.scheme = sch;

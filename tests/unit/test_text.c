@@ -69,7 +69,8 @@ TEST(text_round_trip_test_graphs)
 }
 
 /* Every op appears in the library, and every requant scheme on conv or fc
- * (lut, element-wise only: on a requant node; the add-only schemes on an add). */
+ * (lut, element-wise only: on a requant node; the add-only schemes on an add,
+ * the mul-only ones on a mul). */
 TEST(text_test_graphs_cover_ops)
 {
     int ops[OP_COUNT] = {0}, schemes[RQ_COUNT] = {0};
@@ -80,7 +81,7 @@ TEST(text_test_graphs_cover_ops)
             const Node *n = g->nodes[j];
             ops[n->op]++;
             if (n->op == OP_CONV2D || n->op == OP_FC || n->rq.scheme == RQ_LUT ||
-                rq_is_qladd(n->rq.scheme))
+                rq_is_qladd(n->rq.scheme) || rq_is_qlmul(n->rq.scheme))
                 schemes[n->rq.scheme]++;
         }
         graph_free(g);
