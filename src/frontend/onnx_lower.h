@@ -75,6 +75,10 @@ int ol_clip_int(OnnxCtx *x, OnnxVal *v, OnnxVal *out, double lo, double hi);
 int ol_add_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
 int ol_lower_arith(OnnxCtx *x, const Onnx__NodeProto *n, int op);
 int ol_lower_passthrough(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+/* A divided and floored sum of activations that more arithmetic (`what`)
+ * follows becomes its own add node: 1 when v is now that activation, 0 when
+ * one requant can take both steps, -1 on error. */
+int ol_split_floored_sum(OnnxCtx *x, OnnxVal *v, const char *what);
 
 /* ---- onnx_lower_view.c ---- */
 /* An average pool whose count is the valid taps (padding excluded, or a
