@@ -81,9 +81,10 @@ int ol_lower_passthrough(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 int ol_split_floored_sum(OnnxCtx *x, OnnxVal *v, const char *what);
 
 /* ---- onnx_lower_view.c ---- */
-/* An average pool whose count is the valid taps (padding excluded, or a
- * ceil_mode overhang): the average is rounded, then requantized. */
-int ol_avg_valid_count(OnnxCtx *x, OnnxVal *out, Node *nd);
+/* An average pool of a float group that onnxruntime computes in fp32
+ * (QLinearAveragePool, DQ -> AveragePool -> Q): AVG_ORT, exactly its
+ * arithmetic per window count (padding excluded or not, ceil_mode). */
+int ol_avg_ort(OnnxVal *out, Node *nd);
 int ol_lower_reduce_mean(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 int ol_lower_squeeze(OnnxCtx *x, const Onnx__NodeProto *n, int unsqueeze);
 
