@@ -2,7 +2,8 @@
  * kh = h, kw = w), as the reference interpreter: with rounding FLOOR or
  * HALF_AWAY, acc = div(sum of raw x over the valid window, count) - zx (the
  * rounding applies to the raw sum, as TFLite does); with NONE,
- * acc = sum of (x - zx). Then clamp(requant(acc) + zy, lo, hi).
+ * acc = sum of (x - zx). Then clamp(requant(acc) + zy, lo, hi). With ORT,
+ * onnxruntime's fp32 average from avg_table (exact, integers only).
  * Work split: channels. No scratch; nothing from src/.
  */
 #include "dory_internal.h"
@@ -11,7 +12,8 @@ static int32_t avg_div(int32_t s, int32_t n, dory_avg_round_t r)
 {
     int32_t q;
     switch (r) {
-    case DORY_AVG_NONE: return s;
+    case DORY_AVG_NONE:
+    case DORY_AVG_ORT: return s;
     case DORY_AVG_HALF_AWAY: return s >= 0 ? (s + n / 2) / n : (s - n / 2) / n;
     case DORY_AVG_FLOOR: break;
     }
@@ -34,6 +36,47 @@ static int32_t avg_div(int32_t s, int32_t n, dory_avg_round_t r)
 
 AVG_SUM_DEFINE(avg_sum_u8, uint8_t)
 AVG_SUM_DEFINE(avg_sum_i8, int8_t)
+
+/* fp32 addition of a and b in units of their last bit: the exact sum
+ * rounded to 24 significant bits, half to even. */
+static int64_t avg_f32_add(int64_t a, int64_t b)
+{
+    int64_t s = a + b;
+    uint64_t m = s < 0 ? 0 - (uint64_t)s : (uint64_t)s, q, rem, half;
+    int sh = 0;
+    while ((m >> sh) >= ((uint64_t)1 << 24)) sh++;
+    if (!sh) return s;
+    q = m >> sh, rem = m & (((uint64_t)1 << sh) - 1), half = (uint64_t)1 << (sh - 1);
+    if (rem > half || (rem == half && (q & 1))) q++;
+    m = q << sh;
+    return s < 0 ? -(int64_t)m : (int64_t)m;
+}
+
+/* DORY_AVG_ORT: the output of the window rows [y0, y1) x columns [x0, x1)
+ * of channel plane x: its fp32 sum of t[x - xmin] in row order, then the
+ * number of its count's thresholds not above that sum. */
+static int32_t avg_ort(const dory_pool_params_t *p, const uint8_t *x, int w, int cs, int y0, int y1,
+                       int x0, int x1)
+{
+    const int64_t *t = p->avg_table, *thr;
+    int64_t s = 0;
+    int iy, ix, a = 0, b = p->out.hi - p->out.lo, mid, bias = p->in_type == DORY_I8 ? 128 : 0;
+    int n = p->count_include_pad ? p->kh * p->kw : (y1 - y0) * (x1 - x0);
+    for (iy = y0; iy < y1; iy++) {
+        const uint8_t *q = x + ((long)iy * w + x0) * cs;
+        for (ix = x0; ix < x1; ix++, q += cs)
+            s = avg_f32_add(s, t[bias ? (int)*(const int8_t *)q + bias : *q]);
+    }
+    thr = t + t[DORY_AVG_ORT_HEAD + n - 1];
+    while (a < b) {
+        mid = a + (b - a) / 2;
+        if (thr[mid] <= s)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return p->out.lo + a;
+}
 
 /* The window of output pixel (oy, ox): input rows [y0, y1), columns
  * [x0, x1), clipped to the tile (pt, pl: the padding on this tile). */
@@ -108,7 +151,7 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
         return DORY_ERR_ARG;
     dory__split(out->c, ctx, &c0, &c1);
 #if DORY__MM_XPULP
-    {
+    if (p->round != DORY_AVG_ORT) {
         int c4 = c0;
         for (oy = 0; oy < out->h; oy++)
             for (ox = 0; ox < out->w; ox++) {
@@ -126,6 +169,11 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
                 int y0, y1, x0, x1;
                 int32_t s, n;
                 avg_win(p, in, oy, ox, pt, pl, &y0, &y1, &x0, &x1);
+                if (p->round == DORY_AVG_ORT) {
+                    dory__st(y, ((long)oy * out->w + ox) * ys + c,
+                             avg_ort(p, (const uint8_t *)x + c, in->w, cs, y0, y1, x0, x1));
+                    continue;
+                }
                 n = (y1 - y0) * (x1 - x0);
                 s = p->in_type == DORY_I8
                         ? avg_sum_i8((const int8_t *)x + c, in->w, cs, y0, y1, x0, x1)

@@ -179,8 +179,12 @@ typedef struct {
 typedef enum {
     DORY_AVG_FLOOR = 0,     /**< floor(sum / count) */
     DORY_AVG_HALF_AWAY = 1, /**< TFLite: (sum +- count/2) / count, C division */
-    DORY_AVG_NONE = 2       /**< no division (the requant folds in 1/count) */
+    DORY_AVG_NONE = 2,      /**< no division (the requant folds in 1/count) */
+    DORY_AVG_ORT = 3        /**< onnxruntime's fp32 average from avg_table, no requant */
 } dory_avg_round_t;
+
+/** avg_table of DORY_AVG_ORT: the entries before the per-count offsets. */
+#define DORY_AVG_ORT_HEAD 257
 
 /** Pooling parameters (max and average). */
 typedef struct {
@@ -191,6 +195,12 @@ typedef struct {
     int32_t in_zp;
     dory_avg_round_t round; /**< avg pool only */
     int count_include_pad;  /**< avg pool only: count = kh*kw instead of valid taps */
+    /** DORY_AVG_ORT: t[x - xmin] (256 fp32 values in units of their last bit),
+     * K = kh*kw, the offset of each count's hi - lo thresholds, then those
+     * (the layout of src/ir/quant.h): y = lo + the number of thresholds of
+     * the window's count <= the window's fp32 sum of t, added in row order
+     * with each addition rounded to 24 significant bits. */
+    const int64_t *avg_table;
     dory_out_params_t out;
 } dory_pool_params_t;
 

@@ -15,6 +15,8 @@
 #include "cg_int.h"
 #include "ir/quant.h"
 
+_Static_assert(Q_AVG_ORT_HEAD == DORY_AVG_ORT_HEAD, "avg_table layout out of step");
+
 /* ---- Requantization constants -------------------------------------------------- */
 
 /* Emits the arrays of a requant as per-channel C arrays named PREFIX_k etc.
@@ -216,6 +218,11 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
         free(v);
     }
     emit_rq_arrays(o, g, &n->rq, n->arith, co, "rq");
+    if (n->avg_table >= 0) {
+        const Tensor *t = graph_tensor(g, n->avg_table);
+        cg_emit_ints(o, "static const int64_t avg_table", (const int64_t *)t->data,
+                     tensor_numel(t));
+    }
     if (cg_call_is(L, DORY_CALL_ADD)) {
         emit_rq_arrays(o, g, &n->in_rq[0], ARITH_64, co, "rqa");
         emit_rq_arrays(o, g, &n->in_rq[1], ARITH_64, co, "rqb");
@@ -267,6 +274,7 @@ static const char *avg_round(const Node *n)
 {
     return n->avg_round == AVG_FLOOR       ? "DORY_AVG_FLOOR"
            : n->avg_round == AVG_HALF_AWAY ? "DORY_AVG_HALF_AWAY"
+           : n->avg_round == AVG_ORT       ? "DORY_AVG_ORT"
                                            : "DORY_AVG_NONE";
 }
 
@@ -306,8 +314,9 @@ static void emit_params(Out *o, const Layer *L)
                 "        .stride_w = %d,\n",
                 L->kh, L->kw, n->stride[0], n->stride[1]);
         if (L->kernel == DORY_K_AVGPOOL)
-            cg_emit(o, "        .round = %s,\n        .count_include_pad = %d,\n", avg_round(n),
-                    n->count_include_pad ? 1 : 0);
+            cg_emit(o, "        .round = %s,\n        .count_include_pad = %d,\n%s", avg_round(n),
+                    n->count_include_pad ? 1 : 0,
+                    n->avg_table >= 0 ? "        .avg_table = avg_table,\n" : "");
         break;
     case DORY_CALL_CONV:
     case DORY_CALL_GROUPED:

@@ -514,10 +514,16 @@ int ol_pool_on(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, int flags)
     if (is_max) return ol_close_same_type(x, v, out, nd);
     if (ol_open_acc(x, out, nd, (int)c, v->kind == OV_DQ, v->scale, NULL, 0)) return -1;
     out->acc->avg_count = g.kernel[0] * g.kernel[1];
-    /* onnxruntime's count_include_pad counts the whole window, ceil_mode
-     * overhang included, as the IR does */
-    if (!(g.pad[0] + g.pad[1] + g.pad[2] + g.pad[3]) || nd->count_include_pad) return 0;
-    return ol_avg_valid_count(x, out, nd);
+    int padded = g.pad[0] + g.pad[1] + g.pad[2] + g.pad[3] != 0;
+    /* onnxruntime sums the whole input in integers (QLinearGlobalAveragePool),
+     * every other window in fp32 */
+    if (out->acc->fe && !global && (padded || g.kernel[0] != h || g.kernel[1] != w))
+        return ol_avg_ort(out, nd);
+    /* count_include_pad counts the whole window, ceil_mode overhang included,
+     * as the IR does */
+    if (!padded || nd->count_include_pad) return 0;
+    return onnx_err(x, "average pooling with padding excluded from the count is not supported "
+                       "in integer graphs");
 }
 
 static int lower_pool(OnnxCtx *x, const Onnx__NodeProto *n, int flags)

@@ -75,11 +75,16 @@ int ol_clip_int(OnnxCtx *x, OnnxVal *v, OnnxVal *out, double lo, double hi);
 int ol_add_acts(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *a, OnnxVal *b);
 int ol_lower_arith(OnnxCtx *x, const Onnx__NodeProto *n, int op);
 int ol_lower_passthrough(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
+/* A divided and floored sum of activations that more arithmetic (`what`)
+ * follows becomes its own add node: 1 when v is now that activation, 0 when
+ * one requant can take both steps, -1 on error. */
+int ol_split_floored_sum(OnnxCtx *x, OnnxVal *v, const char *what);
 
 /* ---- onnx_lower_view.c ---- */
-/* An average pool whose count is the valid taps (padding excluded, or a
- * ceil_mode overhang): the average is rounded, then requantized. */
-int ol_avg_valid_count(OnnxCtx *x, OnnxVal *out, Node *nd);
+/* An average pool of a float group that onnxruntime computes in fp32
+ * (QLinearAveragePool, DQ -> AveragePool -> Q): AVG_ORT, exactly its
+ * arithmetic per window count (padding excluded or not, ceil_mode). */
+int ol_avg_ort(OnnxVal *out, Node *nd);
 int ol_lower_reduce_mean(OnnxCtx *x, const Onnx__NodeProto *n, int arg);
 int ol_lower_squeeze(OnnxCtx *x, const Onnx__NodeProto *n, int unsqueeze);
 

@@ -164,6 +164,45 @@ static int close_terms(OnnxCtx *x, OnnxVal *v)
     return ol_acc_out(x, v, n, dt, 0);
 }
 
+/* ---- Two requantizations in a row ------------------------------------------ */
+
+/* A first division whose floor is exact: every multiplier and the addend
+ * are multiples of the divisor (then one requant is provably the same). */
+static int exact_first_div(OnnxIntEpi *e, int nch)
+{
+    int exact = fmod(e->l[0], e->div) == 0;
+    for (int i = 0; i < e->nterm; i++) exact &= fmod(e->tk[i] * e->k[0], e->div) == 0;
+    if (!exact || e->trunc_div) return 0;
+    for (int i = 0; i < e->nterm; i++) e->tk[i] = e->tk[i] * e->k[0] / e->div;
+    for (int c = 0; c < nch; c++) e->k[c] = 1, e->l[c] /= e->div;
+    e->div = 1;
+    return 1;
+}
+
+/* A floored sum of activations that more arithmetic follows (NEMO's
+ * PACT_IntegerAdd, then the Mul/Div of the PACT_IntegerAct after it):
+ * floor(floor(s / D1) * m / D2) is not one SHIFT of s, so the sum becomes
+ * an add node of its own whose output holds floor(s / D1) unclipped (its
+ * proven range must fit 8 bits), and the rest a requant node on it. 1 when
+ * v is now that activation, 0 when no split is needed. */
+int ol_split_floored_sum(OnnxCtx *x, OnnxVal *v, const char *what)
+{
+    OnnxAcc *a = v->acc;
+    OnnxIntEpi *e = a->ie;
+    if (e->div == 1 || (!a->node && exact_first_div(e, a->nch))) return 0;
+    if (a->node || !e->floored || e->lo != INT32_MIN || e->hi != INT32_MAX)
+        return onnx_err(x, "%s after a division cannot be lowered", what);
+    int64_t lo, hi;
+    terms_range(x, e, &lo, &hi);
+    if (build_dtype_for_range(lo, hi) == DT_I32)
+        return onnx_err(x,
+                        "'%s' (a sum divided and floored, then requantized again) can reach "
+                        "[%lld, %lld]: more than the 8 bits of an activation",
+                        v->name, (long long)lo, (long long)hi);
+    e->lo = lo, e->hi = hi, e->exact_clamp = 1;
+    return onnx_materialize(x, v) ? -1 : 1;
+}
+
 /* No Clip after a pool: DORY keeps the input's 8-bit type and saturates. */
 static void pool_saturation(OnnxCtx *x, const OnnxVal *v, const Node *n, int64_t *lo, int64_t *hi)
 {
@@ -249,21 +288,6 @@ int ol_lower_passthrough(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     return 0;
 }
 
-/* A scaled activation (Mul(act, c)) as a one-term sum. */
-static int scaled_act(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, OnnxVal *cv, char op)
-{
-    double k;
-    if (ol_act(x, v, "input") || op != '*' || ol_scalar(x, cv, "the multiplier", &k)) return -1;
-    OnnxVal *out = ol_output(x, n);
-    OnnxAcc *a = out ? new_sum(x) : NULL;
-    if (!a) return -1;
-    a->ie->nterm = 1;
-    a->ie->term[0] = v->tensor;
-    a->ie->tk[0] = k;
-    ol_acc_result(out, v, a);
-    return 0;
-}
-
 static int divide(OnnxCtx *x, OnnxIntEpi *e, const OnnxVal *cv)
 {
     double D;
@@ -318,13 +342,56 @@ static int scale_or_shift(OnnxCtx *x, const Onnx__NodeProto *n, const OnnxVal *v
     return 0;
 }
 
+/* Mul by ones, Add or Sub of zeros: changes nothing. */
+static int identity_const(const OnnxVal *cv, char op)
+{
+    for (int64_t i = 0; i < cv->c.numel; i++)
+        if (cv->c.v[i] != (op == '*' ? 1 : 0)) return 0;
+    return op != '/';
+}
+
+/* The activation v as a one-term sum in *sv (v itself keeps its meaning for
+ * its other users); int_typed: ONNX holds it in an integer type. */
+static int act_as_sum(OnnxCtx *x, OnnxVal *v, int int_typed, OnnxVal *sv)
+{
+    if (ol_act(x, v, "input")) return -1;
+    if (v->kind != OV_ACT) return onnx_err(x, "'%s' is not an integer activation", v->name);
+    OnnxAcc *a = new_sum(x);
+    if (!a) return -1;
+    a->ie->nterm = 1;
+    a->ie->term[0] = v->tensor;
+    a->ie->tk[0] = 1;
+    a->ie->int_typed = int_typed;
+    *sv = *v;
+    ol_acc_result(sv, v, a);
+    sv->nuses = 1;
+    return 0;
+}
+
 /* Mul / Add / Sub / Div of an accumulator (or activation) by a constant. */
 static int arith_const(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, OnnxVal *cv, char op)
 {
-    if (v->kind == OV_FIN || v->kind == OV_ACT) return scaled_act(x, n, v, cv, op);
+    OnnxVal sum;
+    int is_acc = v->kind == OV_ACC && v->acc->ie;
+    if (is_acc && ol_single_use(x, v)) return -1;
+    if (is_acc && !v->acc->avg_count && identity_const(cv, op)) {
+        OnnxVal *out = ol_output(x, n);
+        if (out) ol_alias(out, v);
+        return out ? 0 : -1;
+    }
+    if (is_acc && op != '/') {
+        int int_typed = v->acc->ie->int_typed;
+        int split = ol_split_floored_sum(x, v, n->op_type);
+        if (split < 0 || (split && act_as_sum(x, v, int_typed, &sum))) return -1;
+        if (split) v = &sum;
+    } else if (v->kind == OV_FIN || v->kind == OV_ACT) {
+        if (op != '*' && op != '/')
+            return onnx_err(x, "%s of an activation by a constant cannot be lowered", n->op_type);
+        if (act_as_sum(x, v, 0, &sum)) return -1;
+        v = &sum;
+    }
     if (v->kind != OV_ACC || !v->acc->ie)
         return onnx_err(x, "%s of '%s' by a constant cannot be lowered", n->op_type, v->name);
-    if (ol_single_use(x, v)) return -1;
     if (op == '/' ? divide(x, v->acc->ie, cv) : scale_or_shift(x, n, v, cv, op)) return -1;
     OnnxVal *out = ol_output(x, n);
     if (!out) return -1;

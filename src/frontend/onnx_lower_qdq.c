@@ -174,12 +174,36 @@ static int quantize_concat(OnnxCtx *x, const Onnx__NodeProto *n, OnnxVal *v, Onn
     return ol_acc_out(x, out, nd, dt, yz);
 }
 
-/* The group's FLOAT scale per channel; nothing for an add (per input). */
+/* An AVG_ORT pool's table: onnxruntime's fp32 average for output ys, yz and
+ * the node's clamp (ir/quant.h). */
+static int avg_ort_table(OnnxCtx *x, Node *nd, float xs, float ys, int32_t yz)
+{
+    const Tensor *xt = ol_tensor(x, nd->in[0]);
+    int K = nd->kernel[0] * nd->kernel[1], nused = 0;
+    char *used = arena_alloc(&x->g->arena, (size_t)K + 1);
+    if (!used) return -1;
+    q_avg_counts(act_h(xt), act_w(xt), nd->kernel[0], nd->kernel[1], nd->stride, nd->pad,
+                 nd->count_include_pad, used);
+    for (int k = 1; k <= K; k++) nused += used[k];
+    int64_t size = q_avg_ort_size(K, nused, nd->lo, nd->hi);
+    int64_t *tab = arena_alloc_array(&x->g->arena, (size_t)size, sizeof(int64_t));
+    if (!tab) return -1;
+    if (q_avg_ort_table(xs, xt->zp, xt->dtype, ys, yz, nd->lo, nd->hi, K, used, tab))
+        return onnx_err(x, "average pool scales %g, %g are not positive normal fp32 values",
+                        (double)xs, (double)ys);
+    nd->avg_table =
+        graph_add_const(x->g, build_tensor_name(&x->b, nd->name, ".avg"), DT_I64, 1, &size, tab);
+    return nd->avg_table < 0 ? -1 : 0;
+}
+
+/* The group's FLOAT scale per channel; nothing for an add (per input) or an
+ * AVG_ORT pool (its table). */
 static int group_requant(OnnxCtx *x, const OnnxAcc *a, Node *nd, float ys, int32_t yz)
 {
     const OnnxFloatEpi *f = a->fe;
     if (f->is_add) return float_add_requant(x, f, nd, ys, yz);
     if (f->is_mul) return float_mul_requant(x, f, nd, ys, yz);
+    if (nd->avg_round == AVG_ORT) return 0;
     float *s = arena_alloc_array(&x->g->arena, (size_t)a->nch, sizeof(float));
     if (!s) return -1;
     for (int c = 0; c < a->nch; c++) {
@@ -217,6 +241,7 @@ static int quantize_acc(OnnxCtx *x, OnnxVal *v, OnnxVal *out, const QInfo *q)
     hi = DORY_MIN(hi, q->zp[0] + q_sat_f64(nearbyint(f->rhi / q->scale[0]), -lim, lim));
     if (lo > hi) return onnx_err(x, "empty clamp range");
     nd->lo = (int32_t)lo, nd->hi = (int32_t)hi;
+    if (nd->avg_round == AVG_ORT && avg_ort_table(x, nd, f->xs, q->scale[0], q->zp[0])) return -1;
     out->orank = v->orank;
     memcpy(out->oshape, v->oshape, sizeof out->oshape);
     out->kind = OV_ACC;

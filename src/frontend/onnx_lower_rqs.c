@@ -135,6 +135,10 @@ int ol_lower_requant_shift(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     int d = 0;
     int64_t lo = 0, hi = 0;
     if (!out || ol_single_use(x, v) || rqs_attrs(x, n, &d, &lo, &hi)) return -1;
+    int split = v->kind == OV_ACC && v->acc->ie && !v->acc->closed
+                    ? ol_split_floored_sum(x, v, "RequantShift")
+                    : 0;
+    if (split < 0) return -1;
     if (v->kind == OV_ACC && v->acc->ie && !v->acc->closed) {
         ol_acc_result(out, v, v->acc);
     } else {

@@ -3,7 +3,7 @@
  * Unsqueeze of the unit dimensions around 1-D pools (the dynamo exporter's
  * NCW -> NC1W -> pool -> NCW) and after a global pool, ReduceMean over the
  * spatial axes (a global average pool), and average pools whose count is
- * the valid taps (count_include_pad = 0 with padding, ceil_mode overhangs).
+ * the fp32 average pools of float groups (AVG_ORT: count_include_pad, ceil_mode).
  *
  * Must not create data-moving nodes: an axis change that would reorder
  * data is refused.
@@ -91,15 +91,9 @@ int ol_lower_reduce_mean(OnnxCtx *x, const Onnx__NodeProto *n, int arg)
     return 0;
 }
 
-int ol_avg_valid_count(OnnxCtx *x, OnnxVal *out, Node *nd)
+int ol_avg_ort(OnnxVal *out, Node *nd)
 {
-    if (!out->acc->fe)
-        return onnx_err(x, "average pooling with padding excluded from the count is not "
-                           "supported in integer graphs");
-    /* onnxruntime divides each window's fp32 sum by its own count; dory
-     * rounds the average, then requantizes it (within 1 LSB). */
-    nd->count_include_pad = false;
-    nd->avg_round = AVG_HALF_AWAY;
+    nd->avg_round = AVG_ORT; /* the table follows at QuantizeLinear */
     out->acc->avg_count = 0;
     return 0;
 }

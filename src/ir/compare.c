@@ -130,6 +130,7 @@ static int node_geometry_equal(Why *w, const Node *a, const Node *b)
         return differ(w, "node '%s': groups %d vs %d", a->name, a->groups, b->groups);
     if (a->global != b->global) return differ(w, "node '%s': global differs", a->name);
     if (a->avg_round != b->avg_round) return differ(w, "node '%s': avg_round differs", a->name);
+    if (a->avg_table != b->avg_table) return differ(w, "node '%s': avg_table differs", a->name);
     if (a->count_include_pad != b->count_include_pad)
         return differ(w, "node '%s': count_include_pad differs", a->name);
     return 1;

@@ -110,7 +110,8 @@ static int64_t avg_div(AvgRound r, int64_t sum, int64_t count)
         return q * count > sum ? q - 1 : q;
     }
     case AVG_HALF_AWAY: return sum >= 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-    case AVG_NONE: return sum;
+    case AVG_NONE:
+    case AVG_ORT: return sum;
     case AVG_COUNT: break;
     }
     DORY_ASSERT(0);
@@ -120,7 +121,8 @@ static int64_t avg_div(AvgRound r, int64_t sum, int64_t count)
  * avgpool: FLOOR / HALF_AWAY: acc = div(sum of raw valid x, count) - zx, the
  * rounding applied to the raw sum as TFLite does; NONE: acc = sum (x - zx).
  * count = KH*KW with count_include_pad, else the number of valid taps.
- * Then y = clamp(requant(acc) + zy). */
+ * Then y = clamp(requant(acc) + zy). ORT: y from the fp32 sum and the count
+ * (ir/quant.h, q_avg_ort_out). */
 static int run_pool(const Graph *g, const Node *n, const NodeConsts *nc, const int32_t *x,
                     int32_t *y)
 {
@@ -129,10 +131,14 @@ static int run_pool(const Graph *g, const Node *n, const NodeConsts *nc, const i
     int64_t OH = act_h(yt), OW = act_w(yt);
     int kh_, kw_;
     node_kernel(g, n, &kh_, &kw_);
+    /* AVG_ORT: onnxruntime's fp32 sum of the table's values, then its count's thresholds */
+    const Tensor *tt = n->avg_round == AVG_ORT ? graph_tensor(g, n->avg_table) : NULL;
+    const int64_t *ort = tt ? (const int64_t *)tt->data : NULL;
+    int64_t xmin = dtype_info(xt->dtype)->min;
     for (int64_t oh = 0; oh < OH; oh++)
         for (int64_t ow = 0; ow < OW; ow++)
             for (int64_t c = 0; c < C; c++) {
-                int64_t sum = 0, max = INT64_MIN, valid = 0;
+                int64_t sum = 0, max = INT64_MIN, valid = 0, T = 0;
                 for (int64_t kh = 0; kh < kh_; kh++) {
                     int64_t ih = oh * n->stride[0] - n->pad[0] + kh;
                     if (ih < 0 || ih >= H) continue;
@@ -141,6 +147,7 @@ static int run_pool(const Graph *g, const Node *n, const NodeConsts *nc, const i
                         if (iw < 0 || iw >= W) continue;
                         int64_t v = x[(ih * W + iw) * C + c];
                         sum += v;
+                        if (ort) T = q_f32_units_add(T, ort[v - xmin]);
                         max = v > max ? v : max;
                         valid++;
                     }
@@ -148,6 +155,11 @@ static int run_pool(const Graph *g, const Node *n, const NodeConsts *nc, const i
                 if (valid == 0)
                     return diag_error(node_loc(g, n), "a pooling window covers only padding");
                 int64_t acc;
+                if (ort) {
+                    int cnt = n->count_include_pad ? kh_ * kw_ : (int)valid;
+                    y[(oh * OW + ow) * C + c] = q_avg_ort_out(ort, T, cnt, n->lo, n->hi);
+                    continue;
+                }
                 if (n->op == OP_MAXPOOL) {
                     acc = max - xt->zp;
                 } else {

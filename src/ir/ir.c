@@ -278,6 +278,7 @@ Node *graph_add_node(Graph *g, const char *name, Op op, int nin, const int *in, 
     n->dilation[0] = n->dilation[1] = 1;
     n->groups = 1;
     n->avg_round = AVG_FLOOR;
+    n->avg_table = -1;
     n->rq = rq_none();
     n->in_rq[0] = n->in_rq[1] = rq_none();
     if (out >= 0 && out < g->ntensors) {

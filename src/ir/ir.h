@@ -163,7 +163,8 @@ int op_from_name(const char *name, Op *out);
 #define DORY_AVG_ROUNDS(X)                                                                         \
     X(AVG_FLOOR, "floor", "floor(sum / count)")                                                    \
     X(AVG_HALF_AWAY, "half_away", "round half away from zero (TFLite)")                            \
-    X(AVG_NONE, "none", "no division: the requant folds in 1/count")
+    X(AVG_NONE, "none", "no division: the requant folds in 1/count")                               \
+    X(AVG_ORT, "ort", "onnxruntime's fp32 average, exactly: from avg_table, no requant")
 
 typedef enum {
 #define X(e, name, desc) e,
@@ -221,6 +222,7 @@ typedef struct Node {
     int groups;         /* conv only; depthwise: groups == Cin */
     bool global;        /* pools: kernel = whole input */
     AvgRound avg_round; /* avgpool */
+    int avg_table;      /* AVG_ORT: i64 constant, layout in ir/quant.h (q_avg_ort); else -1 */
     bool count_include_pad;
     /* epilogue */
     Requant rq;       /* output requant */

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int32_t q_srdhm(int32_t a, int32_t b)
 {
@@ -419,4 +420,97 @@ int q_float_as_shift(float s, int64_t amin, int64_t amax, int64_t tlo, int64_t t
     }
     free(first);
     return found;
+}
+
+/* ---- onnxruntime's average pool ---------------------------------------------- */
+
+int64_t q_f32_units_add(int64_t a, int64_t b)
+{
+    volatile float f = (float)(double)(a + b); /* exact in double; one fp32 rounding */
+    return (int64_t)f;
+}
+
+int64_t q_avg_ort_size(int K, int ncounts, int32_t lo, int32_t hi)
+{
+    return Q_AVG_ORT_HEAD + K + (int64_t)ncounts * ((int64_t)hi - lo);
+}
+
+/* onnxruntime's output for the fp32 sum T*2^E over n taps (T rounded to
+ * fp32 first: every sum the kernels form already is). */
+static int32_t avg_ort_eval(int64_t T, int E, int n, float ys, int32_t zy, int32_t lo, int32_t hi)
+{
+    volatile float s = (float)ldexp((double)T, E);
+    volatile float a = s / (float)n;
+    volatile float q = a / ys;
+    volatile float r = q + (float)zy;
+    double y = nearbyintf(r);
+    return (int32_t)(y < lo ? lo : y > hi ? hi : y);
+}
+
+int q_avg_ort_table(float xs, int32_t zx, DType xdt, float ys, int32_t zy, int32_t lo, int32_t hi,
+                    int K, const char *used, int64_t *tab)
+{
+    if (!(xs > 0) || !(ys > 0) || !isnormal(xs) || !isnormal(ys) || !isfinite(xs * 512.0f))
+        return -1;
+    int e;
+    frexpf(xs, &e);
+    int E = e - 24; /* xs = M * 2^E, M in [2^23, 2^24) */
+    int64_t xmin = dtype_info(xdt)->min, tmax = 0;
+    for (int i = 0; i < 256; i++) {
+        volatile float f = xs * (float)(xmin + i - zx);
+        tab[i] = (int64_t)ldexp((double)f, -E);
+        tmax = DORY_MAX(tmax, tab[i] < 0 ? -tab[i] : tab[i]);
+    }
+    tab[256] = K;
+    int64_t off = Q_AVG_ORT_HEAD + K;
+    for (int n = 1; n <= K; n++) {
+        tab[Q_AVG_ORT_HEAD + n - 1] = used[n] ? off : -1;
+        if (!used[n]) continue;
+        int64_t bound = 2 * tmax * n + 2; /* beyond every reachable sum */
+        for (int32_t v = lo + 1; v <= hi; v++) {
+            int64_t a = -bound, b = bound; /* least T in [a, b] with y(T) >= v */
+            if (avg_ort_eval(b, E, n, ys, zy, lo, hi) < v) {
+                tab[off++] = INT64_MAX;
+                continue;
+            }
+            while (a < b) {
+                int64_t mid = a + (b - a) / 2;
+                if (avg_ort_eval(mid, E, n, ys, zy, lo, hi) >= v)
+                    b = mid;
+                else
+                    a = mid + 1;
+            }
+            tab[off++] = a;
+        }
+    }
+    return 0;
+}
+
+int32_t q_avg_ort_out(const int64_t *tab, int64_t T, int n, int32_t lo, int32_t hi)
+{
+    const int64_t *thr = tab + tab[Q_AVG_ORT_HEAD + n - 1];
+    int32_t a = 0, b = hi - lo; /* the number of thresholds <= T */
+    while (a < b) {
+        int32_t mid = a + (b - a) / 2;
+        if (thr[mid] <= T)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return lo + a;
+}
+
+void q_avg_counts(int64_t h, int64_t w, int kh, int kw, const int *s, const int *p, int include_pad,
+                  char *used)
+{
+    int64_t oh = (h + p[0] + p[2] - kh) / s[0] + 1, ow = (w + p[1] + p[3] - kw) / s[1] + 1;
+    memset(used, 0, (size_t)kh * kw + 1);
+    for (int64_t i = 0; i < oh; i++) {
+        int64_t r0 = DORY_MAX(i * s[0] - p[0], 0), r1 = DORY_MIN(i * s[0] - p[0] + kh, h);
+        for (int64_t j = 0; j < ow; j++) {
+            int64_t c0 = DORY_MAX(j * s[1] - p[1], 0), c1 = DORY_MIN(j * s[1] - p[1] + kw, w);
+            int64_t n = (r1 - r0) * (c1 - c0);
+            if (n > 0) used[include_pad ? kh * kw : n] = 1;
+        }
+    }
 }

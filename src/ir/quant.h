@@ -23,6 +23,39 @@ int64_t q_rdiv_pot64(int64_t x, int e);
  * int64 range (the clamp follows). */
 int64_t q_float_requant(int32_t acc, float scale);
 
+/* ---- onnxruntime's average pool (AVG_ORT) ----------------------------------
+ * QLinearAveragePool (and DQ -> AveragePool -> Q) compute, per window of n
+ * counted taps, y = rne(f32(f32(f32(sum) / n) / ys) + zy) where sum adds
+ * f32(xs * (x - zx)) over the valid taps in row order, in fp32. Every such
+ * value is an integer multiple of u = 2^E (the unit of xs's last bit), so
+ * the sum is exact integer arithmetic in units of u with each addition
+ * rounded to 24 significant bits (q_f32_units_add), and y is a
+ * non-decreasing function of that sum T for each n: lo + the number of n's
+ * thresholds <= T. The table (i64) holds
+ *   [0, 256)        t[x - xmin]: f32(xs * (x - zx)) / u (xmin: -128 or 0)
+ *   [256]           K, the kernel area (counts 1..K)
+ *   [257, 257 + K)  offset of count n's hi - lo thresholds, or -1
+ *   then the thresholds: for count n, entry j is the least T with y >= lo+1+j
+ * computed at compile time from onnxruntime's own fp32 arithmetic. */
+enum { Q_AVG_ORT_HEAD = 257 };
+/* fp32 addition of a and b, both in units u: the exact sum rounded to 24
+ * significant bits, half to even (|a + b| < 2^53; computed by the FPU, the
+ * kernels do it in integers). */
+int64_t q_f32_units_add(int64_t a, int64_t b);
+/* Size of the table for kernel area K, `ncounts` counts used, clamp lo..hi. */
+int64_t q_avg_ort_size(int K, int ncounts, int32_t lo, int32_t hi);
+/* Builds the table (q_avg_ort_size entries) for input xs, zx of type xdt,
+ * output ys, zy, clamp [lo, hi]; used[n] (n = 1..K) marks the counts that
+ * occur. -1 when xs or ys is not a positive normal fp32 scale. */
+int q_avg_ort_table(float xs, int32_t zx, DType xdt, float ys, int32_t zy, int32_t lo, int32_t hi,
+                    int K, const char *used, int64_t *tab);
+/* used[n] = 1 (n = 1..K) for the counts of the windows of a pool of kh x kw,
+ * strides s, pads p (top, left, bottom, right) on an h x w input. */
+void q_avg_counts(int64_t h, int64_t w, int kh, int kw, const int *s, const int *p, int include_pad,
+                  char *used);
+/* The output of a window with fp32 sum T (units u) over n counted taps. */
+int32_t q_avg_ort_out(const int64_t *tab, int64_t T, int n, int32_t lo, int32_t hi);
+
 /* One channel's requant constants, resolved from the graph. */
 typedef struct RqChan {
     RqScheme scheme;

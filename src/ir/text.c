@@ -288,6 +288,10 @@ static void put_node_attrs(FILE *f, const Graph *g, const Node *n)
     if (n->global) fputs(" global", f);
     if (n->count_include_pad) fputs(" count_include_pad", f);
     if (n->avg_round != AVG_FLOOR) fprintf(f, " avg_round=%s", avg_round_name(n->avg_round));
+    if (n->avg_table >= 0) {
+        fputs(" avg_table=", f);
+        put_tensor_ref(f, g, n->avg_table);
+    }
     int32_t lo, hi;
     default_clamp(g, n, &lo, &hi);
     if (n->lo != lo || n->hi != hi) fprintf(f, " clamp=%d,%d", (int)n->lo, (int)n->hi);
@@ -317,7 +321,7 @@ static void put_node(FILE *f, const Graph *g, const Node *n)
  * tensor's declaration (ids out of range sort last). */
 static int node_last_ref(const Graph *g, const Node *n)
 {
-    int m = n->out;
+    int m = DORY_MAX(n->out, n->avg_table);
     for (int i = 0; i < n->nin; i++) m = DORY_MAX(m, n->in[i]);
     const Requant *rqs[3] = {&n->rq, &n->in_rq[0], &n->in_rq[1]};
     for (int i = 0; i < 3; i++) {
@@ -947,6 +951,8 @@ static int parse_attr(Parser *P, Node *n, const char *key)
     if (!strcmp(key, "value")) return parse_ints(P, &n->pad_value, 1);
     if (!strcmp(key, "global")) return n->global = true, 0;
     if (!strcmp(key, "count_include_pad")) return n->count_include_pad = true, 0;
+    if (!strcmp(key, "avg_table"))
+        return expect_char(P, '=') || lookup_tensor(P, &n->avg_table, "a tensor name");
     if (!strcmp(key, "rq")) return expect_char(P, '=') || parse_requant(P, &n->rq);
     if (!strcmp(key, "rqa")) return expect_char(P, '=') || parse_requant(P, &n->in_rq[0]);
     if (!strcmp(key, "rqb")) return expect_char(P, '=') || parse_requant(P, &n->in_rq[1]);
@@ -973,8 +979,8 @@ static int parse_attr(Parser *P, Node *n, const char *key)
 }
 
 static const char *const node_attrs[] = {
-    "kernel",    "stride", "dilation", "pad", "groups", "global", "count_include_pad",
-    "avg_round", "clamp",  "sm",       "rq",  "rqa",    "rqb",    "value"};
+    "kernel", "stride", "dilation", "pad", "groups", "global", "count_include_pad", "avg_round",
+    "clamp",  "sm",     "rq",       "rqa", "rqb",    "value",  "avg_table"};
 
 static int parse_attrs(Parser *P, Node *n)
 {

@@ -389,6 +389,29 @@ static int verify_fc(Ctx *cx)
     return check_epilogue(cx, acc, cout);
 }
 
+/* AVG_ORT: the table of ir/quant.h, with thresholds for every count the
+ * windows have; no requant after it. */
+static int check_avg_ort(Ctx *cx, const Tensor *x, int kh, int kw)
+{
+    const Node *n = cx->n;
+    const Tensor *t = graph_tensor(cx->g, n->avg_table);
+    int K = kh * kw;
+    if (n->op != OP_AVGPOOL || n->rq.scheme != RQ_NONE)
+        return FAIL(cx, "avg_round ort is for an avgpool without requant");
+    if (!t || !t->is_const || t->dtype != DT_I64 || tensor_numel(t) < Q_AVG_ORT_HEAD + K ||
+        tensor_get(t, 256) != K)
+        return FAIL(cx, "avg_round ort needs avg_table, an i64 constant for %d counts", K);
+    char *used = arena_alloc(&cx->g->arena, (size_t)K + 1);
+    if (!used) return -1;
+    q_avg_counts(act_h(x), act_w(x), kh, kw, n->stride, n->pad, n->count_include_pad, used);
+    for (int k = 1; k <= K; k++) {
+        int64_t off = tensor_get(t, Q_AVG_ORT_HEAD + k - 1);
+        if (used[k] && (off < Q_AVG_ORT_HEAD + K || off + (n->hi - n->lo) > tensor_numel(t)))
+            return FAIL(cx, "avg_table has no thresholds for windows of %d taps", k);
+    }
+    return 0;
+}
+
 static int verify_pool(Ctx *cx)
 {
     const Node *n = cx->n;
@@ -403,6 +426,7 @@ static int verify_pool(Ctx *cx)
     if (oh < 1 || ow < 1) return FAIL(cx, "the window is larger than the padded input");
     int64_t c = act_c(x);
     if (check_out_shape(cx, y, oh, ow, c) || check_rq(cx, &n->rq, c)) return -1;
+    if (n->avg_round == AVG_ORT && check_avg_ort(cx, x, kh, kw)) return -1;
     Range d = act_delta(cx, 0), a = d;
     if (n->op == OP_AVGPOOL && n->avg_round == AVG_NONE) {
         a.lo = DORY_MIN(0, d.lo) * kh * kw;

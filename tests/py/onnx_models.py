@@ -258,3 +258,65 @@ def nemo_model(seed=0, in_shape=(1, 4, 10, 10)):
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 10)])
     m.ir_version = 6
     return m
+
+
+def nemo_requant_add(b, x, y, r, d1, act):
+    """NEMO's PACT_IntegerAdd then PACT_IntegerAct as torch 1.x exports them:
+    Mul(x, r0), Mul(y, r1), Add, Div(D1), Floor (the add, float ops on
+    integer values), then Cast(int64), Mul(int64 r), Div(int64 D2) (integer
+    division, truncating), Cast(int64), Cast(int64), Cast(float), Clip (the
+    activation). act = (r, D2, hi) or None (no second requant)."""
+    s0 = b.node("Mul", [x, b.const("ra", np.float32(r[0]))])
+    s1 = b.node("Mul", [y, b.const("rb", np.float32(r[1]))])
+    s = b.node("Floor", [b.node("Div", [b.node("Add", [s0, s1]), b.const("d", np.float32(d1))])])
+    if act is None:
+        return s
+    s = b.node("Cast", [s], to=TensorProto.INT64)
+    s = b.node("Mul", [s, b.const("m", np.array([act[0]], dtype=np.int64))])
+    s = b.node("Div", [s, b.const("d", np.array(act[1], dtype=np.int64))])
+    for to in (TensorProto.INT64, TensorProto.INT64, TensorProto.FLOAT):
+        s = b.node("Cast", [s], to=to)
+    return b.node("Clip", [s], min=0.0, max=float(act[2]))
+
+
+def nemo_conv_act(b, x, cin, cout, k=3, group=1):
+    """NEMO conv + BN + PACT_IntegerAct (Mul/Add/Cast/Mul/Div/Cast*3/Clip).
+    kappa*acc + lambda stays below 2^24, so onnxruntime's fp32 Mul and Add
+    on these integers are exact; the requant spreads the output over 8 bits."""
+    rng = b.rng
+    p, taps = k // 2, k * k * cin // group
+    w = rng.integers(-8, 9, (cout, cin // group, k, k)).astype(np.float32)
+    x = b.node("Conv", [x, b.const("w", w)], kernel_shape=[k, k], pads=[p, p, p, p],
+               strides=[1, 1], group=group)
+    kappa = rng.integers(8, 33, (1, cout, 1, 1))
+    spread = 14400 * np.sqrt(taps)  # about the std of kappa*acc on uniform u8 inputs
+    lamda = rng.integers(0, int(2 * spread), (1, cout, 1, 1))
+    x = b.node("Mul", [b.const("kappa", kappa.astype(np.float32)), x])
+    x = b.node("Add", [x, b.const("lamda", lamda.astype(np.float32))])
+    x = b.node("Cast", [x], to=TensorProto.INT64)
+    x = b.node("Mul", [x, b.const("m", np.array([3], dtype=np.int64))])
+    d = 2 ** int(np.ceil(np.log2(3 * spread / 90)))
+    x = b.node("Div", [x, b.const("d", np.array(d, dtype=np.int64))])
+    for to in (TensorProto.INT64, TensorProto.INT64, TensorProto.FLOAT):
+        x = b.node("Cast", [x], to=to)
+    return b.node("Clip", [x], min=0.0, max=255.0)
+
+
+def nemo_residual_model(seed=0, in_shape=(1, 8, 8, 8), r=(32, 19), d1=64, act=(27, 16, 255),
+                        tail=True):
+    """A NEMO residual block: conv-act, depthwise conv-act, the add of the
+    block input and that output with its requant (nemo_requant_add), and a
+    conv-act after it. Input and every activation u8 values in float."""
+    b = _B(seed)
+    c = in_shape[1]
+    y = nemo_conv_act(b, "input", c, c)
+    y = nemo_conv_act(b, y, c, c, group=c)
+    x = nemo_requant_add(b, y, "input", r, d1, act)
+    if tail:
+        x = nemo_conv_act(b, x, c, c)
+    g = helper.make_graph(b.nodes, "nemo_residual",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(in_shape))],
+                          [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)], b.inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9)])
+    m.ir_version = 6
+    return m
