@@ -69,16 +69,23 @@ TEST(f32int_qladd_every_pair)
     printf("  QLADD_INT: %d configurations x 65536 pairs equal fp32\n", n);
 }
 
+/* Mismatches of one accumulator: the full emulation and the inline fast
+ * path (dory__f32int_fast, what the kernels call) against the FPU. */
+static long f32int_one(float scale, int32_t acc)
+{
+    int64_t want = q_float_requant(acc, scale);
+    int64_t got = dory__f32int_rq(acc, &scale), fast = dory__f32int_fast(acc, &scale);
+    if (want == got && want == fast) return 0;
+    harness_fail(__FILE__, __LINE__, "f32int scale %a acc %d: %lld, fast %lld, fp32 %lld",
+                 (double)scale, (int)acc, (long long)got, (long long)fast, (long long)want);
+    return 1;
+}
+
 static long f32int_range(float scale, int64_t lo, int64_t hi, int64_t step)
 {
     long bad = 0;
-    for (int64_t acc = lo; acc <= hi; acc += step) {
-        int64_t want = q_float_requant((int32_t)acc, scale);
-        int64_t got = dory__f32int_rq((int32_t)acc, &scale);
-        if (want != got && bad++ < 3)
-            harness_fail(__FILE__, __LINE__, "f32int scale %a acc %lld: %lld, fp32 %lld",
-                         (double)scale, (long long)acc, (long long)got, (long long)want);
-    }
+    for (int64_t acc = lo; acc <= hi && bad < 3; acc += step)
+        bad += f32int_one(scale, (int32_t)acc);
     return bad;
 }
 
@@ -104,14 +111,49 @@ TEST(f32int_every_accumulator)
     for (int i = 0; i < 1000000; i++) { /* random accumulators and scales */
         float sc = log_uniform(&s, -12, 2);
         int32_t acc = (int32_t)rng(&s) >> (rng(&s) % 31);
-        int64_t want = q_float_requant(acc, sc), got = dory__f32int_rq(acc, &sc);
-        if (want != got && bad++ < 3)
-            harness_fail(__FILE__, __LINE__, "f32int scale %a acc %d: %lld, fp32 %lld", (double)sc,
-                         (int)acc, (long long)got, (long long)want);
+        if (bad < 3) bad += f32int_one(sc, acc);
     }
     n += 1000000;
     CHECK_EQ_I64(bad, 0);
     printf("  F32INT: %lld accumulators equal fp32\n", n);
+}
+
+/* The fast path's window is needed: on these ranges a single rounding of
+ * the exact product (the fast path without its window check) differs from
+ * fp32 on some accumulators below 2^24, and the fast path never does. Scales at the fast
+ * path's limits (|s| in [2^-32, 2^-1), both significand extremes, the
+ * switch from a shifted to an unshifted multiplier at 2^-9, negative s) and every
+ * accumulator up to 2^24, where f32(acc) stops being exact. */
+TEST(f32int_fast_path_window)
+{
+    static const float edge[] = {0x1.fffffep-2f,  0x1p-2f,         0x1p-1f,
+                                 0x1.fffffep-10f, 0x1p-9f,         0x1.000002p-9f,
+                                 0x1p-32f,        0x1.fffffep-32f, 0x1.fffffep-33f,
+                                 -0x1p-8f,        -0x1.234566p-7f, -0x1.800002p-11f};
+    uint32_t s = 99;
+    long bad = 0, naive = 0;
+    long long n = 0;
+    for (int i = 0; i < (int)(sizeof edge / sizeof edge[0]); i++) {
+        bad += f32int_range(edge[i], -(1 << 16), 1 << 16, 1);
+        bad += f32int_range(edge[i], (1 << 24) - 70000, (1 << 24) + 70000, 1);
+        bad += f32int_range(edge[i], -(1 << 24) - 70000, -(1 << 24) + 70000, 1);
+        n += 131073 + 2 * 140001;
+    }
+    for (int i = 0; i < 40; i++) { /* near-ties: 3 * 2^20 accumulators a scale */
+        float sc = log_uniform(&s, -11, -0.4);
+        int64_t lo = (int64_t)(rng(&s) % (1u << 25)) - (1 << 24);
+        for (int64_t acc = lo; acc < lo + 3 * (1 << 20) && bad < 3; acc++) {
+            int64_t want = q_float_requant((int32_t)acc, sc);
+            double x = (double)acc * (double)sc; /* exact: 24 x 25 bits */
+            naive += acc > -(1 << 24) && acc < (1 << 24) && (int64_t)floor(x + 0.5) != want;
+            bad += f32int_one(sc, (int32_t)acc);
+        }
+        n += 3 * (1 << 20);
+    }
+    CHECK_EQ_I64(bad, 0);
+    CHECK(naive > 0);
+    printf("  F32INT fast path: %lld accumulators equal fp32 (a single rounding differs on %ld)\n",
+           n, naive);
 }
 
 /* q_float_as_shift: where it finds constants, (k*acc + l) >> d clamped
