@@ -207,7 +207,12 @@ DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
         return (p >> t) + ((p & mask) > (mask >> 1) + (p < 0 ? 1 : 0) ? 1 : 0);
     }
     case DORY_RQ_LUT: return rq->table[acc - rq->table_base];
-    case DORY_RQ_F32INT: return dory__f32int_fast((int32_t)acc, &rq->scale[i]);
+    case DORY_RQ_F32INT: /* a channel's proven shortcut, else the emulation */
+        if (rq->k32 && rq->k32[i]) {
+            int64_t v = (int64_t)(int32_t)acc * rq->k32[i] + rq->l64[i];
+            return (int32_t)(v >> 32) >> (rq->d - 32); /* d >= 32 */
+        }
+        return dory__f32int_fast((int32_t)acc, &rq->scale[i]);
     case DORY_RQ_QLADD:
     case DORY_RQ_QLADD_INT: break; /* the add kernel's own formula */
     }
