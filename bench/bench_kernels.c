@@ -117,11 +117,14 @@ int main(void)
         static const struct {
             const char *name;
             int flag;
-        } rq[3] = {{"fixed", KC_ONNX_FIXED}, {"float", KC_ONNX_FLOAT}, {"exact", KC_ONNX_EXACT}};
+        } rq[4] = {{"fixed", KC_ONNX_FIXED},
+                   {"float", KC_ONNX_FLOAT},
+                   {"exact", KC_ONNX_EXACT},
+                   {"shift64", KC_ONNX_SHIFT64}};
         const KBenchShape *s = &kc_bench_shapes[i];
         int j;
         if (s->op == KOP_AVGPOOL) continue;
-        for (j = 0; j < 3; j++) {
+        for (j = 0; j < 4; j++) {
             char name[48];
             snprintf(name, sizeof name, "onnx %s %s", rq[j].name, s->name);
             failed += row(name, s, rq[j].flag, 42u + (unsigned)i);

@@ -142,6 +142,44 @@ int64_t dory__f32int_rq(int32_t acc, const float *scale);
 int64_t dory__qladd_int(int32_t a, int32_t b, const float *s);
 int64_t dory__qlmul_int(int32_t p, const float *s);
 
+/* F32INT, its common case inline. With |s| = m 2^-d exactly (m the 24-bit
+ * significand) and |acc| < 2^24, f32(acc) is exact and X = |acc| m (below
+ * 2^48) is the exact product in units of 2^-d; fp32 rounds X to 24 bits,
+ * then to an integer. q = (X + 2^(d-1)) >> d rounds X once, and equals
+ * fp32's result when X lies farther than one fp32 half ulp from the two
+ * half-integers around it: a half-integer of magnitude below 2^23 is an fp32
+ * value, so the 24-bit rounding cannot reach or cross it. The half ulp is at
+ * most |X| 2^-24 < (|q| + 1) 2^(d-24); with F = (X + 2^(d-1)) mod 2^d, the
+ * distances are F and 2^d - F, and t = F >> (d - 24) in [a, 2^24 - 1 - a],
+ * a = |q| + 1, proves both larger. In 32-bit words: Z = acc k, k = m 2^sh
+ * below 2^32, puts the binary point at bit 32 + e, e = d + sh - 32 in 1..23,
+ * so q and F's top e bits come from Z's high word and t's other bits from
+ * its low word. fp32 is symmetric in the sign of s (acc is negated instead).
+ * Exact ties (F = 0), the near-tie accumulators (about |q| 2^-23 of them),
+ * |acc| >= 2^24 and |s| outside [2^-32, 2^-1) take the full emulation. */
+DORY_INLINE int64_t dory__f32int_fast(int32_t acc, const float *scale)
+{
+    union {
+        float f;
+        uint32_t u;
+    } v;
+    int d, sh, e;
+    v.f = *scale;
+    d = 150 - (int)((v.u >> 23) & 255);
+    sh = d < 33 ? 33 - d : 0;
+    e = d + sh - 32;
+    if ((uint32_t)acc + 0xffffffu <= 0x1fffffeu && (unsigned)(d - 25) <= 30u) {
+        uint32_t k = ((v.u & 0x7fffffu) | 0x800000u) << sh;
+        int64_t z = (int64_t)(v.u >> 31 ? -acc : acc) * (int64_t)k;
+        int32_t hi = (int32_t)(z >> 32) + (1 << (e - 1)), q = hi >> e;
+        int32_t t =
+            (int32_t)(((uint32_t)hi & ((1u << e) - 1)) << (24 - e) | (uint32_t)z >> (e + 8));
+        int32_t a = (q < 0 ? -q : q) + 1;
+        if (t >= a && t <= 0xffffff - a) return q;
+    }
+    return dory__f32int_rq(acc, scale);
+}
+
 /* requant(acc) for channel c, as int64 (before zero point and clamp). */
 DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
 {
@@ -170,7 +208,12 @@ DORY_INLINE int64_t dory__rq_raw(const dory_requant_t *rq, int c, int64_t acc)
         return (p >> t) + ((p & mask) > (mask >> 1) + (p < 0 ? 1 : 0) ? 1 : 0);
     }
     case DORY_RQ_LUT: return rq->table[acc - rq->table_base];
-    case DORY_RQ_F32INT: return dory__f32int_rq((int32_t)acc, &rq->scale[i]);
+    case DORY_RQ_F32INT: /* a channel's proven shortcut, else the emulation */
+        if (rq->k32 && rq->k32[i]) {
+            int64_t v = (int64_t)(int32_t)acc * rq->k32[i] + rq->l64[i];
+            return (int32_t)(v >> 32) >> (rq->d - 32); /* d >= 32 */
+        }
+        return dory__f32int_fast((int32_t)acc, &rq->scale[i]);
     case DORY_RQ_QLADD:
     case DORY_RQ_QLADD_INT: break; /* the add kernel's own formula */
     case DORY_RQ_QLMUL: {          /* zero point inside: the mul kernel's epilogue */

@@ -96,10 +96,12 @@ typedef enum {
  *  - SHIFT64: k64, l64 (NULL = 0), d in 0..63; k*acc + l must fit int64.
  *  - FIXED: mult (0 or in [2^30, 2^31)), shift (>0 left, <0 right), pre in 0..31;
  *    left = pre + max(shift, 0) and acc << left must fit int32, right = max(-shift, 0).
- *  - FLOAT, F32INT: scale.
+ *  - FLOAT, F32INT: scale. F32INT may also have k32 and l64 (both, or k32
+ *    NULL) and d in 32..62: a channel with k32[c] != 0 computes
+ *    ((int64)k32*acc + l64) >> d, which the compiler proved equal to FLOAT
+ *    on the channel's accumulator range within the clamp.
  *  - FIXED_SR: mult (0 or in [2^30, 2^31)), shift in -31..30, pre 0.
  *  - LUT: table (one per tensor), acc - table_base in 0..entries-1.
- *  - FLOAT, F32INT: scale.
  *  - QLADD, QLADD_INT (add output only, per_channel = 0, input requants NONE):
  *    scale[0..2] = s_a, s_b, c; the output zero point is in c, zp unused.
  *  - QLMUL, QLMUL_INT (mul output only, per_channel = 0): scale[0..1] = s, zc;

@@ -35,7 +35,8 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
     for (int64_t c = 0; c < nch; c++) {
         RqChan r = rq_channel(g, rq, c);
         switch (rq->scheme) {
-        case RQ_SHIFT: v[c] = r.k, v[nch + c] = r.l; break;
+        case RQ_SHIFT:
+        case RQ_F32INT: v[c] = r.k, v[nch + c] = r.l; break;
         case RQ_FIXED:
         case RQ_FIXED_SR: v[c] = r.mult, v[nch + c] = r.shift; break;
         default: break;
@@ -64,7 +65,14 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
         cg_emit_ints(o, decl, tv, tensor_numel(t));
         free(tv);
     } else if (rq_has_scale(rq->scheme)) {
-        /* QLADD: s_a, s_b, c once; QLMUL: s, zc; FLOAT, F32INT: one scale per channel */
+        /* QLADD: s_a, s_b, c once; QLMUL: s, zc; FLOAT, F32INT: one scale per
+         * channel, and F32INT's shortcut (k 0: the emulation) */
+        if (rq->scheme == RQ_F32INT && rq->k >= 0) {
+            snprintf(decl, sizeof decl, "static const int32_t %s_k", prefix);
+            cg_emit_ints(o, decl, v, nch);
+            snprintf(decl, sizeof decl, "static const int64_t %s_l", prefix);
+            cg_emit_ints(o, decl, v + nch, nch);
+        }
         const Tensor *t = graph_tensor(g, rq->scale);
         int64_t n = rq_is_qladd(rq->scheme) ? 3 : rq_is_qlmul(rq->scheme) ? 2 : nch;
         cg_emit(o, "static const float %s_scale[%lld] = {", prefix, (long long)n);
@@ -105,8 +113,11 @@ static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *pre
         static const char *const name[] = {
             [RQ_FLOAT] = "FLOAT",         [RQ_F32INT] = "F32INT", [RQ_QLADD] = "QLADD",
             [RQ_QLADD_INT] = "QLADD_INT", [RQ_QLMUL] = "QLMUL",   [RQ_QLMUL_INT] = "QLMUL_INT"};
-        cg_emit(o, "{.scheme = DORY_RQ_%s, .per_channel = %d, .scale = %s_scale}", name[rq->scheme],
+        cg_emit(o, "{.scheme = DORY_RQ_%s, .per_channel = %d, .scale = %s_scale", name[rq->scheme],
                 !rq_is_qladd(rq->scheme) && !rq_is_qlmul(rq->scheme), prefix);
+        if (rq->scheme == RQ_F32INT && rq->k >= 0)
+            cg_emit(o, ", .k32 = %s_k, .l64 = %s_l, .d = %d", prefix, prefix, rq->d);
+        cg_emit(o, "}");
         break;
     }
     case RQ_LUT:

@@ -100,8 +100,8 @@ static int requant_equal(const Requant *a, const Requant *b)
     case RQ_SHIFT: return a->k == b->k && a->l == b->l && a->d == b->d;
     case RQ_FIXED:
     case RQ_FIXED_SR: return a->mult == b->mult && a->shift == b->shift && a->pre == b->pre;
+    case RQ_F32INT: return a->scale == b->scale && a->k == b->k && a->l == b->l && a->d == b->d;
     case RQ_FLOAT:
-    case RQ_F32INT:
     case RQ_QLADD:
     case RQ_QLADD_INT:
     case RQ_QLMUL:

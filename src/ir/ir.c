@@ -330,6 +330,15 @@ int rq_make_shift(Graph *g, Node *n, Requant *rq, int nch, const int64_t *k, con
     return 0;
 }
 
+int rq_add_f32int_shortcut(Graph *g, Node *n, Requant *rq, int nch, const int64_t *k,
+                           const int64_t *l, int d)
+{
+    rq->d = d;
+    rq->k = rq_const(g, n, "k", DT_I32, nch, k);
+    rq->l = rq->k < 0 ? -1 : rq_const(g, n, "l", DT_I64, nch, l);
+    return rq->l < 0 ? -1 : 0;
+}
+
 int rq_make_fixed(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
                   const int32_t *shift, int pre)
 {

@@ -112,8 +112,12 @@ typedef enum { ARITH_UNSET = 0, ARITH_32, ARITH_64 } Arith;
  * if absent). Each constant has 1 element (per tensor) or one per channel. */
 typedef struct Requant {
     RqScheme scheme;
-    int k, l;  /* SHIFT: i32 or i64 multiplier and addend (l optional) */
-    int d;     /* SHIFT: right shift, 0..63 */
+    int k, l;  /* SHIFT: i32 or i64 multiplier and addend (l optional); F32INT (optional, both
+                  or neither): the shortcut, i32 k and i64 l per channel: k[c] != 0 says
+                  (k*acc + l) >> d equals FLOAT on the channel's accumulator range within the
+                  clamp (the verifier checks it), and kernels compute that instead of the
+                  emulation (a 32x32->64 product, the high word shifted) */
+    int d;     /* SHIFT: right shift, 0..63; F32INT with k: 32..62 */
     int mult;  /* FIXED, FIXED_SR: i32 multiplier in [2^30, 2^31) or 0 */
     int shift; /* FIXED, FIXED_SR: i32 signed shift, >0 left, <0 right (TFLite) */
     int pre;   /* FIXED: extra left shift applied first, 0..31; FIXED_SR: 0 */
@@ -280,6 +284,10 @@ int graph_add_output(Graph *g, int tensor);
 Requant rq_none(void);
 int rq_make_shift(Graph *g, Node *n, Requant *rq, int nch, const int64_t *k, const int64_t *l,
                   int d);
+/* F32INT's shortcut on an F32INT rq: k (i32, 0 = the emulation) and l (i64)
+ * per channel, d in 32..62 (Requant.k). */
+int rq_add_f32int_shortcut(Graph *g, Node *n, Requant *rq, int nch, const int64_t *k,
+                           const int64_t *l, int d);
 int rq_make_fixed(Graph *g, Node *n, Requant *rq, int nch, const int32_t *mult,
                   const int32_t *shift, int pre);
 /* FIXED_SR, the same constants with LiteRT's single rounding. */

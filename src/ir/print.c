@@ -113,9 +113,17 @@ void ir_print_summary(FILE *f, const Graph *g)
         macs += m;
         params += p;
         act_peak = DORY_MAX(act_peak, act);
-        fprintf(f, "%3d %-*s %-15s %-13s %-13s %10lld %8lld %-5s %s\n", i, NAME_W,
+        fprintf(f, "%3d %-*s %-15s %-13s %-13s %10lld %8lld %-5s %s", i, NAME_W,
                 have ? ir_name_at(&col, i) : n->name, op, in, out, (long long)m, (long long)p,
                 rq_scheme_name(n->rq.scheme), arith_str(n));
+        const Tensor *k = n->rq.scheme == RQ_F32INT ? graph_tensor(g, n->rq.k) : NULL;
+        if (k) { /* float_to_exact's per-channel shortcut */
+            int64_t nk = 0;
+            for (int64_t c = 0; c < tensor_numel(k); c++) nk += tensor_get(k, c) != 0;
+            fprintf(f, " (shift on %lld of %lld channels)", (long long)nk,
+                    (long long)tensor_numel(k));
+        }
+        fputc('\n', f);
     }
     if (have) ir_print_full_names(f, g, &col);
     arena_free(&a);

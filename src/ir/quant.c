@@ -100,6 +100,7 @@ RqChan rq_channel(const Graph *g, const Requant *rq, int64_t c)
         const Tensor *t = graph_tensor(g, rq->scale);
         DORY_ASSERT(t);
         r.scale = tensor_get_f32(t, tensor_numel(t) == 1 ? 0 : c);
+        r.k = rq_get(g, rq->k, c, 0), r.l = rq_get(g, rq->l, c, 0), r.d = rq->d;
         break;
     }
     case RQ_LUT: {
@@ -385,6 +386,21 @@ static __int128 addend_slack(const int64_t *first, int64_t amin, int64_t amax, i
     __int128 lmin, lmax;
     shift_addends(first, amin, amax, tlo, thi, d, k, &lmin, &lmax);
     return lmax - lmin;
+}
+
+int q_shift_equals_float(float s, int64_t k, int64_t l, int d, int64_t amin, int64_t amax,
+                         int64_t tlo, int64_t thi)
+{
+    if (!(s > 0) || k <= 0 || d < 1 || d > 62 || amin > amax) return 0;
+    for (int64_t t = tlo; t <= thi; t++) {
+        /* the least acc with k*acc + l >= t*2^d, clipped to [amin, amax + 1] */
+        __int128 num = (__int128)t * ((__int128)1 << d) - l, q = num / k;
+        if (q * k < num) q++;
+        int64_t a = q < amin ? amin : q > amax ? amax + 1 : (int64_t)q;
+        if (a <= amax && q_float_requant((int32_t)a, s) < t) return 0;
+        if (a > amin && q_float_requant((int32_t)(a - 1), s) >= t) return 0;
+    }
+    return 1;
 }
 
 int q_float_as_shift(float s, int64_t amin, int64_t amax, int64_t tlo, int64_t thi, int d,

@@ -59,8 +59,8 @@ int32_t q_avg_ort_out(const int64_t *tab, int64_t T, int n, int32_t lo, int32_t 
 /* One channel's requant constants, resolved from the graph. */
 typedef struct RqChan {
     RqScheme scheme;
-    int64_t k, l;         /* SHIFT */
-    int d;                /* SHIFT */
+    int64_t k, l;         /* SHIFT; F32INT: the proven shortcut (k 0: none) */
+    int d;                /* SHIFT, F32INT's shortcut */
     int32_t mult;         /* FIXED */
     int32_t shift;        /* FIXED, >0 left, <0 right */
     int pre;              /* FIXED */
@@ -132,6 +132,14 @@ void q_softmax_params(double beta, double in_scale, int32_t *mult, int *shift, i
  * bits for the d the caller chose). */
 int q_float_as_shift(float s, int64_t amin, int64_t amax, int64_t tlo, int64_t thi, int d,
                      int64_t *k, int64_t *l);
+
+/* 1 if (k*acc + l) >> d and round_half_even(f32(acc) * s) reach every t in
+ * [tlo, thi] at the same acc of [amin, amax] (so their results clamped to
+ * [tlo - 1, thi] agree on the whole range), else 0: two fp32 evaluations per
+ * threshold, at the accumulator where the shift reaches it. k > 0, d 1..62,
+ * k*acc + l within 64 bits on the range. */
+int q_shift_equals_float(float s, int64_t k, int64_t l, int d, int64_t amin, int64_t amax,
+                         int64_t tlo, int64_t thi);
 
 /* Full epilogue: clamp(requant(acc) + zy, lo, hi). */
 static inline int32_t q_epilogue(const RqChan *r, int64_t acc, int32_t zy, int32_t lo, int32_t hi)

@@ -254,6 +254,10 @@ static void put_rq(FILE *f, const Graph *g, const char *key, const Requant *r)
         refs[0].name = "table", refs[0].id = r->table;
     } else {
         refs[0].name = "scale", refs[0].id = r->scale;
+        if (r->scheme == RQ_F32INT) {
+            refs[1].name = "k", refs[1].id = r->k;
+            refs[2].name = "l", refs[2].id = r->l;
+        }
     }
     for (int i = 0; i < 3; i++) {
         if (refs[i].id < 0) continue;
@@ -261,7 +265,8 @@ static void put_rq(FILE *f, const Graph *g, const char *key, const Requant *r)
         put_tensor_ref(f, g, refs[i].id);
         sep = ",";
     }
-    if (r->scheme == RQ_SHIFT) fprintf(f, "%sd=%d", sep, r->d);
+    if (r->scheme == RQ_SHIFT || (r->scheme == RQ_F32INT && r->k >= 0))
+        fprintf(f, "%sd=%d", sep, r->d);
     if (r->scheme == RQ_FIXED) fprintf(f, "%spre=%d", sep, r->pre);
     if (r->scheme == RQ_LUT) fprintf(f, "%sbase=%d", sep, r->base);
     fputc(')', f);
@@ -329,6 +334,7 @@ static int node_last_ref(const Graph *g, const Node *n)
         if (r->scheme == RQ_SHIFT) m = DORY_MAX(m, DORY_MAX(r->k, r->l));
         if (rq_is_fixed(r->scheme)) m = DORY_MAX(m, DORY_MAX(r->mult, r->shift));
         if (rq_has_scale(r->scheme)) m = DORY_MAX(m, r->scale);
+        if (r->scheme == RQ_F32INT) m = DORY_MAX(m, DORY_MAX(r->k, r->l));
         if (r->scheme == RQ_LUT) m = DORY_MAX(m, r->table);
     }
     return m >= g->ntensors ? g->ntensors : m;
@@ -884,7 +890,7 @@ static int parse_tensor(Parser *P)
 /* ---- Nodes -------------------------------------------------------------- */
 
 /* rq=none | shift(k=T,l=T,d=N) | fixed(mult=T,shift=T,pre=N) | float(scale=T)
- *    | fixed_sr(mult=T,shift=T) | lut(table=T,base=N) */
+ *    | fixed_sr(mult=T,shift=T) | lut(table=T,base=N) | f32int(scale=T[,k=T,l=T,d=N]) */
 static int parse_requant(Parser *P, Requant *r)
 {
     char scheme[16];
@@ -896,29 +902,31 @@ static int parse_requant(Parser *P, Requant *r)
     if (s == RQ_NONE) return 0;
     if (expect_char(P, '(')) return -1;
     if (accept(P, ')')) return 0;
-    static const char *const keys[5][3] = {{"k", "l", "d"},
-                                           {"mult", "shift", "pre"},
-                                           {"mult", "shift", 0},
-                                           {"table", 0, "base"},
-                                           {"scale"}};
-    int *refs[5][3] = {{&r->k, &r->l, &r->d},
-                       {&r->mult, &r->shift, &r->pre},
-                       {&r->mult, &r->shift, 0},
-                       {&r->table, 0, &r->base},
-                       {&r->scale}};
-    int f = s == RQ_SHIFT ? 0 : s == RQ_FIXED ? 1 : s == RQ_FIXED_SR ? 2 : s == RQ_LUT ? 3 : 4;
+    /* per scheme: up to three tensor fields, then one integer field */
+    static const char *const keys[6][4] = {{"k", "l", 0, "d"},      {"mult", "shift", 0, "pre"},
+                                           {"mult", "shift", 0, 0}, {"table", 0, 0, "base"},
+                                           {"scale", 0, 0, 0},      {"scale", "k", "l", "d"}};
+    int *refs[6][4] = {{&r->k, &r->l, 0, &r->d},    {&r->mult, &r->shift, 0, &r->pre},
+                       {&r->mult, &r->shift, 0, 0}, {&r->table, 0, 0, &r->base},
+                       {&r->scale, 0, 0, 0},        {&r->scale, &r->k, &r->l, &r->d}};
+    int f = s == RQ_SHIFT      ? 0
+            : s == RQ_FIXED    ? 1
+            : s == RQ_FIXED_SR ? 2
+            : s == RQ_LUT      ? 3
+            : s == RQ_F32INT   ? 5
+                               : 4;
     unsigned seen = 0;
     do {
         char key[16];
         if (parse_word(P, key, sizeof key, "a requant field")) return -1;
         int k = -1;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             if (keys[f][i] && strcmp(keys[f][i], key) == 0) k = i;
         if (k < 0) return perr(P, "unknown field '%s' for requant scheme '%s'", key, scheme);
         if (seen & (1u << k)) return perr(P, "requant field '%s' given twice", key);
         seen |= 1u << k;
         if (expect_char(P, '=')) return -1;
-        int is_int = k == 2;
+        int is_int = k == 3;
         if (is_int) {
             int32_t v;
             if (parse_int32(P, &v, "an integer")) return -1;

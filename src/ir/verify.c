@@ -165,6 +165,15 @@ static int check_rq(Ctx *cx, const Requant *rq, int64_t nch)
     case RQ_F32INT:
     scales : {
         if (check_rq_const(cx, rq->scale, "scale", DT_F32, DT_F32, nch)) return -1;
+        if (rq->scheme == RQ_F32INT && (rq->k >= 0 || rq->l >= 0)) {
+            if (rq->k < 0 || rq->l < 0)
+                return FAIL(cx, "requant f32int: k and l come together (a proven shortcut)");
+            if (check_rq_const(cx, rq->k, "k", DT_I32, DT_I32, nch) ||
+                check_rq_const(cx, rq->l, "l", DT_I32, DT_I64, nch))
+                return -1;
+            if (rq->d < 32 || rq->d > 62)
+                return FAIL(cx, "requant f32int shortcut d = %d outside 32..62", rq->d);
+        }
         int nq = rq_is_qladd(rq->scheme) ? 3 : rq_is_qlmul(rq->scheme) ? 2 : 0;
         if (nq && tensor_numel(graph_tensor(g, rq->scale)) != nq)
             return FAIL(cx, "requant %s needs %d scale values", rq_scheme_name(rq->scheme), nq);
@@ -241,6 +250,28 @@ static Range rq_range(const RqChan *q, Range r)
     return o;
 }
 
+/* F32INT's shortcut of one channel: (k*acc + l) >> d within 64 bits and
+ * equal to FLOAT within the node's clamp on the channel's range. */
+static int check_shortcut(Ctx *cx, const RqChan *r, Range acc, int64_t ch)
+{
+    const Tensor *y = graph_tensor(cx->g, cx->n->out);
+    int64_t zp = y ? y->zp : 0;
+    for (int i = 0; i < 2; i++) {
+        __int128 v = (__int128)r->k * (i ? acc.hi : acc.lo) + r->l;
+        if (!fits64(v))
+            return FAIL(cx, "channel %lld: f32int shortcut k*acc + l overflows 64 bits",
+                        (long long)ch);
+    }
+    if (!q_shift_equals_float(r->scale, r->k, r->l, r->d, acc.lo, acc.hi,
+                              (int64_t)cx->n->lo - zp + 1, (int64_t)cx->n->hi - zp))
+        return FAIL(cx,
+                    "channel %lld: f32int shortcut (%lld*acc + %lld) >> %d differs from "
+                    "float within the clamp on acc in [%lld, %lld]",
+                    (long long)ch, (long long)r->k, (long long)r->l, r->d, (long long)acc.lo,
+                    (long long)acc.hi);
+    return 0;
+}
+
 /* Checks the accumulator of each channel and the output requant. */
 static int check_epilogue(Ctx *cx, const Range *acc, int64_t nch)
 {
@@ -256,6 +287,7 @@ static int check_epilogue(Ctx *cx, const Range *acc, int64_t nch)
         n->acc_max = DORY_MAX(n->acc_max, acc[c].hi);
         RqChan r = rq_channel(cx->g, &n->rq, c);
         if (rq_width(cx, &r, acc[c], c, &arith)) return -1;
+        if (r.scheme == RQ_F32INT && r.k != 0 && check_shortcut(cx, &r, acc[c], c)) return -1;
     }
     n->arith = arith;
     return 0;

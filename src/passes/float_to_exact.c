@@ -3,18 +3,23 @@
  * by their fp32 arithmetic (onnxruntime's); this pass replaces them by
  * integer arithmetic with the same results on every accumulator the
  * verifier proves reachable, so an integer-only MCU equals onnxruntime:
- *  - FLOAT becomes SHIFT (k[c]*acc + l[c]) >> d where constants exist whose
- *    results provably agree with fp32 on the node's whole accumulator range
- *    within its clamp (q_float_as_shift: every output threshold is reached
- *    at the same accumulator); a 64-bit multiply-add, as cheap as FIXED;
- *  - otherwise F32INT: the same f32 constants, and kernels that emulate the
- *    fp32 conversion, product and rounding exactly in integers
- *    (kernels/dory_f32int.c);
+ *  - FLOAT becomes integer arithmetic proven equal to fp32 on the node's
+ *    whole accumulator range within its clamp (q_float_as_shift: every output
+ *    threshold is reached at the same accumulator), per channel
+ *    (k[c]*acc + l[c]) >> d: as F32INT's shortcut when the multipliers fit
+ *    32 bits (d 32..62; kernels: one 32x32->64 product and the high word's
+ *    shift), else as SHIFT (64-bit multiply-add) when every channel has
+ *    constants;
+ *  - channels without proven constants run F32INT: the same f32 constants,
+ *    and kernels that emulate the fp32 conversion, product and rounding
+ *    exactly in integers (kernels/dory_f32int.c; an inline fast path decides
+ *    all but the near-ties from the exact 32x32->64 product). The verifier
+ *    checks every shortcut channel again (q_shift_equals_float);
  *  - QLADD becomes an integer add with SHIFT requants where one equals it on
  *    all 65536 input pairs (qladd_as_shift), else QLADD_INT, the emulation;
  *  - QLMUL (mul) becomes QLMUL_INT, the emulation.
  * Must not change anything but Requant records (and add their constants).
- * Cost: a bisection per output threshold and channel, up to 65536 x 169
+ * Cost: two bisections per output threshold and channel, up to 65536 x 169
  * integer checks per add (MobileNetV2-shaped, 20 layers: 0.13 s).
  */
 #include <math.h>
@@ -31,7 +36,28 @@ static int bitlen64(uint64_t v)
     return n;
 }
 
-/* FLOAT -> SHIFT when every channel has proven constants; 1 if not. */
+/* Proven SHIFT constants of every channel for shift d (0 where there are
+ * none); returns how many channels have them. */
+static int proven_channels(const Tensor *s, const Node *n, int64_t tlo, int64_t thi, int d,
+                           int64_t *k, int64_t *l)
+{
+    int nch = (int)tensor_numel(s), proven = 0;
+    for (int c = 0; c < nch; c++) {
+        if (q_float_as_shift(tensor_get_f32(s, c), n->acc_min, n->acc_max, tlo, thi, d, &k[c],
+                             &l[c]))
+            k[c] = l[c] = 0;
+        else
+            proven++;
+    }
+    return proven;
+}
+
+/* FLOAT -> F32INT whose shortcut covers every channel when each has proven
+ * SHIFT constants with a 32-bit multiplier (kernels: one 32x32->64 product,
+ * cheaper than SHIFT64's 64x64 one); else SHIFT when every channel has them
+ * with a 64-bit multiplier; else F32INT with the shortcut on the channels
+ * that have 32-bit ones (k = 0 on the others); 1 if none has (F32INT as it
+ * is). */
 static int float_as_shift(Graph *g, Node *n)
 {
     const Tensor *s = graph_tensor(g, n->rq.scale), *y = graph_tensor(g, n->out);
@@ -42,17 +68,20 @@ static int float_as_shift(Graph *g, Node *n)
     double smax = 0;
     for (int c = 0; c < nch; c++) smax = fmax(smax, tensor_get_f32(s, c));
     if (!(smax > 0) || tlo > thi) return 1;
-    /* k ~ s * 2^d and k * |acc| below 2^61 */
+    /* SHIFT: k ~ s * 2^d and k * |acc| below 2^61; the shortcut: k below 2^31 */
     int d = DORY_MIN(62, 60 - bitlen64((uint64_t)amax) - (int)ceil(log2(smax)));
+    int d32 = DORY_MIN(d, 30 - (int)ceil(log2(smax)));
     if (d < 20) return 1;
-    int64_t *k = malloc(sizeof(int64_t) * (size_t)nch * 2);
+    int64_t *k = malloc(sizeof(int64_t) * (size_t)nch * 4);
     if (!k) return 1;
-    int64_t *l = k + nch;
-    int rc = 0;
-    for (int c = 0; c < nch && !rc; c++)
-        rc = q_float_as_shift(tensor_get_f32(s, c), n->acc_min, n->acc_max, tlo, thi, d, &k[c],
-                              &l[c]);
-    if (!rc) rc = rq_make_shift(g, n, &n->rq, nch, k, l, d) ? -1 : 0;
+    int64_t *l = k + nch, *k32 = l + nch, *l32 = k32 + nch;
+    int p32 = d32 >= 32 ? proven_channels(s, n, tlo, thi, d32, k32, l32) : 0, rc = 1;
+    if (p32 < nch && proven_channels(s, n, tlo, thi, d, k, l) == nch) {
+        rc = rq_make_shift(g, n, &n->rq, nch, k, l, d) ? -1 : 0;
+    } else if (p32 > 0) {
+        n->rq.scheme = RQ_F32INT;
+        rc = rq_add_f32int_shortcut(g, n, &n->rq, nch, k32, l32, d32) ? -1 : 0;
+    }
     free(k);
     return rc;
 }

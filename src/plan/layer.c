@@ -109,8 +109,11 @@ static void rq_bytes(const Graph *g, const Requant *r, int64_t nch, Arith arith,
         geom->rq_fixed += tensor_numel(t) * 4;
         break;
     }
+    case RQ_F32INT: /* and its shortcut's 32-bit k, 64-bit l */
+        rq_const_bytes(g, r->k, nch, 4, geom);
+        rq_const_bytes(g, r->l, nch, 8, geom);
+        /* fall through */
     case RQ_FLOAT: /* integer targets run it as F32INT: the same constants */
-    case RQ_F32INT:
     case RQ_QLADD:
     case RQ_QLADD_INT:
     case RQ_QLMUL:

@@ -589,6 +589,7 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     dory_rq_scheme_t sch = (flags & (KC_TFLITE | KC_ONNX_FIXED)) ? DORY_RQ_FIXED
                            : (flags & KC_ONNX_FLOAT)             ? DORY_RQ_FLOAT
                            : (flags & KC_ONNX_EXACT)             ? DORY_RQ_F32INT
+                           : (flags & KC_ONNX_SHIFT64)           ? DORY_RQ_SHIFT64
                                                                  : DORY_RQ_SHIFT32;
     uint32_t st = seed ? seed : 1;
     int64_t amax[KC_MAXC] = {0};

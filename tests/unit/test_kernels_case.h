@@ -93,9 +93,10 @@ void kc_free(KCase *k);
  * runs the Arm DSP row (dory_conv_dsp_s8, dory_fc_dsp_s8 on packed weights,
  * dory_add_dsp_s8). KC_TFLITE (kc_bench): the TFLite quantization: i8 activations,
  * input zero point -128, per-channel FIXED requant (add: FIXED). */
-/* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT (kc_bench): onnxruntime's
- * quantization on an MCU, per-channel output requant FIXED, FLOAT or F32INT
- * (the add: FIXED per input and output, FLOAT likewise, or QLADD_INT). */
+/* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
+ * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
+ * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
+ * input and output, FLOAT likewise, QLADD_INT, or SHIFT64). */
 enum {
     KC_I8 = 1,
     KC_OUT_I32 = 2,
@@ -105,7 +106,8 @@ enum {
     KC_TFLITE = 32,
     KC_ONNX_FIXED = 64,
     KC_ONNX_FLOAT = 128,
-    KC_ONNX_EXACT = 256
+    KC_ONNX_EXACT = 256,
+    KC_ONNX_SHIFT64 = 512
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */

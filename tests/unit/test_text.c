@@ -68,6 +68,37 @@ TEST(text_round_trip_test_graphs)
     }
 }
 
+/* F32INT with float_to_exact's per-channel shortcut (k, l, d) prints and
+ * parses back; the graph equality sees the shortcut. */
+TEST(text_round_trip_f32int_shortcut)
+{
+    for (int i = 0; i < test_graph_count(); i++) {
+        const char *name;
+        Graph *g = test_graph_build(i, &name), *h;
+        if (!g || strcmp(name, "conv_f32int") != 0) {
+            graph_free(g);
+            continue;
+        }
+        Node *n = g->nodes[0];
+        int64_t nch = tensor_numel(graph_tensor(g, n->rq.scale)), k[64], l[64];
+        for (int64_t c = 0; c < nch && c < 64; c++) k[c] = c % 2 ? 0 : 1000 + c, l[c] = -c;
+        CHECK(rq_add_f32int_shortcut(g, n, &n->rq, (int)nch, k, l, 44) == 0);
+        check_round_trip(g, name);
+        size_t len = 0;
+        char *text = print_graph(g, NULL, &len), why[256];
+        CHECK(text && strstr(text, "d=44") != NULL);
+        h = text ? ir_parse_text(name, text, len) : NULL;
+        CHECK(h != NULL);
+        if (h) h->nodes[0]->rq.d = 45;
+        CHECK(h && !graph_equal(g, h, why, sizeof why));
+        free(text);
+        graph_free(h);
+        graph_free(g);
+        return;
+    }
+    harness_fail(__FILE__, __LINE__, "test graph conv_f32int not found");
+}
+
 /* Every op appears in the library, and every requant scheme on conv or fc
  * (lut, element-wise only: on a requant node; the add-only schemes on an add,
  * the mul-only ones on a mul). */

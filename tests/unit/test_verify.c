@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "ir/interp.h"
+#include "ir/quant.h"
 #include "ir/verify.h"
 
 /* x [1,H,W,C] u8 -> conv KxK (C->CO), output dtype `ydt`; weights all `wv`. */
@@ -88,6 +89,36 @@ TEST(verify_rejects_product_beyond_64_bits)
     CHECK(graph_finalize(g) == 0);
     CHECK(ir_verify(g) != 0);
     CHECK(diag_error_count() > 0);
+    graph_free(g);
+}
+
+/* F32INT's per-channel shortcut (float_to_exact's) is proved again: the
+ * constants of q_float_as_shift pass, an addend moved by half an output step
+ * on one channel is refused, and so is k without l. */
+TEST(verify_f32int_shortcut_is_proved)
+{
+    ConvSpec s = {4, 4, 8, 4, 3, 1, DT_U8, DT_U8, 1, 0};
+    float sc[4] = {0.0123f, 0.0171f, 0.00931f, 0.0144f};
+    int64_t k[4], l[4];
+    int d = 36; /* k below 2^31 */
+    Node *n;
+    Graph *g = conv_graph(&s, &n);
+    CHECK(rq_make_float(g, n, &n->rq, 4, sc) == 0);
+    CHECK(graph_finalize(g) == 0);
+    CHECK(ir_verify(g) == 0);
+    for (int c = 0; c < 4; c++)
+        CHECK(q_float_as_shift(sc[c], n->acc_min, n->acc_max, n->lo + 1, n->hi, d, &k[c], &l[c]) ==
+              0);
+    k[3] = l[3] = 0; /* channel 3 keeps the emulation */
+    n->rq.scheme = RQ_F32INT;
+    CHECK(rq_add_f32int_shortcut(g, n, &n->rq, 4, k, l, d) == 0);
+    CHECK(ir_verify(g) == 0);
+    tensor_set(graph_tensor(g, n->rq.l), 1, l[1] + ((int64_t)1 << (d - 1)));
+    CHECK(ir_verify(g) != 0);
+    tensor_set(graph_tensor(g, n->rq.l), 1, l[1]);
+    CHECK(ir_verify(g) == 0);
+    n->rq.l = -1;
+    CHECK(ir_verify(g) != 0);
     graph_free(g);
 }
 
