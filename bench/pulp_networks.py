@@ -9,13 +9,13 @@ layer bit-exact with the reference interpreter, and writes
 
   OUT.json  per network, objective and layer: kernel, MACs, modeled cycles
             and the model's terms (report.json's "modeled"), measured cycles,
-            DMA wait cycles, check; the input of bench/pulp_fit.py
+            DMA wait cycles, check; the input of bench/fit_pulp_cost.py
   OUT.md    the per-layer tables and the totals against DORY's published
             MAC/cycle (bench/README.md includes them)
 
 GVSoC is not part of dory: without --gvsoc (or $GVSOC) this says so and
 exits 2; without ../shared it says so and measures the example alone.
-This script measures; it does not fit (bench/pulp_fit.py does).
+This script measures; it does not fit (bench/fit_pulp_cost.py does).
 
   .venv/bin/python bench/pulp_networks.py --gvsoc .../bin/gvsoc [--host]
 """
@@ -40,6 +40,8 @@ NETWORKS = [
     ("Residual_connection_test_1", 6.44),
     ("Quantlab_Dronet", 5.75),
 ]
+# the dory binary (DORY=...: a copy, so that rebuilding during a run changes nothing)
+DORY = pathlib.Path(os.environ.get("DORY", ROOT / "build" / "dory"))
 EXAMPLE = ("example (kws_dscnn)", ROOT / "examples" / "kws_dscnn.onnx")
 OBJECTIVES = ["exact", "dory"]
 
@@ -83,19 +85,23 @@ def parse_run(text):
     return layers, checks
 
 
-def measure(name, model, flags, objective, work, gvsoc, host):
-    """Deploys and runs one network with one objective; returns its record."""
+def measure(name, model, flags, objective, work, gvsoc, host, reuse=False):
+    """Deploys and runs one network with one objective; returns its record.
+    reuse: read the application's earlier run (report.json, gvsoc.log)."""
     app = work / f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}-{objective}"
     app.mkdir(parents=True, exist_ok=True)
     rec = {"network": name, "objective": objective, "app": str(app), "errors": []}
-    r = run([ROOT / "build" / "dory", "deploy", model, *flags, "--objective", objective,
+    if reuse and (app / "gvsoc.log").exists() and (app / "report.json").exists():
+        return collect(rec, app, None)
+    if reuse and not gvsoc:
+        rec["errors"].append("not run yet")
+        return rec
+    r = run([DORY, "deploy", model, *flags, "--objective", objective,
              "-o", app], app / "deploy.log")
     if r.returncode:
         rec["errors"].append(f"deploy failed ({app / 'deploy.log'})")
         return rec
-    report = json.loads((app / "report.json").read_text())
     r = run(["make", "-C", app, "run-gvsoc", f"GVSOC={gvsoc}"], app / "gvsoc.log")
-    measured, checks = parse_run(r.stdout)
     if r.returncode:
         rec["errors"].append(f"make run-gvsoc exited {r.returncode} ({app / 'gvsoc.log'})")
     if host:
@@ -103,6 +109,13 @@ def measure(name, model, flags, objective, work, gvsoc, host):
         rec["host"] = "OK" if h.returncode == 0 else f"FAIL ({app / 'host.log'})"
         if h.returncode:
             rec["errors"].append(f"host run failed ({app / 'host.log'})")
+    return collect(rec, app, r.stdout)
+
+
+def collect(rec, app, text):
+    """The record of an application's run: its report.json and run output."""
+    report = json.loads((app / "report.json").read_text())
+    measured, checks = parse_run(text if text is not None else (app / "gvsoc.log").read_text())
     rows = []
     for L in report["layers"]:
         if L.get("status") != "ok" or "modeled" not in L:
@@ -125,15 +138,29 @@ def measure(name, model, flags, objective, work, gvsoc, host):
             "measured": m["measured"], "dma_wait": m["dma_wait"], "check": check,
         })
     rec["layers"] = rows
-    rec["model_source"] = report["target"].get("kernels", {})
+    rec["model_source"] = report["target"].get("cost_model", "?")
     return rec
+
+
+def measure_all(tasks, work, gvsoc, host, reuse, jobs):
+    """measure() over (name, model, flags, objective) tasks, `jobs` at a time."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        return list(ex.map(lambda t: measure(*t, work, gvsoc, host, reuse), tasks))
+
+
+def run_errors(recs, prog):
+    """Prints every run's errors under prog's name; returns how many."""
+    bad = [f"{r['network']} ({r['objective']}): {e}" for r in recs for e in r["errors"]]
+    for b in bad:
+        print(f"{prog}: {b}", file=sys.stderr)
+    return len(bad)
 
 
 def fmt_table(rec, published):
     out = [f"#### {rec['network']}, objective {rec['objective']}", "",
            "| layer | kernel | MACs | modeled | measured | measured/modeled | MAC/cycle | "
            "DMA wait | check |", "|---|---|---|---|---|---|---|---|---|"]
-    for r in rec["layers"]:
+    for r in rec.get("layers", []):
         out.append(f"| {r['layer']} | {r['kernel']} | {r['macs']} | {r['modeled']:.0f} | "
                    f"{r['measured']} | {r['measured'] / max(r['modeled'], 1):.3f} | "
                    f"{r['macs'] / max(r['measured'], 1):.2f} | {r['dma_wait']} | {r['check']} |")
@@ -187,12 +214,15 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated network names (default: all)")
     ap.add_argument("--host", action="store_true", help="also `make run` each app (host HAL)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--reuse", action="store_true",
+                    help="read the applications' earlier runs in --work where present "
+                         "(without --gvsoc: only those)")
     a = ap.parse_args()
-    if not a.gvsoc:
+    if not a.gvsoc and not a.reuse:
         print("bench-networks-pulp: no GVSoC given: make bench-networks-pulp GVSOC=/path/to/bin/gvsoc"
               " (GVSoC is not part of dory; docs/PULP.md)", file=sys.stderr)
         return 2
-    if not (ROOT / "build" / "dory").exists():
+    if not DORY.exists():
         print("bench-networks-pulp: build/dory missing: run make first", file=sys.stderr)
         return 2
     work = pathlib.Path(a.work)
@@ -211,20 +241,17 @@ def main():
         keep = a.only.split(",")
         jobs = [j for j in jobs if j[0] in keep or j[0].split()[0] in keep]
     tasks = [(n, m, f, o) for n, m, f in jobs for o in a.objectives.split(",")]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
-        recs = list(ex.map(lambda t: measure(*t, work, a.gvsoc, a.host), tasks))
+    recs = measure_all(tasks, work, a.gvsoc, a.host, a.reuse, a.jobs)
     out = pathlib.Path(a.out)
     out.with_suffix(".json").write_text(json.dumps(
         {"gvsoc": a.gvsoc, "published": published, "runs": recs}, indent=1) + "\n")
     out.with_suffix(".md").write_text(markdown(recs, published) + "\n")
-    bad = [f"{r['network']} ({r['objective']}): {e}" for r in recs for e in r["errors"]]
     for r in recs:
         t = totals(r)
         print(f"{r['network']:28s} {r['objective']:6s} {t['measured']:>10} cycles "
               f"{t['mpc']:6.2f} MAC/cycle  modeled {t['modeled']:>10.0f}  worst layer "
               f"{100 * t['worst']:5.1f}%  {'OK' if not r['errors'] else 'FAIL'}")
-    for b in bad:
-        print(f"bench-networks-pulp: {b}", file=sys.stderr)
+    bad = run_errors(recs, "bench-networks-pulp")
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")
     return 1 if bad else 0
 

@@ -12,6 +12,12 @@
 #                            the example and DORY's four networks with each
 #                            objective, per layer measured vs modeled
 #                            (bench/pulp_networks.py -> bench/pulp_networks.md)
+#   make fit-pulp GVSOC=.../bin/gvsoc
+#                            refits the PULP cost model: one-layer sweep and
+#                            the networks measured, constants fitted
+#                            (bench/fit_pulp_cost.py -> src/plan/cost_pulp.h,
+#                            bench/pulp_fit.md), dory rebuilt, the networks
+#                            measured again with the new model
 # GVSoC is not part of dory: without GVSOC= the GVSoC rules say so and stop.
 
 XP_HOST_CFLAGS = -O2 -std=c99 -Wall -Wextra -Werror -ffp-contract=off -DDORY_MM_XPULP_C \
@@ -51,6 +57,19 @@ bench-kernels-pulp: $(BUILD)/pulp/bench_kernels.elf
 bench-networks-pulp: $(VENV)/.stamp $(BUILD)/dory
 	$(pulp_need_gvsoc)
 	$(VENV)/bin/python bench/pulp_networks.py --gvsoc $(GVSOC) --host
-.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp bench-networks-pulp
+# the cost model's refit: fit data measured with a frozen copy of dory (the
+# rebuild does not change a run under way), fitted, then validated by a new
+# bench-networks-pulp run, whose tiles the new model chose (docs/PLANNER.md)
+FIT_DORY = $(BUILD)/fit/dory
+fit-pulp: $(VENV)/.stamp $(BUILD)/dory
+	$(pulp_need_gvsoc)
+	@mkdir -p $(BUILD)/fit && cp $(BUILD)/dory $(FIT_DORY)
+	DORY=$(FIT_DORY) $(VENV)/bin/python bench/pulp_sweep.py --gvsoc $(GVSOC) --work $(BUILD)/fit/sweep
+	DORY=$(FIT_DORY) $(VENV)/bin/python bench/pulp_networks.py --gvsoc $(GVSOC) \
+	    --work $(BUILD)/fit/networks --out $(BUILD)/fit/pulp_networks
+	$(VENV)/bin/python bench/fit_pulp_cost.py bench/pulp_sweep.json $(BUILD)/fit/pulp_networks.json
+	$(MAKE) $(BUILD)/dory
+	$(VENV)/bin/python bench/pulp_networks.py --gvsoc $(GVSOC) --host
+.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp bench-networks-pulp fit-pulp
 
 TEST_TARGETS += test-xpulp-kernels

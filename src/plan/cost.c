@@ -1,11 +1,15 @@
 /* cost.c: the cost model of an L2->L1 tiling and its L1 footprint.
  *
- * cycles = tiles * tile_overhead
+ * cycles = layer_cycles + tiles * tile_overhead + DMA transfers * job_cycles
  *        + max(compute + first load + last store, all L2<->L1 DMA)
- * where compute is the kernel work of every tile (docs/PLANNER.md). The
- * model is written so that, for fixed tile counts, it only grows with the
- * per-dimension features of DimFeat; the solver relies on that. This file
- * must not search: it evaluates one tiling.
+ * compute = mac_work / mac_per_cycle + input * input_cycles
+ *         + chan * chan_cycles + outs * epilogue(requant class) + psum terms
+ * where every count is summed over the tiles with the kernel's split over
+ * the cores rounded up (docs/PLANNER.md; the counts are PlanCost.term, what
+ * bench/fit_pulp_cost.py fits the constants on). The model is written so
+ * that, for fixed tile counts, it only grows with the per-dimension features
+ * of DimFeat (pixel-split kernels aside: cost_dim_joint); the solver relies
+ * on that. This file must not search: it evaluates one tiling.
  */
 #include <math.h>
 #include <string.h>
@@ -37,16 +41,35 @@ static double aligned(int64_t x, int a, double pen)
     return (double)(x / a * a) + pen * (double)(x % a);
 }
 
+const KernelCost *cost_kernel(const PlanGeom *g, const Target *t)
+{
+    if ((unsigned)g->kernel < DORY_K_COUNT && t->row[g->kernel].mac_per_cycle > 0)
+        return &t->row[g->kernel];
+    return &t->kernel[g->kind];
+}
+
+int cost_dim_joint(const PlanGeom *g, const Target *t, int d)
+{
+    return (d == TD_HO || d == TD_WO) && cost_kernel(g, t)->par == PAR_PIXELS;
+}
+
+/* Units of `x` the busiest core gets, times the cores: x split in blocks. */
+static double split_up(int64_t x, int block, int cores)
+{
+    int64_t b = block > 1 ? block : 1;
+    return (double)(ceil_div(ceil_div(x, b), cores) * b * cores);
+}
+
 static double dim_factor(const PlanGeom *g, const Target *t, int d, int64_t x)
 {
-    const KernelCost *k = &t->kernel[g->kind];
+    const KernelCost *k = cost_kernel(g, t);
     int cores = t->cores > 0 ? t->cores : 1;
     switch (d) {
     case TD_CO:
-        if (k->par == PAR_CHANNELS) return (double)(ceil_div(x, cores) * cores);
+        if (k->par == PAR_CHANNELS) return split_up(x, k->par_block, cores);
         return aligned(x, k->co_align, k->co_penalty);
     case TD_HO:
-        if (k->par == PAR_ROWS) return (double)(ceil_div(x, cores) * cores);
+        if (k->par == PAR_ROWS) return split_up(x, k->par_block, cores);
         return (double)x;
     case TD_WO: return aligned(x, k->wo_align, k->wo_penalty);
     default: return g->coupled ? (double)g->gin : aligned(x, k->ci_align, k->ci_penalty);
@@ -262,47 +285,99 @@ static Dma dma_outputs(const PlanGeom *g, const Target *t, const DimFeat f[TD_CO
 /* MAC/cycle of the layer's kernel (variant included). */
 static double kernel_mpc(const PlanGeom *g, const Target *t)
 {
-    const KernelCost *k = &t->kernel[g->kind];
+    const KernelCost *k = cost_kernel(g, t);
     int px1 = g->kernel == DORY_K_CONV2D_1PX && k->im2col1_mac_per_cycle > 0;
     double mpc = px1 ? k->im2col1_mac_per_cycle : k->mac_per_cycle;
     return mpc > 0 ? mpc : 1;
 }
 
-static double compute_cycles(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT])
+static double epilogue_of(const PlanGeom *g, const KernelCost *k)
 {
-    const KernelCost *k = &t->kernel[g->kind];
-    double mpc = kernel_mpc(g, t);
-    double work = f[TD_CO].f * f[TD_HO].f * f[TD_WO].f * f[TD_CI].f * g->kh * g->kw;
-    if (g->kind == KK_ADD || g->kind == KK_ELEM || g->kind == KK_COPY)
-        work = f[TD_CO].f * f[TD_HO].f * f[TD_WO].f;
-    double outs = (double)(g->ho * g->wo * g->co);
-    return work / mpc + outs * k->epilogue_cycles +
-           outs * k->psum_cycles * (double)(f[TD_CI].n - 1);
+    double e = (unsigned)g->rq_class < RQC_COUNT ? k->epilogue_rq[g->rq_class] : 0;
+    return e > 0 ? e : k->epilogue_cycles;
+}
+
+/* Output pixels of all tiles, the busiest core's share of each tile (in
+ * par_block groups) times the cores: for kernels split by pixels. */
+static double pixel_work(const Target *t, const KernelCost *k, const DimFeat *h, const DimFeat *w)
+{
+    int cores = t->cores > 0 ? t->cores : 1;
+    int64_t hs[2] = {h->t, h->last}, ws[2] = {w->t, w->last};
+    int64_t hn[2] = {h->n - 1, 1}, wn[2] = {w->n - 1, 1};
+    double s = 0;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if (hn[i] && wn[j])
+                s += (double)(hn[i] * wn[j]) * split_up(hs[i] * ws[j], k->par_block, cores);
+    return s;
+}
+
+/* The counts of the compute terms (PT_SLICES..PT_PSUM) of a tiling. */
+static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT],
+                          double term[PT_COUNT])
+{
+    const KernelCost *k = cost_kernel(g, t);
+    int64_t nco = f[TD_CO].n, nsp = f[TD_HO].n * f[TD_WO].n, nci = f[TD_CI].n;
+    double taps = (double)g->kh * g->kw;
+    double sp =
+        k->par == PAR_PIXELS ? pixel_work(t, k, &f[TD_HO], &f[TD_WO]) : f[TD_HO].f * f[TD_WO].f;
+    double outs = f[TD_CO].f * sp;
+    int elem = g->kind == KK_ADD || g->kind == KK_ELEM || g->kind == KK_COPY;
+    term[PT_SLICES] = 1;
+    term[PT_TILES] = (double)(nco * nsp * nci);
+    term[PT_MACS] = elem ? outs : outs * f[TD_CI].f * taps;
+    /* staged input: conv im2col rows (every channel tile builds its own);
+     * else the input tiles (halo included) the kernel reads or copies */
+    if (g->kind == KK_CONV) /* channels not in whole words: the portable im2col */
+        term[g->cin_total % 4 || f[TD_CI].t % 4 ? PT_INPUT_ODD : PT_INPUT] =
+            (double)nco * sp * f[TD_CI].f * taps;
+    else if (g->coupled)
+        term[PT_INPUT] = (double)f[TD_HO].r * (double)f[TD_WO].r * f[TD_CO].f;
+    else
+        term[PT_INPUT] = (double)f[TD_HO].r * (double)f[TD_WO].r * f[TD_CI].f * (double)nco;
+    term[PT_CHAN] = f[TD_CO].f * (double)(nsp * nci);
+    term[PT_OUTS] = outs;
+    term[PT_PSUM] = (double)(g->ho * g->wo * g->co) * (double)(nci - 1);
+}
+
+static double compute_cycles(const PlanGeom *g, const Target *t, const double term[PT_COUNT])
+{
+    const KernelCost *k = cost_kernel(g, t);
+    return term[PT_MACS] / kernel_mpc(g, t) + term[PT_INPUT] * k->input_cycles +
+           term[PT_INPUT_ODD] * k->input_odd_cycles + term[PT_CHAN] * k->chan_cycles +
+           term[PT_OUTS] * epilogue_of(g, k) + term[PT_PSUM] * k->psum_cycles;
 }
 
 double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)
 {
-    const KernelCost *k = &t->kernel[g->kind];
+    const KernelCost *k = cost_kernel(g, t);
     double mpc = kernel_mpc(g, t);
     double outs = (double)(g->ho * g->wo * g->co);
-    return (double)tiles * k->tile_overhead + (double)g->macs / mpc + outs * k->epilogue_cycles;
+    return k->layer_cycles + (double)tiles * k->tile_overhead + (double)g->macs / mpc +
+           outs * epilogue_of(g, k);
 }
 
-/* First load (input, weights, constants of a full tile) and last store. */
-static double first_last(const Target *t, const L1Plan *p)
+/* First load (input, weights, constants of a full tile) and last store:
+ * their cycles; their transfers and bytes in term[PT_FL_*]. */
+static double first_last(const Target *t, const L1Plan *p, double term[PT_COUNT])
 {
     int64_t in = p->buf[BUF_IN0].bytes + p->buf[BUF_IN1].bytes;
     int64_t w = p->buf[BUF_W].bytes + p->buf[BUF_RQ].bytes;
+    int64_t out = p->buf[BUF_OUT].bytes;
     int jobs = (in > 0) + (p->buf[BUF_IN1].bytes > 0) + (w > 0);
-    return cost_dma(&t->l1, jobs, in + w) + cost_dma(&t->l1, 1, p->buf[BUF_OUT].bytes);
+    term[PT_FL_JOBS] = (double)(jobs * (in + w > 0) + (out > 0));
+    term[PT_FL_BYTES] = (double)(in + w + out);
+    return cost_dma(&t->l1, jobs, in + w) + cost_dma(&t->l1, 1, out);
 }
 
 double cost_cycles(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT], L1Plan *p)
 {
-    int64_t tiles = f[TD_CO].n * f[TD_HO].n * f[TD_WO].n * f[TD_CI].n;
-    double comp = compute_cycles(g, t, f);
-    double ovh = (double)tiles * t->kernel[g->kind].tile_overhead;
-    double fl = first_last(t, p);
+    const KernelCost *k = cost_kernel(g, t);
+    double term[PT_COUNT] = {0};
+    compute_terms(g, t, f, term);
+    double comp = compute_cycles(g, t, term);
+    double ovh = k->layer_cycles + term[PT_TILES] * k->tile_overhead;
+    double fl = first_last(t, p, term);
     Dma out = dma_outputs(g, t, f);
     double best = INFINITY;
     for (int o = ORDER_HWC; o <= ORDER_CHW; o++) {
@@ -310,7 +385,8 @@ double cost_cycles(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT]
         Dma w = dma_weights(g, t, f, (LoopOrder)o);
         double dma = cost_dma(&t->l1, in.jobs, in.bytes) + cost_dma(&t->l1, w.jobs, w.bytes) +
                      cost_dma(&t->l1, out.jobs, out.bytes);
-        double total = ovh + fmax(comp + fl, dma);
+        double issue = (double)(in.jobs + w.jobs + out.jobs) * k->job_cycles;
+        double total = ovh + issue + fmax(comp + fl, dma);
         if (total >= best) continue;
         best = total;
         p->order = (LoopOrder)o;
@@ -318,7 +394,10 @@ double cost_cycles(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT]
         p->dma_w_bytes = w.bytes;
         p->dma_out_bytes = out.bytes;
         p->dma_jobs = in.jobs + w.jobs + out.jobs;
-        p->cost = (PlanCost){comp, ovh, dma, total - ovh - comp, 0, total};
+        p->cost = (PlanCost){comp, ovh + issue, dma, total - ovh - issue - comp, 0, total, {0}};
+        memcpy(p->cost.term, term, sizeof term);
+        p->cost.term[PT_DMA_JOBS] = (double)p->dma_jobs;
+        p->cost.term[PT_DMA_BYTES] = (double)(in.bytes + w.bytes + out.bytes);
     }
     return best;
 }

@@ -52,8 +52,14 @@ dory_kernel_id_t plan_select_kernel(const Graph *g, const Node *n);
 /* The cost entry (Target.kernel[]) of a kernel row. */
 KernelKind plan_kernel_cost(dory_kernel_id_t k);
 
-/* Which tile dimension a kernel splits across the cores. */
-typedef enum { PAR_ROWS = 0, PAR_CHANNELS } ParDim;
+/* Which tile dimension a kernel splits across the cores (PAR_PIXELS: the
+ * output pixels of a tile, rows and columns together, in par_block groups). */
+typedef enum { PAR_ROWS = 0, PAR_CHANNELS, PAR_PIXELS } ParDim;
+
+/* Requantization classes of the epilogue term: one per RqScheme, and SHIFT
+ * in 64-bit arithmetic (RQC_SHIFT64) apart from SHIFT in 32 bits. */
+enum { RQC_SHIFT64 = RQ_COUNT, RQC_COUNT };
+const char *plan_rq_class_name(int c);
 
 /* The cost model of one kernel kind on one target (docs/PLANNER.md).
  * cycles(tile) = work(tile) / mac_per_cycle + per-output epilogue, where
@@ -77,6 +83,14 @@ typedef struct KernelCost {
     /* conv only: MAC/cycle with one-pixel im2col blocks (im2col_pixels = 1:
      * a quarter of the scratch, slower); 0: the planner never picks them */
     double im2col1_mac_per_cycle;
+    /* The terms of a fitted model (bench/fit_pulp_cost.py; 0: absent). */
+    double layer_cycles;           /* per L2 slice of the layer: set-up, first fork */
+    double input_cycles;           /* per element the kernel stages (im2col tap, plane byte) */
+    double input_odd_cycles;       /* per im2col tap of input channels not a multiple of 4 */
+    double chan_cycles;            /* per output channel (per core) of every tile */
+    double job_cycles;             /* per L2<->L1 DMA transfer: issued by core 0, serial */
+    double epilogue_rq[RQC_COUNT]; /* per output by requant class (0: epilogue_cycles) */
+    int par_block;                 /* cores take par_block units at a time (0: 1) */
 } KernelCost;
 
 /* ---- Targets ---------------------------------------------------------------- */
@@ -116,6 +130,11 @@ typedef struct Target {
     int dory_const_bits;    /* --objective dory: DORY's BNRelu_bits (k, l width), 32 or 64 */
     int64_t dory_l1_budget; /* --objective dory: the L1 DORY tiles against (0: the budget) */
     KernelCost kernel[KK_COUNT];
+    /* Per kernel row: a fitted model that replaces kernel[kind] for that row
+     * (used where mac_per_cycle > 0; bench/fit_pulp_cost.py). */
+    KernelCost row[DORY_K_COUNT];
+    int l3_sync;            /* L3 copies block the cluster (no overlap with compute) */
+    const char *cost_model; /* what the cycle figures are: "estimate", "fitted ..." */
 } Target;
 
 /* Built-in targets (NULL-terminated list of names) and lookup. */
@@ -178,6 +197,7 @@ typedef struct PlanGeom {
     int dory_consts;         /* per-channel requant constants (k, l) DORY's tiler counts */
     int64_t bias_bytes;      /* the layer's whole bias (DORY keeps it in L1 once) */
     dory_kernel_id_t kernel; /* plan_select_kernel(); the tiler's variant in its copies */
+    int rq_class;            /* the epilogue's requant class (RQC_*) */
 } PlanGeom;
 
 /* ---- L2 -> L1 tiling ---------------------------------------------------------- */
@@ -222,6 +242,32 @@ typedef struct L1Buf {
     int64_t off[2]; /* byte offsets in the L1 tile area, 4-byte aligned */
 } L1Buf;
 
+/* The counts the cost terms multiply (docs/PLANNER.md, "The PULP model"):
+ * what bench/fit_pulp_cost.py regresses measured cycles on. */
+#define PLAN_TERMS(X)                                                                              \
+    X(PT_SLICES, "slices", "L2 slices the layer runs (layer_cycles)")                              \
+    X(PT_TILES, "tiles", "L1 tiles (tile_overhead)")                                               \
+    X(PT_MACS, "mac_work", "MACs, parallel split and blocks rounded up (1/mac_per_cycle)")         \
+    X(PT_INPUT, "input", "elements the kernel stages: im2col taps, input planes (input_cycles)")   \
+    X(PT_INPUT_ODD, "input_odd", "im2col taps of a conv whose channels are not a multiple of 4")   \
+    X(PT_CHAN, "chan", "output channels of every tile, per core rounded (chan_cycles)")            \
+    X(PT_OUTS, "outs", "outputs, parallel split rounded up (epilogue)")                            \
+    X(PT_PSUM, "psum", "outputs times extra input-channel tiles (psum_cycles)")                    \
+    X(PT_FL_JOBS, "fl_jobs", "DMA transfers of the first load and the last store (L1 latency)")    \
+    X(PT_FL_BYTES, "fl_bytes", "bytes of the first load and the last store (L1 bandwidth)")        \
+    X(PT_DMA_JOBS, "dma_jobs", "all L2<->L1 DMA transfers (L1 latency)")                           \
+    X(PT_DMA_BYTES, "dma_bytes", "all L2<->L1 DMA bytes (L1 bandwidth)")                           \
+    X(PT_L3_BYTES, "l3_bytes", "L3<->L2 bytes")                                                    \
+    X(PT_L3_JOBS, "l3_jobs", "L3<->L2 transfers")
+
+typedef enum {
+#define X(e, name, desc) e,
+    PLAN_TERMS(X)
+#undef X
+        PT_COUNT
+} PlanTerm;
+const char *plan_term_name(PlanTerm t);
+
 /* The modeled cycles of a tiling (docs/PLANNER.md). */
 typedef struct PlanCost {
     double compute;  /* kernel cycles, all tiles */
@@ -230,6 +276,7 @@ typedef struct PlanCost {
     double exposed;  /* DMA not hidden: first load, last store, DMA-bound part */
     double l3;       /* L3<->L2 cycles not hidden behind the L2 loop */
     double total;
+    double term[PT_COUNT]; /* the counts behind the figures (PLAN_TERMS) */
 } PlanCost;
 
 typedef struct L1Plan {

@@ -19,6 +19,12 @@ typedef struct DimFeat {
 
 /* Features of tile size t along dimension d of layer g. */
 DimFeat cost_dim_feat(const PlanGeom *g, const Target *t, int d, int64_t tile);
+/* The cost entry of the layer's kernel row on t: its fitted row, else the
+ * entry of its kind. */
+const KernelCost *cost_kernel(const PlanGeom *g, const Target *t);
+/* 1 if dimension d enters the cost jointly with another (rows and columns
+ * of a kernel split by pixels): no tile size of d dominates another. */
+int cost_dim_joint(const PlanGeom *g, const Target *t, int d);
 /* Size of dimension d of the layer (elements). */
 int64_t cost_dim_size(const PlanGeom *g, int d);
 /* L1 bytes of the tiling (fills p->buf, in_h/in_w/in_c, l1_used). */

@@ -48,6 +48,7 @@ typedef struct CandList {
 static int cand_build(const PlanGeom *g, const Target *t, int d, CandList *c)
 {
     int64_t size = cost_dim_size(g, d);
+    int joint = cost_dim_joint(g, t, d);
     c->v = malloc((size_t)size * sizeof *c->v);
     c->n = 0;
     if (!c->v) return -1;
@@ -55,12 +56,13 @@ static int cand_build(const PlanGeom *g, const Target *t, int d, CandList *c)
         if (!dim_allowed(g, d, tile)) continue;
         DimFeat f = cost_dim_feat(g, t, d, tile);
         /* same count: entries kept so far with n == f.n have larger tiles, so
-         * f may dominate them; drop those it dominates. */
+         * f may dominate them; drop those it dominates (none where the cost
+         * depends on this dimension jointly with another). */
         int k = c->n;
         while (k > 0 && c->v[k - 1].n == f.n) k--;
         int w = k;
         for (int i = k; i < c->n; i++)
-            if (!(f.f <= c->v[i].f && f.r <= c->v[i].r)) c->v[w++] = c->v[i];
+            if (joint || !(f.f <= c->v[i].f && f.r <= c->v[i].r)) c->v[w++] = c->v[i];
         c->n = w;
         c->v[c->n++] = f;
     }
@@ -262,7 +264,9 @@ static void search_free(Search *s)
  * *g1 = g with the variant set, else 0. */
 static int im2col1_variant(const PlanGeom *g, const Target *t, PlanGeom *g1)
 {
-    if (g->kernel != DORY_K_CONV2D || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0)) return 0;
+    if (g->kernel != DORY_K_CONV2D || !(t->kernel[KK_CONV].im2col1_mac_per_cycle > 0 ||
+                                        t->row[DORY_K_CONV2D_1PX].mac_per_cycle > 0))
+        return 0;
     *g1 = *g;
     g1->kernel = DORY_K_CONV2D_1PX;
     return 1;

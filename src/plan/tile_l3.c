@@ -6,7 +6,8 @@
  * solved exactly; the decomposition with the fewest modeled cycles wins.
  * The L3 wrapper is modeled like the L1 loop: the first slice load and the
  * last slice store are exposed, the rest hides behind the slices' compute
- * unless the L3 transfers take longer. This file decides nothing about
+ * unless the L3 transfers take longer (or, on a target whose L3 copies are
+ * synchronous, l3_sync, not at all). This file decides nothing about
  * where tensors live (alloc.c does).
  */
 #include <math.h>
@@ -84,6 +85,7 @@ static double l3_cost(const PlanGeom *g, const Target *t, L3Plan *l, double inne
         (l->w_nbuf ? nr * nc * consts : 0) + (l->in_nbuf ? nr : 0) + (l->out_nbuf ? nr : 0);
     l->dma_bytes = wb + ib + ob;
     double all = cost_dma(&t->l3, l->dma_jobs, l->dma_bytes);
+    if (t->l3_sync) return all; /* copies by a core: nothing overlaps them */
     double first = cost_dma(&t->l3, (l->w_nbuf ? consts : 0) + (l->in_nbuf ? 1 : 0),
                             (l->w_nbuf ? l->w_buf : 0) + (l->in_nbuf ? l->in_buf : 0)) +
                    cost_dma(&t->l3, l->out_nbuf ? 1 : 0, l->out_nbuf ? l->out_buf : 0);
@@ -173,6 +175,10 @@ int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, in
         lp->cost.exposed = full.cost.exposed * k + last.cost.exposed;
         lp->cost.l3 = total - inner;
         lp->cost.total = total;
+        for (int e = 0; e < PT_COUNT; e++)
+            lp->cost.term[e] = full.cost.term[e] * k + last.cost.term[e];
+        lp->cost.term[PT_L3_BYTES] = (double)l.dma_bytes;
+        lp->cost.term[PT_L3_JOBS] = (double)l.dma_jobs;
         int64_t fb = full.dma_in_bytes + full.dma_w_bytes + full.dma_out_bytes;
         int64_t lb = last.dma_in_bytes + last.dma_w_bytes + last.dma_out_bytes;
         lp->dma_l2l1_bytes = fb * (int64_t)k + lb;

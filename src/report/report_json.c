@@ -150,6 +150,9 @@ static cJSON *modeled_json(const LayerPlan *lp, int64_t macs, int dory)
     num(o, "mac_per_cycle", c->total > 0 ? round((double)macs / c->total * 1000) / 1000 : 0);
     str(o, "bound", plan_layer_bound(lp));
     if (dory) num(o, "dory_objective_cycles", tenth(lp->dory_total));
+    str(o, "requant_class", plan_rq_class_name(lp->geom.rq_class));
+    cJSON *terms = cJSON_AddObjectToObject(o, "terms");
+    for (int e = 0; e < PT_COUNT; e++) num(terms, plan_term_name((PlanTerm)e), tenth(c->term[e]));
     return o;
 }
 
@@ -269,13 +272,27 @@ static cJSON *target_json(const Plan *p)
     cJSON_AddItemToObject(o, "l1", level_json(&t->l1, target_l1_budget(t)));
     cJSON_AddItemToObject(o, "l2", level_json(&t->l2, p->l2_budget));
     cJSON_AddItemToObject(o, "l3", level_json(&t->l3, t->l3.size));
+    str(o, "cost_model", t->cost_model ? t->cost_model : "estimate");
     cJSON *cal = cJSON_AddArrayToObject(o, "calibration");
-    for (int k = 0; k < KK_COUNT; k++) {
-        const KernelCost *c = &t->kernel[k];
+    for (int k = 0; k < KK_COUNT + DORY_K_COUNT; k++) {
+        int row = k >= KK_COUNT;
+        const KernelCost *c = row ? &t->row[k - KK_COUNT] : &t->kernel[k];
+        if (row && !(c->mac_per_cycle > 0)) continue;
         cJSON *e = cJSON_CreateObject();
-        str(e, "kind", plan_kernel_name((KernelKind)k));
+        str(e, "kind",
+            row ? dory_kernel_info((dory_kernel_id_t)(k - KK_COUNT))->name
+                : plan_kernel_name((KernelKind)k));
         num(e, "mac_per_cycle", c->mac_per_cycle);
         num(e, "tile_overhead", c->tile_overhead);
+        if (row) {
+            num(e, "layer_cycles", c->layer_cycles);
+            num(e, "input_cycles", c->input_cycles);
+            num(e, "input_odd_cycles", c->input_odd_cycles);
+            num(e, "chan_cycles", c->chan_cycles);
+            num(e, "job_cycles", c->job_cycles);
+            num(e, "epilogue_cycles", c->epilogue_cycles);
+            num(e, "psum_cycles", c->psum_cycles);
+        }
         str(e, "source", c->source ? c->source : "built-in estimate (docs/PLANNER.md)");
         cJSON_AddItemToArray(cal, e);
     }

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""bench/fit_pulp_cost.py: fits the PULP cost model's constants on GVSoC runs.
+
+Reads measurements in the format of bench/pulp_networks.json (per layer: the
+kernel row, the model's term counts from report.json, the measured cycles and
+DMA wait; bench/pulp_networks.py and bench/pulp_sweep.py write them), fits
+
+  cycles = layer_cycles * slices + tile_overhead * tiles
+         + max(compute + first_last, dma) + l3
+  compute = mac_work / mac_per_cycle + input * input_cycles + chan * chan_cycles
+          + outs * epilogue[requant class] + psum * psum_cycles
+  first_last, dma = jobs * L1 latency + bytes / L1 bandwidth
+  l3 = l3_jobs * L3 latency + l3_bytes / L3 bandwidth   (runtime/pulp: synchronous)
+
+(src/plan/cost.c, docs/PLANNER.md) and writes
+
+  src/plan/cost_pulp.h   the constants the planner builds in for pulp-open
+  OUT.json               constants, and per layer measured vs modeled from the
+                         layer's own terms, with fit / validation labels
+  OUT.md                 the same as tables (bench/README.md cites them)
+
+Method: the L1 DMA constants from the DMA wait of one-tile layers (nothing
+overlaps their first load and last store); then per kernel row a
+non-negative least-squares fit of the relative error (rows weighted by
+1 / measured) on the layers of the training set, the DMA-bound part of each
+layer taken from the previous iterate; the L3 constants from the residual of
+the layers that stream from L3; three rounds. Validation: the runs named by
+--validate (default: the networks with the exact objective) are not fitted.
+
+  .venv/bin/python bench/fit_pulp_cost.py bench/pulp_sweep.json bench/pulp_networks.json
+"""
+import argparse
+import datetime
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+HEADER = ROOT / "src" / "plan" / "cost_pulp.h"
+GVSOC_COMMIT = "209c147"
+
+# The structure of each row (not fitted: what the kernels do; docs/PULP.md):
+# C id, parallel split, split block, co/wo/ci inner blocks; rows without data
+# take a measured row's constants (FALLBACK).
+ROWS = {
+    "conv2d_hwc": ("DORY_K_CONV2D", "PAR_ROWS", 1, 4, 1, 1),
+    "conv2d_hwc_1px": ("DORY_K_CONV2D_1PX", "PAR_ROWS", 1, 4, 1, 1),
+    "conv1x1": ("DORY_K_CONV1X1", "PAR_PIXELS", 4, 4, 1, 1),
+    "dwconv3x3": ("DORY_K_DWCONV3X3", "PAR_CHANNELS", 1, 1, 1, 1),
+    "dwconv": ("DORY_K_DWCONV", "PAR_CHANNELS", 1, 1, 1, 1),
+    "grouped_conv2d": ("DORY_K_GROUPED", "PAR_ROWS", 1, 4, 1, 1),
+    "grouped_conv1x1": ("DORY_K_GROUPED1X1", "PAR_PIXELS", 4, 4, 1, 1),
+    "fc": ("DORY_K_FC", "PAR_CHANNELS", 4, 1, 1, 1),
+    "maxpool": ("DORY_K_MAXPOOL", "PAR_CHANNELS", 4, 1, 1, 1),
+    "avgpool": ("DORY_K_AVGPOOL", "PAR_CHANNELS", 4, 1, 1, 1),
+    "add": ("DORY_K_ADD", "PAR_PIXELS", 1, 1, 1, 1),
+}
+FALLBACK = {"dwconv": "dwconv3x3", "grouped_conv2d": "conv2d_hwc",
+            "grouped_conv1x1": "conv1x1"}
+# requant classes (src/plan/plan.h: RqScheme order, then shift64)
+RQC = ["none", "shift", "fixed", "float", "fixed_sr", "lut", "f32int", "qladd", "qladd_int",
+       "shift64"]
+BASE = ["slices", "tiles", "dma_jobs", "mac_work", "input", "input_odd", "chan", "psum"]
+
+
+def nnls(A, b, iters=200):
+    """Lawson-Hanson non-negative least squares: min |Ax - b|, x >= 0."""
+    m, n = A.shape
+    x = np.zeros(n)
+    P = np.zeros(n, dtype=bool)
+    w = A.T @ (b - A @ x)
+    for _ in range(iters):
+        if P.all() or (w[~P] <= 1e-10 * max(1.0, np.abs(w).max())).all():
+            break
+        j = np.argmax(np.where(P, -np.inf, w))
+        P[j] = True
+        while True:
+            z = np.zeros(n)
+            z[P] = np.linalg.lstsq(A[:, P], b, rcond=None)[0]
+            if (z[P] > 0).all():
+                x = z
+                break
+            neg = P & (z <= 0)
+            alpha = np.min(x[neg] / (x[neg] - z[neg]))
+            x = x + alpha * (z - x)
+            P &= x > 1e-12
+        w = A.T @ (b - A @ x)
+    return x
+
+
+def load(paths, validate):
+    """Layers of every run: one dict per measured layer."""
+    layers = []
+    for p in paths:
+        d = json.loads(pathlib.Path(p).read_text())
+        src = pathlib.Path(p).stem
+        for run in d["runs"]:
+            for L in run.get("layers", []):
+                if L.get("check") != "OK" or not L.get("terms"):
+                    continue
+                tag = f"{run['network']}:{run['objective']}"
+                L = dict(L, network=run["network"], objective=run["objective"], source=src,
+                         role="validate" if any(v in tag for v in validate) else "fit")
+                layers.append(L)
+    return layers
+
+
+class Model:
+    def __init__(self):
+        self.row = {}  # name -> dict of constants
+        self.l1_lat, self.l1_bw, self.l3_lat, self.l3_bw = 30.0, 8.0, 0.0, 1.0
+
+    def l1(self, jobs, nbytes):
+        return jobs * self.l1_lat + nbytes / self.l1_bw
+
+    def parts(self, L):
+        """(fixed, compute, first_last, dma, l3) cycles of layer L."""
+        T, c = L["terms"], self.row.get(L["kernel"])
+        if c is None:
+            return None
+        epi = c["epilogue"].get(L["requant_class"], c["epilogue_default"])
+        comp = (T["mac_work"] * c["mac"] + T["input"] * c["input"] +
+                T.get("input_odd", 0) * c["input_odd"] + T["chan"] * c["chan"] +
+                T["outs"] * epi + T["psum"] * c["psum"])
+        fixed = T["slices"] * c["layer"] + T["tiles"] * c["tile"] + T["dma_jobs"] * c["job"]
+        l3 = T["l3_jobs"] * self.l3_lat + T["l3_bytes"] / self.l3_bw
+        return (fixed, comp, self.l1(T["fl_jobs"], T["fl_bytes"]),
+                self.l1(T["dma_jobs"], T["dma_bytes"]), l3)
+
+    def cycles(self, L):
+        p = self.parts(L)
+        if p is None:
+            return None
+        fixed, comp, fl, dma, l3 = p
+        return fixed + max(comp + fl, dma) + l3
+
+
+def fit_l1_dma(model, layers):
+    """L1 latency and bandwidth from the DMA wait of one-tile layers."""
+    one = [L for L in layers if L["terms"]["tiles"] == 1 and L["role"] == "fit"
+           and L["terms"]["fl_bytes"] > 0]
+    if len(one) < 3:
+        return len(one)
+    A = np.array([[L["terms"]["fl_jobs"], L["terms"]["fl_bytes"]] for L in one], float)
+    y = np.array([L["dma_wait"] for L in one], float)
+    wgt = 1.0 / np.maximum(y, 50.0)
+    x = nnls(A * wgt[:, None], y * wgt)
+    model.l1_lat = float(x[0])
+    model.l1_bw = float(1.0 / x[1]) if x[1] > 1e-6 else 64.0
+    return len(one)
+
+
+def fit_rows(model, layers):
+    """One NNLS per kernel row on the training layers; returns the rows' data counts."""
+    counts = {}
+    for name in ROWS:
+        rows = [L for L in layers if L["kernel"] == name and L["role"] == "fit"]
+        counts[name] = len(rows)
+        if not rows:
+            continue
+        classes = sorted({L["requant_class"] for L in rows})
+        cols = BASE + [f"outs:{c}" for c in classes]
+        A, y = [], []
+        for L in rows:
+            T = L["terms"]
+            prev = model.parts(L)
+            # the part above compute + first_last (DMA-bound) and L3, from the previous iterate
+            extra = 0.0
+            fl = model.l1(T["fl_jobs"], T["fl_bytes"])
+            if prev is not None:
+                _, comp, fl, dma, _ = prev
+                extra = max(comp + fl, dma) - comp - fl
+            l3 = T["l3_jobs"] * model.l3_lat + T["l3_bytes"] / model.l3_bw
+            A.append([T.get(b, 0.0) for b in BASE] +
+                     [T["outs"] if L["requant_class"] == c else 0.0 for c in classes])
+            y.append(L["measured"] - fl - extra - l3)
+        A, y = np.array(A, float), np.array(y, float)
+        meas = np.array([L["measured"] for L in rows], float)
+        wgt = 1.0 / meas
+        scale = np.maximum(np.abs(A).max(axis=0), 1e-9)
+        x = nnls(A * wgt[:, None] / scale, y * wgt) / scale
+        v = dict(zip(cols, x))
+        epi = {c: v[f"outs:{c}"] for c in classes}
+        common = max(classes, key=lambda c: sum(L["requant_class"] == c for L in rows))
+        model.row[name] = {"layer": v["slices"], "tile": v["tiles"], "job": v["dma_jobs"],
+                           "mac": v["mac_work"],
+                           "input": v["input"], "input_odd": v["input_odd"], "chan": v["chan"],
+                           "psum": v["psum"],
+                           "epilogue": epi, "epilogue_default": epi[common], "n": len(rows)}
+    for name, base in FALLBACK.items():
+        if counts[name] == 0 and base in model.row:
+            model.row[name] = dict(model.row[base], n=0, fallback=base)
+    return counts
+
+
+def fit_l3(model, layers):
+    rows = [L for L in layers if L["terms"]["l3_bytes"] > 0 and L["role"] == "fit"]
+    if not rows:
+        return 0
+    A, y, wgt = [], [], []
+    for L in rows:
+        p = model.parts(L)
+        if p is None:
+            continue
+        fixed, comp, fl, dma, _ = p
+        A.append([L["terms"]["l3_jobs"], L["terms"]["l3_bytes"]])
+        y.append(L["measured"] - fixed - max(comp + fl, dma))
+        wgt.append(1.0 / L["measured"])
+    A, y, wgt = np.array(A, float), np.array(y, float), np.array(wgt)
+    x = nnls(A * wgt[:, None], y * wgt)
+    model.l3_lat = float(x[0])
+    model.l3_bw = float(1.0 / x[1]) if x[1] > 1e-9 else 1e9
+    return len(rows)
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h", "--",
+                               "kernels", "runtime"], capture_output=True, text=True,
+                              check=True).stdout.strip() or "?"
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def c_num(v):
+    return f"{v:.6g}" if abs(v) >= 1e-9 else "0"
+
+
+
+def write_header(model, source):
+    out = [
+        "/* cost_pulp.h: GENERATED by bench/fit_pulp_cost.py; do not edit. The PULP",
+        " * cost model's constants (src/plan/cost.c), fitted on GVSoC runs; refit with",
+        " * `make fit-pulp GVSOC=...` (docs/PLANNER.md, \"The PULP model\"). */",
+        "/* clang-format off */",
+        f"#define PULP_FIT_SOURCE \"{source}\"",
+        f"#define PULP_FIT_L1_LATENCY   {c_num(model.l1_lat)}",
+        f"#define PULP_FIT_L1_BANDWIDTH {c_num(model.l1_bw)}",
+        f"#define PULP_FIT_L3_LATENCY   {c_num(model.l3_lat)}",
+        f"#define PULP_FIT_L3_BANDWIDTH {c_num(model.l3_bw)}",
+        "/* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,",
+        " * input (channels not a multiple of 4), chan,",
+        " * psum, epilogue (default), epilogue by requant class (rows fitted on n layers) */",
+        "static const PulpFitRow pulp_fit_rows[] = {",
+    ]
+    for name, (cid, par, blk, coa, woa, cia) in ROWS.items():
+        c = model.row.get(name)
+        if c is None:
+            continue
+        mpc = 1.0 / c["mac"] if c["mac"] > 1e-12 else 1e6
+        # 0 in the table means "not fitted" (the default): a fitted 0 is written as 1e-6
+        epi = ", ".join(f"[{'RQC_SHIFT64' if k == 'shift64' else 'RQ_' + k.upper()}] = "
+                        f"{c_num(max(v, 1e-6))}" for k, v in sorted(c["epilogue"].items()))
+        note = f"from {c['fallback']}" if c.get("fallback") else f"n = {c['n']}"
+        out.append(f"    /* {name}: {note} */")
+        out.append(f"    {{{cid}, {par}, {blk}, {coa}, {woa}, {cia}, {c_num(c['layer'])}, "
+                   f"{c_num(c['tile'])}, {c_num(c['job'])}, {c_num(mpc)}, {c_num(c['input'])}, {c_num(c['input_odd'])}, "
+                   f"{c_num(c['chan'])}, "
+                   f"{c_num(c['psum'])}, {c_num(c['epilogue_default'])}, {{{epi}}}}},")
+    out += ["};", "/* clang-format on */"]
+    HEADER.write_text("\n".join(out) + "\n")
+
+
+def table(layers, model):
+    rows = []
+    for L in layers:
+        mod = model.cycles(L)
+        if mod is None:
+            continue
+        rows.append({"network": L["network"], "objective": L["objective"], "layer": L["layer"],
+                     "kernel": L["kernel"], "requant_class": L["requant_class"],
+                     "tiles": L["terms"]["tiles"], "measured": L["measured"],
+                     "modeled": round(mod, 1), "planner_modeled": L["modeled"],
+                     "err": mod / L["measured"] - 1, "role": L["role"], "source": L["source"]})
+    return rows
+
+
+def summary(rows, key):
+    groups = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(abs(r["err"]))
+    return {k: (len(v), max(v), float(np.median(v))) for k, v in groups.items()}
+
+
+def markdown(rows, model, counts, source):
+    out = [f"Constants: {source}.", "",
+           f"L1 DMA: {model.l1_lat:.1f} cycles per transfer, {model.l1_bw:.2f} B/cycle; "
+           f"L3 (core copies): {model.l3_lat:.1f} cycles per transfer, {model.l3_bw:.3f} B/cycle.",
+           "", "| kernel row | layers fitted | layer | tile | DMA job | MAC/cycle | input | input (odd) |"
+           " chan | psum | epilogue by requant class |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, c in model.row.items():
+        epi = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c["epilogue"].items()))
+        mpc = 1 / c["mac"] if c["mac"] > 1e-12 else float("inf")
+        fit = f"from {c['fallback']}" if c.get("fallback") else str(counts.get(name, 0))
+        out.append(f"| {name} | {fit} | {c['layer']:.0f} | {c['tile']:.0f} | {c['job']:.1f} | {mpc:.2f} | "
+                   f"{c['input']:.3f} | {c['input_odd']:.3f} | {c['chan']:.2f} | {c['psum']:.2f} | {epi} |")
+    out += ["", "| set | layers | worst abs(modeled/measured - 1) | median |", "|---|---|---|---|"]
+    for k, (n, worst, med) in sorted(summary(rows, lambda r: r["role"]).items()):
+        out.append(f"| {k} | {n} | {100 * worst:.1f}% | {100 * med:.1f}% |")
+    out += ["", "| network / sweep | objective | role | layers | worst | median |",
+            "|---|---|---|---|---|---|"]
+    for (net, obj, role), (n, worst, med) in sorted(
+            summary(rows, lambda r: ("one-layer sweep" if "@" in r["network"] else r["network"],
+                                     r["objective"], r["role"])).items()):
+        out.append(f"| {net} | {obj} | {role} | {n} | {100 * worst:.1f}% | {100 * med:.1f}% |")
+    out += ["", "| run | objective | layer | kernel | requant | tiles | measured | modeled |"
+            " modeled/measured - 1 | role |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['network']} | {r['objective']} | {r['layer']} | {r['kernel']} | "
+                   f"{r['requant_class']} | {r['tiles']:.0f} | {r['measured']} | "
+                   f"{r['modeled']:.0f} | {100 * r['err']:+.1f}% | {r['role']} |")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data", nargs="+", help="measurement JSON files (pulp_networks.py format)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "pulp_fit"))
+    ap.add_argument("--validate", default=":exact",
+                    help="comma-separated substrings of NETWORK:OBJECTIVE kept out of the fit "
+                         "(default ':exact' of the networks only; '' fits everything)")
+    ap.add_argument("--no-header", action="store_true", help="do not rewrite src/plan/cost_pulp.h")
+    a = ap.parse_args()
+    val = [v for v in a.validate.split(",") if v]
+    layers = load(a.data, [])
+    # sweep runs are always fit data; validation holds out network runs only
+    for L in layers:
+        tag = f"{L['network']}:{L['objective']}"
+        L["role"] = ("validate" if "@" not in L["network"] and any(v in tag for v in val)
+                     else "fit")
+    if not layers:
+        print("fit_pulp_cost: no measured layers with model terms in " + " ".join(a.data),
+              file=sys.stderr)
+        return 2
+    model = Model()
+    n_dma = fit_l1_dma(model, layers)
+    counts = {}
+    for _ in range(4):
+        counts = fit_rows(model, layers)
+        fit_l3(model, layers)
+    source = (f"fitted on GVSoC {GVSOC_COMMIT} pulp-open, 8 cores: kernels at commit "
+              f"{git_commit()}, {datetime.date.today().isoformat()}, "
+              f"{sum(L['role'] == 'fit' for L in layers)} layers (bench/fit_pulp_cost.py)")
+    rows = table(layers, model)
+    out = pathlib.Path(a.out)
+    consts = {"source": source, "l1_latency": model.l1_lat, "l1_bandwidth": model.l1_bw,
+              "l3_latency": model.l3_lat, "l3_bandwidth": model.l3_bw, "dma_fit_layers": n_dma,
+              "rows": model.row}
+    out.with_suffix(".json").write_text(json.dumps({"constants": consts, "layers": rows},
+                                                   indent=1) + "\n")
+    out.with_suffix(".md").write_text(markdown(rows, model, counts, source))
+    if not a.no_header:
+        write_header(model, source)
+    for k, (n, worst, med) in sorted(summary(rows, lambda r: r["role"]).items()):
+        print(f"{k:9s} {n:4d} layers: worst {100 * worst:5.1f}%  median {100 * med:5.1f}%")
+    print(f"wrote {out.with_suffix('.json')}, {out.with_suffix('.md')}"
+          + ("" if a.no_header else f" and {HEADER.relative_to(ROOT)}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
