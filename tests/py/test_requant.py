@@ -30,14 +30,15 @@ def compare(rq_eval, cases, oracle):
 
 def oracle(line):
     f = line.split()
-    v = [int(x, 16) if f[0] == "float" and i == 1 else int(x) for i, x in enumerate(f[1:], 1)]
+    v = [int(x, 16) if f[0] in ("float", "f32int") and i == 1 else int(x)
+         for i, x in enumerate(f[1:], 1)]
     if f[0] == "shift":
         return rq.shift_rq(*v)
     if f[0] == "fixed":
         return rq.fixed_rq(*v)
     if f[0] == "fixed_sr":
         return rq.fixed_sr_rq(*v)
-    if f[0] == "float":
+    if f[0] in ("float", "f32int"):
         return rq.float_rq(*v)
     if f[0] == "srdhm":
         return rq.srdhm(*v)
@@ -131,6 +132,40 @@ def test_float(rq_eval):
         for scale in (0.5, 0.25, 1.0, -0.5, 1.5):
             bits = int.from_bytes(rq.struct.pack("<f", scale), "little")
             cases.append(f"float {bits:x} {acc}")
+    compare(rq_eval, cases, oracle)
+
+
+def near_ties(r, n):
+    """Accumulators whose exact product acc * s lies within a few fp32 ulps
+    of a half-integer (where one rounding of it and fp32's two differ), for
+    random scales over the fast path's range and beyond it."""
+    cases = []
+    for _ in range(n):
+        e = r.uniform(-34, 0) if r.random() < 0.9 else r.uniform(-40, 3)
+        s = rq.f32(2.0 ** e * r.uniform(1, 2)) * r.choice([1, 1, 1, -1])
+        bits = int.from_bytes(rq.struct.pack("<f", s), "little")
+        t = r.randint(-(1 << 22), 1 << 22) if r.random() < 0.3 else r.randint(-300, 300)
+        acc = int(round((t + 0.5) / s)) + r.randint(-2, 2)
+        if rq.INT32_MIN <= acc <= rq.INT32_MAX:
+            cases.append(f"f32int {bits:x} {acc}")
+    return cases
+
+
+def test_f32int_kernel(rq_eval):
+    """The kernels' F32INT (inline fast path, else the emulation) against the
+    Python oracle of FLOAT: random cases, near-ties, and the limits of the
+    fast path (|acc| around 2^24, scales near 2^-32 and 2^-1)."""
+    r = random.Random(5)
+    cases = []
+    for _ in range(N):
+        bits = int.from_bytes(rq.struct.pack("<f", r.uniform(1e-6, 1.0)), "little")
+        cases.append(f"f32int {bits:x} {rand_acc(r)}")
+    cases += near_ties(r, N)
+    for s in (0.5, 0.25, 0.4999999, 2.0 ** -32, 2.0 ** -33, 2.0 ** -9, -2.0 ** -9, 1.0, 3.0):
+        bits = int.from_bytes(rq.struct.pack("<f", s), "little")
+        for acc in (0, 1, -1, 3, -3, (1 << 24) - 1, 1 << 24, -(1 << 24) + 1, -(1 << 24),
+                    rq.INT32_MAX, rq.INT32_MIN):
+            cases.append(f"f32int {bits:x} {acc}")
     compare(rq_eval, cases, oracle)
 
 

@@ -7,6 +7,8 @@
  *   fixed MULT SHIFT PRE ACC
  *   fixed_sr MULT SHIFT ACC
  *   float SCALE_BITS ACC   SCALE_BITS: the fp32 scale's bit pattern, hex
+ *   f32int SCALE_BITS ACC  the same by the kernels' F32INT (dory__f32int_fast:
+ *                          the inline fast path, else the full emulation)
  *   srdhm A B
  *   rdiv X E
  */
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dory_internal.h"
 #include "ir/quant.h"
 
 static int eval_line(const char *line, long long *out)
@@ -39,6 +42,10 @@ static int eval_line(const char *line, long long *out)
         memcpy(&s, &bits, sizeof s);
         r.scheme = RQ_FLOAT, r.scale = s;
         *out = rq_apply(&r, a);
+    } else if (!strcmp(op, "f32int") && sscanf(line, "%*s %x %lld", &bits, &a) == 2) {
+        float s;
+        memcpy(&s, &bits, sizeof s);
+        *out = dory__f32int_fast((int32_t)a, &s);
     } else if (!strcmp(op, "srdhm") && sscanf(line, "%*s %lld %lld", &a, &b) == 2) {
         *out = q_srdhm((int32_t)a, (int32_t)b);
     } else if (!strcmp(op, "rdiv") && sscanf(line, "%*s %lld %lld", &a, &b) == 2) {
