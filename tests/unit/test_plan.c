@@ -418,9 +418,7 @@ TEST(plan_mobilenet_v1_128_gap8)
     for (int n = 0; n < p->nlayers; n++)
         if (p->layers[n].geom.w_bytes > p->l2_budget) CHECK(p->layers[n].l3.w_sliced);
     CHECK(p->l2_peak <= p->l2_budget);
-#ifndef DORY_DEBUG
-    CHECK(p->plan_ms < 100.0);
-#endif
+    /* planning time is measured by bench/plan_time.c (make bench-plan), not asserted here */
     plan_free(p);
     graph_free(g);
 }
