@@ -17,7 +17,8 @@
  *    checks every shortcut channel again (q_shift_equals_float);
  *  - QLADD becomes an integer add with SHIFT requants where one equals it on
  *    all 65536 input pairs (qladd_as_shift), else QLADD_INT, the emulation;
- *  - QLMUL (mul) becomes QLMUL_INT, the emulation.
+ *  - QLMUL (mul) becomes SHIFT where one equals it on every accumulator of
+ *    the verifier's range (qlmul_as_shift), else QLMUL_INT, the emulation.
  * Must not change anything but Requant records (and add their constants).
  * Cost: two bisections per output threshold and channel, up to 65536 x 169
  * integer checks per add (MobileNetV2-shaped, 20 layers: 0.13 s).
@@ -133,6 +134,44 @@ static int qladd_as_shift(Graph *g, Node *n)
     return rc;
 }
 
+/* QLMUL -> SHIFT (k*acc + l) >> d, proven: clamp(((k*acc + l) >> d) + zy)
+ * equals QLMUL's result clamped on every accumulator in the verifier's range
+ * (the products (a - za)(b - zb), at most 2^18 values; brute force), d
+ * ascending so that 32-bit arithmetic is used where it suffices. 1 if none
+ * was found. */
+static int qlmul_as_shift(Graph *g, Node *n)
+{
+    const Tensor *ty = graph_tensor(g, n->out);
+    RqChan r = rq_channel(g, &n->rq, 0);
+    int64_t a0 = n->acc_min, a1 = n->acc_max;
+    if (!ty || !(r.qs[0] > 0) || a0 > a1 || a1 - a0 > (1 << 18)) return 1;
+    int16_t *want = malloc(sizeof(int16_t) * (size_t)(a1 - a0 + 1));
+    if (!want) return 1;
+    for (int64_t p = a0; p <= a1; p++) {
+        int64_t v = q_qlmul(&r, p);
+        want[p - a0] = (int16_t)(v < n->lo ? n->lo : v > n->hi ? n->hi : v);
+    }
+    int64_t amax = DORY_MAX(-a0, a1);
+    int rc = 1;
+    for (int d = 0; d <= 40 && rc; d++) {
+        int64_t k0 = llround(ldexp(r.qs[0], d)), one = (int64_t)1 << d;
+        for (int64_t k = k0 - 1; k <= k0 + 1 && rc; k++) {
+            int64_t lo = INT64_MIN, hi = INT64_MAX;
+            if (k <= 0 || k > ((int64_t)1 << 60) / (amax + 1)) continue;
+            for (int64_t p = a0; p <= a1 && lo <= hi; p++) {
+                int64_t w = want[p - a0], y = w - ty->zp;
+                if (w > n->lo) lo = DORY_MAX(lo, y * one - k * p);           /* reaches w */
+                if (w < n->hi) hi = DORY_MIN(hi, (y + 1) * one - k * p - 1); /* not w + 1 */
+            }
+            if (lo > hi) continue;
+            int64_t l[1] = {lo != INT64_MIN ? lo : hi != INT64_MAX ? hi : 0}, kk[1] = {k};
+            rc = rq_make_shift(g, n, &n->rq, 1, kk, l, d) ? -1 : 0;
+        }
+    }
+    free(want);
+    return rc;
+}
+
 static void to_integer_scheme(Requant *rq)
 {
     if (rq->scheme == RQ_FLOAT) rq->scheme = RQ_F32INT;
@@ -147,6 +186,7 @@ int pass_float_to_exact(Graph *g)
         Node *n = g->nodes[i];
         int rc = n->rq.scheme == RQ_FLOAT   ? float_as_shift(g, n)
                  : n->rq.scheme == RQ_QLADD ? qladd_as_shift(g, n)
+                 : n->rq.scheme == RQ_QLMUL ? qlmul_as_shift(g, n)
                                             : 1;
         if (rc < 0) return -1;
         if (rc) to_integer_scheme(&n->rq);

@@ -4,7 +4,8 @@ QLinearMul (QOperator) and as DequantizeLinear x2 -> Mul -> QuantizeLinear
 (QDQ, which onnxruntime's default optimizations fuse into QLinearMul), with
 equal shapes and with the second operand one pixel broadcast over H and W
 (squeeze-excitation), run by onnxruntime (MLAS) and by `dory run` (the IR mul's
-QLMUL scheme) and, with `--requant exact`, by QLMUL_INT (integers only).
+QLMUL scheme) and, with `--requant exact`, by a SHIFT proven equal on every
+accumulator, else QLMUL_INT (integers only; the test prints how often each).
 dory must equal onnxruntime on every pair. The test also measures two
 candidate forms in numpy and prints how many configurations each reproduces,
 which is how the form was chosen (docs/FRONTEND_ONNX.md):
@@ -86,6 +87,7 @@ def test_qlmul_every_pair(dory, run_dory, tmp_path):
     rng = np.random.default_rng(2027)
     exact = {"qlmul": 0, "fp32": 0}
     runs = forms_differ = 0
+    forms = {"shift": 0, "qlmul_int": 0}
     for cfg in range(NCONFIGS):
         dt, q = config(rng, cfg)
         info = np.iinfo(dt)
@@ -104,9 +106,11 @@ def test_qlmul_every_pair(dory, run_dory, tmp_path):
                     n = dory_differs(dory, run_dory, tmp_path, path, a, b, ref, mode)
                     assert n == 0, (f"config {cfg} {kind} {shape} ({mode}): {n} of "
                                     f"{ref.size} differ from onnxruntime")
+                rq = run_dory(dory, "inspect", path, "--requant", "exact").stdout
+                forms[rq.split("\n")[2].split()[-2]] += 1
                 runs += 1
     print(f"QLinearMul and DQ-Mul-Q, {NCONFIGS} configurations x 65536 pairs, equal and "
           f"broadcast shapes ({runs} models): candidate forms exact on {exact} of them; "
           f"dory (--requant float and exact) equal to onnxruntime on all; the fp32 form "
-          f"differs from qlmul on {forms_differ} elements")
+          f"differs from qlmul on {forms_differ} elements; --requant exact: {forms}")
     assert exact["qlmul"] == runs, exact
