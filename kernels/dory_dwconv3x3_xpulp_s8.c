@@ -192,9 +192,12 @@ __asm__(".macro DWX_LOAD\n"
         "  " DORY_XP_T_LW_PI("a4", "s0", 4) DORY_XP_T_LW_PI("a5", "s1", 4)
         DORY_XP_T_LW_PI("a6", "s2", 4)
         ".endm\n"
-        ".macro DWX_OUT acc\n" /* (k * acc + c0) >> d to [0, 255], stored */
-        "  mul \\acc, \\acc, s10\n  add \\acc, \\acc, s11\n  sra \\acc, \\acc, a1\n"
+        ".macro DWX_OUT acc\n" /* after its mul: + c0, >> d, to [0, 255], stored */
+        "  add \\acc, \\acc, s11\n  sra \\acc, \\acc, a1\n"
         "  " DORY_XP_T_CLIPU("\\acc", "\\acc", 9) "  " DORY_XP_T_SB_RPI("\\acc", "a2", "a3")
+        ".endm\n"
+        ".macro DWX_MUL4\n" /* k * t2-t5: each result used 3 instructions on */
+        "  mul t2, t2, s10\n  mul t3, t3, s10\n  mul t4, t4, s10\n  mul t5, t5, s10\n"
         ".endm\n"
         ".macro DWX_STEP1\n" /* 16 instructions: t2-t5 of one stride-1 step */
         "  DWX_LOAD\n"
@@ -221,10 +224,10 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1u")
         "  lw t6, 16(a0)\n  beqz t6, 1f\n"
         ".option push\n.option norvc\n"
         "  " DORY_XP_LP_SETUP(0, "t6", 41)
-        "  DWX_STEP1\n  DWX_OUT t2\n  DWX_OUT t3\n  DWX_OUT t4\n  DWX_OUT t5\n"
+        "  DWX_STEP1\n  DWX_MUL4\n  DWX_OUT t2\n  DWX_OUT t3\n  DWX_OUT t4\n  DWX_OUT t5\n"
         ".option pop\n"
         "1:\n  lw t6, 20(a0)\n  beqz t6, 2f\n"
-        "  DWX_STEP1\n  DWX_OUT t2\n  addi t6, t6, -1\n  beqz t6, 2f\n"
+        "  DWX_STEP1\n  DWX_MUL4\n  DWX_OUT t2\n  addi t6, t6, -1\n  beqz t6, 2f\n"
         "  DWX_OUT t3\n  addi t6, t6, -1\n  beqz t6, 2f\n  DWX_OUT t4\n"
         "2:\n"
         DWX_EPILOGUE("dory__dwx_s1u", ".Ldwx_s1u_line"));
@@ -233,13 +236,13 @@ __asm__(DWX_PROLOGUE("dory__dwx_s2u")
         "  lw t6, 16(a0)\n  beqz t6, 1f\n"
         ".option push\n.option norvc\n"
         "  " DORY_XP_LP_SETUP(0, "t6", 25)
-        "  DWX_STEP2\n  DWX_OUT t2\n  DWX_OUT t4\n"
+        "  DWX_STEP2\n  mul t2, t2, s10\n  mul t4, t4, s10\n  DWX_OUT t2\n  DWX_OUT t4\n"
         ".option pop\n"
         "1:\n  lw t6, 20(a0)\n  beqz t6, 2f\n"
-        "  DWX_STEP2\n  DWX_OUT t2\n"
+        "  DWX_STEP2\n  mul t2, t2, s10\n  DWX_OUT t2\n"
         "2:\n"
         DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line")
-        ".purgem DWX_LOAD\n.purgem DWX_OUT\n.purgem DWX_STEP1\n.purgem DWX_STEP2\n");
+        ".purgem DWX_LOAD\n.purgem DWX_OUT\n.purgem DWX_MUL4\n.purgem DWX_STEP1\n.purgem DWX_STEP2\n");
 /* clang-format on */
 
 /* One channel through the assembly (stride g->s), as dw_channel. */
