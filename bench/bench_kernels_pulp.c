@@ -268,7 +268,12 @@ int main(void)
     if (dory_hal_init(&cfg)) return 2;
     printf("%-32s %5s %9s %10s %10s %8s %8s %6s %s\n", "shape (pulp-open, GVSoC)", "unit", "units",
            "cyc 1 core", "cyc 8 core", "/cyc 1", "/cyc 8", "x8", "data");
-    for (i = 0; i < kc_bench_nshapes; i++) failed += row(&kc_bench_shapes[i], 42u + (unsigned)i);
+    for (i = 0; i < kc_bench_nshapes; i++) {
+#ifdef DORY_BENCH_ONLY /* make bench-kernels-pulp ONLY=depthwise: the shapes naming it */
+        if (!strstr(kc_bench_shapes[i].name, DORY_BENCH_ONLY)) continue;
+#endif
+        failed += row(&kc_bench_shapes[i], 42u + (unsigned)i);
+    }
     printf("%d shapes, %d failed\n", kc_bench_nshapes, failed);
     return failed ? 1 : 0;
 }

@@ -45,7 +45,8 @@
 /* The operations: X(name, kind, opcode, funct3, funct7, summary). kind is the
  * operand shape: RRR (rd = f(rs1, rs2)), ACC (rd = f(rd, rs1, rs2)), CLIPI
  * (rd = f(rs1, imm5) in the rs2 field), LDPI (rd = mem[rs1], rs1 += imm12),
- * STPI (mem[rs1] = rs2, rs1 += imm12), HWLP (loop L in rd, count in rs1, end
+ * STPI (mem[rs1] = rs2, rs1 += imm12), STRPI (mem[rs1] = rs2, rs1 += rs3, rs3
+ * in the rd field), HWLP (loop L in rd, count in rs1, end
  * offset in imm12). Only the fixed fields are here; the operands are the
  * functions' arguments. */
 #define DORY_XPULP_OPS(X)                                                                          \
@@ -53,6 +54,7 @@
     X(sdotusp_b, ACC, 0x57, 1, 0x54, "rd += sum_i u8(rs1[i]) * s8(rs2[i])")                        \
     X(sdotup_b, ACC, 0x57, 1, 0x50, "rd += sum_i u8(rs1[i]) * u8(rs2[i])")                         \
     X(dotsp_b, RRR, 0x57, 1, 0x4c, "rd = sum_i s8(rs1[i]) * s8(rs2[i])")                           \
+    X(dotusp_b, RRR, 0x57, 1, 0x44, "rd = sum_i u8(rs1[i]) * s8(rs2[i])")                          \
     X(add_b, RRR, 0x57, 1, 0x00, "rd[i] = rs1[i] + rs2[i] (mod 256)")                              \
     X(sub_b, RRR, 0x57, 1, 0x04, "rd[i] = rs1[i] - rs2[i] (mod 256)")                              \
     X(min_b, RRR, 0x57, 1, 0x10, "rd[i] = min(s8 rs1[i], s8 rs2[i])")                              \
@@ -74,6 +76,7 @@
     X(lw_pi, LDPI, 0x0b, 2, 0x00, "rd = mem32[rs1]; rs1 += imm")                                   \
     X(sb_pi, STPI, 0x2b, 0, 0x00, "mem8[rs1] = rs2; rs1 += imm")                                   \
     X(sw_pi, STPI, 0x2b, 2, 0x00, "mem32[rs1] = rs2; rs1 += imm")                                  \
+    X(sb_rpi, STRPI, 0x2b, 4, 0x00, "mem8[rs1] = rs2; rs1 += rs3")                                 \
     X(lp_setup, HWLP, 0x7b, 4, 0x00, "loop L: start pc+4, end pc+2*imm, count rs1")
 
 /* ---- portable C: the meaning ------------------------------------------------ */
@@ -115,6 +118,10 @@ DORY_XP_INLINE int32_t dory_xp_c_sdotup_b(int32_t acc, uint32_t a, uint32_t b)
 DORY_XP_INLINE int32_t dory_xp_c_dotsp_b(uint32_t a, uint32_t b)
 {
     return dory_xp_c_sdotsp_b(0, a, b);
+}
+DORY_XP_INLINE int32_t dory_xp_c_dotusp_b(uint32_t a, uint32_t b)
+{
+    return dory_xp_c_sdotusp_b(0, a, b);
 }
 /* Lane-wise a op b; op 0 add, 1 sub, 2 min, 3 max, 4 maxu, 5 sra. */
 DORY_XP_INLINE uint32_t dory_xp_c_lanewise(uint32_t a, uint32_t b, int op)
@@ -189,6 +196,7 @@ DORY_XP_ACC(sdotsp_b, 1, 0x5c)
 DORY_XP_ACC(sdotusp_b, 1, 0x54)
 DORY_XP_ACC(sdotup_b, 1, 0x50)
 DORY_XP_RRR(dotsp_b_u, 0x57, 1, 0x4c, uint32_t)
+DORY_XP_RRR(dotusp_b_u, 0x57, 1, 0x44, uint32_t)
 DORY_XP_RRR(add_b, 0x57, 1, 0x00, uint32_t)
 DORY_XP_RRR(sub_b, 0x57, 1, 0x04, uint32_t)
 DORY_XP_RRR(min_b, 0x57, 1, 0x10, uint32_t)
@@ -202,6 +210,10 @@ DORY_XP_RRR(clipr, 0x33, 5, 0x0a, int32_t)
 DORY_XP_INLINE int32_t dory_xp_dotsp_b(uint32_t a, uint32_t b)
 {
     return (int32_t)dory_xp_dotsp_b_u(a, b);
+}
+DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b)
+{
+    return (int32_t)dory_xp_dotusp_b_u(a, b);
 }
 #define DORY_XP_ACC3(name, op, f3, f7, T)                                                          \
     DORY_XP_INLINE T dory_xp_##name(T d, T a, T b)                                                 \
@@ -252,6 +264,14 @@ DORY_XP_INLINE void dory_xp_sw_pi(void **pp, uint32_t v)
 {
     __asm__ volatile(".insn s 0x2b, 2, %2, 4(%0)" : "=r"(*pp) : "0"(*pp), "r"(v) : "memory");
 }
+/* p.sb rs2, rs3(rs1!): .insn r with rs3 in the rd field. */
+DORY_XP_INLINE void dory_xp_sb_rpi(void **pp, int32_t v, int32_t inc)
+{
+    __asm__ volatile(".insn r 0x2b, 4, 0, %3, %0, %2"
+                     : "=r"(*pp)
+                     : "0"(*pp), "r"(v), "r"(inc)
+                     : "memory");
+}
 #else
 /* portable C (mode 0) and the builtins (mode 2) share the memory helpers */
 DORY_XP_INLINE int32_t dory_xp_lb_pi(const void **pp)
@@ -282,6 +302,11 @@ DORY_XP_INLINE void dory_xp_sw_pi(void **pp, uint32_t v)
 {
     memcpy(*pp, &v, 4);
     *pp = (uint8_t *)*pp + 4;
+}
+DORY_XP_INLINE void dory_xp_sb_rpi(void **pp, int32_t v, int32_t inc)
+{
+    *(uint8_t *)*pp = (uint8_t)v;
+    *pp = (uint8_t *)*pp + inc;
 }
 #define DORY_XP_CLIP(x, bits)  DORY_XP_C_CLIP((x), (bits))
 #define DORY_XP_CLIPU(x, bits) DORY_XP_C_CLIPU((x), (bits))
@@ -319,6 +344,10 @@ DORY_XP_B(sdotsp_b, __builtin_pulp_sdotsp4, dory_xp_v4s, dory_xp_v4s)
 DORY_XP_B(sdotusp_b, __builtin_pulp_sdotusp4, dory_xp_v4u, dory_xp_v4s)
 DORY_XP_B(sdotup_b, (int32_t)__builtin_pulp_sdotup4, dory_xp_v4u, dory_xp_v4u)
 DORY_XP_INLINE int32_t dory_xp_dotsp_b(uint32_t a, uint32_t b) { return dory_xp_sdotsp_b(0, a, b); }
+DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b)
+{
+    return dory_xp_sdotusp_b(0, a, b);
+}
 #define DORY_XP_V(name, builtin, V)                                                                \
     DORY_XP_INLINE uint32_t dory_xp_##name(uint32_t a, uint32_t b)                                 \
     {                                                                                              \
@@ -346,6 +375,7 @@ DORY_XP_FWD_LANE(add_b, 0)
 DORY_XP_FWD_LANE(max_b, 3)
 DORY_XP_FWD_LANE(maxu_b, 4)
 DORY_XP_INLINE int32_t dory_xp_dotsp_b(uint32_t a, uint32_t b) { return dory_xp_c_dotsp_b(a, b); }
+DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp_c_dotusp_b(a, b); }
 #endif
 #endif
 
@@ -357,5 +387,20 @@ DORY_XP_INLINE int32_t dory_xp_dotsp_b(uint32_t a, uint32_t b) { return dory_xp_
  * has 4 bytes: the loop's end is the address of its last instruction,
  * pc + 4 * n = pc + (imm << 1). Only for mode 1 asm blocks. */
 #define DORY_XP_LP_SETUP(L, count, n) ".insn i 0x7b, 4, x" #L ", " count ", 2*" #n "\n\t"
+
+/* The same encodings as text for assembly blocks, registers by name
+ * (DORY_XP_T_SDOTUSP_B("t0", "a1", "a2")); tests/py/test_xpulp_encoding.py
+ * checks each against the manual as it does the functions. */
+#define DORY_XP_T_R(op, f3, f7, d, a, b)                                                           \
+    ".insn r " #op ", " #f3 ", " #f7 ", " d ", " a ", " b "\n\t"
+#define DORY_XP_T_SDOTUSP_B(d, a, b)  DORY_XP_T_R(0x57, 1, 0x54, d, a, b)
+#define DORY_XP_T_DOTUSP_B(d, a, b)   DORY_XP_T_R(0x57, 1, 0x44, d, a, b)
+#define DORY_XP_T_SHUFFLE2_B(d, a, b) DORY_XP_T_R(0x57, 1, 0x64, d, a, b)
+#define DORY_XP_T_MAX(d, a, b)        DORY_XP_T_R(0x33, 6, 0x02, d, a, b)
+#define DORY_XP_T_MIN(d, a, b)        DORY_XP_T_R(0x33, 4, 0x02, d, a, b)
+/* p.lw d, imm(p!); p.sb v, inc(p!) (inc a register); p.clipu d, a, bits */
+#define DORY_XP_T_LW_PI(d, p, imm)  ".insn i 0x0b, 2, " d ", " p ", " #imm "\n\t"
+#define DORY_XP_T_SB_RPI(v, p, inc) DORY_XP_T_R(0x2b, 4, 0, inc, p, v)
+#define DORY_XP_T_CLIPU(d, a, bits) ".insn i 0x33, 2, " d ", " a ", 0x140|" #bits "\n\t"
 
 #endif

@@ -8,6 +8,7 @@
 #                            GVSoC's pulp-open (cluster core 0)
 #   make bench-kernels-pulp GVSOC=.../bin/gvsoc
 #                            bench/'s shapes on 1 and 8 cluster cores, cycles
+#                            (ONLY=depthwise: the shapes naming it)
 #   make bench-networks-pulp GVSOC=.../bin/gvsoc
 #                            the example and DORY's four networks with each
 #                            objective, per layer measured vs modeled
@@ -46,11 +47,15 @@ endef
 test-pulp-kernels: $(BUILD)/pulp/kernel_tests.elf
 	$(pulp_need_gvsoc)
 	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
-$(BUILD)/pulp/bench_kernels.elf: bench/bench_kernels_pulp.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
+# ONLY=word: only the shapes whose name contains word (a build of its own)
+ONLY ?=
+PULP_BENCH = $(BUILD)/pulp/bench_kernels$(if $(ONLY),_$(ONLY)).elf
+$(PULP_BENCH): bench/bench_kernels_pulp.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
 	@mkdir -p $(dir $@)
-	$(RV_CC) $(PULP_BARE_CFLAGS) -o $@ $< $(RV_KERNEL_SRC) $(RV_KCASE_SRC) $(PULP_BARE_RT) -lm
+	$(RV_CC) $(PULP_BARE_CFLAGS) $(if $(ONLY),-DDORY_BENCH_ONLY='"$(ONLY)"') -o $@ $< \
+	    $(RV_KERNEL_SRC) $(RV_KCASE_SRC) $(PULP_BARE_RT) -lm
 # bench/'s shapes on 1 and 8 cores, cycles (bench/README.md)
-bench-kernels-pulp: $(BUILD)/pulp/bench_kernels.elf
+bench-kernels-pulp: $(PULP_BENCH)
 	$(pulp_need_gvsoc)
 	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
 # the example and DORY's networks, both objectives, per layer (bench/README.md)

@@ -41,6 +41,7 @@ OPS = {
     "sdotusp_b": (simd("10101", "001"), ACC, (10, 11, 12)),
     "sdotup_b": (simd("10100", "001"), ACC, (10, 11, 12)),
     "dotsp_b": (simd("10011", "001"), RRR, (10, 10, 11)),
+    "dotusp_b": (simd("10001", "001"), RRR, (10, 10, 11)),
     "add_b": (simd("00000", "001"), RRR, (10, 10, 11)),
     "sub_b": (simd("00001", "001"), RRR, (10, 10, 11)),
     "min_b": (simd("00100", "001"), RRR, (10, 10, 11)),
@@ -78,6 +79,10 @@ OPS = {
     "sw_pi": ("0000000 {s2} {s1} 010 00100 0101011",
               "void *f(void *p, uint32_t v) { dory_xp_sw_pi(&p, v); return p; }",
               (None, 10, 11)),
+    # p.sb rs2, rs3(rs1!): 0000000 rs2 rs1 100 rs3 0101011 (rs3 where rd is)
+    "sb_rpi": ("0000000 {s2} {s1} 100 {d} 0101011",
+               "void *f(void *p, int32_t v, int32_t n) { dory_xp_sb_rpi(&p, v, n); return p; }",
+               (12, 10, 11)),
     # lp.setup L, rs1, uimmL: uimmL[11:0] rs1 100 0000 L 1111011; loop 0
     # over 3 body instructions ends at pc + 12 = pc + (6 << 1)
     "lp_setup": ("{i12} {s1} 100 0000 0 1111011",
@@ -85,6 +90,20 @@ OPS = {
                  "\".option push\\n\\t.option norvc\\n\\t\" DORY_XP_LP_SETUP(0, \"%1\", 3) "
                  "\"addi %0, %0, 1\\n\\taddi %0, %0, 2\\n\\taddi %0, %0, 3\\n\\t.option pop\" "
                  ": \"+r\"(a) : \"r\"(n)); return a; }", (None, 10, 6)),
+}
+
+
+# The assembly-text forms (DORY_XP_T_*) and the table row whose pattern each
+# must equal, with the registers of the snippet (d, s1, s2 as in OPS).
+ASM_TEXT = {
+    "SDOTUSP_B": ("sdotusp_b", '"a0", "a1", "a2"', (10, 11, 12)),
+    "DOTUSP_B": ("dotusp_b", '"a0", "a1", "a2"', (10, 11, 12)),
+    "SHUFFLE2_B": ("shuffle2_b", '"a0", "a1", "a2"', (10, 11, 12)),
+    "MAX": ("max", '"a0", "a1", "a2"', (10, 11, 12)),
+    "MIN": ("min", '"a0", "a1", "a2"', (10, 11, 12)),
+    "LW_PI": ("lw_pi", '"a0", "a1", 4', (10, 11, 4)),
+    "SB_RPI": ("sb_rpi", '"a0", "a1", "a2"', (12, 11, 10)),
+    "CLIPU": ("clipu", '"a0", "a1", 9', (10, 11, 9)),
 }
 
 
@@ -132,6 +151,28 @@ def objdump(tmp_path_factory):
         out[name] = [int(m, 16) for m in re.findall(r"^\s*[0-9a-f]+:\s+([0-9a-f]{8})\s", dis,
                                                      re.M)]
     return out
+
+
+@pytest.mark.parametrize("macro", sorted(ASM_TEXT))
+def test_asm_text_matches_manual(tmp_path, macro):
+    if not shutil.which(GCC) or not shutil.which(OBJDUMP):
+        pytest.fail(f"{GCC} and {OBJDUMP} are needed (make deps installs them)")
+    name, args, regs = ASM_TEXT[macro]
+    src = tmp_path / "t.c"
+    src.write_text('#include "dory_xpulp.h"\nvoid f(void) { __asm__ volatile(DORY_XP_T_'
+                   f'{macro}({args})); }}\n')
+    obj = tmp_path / "t.o"
+    subprocess.run([GCC, "-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "-O2", "-std=c99",
+                    "-Wall", "-Werror",
+                    f"-I{ROOT / 'kernels'}", "-c", str(src), "-o", str(obj)], check=True,
+                   capture_output=True, text=True)
+    dis = subprocess.run([OBJDUMP, "-d", str(obj)], check=True, capture_output=True, text=True).stdout
+    words = [int(m, 16) for m in re.findall(r"^\s*[0-9a-f]+:\s+([0-9a-f]{8})\s", dis, re.M)]
+    words = [w for w in words if custom(w)]
+    assert len(words) == 1, f"{macro}: {[hex(w) for w in words]}"
+    want = expected_word(OPS[name][0], regs, name)
+    got = format(words[0], "032b")
+    assert got == want, f"DORY_XP_T_{macro}: {got}, manual {want}"
 
 
 def test_every_table_row_is_checked():

@@ -355,6 +355,15 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     }
     k->op = op, k->seed = seed;
     random_geometry(k, s, index);
+    if (flags & KC_PLANES) {
+        if (op != KOP_DW3) return -1;
+        int i;
+        k->c = k->cout = 4 * ri(s, 1, 4), k->h = ri(s, 5, 30), k->w = ri(s, 5, 30);
+        for (i = 0; i < 4; i++) k->pad[i] = ri(s, 1, 2); /* shared padding lines */
+        wzp_mode = 0;
+        k->oh = out_dim(k->h, k->kh, k->sh, k->dh, k->pad[0], k->pad[2]);
+        k->ow = out_dim(k->w, k->kw, k->sw, k->dw, k->pad[1], k->pad[3]);
+    }
     if ((flags & KC_DSP) && op == KOP_ADD) /* tensors the table path takes */
         k->h = k->oh = ri(s, 12, 24), k->w = k->ow = ri(s, 12, 24);
     if ((flags & KC_DSP) && (op == KOP_ADD || op == KOP_DW3) && index % 2 == 0)
@@ -409,7 +418,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     o->rq = k->rq.r;
     k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;
     kc_ref(k);
-    choose_tile(k, index, s);
+    choose_tile(k, (flags & KC_PLANES) && index % 2 ? DORY_BORDER_ALL : index, s);
+    if (flags & KC_PLANES) k->in_extra = 4 * (k->in_extra & 1);
     k->conv.border = k->pool.border = k->border;
     if (flags & KC_IM2COL1) k->conv.im2col_pixels = 1;
     return kc_pack(k, flags);

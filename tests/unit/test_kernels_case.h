@@ -93,6 +93,10 @@ void kc_free(KCase *k);
  * runs the Arm DSP row (dory_conv_dsp_s8, dory_fc_dsp_s8 on packed weights,
  * dory_add_dsp_s8). KC_TFLITE (kc_bench): the TFLite quantization: i8 activations,
  * input zero point -128, per-channel FIXED requant (add: FIXED). */
+/* KC_PLANES (depthwise 3x3 only): 4 to 16 channels in steps of 4, input
+ * rows of whole words, 5 to 30 pixels a side, padding 1 or 2 on each side
+ * (every tile edge on odd indexes), no weight zero point: the geometry of
+ * the Xpulp depthwise's 4-channel planes (kernels/dory_dwconv3x3_xpulp_s8.c). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -107,7 +111,8 @@ enum {
     KC_ONNX_FIXED = 64,
     KC_ONNX_FLOAT = 128,
     KC_ONNX_EXACT = 256,
-    KC_ONNX_SHIFT64 = 512
+    KC_ONNX_SHIFT64 = 512,
+    KC_PLANES = 1024
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */

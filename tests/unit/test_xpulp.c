@@ -110,6 +110,11 @@ TEST(xpulp_lanes_vs_manual)
         CHECK_EQ_I64(dory_xp_packlo_b(d, a, b), (d & 0xffff0000u) | (a & 0xff) << 8 | (b & 0xff));
         CHECK_EQ_I64(dory_xp_pack_h(a, b), (a & 0xffffu) << 16 | (b & 0xffffu));
         {
+            int32_t dot = 0;
+            for (i = 0; i < 4; i++) dot += (int32_t)(uint8_t)(a >> 8 * i) * (int8_t)(b >> 8 * i);
+            CHECK_EQ_I64(dory_xp_dotusp_b(a, b), dot);
+        }
+        {
             int32_t v = (int32_t)a >> (t % 24);
             CHECK_EQ_I64(DORY_XP_CLIP(v, 8), v < -128 ? -128 : v > 127 ? 127 : v);
             CHECK_EQ_I64(DORY_XP_CLIPU(v, 9), v < 0 ? 0 : v > 255 ? 255 : v);
@@ -135,4 +140,6 @@ TEST(xpulp_post_increment)
     dory_xp_sw_pi(&q, 0x04030201u);
     CHECK(q == out + 5);
     CHECK(out[0] == 0xff && out[1] == 1 && out[4] == 4);
+    dory_xp_sb_rpi(&q, 0x1fe, 2);
+    CHECK(q == out + 7 && out[5] == 0xfe && out[6] == 0);
 }
