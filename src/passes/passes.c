@@ -13,6 +13,8 @@ static int want_exact(const PassOptions *opt) { return opt && opt->requant_exact
 
 static const Pass pass_table[] = {
     {"fold_pad", "fold pad nodes into the convolution or pooling that reads them", pass_fold_pad},
+    {"fold_select", "fold channel selections (Split, Slice, shuffle) into the layer reading them",
+     pass_fold_select},
     {"dce", "remove nodes whose results no graph output needs", pass_dce},
     {"float_to_fixed", "turn FLOAT requants into FIXED for integer-only MCUs (--requant fixed)",
      pass_float_to_fixed, want_fixed},

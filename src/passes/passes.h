@@ -27,6 +27,7 @@ const Pass *passes_list(int *count);
 
 /* The passes. */
 int pass_fold_pad(Graph *g);
+int pass_fold_select(Graph *g);
 int pass_dce(Graph *g);
 int pass_float_to_fixed(Graph *g);
 int pass_float_to_exact(Graph *g);

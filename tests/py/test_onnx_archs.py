@@ -171,3 +171,20 @@ def test_architecture_deploys(arch, dory, run_dory, rt_libs, tmp_path):
     from test_deploy_models import BUDGETS, deploy_and_run
     path = om.quantize(ARCHS[arch]().model(), str(tmp_path), seed=1, per_channel=True)
     deploy_and_run(run_dory, dory, path, tmp_path / "app", BUDGETS["tight"], rt_libs)
+
+
+
+def test_shufflenet_selections_fold(dory, run_dory, tmp_path):
+    """The channel shuffles and Splits fold (src/passes/fold_select.c): each
+    unit's shuffle composes with the next unit's Split, and a selection that
+    feeds a standard convolution goes into its weights; only the Split half
+    that feeds a Concat stays a layer (the stride-1 unit's). Bit-exactness
+    is test_architecture_vs_onnxruntime's (5 variants)."""
+    path = om.quantize(shufflenetv2().model(), str(tmp_path), seed=1)
+    layers = [ln.split() for ln in run_dory(dory, "inspect", path).stdout.splitlines()
+              if ln[:4].strip().isdigit()]
+    shuffles = [ln for ln in layers if ln[1].startswith("reshape")]
+    selections = [ln for ln in layers if ln[2:4] == ["conv", "1x1/1"] and "none" in ln]
+    print(f"shufflenetv2: {len(layers)} layers, selections left: {[ln[1] for ln in selections]}")
+    assert not shuffles, shuffles
+    assert [ln[1] for ln in selections] == ["split_30"], selections
