@@ -71,8 +71,9 @@ fit-pulp: $(VENV)/.stamp $(BUILD)/dory
 	@mkdir -p $(BUILD)/fit && cp $(BUILD)/dory $(FIT_DORY)
 	DORY=$(FIT_DORY) $(VENV)/bin/python bench/pulp_sweep.py --gvsoc $(GVSOC) --work $(BUILD)/fit/sweep
 	DORY=$(FIT_DORY) $(VENV)/bin/python bench/pulp_networks.py --gvsoc $(GVSOC) \
-	    --work $(BUILD)/fit/networks --out $(BUILD)/fit/pulp_networks
-	$(VENV)/bin/python bench/fit_pulp_cost.py bench/pulp_sweep.json $(BUILD)/fit/pulp_networks.json
+	    --work $(BUILD)/fit/networks --out bench/pulp_fit_networks
+	$(VENV)/bin/python bench/fit_pulp_cost.py bench/pulp_sweep.json \
+	    bench/pulp_fit_networks.json
 	$(MAKE) $(BUILD)/dory
 	$(VENV)/bin/python bench/pulp_networks.py --gvsoc $(GVSOC) --host
 .PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp bench-networks-pulp fit-pulp

@@ -343,9 +343,12 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
 static double compute_cycles(const PlanGeom *g, const Target *t, const double term[PT_COUNT])
 {
     const KernelCost *k = cost_kernel(g, t);
+    /* a kind's estimate costs the epilogue per output; a fitted row per
+     * output of the busiest core times the cores (what it was fitted on) */
+    double outs = k == &t->kernel[g->kind] ? (double)(g->ho * g->wo * g->co) : term[PT_OUTS];
     return term[PT_MACS] / kernel_mpc(g, t) + term[PT_INPUT] * k->input_cycles +
            term[PT_INPUT_ODD] * k->input_odd_cycles + term[PT_CHAN] * k->chan_cycles +
-           term[PT_OUTS] * epilogue_of(g, k) + term[PT_PSUM] * k->psum_cycles;
+           outs * epilogue_of(g, k) + term[PT_PSUM] * k->psum_cycles;
 }
 
 double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)

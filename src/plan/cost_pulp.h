@@ -2,36 +2,36 @@
  * cost model's constants (src/plan/cost.c), fitted on GVSoC runs; refit with
  * `make fit-pulp GVSOC=...` (docs/PLANNER.md, "The PULP model"). */
 /* clang-format off */
-#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 547f35e, 2026-12-03, 108 layers (bench/fit_pulp_cost.py)"
-#define PULP_FIT_L1_LATENCY   73.2455
-#define PULP_FIT_L1_BANDWIDTH 856.697
+#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 547f35e, 2026-12-03, 302 layers (bench/fit_pulp_cost.py)"
+#define PULP_FIT_L1_LATENCY   72.5787
+#define PULP_FIT_L1_BANDWIDTH 674.491
 #define PULP_FIT_L3_LATENCY   0
-#define PULP_FIT_L3_BANDWIDTH 0.0285778
+#define PULP_FIT_L3_BANDWIDTH 0.0279589
 /* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,
  * input (channels not a multiple of 4), chan,
  * psum, epilogue (default), epilogue by requant class (rows fitted on n layers) */
 static const PulpFitRow pulp_fit_rows[] = {
-    /* conv2d_hwc: n = 30 */
-    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 0, 24872.9, 0, 61.0516, 0.720454, 0, 0, 21.9097, 24.7066, {[RQ_F32INT] = 62.1826, [RQ_SHIFT] = 6.59914, [RQC_SHIFT64] = 24.7066}},
-    /* conv2d_hwc_1px: n = 14 */
-    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 1359.22, 8424.52, 366.203, 5.3153, 0.852847, 0, 93.3344, 0, 33.7877, {[RQ_SHIFT] = 28.2563, [RQC_SHIFT64] = 33.7877}},
-    /* conv1x1: n = 22 */
-    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 10289.9, 0, 1e+06, 1.3046, 0, 199.412, 0, 24.3692, {[RQ_F32INT] = 60.2083, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 24.3692}},
-    /* dwconv3x3: n = 16 */
-    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 257039, 0, 243.928, 1e+06, 0, 0, 0, 0, 0, {[RQ_F32INT] = 32.4253, [RQC_SHIFT64] = 1e-06}},
+    /* conv2d_hwc: n = 82 */
+    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 0, 20630.9, 0, 23.4035, 0.0777288, 0.872852, 26.0844, 9.24338, 26.7088, {[RQ_F32INT] = 61.6453, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 26.7088}},
+    /* conv2d_hwc_1px: n = 44 */
+    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 10306.3, 304.41, 5.02264, 0.611051, 2.02714, 27.8728, 0, 33.8475, {[RQ_F32INT] = 66.0885, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 24.6876, [RQC_SHIFT64] = 33.8475}},
+    /* conv1x1: n = 56 */
+    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 12167.3, 68.681, 20.7939, 0, 0, 61.8249, 0, 23.5734, {[RQ_F32INT] = 59.3957, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.21021, [RQC_SHIFT64] = 23.5734}},
+    /* dwconv3x3: n = 42 */
+    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 23592, 59.4381, 1e+06, 0.202493, 0, 0, 0, 29.4526, {[RQ_F32INT] = 61.1679, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.06675, [RQC_SHIFT64] = 29.4526}},
     /* dwconv: from dwconv3x3 */
-    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 257039, 0, 243.928, 1e+06, 0, 0, 0, 0, 0, {[RQ_F32INT] = 32.4253, [RQC_SHIFT64] = 1e-06}},
+    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 23592, 59.4381, 1e+06, 0.202493, 0, 0, 0, 29.4526, {[RQ_F32INT] = 61.1679, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.06675, [RQC_SHIFT64] = 29.4526}},
     /* grouped_conv2d: from conv2d_hwc */
-    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 0, 24872.9, 0, 61.0516, 0.720454, 0, 0, 21.9097, 24.7066, {[RQ_F32INT] = 62.1826, [RQ_SHIFT] = 6.59914, [RQC_SHIFT64] = 24.7066}},
+    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 0, 20630.9, 0, 23.4035, 0.0777288, 0.872852, 26.0844, 9.24338, 26.7088, {[RQ_F32INT] = 61.6453, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 26.7088}},
     /* grouped_conv1x1: from conv1x1 */
-    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 10289.9, 0, 1e+06, 1.3046, 0, 199.412, 0, 24.3692, {[RQ_F32INT] = 60.2083, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 24.3692}},
-    /* fc: n = 10 */
-    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 0, 13020.3, 0, 9.24295, 0, 0, 0, 69.6002, 0, {[RQ_NONE] = 1e-06, [RQC_SHIFT64] = 30.5399}},
-    /* maxpool: n = 4 */
-    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 176956, 0, 2870.67, 1e+06, 0, 0, 0, 0, 0, {[RQ_NONE] = 1e-06}},
-    /* avgpool: n = 4 */
-    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 17962.6, 0, 238.939, 1e+06, 0, 0, 0, 0, 0, {[RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 34.8123}},
-    /* add: n = 8 */
-    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 0, 13862.6, 67.9105, 1e+06, 0.93792, 0, 0, 0, 47.1558, {[RQ_NONE] = 47.1558, [RQ_SHIFT] = 52.8035}},
+    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 12167.3, 68.681, 20.7939, 0, 0, 61.8249, 0, 23.5734, {[RQ_F32INT] = 59.3957, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.21021, [RQC_SHIFT64] = 23.5734}},
+    /* fc: n = 30 */
+    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 0, 10333.1, 0, 11.3563, 0.715156, 0, 0, 93.3576, 85.243, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 85.243, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 112.78}},
+    /* maxpool: n = 14 */
+    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 40525.4, 2219.68, 2178.35, 0.902766, 0, 0, 0, 0, 0, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 31.6501}},
+    /* avgpool: n = 12 */
+    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 0, 9901.58, 94.0879, 1e+06, 0, 0, 114.807, 0, 28.5183, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 28.5183, [RQC_SHIFT64] = 47.0964}},
+    /* add: n = 22 */
+    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 19183.4, 10691.9, 250.19, 1e+06, 19.5893, 0, 0, 0, 29.0836, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 29.0836, [RQC_SHIFT64] = 31.6501}},
 };
 /* clang-format on */

@@ -197,8 +197,9 @@ static void geom_consts(const Graph *g, const Node *n, PlanGeom *p)
             const Tensor *c = graph_tensor(g, i ? n->rq.l : n->rq.k);
             p->dory_consts += c && tensor_numel(c) > 1;
         }
-    p->rq_class =
-        n->rq.scheme == RQ_SHIFT && n->arith == ARITH_64 ? RQC_SHIFT64 : (int)n->rq.scheme;
+    /* an add without an output requant pays for its inputs' */
+    RqScheme rq = n->op == OP_ADD && n->rq.scheme == RQ_NONE ? n->in_rq[0].scheme : n->rq.scheme;
+    p->rq_class = rq == RQ_SHIFT && n->arith == ARITH_64 ? RQC_SHIFT64 : (int)rq;
     rq_bytes(g, &n->rq, p->co, n->arith, p);
     rq_bytes(g, &n->in_rq[0], p->co, n->arith, p);
     rq_bytes(g, &n->in_rq[1], p->co, n->arith, p);

@@ -99,8 +99,9 @@ static void print_tile_table(FILE *f, const Plan *p, const NameColumn *col)
 /* Cost: kernel, modeled cycles, MAC/cycle, the DORY objective, the bound. */
 static void print_cost_table(FILE *f, const Plan *p, const NameColumn *col)
 {
-    fprintf(f, "modeled cost (cycles%s):\n",
+    fprintf(f, "modeled cost (cycles%s):\n  cost model: ",
             p->opt.compare_dory ? "; dory-obj: the DORY paper's objective, same constraints" : "");
+    print_wrapped(f, p->target.cost_model ? p->target.cost_model : "estimate", 14);
     fprintf(f, "%3s %-*s %-15s %10s %6s %10s %s\n", "#", TXT_NAME_W, "layer", "kernel", "cycles",
             "MAC/c", p->opt.compare_dory ? "dory-obj" : "", "bound");
     for (int n = 0; n < p->nlayers; n++) {

@@ -62,7 +62,9 @@ const char *plan_term_name(PlanTerm t)
 }
 
 /* The model fitted on GVSoC's pulp-open (bench/fit_pulp_cost.py writes
- * cost_pulp.h): one entry per kernel row, the L1 DMA and L3 constants. */
+ * cost_pulp.h): one entry per kernel row and the L1 DMA constants, for every
+ * target that runs the PULP cluster's kernels and tile loop (GAP8 too: the
+ * same cluster, so the same tiles; test_pmsis.py). */
 static void pulp_fitted(Target *t)
 {
     for (size_t i = 0; i < DORY_ARRAY_LEN(pulp_fit_rows); i++) {
@@ -88,10 +90,26 @@ static void pulp_fitted(Target *t)
     }
     t->l1.latency = PULP_FIT_L1_LATENCY;
     t->l1.bandwidth = PULP_FIT_L1_BANDWIDTH;
+    t->cost_model = "cluster kernels " PULP_FIT_SOURCE "; L3: estimate (HyperRAM)";
+}
+
+/* pulp-open's L3 (runtime/pulp): an L2 region copied by core 0, measured;
+ * its L1 level is redefined after pulp_fitted(): the DMA constants again. */
+static void pulp_open_l3(Target *t)
+{
+    t->l1.latency = PULP_FIT_L1_LATENCY;
+    t->l1.bandwidth = PULP_FIT_L1_BANDWIDTH;
     t->l3.latency = PULP_FIT_L3_LATENCY;
     t->l3.bandwidth = PULP_FIT_L3_BANDWIDTH;
-    t->l3_sync = 1; /* runtime/pulp: L3 is an L2 region copied by core 0 */
+    t->l3_sync = 1;
     t->cost_model = PULP_FIT_SOURCE;
+}
+
+/* A target that does not run the PULP cluster's kernels: estimates only. */
+static void no_fitted_rows(Target *t, const char *model)
+{
+    memset(t->row, 0, sizeof t->row);
+    t->cost_model = model;
 }
 
 /* PULP-NN on an 8-core cluster (paper: up to 15.5 MAC/cycle for conv). */
@@ -135,9 +153,9 @@ static void target_gap8(Target *t)
     t->dma_dims = 2;
     t->has_fpu = 0;
     t->dory_l1_budget = 35000; /* DORY's GAP8 backend: 64000 minus its own stacks */
-    t->cost_model = "estimate: DORY paper / PULP-NN figures, not measured (docs/PLANNER.md)";
     t->build = (TargetBuild){"pmsis", "xpulpv2", "riscv32-unknown-elf-gcc", "-O3", 8};
     pulp_kernels(t);
+    pulp_fitted(t);
 }
 
 static void target_gap9(Target *t)
@@ -157,6 +175,7 @@ static void target_gap9(Target *t)
     t->dma_dims = 3;
     t->has_fpu = 1;
     t->build.isa = "xpulpv3";
+    no_fitted_rows(t, "estimate: DORY paper / PULP-NN figures, not measured (docs/PLANNER.md)");
 }
 
 static void target_pulp_open(Target *t)
@@ -170,7 +189,7 @@ static void target_pulp_open(Target *t)
     t->code_reserve = 64 * 1024;
     t->build = (TargetBuild){"pulp", "xpulpv2", "riscv64-unknown-elf-gcc",
                              "-O3 -march=rv32imc -mabi=ilp32", 8};
-    pulp_fitted(t);
+    pulp_open_l3(t);
 }
 
 /* Cortex-M under QEMU's mps2 boards (runtime/cortex-m/mps2.ld): one SRAM
@@ -181,7 +200,7 @@ static void cortex_m_common(Target *t, const char *name, const char *board, cons
 {
     static const char *est = "estimate (Cortex-M, one instruction per cycle; bench/ measures)";
     target_gap8(t);
-    t->cost_model = est;
+    no_fitted_rows(t, est);
     t->name = name;
     t->dory_l1_budget = 0;
     t->description = board;

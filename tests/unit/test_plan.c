@@ -265,6 +265,7 @@ TEST(plan_conv_one_pixel_im2col)
     brute_compare(&g, &t, "conv 4x4 128->16, one-pixel im2col");
     /* the variant off: a tiling of the 4-pixel kernel, modeled slower */
     t.kernel[KK_CONV].im2col1_mac_per_cycle = 0;
+    t.row[DORY_K_CONV2D_1PX].mac_per_cycle = 0;
     CHECK(tile_l1_solve(&g, &t, OBJ_EXACT, &q, &a, &why) == 0);
     CHECK(q.kernel == DORY_K_CONV2D && q.cost.total > p.cost.total);
     /* at GAP8's real L1 the 4-pixel kernel with input-channel tiles wins */
@@ -474,7 +475,7 @@ TEST(plan_forces_l3_paths)
     Graph *g = model_mobilenet_v1(25, 96);
     if (!CHECK(g != NULL)) return;
     int w_sliced = 0, acts = 0, both = 0;
-    int64_t l2s[] = {0, 60000, 30000, 20000};
+    int64_t l2s[] = {0, 60000, 30000, 20000, 15000, 12000};
     for (size_t k = 0; k < DORY_ARRAY_LEN(l2s); k++) {
         Plan *p = plan_model(g, "gap8", 0, l2s[k]);
         if (!CHECK(p != NULL)) continue;

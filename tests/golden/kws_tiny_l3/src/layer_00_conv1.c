@@ -4,15 +4,15 @@
  * output  25x5x32 u8 at L2 +0
  * weights 1280 bytes at L3 +0
  * kernel  dory_conv2d_hwc_s8
- * tiles   channels 4 x 4 (last 4), rows 1 x 25 (last 25), columns 1 x 5 (last 5); rows, columns, channels (channels innermost)
+ * tiles   channels 1 x 16 (last 16), rows 1 x 25 (last 25), columns 5 x 1 (last 1); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
- *   in0          490  x1 @ 0
- *   w            160  x2 @ 492, 652
- *   rq            48  x2 @ 812, 860
- *   out          500  x2 @ 908, 1408
- *   scratch      448  x1 @ 1908
- * L1 used 2356 of 3000 bytes
- * modeled 35352 cycles, 160000 MACs
+ *   in0          196  x2 @ 0, 196
+ *   w            640  x1 @ 392
+ *   rq           192  x1 @ 1032
+ *   out          400  x2 @ 1224, 1624
+ *   scratch      832  x1 @ 2024
+ * L1 used 2856 of 3000 bytes
+ * modeled 309823 cycles, 160000 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"
@@ -34,7 +34,7 @@ static int rc[DORY_CORES]; /* kernel status per core */
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
-        .tiling = {.order = 0, .n_co = 4, .n_h = 1, .n_w = 1, .t_co = 4, .t_h = 25, .t_w = 5, .CO = 32, .HO = 25, .WO = 5},
+        .tiling = {.order = 0, .n_co = 1, .n_h = 1, .n_w = 5, .t_co = 16, .t_h = 25, .t_w = 1, .CO = 32, .HO = 25, .WO = 5},
         .inputs = 1,
         .spatial = 1,
         .coupled = 0,
@@ -47,8 +47,8 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 10, .c = 1, .elem = 1},
     .y = {.w = 5, .elem = 1},
     .w_per_co = 40,
-    .l1 = {.in0 = {0}, .w = {492, 652}, .out = {908, 1408}, .scratch = 1908},
-    .scratch = 56,
+    .l1 = {.in0 = {0, 196}, .w = {392}, .out = {1224, 1624}, .scratch = 2024},
+    .scratch = 104,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,

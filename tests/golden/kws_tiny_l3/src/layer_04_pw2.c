@@ -4,15 +4,15 @@
  * output  25x5x32 u8 at L2 +0
  * weights 1024 bytes at L3 +4416
  * kernel  dory_conv1x1_s8
- * tiles   channels 1 x 4 (last 4), rows 2 x 13 (last 12), columns 5 x 1 (last 1); rows, columns, channels (channels innermost)
+ * tiles   channels 1 x 4 (last 4), rows 9 x 3 (last 1), columns 1 x 5 (last 5); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
- *   in0          416  x2 @ 0, 416
- *   w            128  x1 @ 832
- *   rq            48  x1 @ 960
- *   out           52  x2 @ 1008, 1060
- *   scratch     1696  x1 @ 1112
- * L1 used 2808 of 3000 bytes
- * modeled 71052 cycles, 128000 MACs
+ *   in0          480  x2 @ 0, 480
+ *   w            128  x1 @ 960
+ *   rq            48  x1 @ 1088
+ *   out           60  x2 @ 1136, 1196
+ *   scratch     1696  x1 @ 1256
+ * L1 used 2952 of 3000 bytes
+ * modeled 951134 cycles, 128000 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"
@@ -34,7 +34,7 @@ static int rc[DORY_CORES]; /* kernel status per core */
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
-        .tiling = {.order = 0, .n_co = 1, .n_h = 2, .n_w = 5, .t_co = 4, .t_h = 13, .t_w = 1, .CO = 32, .HO = 25, .WO = 5},
+        .tiling = {.order = 0, .n_co = 1, .n_h = 9, .n_w = 1, .t_co = 4, .t_h = 3, .t_w = 5, .CO = 32, .HO = 25, .WO = 5},
         .inputs = 1,
         .spatial = 1,
         .coupled = 0,
@@ -47,7 +47,7 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 5, .c = 32, .elem = 1},
     .y = {.w = 5, .elem = 1},
     .w_per_co = 32,
-    .l1 = {.in0 = {0, 416}, .w = {832}, .out = {1008, 1060}, .scratch = 1112},
+    .l1 = {.in0 = {0, 480}, .w = {960}, .out = {1136, 1196}, .scratch = 1256},
     .scratch = 212,
     .rc = rc,
     .cores = DORY_CORES,
