@@ -18,9 +18,17 @@ QOperator), compared with onnxruntime on 5 inputs.
 Exact, except where onnxruntime computes in fp32 (its optimized graph still
 holds float Conv/Gemm/Add/AveragePool, found by the test) and residual Adds,
 whose rounding is issue 12 item 1: there at most 1 LSB, counted and
-printed. Each is also deployed (small L1 tiles) and run on the host.
+printed. Each is also deployed (small L1 tiles) and run on the host; and,
+every architecture in every variant, deployed for gap8 (no FPU: the float
+requantization in integers), `deploy` reporting 0 outputs differing from
+FLOAT, the network linked into examples/firmware and run on the host on the
+same 5 inputs: equal to `dory run`, hence to onnxruntime (same rule).
 """
+import shutil
+import subprocess
 import zlib
+
+import numpy as np
 
 import pytest
 
@@ -28,6 +36,8 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 import onnx_models as om  # noqa: E402
 from onnx_ops_models import Net  # noqa: E402
+from conftest import ROOT  # noqa: E402
+from test_onnx_oracle import ort_float_ops  # noqa: E402
 from test_onnx_ops import compare  # noqa: E402
 
 VARIANTS = {
@@ -172,6 +182,54 @@ def test_architecture_deploys(arch, dory, run_dory, rt_libs, tmp_path):
     path = om.quantize(ARCHS[arch]().model(), str(tmp_path), seed=1, per_channel=True)
     deploy_and_run(run_dory, dory, path, tmp_path / "app", BUDGETS["tight"], rt_libs)
 
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_architecture_gap8_vs_onnxruntime(arch, variant, dory, run_dory, tmp_path):
+    net = ARCHS[arch]()
+    path = om.quantize(net.model(), str(tmp_path), seed=zlib.crc32(arch.encode()) % 100,
+                       **VARIANTS[variant])
+    sess = ort.InferenceSession(path)
+    inp = sess.get_inputs()[0]
+    dt = np.uint8 if inp.type == "tensor(uint8)" else np.int8
+    info = np.iinfo(dt)
+    xs = [np.random.default_rng(seed).integers(info.min, info.max + 1, net.in_shape).astype(dt)
+          for seed in range(5)]
+    np.save(tmp_path / "in0.npy", xs[0])
+    app = tmp_path / "app_gap8"
+    p = run_dory(dory, "deploy", path, "-t", "gap8", "-o", app, "--input", tmp_path / "in0.npy")
+    assert "outputs differ" not in p.stderr, p.stderr
+    assert " 0 of " in p.stderr and "elements differ from FLOAT (at most 0)" in p.stderr, p.stderr
+    layers = " ".join(f.read_text() for f in (app / "src").glob("layer_*.c"))
+    assert all(f"DORY_RQ_{s}," not in layers for s in ("FLOAT", "QLADD", "QLMUL")), \
+        "fp32 requantization left in a gap8 layer"
+    fw = tmp_path / "fw"  # a copy: parallel tests must not build in the same folder
+    shutil.copytree(ROOT / "examples" / "firmware", fw)
+    subprocess.run(["make", "-s", "-C", str(fw), f"APP={app}", "firmware"], check=True,
+                   capture_output=True)
+    in_fp32 = ort_float_ops(path, tmp_path)
+    total = worst = 0
+    for i, x in enumerate(xs):
+        chw = x.reshape(x.shape[1:])
+        hwc = chw.T if chw.ndim == 2 else chw.transpose(1, 2, 0)  # 1-D: H = 1, W = L
+        (tmp_path / "in.bin").write_bytes(np.ascontiguousarray(hwc).tobytes())
+        r = subprocess.run([str(fw / "firmware"), str(tmp_path / "in.bin")], capture_output=True,
+                           text=True, check=True)
+        got = np.array([int(v) for v in r.stdout.split()], dtype=np.int64)
+        np.save(tmp_path / "in.npy", x)
+        run_dory(dory, "run", path, "--input", tmp_path / "in.npy", "-o", tmp_path / "out.npy")
+        assert np.array_equal(got, np.load(tmp_path / "out.npy").reshape(-1)), \
+            f"{arch}/{variant} input {i}: the gap8 firmware differs from dory run"
+        ref = sess.run(None, {inp.name: x})[0].reshape(-1).astype(np.int64)
+        diff = np.abs(got - ref)
+        total += int(np.count_nonzero(diff))
+        worst = max(worst, int(diff.max()))
+    print(f"{arch}/{variant} gap8: {total} of {5 * ref.size} outputs differ from onnxruntime "
+          f"(max {worst})" + (f"; onnxruntime computes {in_fp32} in fp32" if in_fp32 else ""))
+    if arch in HAS_ADD or in_fp32:
+        assert worst <= 1, f"{arch}/{variant} gap8: max |diff| {worst}"
+    else:
+        assert total == 0, f"{arch}/{variant} gap8: {total} differ, max {worst}"
 
 
 def test_shufflenet_selections_fold(dory, run_dory, tmp_path):
