@@ -1,37 +1,75 @@
 /* dory_add_s8.c: element-wise add with a requant per input:
  * acc = rq_a(a - za) + rq_b(b - zb); y = clamp(rq(acc) + zy, lo, hi).
- * Fast path: per-tensor SHIFT32/NONE requants with the input zero points
- * folded into the addends; generic path: any scheme, per channel.
+ * Fast path: SHIFT32/NONE requants with the input zero points folded into
+ * the addends, one run over the tile where each requant's channels share
+ * their constants (per tensor, or DORY's per-channel arrays of one value),
+ * else one run per channel; generic path: any scheme, per channel.
  * Work split: pixels. No scratch; nothing from src/.
  */
 #include "dory_internal.h"
+#include "dory_xpulp.h"
 
-/* Per-tensor k*v + l >> d with the zero point folded into l. */
+/* One channel's k*v + l >> d with the zero point folded into l. */
 typedef struct {
     int32_t k, l;
     int d;
 } add_lin_t;
 
-/* Folds rq(v - z) into k*v + l' >> d; 0 if it does not fit int32. */
-static int add_fold(const dory_requant_t *rq, int32_t z, add_lin_t *f)
+/* Folds rq(v - z), channel c, of 8-bit inputs of type t into k*v + l' >> d:
+ * k*(v - z) + l fits int32 (the SHIFT32 contract, proven by the verifier),
+ * so k*v + l' does; k*v alone and l' are checked here. 0 if they do not fit
+ * or the scheme is neither NONE nor SHIFT32. */
+static int add_fold(const dory_requant_t *rq, int c, dory_type_t t, int32_t z, add_lin_t *f)
 {
-    int64_t l;
+    int64_t l, k, vmax = t == DORY_I8 ? 128 : 255;
+    int i = rq->per_channel ? c : 0;
     if (rq->scheme == DORY_RQ_NONE) {
         f->k = 1, f->d = 0, l = -(int64_t)z;
-    } else if (rq->scheme == DORY_RQ_SHIFT32 && !rq->per_channel) {
-        f->k = rq->k32[0], f->d = rq->d;
-        l = (rq->l32 ? rq->l32[0] : 0) - (int64_t)f->k * z;
+    } else if (rq->scheme == DORY_RQ_SHIFT32) {
+        f->k = rq->k32[i], f->d = rq->d;
+        l = (rq->l32 ? rq->l32[i] : 0) - (int64_t)f->k * z;
     } else {
         return 0;
     }
-    if (l < INT32_MIN || l > INT32_MAX) return 0;
+    k = f->k < 0 ? -(int64_t)f->k : f->k;
+    if (l < INT32_MIN || l > INT32_MAX || k * vmax > INT32_MAX) return 0;
     f->l = (int32_t)l;
+    return 1;
+}
+
+/* The output's SHIFT32 (or NONE: k 1, l 0, d 0) epilogue of channel c. */
+static int add_out(const dory_out_params_t *o, int c, dory__s32_t *e)
+{
+    if (o->rq.scheme == DORY_RQ_SHIFT32) {
+        dory__s32_load(o, c, e);
+        return 1;
+    }
+    if (o->rq.scheme != DORY_RQ_NONE) return 0;
+    {
+        dory_out_params_t t = *o;
+        static const int32_t one = 1;
+        t.rq.scheme = DORY_RQ_SHIFT32, t.rq.per_channel = 0;
+        t.rq.k32 = &one, t.rq.l32 = 0, t.rq.d = 0;
+        dory__s32_load(&t, 0, e);
+    }
+    return 1;
+}
+
+/* 1 when a SHIFT32 requant gives its n channels the same constants (the
+ * DORY networks' per-channel arrays of one value); NONE has none. */
+static int add_uniform(const dory_requant_t *rq, int n)
+{
+    int c;
+    if (rq->scheme != DORY_RQ_SHIFT32 || !rq->per_channel) return 1;
+    for (c = 1; c < n; c++)
+        if (rq->k32[c] != rq->k32[0] || (rq->l32 && rq->l32[c] != rq->l32[0])) return 0;
     return 1;
 }
 
 /* y = clamp(rq(rq_a(a) + rq_b(b))), the clamp as one unsigned range compare
  * (v in [lo', hi'] iff v - lo' <= range; see dory__s32_t), two elements per
- * iteration. */
+ * iteration, elements s bytes apart (1: a run of one tensor's constants; C:
+ * one channel of an HWC tile). */
 #define ADD_ONE(i)                                                                                 \
     do {                                                                                           \
         int32_t acc = ((ka * a[i] + la) >> da) + ((kb * b[i] + lb) >> db);                         \
@@ -42,18 +80,22 @@ static int add_fold(const dory_requant_t *rq, int32_t z, add_lin_t *f)
     } while (0)
 
 #define ADD_FAST_DEFINE(NAME, AT, BT)                                                              \
-    static DORY_HOT void NAME(const AT *a, const BT *b, uint8_t *y, int n, const add_lin_t *fa,    \
-                              const add_lin_t *fb, const dory__s32_t *e)                           \
+    static DORY_HOT void NAME(const AT *a, const BT *b, uint8_t *y, int n, int s,                  \
+                              const add_lin_t *fa, const add_lin_t *fb, const dory__s32_t *e)      \
     {                                                                                              \
         int32_t ka = fa->k, la = fa->l, kb = fb->k, lb = fb->l;                                    \
         int32_t k = e->k, l = e->l, lo = e->lo;                                                    \
         int da = fa->d, db = fb->d, d = e->d;                                                      \
         uint32_t range = (uint32_t)e->hi - (uint32_t)e->lo;                                        \
         uint32_t ylo = (uint32_t)e->lo + (uint32_t)e->zp;                                          \
-        const AT *end = a + (n & ~1);                                                              \
-        for (; a != end; a += 2, b += 2, y += 2) {                                                 \
-            ADD_ONE(0);                                                                            \
-            ADD_ONE(1);                                                                            \
+        const AT *end = a + (long)(n & ~1) * s;                                                    \
+        if (s != 1) {                                                                              \
+            for (; a != end; a += s, b += s, y += s) ADD_ONE(0);                                   \
+        } else {                                                                                   \
+            for (; a != end; a += 2, b += 2, y += 2) {                                             \
+                ADD_ONE(0);                                                                        \
+                ADD_ONE(1);                                                                        \
+            }                                                                                      \
         }                                                                                          \
         if (n & 1) ADD_ONE(0);                                                                     \
     }
@@ -62,6 +104,124 @@ ADD_FAST_DEFINE(add_uu, uint8_t, uint8_t)
 ADD_FAST_DEFINE(add_ui, uint8_t, int8_t)
 ADD_FAST_DEFINE(add_iu, int8_t, uint8_t)
 ADD_FAST_DEFINE(add_ii, int8_t, int8_t)
+
+#if DORY_XP_MODE == 1
+/* Xpulp (RV32 with -DDORY_XPULP_INSN): the same formula on a contiguous run
+ * in a hardware loop, two elements per step, post-increment byte loads and
+ * stores, the clamp as p.max / p.min (or one p.clipu 9 when it is [0, 255]
+ * with zero point 0), no output stage where it is the identity (NONE: k 1,
+ * l 0, d 0): 16, 14, 13 or 11 instructions per element. */
+/* clang-format off */
+#define ADD_XP_HEAD(LD_A, LD_B)                                                                    \
+    LD_A("%[a0]", "%[pa]", 1) LD_B("%[b0]", "%[pb]", 1)                                            \
+    LD_A("%[a1]", "%[pa]", 1) LD_B("%[b1]", "%[pb]", 1)                                            \
+    "mul %[a0], %[a0], %[ka]\n\tmul %[b0], %[b0], %[kb]\n\t"                                       \
+    "mul %[a1], %[a1], %[ka]\n\tmul %[b1], %[b1], %[kb]\n\t"                                       \
+    "add %[a0], %[a0], %[la]\n\tadd %[b0], %[b0], %[lb]\n\t"                                       \
+    "add %[a1], %[a1], %[la]\n\tadd %[b1], %[b1], %[lb]\n\t"                                       \
+    "sra %[a0], %[a0], %[da]\n\tsra %[b0], %[b0], %[db]\n\t"                                       \
+    "sra %[a1], %[a1], %[da]\n\tsra %[b1], %[b1], %[db]\n\t"                                       \
+    "add %[a0], %[a0], %[b0]\n\tadd %[a1], %[a1], %[b1]\n\t"
+#define ADD_XP_OUT                                                                                 \
+    "mul %[a0], %[a0], %[k]\n\tmul %[a1], %[a1], %[k]\n\t"                                         \
+    "add %[a0], %[a0], %[l]\n\tadd %[a1], %[a1], %[l]\n\t"                                         \
+    "sra %[a0], %[a0], %[d]\n\tsra %[a1], %[a1], %[d]\n\t"
+#define ADD_XP_CLAMP                                                                               \
+    DORY_XP_T_MAX("%[a0]", "%[a0]", "%[lo]") DORY_XP_T_MAX("%[a1]", "%[a1]", "%[lo]")              \
+    DORY_XP_T_MIN("%[a0]", "%[a0]", "%[hi]") DORY_XP_T_MIN("%[a1]", "%[a1]", "%[hi]")              \
+    "add %[a0], %[a0], %[zp]\n\tadd %[a1], %[a1], %[zp]\n\t"
+#define ADD_XP_CLIPU DORY_XP_T_CLIPU("%[a0]", "%[a0]", 9) DORY_XP_T_CLIPU("%[a1]", "%[a1]", 9)
+#define ADD_XP_ASM(N, BODY)                                                                        \
+    __asm__ volatile(".option push\n\t.option norvc\n\t"                                           \
+                     DORY_XP_LP_SETUP(0, "%[n]", N) BODY                                           \
+                     DORY_XP_T_SB_PI("%[a0]", "%[py]", 1) DORY_XP_T_SB_PI("%[a1]", "%[py]", 1)     \
+                     ".option pop"                                                                 \
+                     : [pa] "+r"(pa), [pb] "+r"(pb), [py] "+r"(py), [a0] "=&r"(a0),                \
+                       [b0] "=&r"(b0), [a1] "=&r"(a1), [b1] "=&r"(b1)                              \
+                     : [n] "r"(n / 2), [ka] "r"(fa->k), [la] "r"(fa->l), [da] "r"(fa->d),          \
+                       [kb] "r"(fb->k), [lb] "r"(fb->l), [db] "r"(fb->d), [k] "r"(e->k),           \
+                       [l] "r"(e->l), [d] "r"(e->d), [lo] "r"(e->lo), [hi] "r"(e->hi),             \
+                       [zp] "r"(e->zp)                                                             \
+                     : "memory")
+/* clang-format on */
+#define ADD_XP_DEFINE(NAME, LD_A, LD_B)                                                            \
+    static DORY_HOT void NAME(const void *pa, const void *pb, void *py, int n,                     \
+                              const add_lin_t *fa, const add_lin_t *fb, const dory__s32_t *e)      \
+    {                                                                                              \
+        int32_t a0, b0, a1, b1;                                                                    \
+        if (n < 2) return;                                                                         \
+        int u8 = e->lo == 0 && e->hi == 255 && e->zp == 0, id = e->k == 1 && !e->l && !e->d;       \
+        if (id && u8)                                                                              \
+            ADD_XP_ASM(22, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_CLIPU);                                  \
+        else if (id)                                                                               \
+            ADD_XP_ASM(26, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_CLAMP);                                  \
+        else if (u8)                                                                               \
+            ADD_XP_ASM(28, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_OUT ADD_XP_CLIPU);                       \
+        else                                                                                       \
+            ADD_XP_ASM(32, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_OUT ADD_XP_CLAMP);                       \
+    }
+ADD_XP_DEFINE(addxp_uu, DORY_XP_T_LBU_PI, DORY_XP_T_LBU_PI)
+ADD_XP_DEFINE(addxp_ui, DORY_XP_T_LBU_PI, DORY_XP_T_LB_PI)
+ADD_XP_DEFINE(addxp_iu, DORY_XP_T_LB_PI, DORY_XP_T_LBU_PI)
+ADD_XP_DEFINE(addxp_ii, DORY_XP_T_LB_PI, DORY_XP_T_LB_PI)
+#endif
+
+/* n elements s apart of channel c's constants (all channels' where the
+ * requants are uniform); 0 where a constant does not fit the fast path. */
+static int add_run(const dory_add_params_t *p, int c, const uint8_t *a, const uint8_t *b,
+                   uint8_t *y, int n, int s)
+{
+    add_lin_t fa, fb;
+    dory__s32_t e;
+    if (!add_fold(&p->rq_a, c, p->a_type, p->a_zp, &fa) ||
+        !add_fold(&p->rq_b, c, p->b_type, p->b_zp, &fb) || !add_out(&p->out, c, &e))
+        return 0;
+#if DORY_XP_MODE == 1
+    if (s == 1 && n >= 2) { /* pairs in the hardware loop, an odd last element below */
+        int m = n & ~1;
+        if (p->a_type == DORY_U8 && p->b_type == DORY_U8)
+            addxp_uu(a, b, y, m, &fa, &fb, &e);
+        else if (p->a_type == DORY_U8)
+            addxp_ui(a, b, y, m, &fa, &fb, &e);
+        else if (p->b_type == DORY_U8)
+            addxp_iu(a, b, y, m, &fa, &fb, &e);
+        else
+            addxp_ii(a, b, y, m, &fa, &fb, &e);
+        a += m, b += m, y += m, n -= m;
+        if (!n) return 1;
+    }
+#endif
+    if (p->a_type == DORY_U8 && p->b_type == DORY_U8)
+        add_uu(a, b, y, n, s, &fa, &fb, &e);
+    else if (p->a_type == DORY_U8)
+        add_ui(a, (const int8_t *)b, y, n, s, &fa, &fb, &e);
+    else if (p->b_type == DORY_U8)
+        add_iu((const int8_t *)a, b, y, n, s, &fa, &fb, &e);
+    else
+        add_ii((const int8_t *)a, (const int8_t *)b, y, n, s, &fa, &fb, &e);
+    return 1;
+}
+
+/* The fast path on npx contiguous pixels of c channels: one run where every
+ * requant is uniform over the channels, else one run per channel (constants
+ * in registers, elements c apart). 0 if it does not apply (nothing written). */
+static int add_fast(const dory_add_params_t *p, const uint8_t *a, const uint8_t *b, uint8_t *y,
+                    int npx, int c)
+{
+    const dory_requant_t *r = &p->out.rq;
+    int ch;
+    add_lin_t f;
+    dory__s32_t e;
+    if ((r->scheme != DORY_RQ_SHIFT32 && r->scheme != DORY_RQ_NONE) || npx <= 0) return 0;
+    if (add_uniform(&p->rq_a, c) && add_uniform(&p->rq_b, c) && add_uniform(r, c))
+        return add_run(p, 0, a, b, y, npx * c, 1);
+    for (ch = 0; ch < c; ch++) /* all channels fit, or none is written */
+        if (!add_fold(&p->rq_a, ch, p->a_type, p->a_zp, &f) ||
+            !add_fold(&p->rq_b, ch, p->b_type, p->b_zp, &f) || !add_out(&p->out, ch, &e))
+            return 0;
+    for (ch = 0; ch < c; ch++) add_run(p, ch, a + ch, b + ch, y + ch, npx, c);
+    return 1;
+}
 
 /* FIXED per tensor for both inputs and the output (the TFLite quantization),
  * contiguous, when every shifted value has a bit to spare: then
@@ -199,9 +359,7 @@ int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_di
                 const void *a, const dory_dims_t *b_dims, const void *b, const dory_dims_t *y_dims,
                 void *y)
 {
-    int px0, px1, c = a_dims->c, n;
-    add_lin_t fa, fb;
-    dory__s32_t e;
+    int px0, px1, c = a_dims->c;
     const dory_requant_t *r = &p->out.rq;
     if (b_dims->c != c || y_dims->c != c || b_dims->h != a_dims->h || y_dims->h != a_dims->h ||
         b_dims->w != a_dims->w || y_dims->w != a_dims->w)
@@ -212,23 +370,10 @@ int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_di
         return DORY_OK;
     }
     if (dory__cstride(a_dims) == c && dory__cstride(b_dims) == c && dory__cstride(y_dims) == c &&
-        add_fold(&p->rq_a, p->a_zp, &fa) && add_fold(&p->rq_b, p->b_zp, &fb) &&
-        (r->scheme == DORY_RQ_SHIFT32 && !r->per_channel)) {
-        const uint8_t *pa = (const uint8_t *)a + (long)px0 * c;
-        const uint8_t *pb = (const uint8_t *)b + (long)px0 * c;
-        uint8_t *py = (uint8_t *)y + (long)px0 * c;
-        n = (px1 - px0) * c;
-        dory__s32_load(&p->out, 0, &e);
-        if (p->a_type == DORY_U8 && p->b_type == DORY_U8)
-            add_uu(pa, pb, py, n, &fa, &fb, &e);
-        else if (p->a_type == DORY_U8)
-            add_ui(pa, (const int8_t *)pb, py, n, &fa, &fb, &e);
-        else if (p->b_type == DORY_U8)
-            add_iu((const int8_t *)pa, pb, py, n, &fa, &fb, &e);
-        else
-            add_ii((const int8_t *)pa, (const int8_t *)pb, py, n, &fa, &fb, &e);
+        p->out.type != DORY_I32 &&
+        add_fast(p, (const uint8_t *)a + (long)px0 * c, (const uint8_t *)b + (long)px0 * c,
+                 (uint8_t *)y + (long)px0 * c, px1 - px0, c))
         return DORY_OK;
-    }
     if (dory__cstride(a_dims) == c && dory__cstride(b_dims) == c && dory__cstride(y_dims) == c &&
         p->out.type != DORY_I32 &&
         add_fx(p, (const uint8_t *)a + (long)px0 * c, (const uint8_t *)b + (long)px0 * c,

@@ -180,17 +180,44 @@ static DORY_HOT void fc4_xp(const int8_t *w0, int k, const void *x, int sgn, int
     }
 }
 
-/* One neuron: sum_k w[k] * x[k]. */
+/* One neuron: sum_k w[k] * x[k]; on RV32 8 taps per step of a hardware
+ * loop (two dot products, each weight word used two instructions after its
+ * load: 6 instructions per 8 MACs), the rest by words and p.mac. */
+#if DORY_XP_MODE == 1
+#define FC1_XP_ASM(F7)                                                                             \
+    __asm__ volatile(".option push\n\t.option norvc\n\t" DORY_XP_LP_SETUP(0, "%[n]", 6)            \
+                         DORY_XP_T_LW_PI("%[v0]", "%[px]", 4) DORY_XP_T_LW_PI("%[t0]", "%[pw]", 4) \
+                             DORY_XP_T_LW_PI("%[v1]", "%[px]", 4)                                  \
+                                 DORY_XP_T_LW_PI("%[t1]", "%[pw]", 4) ".insn r 0x57, 1, " F7       \
+                                                                      ", %[a], %[v0], %[t0]\n\t"   \
+                                                                      ".insn r 0x57, 1, " F7       \
+                                                                      ", %[a], %[v1], %[t1]\n\t"   \
+                                                                      ".option pop"                \
+                     : [a] "+r"(a), [px] "+r"(px), [pw] "+r"(pw), [v0] "=&r"(v0), [t0] "=&r"(t0),  \
+                       [v1] "=&r"(v1), [t1] "=&r"(t1)                                              \
+                     : [n] "r"(k / 8)                                                              \
+                     : "memory")
+#endif
 static int32_t fc1_xp(const int8_t *w, int k, const void *x, int sgn)
 {
     const void *pw = w, *px = x;
     int32_t a = 0;
-    int i;
-    for (i = 0; i < k / 4; i++) {
+    int i = 0;
+#if DORY_XP_MODE == 1
+    if (k >= 8) {
+        uint32_t v0, t0, v1, t1;
+        if (sgn)
+            FC1_XP_ASM("0x5c");
+        else
+            FC1_XP_ASM("0x54");
+        i = k / 8 * 8;
+    }
+#endif
+    for (; i + 4 <= k; i += 4) {
         uint32_t v = dory_xp_lw_pi(&px), t = dory_xp_lw_pi(&pw);
         a = sgn ? dory_xp_sdotsp_b(a, v, t) : dory_xp_sdotusp_b(a, v, t);
     }
-    for (i = k / 4 * 4; i < k; i++)
+    for (; i < k; i++)
         a = dory_xp_mac(a, w[i], sgn ? ((const int8_t *)x)[i] : ((const uint8_t *)x)[i]);
     return a;
 }
@@ -311,8 +338,12 @@ int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const vo
     }
     if (fast) dory__s32_load(&p->out, 0, &e);
 #if DORY__MM_XPULP /* blocks of 4 neurons per core: the 4-neuron pass wherever possible */
-    dory__split((n + 3) / 4, ctx, &c0, &c1);
-    c0 *= 4, c1 = 4 * c1 < n ? 4 * c1 : n;
+    if (n >= 4 * (ctx->num_cores > 0 ? ctx->num_cores : 1)) { /* else one by one, on more cores */
+        dory__split((n + 3) / 4, ctx, &c0, &c1);
+        c0 *= 4, c1 = 4 * c1 < n ? 4 * c1 : n;
+    } else {
+        dory__split(n, ctx, &c0, &c1);
+    }
 #else
     dory__split(n, ctx, &c0, &c1);
 #endif

@@ -402,5 +402,9 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_LW_PI(d, p, imm)  ".insn i 0x0b, 2, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_SB_RPI(v, p, inc) DORY_XP_T_R(0x2b, 4, 0, inc, p, v)
 #define DORY_XP_T_CLIPU(d, a, bits) ".insn i 0x33, 2, " d ", " a ", 0x140|" #bits "\n\t"
+/* p.lbu / p.lb d, imm(p!); p.sb v, imm(p!) */
+#define DORY_XP_T_LBU_PI(d, p, imm) ".insn i 0x0b, 4, " d ", " p ", " #imm "\n\t"
+#define DORY_XP_T_LB_PI(d, p, imm)  ".insn i 0x0b, 0, " d ", " p ", " #imm "\n\t"
+#define DORY_XP_T_SB_PI(v, p, imm)  ".insn s 0x2b, 0, " v ", " #imm "(" p ")\n\t"
 
 #endif

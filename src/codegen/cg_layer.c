@@ -128,6 +128,13 @@ static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *pre
     }
 }
 
+/* The width of an add's input requant i: 32 bits where the verifier proved
+ * them enough (ir/verify.c), else 64. */
+static Arith in_arith(const Node *n, int i)
+{
+    return n->in_arith[i] == ARITH_32 ? ARITH_32 : ARITH_64;
+}
+
 static const char *dory_type(const Tensor *t)
 {
     return t->dtype == DT_U8 ? "DORY_U8" : t->dtype == DT_I32 ? "DORY_I32" : "DORY_I8";
@@ -235,8 +242,8 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
                      tensor_numel(t));
     }
     if (cg_call_is(L, DORY_CALL_ADD)) {
-        emit_rq_arrays(o, g, &n->in_rq[0], ARITH_64, co, "rqa");
-        emit_rq_arrays(o, g, &n->in_rq[1], ARITH_64, co, "rqb");
+        emit_rq_arrays(o, g, &n->in_rq[0], in_arith(n, 0), co, "rqa");
+        emit_rq_arrays(o, g, &n->in_rq[1], in_arith(n, 1), co, "rqb");
     }
 }
 
@@ -308,9 +315,9 @@ static void emit_params(Out *o, const Layer *L)
                 "        .a_type = %s,\n        .b_type = %s,\n        .a_zp = %d,\n"
                 "        .b_zp = %d,\n        .rq_a = ",
                 dory_type(x), dory_type(L->x2), x->zp, L->x2->zp);
-        emit_rq_init(o, &n->in_rq[0], ARITH_64, "rqa");
+        emit_rq_init(o, &n->in_rq[0], in_arith(n, 0), "rqa");
         cg_emit(o, ",\n        .rq_b = ");
-        emit_rq_init(o, &n->in_rq[1], ARITH_64, "rqb");
+        emit_rq_init(o, &n->in_rq[1], in_arith(n, 1), "rqb");
         cg_emit(o, ",\n");
         break;
     case DORY_CALL_MUL:

@@ -236,6 +236,7 @@ typedef struct Node {
     int32_t sm_mult, sm_shift, sm_diff_min;
     /* filled by the verifier */
     Arith arith;
+    Arith in_arith[2];        /* add: width proven for each input requant */
     int64_t acc_min, acc_max; /* proven accumulator bounds, all channels */
 } Node;
 

@@ -7,8 +7,9 @@
  * Then bound the requant product (SHIFT: k*acc and k*acc + l; FIXED:
  * acc << left): 32-bit arithmetic where every intermediate fits int32, 64-bit
  * where it fits int64, otherwise the node is rejected with the channel and
- * the offending bound. The only change made to the graph is Node.arith and
- * Node.acc_min/acc_max.
+ * the offending bound (an add's input requants: the same rule on the input's
+ * range minus its zero point, Node.in_arith). The only change made to the
+ * graph is Node.arith, Node.in_arith and Node.acc_min/acc_max.
  */
 #include "verify.h"
 
@@ -488,14 +489,15 @@ static int verify_add(Ctx *cx)
     Range da = act_delta(cx, 0), db = act_delta(cx, 1);
     Range *acc = arena_alloc_array(&cx->g->arena, (size_t)c, sizeof(Range));
     if (!acc) return -1;
+    Arith wa = ARITH_32, wb = ARITH_32;
     for (int64_t i = 0; i < c; i++) {
-        Arith ignored = ARITH_32;
         RqChan ra = rq_channel(cx->g, &n->in_rq[0], i), rb = rq_channel(cx->g, &n->in_rq[1], i);
-        if (rq_width(cx, &ra, da, i, &ignored) || rq_width(cx, &rb, db, i, &ignored)) return -1;
+        if (rq_width(cx, &ra, da, i, &wa) || rq_width(cx, &rb, db, i, &wb)) return -1;
         Range qa = rq_range(&ra, da), qb = rq_range(&rb, db);
         acc[i].lo = qa.lo + qb.lo;
         acc[i].hi = qa.hi + qb.hi;
     }
+    ((Node *)n)->in_arith[0] = wa, ((Node *)n)->in_arith[1] = wb;
     return check_epilogue(cx, acc, c);
 }
 

@@ -210,8 +210,8 @@ static void geom_consts(const Graph *g, const Node *n, PlanGeom *p)
         if (nk > 0 && c == nk) p->rq_class = RQC_SHIFT64;
     }
     rq_bytes(g, &n->rq, p->co, n->arith, p);
-    rq_bytes(g, &n->in_rq[0], p->co, n->arith, p);
-    rq_bytes(g, &n->in_rq[1], p->co, n->arith, p);
+    rq_bytes(g, &n->in_rq[0], p->co, n->in_arith[0] == ARITH_32 ? ARITH_32 : ARITH_64, p);
+    rq_bytes(g, &n->in_rq[1], p->co, n->in_arith[1] == ARITH_32 ? ARITH_32 : ARITH_64, p);
 }
 
 int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)

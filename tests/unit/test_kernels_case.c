@@ -333,6 +333,14 @@ static void kc_qladd_consts(float *q, int32_t za, int32_t zb, int32_t zc, uint32
     q[2] = (float)zc - zab;
 }
 
+/* Every channel of a per-channel SHIFT32 requant given channel 0's
+ * constants (DORY's arrays of one value). */
+static void kc_uniform(KRq *q)
+{
+    int c;
+    for (c = 1; c < q->nch; c++) q->k32[c] = q->k32[0], q->l32[c] = q->l32[0];
+}
+
 int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
 {
     uint32_t st = seed * 2654435761u + (uint32_t)index * 40503u + 1u, *s = &st;
@@ -349,6 +357,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         if (op == KOP_MAXPOOL || op == KOP_AVGPOOL || op == KOP_ADD) return -1;
         tout = DORY_I32;
     }
+    if ((flags & KC_ADD_PC) && op != KOP_ADD) return -1;
     if (flags & KC_FUSED) {
         if (op != KOP_CONV && op != KOP_PW) return -1;
         sch = DORY_RQ_SHIFT32, tout = DORY_U8, wzp_mode = 0;
@@ -394,7 +403,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     k->elt.in_type = tin, k->elt.in_zp = k->conv.in_zp;
     if (op == KOP_ADD) {
         int64_t in_am[KC_MAXC];
-        int c;
+        int c, pc = (flags & KC_ADD_PC) != 0;
+        if (pc) sch = index % 3 == 2 ? DORY_RQ_NONE : DORY_RQ_SHIFT32;
         dory_rq_scheme_t sa = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, NSCH - 1)];
         dory_rq_scheme_t sb = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, NSCH - 1)];
         if ((flags & KC_DSP) && index % 2 == 0) sa = sb = sch, perch = 0; /* FIXED per tensor */
@@ -402,14 +412,21 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
             sch = ri(s, 0, 1) ? DORY_RQ_QLADD : DORY_RQ_QLADD_INT;
             sa = sb = DORY_RQ_NONE, perch = 0;
         }
+        if (pc) sa = sb = DORY_RQ_SHIFT32;
         for (c = 0; c < k->c; c++) in_am[c] = 256;
-        make_rq(&k->rqa, sa, k->c, sch == DORY_RQ_SHIFT32 ? 0 : perch, in_am, 4096, s);
-        make_rq(&k->rqb, sb, k->c, sch == DORY_RQ_SHIFT32 ? 0 : ri(s, 0, 1), in_am, 4096, s);
+        make_rq(&k->rqa, sa, k->c, pc ? 1 : sch == DORY_RQ_SHIFT32 ? 0 : perch, in_am, 4096, s);
+        make_rq(&k->rqb, sb, k->c,
+                pc                       ? 1
+                : sch == DORY_RQ_SHIFT32 ? 0
+                                         : ri(s, 0, 1),
+                in_am, 4096, s);
+        if (pc && index % 2 == 0) kc_uniform(&k->rqa), kc_uniform(&k->rqb);
         k->add.rq_a = k->rqa.r, k->add.rq_b = k->rqb.r;
-        if (sch == DORY_RQ_SHIFT32) perch = 0;
+        if (sch == DORY_RQ_SHIFT32) perch = pc;
     }
     acc_range(k, amax);
     make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
+    if ((flags & KC_ADD_PC) && index % 2 == 0) kc_uniform(&k->rq);
     o = &k->conv.out;
     set_out(o, tout, s);
     if (sch == DORY_RQ_QLADD || sch == DORY_RQ_QLADD_INT)

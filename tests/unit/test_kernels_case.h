@@ -97,6 +97,10 @@ void kc_free(KCase *k);
  * rows of whole words, 5 to 30 pixels a side, padding 1 or 2 on each side
  * (every tile edge on odd indexes), no weight zero point: the geometry of
  * the Xpulp depthwise's 4-channel planes (kernels/dory_dwconv3x3_xpulp_s8.c). */
+/* KC_ADD_PC (add only): DORY's quantization of an add, per-channel SHIFT32
+ * input requants, the output SHIFT32 per channel or (every third case)
+ * NONE; in even cases every channel has channel 0's constants (the arrays of
+ * one value DORY's networks carry), in odd ones each its own. */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -112,7 +116,8 @@ enum {
     KC_ONNX_FLOAT = 128,
     KC_ONNX_EXACT = 256,
     KC_ONNX_SHIFT64 = 512,
-    KC_PLANES = 1024
+    KC_PLANES = 1024,
+    KC_ADD_PC = 2048
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */

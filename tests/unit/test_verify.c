@@ -68,6 +68,52 @@ TEST(verify_arith_32_when_small)
     graph_free(g);
 }
 
+/* add of two u8 [1,4,4,8] inputs (zero points 3 and 0), output u8 NONE;
+ * input requants SHIFT with k = ka, kb, l 0, d 8. */
+static Graph *add_graph(int64_t ka, int64_t kb, Node **out_node)
+{
+    Graph *g = graph_new("t");
+    int64_t sh[4] = {1, 4, 4, 8}, ks[8];
+    int a = graph_add_tensor(g, "a", DT_U8, 4, sh), b = graph_add_tensor(g, "b", DT_U8, 4, sh);
+    int y = graph_add_tensor(g, "y", DT_U8, 4, sh), in[2] = {a, b};
+    g->tensors[a]->zp = 3;
+    Node *n = graph_add_node(g, "add", OP_ADD, 2, in, y);
+    for (int i = 0; i < 8; i++) ks[i] = ka;
+    CHECK(rq_make_shift(g, n, &n->in_rq[0], 8, ks, NULL, 8) == 0);
+    for (int i = 0; i < 8; i++) ks[i] = kb;
+    CHECK(rq_make_shift(g, n, &n->in_rq[1], 8, ks, NULL, 8) == 0);
+    n->lo = 0, n->hi = 255;
+    graph_add_input(g, a);
+    graph_add_input(g, b);
+    graph_add_output(g, y);
+    *out_node = n;
+    return g;
+}
+
+/* Each input requant of an add gets its own width, on the input's range
+ * minus its zero point (a - 3 in [-3, 252]), and a re-verification after a
+ * change proves it again. */
+TEST(verify_add_input_arith)
+{
+    Node *n;
+    Graph *g = add_graph(32, (int64_t)1 << 24, &n); /* 255 * 2^24 > 2^31 */
+    CHECK(graph_finalize(g) == 0);
+    CHECK(ir_verify(g) == 0);
+    CHECK_EQ_I64(n->in_arith[0], ARITH_32);
+    CHECK_EQ_I64(n->in_arith[1], ARITH_64);
+    const Tensor *kb = graph_tensor(g, n->in_rq[1].k);
+    CHECK_EQ_I64(tensor_numel(kb), 8);
+    for (int i = 0; i < 8; i++) tensor_set(graph_tensor(g, n->in_rq[1].k), i, 32);
+    tensor_set(graph_tensor(g, n->in_rq[0].k), 5, 8521761); /* 8521761 * 252 > 2^31 */
+    CHECK(ir_verify(g) == 0);
+    CHECK_EQ_I64(n->in_arith[0], ARITH_64);
+    CHECK_EQ_I64(n->in_arith[1], ARITH_32);
+    tensor_set(graph_tensor(g, n->in_rq[0].k), 5, 8521760); /* 8521760 * 252 < 2^31 */
+    CHECK(ir_verify(g) == 0);
+    CHECK_EQ_I64(n->in_arith[0], ARITH_32);
+    graph_free(g);
+}
+
 TEST(verify_arith_64_when_product_needs_it)
 {
     ConvSpec s = {4, 4, 8, 4, 3, 1, DT_U8, DT_U8, 1, 0};
