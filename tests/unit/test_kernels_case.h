@@ -97,6 +97,11 @@ void kc_free(KCase *k);
  * rows of whole words, 5 to 30 pixels a side, padding 1 or 2 on each side
  * (every tile edge on odd indexes), no weight zero point: the geometry of
  * the Xpulp depthwise's 4-channel planes (kernels/dory_dwconv3x3_xpulp_s8.c). */
+/* KC_S64 (depthwise): SHIFT64 requant whose d runs over 12..50 with the
+ * case's index (below and above 32), k of either sign from 1 to beyond 2^32
+ * mapping the accumulators to about 40..600 (clamps on both sides), l up to
+ * 2^d either way; on half of the cases the output's full range (the Xpulp
+ * depthwise's assembly epilogue). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -112,7 +117,8 @@ enum {
     KC_ONNX_FLOAT = 128,
     KC_ONNX_EXACT = 256,
     KC_ONNX_SHIFT64 = 512,
-    KC_PLANES = 1024
+    KC_PLANES = 1024,
+    KC_S64 = 2048
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
