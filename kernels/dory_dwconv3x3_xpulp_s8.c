@@ -55,18 +55,33 @@ typedef struct {
  * full range [0, 255] in 32-bit words (DW_RQ_S64U, see dw_s64u). */
 enum { DW_RQ_S32 = 0, DW_RQ_S32U, DW_RQ_FX, DW_RQ_ANY, DW_RQ_S64, DW_RQ_S64U, DW_NRQ };
 
+/* The layer's constants, read once per call (the parameters may be in L2). */
+typedef struct {
+    const dory_conv_params_t *p;
+    const int8_t *w;
+    const int32_t *bias;
+    int32_t zx;               /* the unsigned input zero point */
+    int sch, pc, d;           /* requant scheme, per channel, shift */
+    const int32_t *k32, *l32; /* SHIFT32 */
+    const int64_t *k64, *l64; /* SHIFT64 */
+    int32_t lo, hi, zp;       /* the output's clamp and zero point */
+    int32_t elo, ehi;         /* lo, hi minus zp, in int32 (dory__s32_t's) */
+} dw_layer_t;
+
 /* One channel's constants. The accumulator of an output is acc = dot + b,
  * dot the raw sum of its 9 products u8 x i8 (|dot| <= 9 * 255 * 128). */
 typedef struct {
-    const dory_conv_params_t *p;
-    int c;                        /* the channel */
-    uint32_t wl[3];               /* lane weights: kernel row r (or column) in lanes 0-2 */
-    int32_t b;                    /* b = bias - zx * sum w, mod 2^32 */
-    int32_t k, c0, lo, hi, zp;    /* SHIFT32: c0 = k * b + l mod 2^32; lo, hi minus zp */
-    int d;                        /* SHIFT32 / SHIFT64 */
-    int64_t k64, c64, lo64, hi64; /* SHIFT64: c64 = k * b + l mod 2^64 (b exact) */
-    int32_t e[5];                 /* DW_RQ_S64U: kl, kh, cl, ch, d - 32 (dw_s64u) */
-    dory__fx_t fx;
+    int c;          /* the channel */
+    uint32_t wl[3]; /* lane weights: kernel row r (or column) in lanes 0-2 */
+    int32_t b;      /* b = bias - zx * sum w, mod 2^32 */
+    int32_t k, c0;  /* SHIFT32: c0 = k * b + l mod 2^32 */
+    union {         /* SHIFT64, FIXED */
+        struct {
+            int64_t k, c; /* SHIFT64: c = k * b + l mod 2^64 (b exact) */
+            int32_t e[5]; /* DW_RQ_S64U: kl, kh, cl, ch, d - 32 (dw_s64u) */
+        } s64;
+        dory__fx_t fx;
+    } u;
 } dw_ch_t;
 
 /* SHIFT64 to [0, 255] with d >= 32 in 32-bit words, as the assembly: with
@@ -92,9 +107,14 @@ DORY_INLINE int32_t dw_s64u(const int32_t *e, int32_t dot)
               : mode == DW_RQ_S32U ? DORY_XP_CLIPU(dory_xp_mac(c0, k, (dot)) >> d, 9)              \
               : mode == DW_RQ_FX   ? dory__fx_apply(&fx, (int32_t)((uint32_t)(dot) + (uint32_t)b)) \
               : mode == DW_RQ_S64  ? dw_s64(k64, c64, d, lo64, hi64, zp, (dot))                    \
-              : mode == DW_RQ_S64U                                                                 \
-                  ? dw_s64u(e, (dot))                                                              \
-                  : dory__epi(&q->p->out, q->c, (int32_t)((uint32_t)(dot) + (uint32_t)b)))
+              : mode == DW_RQ_S64U ? dw_s64u(e, (dot))                                             \
+                                   : dw_epi(L, q, (dot)))
+
+/* Any other scheme (out of line: the generic epilogue is large). */
+static DORY_NOINLINE int32_t dw_epi(const dw_layer_t *L, const dw_ch_t *q, int32_t dot)
+{
+    return dory__epi(&L->p->out, q->c, (int32_t)((uint32_t)dot + (uint32_t)q->b));
+}
 
 /* SHIFT64 in 64-bit C: clamp((k * dot + c64) >> d, lo64, hi64) + zp, the
  * products mod 2^64 (the true k * acc + l fits int64). */
@@ -114,18 +134,21 @@ DORY_INLINE int32_t dw_s64(int64_t k, int64_t c, int d, int64_t lo, int64_t hi, 
  * M.(W << 8). Stride 2: 2 outputs per step, a.W and M.W. A line's last step
  * computes all of its outputs and stores those that exist (it reads up to
  * one word past the line: the next line, or the scratch's slack). */
-DORY_INLINE void dw_channel(const dw_geom_t *g, const uint8_t *pl, const dw_ch_t *q,
-                            const dory_dims_t *out, uint8_t *y, const int s, const int mode)
+DORY_INLINE void dw_channel(const dw_geom_t *g, const uint8_t *pl, const dw_layer_t *L,
+                            const dw_ch_t *q, const dory_dims_t *out, uint8_t *y, const int s,
+                            const int mode)
 {
     uint32_t w0 = q->wl[0], w1 = q->wl[1], w2 = q->wl[2], v0 = w0 << 8, v1 = w1 << 8, v2 = w2 << 8;
-    int32_t k = q->k, c0 = q->c0, lo = q->lo, hi = q->hi, zp = q->zp, b = q->b, e[5];
-    int64_t k64 = q->k64, c64 = q->c64, lo64 = q->lo64, hi64 = q->hi64;
+    int32_t k = q->k, c0 = q->c0, lo = L->elo, hi = L->ehi, zp = L->zp, b = q->b, e[5];
+    int64_t k64 = 0, c64 = 0, lo64 = (int64_t)L->lo - zp, hi64 = (int64_t)L->hi - zp;
     dory__fx_t fx;
-    int d = q->d, ys = dory__cstride(out), nl = g->tr ? out->w : out->h;
+    int d = L->d, ys = dory__cstride(out), nl = g->tr ? out->w : out->h;
     int n = g->tr ? out->h : out->w, step = s == 1 ? 4 : 2, l, i;
     long os = g->tr ? (long)out->w * ys : ys, ls = g->tr ? ys : (long)out->w * ys;
-    if (mode == DW_RQ_FX) fx = q->fx;
-    if (mode == DW_RQ_S64U) memcpy(e, q->e, sizeof e);
+    if (mode == DW_RQ_FX) fx = q->u.fx;
+    if (mode == DW_RQ_S64) k64 = q->u.s64.k, c64 = q->u.s64.c;
+    if (mode == DW_RQ_S64U) memcpy(e, q->u.s64.e, sizeof e);
+    (void)b;
     for (l = 0; l < nl; l++) {
         const uint32_t *r0 = (const uint32_t *)(const void *)(pl + (long)l * s * g->ls);
         const uint32_t *r1 = r0 + g->ls / 4, *r2 = r1 + g->ls / 4;
@@ -171,13 +194,14 @@ DORY_INLINE void dw_channel(const dw_geom_t *g, const uint8_t *pl, const dw_ch_t
 }
 
 /* The specialisations, out of line (each keeps its loop's registers). */
-typedef void (*dw_fn_t)(const dw_geom_t *, const uint8_t *, const dw_ch_t *, const dory_dims_t *,
-                        uint8_t *);
+typedef void (*dw_fn_t)(const dw_geom_t *, const uint8_t *, const dw_layer_t *, const dw_ch_t *,
+                        const dory_dims_t *, uint8_t *);
 #define DW_VARIANT(NAME, S, MODE)                                                                  \
     static DORY_NOINLINE DORY_HOT void NAME(const dw_geom_t *g, const uint8_t *pl,                 \
-                                            const dw_ch_t *q, const dory_dims_t *out, uint8_t *y)  \
+                                            const dw_layer_t *L, const dw_ch_t *q,                 \
+                                            const dory_dims_t *out, uint8_t *y)                    \
     {                                                                                              \
-        dw_channel(g, pl, q, out, y, S, MODE);                                                     \
+        dw_channel(g, pl, L, q, out, y, S, MODE);                                                  \
     }
 DW_VARIANT(dwx_s1, 1, DW_RQ_S32)
 DW_VARIANT(dwx_s2, 2, DW_RQ_S32)
@@ -218,12 +242,12 @@ typedef struct {
 typedef struct {
     int32_t nch;       /*  0: channels (>= 1) */
     int32_t ls;        /*  4: bytes per line */
-    int32_t lstep;     /*  8: s * ls, from one output line's row 0 to the next */
+    int32_t lfix;      /*  8: to the next line's rows from where a line's loads end */
     int32_t nl;        /* 12: output lines (>= 1) */
     int32_t npair;     /* 16: pairs of full steps per line (4 outputs a step at stride 1, 2 at 2) */
     int32_t odd;       /* 20: a full step after the pairs (0, 1) */
     int32_t tail;      /* 24: outputs of the partial last step (0-3, 0-1) */
-    int32_t os, yls;   /* 28, 32: output bytes between outputs, lines */
+    int32_t os, yfix;  /* 28, 32: output bytes between outputs; to the next line's */
     int32_t lines;     /* 36: lines left (the assembly's) */
     dw_asm_ch_t *cur;  /* 40: the current channel (the assembly's) */
     dw_asm_ch_t ch[4]; /* 44 */
@@ -245,27 +269,27 @@ void dory__dwx_s2w(dw_asm_t *a);
     "  sw s3, 44(sp)\n  sw s4, 40(sp)\n  sw s5, 36(sp)\n  sw s6, 32(sp)\n  sw s7, 28(sp)\n"        \
     "  sw s8, 24(sp)\n  sw s9, 20(sp)\n  sw s10, 16(sp)\n  sw s11, 12(sp)\n"                       \
     "  addi t6, a0, 44\n  sw t6, 40(a0)\n  lw a3, 28(a0)\n  li s9, 0x05040302\n"
-/* A channel's registers (t6: its block), its line count; rows 1, 2 of a line. */
+/* A channel's registers (t6: its block), its line count. */
 #define DWX_CHANNEL(LOADE)                                                                         \
-    "  lw t6, 40(a0)\n  lw s0, 0(t6)\n  lw a2, 4(t6)\n  lw s3, 8(t6)\n  lw s4, 12(t6)\n"           \
-    "  lw s5, 16(t6)\n  slli s6, s3, 8\n  slli s7, s4, 8\n  slli s8, s5, 8\n" LOADE                \
-    "  lw t2, 12(a0)\n  sw t2, 36(a0)\n"
+    "  lw t6, 40(a0)\n  lw t2, 12(a0)\n  lw t3, 4(a0)\n  lw s0, 0(t6)\n  lw a2, 4(t6)\n"           \
+    "  lw s3, 8(t6)\n  lw s4, 12(t6)\n  lw s5, 16(t6)\n  sw t2, 36(a0)\n  add s1, s0, t3\n"        \
+    "  add s2, s1, t3\n  slli s6, s3, 8\n  slli s7, s4, 8\n  slli s8, s5, 8\n" LOADE
 #define DWX_LOADE_U "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n"
 #define DWX_LOADE_W                                                                                \
     "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"
-#define DWX_LINE "  lw t6, 4(a0)\n  add s1, s0, t6\n  add s2, s1, t6\n"
 /* A line's full steps: STEP's body has N / 2 instructions. */
 #define DWX_LOOP(STEP, N)                                                                          \
     "  DWX_LHEAD\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                               \
         0, "ra", N) "  " STEP " a4, a5, a6, a7, t0, t1\n  " STEP                                   \
                     " a7, t0, t1, a4, a5, a6\n.option pop\n  DWX_LREST " STEP "\n"
-/* The next line, the next channel, the end. */
+/* The next line (the rows and y moved on from where the line left them),
+ * the next channel, the end. */
 #define DWX_EPILOGUE(NAME, LINE, CH)                                                               \
-    "  lw t6, 40(a0)\n  lw t2, 0(t6)\n  lw t3, 8(a0)\n  add s0, t2, t3\n  sw s0, 0(t6)\n"          \
-    "  lw t2, 4(t6)\n  lw t3, 32(a0)\n  add a2, t2, t3\n  sw a2, 4(t6)\n"                          \
-    "  lw t2, 36(a0)\n  addi t2, t2, -1\n  sw t2, 36(a0)\n  bnez t2, " LINE "\n"                   \
-    "  addi t6, t6, 40\n  sw t6, 40(a0)\n"                                                         \
-    "  lw t2, 0(a0)\n  addi t2, t2, -1\n  sw t2, 0(a0)\n  bnez t2, " CH "\n"                       \
+    "  lw t6, 8(a0)\n  lw t2, 32(a0)\n  lw t3, 36(a0)\n  add s0, s0, t6\n  add s1, s1, t6\n"       \
+    "  add s2, s2, t6\n  add a2, a2, t2\n  addi t3, t3, -1\n  sw t3, 36(a0)\n"                     \
+    "  bnez t3, " LINE "\n"                                                                        \
+    "  lw t6, 40(a0)\n  lw t2, 0(a0)\n  addi t6, t6, 40\n  sw t6, 40(a0)\n  addi t2, t2, -1\n"     \
+    "  sw t2, 0(a0)\n  bnez t2, " CH "\n"                                                          \
     "  lw ra, 60(sp)\n  lw s0, 56(sp)\n  lw s1, 52(sp)\n  lw s2, 48(sp)\n  lw s3, 44(sp)\n"        \
     "  lw s4, 40(sp)\n  lw s5, 36(sp)\n  lw s6, 32(sp)\n  lw s7, 28(sp)\n  lw s8, 24(sp)\n"        \
     "  lw s9, 20(sp)\n  lw s10, 16(sp)\n  lw s11, 12(sp)\n  addi sp, sp, 64\n  ret\n"              \
@@ -325,7 +349,7 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
            loop, the odd step (A back in a4-a6), the tail from label 2 on
            (it ends at label 3) */
         ".macro DWX_LHEAD\n"
-        "  DWX_LD a4, a5, a6\n  lw ra, 16(a0)\n  beqz ra, 1f\n"
+        "  lw ra, 16(a0)\n  DWX_LD a4, a5, a6\n  beqz ra, 1f\n"
         ".endm\n"
         ".macro DWX_LREST STEP\n"
         "1:\n  lw ra, 20(a0)\n  beqz ra, 2f\n"
@@ -334,34 +358,35 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         ".endm\n");
 __asm__(DWX_PROLOGUE("dory__dwx_s1u")
         ".Ldwx_s1u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
-        ".Ldwx_s1u_line:\n" DWX_LINE
+        ".Ldwx_s1u_line:\n"
         DWX_LOOP("DWX_STEP1U", 76)
-        "  DWX_LD a7, t0, t1\n  DWX_DOT2 a4, a5, a6, t2, t3\n"
-        "  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
-        "  DWX_OUTU t2\n  addi ra, ra, -1\n  beqz ra, 3f\n"
-        "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n  DWX_OUTU t4\n"
+        "  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n  addi ra, ra, -1\n  beqz ra, 3f\n"
+        "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n"
+        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
+        "  DWX_OUTU t4\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s1u", ".Ldwx_s1u_line", ".Ldwx_s1u_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s1w")
         ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
-        ".Ldwx_s1w_line:\n" DWX_LINE
+        ".Ldwx_s1w_line:\n"
         DWX_LOOP("DWX_STEP1W", 116)
-        "  DWX_LD a7, t0, t1\n  DWX_DOT2 a4, a5, a6, t2, t3\n"
+        "  DWX_DOT2 a4, a5, a6, t2, t3\n"
         "  DWX_OUTW t2\n  lw ra, 24(a0)\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3f\n"
-        "  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
+        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t2\n"
+        "  DWX_OUTW t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s1w", ".Ldwx_s1w_line", ".Ldwx_s1w_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2u")
         ".Ldwx_s2u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
-        ".Ldwx_s2u_line:\n" DWX_LINE
+        ".Ldwx_s2u_line:\n"
         DWX_LOOP("DWX_STEP2U", 44)
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line", ".Ldwx_s2u_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2w")
         ".Ldwx_s2w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
-        ".Ldwx_s2w_line:\n" DWX_LINE
+        ".Ldwx_s2w_line:\n"
         DWX_LOOP("DWX_STEP2W", 64)
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
         "3:\n"
@@ -373,16 +398,16 @@ __asm__(DWX_PROLOGUE("dory__dwx_s2w")
 
 /* Channel q (mode DW_RQ_S32U or DW_RQ_S64U) as channel j of the call, plane
  * pl, outputs y + its channel. */
-DORY_INLINE void dwx_put(dw_asm_t *a, int j, const dw_ch_t *q, int mode, const uint8_t *pl,
+DORY_INLINE void dwx_put(dw_asm_t *a, int j, const dw_ch_t *q, int mode, int d, const uint8_t *pl,
                          uint8_t *y)
 {
     dw_asm_ch_t *c = &a->ch[j];
     c->pl = pl, c->y = y + q->c;
     memcpy(c->w, q->wl, sizeof c->w);
     if (mode == DW_RQ_S64U)
-        memcpy(c->e, q->e, sizeof c->e);
+        memcpy(c->e, q->u.s64.e, sizeof c->e);
     else
-        c->e[0] = q->k, c->e[1] = q->c0, c->e[2] = q->d;
+        c->e[0] = q->k, c->e[1] = q->c0, c->e[2] = d;
 }
 
 /* The n channels put in a, in one call. */
@@ -390,10 +415,13 @@ static DORY_NOINLINE void dwx_run(const dw_geom_t *g, dw_asm_t *a, int n, int mo
                                   const dory_dims_t *out)
 {
     int ys = dory__cstride(out), len = g->tr ? out->h : out->w, s = g->s, per = s == 1 ? 4 : 2;
-    int nfull = len / per;
-    a->nch = n, a->ls = g->ls, a->lstep = s * g->ls, a->nl = g->tr ? out->w : out->h;
-    a->npair = nfull / 2, a->odd = nfull % 2, a->tail = len % per;
-    a->os = g->tr ? out->w * ys : ys, a->yls = g->tr ? ys : out->w * ys;
+    int nfull = len / per, tail = len % per, os = g->tr ? out->w * ys : ys;
+    a->nch = n, a->ls = g->ls, a->nl = g->tr ? out->w : out->h;
+    a->npair = nfull / 2, a->odd = nfull % 2, a->tail = tail;
+    /* a line loads 4 bytes a step after its first word (the tail's step
+     * only for its third output) and stores len outputs */
+    a->lfix = s * g->ls - 4 * (1 + nfull + (tail == 3));
+    a->os = os, a->yfix = (g->tr ? ys : out->w * ys) - len * os;
     if (mode == DW_RQ_S64U)
         (s == 1 ? dory__dwx_s1w : dory__dwx_s2w)(a);
     else
@@ -516,59 +544,67 @@ static DORY_HOT void dw_fill(const dw_geom_t *g, const dory_dims_t *in, const ui
 DORY_INLINE uint64_t dw_abs64(int64_t x) { return x < 0 ? 0 - (uint64_t)x : (uint64_t)x; }
 DORY_INLINE int dw_bits(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
 
-/* SHIFT64 of channel q->c (b exact: b64): q's 64-bit constants and, where
- * the output is u8's full range and d is 32..52 and |X| < 2^63 for every
- * dot (dw_s64u), its 32-bit words; returns the mode. */
-static int dw_s64_init(const dory_out_params_t *o, int c, int64_t b64, dw_ch_t *q)
+/* SHIFT64 of channel c (b exact: b64): q's 64-bit constants and, where the
+ * output is u8's full range, d is 32..52 and |X| < 2^63 for every dot
+ * (dw_s64u), its 32-bit words; returns the mode. */
+static int dw_s64_init(const dw_layer_t *L, int c, int64_t b64, dw_ch_t *q)
 {
-    const dory_requant_t *r = &o->rq;
-    int i = r->per_channel ? c : 0, d = r->d;
-    int64_t k = r->k64[i], l = r->l64 ? r->l64[i] : 0, L = (int64_t)o->lo - o->zp;
+    int i = L->pc ? c : 0, d = L->d;
+    int64_t k = L->k64[i], l = L->l64 ? L->l64[i] : 0, lo = (int64_t)L->lo - L->zp;
     uint64_t ak = dw_abs64(k), cu, x;
-    q->k64 = k, q->d = d;
-    q->c64 = (int64_t)((uint64_t)k * (uint64_t)b64 + (uint64_t)l);
-    q->lo64 = L, q->hi64 = (int64_t)o->hi - o->zp, q->zp = o->zp;
-    /* |k| 293760, |k b|, |l| below 2^62 and |L| 2^d below 2^61 (|X| < 2^64) */
-    if (o->lo != 0 || o->hi != 255 || d < 32 || d > 52 || dw_bits(ak) + 19 > 62 ||
+    q->u.s64.k = k;
+    q->u.s64.c = (int64_t)((uint64_t)k * (uint64_t)b64 + (uint64_t)l);
+    /* |k| 293760, |k b|, |l| below 2^62 and |lo| 2^d below 2^61 (|X| < 2^64) */
+    if (L->lo != 0 || L->hi != 255 || d < 32 || d > 52 || dw_bits(ak) + 19 > 62 ||
         dw_bits(ak) + dw_bits(dw_abs64(b64)) > 62 || dw_bits(dw_abs64(l)) > 62 ||
-        dw_bits(dw_abs64(L)) + d > 61)
+        dw_bits(dw_abs64(lo)) + d > 61)
         return DW_RQ_S64;
-    x = ak * 293760u + dw_abs64(q->c64) + (dw_abs64(L) << d);
+    x = ak * 293760u + dw_abs64(q->u.s64.c) + (dw_abs64(lo) << d);
     if (x >> 63) return DW_RQ_S64;
-    cu = (uint64_t)q->c64 - ((uint64_t)L << d);
-    q->e[0] = (int32_t)(uint32_t)(uint64_t)k, q->e[1] = (int32_t)(uint32_t)((uint64_t)k >> 32);
-    q->e[2] = (int32_t)(uint32_t)cu, q->e[3] = (int32_t)(uint32_t)(cu >> 32), q->e[4] = d - 32;
+    cu = (uint64_t)q->u.s64.c - ((uint64_t)lo << d);
+    q->u.s64.e[0] = (int32_t)(uint32_t)(uint64_t)k;
+    q->u.s64.e[1] = (int32_t)(uint32_t)((uint64_t)k >> 32);
+    q->u.s64.e[2] = (int32_t)(uint32_t)cu, q->u.s64.e[3] = (int32_t)(uint32_t)(cu >> 32);
+    q->u.s64.e[4] = d - 32;
     return DW_RQ_S64U;
 }
 
-/* Channel c's constants (weights w, 9 per channel; the layer's scheme sch);
- * returns its mode. */
-static int dw_ch_init(const dw_geom_t *g, const dory_conv_params_t *p, const int8_t *w,
-                      const int32_t *bias, int32_t zx, int c, int sch, dw_ch_t *q)
+/* The layer's constants. */
+static void dw_layer_init(const dory_conv_params_t *p, const int8_t *w, const int32_t *bias,
+                          dw_layer_t *L)
 {
-    const int8_t *wc = w + (long)c * 9;
-    int32_t bc = bias ? bias[c] : 0, sw;
-    int r;
-    q->p = p, q->c = c;
-    for (r = 0; r < 3; r++) { /* tap (r, t): kernel row r (or column, transposed) */
-        int a = g->tr ? r : 3 * r, st = g->tr ? 3 : 1;
-        q->wl[r] = (uint32_t)(uint8_t)wc[a] | (uint32_t)(uint8_t)wc[a + st] << 8 |
-                   (uint32_t)(uint8_t)wc[a + 2 * st] << 16;
-    }
+    const dory_out_params_t *o = &p->out;
+    int64_t lo = (int64_t)o->lo - o->zp, hi = (int64_t)o->hi - o->zp;
+    L->p = p, L->w = w, L->bias = bias, L->zx = dory__zx_u(p);
+    L->sch = o->rq.scheme, L->pc = o->rq.per_channel, L->d = o->rq.d;
+    L->k32 = o->rq.k32, L->l32 = o->rq.l32, L->k64 = o->rq.k64, L->l64 = o->rq.l64;
+    L->lo = o->lo, L->hi = o->hi, L->zp = o->zp;
+    L->elo = (int32_t)(lo < INT32_MIN ? INT32_MIN : lo > INT32_MAX ? INT32_MAX : lo);
+    L->ehi = (int32_t)(hi < INT32_MIN ? INT32_MIN : hi > INT32_MAX ? INT32_MAX : hi);
+}
+
+/* Channel c's constants; returns its mode. */
+static DORY_NOINLINE int dw_ch_init(const dw_geom_t *g, const dw_layer_t *L, int c, dw_ch_t *q)
+{
+    const int8_t *wc = L->w + (long)c * 9;
+    int32_t bc = L->bias ? L->bias[c] : 0, sw;
+    int r, i = L->pc ? c : 0, st = g->tr ? 3 : 1, sr = g->tr ? 1 : 3;
+    q->c = c;
+    for (r = 0; r < 3; r++) /* tap (r, t): kernel row r (or column, transposed) */
+        q->wl[r] = (uint32_t)(uint8_t)wc[sr * r] | (uint32_t)(uint8_t)wc[sr * r + st] << 8 |
+                   (uint32_t)(uint8_t)wc[sr * r + 2 * st] << 16;
     sw = dory_xp_sdotsp_b(
         dory_xp_sdotsp_b(dory_xp_dotsp_b(q->wl[0], 0x01010101u), q->wl[1], 0x01010101u), q->wl[2],
         0x01010101u);
-    q->b = (int32_t)((uint32_t)bc - (uint32_t)zx * (uint32_t)sw);
-    if (sch == DORY_RQ_SHIFT32) {
-        dory__s32_t e;
-        dory__s32_load(&p->out, c, &e);
-        q->k = e.k, q->c0 = (int32_t)((uint32_t)e.k * (uint32_t)q->b + (uint32_t)e.l);
-        q->lo = e.lo, q->hi = e.hi, q->zp = e.zp, q->d = e.d;
-        return e.lo == 0 && e.hi == 255 && e.zp == 0 ? DW_RQ_S32U : DW_RQ_S32;
+    q->b = (int32_t)((uint32_t)bc - (uint32_t)L->zx * (uint32_t)sw);
+    if (L->sch == DORY_RQ_SHIFT32) {
+        q->k = L->k32[i];
+        q->c0 = (int32_t)((uint32_t)q->k * (uint32_t)q->b + (uint32_t)(L->l32 ? L->l32[i] : 0));
+        return L->elo == 0 && L->ehi == 255 && L->zp == 0 ? DW_RQ_S32U : DW_RQ_S32;
     }
-    if (sch == DORY_RQ_SHIFT64) return dw_s64_init(&p->out, c, (int64_t)bc - (int64_t)zx * sw, q);
-    if (sch == DORY_RQ_FIXED) {
-        dory__fx_load(&p->out, c, &q->fx);
+    if (L->sch == DORY_RQ_SHIFT64) return dw_s64_init(L, c, (int64_t)bc - (int64_t)L->zx * sw, q);
+    if (L->sch == DORY_RQ_FIXED) {
+        dory__fx_load(&L->p->out, c, &q->u.fx);
         return DW_RQ_FX;
     }
     return DW_RQ_ANY;
@@ -579,39 +615,40 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
                       void *y)
 {
     dw_geom_t g;
+    dw_layer_t L;
     dw_ch_t q;
 #if DORY_XP_MODE == 1
     dw_asm_t a;
 #endif
-    int sch = p->out.rq.scheme, s = p->stride_h, c0, c1, c, j, np;
+    int s = p->stride_h, c0, c1, c, j, np;
     uint8_t f = dory__flip(p->in_type);
-    int32_t zx = dory__zx_u(p);
     if (!dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c)) return 1;
     np = dw_setup(ctx, p, in, out, &g);
     if (np < 1) return 1;
+    dw_layer_init(p, w, bias, &L);
     memset(&q, 0, sizeof q);
     dory__split(out->c, ctx, &c0, &c1);
-    if (c0 < c1) dw_pad(&g, np, (uint8_t)zx);
+    if (c0 < c1) dw_pad(&g, np, (uint8_t)L.zx);
     for (c = c0; c < c1; c += np) {
         int nc = c1 - c < np ? c1 - c : np;
 #if DORY_XP_MODE == 1
         int na = 0, am = 0;
 #endif
         if (nc == 4 && !((uintptr_t)((const uint8_t *)x + c) & 3) && !(dory__cstride(in) & 3))
-            dw_fill4(&g, in, (const uint8_t *)x, c, f, (uint8_t)zx);
+            dw_fill4(&g, in, (const uint8_t *)x, c, f, (uint8_t)L.zx);
         else
             dw_fill(&g, in, (const uint8_t *)x, c, nc, f);
         for (j = 0; j < nc; j++) {
-            int m = dw_ch_init(&g, p, w, bias, zx, c + j, sch, &q);
+            int m = dw_ch_init(&g, &L, c + j, &q);
             const uint8_t *pl = g.buf + j * g.plane;
 #if DORY_XP_MODE == 1
             if (m == DW_RQ_S32U || m == DW_RQ_S64U) { /* the assembly, once for the group */
-                dwx_put(&a, na++, &q, m, pl, (uint8_t *)y);
+                dwx_put(&a, na++, &q, m, L.d, pl, (uint8_t *)y);
                 am = m;
                 continue;
             }
 #endif
-            dw_fns[m][s - 1](&g, pl, &q, out, (uint8_t *)y + c + j);
+            dw_fns[m][s - 1](&g, pl, &L, &q, out, (uint8_t *)y + c + j);
         }
 #if DORY_XP_MODE == 1
         if (na) dwx_run(&g, &a, na, am, out);
