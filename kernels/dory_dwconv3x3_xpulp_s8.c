@@ -524,19 +524,27 @@ static DORY_HOT void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const u
         }
     }
 }
-
-/* Channels c..c+nc-1 of the HWC input into planes 0..nc-1 (XOR f), byte by
- * byte (fewer than 4 channels, or unaligned words). */
-static DORY_HOT void dw_fill(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c,
-                             int nc, uint8_t f)
+/* Channels c..c+nc-1 of the HWC input into planes 0..nc-1 (XOR f): one
+ * word load per pixel where x + c and the pixel stride are word-aligned
+ * (then c + 4 <= the stride: the word is the pixel's), else byte by byte. */
+static DORY_NOINLINE void dw_fill(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x,
+                                  int c, int nc, uint8_t f)
 {
     int cs = dory__cstride(in), iy, ix, j;
+    int words = !((uintptr_t)(x + c) & 3) && !(cs & 3);
     long pls = g->plane, dstep = g->tr ? g->ls : 1;
     for (iy = 0; iy < in->h; iy++) {
         const uint8_t *s = x + (long)iy * in->w * cs + c;
         uint8_t *d = g->buf + dw_at(g, iy + g->pt, g->pl);
-        for (ix = 0; ix < in->w; ix++, s += cs, d += dstep)
-            for (j = 0; j < nc; j++) d[j * pls] = s[j] ^ f;
+        if (words) {
+            for (ix = 0; ix < in->w; ix++, s += cs, d += dstep) {
+                uint32_t v = *(const uint32_t *)(const void *)s ^ 0x01010101u * f;
+                for (j = 0; j < nc; j++) d[j * pls] = (uint8_t)(v >> (8 * j));
+            }
+        } else {
+            for (ix = 0; ix < in->w; ix++, s += cs, d += dstep)
+                for (j = 0; j < nc; j++) d[j * pls] = s[j] ^ f;
+        }
     }
 }
 
@@ -547,7 +555,7 @@ DORY_INLINE int dw_bits(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
 /* SHIFT64 of channel c (b exact: b64): q's 64-bit constants and, where the
  * output is u8's full range, d is 32..52 and |X| < 2^63 for every dot
  * (dw_s64u), its 32-bit words; returns the mode. */
-static int dw_s64_init(const dw_layer_t *L, int c, int64_t b64, dw_ch_t *q)
+static DORY_NOINLINE int dw_s64_init(const dw_layer_t *L, int c, int64_t b64, dw_ch_t *q)
 {
     int i = L->pc ? c : 0, d = L->d;
     int64_t k = L->k64[i], l = L->l64 ? L->l64[i] : 0, lo = (int64_t)L->lo - L->zp;
@@ -624,7 +632,9 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
     uint8_t f = dory__flip(p->in_type);
     if (!dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c)) return 1;
     np = dw_setup(ctx, p, in, out, &g);
-    if (np < 1) return 1;
+    /* SHIFT32 on fewer than 4 planes: the portable kernel's 4 interleaved
+     * channels (one word load per pixel) is faster on L2 data */
+    if (np < 1 || (np < 4 && p->out.rq.scheme == DORY_RQ_SHIFT32)) return 1;
     dw_layer_init(p, w, bias, &L);
     memset(&q, 0, sizeof q);
     dory__split(out->c, ctx, &c0, &c1);
