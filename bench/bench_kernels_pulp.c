@@ -183,26 +183,30 @@ static int fc_tiles(KTile *t, const uint8_t *canary, const KBenchShape *s, long 
     return 1;
 }
 
-/* One row: returns 1 on a setup failure or a mismatch. */
-static int row(const KBenchShape *s, unsigned seed)
+/* One row (flags: kc_bench's; KC_ONNX_SHIFT64 rows are named so): returns 1
+ * on a setup failure or a mismatch. */
+static int row(const KBenchShape *s, unsigned seed, int flags)
 {
     KTile t, orig;
     int8_t *wt;
     int32_t *bias;
     const int32_t *k32, *l32;
+    const int64_t *k64, *l64;
+    char name[64];
     uint8_t *scratch, *canary;
     long n, one, eight, wbytes;
     int in_l1 = 1, cout;
     dory_requant_t *rq;
-    if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, seed, 0) ||
+    snprintf(name, sizeof name, "%s%s", s->name, flags & KC_ONNX_SHIFT64 ? " SHIFT64" : "");
+    if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, seed, flags) ||
         kc_tile_alloc(&kcase, &t)) {
-        printf("%-32s setup failed\n", s->name);
+        printf("%-32s setup failed\n", name);
         return 1;
     }
     kc_ref(&kcase);
     wt = kcase.wt, bias = kcase.bias;
     rq = kcase.op == KOP_FC ? &kcase.fc.out.rq : &kcase.conv.out.rq;
-    k32 = rq->k32, l32 = rq->l32;
+    k32 = rq->k32, l32 = rq->l32, k64 = rq->k64, l64 = rq->l64;
     cout = rq->per_channel ? kcase.cout : 1;
     wbytes = kcase.op == KOP_FC ? (long)kcase.cout * kcase.c
              : kcase.op == KOP_DW3 || kcase.op == KOP_DW
@@ -221,11 +225,15 @@ static int row(const KBenchShape *s, unsigned seed)
         int32_t *b = bias ? l1_copy(bias, 4L * kcase.cout) : NULL;
         const int32_t *kk = k32 ? l1_copy(k32, 4L * cout) : NULL;
         const int32_t *ll = l32 ? l1_copy(l32, 4L * cout) : NULL;
+        const int64_t *kk64 = rq->scheme == DORY_RQ_SHIFT64 ? l1_copy(k64, 8L * cout) : NULL;
+        const int64_t *ll64 = rq->scheme == DORY_RQ_SHIFT64 && l64 ? l1_copy(l64, 8L * cout) : NULL;
         scratch = l1_take((long)DORY_PULP_CORES * t.scratch_bytes);
         if (x && xb && y && (w || !wt) && (b || !bias) && (kk || !k32) && (ll || !l32) &&
+            (kk64 || rq->scheme != DORY_RQ_SHIFT64) && (ll64 || !l64 || !kk64) &&
             (scratch || !t.scratch_bytes)) {
             t.x = x, t.xb = xb, t.y = y, kcase.wt = w, kcase.bias = b;
             rq->k32 = kk, rq->l32 = ll;
+            if (kk64) rq->k64 = kk64, rq->l64 = ll64;
         } else {
             in_l1 = 0;
             scratch = malloc((size_t)DORY_PULP_CORES * t.scratch_bytes + 4);
@@ -243,12 +251,12 @@ static int row(const KBenchShape *s, unsigned seed)
     }
     one = run(&t, scratch, 1, canary);
     eight = run(&t, scratch, DORY_PULP_CORES, canary);
-    printf("%-32s %5s %9ld %10ld %10ld %8.2f %8.2f %6.2f %s\n", s->name, s->unit, n, one, eight,
+    printf("%-32s %5s %9ld %10ld %10ld %8.2f %8.2f %6.2f %s\n", name, s->unit, n, one, eight,
            one > 0 ? (double)n / (double)one : 0.0, eight > 0 ? (double)n / (double)eight : 0.0,
            eight > 0 ? (double)one / (double)eight : 0.0, in_l1 ? "L1" : "L2 data");
     if (one < 0 || eight < 0) printf("  MISMATCH: kernel output differs from kref or failed\n");
     /* back to the case's own buffers before freeing them */
-    kcase.wt = wt, kcase.bias = bias, rq->k32 = k32, rq->l32 = l32;
+    kcase.wt = wt, kcase.bias = bias, rq->k32 = k32, rq->l32 = l32, rq->k64 = k64, rq->l64 = l64;
     t = orig;
     if (!in_l1) free(scratch);
     free(canary);
@@ -272,7 +280,14 @@ int main(void)
 #ifdef DORY_BENCH_ONLY /* make bench-kernels-pulp ONLY=depthwise: the shapes naming it */
         if (!strstr(kc_bench_shapes[i].name, DORY_BENCH_ONLY)) continue;
 #endif
-        failed += row(&kc_bench_shapes[i], 42u + (unsigned)i);
+        failed += row(&kc_bench_shapes[i], 42u + (unsigned)i, 0);
+    }
+    for (i = 0; i < kc_bench_nshapes; i++) { /* depthwise in DORY's networks' SHIFT64 */
+#ifdef DORY_BENCH_ONLY
+        if (!strstr(kc_bench_shapes[i].name, DORY_BENCH_ONLY)) continue;
+#endif
+        if (kc_bench_shapes[i].op == KOP_DW3 && kc_bench_shapes[i].s == 1)
+            failed += row(&kc_bench_shapes[i], 42u + (unsigned)i, KC_ONNX_SHIFT64);
     }
     printf("%d shapes, %d failed\n", kc_bench_nshapes, failed);
     return failed ? 1 : 0;

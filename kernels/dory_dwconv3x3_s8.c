@@ -246,9 +246,10 @@ static void dw_channel_fast(const dw_quad_t *g, int j, const uint32_t *wf, uint3
         dw_rows(g, j, wf, bf, out, y, e, d, 2, 0, out->h);
 }
 
-static int dw3x3_fast(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
-                      const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                      void *y)
+/* Out of line: the kernel's frame stays small on the cluster's 1 kB stacks. */
+static DORY_NOINLINE int dw3x3_fast(const dory_ctx_t *ctx, const dory_conv_params_t *p,
+                                    const dory_dims_t *in, const void *x, const int8_t *w,
+                                    const int32_t *bias, const dory_dims_t *out, void *y)
 {
     dw_quad_t g;
     dory__mm_t e;
@@ -281,22 +282,14 @@ static int dw3x3_fast(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
     return DORY_OK;
 }
 
-int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
-                      const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                      void *y)
+/* Other schemes: the int16 plane, channel by channel (out of line, as
+ * dw3x3_fast). */
+static DORY_NOINLINE int dw3x3_planes(const dory_ctx_t *ctx, const dory_conv_params_t *p,
+                                      const dory_dims_t *in, const void *x, const int8_t *w,
+                                      const int32_t *bias, const dory_dims_t *out, void *y)
 {
     dory__plane_t pl;
-    int c0, c1, c, st, fast = p->out.rq.scheme == DORY_RQ_SHIFT32;
-    if (p->kh != 3 || p->kw != 3 || p->dil_h != 1 || p->dil_w != 1 || p->stride_h != p->stride_w ||
-        (p->stride_h != 1 && p->stride_h != 2) ||
-        (p->out.type != DORY_U8 && p->out.type != DORY_I8) || p->acc_mode != DORY_ACC_STORE)
-        return dory_dwconv_s8(ctx, p, in, x, w, bias, out, y); /* also int32 outputs */
-    if (in->c != out->c) return DORY_ERR_ARG;
-#if DORY__MM_XPULP
-    if (!dory__dw3x3_xpulp(ctx, p, in, x, w, bias, out, y)) return DORY_OK;
-#endif
-    if (fast) return dw3x3_fast(ctx, p, in, x, w, bias, out, y);
-    st = dory__plane_init(ctx, p, in, &pl);
+    int c0, c1, c, st = dory__plane_init(ctx, p, in, &pl);
     if (st) return st;
     dory__split(out->c, ctx, &c0, &c1);
     for (c = c0; c < c1; c++) {
@@ -314,4 +307,20 @@ int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
             (f ? dw3x3_s2_fx : dw3x3_s2)(&pl, p, wc, b, zw, c, out, yb, f);
     }
     return DORY_OK;
+}
+
+int dory_dwconv3x3_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                      const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                      void *y)
+{
+    if (p->kh != 3 || p->kw != 3 || p->dil_h != 1 || p->dil_w != 1 || p->stride_h != p->stride_w ||
+        (p->stride_h != 1 && p->stride_h != 2) ||
+        (p->out.type != DORY_U8 && p->out.type != DORY_I8) || p->acc_mode != DORY_ACC_STORE)
+        return dory_dwconv_s8(ctx, p, in, x, w, bias, out, y); /* also int32 outputs */
+    if (in->c != out->c) return DORY_ERR_ARG;
+#if DORY__MM_XPULP
+    if (!dory__dw3x3_xpulp(ctx, p, in, x, w, bias, out, y)) return DORY_OK;
+#endif
+    if (p->out.rq.scheme == DORY_RQ_SHIFT32) return dw3x3_fast(ctx, p, in, x, w, bias, out, y);
+    return dw3x3_planes(ctx, p, in, x, w, bias, out, y);
 }

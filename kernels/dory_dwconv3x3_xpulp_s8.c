@@ -13,8 +13,12 @@
  * The zero point is in the effective bias (b - zx * sum w; the padding holds
  * zx, so it contributes nothing), as in the matrix core. Epilogues: SHIFT32
  * to 8 bits with the bias folded (k * acc + l = k * dot + (k * b + l), mod
- * 2^32, one p.mac) and the clamp as p.max / p.min; FIXED through the 32-bit
- * dory__fx_apply; every other scheme through dory__epi.
+ * 2^32, one p.mac) and the clamp as p.max / p.min; SHIFT64 likewise mod
+ * 2^64, to u8's full range (DORY's networks) in 32-bit words where d >= 32:
+ * only the high word of k * dot + c counts (mulhsu, p.mac, a carry), the
+ * clamp's lower bound folded into c; FIXED through the 32-bit
+ * dory__fx_apply; every other scheme through dory__epi. SHIFT32 and SHIFT64
+ * to [0, 255] run in assembly, one call per group of channels.
  *
  * Taken where every weight zero point is 0 (w - zw would not fit a lane);
  * otherwise dory_dwconv3x3_s8's portable paths run. Work split: channels,
@@ -45,39 +49,106 @@ typedef struct {
     uint8_t *buf;
 } dw_geom_t;
 
-/* The epilogue: SHIFT32 with the clamp as p.max / p.min and the zero point,
- * SHIFT32 to [0, 255] without a zero point (p.clipu), FIXED, any other. */
-enum { DW_RQ_S32 = 0, DW_RQ_S32U = 1, DW_RQ_FX = 2, DW_RQ_ANY = 3 };
+/* The epilogue of a channel: SHIFT32 with the clamp as p.max / p.min and the
+ * zero point, SHIFT32 to [0, 255] without a zero point (p.clipu), FIXED, any
+ * other scheme (dory__epi), SHIFT64 in 64-bit C, SHIFT64 to a u8 output's
+ * full range [0, 255] in 32-bit words (DW_RQ_S64U, see dw_s64u). */
+enum { DW_RQ_S32 = 0, DW_RQ_S32U, DW_RQ_FX, DW_RQ_ANY, DW_RQ_S64, DW_RQ_S64U, DW_NRQ };
 
-/* The output of one accumulator (dot: the raw sum of the 9 products). */
-#define DW_OUT(dot)                                                                                  \
-    (uint8_t)(                                                                                       \
-        mode == DW_RQ_S32    ? dory_xp_min(dory_xp_max(dory_xp_mac(c0, k, (dot)) >> d, lo), hi) + zp \
-        : mode == DW_RQ_S32U ? DORY_XP_CLIPU(dory_xp_mac(c0, k, (dot)) >> d, 9)                      \
-        : mode == DW_RQ_FX   ? dory__fx_apply(fx, (int32_t)((uint32_t)(dot) + (uint32_t)b))          \
-                             : dory__epi(&p->out, c, (int32_t)((uint32_t)(dot) + (uint32_t)b)))
+/* The layer's constants, read once per call (the parameters may be in L2). */
+typedef struct {
+    const dory_conv_params_t *p;
+    const int8_t *w;
+    const int32_t *bias;
+    int32_t zx;               /* the unsigned input zero point */
+    int sch, pc, d;           /* requant scheme, per channel, shift */
+    const int32_t *k32, *l32; /* SHIFT32 */
+    const int64_t *k64, *l64; /* SHIFT64 */
+    int32_t lo, hi, zp;       /* the output's clamp and zero point */
+    int32_t elo, ehi;         /* lo, hi minus zp, in int32 (dory__s32_t's) */
+} dw_layer_t;
+
+/* One channel's constants. The accumulator of an output is acc = dot + b,
+ * dot the raw sum of its 9 products u8 x i8 (|dot| <= 9 * 255 * 128). */
+typedef struct {
+    int c;          /* the channel */
+    uint32_t wl[3]; /* lane weights: kernel row r (or column) in lanes 0-2 */
+    int32_t b;      /* b = bias - zx * sum w, mod 2^32 */
+    int32_t k, c0;  /* SHIFT32: c0 = k * b + l mod 2^32 */
+    union {         /* SHIFT64, FIXED */
+        struct {
+            int64_t k, c; /* SHIFT64: c = k * b + l mod 2^64 (b exact) */
+            int32_t e[5]; /* DW_RQ_S64U: kl, kh, cl, ch, d - 32 (dw_s64u) */
+        } s64;
+        dory__fx_t fx;
+    } u;
+} dw_ch_t;
+
+/* SHIFT64 to [0, 255] with d >= 32 in 32-bit words, as the assembly: with
+ * X = k * dot + c (c = c64 - L 2^d, L = lo - zp; |X| < 2^63, dw_ch_init
+ * checks it), the output is clamp(X >> d, 0, 255) = clamp(v, L, H) - L for
+ * v = requant(acc), which is the byte stored when lo = 0 and hi = 255. The
+ * high word of X: hi(dot * kl) (mulhsu) + kh * dot + ch + the carry of
+ * lo(dot * kl) + cl; then >> (d - 32). */
+DORY_INLINE int32_t dw_s64u(const int32_t *e, int32_t dot)
+{
+    uint32_t kl = (uint32_t)e[0], cl = (uint32_t)e[2];
+    uint32_t hi = (uint32_t)(((int64_t)dot * (int64_t)kl) >> 32) + (uint32_t)dot * (uint32_t)e[1];
+    uint32_t lo = cl + (uint32_t)dot * kl;
+    hi += (uint32_t)(lo < cl) + (uint32_t)e[3];
+    return DORY_XP_CLIPU((int32_t)hi >> e[4], 9);
+}
+
+/* The output of one accumulator (dot: the raw sum of the 9 products); the
+ * constants are dw_channel's locals. */
+#define DW_OUT(dot)                                                                                \
+    (uint8_t)(mode == DW_RQ_S32                                                                    \
+                  ? dory_xp_min(dory_xp_max(dory_xp_mac(c0, k, (dot)) >> d, lo), hi) + zp          \
+              : mode == DW_RQ_S32U ? DORY_XP_CLIPU(dory_xp_mac(c0, k, (dot)) >> d, 9)              \
+              : mode == DW_RQ_FX   ? dory__fx_apply(&fx, (int32_t)((uint32_t)(dot) + (uint32_t)b)) \
+              : mode == DW_RQ_S64  ? dw_s64(k64, c64, d, lo64, hi64, zp, (dot))                    \
+              : mode == DW_RQ_S64U ? dw_s64u(e, (dot))                                             \
+                                   : dw_epi(L, q, (dot)))
+
+/* Any other scheme (out of line: the generic epilogue is large). */
+static DORY_NOINLINE int32_t dw_epi(const dw_layer_t *L, const dw_ch_t *q, int32_t dot)
+{
+    return dory__epi(&L->p->out, q->c, (int32_t)((uint32_t)dot + (uint32_t)q->b));
+}
+
+/* SHIFT64 in 64-bit C: clamp((k * dot + c64) >> d, lo64, hi64) + zp, the
+ * products mod 2^64 (the true k * acc + l fits int64). */
+DORY_INLINE int32_t dw_s64(int64_t k, int64_t c, int d, int64_t lo, int64_t hi, int32_t zp,
+                           int32_t dot)
+{
+    int64_t v = (int64_t)((uint64_t)k * (uint64_t)(int64_t)dot + (uint64_t)c) >> d;
+    return (int32_t)(v < lo ? lo : v > hi ? hi : v) + zp;
+}
 
 /* M = lanes 2, 3 of a and 0, 1 of b: the taps 2 bytes on. */
 #define DW_MID(a, b) dory_xp_shuffle2_b((a), (b), 0x05040302u)
 
-/* One channel: plane pl, lane weights wl[3] (kernel row r along a line in
- * lanes 0-2), effective bias b; s and mode are constants after inlining.
- * Stride 1: 4 outputs per step from 2 aligned words per kernel row (a, and
- * b, which is the next step's a): a.W, a.(W << 8), M.W, M.(W << 8).
- * Stride 2: 2 outputs per step, a.W and M.W. A line's last step computes
- * all of its outputs and stores those that exist (it reads up to one word
- * past the line: the next line, or the scratch's slack). */
-DORY_INLINE void dw_channel(const dw_geom_t *g, const uint8_t *pl, const uint32_t *wl, int32_t b,
-                            const dory_conv_params_t *p, int c, const dory__fx_t *fx,
-                            const dory__s32_t *e, const dory_dims_t *out, uint8_t *y, const int s,
+/* One channel: plane pl, constants q; s and mode are constants after
+ * inlining. Stride 1: 4 outputs per step from 2 aligned words per kernel
+ * row (a, and b, which is the next step's a): a.W, a.(W << 8), M.W,
+ * M.(W << 8). Stride 2: 2 outputs per step, a.W and M.W. A line's last step
+ * computes all of its outputs and stores those that exist (it reads up to
+ * one word past the line: the next line, or the scratch's slack). */
+DORY_INLINE void dw_channel(const dw_geom_t *g, const uint8_t *pl, const dw_layer_t *L,
+                            const dw_ch_t *q, const dory_dims_t *out, uint8_t *y, const int s,
                             const int mode)
 {
-    uint32_t w0 = wl[0], w1 = wl[1], w2 = wl[2], v0 = w0 << 8, v1 = w1 << 8, v2 = w2 << 8;
-    int32_t k = e->k, c0 = (int32_t)((uint32_t)e->k * (uint32_t)b + (uint32_t)e->l);
-    int32_t lo = e->lo, hi = e->hi, zp = e->zp;
-    int d = e->d, ys = dory__cstride(out), nl = g->tr ? out->w : out->h;
+    uint32_t w0 = q->wl[0], w1 = q->wl[1], w2 = q->wl[2], v0 = w0 << 8, v1 = w1 << 8, v2 = w2 << 8;
+    int32_t k = q->k, c0 = q->c0, lo = L->elo, hi = L->ehi, zp = L->zp, b = q->b, e[5];
+    int64_t k64 = 0, c64 = 0, lo64 = (int64_t)L->lo - zp, hi64 = (int64_t)L->hi - zp;
+    dory__fx_t fx;
+    int d = L->d, ys = dory__cstride(out), nl = g->tr ? out->w : out->h;
     int n = g->tr ? out->h : out->w, step = s == 1 ? 4 : 2, l, i;
     long os = g->tr ? (long)out->w * ys : ys, ls = g->tr ? ys : (long)out->w * ys;
+    if (mode == DW_RQ_FX) fx = q->u.fx;
+    if (mode == DW_RQ_S64) k64 = q->u.s64.k, c64 = q->u.s64.c;
+    if (mode == DW_RQ_S64U) memcpy(e, q->u.s64.e, sizeof e);
+    (void)b;
     for (l = 0; l < nl; l++) {
         const uint32_t *r0 = (const uint32_t *)(const void *)(pl + (long)l * s * g->ls);
         const uint32_t *r1 = r0 + g->ls / 4, *r2 = r1 + g->ls / 4;
@@ -123,153 +194,240 @@ DORY_INLINE void dw_channel(const dw_geom_t *g, const uint8_t *pl, const uint32_
 }
 
 /* The specialisations, out of line (each keeps its loop's registers). */
+typedef void (*dw_fn_t)(const dw_geom_t *, const uint8_t *, const dw_layer_t *, const dw_ch_t *,
+                        const dory_dims_t *, uint8_t *);
 #define DW_VARIANT(NAME, S, MODE)                                                                  \
-    static DORY_NOINLINE DORY_HOT void NAME(                                                       \
-        const dw_geom_t *g, const uint8_t *pl, const uint32_t *wl, int32_t b,                      \
-        const dory_conv_params_t *p, int c, const dory__fx_t *fx, const dory__s32_t *e,            \
-        const dory_dims_t *out, uint8_t *y)                                                        \
+    static DORY_NOINLINE DORY_HOT void NAME(const dw_geom_t *g, const uint8_t *pl,                 \
+                                            const dw_layer_t *L, const dw_ch_t *q,                 \
+                                            const dory_dims_t *out, uint8_t *y)                    \
     {                                                                                              \
-        dw_channel(g, pl, wl, b, p, c, fx, e, out, y, S, MODE);                                    \
+        dw_channel(g, pl, L, q, out, y, S, MODE);                                                  \
     }
 DW_VARIANT(dwx_s1, 1, DW_RQ_S32)
 DW_VARIANT(dwx_s2, 2, DW_RQ_S32)
-#if DORY_XP_MODE != 1 /* else in assembly, below */
-DW_VARIANT(dwx_s1_u, 1, DW_RQ_S32U)
-DW_VARIANT(dwx_s2_u, 2, DW_RQ_S32U)
-#endif
 DW_VARIANT(dwx_s1_fx, 1, DW_RQ_FX)
 DW_VARIANT(dwx_s2_fx, 2, DW_RQ_FX)
 DW_VARIANT(dwx_s1_any, 1, DW_RQ_ANY)
 DW_VARIANT(dwx_s2_any, 2, DW_RQ_ANY)
+DW_VARIANT(dwx_s1_64, 1, DW_RQ_S64)
+DW_VARIANT(dwx_s2_64, 2, DW_RQ_S64)
+#if DORY_XP_MODE != 1 /* else in assembly, below */
+DW_VARIANT(dwx_s1_u, 1, DW_RQ_S32U)
+DW_VARIANT(dwx_s2_u, 2, DW_RQ_S32U)
+DW_VARIANT(dwx_s1_64u, 1, DW_RQ_S64U)
+DW_VARIANT(dwx_s2_64u, 2, DW_RQ_S64U)
+#else
+#define dwx_s1_u   0
+#define dwx_s2_u   0
+#define dwx_s1_64u 0
+#define dwx_s2_64u 0
+#endif
+static const dw_fn_t dw_fns[DW_NRQ][2] = {{dwx_s1, dwx_s2},       {dwx_s1_u, dwx_s2_u},
+                                          {dwx_s1_fx, dwx_s2_fx}, {dwx_s1_any, dwx_s2_any},
+                                          {dwx_s1_64, dwx_s2_64}, {dwx_s1_64u, dwx_s2_64u}};
 
 #if DORY_XP_MODE == 1
-/* SHIFT32 to [0, 255] (DW_RQ_S32U) in assembly, every line of one channel
- * per call (GCC spills the 6 weight words of dw_channel's loop and moves its
- * accumulators): a hardware loop over a line's full steps, then the last
- * partial step storing the outputs that exist. The argument (the asm
- * advances pl and y line by line): */
+/* DW_RQ_S32U and DW_RQ_S64U in assembly: one call for the channels of a
+ * group, every line of each (a hardware loop over pairs of full steps, the
+ * words of one step's second load kept as the next step's first: one load
+ * per kernel row and step; then an odd step, then the partial last step
+ * storing the outputs that exist). The argument (word fields; the assembly
+ * advances pl and y line by line, and keeps its counters in it): */
 typedef struct {
     const uint8_t *pl; /*  0: row 0 of output line 0 */
+    uint8_t *y;        /*  4: output 0 of line 0 */
+    uint32_t w[3];     /*  8: lane weights of the kernel rows */
+    int32_t e[5];      /* 20: S32U: k, c0 = k * b + l, d; S64U: kl, kh, cl, ch, d - 32 */
+} dw_asm_ch_t;
+typedef struct {
+    int32_t nch;       /*  0: channels (>= 1) */
     int32_t ls;        /*  4: bytes per line */
-    int32_t lstep;     /*  8: s * ls, from one output line's row 0 to the next */
+    int32_t lfix;      /*  8: to the next line's rows from where a line's loads end */
     int32_t nl;        /* 12: output lines (>= 1) */
-    int32_t nfull;     /* 16: full steps per line (4 outputs at stride 1, 2 at 2) */
-    int32_t tail;      /* 20: outputs of the partial last step (0-3, 0-1) */
-    uint8_t *y;        /* 24: output 0 of line 0 */
-    int32_t os, yls;   /* 28, 32: output bytes between outputs, lines */
-    uint32_t w[3];     /* 36: lane weights of the kernel rows */
-    int32_t k, c0, d;  /* 48: the SHIFT32 epilogue, c0 = k * b + l */
+    int32_t npair;     /* 16: pairs of full steps per line (4 outputs a step at stride 1, 2 at 2) */
+    int32_t odd;       /* 20: a full step after the pairs (0, 1) */
+    int32_t tail;      /* 24: outputs of the partial last step (0-3, 0-1) */
+    int32_t os, yfix;  /* 28, 32: output bytes between outputs; to the next line's */
+    int32_t lines;     /* 36: lines left (the assembly's) */
+    dw_asm_ch_t *cur;  /* 40: the current channel (the assembly's) */
+    dw_asm_ch_t ch[4]; /* 44 */
 } dw_asm_t;
 void dory__dwx_s1u(dw_asm_t *a);
 void dory__dwx_s2u(dw_asm_t *a);
+void dory__dwx_s1w(dw_asm_t *a);
+void dory__dwx_s2w(dw_asm_t *a);
 /* Registers: a0 the argument, s0-s2 rows 0-2 (post-incremented), s3-s5 the
  * weight words W, s6-s8 W << 8 (stride 1), s9 the shuffle selector of M,
- * s10 k, s11 c0, a1 d, a2 y (post-incremented by a3 = os), ra lines left;
- * a4-a6 the words A of rows 0-2 (then M), a7, t0, t1 the words B, t2-t5
- * the accumulators, t6 the counts. Stride 1, a step: outputs A.W, A.(W << 8),
- * M.W, M.(W << 8); stride 2: A.W, M.W. */
+ * a2 y (post-incremented by a3 = os); a4-a6 and a7, t0, t1 the words A and
+ * B of the rows (in turn), then M in place of A; t6 a temporary, ra the
+ * counts. S32U: s10 k, s11 c0, a1 d, t2-t5 the accumulators. S64U: s10 kl,
+ * s11 kh, a1 cl, t4 ch, t5 d - 32, t2, t3 the accumulators, ra a second
+ * temporary (the tail's count is reloaded). */
 #define DWX_PROLOGUE(NAME)                                                                         \
     ".text\n.balign 4\n.globl " NAME "\n.type " NAME ", @function\n" NAME ":\n"                    \
     "  addi sp, sp, -64\n  sw ra, 60(sp)\n  sw s0, 56(sp)\n  sw s1, 52(sp)\n  sw s2, 48(sp)\n"     \
     "  sw s3, 44(sp)\n  sw s4, 40(sp)\n  sw s5, 36(sp)\n  sw s6, 32(sp)\n  sw s7, 28(sp)\n"        \
     "  sw s8, 24(sp)\n  sw s9, 20(sp)\n  sw s10, 16(sp)\n  sw s11, 12(sp)\n"                       \
-    "  lw s0, 0(a0)\n  lw t6, 4(a0)\n  add s1, s0, t6\n  add s2, s1, t6\n"                         \
-    "  lw s3, 36(a0)\n  lw s4, 40(a0)\n  lw s5, 44(a0)\n  slli s6, s3, 8\n  slli s7, s4, 8\n"      \
-    "  slli s8, s5, 8\n  li s9, 0x05040302\n  lw s10, 48(a0)\n  lw s11, 52(a0)\n"                  \
-    "  lw a1, 56(a0)\n  lw a2, 24(a0)\n  lw a3, 28(a0)\n  lw ra, 12(a0)\n"
-/* The next line (rows and y from the argument, advanced there), the end. */
-#define DWX_EPILOGUE(NAME, LINE)                                                                   \
-    "  lw t6, 0(a0)\n  lw t2, 8(a0)\n  add s0, t6, t2\n  sw s0, 0(a0)\n  lw t2, 4(a0)\n"           \
-    "  add s1, s0, t2\n  add s2, s1, t2\n  lw t6, 24(a0)\n  lw t2, 32(a0)\n  add a2, t6, t2\n"     \
-    "  sw a2, 24(a0)\n  addi ra, ra, -1\n  bnez ra, " LINE "\n"                                    \
+    "  addi t6, a0, 44\n  sw t6, 40(a0)\n  lw a3, 28(a0)\n  li s9, 0x05040302\n"
+/* A channel's registers (t6: its block), its line count. */
+#define DWX_CHANNEL(LOADE)                                                                         \
+    "  lw t6, 40(a0)\n  lw t2, 12(a0)\n  lw t3, 4(a0)\n  lw s0, 0(t6)\n  lw a2, 4(t6)\n"           \
+    "  lw s3, 8(t6)\n  lw s4, 12(t6)\n  lw s5, 16(t6)\n  sw t2, 36(a0)\n  add s1, s0, t3\n"        \
+    "  add s2, s1, t3\n  slli s6, s3, 8\n  slli s7, s4, 8\n  slli s8, s5, 8\n" LOADE
+#define DWX_LOADE_U "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n"
+#define DWX_LOADE_W                                                                                \
+    "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"
+/* A line's full steps: STEP's body has N / 2 instructions. */
+#define DWX_LOOP(STEP, N)                                                                          \
+    "  DWX_LHEAD\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                               \
+        0, "ra", N) "  " STEP " a4, a5, a6, a7, t0, t1\n  " STEP                                   \
+                    " a7, t0, t1, a4, a5, a6\n.option pop\n  DWX_LREST " STEP "\n"
+/* The next line (the rows and y moved on from where the line left them),
+ * the next channel, the end. */
+#define DWX_EPILOGUE(NAME, LINE, CH)                                                               \
+    "  lw t6, 8(a0)\n  lw t2, 32(a0)\n  lw t3, 36(a0)\n  add s0, s0, t6\n  add s1, s1, t6\n"       \
+    "  add s2, s2, t6\n  add a2, a2, t2\n  addi t3, t3, -1\n  sw t3, 36(a0)\n"                     \
+    "  bnez t3, " LINE "\n"                                                                        \
+    "  lw t6, 40(a0)\n  lw t2, 0(a0)\n  addi t6, t6, 40\n  sw t6, 40(a0)\n  addi t2, t2, -1\n"     \
+    "  sw t2, 0(a0)\n  bnez t2, " CH "\n"                                                          \
     "  lw ra, 60(sp)\n  lw s0, 56(sp)\n  lw s1, 52(sp)\n  lw s2, 48(sp)\n  lw s3, 44(sp)\n"        \
     "  lw s4, 40(sp)\n  lw s5, 36(sp)\n  lw s6, 32(sp)\n  lw s7, 28(sp)\n  lw s8, 24(sp)\n"        \
     "  lw s9, 20(sp)\n  lw s10, 16(sp)\n  lw s11, 12(sp)\n  addi sp, sp, 64\n  ret\n"              \
     ".size " NAME ", .-" NAME "\n"
 /* clang-format off */
-__asm__(".macro DWX_LOAD\n"
-        "  lw a7, 4(s0)\n  lw t0, 4(s1)\n  lw t1, 4(s2)\n"
-        "  " DORY_XP_T_LW_PI("a4", "s0", 4) DORY_XP_T_LW_PI("a5", "s1", 4)
-        DORY_XP_T_LW_PI("a6", "s2", 4)
+__asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
+        "  " DORY_XP_T_LW_PI("\\b0", "s0", 4) DORY_XP_T_LW_PI("\\b1", "s1", 4)
+        DORY_XP_T_LW_PI("\\b2", "s2", 4)
         ".endm\n"
-        ".macro DWX_OUT acc\n" /* after its mul: + c0, >> d, to [0, 255], stored */
-        "  add \\acc, \\acc, s11\n  sra \\acc, \\acc, a1\n"
-        "  " DORY_XP_T_CLIPU("\\acc", "\\acc", 9) "  " DORY_XP_T_SB_RPI("\\acc", "a2", "a3")
+        ".macro DWX_DOT2 a0, a1, a2, d0, d1\n" /* d0 = A.W, d1 = A.(W << 8) */
+        "  " DORY_XP_T_DOTUSP_B("\\d0", "\\a0", "s3") "  " DORY_XP_T_DOTUSP_B("\\d1", "\\a0", "s6")
+        "  " DORY_XP_T_SDOTUSP_B("\\d0", "\\a1", "s4") "  " DORY_XP_T_SDOTUSP_B("\\d1", "\\a1", "s7")
+        "  " DORY_XP_T_SDOTUSP_B("\\d0", "\\a2", "s5") "  " DORY_XP_T_SDOTUSP_B("\\d1", "\\a2", "s8")
         ".endm\n"
-        ".macro DWX_MUL4\n" /* k * t2-t5: each result used 3 instructions on */
-        "  mul t2, t2, s10\n  mul t3, t3, s10\n  mul t4, t4, s10\n  mul t5, t5, s10\n"
+        ".macro DWX_DOT1 a0, a1, a2, d0\n" /* d0 = A.W */
+        "  " DORY_XP_T_DOTUSP_B("\\d0", "\\a0", "s3") "  " DORY_XP_T_SDOTUSP_B("\\d0", "\\a1", "s4")
+        "  " DORY_XP_T_SDOTUSP_B("\\d0", "\\a2", "s5")
         ".endm\n"
-        ".macro DWX_STEP1\n" /* 16 instructions: t2-t5 of one stride-1 step */
-        "  DWX_LOAD\n"
-        "  " DORY_XP_T_DOTUSP_B("t2", "a4", "s3") "  " DORY_XP_T_DOTUSP_B("t3", "a4", "s6")
-        "  " DORY_XP_T_SHUFFLE2_B("a4", "a7", "s9")
-        "  " DORY_XP_T_SDOTUSP_B("t2", "a5", "s4") "  " DORY_XP_T_SDOTUSP_B("t3", "a5", "s7")
-        "  " DORY_XP_T_SHUFFLE2_B("a5", "t0", "s9")
-        "  " DORY_XP_T_SDOTUSP_B("t2", "a6", "s5") "  " DORY_XP_T_SDOTUSP_B("t3", "a6", "s8")
-        "  " DORY_XP_T_SHUFFLE2_B("a6", "t1", "s9")
-        "  " DORY_XP_T_DOTUSP_B("t4", "a4", "s3") "  " DORY_XP_T_DOTUSP_B("t5", "a4", "s6")
-        "  " DORY_XP_T_SDOTUSP_B("t4", "a5", "s4") "  " DORY_XP_T_SDOTUSP_B("t5", "a5", "s7")
-        "  " DORY_XP_T_SDOTUSP_B("t4", "a6", "s5") "  " DORY_XP_T_SDOTUSP_B("t5", "a6", "s8")
+        ".macro DWX_MID a0, a1, a2, b0, b1, b2\n" /* A := M(A, B) */
+        "  " DORY_XP_T_SHUFFLE2_B("\\a0", "\\b0", "s9") "  " DORY_XP_T_SHUFFLE2_B("\\a1", "\\b1", "s9")
+        "  " DORY_XP_T_SHUFFLE2_B("\\a2", "\\b2", "s9")
         ".endm\n"
-        ".macro DWX_STEP2\n" /* t2, t4 of one stride-2 step */
-        "  DWX_LOAD\n"
-        "  " DORY_XP_T_DOTUSP_B("t2", "a4", "s3") "  " DORY_XP_T_SHUFFLE2_B("a4", "a7", "s9")
-        "  " DORY_XP_T_SDOTUSP_B("t2", "a5", "s4") "  " DORY_XP_T_SHUFFLE2_B("a5", "t0", "s9")
-        "  " DORY_XP_T_SDOTUSP_B("t2", "a6", "s5") "  " DORY_XP_T_SHUFFLE2_B("a6", "t1", "s9")
-        "  " DORY_XP_T_DOTUSP_B("t4", "a4", "s3") "  " DORY_XP_T_SDOTUSP_B("t4", "a5", "s4")
-        "  " DORY_XP_T_SDOTUSP_B("t4", "a6", "s5")
+        ".macro DWX_OUTU acc\n" /* 5: (c0 + k * acc) >> d to [0, 255], stored */
+        "  mv t6, s11\n  " DORY_XP_T_MAC("t6", "\\acc", "s10") "  sra t6, t6, a1\n"
+        "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
+        ".endm\n"
+        ".macro DWX_OUTW acc\n" /* 10: dw_s64u, stored */
+        "  mulhsu t6, \\acc, s10\n  " DORY_XP_T_MAC("t6", "\\acc", "s11") "  mv ra, a1\n"
+        "  " DORY_XP_T_MAC("ra", "\\acc", "s10") "  sltu ra, ra, a1\n  add t6, t6, ra\n"
+        "  add t6, t6, t4\n  sra t6, t6, t5\n"
+        "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
+        ".endm\n"
+        /* stride 1: one step, 4 outputs (38 and 58 instructions) */
+        ".macro DWX_STEP1U a0, a1, a2, b0, b1, b2\n"
+        "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
+        "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t4, t5\n"
+        "  DWX_OUTU t2\n  DWX_OUTU t3\n  DWX_OUTU t4\n  DWX_OUTU t5\n"
+        ".endm\n"
+        ".macro DWX_STEP1W a0, a1, a2, b0, b1, b2\n"
+        "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
+        "  DWX_OUTW t2\n  DWX_OUTW t3\n"
+        "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
+        "  DWX_OUTW t2\n  DWX_OUTW t3\n"
+        ".endm\n"
+        /* stride 2: one step, 2 outputs (22 and 32 instructions) */
+        ".macro DWX_STEP2U a0, a1, a2, b0, b1, b2\n"
+        "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
+        "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t3\n"
+        "  DWX_OUTU t2\n  DWX_OUTU t3\n"
+        ".endm\n"
+        ".macro DWX_STEP2W a0, a1, a2, b0, b1, b2\n"
+        "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
+        "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t3\n"
+        "  DWX_OUTW t2\n  DWX_OUTW t3\n"
+        ".endm\n"
+        /* a line: A loaded, then (DWX_LOOP) pairs of steps in a hardware
+           loop, the odd step (A back in a4-a6), the tail from label 2 on
+           (it ends at label 3) */
+        ".macro DWX_LHEAD\n"
+        "  lw ra, 16(a0)\n  DWX_LD a4, a5, a6\n  beqz ra, 1f\n"
+        ".endm\n"
+        ".macro DWX_LREST STEP\n"
+        "1:\n  lw ra, 20(a0)\n  beqz ra, 2f\n"
+        "  \\STEP a4, a5, a6, a7, t0, t1\n  mv a4, a7\n  mv a5, t0\n  mv a6, t1\n"
+        "2:\n  lw ra, 24(a0)\n  beqz ra, 3f\n"
         ".endm\n");
 __asm__(DWX_PROLOGUE("dory__dwx_s1u")
+        ".Ldwx_s1u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s1u_line:\n"
-        "  lw t6, 16(a0)\n  beqz t6, 1f\n"
-        ".option push\n.option norvc\n"
-        "  " DORY_XP_LP_SETUP(0, "t6", 41)
-        "  DWX_STEP1\n  DWX_MUL4\n  DWX_OUT t2\n  DWX_OUT t3\n  DWX_OUT t4\n  DWX_OUT t5\n"
-        ".option pop\n"
-        "1:\n  lw t6, 20(a0)\n  beqz t6, 2f\n"
-        "  DWX_STEP1\n  DWX_MUL4\n  DWX_OUT t2\n  addi t6, t6, -1\n  beqz t6, 2f\n"
-        "  DWX_OUT t3\n  addi t6, t6, -1\n  beqz t6, 2f\n  DWX_OUT t4\n"
-        "2:\n"
-        DWX_EPILOGUE("dory__dwx_s1u", ".Ldwx_s1u_line"));
+        DWX_LOOP("DWX_STEP1U", 76)
+        "  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n  addi ra, ra, -1\n  beqz ra, 3f\n"
+        "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n"
+        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
+        "  DWX_OUTU t4\n"
+        "3:\n"
+        DWX_EPILOGUE("dory__dwx_s1u", ".Ldwx_s1u_line", ".Ldwx_s1u_ch"));
+__asm__(DWX_PROLOGUE("dory__dwx_s1w")
+        ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
+        ".Ldwx_s1w_line:\n"
+        DWX_LOOP("DWX_STEP1W", 116)
+        "  DWX_DOT2 a4, a5, a6, t2, t3\n"
+        "  DWX_OUTW t2\n  lw ra, 24(a0)\n  addi ra, ra, -1\n  beqz ra, 3f\n"
+        "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3f\n"
+        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t2\n"
+        "  DWX_OUTW t2\n"
+        "3:\n"
+        DWX_EPILOGUE("dory__dwx_s1w", ".Ldwx_s1w_line", ".Ldwx_s1w_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2u")
+        ".Ldwx_s2u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s2u_line:\n"
-        "  lw t6, 16(a0)\n  beqz t6, 1f\n"
-        ".option push\n.option norvc\n"
-        "  " DORY_XP_LP_SETUP(0, "t6", 25)
-        "  DWX_STEP2\n  mul t2, t2, s10\n  mul t4, t4, s10\n  DWX_OUT t2\n  DWX_OUT t4\n"
-        ".option pop\n"
-        "1:\n  lw t6, 20(a0)\n  beqz t6, 2f\n"
-        "  DWX_STEP2\n  mul t2, t2, s10\n  DWX_OUT t2\n"
-        "2:\n"
-        DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line")
-        ".purgem DWX_LOAD\n.purgem DWX_OUT\n.purgem DWX_MUL4\n.purgem DWX_STEP1\n.purgem DWX_STEP2\n");
+        DWX_LOOP("DWX_STEP2U", 44)
+        "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
+        "3:\n"
+        DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line", ".Ldwx_s2u_ch"));
+__asm__(DWX_PROLOGUE("dory__dwx_s2w")
+        ".Ldwx_s2w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
+        ".Ldwx_s2w_line:\n"
+        DWX_LOOP("DWX_STEP2W", 64)
+        "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
+        "3:\n"
+        DWX_EPILOGUE("dory__dwx_s2w", ".Ldwx_s2w_line", ".Ldwx_s2w_ch")
+        ".purgem DWX_LD\n.purgem DWX_DOT2\n.purgem DWX_DOT1\n.purgem DWX_MID\n"
+        ".purgem DWX_OUTU\n.purgem DWX_OUTW\n.purgem DWX_STEP1U\n.purgem DWX_STEP1W\n"
+        ".purgem DWX_STEP2U\n.purgem DWX_STEP2W\n.purgem DWX_LHEAD\n.purgem DWX_LREST\n");
 /* clang-format on */
 
-/* One channel through the assembly (stride g->s), as dw_channel. */
-static DORY_NOINLINE void dwx_u(const dw_geom_t *g, const uint8_t *pl, const uint32_t *wl,
-                                int32_t b, const dory_conv_params_t *p, int c, const dory__fx_t *fx,
-                                const dory__s32_t *e, const dory_dims_t *out, uint8_t *y)
+/* Channel q (mode DW_RQ_S32U or DW_RQ_S64U) as channel j of the call, plane
+ * pl, outputs y + its channel. */
+DORY_INLINE void dwx_put(dw_asm_t *a, int j, const dw_ch_t *q, int mode, int d, const uint8_t *pl,
+                         uint8_t *y)
 {
-    dw_asm_t a;
-    int ys = dory__cstride(out), n = g->tr ? out->h : out->w, s = g->s, per = s == 1 ? 4 : 2;
-    (void)p, (void)c, (void)fx;
-    a.pl = pl, a.ls = g->ls, a.lstep = s * g->ls, a.nl = g->tr ? out->w : out->h;
-    a.nfull = n / per, a.tail = n % per, a.y = y;
-    a.os = g->tr ? out->w * ys : ys, a.yls = g->tr ? ys : out->w * ys;
-    a.w[0] = wl[0], a.w[1] = wl[1], a.w[2] = wl[2];
-    a.k = e->k, a.c0 = (int32_t)((uint32_t)e->k * (uint32_t)b + (uint32_t)e->l), a.d = e->d;
-    if (s == 1)
-        dory__dwx_s1u(&a);
+    dw_asm_ch_t *c = &a->ch[j];
+    c->pl = pl, c->y = y + q->c;
+    memcpy(c->w, q->wl, sizeof c->w);
+    if (mode == DW_RQ_S64U)
+        memcpy(c->e, q->u.s64.e, sizeof c->e);
     else
-        dory__dwx_s2u(&a);
+        c->e[0] = q->k, c->e[1] = q->c0, c->e[2] = d;
 }
-#define dwx_s1_u dwx_u
-#define dwx_s2_u dwx_u
-#endif
 
-typedef void (*dw_fn_t)(const dw_geom_t *, const uint8_t *, const uint32_t *, int32_t,
-                        const dory_conv_params_t *, int, const dory__fx_t *, const dory__s32_t *,
-                        const dory_dims_t *, uint8_t *);
+/* The n channels put in a, in one call. */
+static DORY_NOINLINE void dwx_run(const dw_geom_t *g, dw_asm_t *a, int n, int mode,
+                                  const dory_dims_t *out)
+{
+    int ys = dory__cstride(out), len = g->tr ? out->h : out->w, s = g->s, per = s == 1 ? 4 : 2;
+    int nfull = len / per, tail = len % per, os = g->tr ? out->w * ys : ys;
+    a->nch = n, a->ls = g->ls, a->nl = g->tr ? out->w : out->h;
+    a->npair = nfull / 2, a->odd = nfull % 2, a->tail = tail;
+    /* a line loads 4 bytes a step after its first word (the tail's step
+     * only for its third output) and stores len outputs */
+    a->lfix = s * g->ls - 4 * (1 + nfull + (tail == 3));
+    a->os = os, a->yfix = (g->tr ? ys : out->w * ys) - len * os;
+    if (mode == DW_RQ_S64U)
+        (s == 1 ? dory__dwx_s1w : dory__dwx_s2w)(a);
+    else
+        (s == 1 ? dory__dwx_s1u : dory__dwx_s2u)(a);
+}
+#endif
 
 /* Planes per group: up to 4 whose bytes, and a word of over-read slack,
  * fit the scratch. */
@@ -366,66 +524,145 @@ static DORY_HOT void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const u
         }
     }
 }
-
-/* Channels c..c+nc-1 of the HWC input into planes 0..nc-1 (XOR f), byte by
- * byte (fewer than 4 channels, or unaligned words). */
-static DORY_HOT void dw_fill(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c,
-                             int nc, uint8_t f)
+/* Channels c..c+nc-1 of the HWC input into planes 0..nc-1 (XOR f): one
+ * word load per pixel where x + c and the pixel stride are word-aligned
+ * (then c + 4 <= the stride: the word is the pixel's), else byte by byte. */
+static DORY_NOINLINE void dw_fill(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x,
+                                  int c, int nc, uint8_t f)
 {
     int cs = dory__cstride(in), iy, ix, j;
+    int words = !((uintptr_t)(x + c) & 3) && !(cs & 3);
     long pls = g->plane, dstep = g->tr ? g->ls : 1;
     for (iy = 0; iy < in->h; iy++) {
         const uint8_t *s = x + (long)iy * in->w * cs + c;
         uint8_t *d = g->buf + dw_at(g, iy + g->pt, g->pl);
-        for (ix = 0; ix < in->w; ix++, s += cs, d += dstep)
-            for (j = 0; j < nc; j++) d[j * pls] = s[j] ^ f;
+        if (words) {
+            for (ix = 0; ix < in->w; ix++, s += cs, d += dstep) {
+                uint32_t v = *(const uint32_t *)(const void *)s ^ 0x01010101u * f;
+                for (j = 0; j < nc; j++) d[j * pls] = (uint8_t)(v >> (8 * j));
+            }
+        } else {
+            for (ix = 0; ix < in->w; ix++, s += cs, d += dstep)
+                for (j = 0; j < nc; j++) d[j * pls] = s[j] ^ f;
+        }
     }
+}
+
+/* |x| of an int64 as uint64, and the bits of v. */
+DORY_INLINE uint64_t dw_abs64(int64_t x) { return x < 0 ? 0 - (uint64_t)x : (uint64_t)x; }
+DORY_INLINE int dw_bits(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
+
+/* SHIFT64 of channel c (b exact: b64): q's 64-bit constants and, where the
+ * output is u8's full range, d is 32..52 and |X| < 2^63 for every dot
+ * (dw_s64u), its 32-bit words; returns the mode. */
+static DORY_NOINLINE int dw_s64_init(const dw_layer_t *L, int c, int64_t b64, dw_ch_t *q)
+{
+    int i = L->pc ? c : 0, d = L->d;
+    int64_t k = L->k64[i], l = L->l64 ? L->l64[i] : 0, lo = (int64_t)L->lo - L->zp;
+    uint64_t ak = dw_abs64(k), cu, x;
+    q->u.s64.k = k;
+    q->u.s64.c = (int64_t)((uint64_t)k * (uint64_t)b64 + (uint64_t)l);
+    /* |k| 293760, |k b|, |l| below 2^62 and |lo| 2^d below 2^61 (|X| < 2^64) */
+    if (L->lo != 0 || L->hi != 255 || d < 32 || d > 52 || dw_bits(ak) + 19 > 62 ||
+        dw_bits(ak) + dw_bits(dw_abs64(b64)) > 62 || dw_bits(dw_abs64(l)) > 62 ||
+        dw_bits(dw_abs64(lo)) + d > 61)
+        return DW_RQ_S64;
+    x = ak * 293760u + dw_abs64(q->u.s64.c) + (dw_abs64(lo) << d);
+    if (x >> 63) return DW_RQ_S64;
+    cu = (uint64_t)q->u.s64.c - ((uint64_t)lo << d);
+    q->u.s64.e[0] = (int32_t)(uint32_t)(uint64_t)k;
+    q->u.s64.e[1] = (int32_t)(uint32_t)((uint64_t)k >> 32);
+    q->u.s64.e[2] = (int32_t)(uint32_t)cu, q->u.s64.e[3] = (int32_t)(uint32_t)(cu >> 32);
+    q->u.s64.e[4] = d - 32;
+    return DW_RQ_S64U;
+}
+
+/* The layer's constants. */
+static void dw_layer_init(const dory_conv_params_t *p, const int8_t *w, const int32_t *bias,
+                          dw_layer_t *L)
+{
+    const dory_out_params_t *o = &p->out;
+    int64_t lo = (int64_t)o->lo - o->zp, hi = (int64_t)o->hi - o->zp;
+    L->p = p, L->w = w, L->bias = bias, L->zx = dory__zx_u(p);
+    L->sch = o->rq.scheme, L->pc = o->rq.per_channel, L->d = o->rq.d;
+    L->k32 = o->rq.k32, L->l32 = o->rq.l32, L->k64 = o->rq.k64, L->l64 = o->rq.l64;
+    L->lo = o->lo, L->hi = o->hi, L->zp = o->zp;
+    L->elo = (int32_t)(lo < INT32_MIN ? INT32_MIN : lo > INT32_MAX ? INT32_MAX : lo);
+    L->ehi = (int32_t)(hi < INT32_MIN ? INT32_MIN : hi > INT32_MAX ? INT32_MAX : hi);
+}
+
+/* Channel c's constants; returns its mode. */
+static DORY_NOINLINE int dw_ch_init(const dw_geom_t *g, const dw_layer_t *L, int c, dw_ch_t *q)
+{
+    const int8_t *wc = L->w + (long)c * 9;
+    int32_t bc = L->bias ? L->bias[c] : 0, sw;
+    int r, i = L->pc ? c : 0, st = g->tr ? 3 : 1, sr = g->tr ? 1 : 3;
+    q->c = c;
+    for (r = 0; r < 3; r++) /* tap (r, t): kernel row r (or column, transposed) */
+        q->wl[r] = (uint32_t)(uint8_t)wc[sr * r] | (uint32_t)(uint8_t)wc[sr * r + st] << 8 |
+                   (uint32_t)(uint8_t)wc[sr * r + 2 * st] << 16;
+    sw = dory_xp_sdotsp_b(
+        dory_xp_sdotsp_b(dory_xp_dotsp_b(q->wl[0], 0x01010101u), q->wl[1], 0x01010101u), q->wl[2],
+        0x01010101u);
+    q->b = (int32_t)((uint32_t)bc - (uint32_t)L->zx * (uint32_t)sw);
+    if (L->sch == DORY_RQ_SHIFT32) {
+        q->k = L->k32[i];
+        q->c0 = (int32_t)((uint32_t)q->k * (uint32_t)q->b + (uint32_t)(L->l32 ? L->l32[i] : 0));
+        return L->elo == 0 && L->ehi == 255 && L->zp == 0 ? DW_RQ_S32U : DW_RQ_S32;
+    }
+    if (L->sch == DORY_RQ_SHIFT64) return dw_s64_init(L, c, (int64_t)bc - (int64_t)L->zx * sw, q);
+    if (L->sch == DORY_RQ_FIXED) {
+        dory__fx_load(&L->p->out, c, &q->u.fx);
+        return DW_RQ_FX;
+    }
+    return DW_RQ_ANY;
 }
 
 int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                       void *y)
 {
-    static const dw_fn_t fns[4][2] = {
-        {dwx_s1, dwx_s2}, {dwx_s1_u, dwx_s2_u}, {dwx_s1_fx, dwx_s2_fx}, {dwx_s1_any, dwx_s2_any}};
     dw_geom_t g;
-    dory__s32_t e;
-    int sch = p->out.rq.scheme, s = p->stride_h, c0, c1, c, j, r, t, np;
-    int mode = sch == DORY_RQ_SHIFT32 ? DW_RQ_S32 : sch == DORY_RQ_FIXED ? DW_RQ_FX : DW_RQ_ANY;
+    dw_layer_t L;
+    dw_ch_t q;
+#if DORY_XP_MODE == 1
+    dw_asm_t a;
+#endif
+    int s = p->stride_h, c0, c1, c, j, np;
     uint8_t f = dory__flip(p->in_type);
-    int32_t zx = dory__zx_u(p);
     if (!dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c)) return 1;
     np = dw_setup(ctx, p, in, out, &g);
-    if (np < 1) return 1;
-    memset(&e, 0, sizeof e);
+    /* SHIFT32 on fewer than 4 planes: the portable kernel's 4 interleaved
+     * channels (one word load per pixel) is faster on L2 data */
+    if (np < 1 || (np < 4 && p->out.rq.scheme == DORY_RQ_SHIFT32)) return 1;
+    dw_layer_init(p, w, bias, &L);
+    memset(&q, 0, sizeof q);
     dory__split(out->c, ctx, &c0, &c1);
-    if (c0 < c1) dw_pad(&g, np, (uint8_t)zx);
+    if (c0 < c1) dw_pad(&g, np, (uint8_t)L.zx);
     for (c = c0; c < c1; c += np) {
         int nc = c1 - c < np ? c1 - c : np;
+#if DORY_XP_MODE == 1
+        int na = 0, am = 0;
+#endif
         if (nc == 4 && !((uintptr_t)((const uint8_t *)x + c) & 3) && !(dory__cstride(in) & 3))
-            dw_fill4(&g, in, (const uint8_t *)x, c, f, (uint8_t)zx);
+            dw_fill4(&g, in, (const uint8_t *)x, c, f, (uint8_t)L.zx);
         else
             dw_fill(&g, in, (const uint8_t *)x, c, nc, f);
         for (j = 0; j < nc; j++) {
-            int ch = c + j, m = mode;
-            const int8_t *wc = w + (long)ch * 9;
-            uint32_t wl[3] = {0, 0, 0};
-            int32_t sw = 0, b;
-            dory__fx_t fx;
-            for (r = 0; r < 3; r++) /* tap (r, t): kernel row r (or column, transposed) */
-                for (t = 0; t < 3; t++) {
-                    wl[g.tr ? t : r] |= (uint32_t)(uint8_t)wc[3 * r + t] << (8 * (g.tr ? r : t));
-                    sw += wc[3 * r + t];
-                }
-            b = (int32_t)((uint32_t)(bias ? bias[ch] : 0) - (uint32_t)zx * (uint32_t)sw);
-            if (m == DW_RQ_S32) {
-                dory__s32_load(&p->out, ch, &e);
-                if (e.lo == 0 && e.hi == 255 && e.zp == 0) m = DW_RQ_S32U;
-            } else if (m == DW_RQ_FX) {
-                dory__fx_load(&p->out, ch, &fx);
+            int m = dw_ch_init(&g, &L, c + j, &q);
+            const uint8_t *pl = g.buf + j * g.plane;
+#if DORY_XP_MODE == 1
+            if (m == DW_RQ_S32U || m == DW_RQ_S64U) { /* the assembly, once for the group */
+                dwx_put(&a, na++, &q, m, L.d, pl, (uint8_t *)y);
+                am = m;
+                continue;
             }
-            fns[m][s - 1](&g, g.buf + j * g.plane, wl, b, p, ch, &fx, &e, out, (uint8_t *)y + ch);
+#endif
+            dw_fns[m][s - 1](&g, pl, &L, &q, out, (uint8_t *)y + c + j);
         }
+#if DORY_XP_MODE == 1
+        if (na) dwx_run(&g, &a, na, am, out);
+#endif
     }
     return DORY_OK;
 }

@@ -398,6 +398,7 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_SHUFFLE2_B(d, a, b) DORY_XP_T_R(0x57, 1, 0x64, d, a, b)
 #define DORY_XP_T_MAX(d, a, b)        DORY_XP_T_R(0x33, 6, 0x02, d, a, b)
 #define DORY_XP_T_MIN(d, a, b)        DORY_XP_T_R(0x33, 4, 0x02, d, a, b)
+#define DORY_XP_T_MAC(d, a, b)        DORY_XP_T_R(0x33, 0, 0x21, d, a, b)
 /* p.lw d, imm(p!); p.sb v, inc(p!) (inc a register); p.clipu d, a, bits */
 #define DORY_XP_T_LW_PI(d, p, imm)  ".insn i 0x0b, 2, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_SB_RPI(v, p, inc) DORY_XP_T_R(0x2b, 4, 0, inc, p, v)

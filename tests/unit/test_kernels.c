@@ -235,6 +235,15 @@ TEST(kernels_dwconv3x3_i32_vs_interp) { check_op_ex(KOP_DW3, 24, 80, KC_OUT_I32,
 TEST(kernels_fc_i32_vs_interp) { check_op_ex(KOP_FC, 25, 80, KC_OUT_I32, RUN_WHOLE); }
 TEST(kernels_requant_i32_vs_interp) { check_op_ex(KOP_REQUANT, 26, 80, KC_OUT_I32, RUN_WHOLE); }
 
+/* SHIFT64 depthwise (KC_S64: d below and above 32, k beyond 32 bits, both
+ * signs, clamps), also in the Xpulp depthwise's 4-channel plane geometry. */
+TEST(kernels_dwconv_s64_vs_interp) { check_op_ex(KOP_DW, 27, 88, KC_S64, RUN_WHOLE); }
+TEST(kernels_dwconv3x3_s64_vs_interp)
+{
+    check_op_ex(KOP_DW3, 28, 88, KC_S64, RUN_WHOLE);
+    check_op_ex(KOP_DW3, 29, 88, KC_S64 | KC_PLANES, RUN_WHOLE);
+}
+
 /* The cases the fused RV32 core takes on rv32 (here: the C path; under QEMU,
  * tests/qemu/kernel_tests_main.c runs the same cases through the assembly). */
 TEST(kernels_fused_shapes_vs_interp)

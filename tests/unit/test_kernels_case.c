@@ -124,6 +124,24 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
     q->r.scale = q->scale;
 }
 
+/* KC_S64's constants: d from the index, per channel k and l as the flag says. */
+static void s64_consts(KRq *q, int nch, int per_channel, const int64_t *amax, int index,
+                       uint32_t *s)
+{
+    static const int ds[11] = {12, 20, 27, 31, 32, 33, 36, 40, 44, 46, 50};
+    int c, n = per_channel ? nch : 1;
+    int64_t am = 1;
+    for (c = 0; c < nch; c++) am = amax[c] > am ? amax[c] : am;
+    q->r.d = ds[index % 11];
+    for (c = 0; c < n; c++) {
+        int64_t a = per_channel ? amax[c] : am, lim = ((int64_t)1 << 61) / (a + 1);
+        double kd = ldexp((double)ri(s, 40, 600) / (double)a, q->r.d);
+        int64_t k = kd < 1.0 ? 1 : kd >= (double)lim ? lim : (int64_t)kd;
+        q->k64[c] = ri(s, 0, 3) ? k : -k;
+        q->l64[c] = q->has_l ? ri64(s, -((int64_t)1 << q->r.d), (int64_t)1 << q->r.d) : 0;
+    }
+}
+
 long kc_out_numel(const KCase *k) { return (long)k->oh * k->ow * k->cout; }
 
 static int out_dim(int in, int kk, int s, int d, int pa, int pb)
@@ -362,6 +380,10 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         if (op != KOP_CONV && op != KOP_PW) return -1;
         sch = DORY_RQ_SHIFT32, tout = DORY_U8, wzp_mode = 0;
     }
+    if (flags & KC_S64) {
+        if (op != KOP_DW3 && op != KOP_DW) return -1;
+        sch = DORY_RQ_SHIFT64;
+    }
     k->op = op, k->seed = seed;
     random_geometry(k, s, index);
     if (flags & KC_PLANES) {
@@ -427,8 +449,10 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     acc_range(k, amax);
     make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
     if ((flags & KC_ADD_PC) && index % 2 == 0) kc_uniform(&k->rq);
+    if (flags & KC_S64) s64_consts(&k->rq, k->cout, perch, amax, index, s);
     o = &k->conv.out;
     set_out(o, tout, s);
+    if ((flags & KC_S64) && ri(s, 0, 1)) o->lo = type_min(tout), o->hi = type_max(tout);
     if (sch == DORY_RQ_QLADD || sch == DORY_RQ_QLADD_INT)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, s);
     if (flags & KC_FUSED) o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);

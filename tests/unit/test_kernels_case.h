@@ -101,6 +101,11 @@ void kc_free(KCase *k);
  * input requants, the output SHIFT32 per channel or (every third case)
  * NONE; in even cases every channel has channel 0's constants (the arrays of
  * one value DORY's networks carry), in odd ones each its own. */
+/* KC_S64 (depthwise): SHIFT64 requant whose d runs over 12..50 with the
+ * case's index (below and above 32), k of either sign from 1 to beyond 2^32
+ * mapping the accumulators to about 40..600 (clamps on both sides), l up to
+ * 2^d either way; on half of the cases the output's full range (the Xpulp
+ * depthwise's assembly epilogue). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -117,7 +122,8 @@ enum {
     KC_ONNX_EXACT = 256,
     KC_ONNX_SHIFT64 = 512,
     KC_PLANES = 1024,
-    KC_ADD_PC = 2048
+    KC_ADD_PC = 2048,
+    KC_S64 = 4096
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
