@@ -112,6 +112,7 @@ void dory_pulp_cluster_entry(int core)
  * the issue, a read copies them out at the wait. */
 typedef struct l3_slot {
     int seq;            /* the transfer's sequence number; 0: none pending */
+    int pushed;         /* micro-DMA transfers queued on the id for it */
     uint8_t *dst[2];    /* a read's head and tail in L2 ... */
     size_t n[2];        /* ... and their bytes (0..3) */
     uint32_t bounce[2]; /* the micro-DMA's word for each */
@@ -140,11 +141,14 @@ static void hyper_init(void)
 }
 
 /* Queues one micro-DMA transfer of n bytes on id tid (waiting while its
- * queue is full: a full queue drops what is written to it). */
+ * queue is full: a full queue drops what is written to it; only this slot's
+ * transfers are on it). A register access from the cluster crosses the SoC
+ * interconnect (about 40 cycles). */
 static void hyper_push(int tid, uintptr_t l2, uint32_t addr, size_t n, int write)
 {
-    while ((REG(hyper_reg(tid, DORY_PULP_HYPER_STATUS)) >> 1 & 0xff) >= DORY_PULP_HYPER_DEPTH)
-        ;
+    if (++l3_slots[tid].pushed > DORY_PULP_HYPER_DEPTH)
+        while ((REG(hyper_reg(tid, DORY_PULP_HYPER_STATUS)) >> 1 & 0xff) >= DORY_PULP_HYPER_DEPTH)
+            ;
     REG(hyper_reg(tid, write ? DORY_PULP_HYPER_TX_SADDR : DORY_PULP_HYPER_RX_SADDR)) = (uint32_t)l2;
     REG(hyper_reg(tid, write ? DORY_PULP_HYPER_TX_SIZE : DORY_PULP_HYPER_RX_SIZE)) = (uint32_t)n;
     REG(hyper_reg(tid, DORY_PULP_HYPER_CA)) =
