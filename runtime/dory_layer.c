@@ -25,6 +25,17 @@ static void wait_pending(dory_dma_id_t *id)
     }
 }
 
+/* Before tile t's weights are loaded from L2: the L3 pieces they are in. */
+static void wait_weights(const dory_slice_t *s, const dory_tile_t *t)
+{
+    int k, last;
+    if (!s->w_pending) return;
+    k = (t->co0 - s->co0) / s->w_piece_co;
+    last = (t->co0 - s->co0 + t->co - 1) / s->w_piece_co;
+    if (last >= s->w_pieces) last = s->w_pieces - 1;
+    for (k = k < last ? k : last; k <= last; k++) wait_pending(&s->w_pending[k]);
+}
+
 /* The DMA transfers one pass of the loop may have in flight. */
 typedef struct inflight {
     dory_dma_id_t in[2][2], w[2], out[2];
@@ -55,6 +66,7 @@ static void prefetch(const dory_loop_t *l, const dory_slice_t *s, unsigned char 
     }
     if (l->weights && (nxt->co0 != cur->co0 || nxt->ci0 != cur->ci0)) {
         *w_next = 1 - *w_next;
+        wait_weights(s, nxt);
         f->w[*w_next] = l->hooks->load_weights(l, s, l1, nxt, *w_next);
     }
 }
@@ -84,7 +96,10 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
     dory_tile_t cur = tile_of(l, &tl, s, 0), nxt = cur;
     memset(&f, 0, sizeof f);
     for (i = 0; i < l->inputs; i++) f.in[i][0] = l->hooks->load_input(l, s, l1, &cur, 0, i);
-    if (l->weights) f.w[0] = l->hooks->load_weights(l, s, l1, &cur, 0);
+    if (l->weights) {
+        wait_weights(s, &cur);
+        f.w[0] = l->hooks->load_weights(l, s, l1, &cur, 0);
+    }
     for (t = 0; t < n && !rc; t++) {
         int in_next = in_buf, w_next = w_buf;
         if (t + 1 < n) { /* prefetch tile t+1 into the other copies */
@@ -99,6 +114,7 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
         cur = nxt;
     }
     wait_all(&f);
+    for (i = 0; s->w_pending && i < s->w_pieces; i++) wait_pending(&s->w_pending[i]);
     return rc;
 }
 
@@ -118,11 +134,35 @@ static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
     return w;
 }
 
+/* The first weight slice is read in up to this many pieces (the L1 tiles'
+ * channels), so that its first tiles need not wait for all of it: the
+ * later ones are read a slice ahead. With the input rows of two inputs and
+ * the output rows in flight, 8 transfers at most (the HALs' queues). */
+#define W_PIECES 4
+
+/* Issues the L3 reads of slice c's weights (co channels) into staging copy
+ * wb, the first slice's by L1 tile channels (W_PIECES at most); their count. */
+static int read_weights(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb,
+                        dory_dma_id_t *ids)
+{
+    int tco = l->loop->tiling.t_co, n = c == 0 ? (co + tco - 1) / tco : 1, p;
+    if (n > W_PIECES) n = W_PIECES;
+    if (n < 1) n = 1;
+    for (p = 0; p < n; p++) {
+        int c0 = n == 1 ? 0 : p * tco, c1 = p == n - 1 ? co : c0 + tco;
+        ids[p] = dory_l3_read(l2 + l->w_buf[wb] + (unsigned long)c0 * l->w_per_co,
+                              (uint32_t)(l->w_addr + ((unsigned long)c * l->ct + c0) * l->w_per_co),
+                              (size_t)(c1 - c0) * l->w_per_co, "weight slice");
+    }
+    return n;
+}
+
 int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
 {
     unsigned char *l2 = dory_l2_base();
-    dory_dma_id_t x_id[2][2] = {{0, 0}, {0, 0}}, w_id[2] = {0, 0}, y_id[2] = {0, 0};
-    int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0;
+    dory_dma_id_t x_id[2][2] = {{0, 0}, {0, 0}}, w_id[2][W_PIECES], y_id[2] = {0, 0};
+    int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0, w_n[2] = {0, 0};
+    memset(w_id, 0, sizeof w_id);
     for (k = 0; k <= n && !rc; k++) {
         int kk = k, r = kk / l->nc, c = kk % l->nc, wb = l->nc > 1 ? kk & 1 : 0;
         dory_slice_t s;
@@ -136,13 +176,9 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
                                          (uint32_t)(l->x_addr[i] + win.r0 * l->x_row[i]),
                                          (size_t)(win.r1 - win.r0) * l->x_row[i], "input rows");
             }
-            if (l->w_l3 && (l->nc > 1 || kk == 0)) {
-                int co = l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct;
-                w_id[wb] =
-                    dory_l3_read(l2 + l->w_buf[wb],
-                                 (uint32_t)(l->w_addr + (unsigned long)c * l->ct * l->w_per_co),
-                                 (size_t)co * l->w_per_co, "weight slice");
-            }
+            if (l->w_l3 && (l->nc > 1 || kk == 0))
+                w_n[wb] = read_weights(
+                    l, l2, c, l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct, wb, w_id[wb]);
         }
         if (k == 0) continue;
         kk = k - 1; /* compute slice kk */
@@ -151,7 +187,6 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
         wb = l->nc > 1 ? kk & 1 : 0;
         if (any_in && c == 0)
             for (i = 0; i < l->inputs; i++) wait_pending(&x_id[i][r & 1]);
-        if (l->w_l3 && (l->nc > 1 || kk == 0)) wait_pending(&w_id[wb]);
         if (l->y_l3 && c == 0) wait_pending(&y_id[r & 1]);
         memset(&s, 0, sizeof s);
         s.h0 = r * l->rt;
@@ -169,6 +204,11 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
                 s.x2 = x, s.x2_r0 = r0;
         }
         if (l->has_w) s.w = l->w_l3 ? l2 + l->w_buf[wb] : w_l2 + (unsigned long)s.co0 * l->w_per_co;
+        if (l->w_l3) { /* waited for by the tile loop (zero once done) */
+            s.w_pending = w_id[wb];
+            s.w_pieces = w_n[wb];
+            s.w_piece_co = l->loop->tiling.t_co;
+        }
         if (l->y_l3) {
             s.y = l2 + l->out_buf[r & 1];
             s.y_r0 = s.h0;
@@ -184,8 +224,8 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
     for (i = 0; i < 2; i++) {
         wait_pending(&x_id[0][i]);
         wait_pending(&x_id[1][i]);
-        wait_pending(&w_id[i]);
         wait_pending(&y_id[i]);
+        for (k = 0; k < W_PIECES; k++) wait_pending(&w_id[i][k]);
     }
     return rc;
 }
