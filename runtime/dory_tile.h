@@ -69,6 +69,11 @@ typedef struct dory_slice {
      * and for all before it returns, zeroing their ids */
     dory_dma_id_t *w_pending;
     int w_pieces, w_piece_co;
+    /* the same for the L3 reads of the input rows (input i: x_pending[i],
+     * NULL: none): piece k holds the rows that the slice's output rows from
+     * k * x_piece_h on read, less those of the pieces before it */
+    dory_dma_id_t *x_pending[2];
+    int x_pieces, x_piece_h;
 } dory_slice_t;
 
 /* The tiling of a slice: the layer's tile sizes over the slice's extent. */
