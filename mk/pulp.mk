@@ -9,6 +9,10 @@
 #   make bench-kernels-pulp GVSOC=.../bin/gvsoc
 #                            bench/'s shapes on 1 and 8 cluster cores, cycles
 #                            (ONLY=depthwise: the shapes naming it)
+#   make bench-l3-pulp GVSOC=.../bin/gvsoc
+#                            L3 on pulp-open (the HyperRAM through the
+#                            micro-DMA, runtime/pulp) checked at every alignment,
+#                            and its cycles (bench/bench_l3_pulp.c)
 #   make bench-networks-pulp GVSOC=.../bin/gvsoc
 #                            the example and DORY's four networks with each
 #                            objective, per layer measured vs modeled
@@ -58,6 +62,17 @@ $(PULP_BENCH): bench/bench_kernels_pulp.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
 bench-kernels-pulp: $(PULP_BENCH)
 	$(pulp_need_gvsoc)
 	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
+# L3 (the HyperRAM through the micro-DMA): checked with a 1 kB transfer limit
+# (long transfers split), then checked and measured with the HAL's own
+$(BUILD)/pulp/bench_l3%.elf: bench/bench_l3_pulp.c $(PULP_BARE_RT) runtime/pulp/dory_pulp.h \
+                             runtime/dory_hal_bare.h runtime/dory_hal_cluster.h mk/pulp.mk
+	@mkdir -p $(dir $@)
+	$(RV_CC) $(PULP_BARE_CFLAGS) $(if $(findstring split,$*),-DDORY_PULP_HYPER_MAX_LEN=1024 \
+	    -DBENCH_L3_CHECK_ONLY=1) -o $@ $< $(PULP_BARE_RT)
+bench-l3-pulp: $(BUILD)/pulp/bench_l3_split.elf $(BUILD)/pulp/bench_l3_full.elf
+	$(pulp_need_gvsoc)
+	for elf in $^; do (cd $(dir $<) && timeout 600 $(GVSOC) --target=pulp-open \
+	    --binary $(abspath $(dir $<))/$$(basename $$elf) run) || exit 1; done
 # the example and DORY's networks, both objectives, per layer (bench/README.md)
 bench-networks-pulp: $(VENV)/.stamp $(BUILD)/dory
 	$(pulp_need_gvsoc)
@@ -76,6 +91,6 @@ fit-pulp: $(VENV)/.stamp $(BUILD)/dory
 	    bench/pulp_fit_networks.json
 	$(MAKE) $(BUILD)/dory
 	$(VENV)/bin/python bench/pulp_networks.py --gvsoc $(GVSOC) --host
-.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp bench-networks-pulp fit-pulp
+.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp bench-l3-pulp bench-networks-pulp fit-pulp
 
 TEST_TARGETS += test-xpulp-kernels

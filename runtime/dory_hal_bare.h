@@ -2,7 +2,7 @@
  * chip's memory share (runtime/riscv, runtime/pulp, runtime/pmsis): the
  * arenas' bounds checks, the DMA byte counts, and the L3 calls on an L3
  * arena in memory (left out with DORY_HAL_BARE_OWN_L3 by a HAL whose L3 is
- * a device: runtime/pmsis). Include it in exactly one HAL file, which sets
+ * a device: runtime/pmsis, runtime/pulp). Include it in exactly one HAL file, which sets
  * `bare` up in dory_hal_init() and defines the rest of dory_hal.h
  * (dory_dma_copy_3d() among them). A failed check is a bug in generated
  * code: it is printed, naming the layer and the transfer, and the program stops. C99 + picolibc
@@ -133,14 +133,15 @@ void dory_hal_set_layer(const char *name)
 dory_dma_stats_t dory_dma_layer_stats(void) { return bare.layer_stats; }
 dory_dma_stats_t dory_dma_total_stats(void) { return bare.total_stats; }
 
-#ifndef DORY_HAL_BARE_OWN_L3
-/* ---- L3: an arena, copied by the core --------------------------------------- */
-
+/* An L3 range [addr, addr + bytes) inside L3, else the program stops. */
 static void bare_l3_check(uint32_t addr, size_t bytes, const char *what)
 {
     if (addr > bare.l3_size || bytes > bare.l3_size - addr)
         bare_fail(what, "L3 range at %lu of %lu bytes is outside L3", addr, bytes);
 }
+
+#ifndef DORY_HAL_BARE_OWN_L3
+/* ---- L3: an arena, copied by the core --------------------------------------- */
 
 dory_dma_id_t dory_l3_read(void *l2_dst, uint32_t l3_addr, size_t bytes, const char *what)
 {

@@ -25,6 +25,28 @@ static void wait_pending(dory_dma_id_t *id)
     }
 }
 
+/* Before tile t's weights are loaded from L2: the L3 pieces they are in. */
+static void wait_weights(const dory_slice_t *s, const dory_tile_t *t)
+{
+    int k, last;
+    if (!s->w_pending) return;
+    k = (t->co0 - s->co0) / s->w_piece_co;
+    last = (t->co0 - s->co0 + t->co - 1) / s->w_piece_co;
+    if (last >= s->w_pieces) last = s->w_pieces - 1;
+    for (k = k < last ? k : last; k <= last; k++) wait_pending(&s->w_pending[k]);
+}
+
+/* Before tile t's input is loaded from L2: the L3 pieces of rows it reads. */
+static void wait_rows(const dory_slice_t *s, const dory_tile_t *t)
+{
+    int i, k, last;
+    if (!s->x_pieces) return;
+    last = (t->h0 - s->h0 + t->h - 1) / s->x_piece_h;
+    if (last >= s->x_pieces) last = s->x_pieces - 1;
+    for (i = 0; i < 2; i++)
+        for (k = 0; s->x_pending[i] && k <= last; k++) wait_pending(&s->x_pending[i][k]);
+}
+
 /* The DMA transfers one pass of the loop may have in flight. */
 typedef struct inflight {
     dory_dma_id_t in[2][2], w[2], out[2];
@@ -50,11 +72,13 @@ static void prefetch(const dory_loop_t *l, const dory_slice_t *s, unsigned char 
     int i;
     if (input_changes(l, cur, nxt)) {
         *in_next = 1 - *in_next;
+        wait_rows(s, nxt);
         for (i = 0; i < l->inputs; i++)
             f->in[i][*in_next] = l->hooks->load_input(l, s, l1, nxt, *in_next, i);
     }
     if (l->weights && (nxt->co0 != cur->co0 || nxt->ci0 != cur->ci0)) {
         *w_next = 1 - *w_next;
+        wait_weights(s, nxt);
         f->w[*w_next] = l->hooks->load_weights(l, s, l1, nxt, *w_next);
     }
 }
@@ -83,8 +107,12 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
     inflight_t f;
     dory_tile_t cur = tile_of(l, &tl, s, 0), nxt = cur;
     memset(&f, 0, sizeof f);
+    wait_rows(s, &cur);
     for (i = 0; i < l->inputs; i++) f.in[i][0] = l->hooks->load_input(l, s, l1, &cur, 0, i);
-    if (l->weights) f.w[0] = l->hooks->load_weights(l, s, l1, &cur, 0);
+    if (l->weights) {
+        wait_weights(s, &cur);
+        f.w[0] = l->hooks->load_weights(l, s, l1, &cur, 0);
+    }
     for (t = 0; t < n && !rc; t++) {
         int in_next = in_buf, w_next = w_buf;
         if (t + 1 < n) { /* prefetch tile t+1 into the other copies */
@@ -99,17 +127,22 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
         cur = nxt;
     }
     wait_all(&f);
+    for (i = 0; s->w_pending && i < s->w_pieces; i++) wait_pending(&s->w_pending[i]);
+    for (i = 0; i < s->x_pieces; i++) {
+        if (s->x_pending[0]) wait_pending(&s->x_pending[0][i]);
+        if (s->x_pending[1]) wait_pending(&s->x_pending[1][i]);
+    }
     return rc;
 }
 
-/* The input rows of output-row slice r. */
-static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
+/* The input rows of output rows [h0, h0 + h). */
+static dory_window_t rows_span(const dory_l3_layer_t *l, int h0, int h)
 {
     dory_window_t w;
     dory_tile_t t;
     memset(&t, 0, sizeof t);
-    t.h0 = r * l->rt;
-    t.h = l->ho - t.h0 < l->rt ? l->ho - t.h0 : l->rt;
+    t.h0 = h0;
+    t.h = h;
     t.w = l->wo;
     t.co = l->co;
     if (l->geom) return dory_window(l->geom, &t);
@@ -118,40 +151,87 @@ static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
     return w;
 }
 
+/* The input rows of output-row slice r. */
+static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
+{
+    int h0 = r * l->rt;
+    return rows_span(l, h0, l->ho - h0 < l->rt ? l->ho - h0 : l->rt);
+}
+
+/* The first slice's L3 reads are cut into up to this many pieces in all
+ * (weights by the L1 tiles' channels, input rows by their rows), so that its
+ * first tiles need not wait for all of it: the later slices are read a
+ * slice ahead. With the next slice's reads (two inputs, weights) and the
+ * output rows in flight, 8 transfers at most (the HALs' queues). */
+#define W_PIECES 4
+
+/* Issues the L3 reads of input i's rows for row slice r into its staging
+ * copy, the first slice's in up to np pieces by L1 tile rows; their count. */
+static int read_rows(const dory_l3_layer_t *l, unsigned char *l2, int i, int r, int np,
+                     dory_dma_id_t *ids)
+{
+    dory_window_t all = rows_of(l, r);
+    unsigned char *dst = l2 + l->in_buf[r & 1] + i * l->in_rows * l->x_row[0];
+    int h0 = r * l->rt, h = l->ho - h0 < l->rt ? l->ho - h0 : l->rt, th = l->loop->tiling.t_h;
+    int n = r == 0 && l->geom ? (h + th - 1) / th : 1, p, from = all.r0;
+    if (n > np) n = np;
+    if (n < 1) n = 1;
+    for (p = 0; p < n; p++) {
+        int to = p == n - 1 ? all.r1 : rows_span(l, h0, (p + 1) * th).r1;
+        ids[p] = 0;
+        if (to <= from) continue; /* the rows of these tiles are all read already */
+        ids[p] = dory_l3_read(dst + (from - all.r0) * l->x_row[i],
+                              (uint32_t)(l->x_addr[i] + from * l->x_row[i]),
+                              (size_t)(to - from) * l->x_row[i], "input rows");
+        from = to;
+    }
+    return n;
+}
+
+/* Issues the L3 reads of slice c's weights (co channels) into staging copy
+ * wb, the first slice's in up to np pieces by L1 tile channels; their count. */
+static int read_weights(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb, int np,
+                        dory_dma_id_t *ids)
+{
+    int tco = l->loop->tiling.t_co, n = c == 0 ? (co + tco - 1) / tco : 1, p;
+    if (n > np) n = np;
+    if (n < 1) n = 1;
+    for (p = 0; p < n; p++) {
+        int c0 = n == 1 ? 0 : p * tco, c1 = p == n - 1 ? co : c0 + tco;
+        ids[p] = dory_l3_read(l2 + l->w_buf[wb] + (unsigned long)c0 * l->w_per_co,
+                              (uint32_t)(l->w_addr + ((unsigned long)c * l->ct + c0) * l->w_per_co),
+                              (size_t)(c1 - c0) * l->w_per_co, "weight slice");
+    }
+    return n;
+}
+
 int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
 {
     unsigned char *l2 = dory_l2_base();
-    dory_dma_id_t x_id[2][2] = {{0, 0}, {0, 0}}, w_id[2] = {0, 0}, y_id[2] = {0, 0};
-    int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0;
+    dory_dma_id_t x_id[2][2][W_PIECES], w_id[2][W_PIECES], y_id[2] = {0, 0};
+    int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0, w_n[2] = {0, 0};
+    int x_n[2] = {0, 0}, x_np, w_np; /* pieces: per staging copy; the first slice's at most */
+    x_np = (l->w_l3 ? W_PIECES / 2 : W_PIECES) / (l->x_l3[0] + l->x_l3[1] > 1 ? 2 : 1);
+    w_np = any_in ? W_PIECES / 2 : W_PIECES;
+    memset(x_id, 0, sizeof x_id);
+    memset(w_id, 0, sizeof w_id);
     for (k = 0; k <= n && !rc; k++) {
         int kk = k, r = kk / l->nc, c = kk % l->nc, wb = l->nc > 1 ? kk & 1 : 0;
         dory_slice_t s;
         if (kk < n) { /* issue the loads of slice kk */
-            if (any_in && c == 0) {
-                dory_window_t win = rows_of(l, r);
+            if (any_in && c == 0)
                 for (i = 0; i < l->inputs; i++)
-                    if (l->x_l3[i])
-                        x_id[i][r & 1] =
-                            dory_l3_read(l2 + l->in_buf[r & 1] + i * l->in_rows * l->x_row[0],
-                                         (uint32_t)(l->x_addr[i] + win.r0 * l->x_row[i]),
-                                         (size_t)(win.r1 - win.r0) * l->x_row[i], "input rows");
-            }
-            if (l->w_l3 && (l->nc > 1 || kk == 0)) {
-                int co = l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct;
-                w_id[wb] =
-                    dory_l3_read(l2 + l->w_buf[wb],
-                                 (uint32_t)(l->w_addr + (unsigned long)c * l->ct * l->w_per_co),
-                                 (size_t)co * l->w_per_co, "weight slice");
-            }
+                    if (l->x_l3[i]) x_n[r & 1] = read_rows(l, l2, i, r, x_np, x_id[i][r & 1]);
+            if (l->w_l3 && (l->nc > 1 || kk == 0))
+                w_n[wb] =
+                    read_weights(l, l2, c, l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct,
+                                 wb, w_np, w_id[wb]);
         }
         if (k == 0) continue;
         kk = k - 1; /* compute slice kk */
         r = kk / l->nc;
         c = kk % l->nc;
         wb = l->nc > 1 ? kk & 1 : 0;
-        if (any_in && c == 0)
-            for (i = 0; i < l->inputs; i++) wait_pending(&x_id[i][r & 1]);
-        if (l->w_l3 && (l->nc > 1 || kk == 0)) wait_pending(&w_id[wb]);
         if (l->y_l3 && c == 0) wait_pending(&y_id[r & 1]);
         memset(&s, 0, sizeof s);
         s.h0 = r * l->rt;
@@ -169,6 +249,17 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
                 s.x2 = x, s.x2_r0 = r0;
         }
         if (l->has_w) s.w = l->w_l3 ? l2 + l->w_buf[wb] : w_l2 + (unsigned long)s.co0 * l->w_per_co;
+        if (any_in) { /* waited for by the tile loop (zero once done) */
+            s.x_pending[0] = l->x_l3[0] ? x_id[0][r & 1] : 0;
+            s.x_pending[1] = l->x_l3[1] ? x_id[1][r & 1] : 0;
+            s.x_pieces = x_n[r & 1];
+            s.x_piece_h = l->loop->tiling.t_h;
+        }
+        if (l->w_l3) {
+            s.w_pending = w_id[wb];
+            s.w_pieces = w_n[wb];
+            s.w_piece_co = l->loop->tiling.t_co;
+        }
         if (l->y_l3) {
             s.y = l2 + l->out_buf[r & 1];
             s.y_r0 = s.h0;
@@ -182,10 +273,12 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
                                         (size_t)s.h * l->y_row, "output rows");
     }
     for (i = 0; i < 2; i++) {
-        wait_pending(&x_id[0][i]);
-        wait_pending(&x_id[1][i]);
-        wait_pending(&w_id[i]);
         wait_pending(&y_id[i]);
+        for (k = 0; k < W_PIECES; k++) {
+            wait_pending(&x_id[0][i][k]);
+            wait_pending(&x_id[1][i][k]);
+            wait_pending(&w_id[i][k]);
+        }
     }
     return rc;
 }

@@ -63,6 +63,17 @@ typedef struct dory_slice {
     const unsigned char *w; /* the weights of output channel co0 */
     unsigned char *y;       /* output pixel (y_r0, 0), channel y_co0 */
     int y_r0, y_co0, y_c;   /* y_c: channels per pixel in y */
+    /* L3 reads of the weights at w still in flight (NULL: none): piece k
+     * holds the slice's channels from k * w_piece_co on, the last piece the
+     * rest; the tile loop waits for a piece before its first load from it
+     * and for all before it returns, zeroing their ids */
+    dory_dma_id_t *w_pending;
+    int w_pieces, w_piece_co;
+    /* the same for the L3 reads of the input rows (input i: x_pending[i],
+     * NULL: none): piece k holds the rows that the slice's output rows from
+     * k * x_piece_h on read, less those of the pieces before it */
+    dory_dma_id_t *x_pending[2];
+    int x_pieces, x_piece_h;
 } dory_slice_t;
 
 /* The tiling of a slice: the layer's tile sizes over the slice's extent. */

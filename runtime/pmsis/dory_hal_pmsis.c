@@ -232,12 +232,6 @@ static void cl_dma_wait(dory_dma_id_t id)
 
 /* ---- L3: the external RAM through pi_cl_ram_* ------------------------------------ */
 
-static void l3_check(uint32_t addr, size_t bytes, const char *what)
-{
-    if (addr > bare.l3_size || bytes > bare.l3_size - addr)
-        bare_fail(what, "L3 range at %lu of %lu bytes is outside L3", addr, bytes);
-}
-
 static void ram_wait_slot(int s)
 {
     if (!pm.ram_id[s]) return;
@@ -271,7 +265,7 @@ static dory_dma_id_t ram_transfer(void *l2, uint32_t l3_addr, size_t bytes, int 
                                   const char *what)
 {
     int s;
-    l3_check(l3_addr, bytes, what);
+    bare_l3_check(l3_addr, bytes, what);
     if (bare_level(l2, bytes) != 2)
         bare_fail(what, "L3 transfer of %lu bytes outside L2 (%lu)", bytes, bare.l2_size);
     s = ram_slot();
@@ -305,13 +299,13 @@ static void ram_copy_sync(uint32_t l3_addr, void *buf, size_t bytes, int ext2loc
 
 void dory_l3_load(uint32_t l3_addr, const void *src, size_t bytes)
 {
-    l3_check(l3_addr, bytes, "L3 image");
+    bare_l3_check(l3_addr, bytes, "L3 image");
     ram_copy_sync(l3_addr, (void *)(uintptr_t)src, bytes, 0);
 }
 
 void dory_l3_peek(void *dst, uint32_t l3_addr, size_t bytes)
 {
-    l3_check(l3_addr, bytes, "L3 peek");
+    bare_l3_check(l3_addr, bytes, "L3 peek");
     ram_copy_sync(l3_addr, dst, bytes, 1);
 }
 
@@ -322,7 +316,7 @@ int dory_l3_load_file(uint32_t l3_addr, const char *file, size_t file_offset, si
     static uint8_t bounce[BOUNCE_BYTES];
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
     size_t at;
-    l3_check(l3_addr, bytes, "L3 image file");
+    bare_l3_check(l3_addr, bytes, "L3 image file");
     if (!l3_file || strcmp(base, DORY_PMSIS_READFS_FILE)) {
         printf("dory_hal: '%s' is not in the readfs (READFS_FILES)\n", file);
         return -1;

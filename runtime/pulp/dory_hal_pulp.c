@@ -12,15 +12,19 @@
  * L1 is the TCDM below the cluster stacks (dory_pulp.h); L2 is picolibc's
  * heap in L2; DMA between them is the cluster DMA (mchan), asynchronous with
  * one transfer counter per call, so loads and stores overlap the kernels.
- * L2->L2 and L1->L1 moves are copies by core 0. L3: the pulp-open model has
- * HyperRAM behind the micro-DMA, which this HAL does not drive; L3 is an
- * arena in L2 (same calls, same checks), copied synchronously by core 0, so
- * L3 transfer times are those of an L2 copy, not of HyperRAM
- * (docs/PULP.md). Cycles: mcycle of core 0, cluster clock. The program ends
+ * L2->L2 and L1->L1 moves are copies by core 0. L3 is the board's HyperRAM
+ * (8 MB) behind the micro-DMA's HyperBus peripheral, which core 0 programs
+ * through the SoC interconnect: an L3 read or write queues micro-DMA
+ * transfers and returns, its wait polls the transaction id's busy bit, so L3
+ * streams beside the kernels too. The L3 image is loaded at start-up through
+ * an L2 bounce buffer (semihosting file reads, then micro-DMA writes), outside
+ * the measured layers (docs/PULP.md). Cycles: mcycle of core 0, cluster
+ * clock. The program ends
  * with the semihosting exit call (GVSoC implements SYS_EXIT but not
  * SYS_GET_CMDLINE, so main gets no arguments). C99 + picolibc; no allocation
  * after dory_hal_init().
  */
+#define DORY_HAL_BARE_OWN_L3 /* the HyperRAM, below */
 #include "../dory_hal_bare.h"
 #include "dory_pulp.h"
 
@@ -98,6 +102,173 @@ void dory_pulp_cluster_entry(int core)
     }
 }
 
+/* ---- L3: the HyperRAM through the micro-DMA ------------------------------------ */
+
+/* One L3 transfer per transaction id (DORY_PULP_HYPER_IDS in flight, taken in
+ * turn; an id still busy is waited for before reuse). The micro-DMA moves L2
+ * in whole aligned words (a read's last word is written whole), so a
+ * transfer's bytes before its first word-aligned L2 byte and after its last
+ * whole word go through the id's bounce words: a write copies them there at
+ * the issue, a read copies them out at the wait. */
+typedef struct l3_slot {
+    int seq;            /* the transfer's sequence number; 0: none pending */
+    int pushed;         /* micro-DMA transfers queued on the id for it */
+    uint8_t *dst[2];    /* a read's head and tail in L2 ... */
+    size_t n[2];        /* ... and their bytes (0..3) */
+    uint32_t bounce[2]; /* the micro-DMA's word for each */
+} l3_slot_t;
+
+#define L3_ID_BASE 0x40000000 /* the id of L3 transfer seq (mchan's ids are small) */
+
+static l3_slot_t l3_slots[DORY_PULP_HYPER_IDS];
+static int l3_seq;
+static uint32_t l3_bounce[256]; /* the synchronous calls' staging in L2 (1 kB) */
+
+static uintptr_t hyper_reg(int tid, uint32_t off)
+{
+    return (uintptr_t)DORY_PULP_HYPER + 0x80u * (uint32_t)tid + off;
+}
+
+static void hyper_init(void)
+{
+    uintptr_t common = DORY_PULP_HYPER + DORY_PULP_HYPER_COMMON;
+    REG(DORY_PULP_UDMA) |= 1u << DORY_PULP_HYPER_PERIPH; /* clock on */
+    /* the HyperRAM: 6 clocks of initial latency, doubled (pulp-sdk's setting) */
+    REG(common + DORY_PULP_HYPER_LATENCY) = 6;
+    REG(common + DORY_PULP_HYPER_LATENCY_ADD) = 1;
+    REG(common + DORY_PULP_HYPER_MEM_SEL) = 0;
+    memset(l3_slots, 0, sizeof l3_slots);
+}
+
+/* Queues one micro-DMA transfer of n bytes on id tid (waiting while its
+ * queue is full: a full queue drops what is written to it; only this slot's
+ * transfers are on it). A register access from the cluster crosses the SoC
+ * interconnect (about 40 cycles). */
+static void hyper_push(int tid, uintptr_t l2, uint32_t addr, size_t n, int write)
+{
+    if (++l3_slots[tid].pushed > DORY_PULP_HYPER_DEPTH)
+        while ((REG(hyper_reg(tid, DORY_PULP_HYPER_STATUS)) >> 1 & 0xff) >= DORY_PULP_HYPER_DEPTH)
+            ;
+    REG(hyper_reg(tid, write ? DORY_PULP_HYPER_TX_SADDR : DORY_PULP_HYPER_RX_SADDR)) = (uint32_t)l2;
+    REG(hyper_reg(tid, write ? DORY_PULP_HYPER_TX_SIZE : DORY_PULP_HYPER_RX_SIZE)) = (uint32_t)n;
+    REG(hyper_reg(tid, DORY_PULP_HYPER_CA)) =
+        write ? DORY_PULP_HYPER_CA_WRITE : DORY_PULP_HYPER_CA_READ;
+    REG(hyper_reg(tid, DORY_PULP_HYPER_ADDR)) = addr;
+    REG(hyper_reg(tid, write ? DORY_PULP_HYPER_TX_CFG : DORY_PULP_HYPER_RX_CFG)) =
+        DORY_PULP_UDMA_CFG_EN;
+}
+
+static void l3_finish(int tid)
+{
+    l3_slot_t *s = &l3_slots[tid];
+    int k;
+    while (REG(hyper_reg(tid, DORY_PULP_HYPER_STATUS)) & 1)
+        ;
+    for (k = 0; k < 2; k++)
+        if (s->n[k]) memcpy(s->dst[k], &s->bounce[k], s->n[k]);
+    memset(s, 0, sizeof *s);
+}
+
+/* Queues bytes between L2 at l2 and HyperRAM at addr; returns its id. */
+static dory_dma_id_t l3_issue(uint8_t *l2, uint32_t addr, size_t bytes, int write)
+{
+    size_t head = (4 - ((uintptr_t)l2 & 3)) & 3, body, at, o[2], n[2];
+    l3_slot_t *s;
+    int tid, k;
+    l3_seq = l3_seq % 0xffffff + 1;
+    tid = l3_seq % DORY_PULP_HYPER_IDS;
+    if (l3_slots[tid].seq) l3_finish(tid);
+    s = &l3_slots[tid];
+    s->seq = l3_seq;
+    if (head > bytes) head = bytes;
+    body = (bytes - head) & ~(size_t)3;
+    o[0] = 0, n[0] = head;
+    o[1] = head + body, n[1] = bytes - head - body;
+    for (k = 0; k < 2; k++) {
+        if (!n[k]) continue;
+        if (write)
+            memcpy(&s->bounce[k], l2 + o[k], n[k]);
+        else
+            s->dst[k] = l2 + o[k], s->n[k] = n[k];
+        hyper_push(tid, (uintptr_t)&s->bounce[k], addr + (uint32_t)o[k], n[k], write);
+    }
+    for (at = 0; at < body; at += DORY_PULP_HYPER_MAX_LEN) {
+        size_t len = body - at < DORY_PULP_HYPER_MAX_LEN ? body - at : DORY_PULP_HYPER_MAX_LEN;
+        hyper_push(tid, (uintptr_t)(l2 + head + at), addr + (uint32_t)(head + at), len, write);
+    }
+    return L3_ID_BASE + l3_seq;
+}
+
+/* Returns when L3 transfer id is done (at once if its id was reused). */
+static void l3_wait(dory_dma_id_t id)
+{
+    int seq = id - L3_ID_BASE, tid = seq % DORY_PULP_HYPER_IDS;
+    if (l3_slots[tid].seq == seq) l3_finish(tid);
+}
+
+dory_dma_id_t dory_l3_read(void *l2_dst, uint32_t l3_addr, size_t bytes, const char *what)
+{
+    bare_l3_check(l3_addr, bytes, what);
+    if (bare_level(l2_dst, bytes) != 2)
+        bare_fail(what, "L3 read into %lu bytes outside L2 (%lu)", bytes, bare.l2_size);
+    bare_count(&bare.layer_stats.l3_to_l2, bytes);
+    return bytes ? l3_issue((uint8_t *)l2_dst, l3_addr, bytes, 0) : DORY_CL_ID_DONE;
+}
+
+dory_dma_id_t dory_l3_write(uint32_t l3_addr, const void *l2_src, size_t bytes, const char *what)
+{
+    bare_l3_check(l3_addr, bytes, what);
+    if (bare_level(l2_src, bytes) != 2)
+        bare_fail(what, "L3 write from %lu bytes outside L2 (%lu)", bytes, bare.l2_size);
+    bare_count(&bare.layer_stats.l2_to_l3, bytes);
+    return bytes ? l3_issue((uint8_t *)(uintptr_t)l2_src, l3_addr, bytes, 1) : DORY_CL_ID_DONE;
+}
+
+/* The synchronous calls: from and to any memory, through l3_bounce. */
+void dory_l3_load(uint32_t l3_addr, const void *src, size_t bytes)
+{
+    size_t at, n;
+    bare_l3_check(l3_addr, bytes, "L3 image");
+    for (at = 0; at < bytes; at += n) {
+        n = bytes - at < sizeof l3_bounce ? bytes - at : sizeof l3_bounce;
+        memcpy(l3_bounce, (const uint8_t *)src + at, n);
+        l3_wait(l3_issue((uint8_t *)l3_bounce, l3_addr + (uint32_t)at, n, 1));
+    }
+}
+
+void dory_l3_peek(void *dst, uint32_t l3_addr, size_t bytes)
+{
+    size_t at, n;
+    bare_l3_check(l3_addr, bytes, "L3 peek");
+    for (at = 0; at < bytes; at += n) {
+        n = bytes - at < sizeof l3_bounce ? bytes - at : sizeof l3_bounce;
+        l3_wait(l3_issue((uint8_t *)l3_bounce, l3_addr + (uint32_t)at, n, 0));
+        memcpy((uint8_t *)dst + at, l3_bounce, n);
+    }
+}
+
+/* The image file (semihosting: the host's file, relative to the simulator's
+ * folder): there is no flash loader in the model's boot, so the image goes
+ * file -> L2 (l3_bounce) -> HyperRAM at start-up. */
+int dory_l3_load_file(uint32_t l3_addr, const char *file, size_t file_offset, size_t bytes)
+{
+    FILE *f;
+    size_t at = 0, n = 0;
+    bare_l3_check(l3_addr, bytes, "L3 image file");
+    f = fopen(file, "rb");
+    if (f && fseek(f, (long)file_offset, SEEK_SET) == 0)
+        for (; at < bytes; at += n) {
+            n = bytes - at < sizeof l3_bounce ? bytes - at : sizeof l3_bounce;
+            if (fread(l3_bounce, 1, n, f) != n) break;
+            l3_wait(l3_issue((uint8_t *)l3_bounce, l3_addr + (uint32_t)at, n, 1));
+        }
+    if (f) fclose(f);
+    if (f && at >= bytes) return 0;
+    printf("dory_hal: cannot read %lu bytes at %lu of '%s'\n", (unsigned long)bytes,
+           (unsigned long)file_offset, file);
+    return -1;
+}
+
 /* ---- Setup ------------------------------------------------------------------- */
 
 int dory_hal_init(const dory_hal_config_t *cfg)
@@ -116,15 +287,14 @@ int dory_hal_init(const dory_hal_config_t *cfg)
         return -1;
     }
     bare.l2 = malloc(bare.l2_size ? bare.l2_size : 1);
-    /* L3 (the target's size, 8 MB on most) gets what the heap has left: an
-     * access beyond it fails its bounds check, naming the layer */
-    while (bare.l3_size && !(bare.l3 = malloc(bare.l3_size))) bare.l3_size -= bare.l3_size / 16 + 1;
-    if (!bare.l3) bare.l3 = malloc(1);
-    if (!bare.l2 || !bare.l3) {
-        printf("dory_hal: cannot allocate L2 (%lu) and L3 (%lu bytes) in L2\n",
-               (unsigned long)bare.l2_size, (unsigned long)bare.l3_size);
+    if (!bare.l2) {
+        printf("dory_hal: cannot allocate L2 (%lu bytes)\n", (unsigned long)bare.l2_size);
         return -1;
     }
+    /* L3: the HyperRAM (a larger target L3 is cut to it: an access beyond
+     * fails its bounds check, naming the layer) */
+    if (bare.l3_size > DORY_PULP_HYPER_RAM) bare.l3_size = DORY_PULP_HYPER_RAM;
+    hyper_init();
     mask = (1u << cl.cores) - 1;
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_BARRIER0 + 0x00) = mask; /* trigger mask */
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_BARRIER0 + 0x0C) = mask; /* target mask */
@@ -192,7 +362,12 @@ static void cl_dma_push(uintptr_t loc, uintptr_t ext, size_t bytes, int to_l1, s
 
 static void cl_dma_wait(dory_dma_id_t id)
 {
-    uint32_t bit = 1u << (id - 1);
+    uint32_t bit;
+    if (id >= L3_ID_BASE) { /* an L3 transfer */
+        l3_wait(id);
+        return;
+    }
+    bit = 1u << (id - 1);
     while (REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_STATUS) & bit)
         ;
     REG(DORY_PULP_DMA_DEMUX + DORY_PULP_MCHAN_STATUS) = bit; /* free the counter */

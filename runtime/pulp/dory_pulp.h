@@ -46,4 +46,37 @@
 #define DORY_PULP_MCHAN_2D      (1 << 19)
 #define DORY_PULP_MCHAN_MAX_LEN 0x1ffff /* bytes per command (17-bit length) */
 
+/* micro-DMA (udma v3, SoC peripheral bus; the cluster reaches it through
+ * the SoC interconnect): +0 clock enable, one bit per peripheral. Its
+ * HyperBus peripheral (id 8, at 0x80 + 0x80 * 8) has the board's 8 MB
+ * HyperRAM on chip select 0 (the HyperFlash on 1) and 8 transaction ids of
+ * 0x80 bytes each, then the common registers. */
+#define DORY_PULP_UDMA         0x1A102000
+#define DORY_PULP_HYPER_PERIPH 8
+#define DORY_PULP_HYPER        0x1A102480
+#define DORY_PULP_HYPER_IDS    8        /* transaction ids, each with its own queue */
+#define DORY_PULP_HYPER_DEPTH  8        /* transfers one id may queue */
+#define DORY_PULP_HYPER_RAM    0x800000 /* bytes of HyperRAM */
+#ifndef DORY_PULP_HYPER_MAX_LEN /* (smaller in bench/bench_l3_pulp.c's check of the split) */
+#define DORY_PULP_HYPER_MAX_LEN 0xffffc /* bytes per transfer (20-bit size), a word multiple */
+#endif
+/* per transaction id (DORY_PULP_HYPER + 0x80 * id) */
+#define DORY_PULP_HYPER_RX_SADDR 0x00 /* L2 address; writing it selects RX (HyperRAM -> L2) */
+#define DORY_PULP_HYPER_RX_SIZE  0x04
+#define DORY_PULP_HYPER_RX_CFG   0x08 /* DORY_PULP_UDMA_CFG_EN queues the transfer */
+#define DORY_PULP_HYPER_TX_SADDR 0x0C /* L2 address; writing it selects TX (L2 -> HyperRAM) */
+#define DORY_PULP_HYPER_TX_SIZE  0x10
+#define DORY_PULP_HYPER_TX_CFG   0x14
+#define DORY_PULP_HYPER_CA       0x18 /* command: DORY_PULP_HYPER_CA_READ / _WRITE */
+#define DORY_PULP_HYPER_ADDR     0x1C /* HyperRAM byte address */
+#define DORY_PULP_HYPER_STATUS   0x24 /* bit 0 busy, bits 1-8 transfers queued on the id */
+#define DORY_PULP_HYPER_CA_READ  0x5  /* read, memory space, linear burst */
+#define DORY_PULP_HYPER_CA_WRITE 0x1
+#define DORY_PULP_UDMA_CFG_EN    (1 << 4) /* 8-bit elements, not continuous */
+/* common registers (DORY_PULP_HYPER + 0x400) */
+#define DORY_PULP_HYPER_COMMON      0x400
+#define DORY_PULP_HYPER_LATENCY     0x04 /* initial access latency, clocks */
+#define DORY_PULP_HYPER_LATENCY_ADD 0x08 /* 1: the latency doubled (HyperRAM's fixed mode) */
+#define DORY_PULP_HYPER_MEM_SEL     0x20 /* chip select: 0 HyperRAM */
+
 #endif

@@ -56,8 +56,8 @@ def test_run_gvsoc_needs_gvsoc(pulp_app):
 
 
 def test_l3_streaming_bit_exact_on_gvsoc(dory, tmp_path):
-    """Small L2: weights and activations stream from L3 (the HAL's L3 arena),
-    many L1 tiles, 2-D DMA."""
+    """Small L2: weights and activations stream from L3 (the HyperRAM through
+    the micro-DMA), many L1 tiles, 2-D DMA."""
     gvsoc = os.environ.get("GVSOC")
     if not gvsoc:
         pytest.skip("GVSOC is not set (docs/PULP.md): the pulp-open run is not checked here")
@@ -70,6 +70,24 @@ def test_l3_streaming_bit_exact_on_gvsoc(dory, tmp_path):
     l3 = [int(ln.split()[4]) for ln in r.stdout.splitlines()[1:]
           if len(ln.split()) > 7 and ln.split()[-1] == "OK"]
     assert sum(l3) > 0, r.stdout
+
+
+def test_l3_hyperram_on_gvsoc():
+    """L3 is the HyperRAM behind the micro-DMA (runtime/pulp): every L2 and
+    L3 alignment and length round-trips with the guard bytes untouched, with
+    the HAL's transfer limit and with a 1 kB one (long transfers split), 12
+    transfers in flight (bench/bench_l3_pulp.c also prints the cycles:
+    bench/README.md)."""
+    gvsoc = os.environ.get("GVSOC")
+    if not gvsoc:
+        pytest.skip("GVSOC is not set (docs/PULP.md): the pulp-open run is not checked here")
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT), "bench-l3-pulp",
+                        f"GVSOC={gvsoc}"], capture_output=True, text=True, timeout=1200,
+                       env=CLEAN_ENV)
+    assert r.returncode == 0, r.stdout + r.stderr
+    verdicts = re.findall(r"^(\d+) checked, (\d+) failed: (\w+)$", r.stdout, re.M)
+    assert len(verdicts) == 2 and all(int(n) > 200 and f == "0" and v == "OK"
+                                      for n, f, v in verdicts), r.stdout
 
 
 def test_example_bit_exact_on_gvsoc(pulp_app):
