@@ -424,6 +424,7 @@ typedef struct {
     uint8_t *dummy;      /* scratch: cout bytes after acc, output of unused pixels */
     int blocked;         /* Xpulp core: col is already in its blocked layout */
     int fx;              /* FIXED to 8 bits: the 32-bit FIXED epilogue */
+    int s64;             /* SHIFT64 to 8 bits (lo, hi, zp as for SHIFT32) */
 } dory__mm_t;
 
 /* Scratch of the core: effective bias (cout int32), accumulators (NP * cout

@@ -124,6 +124,36 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
     q->r.scale = q->scale;
 }
 
+/* KC_SHIFT64: DORY's SHIFT64 constants (their graphs divide by 2^21 - 1 in
+ * int64): regime 0 k beyond 32 bits, d >= 32 (dscnn, PenguiNet); 1 k within
+ * 32 bits, d < 32 (Residual's convs, l beyond 32 bits); 2 k within 32 bits,
+ * d >= 32 (in regime 1, every 4th channel's k 2^24 times larger: values
+ * beyond int32). Signs of k and l random per channel; l reaches about +-120
+ * outputs, so that both clamps are hit. */
+static void s64_consts(KRq *q, const int64_t *amax, int nch, int regime, uint32_t *s)
+{
+    int64_t am = 1, k0, kmax;
+    int c;
+    for (c = 0; c < nch; c++) am = amax[c] > am ? amax[c] : am;
+    kmax = ((int64_t)1 << 60) / (am + 1);
+    if (regime == 0) {
+        k0 = (int64_t)1 << ri(s, 33, 40);
+        k0 = k0 > kmax ? kmax : k0;
+        q->r.d = bitlen((uint64_t)(k0 * am / 160));
+    } else {
+        q->r.d = regime == 2 ? ri(s, 32, 34) : ri(s, 0, 3) ? ri(s, 12, 31) : ri(s, 0, 11);
+        k0 = ((int64_t)1 << q->r.d) * 160 / am;
+        if (k0 >= (int64_t)1 << 31) k0 = ((int64_t)1 << 31) - 1;
+    }
+    for (c = 0; c < q->nch; c++) {
+        int64_t k = ri64(s, k0 / 2 > 0 ? k0 / 2 : 1, k0 > 1 ? k0 : 1), l = 0;
+        if (q->has_l) l = ri64(s, -120, 120) * ((int64_t)1 << q->r.d) + ri64(s, 0, 1 << 20);
+        if (regime == 1 && c % 4 == 3 && q->r.d < 28) k <<= 24; /* beyond int32 after >> d */
+        q->k64[c] = ri(s, 0, 2) ? k : -k;
+        q->l64[c] = l;
+    }
+}
+
 long kc_out_numel(const KCase *k) { return (long)k->oh * k->ow * k->cout; }
 
 static int out_dim(int in, int kk, int s, int d, int pa, int pb)
@@ -349,9 +379,10 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         if (op == KOP_MAXPOOL || op == KOP_AVGPOOL || op == KOP_ADD) return -1;
         tout = DORY_I32;
     }
-    if (flags & KC_FUSED) {
+    if (flags & (KC_FUSED | KC_SHIFT64)) {
         if (op != KOP_CONV && op != KOP_PW) return -1;
-        sch = DORY_RQ_SHIFT32, tout = DORY_U8, wzp_mode = 0;
+        sch = flags & KC_FUSED ? DORY_RQ_SHIFT32 : DORY_RQ_SHIFT64, wzp_mode = 0;
+        if ((flags & KC_FUSED) || index % 2 == 0) tout = DORY_U8;
     }
     k->op = op, k->seed = seed;
     random_geometry(k, s, index);
@@ -370,6 +401,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         sch = DORY_RQ_FIXED; /* the TFLite quantization, which the fast paths take */
     if (flags & KC_FUSED)    /* K % 8 (the RV32 core) or K % 4 (the Xpulp core) */
         k->c = 4 * ri(s, 1, op == KOP_PW ? 12 : 4), k->cout = ri(s, 4, 21);
+    if ((flags & KC_SHIFT64) && index % 4 != 3) /* else any K */
+        k->c = 4 * ri(s, 1, op == KOP_PW ? 12 : 4), k->cout = ri(s, 1, 21);
     if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
     fill_data(k, s, tin, tb);
     if (!has_bias) free(k->bias), k->bias = NULL;
@@ -410,11 +443,13 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     }
     acc_range(k, amax);
     make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
+    if (flags & KC_SHIFT64) s64_consts(&k->rq, amax, k->cout, (index / 2) % 3, s);
     o = &k->conv.out;
     set_out(o, tout, s);
     if (sch == DORY_RQ_QLADD || sch == DORY_RQ_QLADD_INT)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, s);
-    if (flags & KC_FUSED) o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
+    if ((flags & KC_FUSED) || ((flags & KC_SHIFT64) && index % 2 == 0)) /* the fused cores' */
+        o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
     o->rq = k->rq.r;
     k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;
     kc_ref(k);

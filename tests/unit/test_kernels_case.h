@@ -97,6 +97,11 @@ void kc_free(KCase *k);
  * rows of whole words, 5 to 30 pixels a side, padding 1 or 2 on each side
  * (every tile edge on odd indexes), no weight zero point: the geometry of
  * the Xpulp depthwise's 4-channel planes (kernels/dory_dwconv3x3_xpulp_s8.c). */
+/* KC_SHIFT64 (conv and pointwise): SHIFT64 as in DORY's networks (k up to
+ * 2^40 or within 32 bits, d below and above 32, negative k and l, both
+ * clamps), no weight zero point, cout 1 to 21, K a multiple of 4 in 3 cases
+ * of 4; even indexes u8 output with zero point 0 clamped to [0, hi] (the
+ * fused cores' form), odd ones any output (u8/i8, zero point, clamp). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -112,7 +117,8 @@ enum {
     KC_ONNX_FLOAT = 128,
     KC_ONNX_EXACT = 256,
     KC_ONNX_SHIFT64 = 512,
-    KC_PLANES = 1024
+    KC_PLANES = 1024,
+    KC_SHIFT64 = 2048
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
