@@ -249,7 +249,8 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         const dory_requant_t *r = &m->p->out.rq;
         dory__mm_rv32_t a;
         a.w = m->w, a.k = k, a.nblk = m->cout / 4, a.x = col, a.b = m->b, a.kl = m->kl;
-        a.d = r->d, a.range = (uint32_t)m->hi, a.y = yp[0], a.ys = (int32_t)(yp[1] - yp[0]);
+        a.d = m->f64 && m->f64 != DORY__MM_F32L ? r->d - 32 : r->d;
+        a.range = (uint32_t)m->hi, a.y = yp[0], a.ys = (int32_t)(yp[1] - yp[0]);
 #if DORY__MM_XPULP
         c = dory__mm_fused_xpulp(m, (uint8_t *)(uintptr_t)col, &a); /* the callers' scratch */
 #else
@@ -257,7 +258,10 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         c = 4 * a.nblk;
         for (q = c; q < m->cout; q++) mm1x4(m->w + (long)q * k, k, col, m->b[q], m->acc + 4 * q);
 #endif
-        if (c < m->cout) mm_store_s32(m, c, yp);
+        if (c < m->cout && m->f64)
+            mm_store_s64(m, c, yp);
+        else if (c < m->cout)
+            mm_store_s32(m, c, yp);
         return;
     }
 #endif
@@ -312,6 +316,28 @@ static DORY_HOT void mm4x1(const int8_t *w0, int k, const uint8_t *x, const int3
 }
 #endif
 
+/* SHIFT32 or SHIFT64 epilogue of channels [c0, c0 + n) of one pixel. */
+static DORY_HOT void mm_store1(const dory__mm_t *m, int c0, int n, const int32_t *acc, uint8_t *y)
+{
+    const dory_requant_t *r = &m->p->out.rq;
+    int32_t lo = m->lo;
+    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo, s;
+    uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
+    int c, d = r->d;
+    for (c = c0; c < c0 + n; c++, acc++) {
+        int i = r->per_channel ? c : 0;
+        if (m->fast) {
+            int32_t kq = r->k32[i], lq = r->l32 ? r->l32[i] : 0;
+            MM_OUT(*acc, y);
+        } else {
+            int64_t kq = r->k64[i], lq = r->l64 ? r->l64[i] : 0;
+            MM_PUT(d >= 32 ? mm_s64_words(kq, lq, *acc, &s) >> (d - 32)
+                           : mm_s64_low(kq, lq, *acc, d),
+                   y);
+        }
+    }
+}
+
 void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_t *y)
 {
     const dory_conv_params_t *p = m->p;
@@ -334,12 +360,26 @@ void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_
             }
         }
 #endif
+        if ((m->fast || m->s64) && !m->zw_nonzero) {
+            mm_store1(m, c, n, acc, y);
+            continue;
+        }
         for (j = 0; j < n; j++) {
             int32_t zw = m->zw_nonzero ? dory__wzp(p->w_zp, p->w_zp_per_channel, c + j) : 0;
             int32_t a = (int32_t)((uint32_t)acc[j] - (uint32_t)zw * (uint32_t)sx);
             dory__store_acc(m->store, &p->out, y, c + j, c + j, a);
         }
     }
+}
+
+/* The fused Xpulp core's SHIFT64 form for rq (dory_internal.h), 0 if none
+ * applies (d < 32 with k beyond int32, or d = 0). */
+static int fused_form(const dory_requant_t *rq, int cout)
+{
+    int c, n = rq->per_channel ? cout : 1, k32 = 1;
+    for (c = 0; c < n; c++) k32 &= rq->k64[c] >= INT32_MIN && rq->k64[c] <= INT32_MAX;
+    if (rq->d >= 32) return k32 ? DORY__MM_F32H : DORY__MM_F64H;
+    return k32 && rq->d >= 1 ? DORY__MM_F32L : 0;
 }
 
 void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, const int8_t *w,
@@ -366,10 +406,14 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
     /* The fused core's k, l pairs go to the start of the accumulator scratch,
      * which it leaves unused: only the cout % 4 tail channels c >= 4 *
      * (cout / 4) >= cout / 2 write acc[4c..4c+3], above the 2 * cout pairs.
-     * The unfused path overwrites them: only a core's last group (fewer than
-     * 4 pixels) takes it. */
+     * SHIFT64's 4 words per channel (m->f64) fill acc[4c..4c+3]: a tail
+     * channel's accumulators overwrite only its own, which the fused core
+     * does not read. The unfused path overwrites them: only a core's last
+     * group (fewer than 4 pixels) takes it. */
+    m->f64 = DORY__MM_XPULP && m->s64 ? fused_form(&p->out.rq, cout) : 0;
     m->fused =
-        m->fast && !m->zw_nonzero && acc && cout >= 4 && e.lo == 0 && e.zp == 0 && e.hi >= 0 &&
+        (m->fast || m->f64) && !m->zw_nonzero && acc && cout >= 4 && e.lo == 0 && e.zp == 0 &&
+        e.hi >= 0 &&
         ((DORY__MM_RV32 && k >= 8 && k % 8 == 0) || (DORY__MM_XPULP && k >= 4 && k % 4 == 0));
     m->kl = acc;
     if (m->fused) {
@@ -377,7 +421,14 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
         int c, i;
         for (c = 0; c < cout; c++) {
             i = r->per_channel ? c : 0;
-            acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
+            if (m->f64) {
+                uint64_t kq = (uint64_t)r->k64[i], lq = r->l64 ? (uint64_t)r->l64[i] : 0;
+                acc[4 * c] = (int32_t)(uint32_t)kq, acc[4 * c + 1] = (int32_t)(uint32_t)(kq >> 32);
+                acc[4 * c + 2] = (int32_t)(uint32_t)lq;
+                acc[4 * c + 3] = (int32_t)(uint32_t)(lq >> 32);
+            } else {
+                acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ void __wrap_dory__mm4x4_rv32(const dory__mm_rv32_t *a)
 #endif
 
 #ifdef DORY_MM_XPULP_C
-extern long dory__mm_xpf_calls; /* the fused Xpulp core's portable form */
+extern long dory__mm_xpf_calls, dory__mm_xpf64_calls; /* the fused Xpulp core's portable form */
 #endif
 
 enum { CASES = 60 };
@@ -92,8 +92,19 @@ int main(void)
     run_op(KOP_ADD, KC_DSP, 0, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_DW3, KC_PLANES, 0, &passed, &failed);
-    run_op(KOP_PW, KC_SHIFT64, 0, &passed, &failed);
-    run_op(KOP_CONV, KC_SHIFT64, 0, &passed, &failed);
+    {
+#ifdef DORY_MM_XPULP_C
+        long before = dory__mm_xpf64_calls;
+#endif
+        run_op(KOP_PW, KC_SHIFT64, 0, &passed, &failed);
+        run_op(KOP_CONV, KC_SHIFT64, 0, &passed, &failed);
+        run_op(KOP_CONV, KC_SHIFT64 | KC_IM2COL1, 0, &passed, &failed);
+#ifdef DORY_MM_XPULP_C
+        printf("%s fused Xpulp core, SHIFT64: %ld calls\n",
+               dory__mm_xpf64_calls > before ? "ok  " : "FAIL", dory__mm_xpf64_calls - before);
+        if (dory__mm_xpf64_calls == before) failed++;
+#endif
+    }
 #if DORY__MM_RV32
     {
         long before = fused_calls;

@@ -248,6 +248,7 @@ TEST(kernels_shift64_vs_interp)
 {
     check_op_ex(KOP_PW, 29, 90, KC_SHIFT64, RUN_WHOLE);
     check_op_ex(KOP_CONV, 30, 90, KC_SHIFT64, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 31, 90, KC_SHIFT64 | KC_IM2COL1, RUN_WHOLE);
 }
 
 /* The Arm DSP rows on packed weights (here their C path; under QEMU on the

@@ -127,13 +127,14 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
 /* KC_SHIFT64: DORY's SHIFT64 constants (their graphs divide by 2^21 - 1 in
  * int64): regime 0 k beyond 32 bits, d >= 32 (dscnn, PenguiNet); 1 k within
  * 32 bits, d < 32 (Residual's convs, l beyond 32 bits); 2 k within 32 bits,
- * d >= 32 (in regime 1, every 4th channel's k 2^24 times larger: values
- * beyond int32). Signs of k and l random per channel; l reaches about +-120
+ * d >= 32 (in regime 1 with d < 28, every 4th channel's k either 2^24 times
+ * larger or near 2^31: values beyond int32, or beyond 2^32 with k within
+ * int32). Signs of k and l random per channel; l reaches about +-120
  * outputs, so that both clamps are hit. */
 static void s64_consts(KRq *q, const int64_t *amax, int nch, int regime, uint32_t *s)
 {
     int64_t am = 1, k0, kmax;
-    int c;
+    int c, big;
     for (c = 0; c < nch; c++) am = amax[c] > am ? amax[c] : am;
     kmax = ((int64_t)1 << 60) / (am + 1);
     if (regime == 0) {
@@ -145,10 +146,12 @@ static void s64_consts(KRq *q, const int64_t *amax, int nch, int regime, uint32_
         k0 = ((int64_t)1 << q->r.d) * 160 / am;
         if (k0 >= (int64_t)1 << 31) k0 = ((int64_t)1 << 31) - 1;
     }
+    big = regime == 1 && q->r.d < 28 ? ri(s, 1, 2) : 0;
     for (c = 0; c < q->nch; c++) {
         int64_t k = ri64(s, k0 / 2 > 0 ? k0 / 2 : 1, k0 > 1 ? k0 : 1), l = 0;
-        if (q->has_l) l = ri64(s, -120, 120) * ((int64_t)1 << q->r.d) + ri64(s, 0, 1 << 20);
-        if (regime == 1 && c % 4 == 3 && q->r.d < 28) k <<= 24; /* beyond int32 after >> d */
+        if (q->has_l) l = ri64(s, -120 * ((int64_t)1 << q->r.d), 120 * ((int64_t)1 << q->r.d));
+        if (big && c % 4 == 3) /* beyond 2^31 (k too) or 2^32 (k within int32) after >> d */
+            k = big == 1 ? k << 24 : ri64(s, (int64_t)1 << 30, ((int64_t)1 << 31) - 1);
         q->k64[c] = ri(s, 0, 2) ? k : -k;
         q->l64[c] = l;
     }
