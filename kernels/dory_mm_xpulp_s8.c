@@ -192,16 +192,19 @@ void dory__mm4x4_xpf32l(const dory__mm_rv32_t *a);
     "  " m " 0, s0, s1, s2, s3\n  " m " 1, s4, s5, s6, s7\n"                                      \
     "  " m " 2, s8, s9, s10, s11\n  " m " 3, t3, t4, t5, t6\n"
 
-/* SHIFT32: channel j, pixel q uses a6 = k, a7 = l, a1 = d, a2 = range,
- * pixel q's output in a3, t0-t2: mul, add, sra, p.max 0, p.min range, sb. */
-__asm__(".macro DORY_XPF_OUT acc, yq, j\n"
-        "  mul \\acc, \\acc, a6\n  add \\acc, \\acc, a7\n  sra \\acc, \\acc, a1\n"
-        "  " XP_MAX0(\\acc) "  " XP_MINR(\\acc) "  sb \\acc, \\j(\\yq)\n"
-        ".endm\n"
-        ".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
-        "  lw a6, (8*\\j)(a5)\n  lw a7, (8*\\j+4)(a5)\n"
-        "  DORY_XPF_OUT \\c0, a3, \\j\n  DORY_XPF_OUT \\c1, t0, \\j\n"
-        "  DORY_XPF_OUT \\c2, t1, \\j\n  DORY_XPF_OUT \\c3, t2, \\j\n"
+/* SHIFT32: channel j uses a6 = k, a7 = l, a1 = d, a2 = range, pixel q's
+ * output in a3, t0-t2: 4 mul, 4 add, 4 sra, 4 p.max 0, 4 p.min range, 4 sb
+ * (each step on the 4 pixels, so no multiply-use stall). */
+#define XPF_4(op) op(\\c0) op(\\c1) op(\\c2) op(\\c3)
+#define XPF_MULK(r) "  mul " #r ", " #r ", a6\n"
+#define XPF_ADDL(r) "  add " #r ", " #r ", a7\n"
+#define XPF_SRAD(r) "  sra " #r ", " #r ", a1\n"
+#define XPF_MAX0(r) "  " XP_MAX0(r)
+#define XPF_MINR(r) "  " XP_MINR(r)
+__asm__(".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
+        "  lw a6, (8*\\j)(a5)\n  lw a7, (8*\\j+4)(a5)\n" XPF_4(XPF_MULK) XPF_4(XPF_ADDL)
+            XPF_4(XPF_SRAD) XPF_4(XPF_MAX0) XPF_4(XPF_MINR)
+        "  sb \\c0, \\j(a3)\n  sb \\c1, \\j(t0)\n  sb \\c2, \\j(t1)\n  sb \\c3, \\j(t2)\n"
         ".endm\n"
         XPF_HEAD("dory__mm4x4_xpf")
         "  lw a5, 20(sp)\n  lw a1, 24(sp)\n  lw a2, 28(sp)\n  lw a3, 32(sp)\n  lw a4, 36(sp)\n"
@@ -209,7 +212,7 @@ __asm__(".macro DORY_XPF_OUT acc, yq, j\n"
         XPF_CHANNELS("DORY_XPF_CHANNEL")
         "  addi a5, a5, 32\n  sw a5, 20(sp)\n  addi a3, a3, 4\n  sw a3, 32(sp)\n"
         XPF_TAIL("dory__mm4x4_xpf")
-        ".purgem DORY_XPF_OUT\n.purgem DORY_XPF_CHANNEL\n");
+        ".purgem DORY_XPF_CHANNEL\n");
 
 /* SHIFT64 (kl: 4 words per channel, k low and high, l low and high): the
  * high word h of k*acc + l from mulhsu(acc, k_lo) + acc*k_hi + l_hi and the
