@@ -170,9 +170,9 @@ DORY_INLINE int32_t mm_s64_low(int64_t k, int64_t l, int32_t a, int d)
     return vl;
 }
 
-/* SHIFT64 epilogue of channels [c0, cout) x 4 pixels, to 8 bits (bounds as
- * mm_store_s32's). For d >= 32 only the high word is shifted. */
-static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, uint8_t *const *yp)
+/* SHIFT64 epilogue of channels [c0, cout) x pixels [0, np), to 8 bits
+ * (bounds as mm_store_s32's). For d >= 32 only the high word is shifted. */
+static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, int np, uint8_t *const *yp)
 {
     static const int64_t zero = 0;
     const dory_requant_t *r = &m->p->out.rq;
@@ -184,12 +184,11 @@ static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, uint8_t *const *y
     uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
     if (d >= 32) {
         for (; acc != end; c++, acc += 4, rk += ps, rl += pl)
-            for (q = 0; q < DORY__MM_NP; q++)
-                MM_PUT(mm_s64_words(*rk, *rl, acc[q], &s) >> (d - 32), yp[q]);
+            for (q = 0; q < np; q++) MM_PUT(mm_s64_words(*rk, *rl, acc[q], &s) >> (d - 32), yp[q]);
         return;
     }
     for (; acc != end; c++, acc += 4, rk += ps, rl += pl)
-        for (q = 0; q < DORY__MM_NP; q++) MM_PUT(mm_s64_low(*rk, *rl, acc[q], d), yp[q]);
+        for (q = 0; q < np; q++) MM_PUT(mm_s64_low(*rk, *rl, acc[q], d), yp[q]);
 }
 
 /* Generic epilogue of np pixels (any scheme, weight zero points, int32
@@ -259,7 +258,7 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         for (q = c; q < m->cout; q++) mm1x4(m->w + (long)q * k, k, col, m->b[q], m->acc + 4 * q);
 #endif
         if (c < m->cout && m->f64)
-            mm_store_s64(m, c, yp);
+            mm_store_s64(m, c, DORY__MM_NP, yp);
         else if (c < m->cout)
             mm_store_s32(m, c, yp);
         return;
@@ -281,8 +280,8 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         for (q = 0; q < DORY__MM_NP; q++) yq[q] = q < np ? yp[q] : m->dummy; /* tail group */
         if (m->fast)
             mm_store_s32(m, 0, yq);
-        else
-            mm_store_s64(m, 0, yq);
+        else /* a tail group's dummy pixels are not requantized (L2 k, l) */
+            mm_store_s64(m, 0, np, yq);
     } else if (m->fx && !m->zw_nonzero) {
         mm_store_fx(m, np, yp);
     } else if (m->raw) {
