@@ -183,21 +183,20 @@ static int fc_tiles(KTile *t, const uint8_t *canary, const KBenchShape *s, long 
     return 1;
 }
 
-/* One row (flags: kc_bench's; KC_ONNX_SHIFT64 rows are named so): returns 1
- * on a setup failure or a mismatch. */
-static int row(const KBenchShape *s, unsigned seed, int flags)
+/* One row (flags: kc_bench's; name: the row's, NULL for the shape's):
+ * returns 1 on a setup failure or a mismatch. */
+static int row(const KBenchShape *s, unsigned seed, int flags, const char *name)
 {
     KTile t, orig;
     int8_t *wt;
     int32_t *bias;
     const int32_t *k32, *l32;
     const int64_t *k64, *l64;
-    char name[64];
     uint8_t *scratch, *canary;
     long n, one, eight, wbytes;
     int in_l1 = 1, cout;
     dory_requant_t *rq;
-    snprintf(name, sizeof name, "%s%s", s->name, flags & KC_ONNX_SHIFT64 ? " SHIFT64" : "");
+    if (!name) name = s->name;
     if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, seed, flags) ||
         kc_tile_alloc(&kcase, &t)) {
         printf("%-32s setup failed\n", name);
@@ -225,15 +224,14 @@ static int row(const KBenchShape *s, unsigned seed, int flags)
         int32_t *b = bias ? l1_copy(bias, 4L * kcase.cout) : NULL;
         const int32_t *kk = k32 ? l1_copy(k32, 4L * cout) : NULL;
         const int32_t *ll = l32 ? l1_copy(l32, 4L * cout) : NULL;
-        const int64_t *kk64 = rq->scheme == DORY_RQ_SHIFT64 ? l1_copy(k64, 8L * cout) : NULL;
-        const int64_t *ll64 = rq->scheme == DORY_RQ_SHIFT64 && l64 ? l1_copy(l64, 8L * cout) : NULL;
+        int s64 = rq->scheme == DORY_RQ_SHIFT64;
+        const int64_t *kk64 = s64 ? l1_copy(k64, 8L * cout) : k64;
+        const int64_t *ll64 = s64 && l64 ? l1_copy(l64, 8L * cout) : l64;
         scratch = l1_take((long)DORY_PULP_CORES * t.scratch_bytes);
         if (x && xb && y && (w || !wt) && (b || !bias) && (kk || !k32) && (ll || !l32) &&
-            (kk64 || rq->scheme != DORY_RQ_SHIFT64) && (ll64 || !l64 || !kk64) &&
-            (scratch || !t.scratch_bytes)) {
+            (kk64 || !k64) && (ll64 || !l64) && (scratch || !t.scratch_bytes)) {
             t.x = x, t.xb = xb, t.y = y, kcase.wt = w, kcase.bias = b;
-            rq->k32 = kk, rq->l32 = ll;
-            if (kk64) rq->k64 = kk64, rq->l64 = ll64;
+            rq->k32 = kk, rq->l32 = ll, rq->k64 = kk64, rq->l64 = ll64;
         } else {
             in_l1 = 0;
             scratch = malloc((size_t)DORY_PULP_CORES * t.scratch_bytes + 4);
@@ -241,7 +239,8 @@ static int row(const KBenchShape *s, unsigned seed, int flags)
     }
     n = kc_work(&kcase);
     if (!in_l1 && kcase.op == KOP_FC && fc_tiles(&t, canary, s, n)) { /* tiled on L1 data */
-        kcase.wt = wt, kcase.bias = bias, rq->k32 = k32, rq->l32 = l32;
+        kcase.wt = wt, kcase.bias = bias, rq->k32 = k32, rq->l32 = l32, rq->k64 = k64,
+        rq->l64 = l64;
         t = orig;
         free(scratch);
         free(canary);
@@ -265,6 +264,17 @@ static int row(const KBenchShape *s, unsigned seed, int flags)
     return one < 0 || eight < 0;
 }
 
+/* Rows of shapes in another quantization: DORY's SHIFT64 (its networks'
+ * requant: k beyond 32 bits, d >= 32; kc_bench's KC_ONNX_SHIFT64 constants,
+ * u8 with zero point 0 clamped to [0, 255]). */
+static const struct {
+    int shape, flags;
+    const char *name;
+} extra[] = {{0, KC_ONNX_SHIFT64, "conv 3x3 16->16 32x32 SHIFT64"},
+             {2, KC_ONNX_SHIFT64, "pointwise 64->64 25x5 SHIFT64"},
+             {4, KC_ONNX_SHIFT64, "depthwise 3x3 s1 p1 64ch 25x5 SHIFT64"}};
+enum { NEXTRA = (int)(sizeof extra / sizeof extra[0]) };
+
 int main(void)
 {
     dory_hal_config_t cfg;
@@ -280,15 +290,15 @@ int main(void)
 #ifdef DORY_BENCH_ONLY /* make bench-kernels-pulp ONLY=depthwise: the shapes naming it */
         if (!strstr(kc_bench_shapes[i].name, DORY_BENCH_ONLY)) continue;
 #endif
-        failed += row(&kc_bench_shapes[i], 42u + (unsigned)i, 0);
+        failed += row(&kc_bench_shapes[i], 42u + (unsigned)i, 0, NULL);
     }
-    for (i = 0; i < kc_bench_nshapes; i++) { /* depthwise in DORY's networks' SHIFT64 */
+    for (i = 0; i < NEXTRA; i++) {
 #ifdef DORY_BENCH_ONLY
-        if (!strstr(kc_bench_shapes[i].name, DORY_BENCH_ONLY)) continue;
+        if (!strstr(extra[i].name, DORY_BENCH_ONLY)) continue;
 #endif
-        if (kc_bench_shapes[i].op == KOP_DW3 && kc_bench_shapes[i].s == 1)
-            failed += row(&kc_bench_shapes[i], 42u + (unsigned)i, KC_ONNX_SHIFT64);
+        failed += row(&kc_bench_shapes[extra[i].shape], 42u + (unsigned)extra[i].shape,
+                      extra[i].flags, extra[i].name);
     }
-    printf("%d shapes, %d failed\n", kc_bench_nshapes, failed);
+    printf("%d shapes, %d failed\n", kc_bench_nshapes + NEXTRA, failed);
     return failed ? 1 : 0;
 }

@@ -424,7 +424,17 @@ typedef struct {
     uint8_t *dummy;      /* scratch: cout bytes after acc, output of unused pixels */
     int blocked;         /* Xpulp core: col is already in its blocked layout */
     int fx;              /* FIXED to 8 bits: the 32-bit FIXED epilogue */
+    int s64;             /* SHIFT64 to 8 bits (lo, hi, zp as for SHIFT32) */
+    int f64;             /* the fused Xpulp core's SHIFT64 form (DORY__MM_F64H..), 0 if none */
 } dory__mm_t;
+
+/* The fused Xpulp core's SHIFT64 forms (m->fused with m->s64): k and l of
+ * channel c as 4 words at kl[4c] (k low, k high, l low, l high). */
+enum {
+    DORY__MM_F64H = 1, /* d >= 32: mulhsu + mul for the high word, then >> (d - 32) */
+    DORY__MM_F32H = 2, /* d >= 32, k within int32: mulh */
+    DORY__MM_F32L = 3  /* d in 1..31, k within int32: both words shifted */
+};
 
 /* Scratch of the core: effective bias (cout int32), accumulators (NP * cout
  * int32), dummy outputs (cout bytes, rounded to 4). */

@@ -3,7 +3,8 @@
  * unsigned bytes: u8 as is, i8 flipped to x + 128), against all output
  * channels, 4 channels x 4 pixels register-blocked (16 accumulators, 8 loads
  * per 16 MACs, K unrolled by 8), then the requant epilogue in its own loop
- * (SHIFT32 with one unsigned range compare, other schemes through dory__epi).
+ * (SHIFT32 with one unsigned range compare, SHIFT64 to 8 bits in 32-bit
+ * words, other schemes through dory__epi).
  *
  * The zero points are folded in by the caller's effective bias and the
  * per-pixel input sums. No allocation; nothing from src/.
@@ -88,19 +89,22 @@ static void mm1x4(const int8_t *w, int k, const uint8_t *x, int32_t b, int32_t *
 
 #endif
 
-/* SHIFT32 epilogue of one accumulator: v = (k*a + l) >> d (wrapping: the
- * unused pixel columns of a tail group may hold any bytes, and k*a + l fits
- * int32 for real pixels only, as verified); v in [lo', hi']
+/* Stores requantized value v (int32) of channel c at yq: v in [lo', hi']
  * iff v - lo' <= range (one unsigned compare); stored as v + zp =
  * (v - lo') + lo. Stores first and fixes the rare out-of-range value after,
  * so the common path has no merge. */
-#define MM_OUT(a, yq)                                                                              \
+#define MM_PUT(v, yq)                                                                              \
     do {                                                                                           \
-        int32_t v_ = (int32_t)((uint32_t)kq * (uint32_t)(a) + (uint32_t)lq) >> d;                  \
+        int32_t v_ = (v);                                                                          \
         uint32_t t_ = (uint32_t)v_ - (uint32_t)lo;                                                 \
         yq[c] = (uint8_t)(t_ + ylo);                                                               \
         if (t_ > range) yq[c] = (uint8_t)((v_ < lo ? 0u : range) + ylo);                           \
     } while (0)
+
+/* SHIFT32 epilogue of one accumulator: v = (k*a + l) >> d (wrapping: the
+ * unused pixel columns of a tail group may hold any bytes, and k*a + l fits
+ * int32 for real pixels only, as verified). */
+#define MM_OUT(a, yq) MM_PUT((int32_t)((uint32_t)kq * (uint32_t)(a) + (uint32_t)lq) >> d, yq)
 
 /* MM_OUT with lo' = 0 and lo + zp = 0. */
 #define MM_OUT0(a, yq)                                                                             \
@@ -139,6 +143,52 @@ static DORY_HOT void mm_store_s32(const dory__mm_t *m, int c0, uint8_t *const *y
         MM_OUT(acc[2], y2);
         MM_OUT(acc[3], y3);
     }
+}
+
+/* SHIFT64 in 32-bit words (rv32 has no 64-bit multiply; elsewhere the
+ * compiler does as well): with k = kh 2^32 + kl (kl unsigned), k*a + l mod
+ * 2^64 has the low word s = a*kl + ll and the high word mulhsu(a, kl) +
+ * a*kh + lh + carry(s). Returns the high word, s in *lo. Wrapping, as
+ * dory__rq_raw (k*a + l fits int64 for real pixels). */
+DORY_INLINE int32_t mm_s64_words(int64_t k, int64_t l, int32_t a, uint32_t *lo)
+{
+    uint32_t kl = (uint32_t)k, ll = (uint32_t)l, s;
+    uint64_t p = (uint64_t)((int64_t)a * (int64_t)kl); /* exact: |a kl| < 2^63 */
+    uint32_t h = (uint32_t)(p >> 32) + (uint32_t)a * (uint32_t)((uint64_t)k >> 32);
+    s = (uint32_t)p + ll;
+    *lo = s;
+    return (int32_t)(h + (uint32_t)((uint64_t)l >> 32) + (s < ll));
+}
+
+/* (k*a + l) >> d for d < 32, saturated to int32 (the 8-bit clamp follows). */
+DORY_INLINE int32_t mm_s64_low(int64_t k, int64_t l, int32_t a, int d)
+{
+    uint32_t s;
+    int32_t h = mm_s64_words(k, l, a, &s), vh = d ? h >> d : h;
+    int32_t vl = d ? (int32_t)(s >> d | (uint32_t)h << 1 << (31 - d)) : (int32_t)s;
+    if (vh != vl >> 31) return vh < 0 ? INT32_MIN : INT32_MAX;
+    return vl;
+}
+
+/* SHIFT64 epilogue of channels [c0, cout) x pixels [0, np), to 8 bits
+ * (bounds as mm_store_s32's). For d >= 32 only the high word is shifted. */
+static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, int np, uint8_t *const *yp)
+{
+    static const int64_t zero = 0;
+    const dory_requant_t *r = &m->p->out.rq;
+    int ps = r->per_channel ? 1 : 0, d = r->d, pl = r->l64 ? ps : 0, c = c0, q;
+    const int64_t *rk = r->k64 + c0 * ps, *rl = r->l64 ? r->l64 + c0 * pl : &zero;
+    const int32_t *acc = m->acc + 4 * c0, *end = m->acc + 4 * m->cout;
+    int32_t lo = m->lo;
+    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo, s;
+    uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
+    if (d >= 32) {
+        for (; acc != end; c++, acc += 4, rk += ps, rl += pl)
+            for (q = 0; q < np; q++) MM_PUT(mm_s64_words(*rk, *rl, acc[q], &s) >> (d - 32), yp[q]);
+        return;
+    }
+    for (; acc != end; c++, acc += 4, rk += ps, rl += pl)
+        for (q = 0; q < np; q++) MM_PUT(mm_s64_low(*rk, *rl, acc[q], d), yp[q]);
 }
 
 /* Generic epilogue of np pixels (any scheme, weight zero points, int32
@@ -198,7 +248,8 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         const dory_requant_t *r = &m->p->out.rq;
         dory__mm_rv32_t a;
         a.w = m->w, a.k = k, a.nblk = m->cout / 4, a.x = col, a.b = m->b, a.kl = m->kl;
-        a.d = r->d, a.range = (uint32_t)m->hi, a.y = yp[0], a.ys = (int32_t)(yp[1] - yp[0]);
+        a.d = m->f64 && m->f64 != DORY__MM_F32L ? r->d - 32 : r->d;
+        a.range = (uint32_t)m->hi, a.y = yp[0], a.ys = (int32_t)(yp[1] - yp[0]);
 #if DORY__MM_XPULP
         c = dory__mm_fused_xpulp(m, (uint8_t *)(uintptr_t)col, &a); /* the callers' scratch */
 #else
@@ -206,7 +257,10 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
         c = 4 * a.nblk;
         for (q = c; q < m->cout; q++) mm1x4(m->w + (long)q * k, k, col, m->b[q], m->acc + 4 * q);
 #endif
-        if (c < m->cout) mm_store_s32(m, c, yp);
+        if (c < m->cout && m->f64)
+            mm_store_s64(m, c, DORY__MM_NP, yp);
+        else if (c < m->cout)
+            mm_store_s32(m, c, yp);
         return;
     }
 #endif
@@ -221,10 +275,13 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
     }
     for (; c < m->cout; c++) mm1x4(m->w + (long)c * m->k, m->k, col, m->b[c], m->acc + 4 * c);
 #endif
-    if (m->fast && !m->zw_nonzero) {
+    if ((m->fast || m->s64) && !m->zw_nonzero) {
         uint8_t *yq[DORY__MM_NP];
         for (q = 0; q < DORY__MM_NP; q++) yq[q] = q < np ? yp[q] : m->dummy; /* tail group */
-        mm_store_s32(m, 0, yq);
+        if (m->fast)
+            mm_store_s32(m, 0, yq);
+        else /* a tail group's dummy pixels are not requantized (L2 k, l) */
+            mm_store_s64(m, 0, np, yq);
     } else if (m->fx && !m->zw_nonzero) {
         mm_store_fx(m, np, yp);
     } else if (m->raw) {
@@ -258,6 +315,28 @@ static DORY_HOT void mm4x1(const int8_t *w0, int k, const uint8_t *x, const int3
 }
 #endif
 
+/* SHIFT32 or SHIFT64 epilogue of channels [c0, c0 + n) of one pixel. */
+static DORY_HOT void mm_store1(const dory__mm_t *m, int c0, int n, const int32_t *acc, uint8_t *y)
+{
+    const dory_requant_t *r = &m->p->out.rq;
+    int32_t lo = m->lo;
+    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo, s;
+    uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
+    int c, d = r->d;
+    for (c = c0; c < c0 + n; c++, acc++) {
+        int i = r->per_channel ? c : 0;
+        if (m->fast) {
+            int32_t kq = r->k32[i], lq = r->l32 ? r->l32[i] : 0;
+            MM_OUT(*acc, y);
+        } else {
+            int64_t kq = r->k64[i], lq = r->l64 ? r->l64[i] : 0;
+            MM_PUT(d >= 32 ? mm_s64_words(kq, lq, *acc, &s) >> (d - 32)
+                           : mm_s64_low(kq, lq, *acc, d),
+                   y);
+        }
+    }
+}
+
 void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_t *y)
 {
     const dory_conv_params_t *p = m->p;
@@ -280,12 +359,26 @@ void dory__mm_pixel1(const dory__mm_t *m, const uint8_t *col, int32_t sx, uint8_
             }
         }
 #endif
+        if ((m->fast || m->s64) && !m->zw_nonzero) {
+            mm_store1(m, c, n, acc, y);
+            continue;
+        }
         for (j = 0; j < n; j++) {
             int32_t zw = m->zw_nonzero ? dory__wzp(p->w_zp, p->w_zp_per_channel, c + j) : 0;
             int32_t a = (int32_t)((uint32_t)acc[j] - (uint32_t)zw * (uint32_t)sx);
             dory__store_acc(m->store, &p->out, y, c + j, c + j, a);
         }
     }
+}
+
+/* The fused Xpulp core's SHIFT64 form for rq (dory_internal.h), 0 if none
+ * applies (d < 32 with k beyond int32, or d = 0). */
+static int fused_form(const dory_requant_t *rq, int cout)
+{
+    int c, n = rq->per_channel ? cout : 1, k32 = 1;
+    for (c = 0; c < n; c++) k32 &= rq->k64[c] >= INT32_MIN && rq->k64[c] <= INT32_MAX;
+    if (rq->d >= 32) return k32 ? DORY__MM_F32H : DORY__MM_F64H;
+    return k32 && rq->d >= 1 ? DORY__MM_F32L : 0;
 }
 
 void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, const int8_t *w,
@@ -303,15 +396,23 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
         !m->zw_nonzero && (m->store == DORY__ST_FIRST || m->store == DORY__ST_NEXT ||
                            (m->store == DORY__ST_32 && p->out.rq.scheme == DORY_RQ_NONE &&
                             p->out.zp == 0 && p->out.lo == INT32_MIN && p->out.hi == INT32_MAX));
+    /* bounds of 8-bit outputs: lo - zp and hi - zp fit int32 */
+    m->s64 = p->out.rq.scheme == DORY_RQ_SHIFT64 && m->store == DORY__ST_8 && p->out.lo >= -65536 &&
+             p->out.hi <= 65536 && p->out.zp >= -65536 && p->out.zp <= 65536;
     if (m->fast) dory__s32_load(&p->out, 0, &e);
+    if (m->s64) e.lo = p->out.lo - p->out.zp, e.hi = p->out.hi - p->out.zp, e.zp = p->out.zp;
     m->lo = e.lo, m->hi = e.hi, m->zp = e.zp;
     /* The fused core's k, l pairs go to the start of the accumulator scratch,
      * which it leaves unused: only the cout % 4 tail channels c >= 4 *
      * (cout / 4) >= cout / 2 write acc[4c..4c+3], above the 2 * cout pairs.
-     * The unfused path overwrites them: only a core's last group (fewer than
-     * 4 pixels) takes it. */
+     * SHIFT64's 4 words per channel (m->f64) fill acc[4c..4c+3]: a tail
+     * channel's accumulators overwrite only its own, which the fused core
+     * does not read. The unfused path overwrites them: only a core's last
+     * group (fewer than 4 pixels) takes it. */
+    m->f64 = DORY__MM_XPULP && m->s64 ? fused_form(&p->out.rq, cout) : 0;
     m->fused =
-        m->fast && !m->zw_nonzero && acc && cout >= 4 && e.lo == 0 && e.zp == 0 && e.hi >= 0 &&
+        (m->fast || m->f64) && !m->zw_nonzero && acc && cout >= 4 && e.lo == 0 && e.zp == 0 &&
+        e.hi >= 0 &&
         ((DORY__MM_RV32 && k >= 8 && k % 8 == 0) || (DORY__MM_XPULP && k >= 4 && k % 4 == 0));
     m->kl = acc;
     if (m->fused) {
@@ -319,7 +420,14 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
         int c, i;
         for (c = 0; c < cout; c++) {
             i = r->per_channel ? c : 0;
-            acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
+            if (m->f64) {
+                uint64_t kq = (uint64_t)r->k64[i], lq = r->l64 ? (uint64_t)r->l64[i] : 0;
+                acc[4 * c] = (int32_t)(uint32_t)kq, acc[4 * c + 1] = (int32_t)(uint32_t)(kq >> 32);
+                acc[4 * c + 2] = (int32_t)(uint32_t)lq;
+                acc[4 * c + 3] = (int32_t)(uint32_t)(lq >> 32);
+            } else {
+                acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
+            }
         }
     }
 }

@@ -135,91 +135,201 @@ static DORY_HOT void mm1x4(const int8_t *w, int k4, const uint8_t *x, int32_t b,
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-/* ---- the fused core: K loop and SHIFT32 epilogue, every block of a group ----
+/* ---- the fused core: K loop and SHIFT32 / SHIFT64 epilogue, every block of a group ----
  *
  * dory__mm4x4_xpf(a): for each of the a->nblk blocks of 4 channels, the 4x4
  * accumulators of the group in a->x (blocked layout, a->k a multiple of 4)
  * are computed as mm4x4 does, then requantized straight from their
  * registers: y[q * ys + c] = clamp((k_c * acc + l_c) >> d, 0, range), the
  * common SHIFT32 case (u8 output, zero point 0; dory_mm_s8.c checks it).
- * No int32 round trip through memory, one call per group of 4 pixels. */
+ * No int32 round trip through memory, one call per group of 4 pixels.
+ * dory__mm4x4_xpf64, _xpf32h, _xpf32l: the same with DORY's SHIFT64
+ * (64-bit k and l, the forms of dory_internal.h's DORY__MM_F64H..). */
 #if DORY_XP_MODE == 1
 void dory__mm4x4_xpf(const dory__mm_rv32_t *a);
+void dory__mm4x4_xpf64(const dory__mm_rv32_t *a);
+void dory__mm4x4_xpf32h(const dory__mm_rv32_t *a);
+void dory__mm4x4_xpf32l(const dory__mm_rv32_t *a);
 /* Frame (96 bytes): the 40-byte argument at 0(sp) (w, b, kl and y advance by
  * one block per iteration, nblk counts down), ra and s0-s11 at 44..92. The
- * K loop is mm4x4's (same registers); the epilogue of channel j, pixel q
- * uses a6 = k, a7 = l, a1 = d, a2 = range, pixel q's output in a3, t0-t2:
- * mul, add, sra, p.max 0, p.min range, sb. */
+ * K loop is mm4x4's (same registers), then the block's epilogue (below, one
+ * per function), then the next block. */
 #define XP_MAX0(r) ".insn r 0x33, 6, 0x02, " #r ", " #r ", zero\n"
 #define XP_MINR(r) ".insn r 0x33, 4, 0x02, " #r ", " #r ", a2\n"
+#define XP_SBY(r)  ".insn r 0x2b, 4, 0, t0, a3, " #r "\n" /* p.sb r, t0(a3!) */
 /* clang-format off */
-__asm__(".text\n.balign 4\n.globl dory__mm4x4_xpf\n.type dory__mm4x4_xpf, @function\n"
-        ".macro DORY_XPF_OUT acc, yq, j\n"
-        "  mul \\acc, \\acc, a6\n  add \\acc, \\acc, a7\n  sra \\acc, \\acc, a1\n"
-        "  " XP_MAX0(\\acc) "  " XP_MINR(\\acc) "  sb \\acc, \\j(\\yq)\n"
+#define XPF_HEAD(name)                                                                             \
+    ".text\n.balign 4\n.globl " name "\n.type " name ", @function\n" name ":\n"                   \
+    "  addi sp, sp, -96\n  sw ra, 92(sp)\n  sw s0, 88(sp)\n  sw s1, 84(sp)\n"                      \
+    "  sw s2, 80(sp)\n  sw s3, 76(sp)\n  sw s4, 72(sp)\n  sw s5, 68(sp)\n  sw s6, 64(sp)\n"        \
+    "  sw s7, 60(sp)\n  sw s8, 56(sp)\n  sw s9, 52(sp)\n  sw s10, 48(sp)\n  sw s11, 44(sp)\n"     \
+    "  .irp off, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36\n  lw t0, \\off(a0)\n"                        \
+    "  sw t0, \\off(sp)\n  .endr\n"                                                               \
+    "2:\n"                                                                                         \
+    "  lw a0, 0(sp)\n  lw a1, 4(sp)\n  add a6, a0, a1\n  add a7, a6, a1\n  add t0, a7, a1\n"      \
+    "  srli a2, a1, 2\n  lw a3, 12(sp)\n  lw a4, 16(sp)\n"                                        \
+    "  lw s0, 0(a4)\n  lw s4, 4(a4)\n  lw s8, 8(a4)\n  lw t3, 12(a4)\n  addi a4, a4, 16\n"        \
+    "  sw a4, 16(sp)\n  mv s1, s0\n  mv s2, s0\n  mv s3, s0\n  mv s5, s4\n  mv s6, s4\n"          \
+    "  mv s7, s4\n  mv s9, s8\n  mv s10, s8\n  mv s11, s8\n  mv t4, t3\n  mv t5, t3\n"            \
+    "  mv t6, t3\n"                                                                                \
+    ".option push\n.option norvc\n"                                                                \
+    "  " DORY_XP_LP_SETUP(0, "a2", 24)                                                             \
+    XP_L(t1, a3) XP_L(t2, a3) XP_L(a1, a3) XP_L(a2, a3) XP_L(a4, a0) XP_L(ra, a6)                 \
+    XP_S(s0, t1, a4) XP_S(s1, t2, a4) XP_S(s2, a1, a4) XP_S(s3, a2, a4) XP_L(a4, a7)              \
+    XP_S(s4, t1, ra) XP_S(s5, t2, ra) XP_S(s6, a1, ra) XP_S(s7, a2, ra) XP_L(ra, t0)              \
+    XP_S(s8, t1, a4) XP_S(s9, t2, a4) XP_S(s10, a1, a4) XP_S(s11, a2, a4)                         \
+    XP_S(t3, t1, ra) XP_S(t4, t2, ra) XP_S(t5, a1, ra) XP_S(t6, a2, ra)                           \
+    ".option pop\n"                                                                                \
+    "  sw t0, 0(sp)\n" /* row 3 + k: the next block's row 0 */
+#define XPF_TAIL(name)                                                                             \
+    "  lw a7, 8(sp)\n  addi a7, a7, -1\n  sw a7, 8(sp)\n  bnez a7, 2b\n"                          \
+    "  lw ra, 92(sp)\n  lw s0, 88(sp)\n  lw s1, 84(sp)\n  lw s2, 80(sp)\n  lw s3, 76(sp)\n"       \
+    "  lw s4, 72(sp)\n  lw s5, 68(sp)\n  lw s6, 64(sp)\n  lw s7, 60(sp)\n  lw s8, 56(sp)\n"       \
+    "  lw s9, 52(sp)\n  lw s10, 48(sp)\n  lw s11, 44(sp)\n  addi sp, sp, 96\n  ret\n"             \
+    ".size " name ", .-" name "\n"
+/* The channels j = 0..3 of a block, rows {s0-s3, s4-s7, s8-s11, t3-t6}. */
+#define XPF_CHANNELS(m)                                                                            \
+    "  " m " 0, s0, s1, s2, s3\n  " m " 1, s4, s5, s6, s7\n"                                      \
+    "  " m " 2, s8, s9, s10, s11\n  " m " 3, t3, t4, t5, t6\n"
+
+/* SHIFT32: channel j uses a6 = k, a7 = l, a1 = d, a2 = range, pixel q's
+ * output in a3, t0-t2: 4 mul, 4 add, 4 sra, 4 p.max 0, 4 p.min range, 4 sb
+ * (each step on the 4 pixels, so no multiply-use stall). */
+#define XPF_4(op) op(\\c0) op(\\c1) op(\\c2) op(\\c3)
+#define XPF_MULK(r) "  mul " #r ", " #r ", a6\n"
+#define XPF_ADDL(r) "  add " #r ", " #r ", a7\n"
+#define XPF_SRAD(r) "  sra " #r ", " #r ", a1\n"
+#define XPF_MAX0(r) "  " XP_MAX0(r)
+#define XPF_MINR(r) "  " XP_MINR(r)
+__asm__(".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
+        "  lw a6, (8*\\j)(a5)\n  lw a7, (8*\\j+4)(a5)\n" XPF_4(XPF_MULK) XPF_4(XPF_ADDL)
+            XPF_4(XPF_SRAD) XPF_4(XPF_MAX0) XPF_4(XPF_MINR)
+        "  sb \\c0, \\j(a3)\n  sb \\c1, \\j(t0)\n  sb \\c2, \\j(t1)\n  sb \\c3, \\j(t2)\n"
         ".endm\n"
-        ".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
-        "  lw a6, (8*\\j)(a5)\n  lw a7, (8*\\j+4)(a5)\n"
-        "  DORY_XPF_OUT \\c0, a3, \\j\n  DORY_XPF_OUT \\c1, t0, \\j\n"
-        "  DORY_XPF_OUT \\c2, t1, \\j\n  DORY_XPF_OUT \\c3, t2, \\j\n"
-        ".endm\n"
-        "dory__mm4x4_xpf:\n"
-        "  addi sp, sp, -96\n  sw ra, 92(sp)\n  sw s0, 88(sp)\n  sw s1, 84(sp)\n"
-        "  sw s2, 80(sp)\n  sw s3, 76(sp)\n  sw s4, 72(sp)\n  sw s5, 68(sp)\n  sw s6, 64(sp)\n"
-        "  sw s7, 60(sp)\n  sw s8, 56(sp)\n  sw s9, 52(sp)\n  sw s10, 48(sp)\n  sw s11, 44(sp)\n"
-        "  .irp off, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36\n  lw t0, \\off(a0)\n"
-        "  sw t0, \\off(sp)\n  .endr\n"
-        ".Ldory_xpf_block:\n"
-        "  lw a0, 0(sp)\n  lw a1, 4(sp)\n  add a6, a0, a1\n  add a7, a6, a1\n  add t0, a7, a1\n"
-        "  srli a2, a1, 2\n  lw a3, 12(sp)\n  lw a4, 16(sp)\n"
-        "  lw s0, 0(a4)\n  lw s4, 4(a4)\n  lw s8, 8(a4)\n  lw t3, 12(a4)\n  addi a4, a4, 16\n"
-        "  sw a4, 16(sp)\n  mv s1, s0\n  mv s2, s0\n  mv s3, s0\n  mv s5, s4\n  mv s6, s4\n"
-        "  mv s7, s4\n  mv s9, s8\n  mv s10, s8\n  mv s11, s8\n  mv t4, t3\n  mv t5, t3\n"
-        "  mv t6, t3\n"
-        ".option push\n.option norvc\n"
-        "  " DORY_XP_LP_SETUP(0, "a2", 24)
-        XP_L(t1, a3) XP_L(t2, a3) XP_L(a1, a3) XP_L(a2, a3) XP_L(a4, a0) XP_L(ra, a6)
-        XP_S(s0, t1, a4) XP_S(s1, t2, a4) XP_S(s2, a1, a4) XP_S(s3, a2, a4) XP_L(a4, a7)
-        XP_S(s4, t1, ra) XP_S(s5, t2, ra) XP_S(s6, a1, ra) XP_S(s7, a2, ra) XP_L(ra, t0)
-        XP_S(s8, t1, a4) XP_S(s9, t2, a4) XP_S(s10, a1, a4) XP_S(s11, a2, a4)
-        XP_S(t3, t1, ra) XP_S(t4, t2, ra) XP_S(t5, a1, ra) XP_S(t6, a2, ra)
-        ".option pop\n"
-        "  sw t0, 0(sp)\n" /* row 3 + k: the next block's row 0 */
+        XPF_HEAD("dory__mm4x4_xpf")
         "  lw a5, 20(sp)\n  lw a1, 24(sp)\n  lw a2, 28(sp)\n  lw a3, 32(sp)\n  lw a4, 36(sp)\n"
         "  add t0, a3, a4\n  add t1, t0, a4\n  add t2, t1, a4\n"
-        "  DORY_XPF_CHANNEL 0, s0, s1, s2, s3\n  DORY_XPF_CHANNEL 1, s4, s5, s6, s7\n"
-        "  DORY_XPF_CHANNEL 2, s8, s9, s10, s11\n  DORY_XPF_CHANNEL 3, t3, t4, t5, t6\n"
+        XPF_CHANNELS("DORY_XPF_CHANNEL")
         "  addi a5, a5, 32\n  sw a5, 20(sp)\n  addi a3, a3, 4\n  sw a3, 32(sp)\n"
-        "  lw a7, 8(sp)\n  addi a7, a7, -1\n  sw a7, 8(sp)\n  bnez a7, .Ldory_xpf_block\n"
-        "  lw ra, 92(sp)\n  lw s0, 88(sp)\n  lw s1, 84(sp)\n  lw s2, 80(sp)\n  lw s3, 76(sp)\n"
-        "  lw s4, 72(sp)\n  lw s5, 68(sp)\n  lw s6, 64(sp)\n  lw s7, 60(sp)\n  lw s8, 56(sp)\n"
-        "  lw s9, 52(sp)\n  lw s10, 48(sp)\n  lw s11, 44(sp)\n  addi sp, sp, 96\n  ret\n"
-        ".size dory__mm4x4_xpf, .-dory__mm4x4_xpf\n"
-        ".purgem DORY_XPF_OUT\n.purgem DORY_XPF_CHANNEL\n");
+        XPF_TAIL("dory__mm4x4_xpf")
+        ".purgem DORY_XPF_CHANNEL\n");
+
+/* SHIFT64 (kl: 4 words per channel, k low and high, l low and high): the
+ * high word h of k*acc + l from mulhsu(acc, k_lo) + acc*k_hi + l_hi and the
+ * carry of acc*k_lo + l_lo (a6 = k_lo, a7 = k_hi, a4 = l_lo, a0 = l_hi;
+ * temporaries ra, t2, the accumulator), then h >> (d - 32) (a1), clamped to
+ * [0, range] (a2); the 4 pixels through one pointer, a3 += ys (t0) per
+ * store, a3 -= 4 ys - 1 (t1) per channel. */
+#define XPF64_START                                                                                \
+    "  lw a5, 20(sp)\n  lw a1, 24(sp)\n  lw a2, 28(sp)\n  lw a3, 32(sp)\n  lw t0, 36(sp)\n"       \
+    "  slli t1, t0, 2\n  addi t1, t1, -1\n"
+#define XPF64_CONSTS                                                                               \
+    "  lw a6, (16*\\j)(a5)\n  lw a7, (16*\\j+4)(a5)\n  lw a4, (16*\\j+8)(a5)\n"                   \
+    "  lw a0, (16*\\j+12)(a5)\n"
+#define XPF32_CONSTS                                                                               \
+    "  lw a6, (16*\\j)(a5)\n  lw a4, (16*\\j+8)(a5)\n  lw a0, (16*\\j+12)(a5)\n"
+#define XPF64_NEXT "  addi a5, a5, 64\n  sw a5, 20(sp)\n  sw a3, 32(sp)\n"
+__asm__(".macro DORY_XPF64_OUT acc\n"
+        "  mulhsu ra, \\acc, a6\n  mul t2, \\acc, a7\n  mul \\acc, \\acc, a6\n"
+        "  add t2, t2, a0\n  add \\acc, \\acc, a4\n  sltu \\acc, \\acc, a4\n"
+        "  add t2, t2, \\acc\n  add ra, ra, t2\n  sra ra, ra, a1\n"
+        "  " XP_MAX0(ra) "  " XP_MINR(ra) "  " XP_SBY(ra)
+        ".endm\n"
+        ".macro DORY_XPF64_CHANNEL j, c0, c1, c2, c3\n" XPF64_CONSTS
+        "  DORY_XPF64_OUT \\c0\n  DORY_XPF64_OUT \\c1\n  DORY_XPF64_OUT \\c2\n"
+        "  DORY_XPF64_OUT \\c3\n  sub a3, a3, t1\n"
+        ".endm\n"
+        XPF_HEAD("dory__mm4x4_xpf64") XPF64_START XPF_CHANNELS("DORY_XPF64_CHANNEL") XPF64_NEXT
+        XPF_TAIL("dory__mm4x4_xpf64")
+        ".purgem DORY_XPF64_OUT\n.purgem DORY_XPF64_CHANNEL\n");
+
+/* SHIFT64 with k within int32 (k_hi unused): h = mulh(acc, k) + l_hi +
+ * carry, then as dory__mm4x4_xpf64 (d >= 32). */
+__asm__(".macro DORY_XPF32H_OUT acc\n"
+        "  mulh ra, \\acc, a6\n  mul \\acc, \\acc, a6\n  add \\acc, \\acc, a4\n"
+        "  sltu \\acc, \\acc, a4\n  add \\acc, \\acc, a0\n  add ra, ra, \\acc\n  sra ra, ra, a1\n"
+        "  " XP_MAX0(ra) "  " XP_MINR(ra) "  " XP_SBY(ra)
+        ".endm\n"
+        ".macro DORY_XPF32H_CHANNEL j, c0, c1, c2, c3\n" XPF32_CONSTS
+        "  DORY_XPF32H_OUT \\c0\n  DORY_XPF32H_OUT \\c1\n  DORY_XPF32H_OUT \\c2\n"
+        "  DORY_XPF32H_OUT \\c3\n  sub a3, a3, t1\n"
+        ".endm\n"
+        XPF_HEAD("dory__mm4x4_xpf32h") XPF64_START XPF_CHANNELS("DORY_XPF32H_CHANNEL")
+        XPF64_NEXT XPF_TAIL("dory__mm4x4_xpf32h")
+        ".purgem DORY_XPF32H_OUT\n.purgem DORY_XPF32H_CHANNEL\n");
+
+/* SHIFT64 with k within int32 and d in 1..31 (a1 = d, a7 = 32 - d): h:s =
+ * mulh:mul(acc, k) + l; v = h:s >> d is below 0 iff h < 0, at least 2^32
+ * iff h >> d != 0, else (h << (32 - d)) | (s >> d) as unsigned; the rare
+ * clamped values by stubs after the function (.subsection 1). */
+__asm__(".macro DORY_XPF32L_OUT acc\n"
+        "  mulh ra, \\acc, a6\n  mul \\acc, \\acc, a6\n  add \\acc, \\acc, a4\n"
+        "  sltu t2, \\acc, a4\n  add t2, t2, a0\n  add ra, ra, t2\n"
+        "  bltz ra, .Ldory_xpf_neg\\@\n  srl t2, ra, a1\n  bnez t2, .Ldory_xpf_big\\@\n"
+        "  sll ra, ra, a7\n  srl \\acc, \\acc, a1\n  or ra, ra, \\acc\n"
+        "  bltu a2, ra, .Ldory_xpf_big\\@\n"
+        ".Ldory_xpf_st\\@:\n  " XP_SBY(ra)
+        "  .subsection 1\n"
+        ".Ldory_xpf_neg\\@:\n  mv ra, zero\n  j .Ldory_xpf_st\\@\n"
+        ".Ldory_xpf_big\\@:\n  mv ra, a2\n  j .Ldory_xpf_st\\@\n"
+        "  .subsection 0\n"
+        ".endm\n"
+        ".macro DORY_XPF32L_CHANNEL j, c0, c1, c2, c3\n" XPF32_CONSTS
+        "  DORY_XPF32L_OUT \\c0\n  DORY_XPF32L_OUT \\c1\n  DORY_XPF32L_OUT \\c2\n"
+        "  DORY_XPF32L_OUT \\c3\n  sub a3, a3, t1\n"
+        ".endm\n"
+        XPF_HEAD("dory__mm4x4_xpf32l") XPF64_START "  li a7, 32\n  sub a7, a7, a1\n"
+        XPF_CHANNELS("DORY_XPF32L_CHANNEL") XPF64_NEXT XPF_TAIL("dory__mm4x4_xpf32l")
+        ".purgem DORY_XPF32L_OUT\n.purgem DORY_XPF32L_CHANNEL\n");
 /* clang-format on */
 #else
-/* The same in C (the portable and builtin forms); the host build of the
- * kernel tests counts its calls (dory__mm_xpf_calls). */
+/* The same in C (the portable and builtin forms), form f: 0 SHIFT32, else
+ * SHIFT64's DORY__MM_F64H, F32H, F32L; the host build of the kernel tests
+ * counts its calls (dory__mm_xpf_calls, dory__mm_xpf64_calls). */
 #ifdef DORY_MM_XPULP_C
-long dory__mm_xpf_calls;
+long dory__mm_xpf_calls, dory__mm_xpf64_calls;
 #endif
-static DORY_HOT void dory__mm4x4_xpf(const dory__mm_rv32_t *a)
+/* Output of a SHIFT64 form from accumulator v, constants kl (4 words). */
+static int32_t xpf64_out(int f, const int32_t *kl, int32_t v, int d, int32_t range)
+{
+    uint32_t klo = (uint32_t)kl[0], llo = (uint32_t)kl[2], s = (uint32_t)v * klo + llo;
+    uint32_t h = (uint32_t)kl[3] + (s < llo);
+    if (f == DORY__MM_F64H)
+        h +=
+            (uint32_t)((uint64_t)((int64_t)v * (int64_t)klo) >> 32) + (uint32_t)v * (uint32_t)kl[1];
+    else
+        h += (uint32_t)((uint64_t)((int64_t)v * kl[0]) >> 32);
+    if (f != DORY__MM_F32L) return dory_xp_min(dory_xp_max((int32_t)h >> d, 0), range);
+    if ((int32_t)h < 0) return 0;
+    if (h >> d) return range;
+    s = h << (32 - d) | s >> d;
+    return s > (uint32_t)range ? range : (int32_t)s;
+}
+
+static DORY_HOT void xpf_c(const dory__mm_rv32_t *a, int f)
 {
     int32_t acc[16];
     const int8_t *w = a->w;
     int blk, j, q;
 #ifdef DORY_MM_XPULP_C
-    dory__mm_xpf_calls++;
+    if (f)
+        dory__mm_xpf64_calls++;
+    else
+        dory__mm_xpf_calls++;
 #endif
     for (blk = 0; blk < a->nblk; blk++, w += 4L * a->k) {
-        const int32_t *kl = a->kl + 8 * blk;
+        const int32_t *kl = a->kl + (f ? 16 : 8) * blk;
         mm4x4(w, a->k, a->k / 4, a->x, a->b + 4 * blk, acc);
         for (j = 0; j < 4; j++)
             for (q = 0; q < 4; q++) {
-                int32_t v = (int32_t)((uint32_t)kl[2 * j] * (uint32_t)acc[4 * j + q] +
-                                      (uint32_t)kl[2 * j + 1]) >>
-                            a->d;
-                v = dory_xp_min(dory_xp_max(v, 0), (int32_t)a->range);
+                int32_t v = acc[4 * j + q];
+                if (f) {
+                    v = xpf64_out(f, kl + 4 * j, v, a->d, (int32_t)a->range);
+                } else {
+                    v = (int32_t)((uint32_t)kl[2 * j] * (uint32_t)v + (uint32_t)kl[2 * j + 1]) >>
+                        a->d;
+                    v = dory_xp_min(dory_xp_max(v, 0), (int32_t)a->range);
+                }
                 a->y[(long)q * a->ys + 4 * blk + j] = (uint8_t)v;
             }
     }
@@ -230,7 +340,18 @@ int dory__mm_fused_xpulp(const dory__mm_t *m, uint8_t *col, dory__mm_rv32_t *a)
 {
     int c = 4 * a->nblk, k4 = m->k / 4;
     if (!m->blocked) transpose_blocks(col, k4);
-    dory__mm4x4_xpf(a);
+#if DORY_XP_MODE == 1
+    if (m->f64 == DORY__MM_F64H)
+        dory__mm4x4_xpf64(a);
+    else if (m->f64 == DORY__MM_F32H)
+        dory__mm4x4_xpf32h(a);
+    else if (m->f64 == DORY__MM_F32L)
+        dory__mm4x4_xpf32l(a);
+    else
+        dory__mm4x4_xpf(a);
+#else
+    xpf_c(a, m->f64);
+#endif
     for (; c < m->cout; c++) mm1x4(m->w + (long)c * m->k, k4, col, m->b[c], m->acc + 4 * c);
     return 4 * a->nblk;
 }

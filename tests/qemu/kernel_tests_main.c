@@ -27,7 +27,7 @@ void __wrap_dory__mm4x4_rv32(const dory__mm_rv32_t *a)
 #endif
 
 #ifdef DORY_MM_XPULP_C
-extern long dory__mm_xpf_calls; /* the fused Xpulp core's portable form */
+extern long dory__mm_xpf_calls, dory__mm_xpf64_calls; /* the fused Xpulp core's portable form */
 #endif
 
 enum { CASES = 60 };
@@ -61,10 +61,11 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
     }
     printf("%s %s%s%s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ", kc_op_name(op),
            flags & KC_OUT_I32 ? " (int32 out)" : "", flags & KC_IM2COL1 ? " (1-pixel im2col)" : "",
-           flags & KC_FUSED    ? " (fused core)"
-           : flags & KC_PLANES ? " (4-channel planes)"
-           : flags & KC_ADD_PC ? " (per-channel SHIFT32)"
-                               : "",
+           flags & KC_FUSED     ? " (fused core)"
+           : flags & KC_PLANES  ? " (4-channel planes)"
+           : flags & KC_ADD_PC  ? " (per-channel SHIFT32)"
+           : flags & KC_SHIFT64 ? " (SHIFT64)"
+                                : "",
            flags & KC_S64 ? " (SHIFT64)" : "", sliced ? " (input-channel slices)" : "", made);
     if (flags & KC_DSP) printf("     (the Arm DSP row)\n");
     if (!made) (*failed)++;
@@ -96,6 +97,19 @@ int main(void)
     run_op(KOP_DW3, KC_PLANES | KC_S64, 0, &passed, &failed);
     run_op(KOP_DW3, KC_S64, 0, &passed, &failed);
     run_op(KOP_DW, KC_S64, 0, &passed, &failed);
+    {
+#ifdef DORY_MM_XPULP_C
+        long before = dory__mm_xpf64_calls;
+#endif
+        run_op(KOP_PW, KC_SHIFT64, 0, &passed, &failed);
+        run_op(KOP_CONV, KC_SHIFT64, 0, &passed, &failed);
+        run_op(KOP_CONV, KC_SHIFT64 | KC_IM2COL1, 0, &passed, &failed);
+#ifdef DORY_MM_XPULP_C
+        printf("%s fused Xpulp core, SHIFT64: %ld calls\n",
+               dory__mm_xpf64_calls > before ? "ok  " : "FAIL", dory__mm_xpf64_calls - before);
+        if (dory__mm_xpf64_calls == before) failed++;
+#endif
+    }
 #if DORY__MM_RV32
     {
         long before = fused_calls;

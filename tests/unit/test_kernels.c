@@ -252,6 +252,15 @@ TEST(kernels_fused_shapes_vs_interp)
     check_op_ex(KOP_CONV, 28, 80, KC_FUSED, RUN_WHOLE);
 }
 
+/* DORY's SHIFT64 requant (the matrix core's SHIFT64 epilogue, fused on
+ * Xpulp for the u8 cases): k beyond 32 bits, d below and above 32. */
+TEST(kernels_shift64_vs_interp)
+{
+    check_op_ex(KOP_PW, 29, 90, KC_SHIFT64, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 30, 90, KC_SHIFT64, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 31, 90, KC_SHIFT64 | KC_IM2COL1, RUN_WHOLE);
+}
+
 /* The Arm DSP rows on packed weights (here their C path; under QEMU on the
  * Cortex-M4, tests/qemu/kernel_tests_main.c runs them with SMLAD): every
  * scheme, zero points, borders, channel strides, int32 outputs; depthwise

@@ -125,8 +125,8 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
 }
 
 /* KC_S64's constants: d from the index, per channel k and l as the flag says. */
-static void s64_consts(KRq *q, int nch, int per_channel, const int64_t *amax, int index,
-                       uint32_t *s)
+static void s64_consts_dw(KRq *q, int nch, int per_channel, const int64_t *amax, int index,
+                          uint32_t *s)
 {
     static const int ds[11] = {12, 20, 27, 31, 32, 33, 36, 40, 44, 46, 50};
     int c, n = per_channel ? nch : 1;
@@ -139,6 +139,39 @@ static void s64_consts(KRq *q, int nch, int per_channel, const int64_t *amax, in
         int64_t k = kd < 1.0 ? 1 : kd >= (double)lim ? lim : (int64_t)kd;
         q->k64[c] = ri(s, 0, 3) ? k : -k;
         q->l64[c] = q->has_l ? ri64(s, -((int64_t)1 << q->r.d), (int64_t)1 << q->r.d) : 0;
+    }
+}
+
+/* KC_SHIFT64: DORY's SHIFT64 constants (their graphs divide by 2^21 - 1 in
+ * int64): regime 0 k beyond 32 bits, d >= 32 (dscnn, PenguiNet); 1 k within
+ * 32 bits, d < 32 (Residual's convs, l beyond 32 bits); 2 k within 32 bits,
+ * d >= 32 (in regime 1 with d < 28, every 4th channel's k either 2^24 times
+ * larger or near 2^31: values beyond int32, or beyond 2^32 with k within
+ * int32). Signs of k and l random per channel; l reaches about +-120
+ * outputs, so that both clamps are hit. */
+static void s64_consts_mm(KRq *q, const int64_t *amax, int nch, int regime, uint32_t *s)
+{
+    int64_t am = 1, k0, kmax;
+    int c, big;
+    for (c = 0; c < nch; c++) am = amax[c] > am ? amax[c] : am;
+    kmax = ((int64_t)1 << 60) / (am + 1);
+    if (regime == 0) {
+        k0 = (int64_t)1 << ri(s, 33, 40);
+        k0 = k0 > kmax ? kmax : k0;
+        q->r.d = bitlen((uint64_t)(k0 * am / 160));
+    } else {
+        q->r.d = regime == 2 ? ri(s, 32, 34) : ri(s, 0, 3) ? ri(s, 12, 31) : ri(s, 0, 11);
+        k0 = ((int64_t)1 << q->r.d) * 160 / am;
+        if (k0 >= (int64_t)1 << 31) k0 = ((int64_t)1 << 31) - 1;
+    }
+    big = regime == 1 && q->r.d < 28 ? ri(s, 1, 2) : 0;
+    for (c = 0; c < q->nch; c++) {
+        int64_t k = ri64(s, k0 / 2 > 0 ? k0 / 2 : 1, k0 > 1 ? k0 : 1), l = 0;
+        if (q->has_l) l = ri64(s, -120 * ((int64_t)1 << q->r.d), 120 * ((int64_t)1 << q->r.d));
+        if (big && c % 4 == 3) /* beyond 2^31 (k too) or 2^32 (k within int32) after >> d */
+            k = big == 1 ? k << 24 : ri64(s, (int64_t)1 << 30, ((int64_t)1 << 31) - 1);
+        q->k64[c] = ri(s, 0, 2) ? k : -k;
+        q->l64[c] = l;
     }
 }
 
@@ -376,9 +409,10 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         tout = DORY_I32;
     }
     if ((flags & KC_ADD_PC) && op != KOP_ADD) return -1;
-    if (flags & KC_FUSED) {
+    if (flags & (KC_FUSED | KC_SHIFT64)) {
         if (op != KOP_CONV && op != KOP_PW) return -1;
-        sch = DORY_RQ_SHIFT32, tout = DORY_U8, wzp_mode = 0;
+        sch = flags & KC_FUSED ? DORY_RQ_SHIFT32 : DORY_RQ_SHIFT64, wzp_mode = 0;
+        if ((flags & KC_FUSED) || index % 2 == 0) tout = DORY_U8;
     }
     if (flags & KC_S64) {
         if (op != KOP_DW3 && op != KOP_DW) return -1;
@@ -401,6 +435,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         sch = DORY_RQ_FIXED; /* the TFLite quantization, which the fast paths take */
     if (flags & KC_FUSED)    /* K % 8 (the RV32 core) or K % 4 (the Xpulp core) */
         k->c = 4 * ri(s, 1, op == KOP_PW ? 12 : 4), k->cout = ri(s, 4, 21);
+    if ((flags & KC_SHIFT64) && index % 4 != 3) /* else any K */
+        k->c = 4 * ri(s, 1, op == KOP_PW ? 12 : 4), k->cout = ri(s, 1, 21);
     if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
     fill_data(k, s, tin, tb);
     if (!has_bias) free(k->bias), k->bias = NULL;
@@ -449,13 +485,15 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     acc_range(k, amax);
     make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
     if ((flags & KC_ADD_PC) && index % 2 == 0) kc_uniform(&k->rq);
-    if (flags & KC_S64) s64_consts(&k->rq, k->cout, perch, amax, index, s);
+    if (flags & KC_S64) s64_consts_dw(&k->rq, k->cout, perch, amax, index, s);
+    if (flags & KC_SHIFT64) s64_consts_mm(&k->rq, amax, k->cout, (index / 2) % 3, s);
     o = &k->conv.out;
     set_out(o, tout, s);
     if ((flags & KC_S64) && ri(s, 0, 1)) o->lo = type_min(tout), o->hi = type_max(tout);
     if (sch == DORY_RQ_QLADD || sch == DORY_RQ_QLADD_INT)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, s);
-    if (flags & KC_FUSED) o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
+    if ((flags & KC_FUSED) || ((flags & KC_SHIFT64) && index % 2 == 0)) /* the fused cores' */
+        o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
     o->rq = k->rq.r;
     k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;
     kc_ref(k);

@@ -106,6 +106,11 @@ void kc_free(KCase *k);
  * mapping the accumulators to about 40..600 (clamps on both sides), l up to
  * 2^d either way; on half of the cases the output's full range (the Xpulp
  * depthwise's assembly epilogue). */
+/* KC_SHIFT64 (conv and pointwise): SHIFT64 as in DORY's networks (k up to
+ * 2^40 or within 32 bits, d below and above 32, negative k and l, both
+ * clamps), no weight zero point, cout 1 to 21, K a multiple of 4 in 3 cases
+ * of 4; even indexes u8 output with zero point 0 clamped to [0, hi] (the
+ * fused cores' form), odd ones any output (u8/i8, zero point, clamp). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -123,7 +128,8 @@ enum {
     KC_ONNX_SHIFT64 = 512,
     KC_PLANES = 1024,
     KC_ADD_PC = 2048,
-    KC_S64 = 4096
+    KC_S64 = 4096,
+    KC_SHIFT64 = 8192
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
