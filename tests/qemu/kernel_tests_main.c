@@ -63,6 +63,7 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
            flags & KC_OUT_I32 ? " (int32 out)" : "", flags & KC_IM2COL1 ? " (1-pixel im2col)" : "",
            flags & KC_FUSED    ? " (fused core)"
            : flags & KC_PLANES ? " (4-channel planes)"
+           : flags & KC_FIRST  ? " (first layers: 1 or 3 channels)"
                                : "",
            sliced ? " (input-channel slices)" : "", made);
     if (flags & KC_DSP) printf("     (the Arm DSP row)\n");
@@ -91,6 +92,8 @@ int main(void)
     run_op(KOP_ADD, KC_DSP, 0, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_DW3, KC_PLANES, 0, &passed, &failed);
+    run_op(KOP_CONV, KC_FIRST, 0, &passed, &failed);
+    run_op(KOP_CONV, KC_FIRST | KC_OUT_I32, 0, &passed, &failed);
 #if DORY__MM_RV32
     {
         long before = fused_calls;

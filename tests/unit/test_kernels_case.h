@@ -97,6 +97,10 @@ void kc_free(KCase *k);
  * rows of whole words, 5 to 30 pixels a side, padding 1 or 2 on each side
  * (every tile edge on odd indexes), no weight zero point: the geometry of
  * the Xpulp depthwise's 4-channel planes (kernels/dory_dwconv3x3_xpulp_s8.c). */
+/* KC_FIRST (conv only): a first layer: 1 or 3 input channels, 3x3 or 5x5,
+ * stride 1 or 2, padding up to half the kernel on each side, 1 to 40 output
+ * channels, inputs of several windows a side, a weight zero point in one
+ * case of four (the Xpulp im2col of any channel count takes the others). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -112,7 +116,8 @@ enum {
     KC_ONNX_FLOAT = 128,
     KC_ONNX_EXACT = 256,
     KC_ONNX_SHIFT64 = 512,
-    KC_PLANES = 1024
+    KC_PLANES = 1024,
+    KC_FIRST = 2048
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
