@@ -166,7 +166,7 @@ static DORY_HOT void put_window(uint8_t *col, int q, const uint8_t *src, long ro
 }
 
 /* Taps of the pixels conv_xpulp_any stages (on the stack) before put_window. */
-enum { STAGE_TAPS = 128 };
+enum { STAGE_TAPS = 32 };
 
 /* Any pixel (padding, dilation, channel strides): its K taps contiguous in
  * stage, as read (padded taps = the zero point XOR the flip, which
