@@ -211,24 +211,26 @@ static void conv_xpulp_any(dory__mm_t *m, const dory_conv_params_t *p, const dor
     uint32_t fm = 0x01010101u * dory__flip(p->in_type);
     uint8_t *yp[DORY__MM_NP], stage[STAGE_TAPS];
     int32_t sx[DORY__MM_NP] = {0, 0, 0, 0};
-    int oy = pix / out->w, ox = pix % out->w;
+    /* locals: the byte stores to col would make p, in, out (L2) reload */
+    int sh = p->stride_h, sw = p->stride_w, kw = p->kw, ih = in->h, iw = in->w, ow = out->w;
+    int oy = pix / ow, ox = pix % ow;
     m->blocked = 1;
     for (; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         for (q = 0; q < DORY__MM_NP; q++) {
-            int iy0 = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
+            int iy0 = oy * sh - pt, ix0 = ox * sw - pl;
             if (q >= np) { /* any bytes: zeros */
                 for (i = 0; i < k; i++) col[col_pos(k, q, i)] = 0;
                 continue;
             }
-            if (window && iy0 >= 0 && iy0 + ky < in->h && ix0 >= 0 && ix0 + p->kw <= in->w) {
-                put_window(col, q, x + ((long)iy0 * in->w + ix0) * cin, rowstep, rowlen, k, fm);
+            if (window && iy0 >= 0 && iy0 + ky < ih && ix0 >= 0 && ix0 + kw <= iw) {
+                put_window(col, q, x + ((long)iy0 * iw + ix0) * cin, rowstep, rowlen, k, fm);
             } else { /* one row of K taps */
                 stage_pixel(p, in, x, oy, ox, stage);
                 put_window(col, q, stage, k, k, k, fm);
             }
-            yp[q] = y + ((long)oy * out->w + ox) * ys;
-            if (++ox == out->w) ox = 0, oy++;
+            yp[q] = y + ((long)oy * ow + ox) * ys;
+            if (++ox == ow) ox = 0, oy++;
         }
         dory__mm_pixels(m, np, col, sx, yp);
     }
@@ -256,9 +258,9 @@ static DORY_HOT void copy4(uint8_t *d, const uint8_t *a, long step, int n, uint8
     }
 }
 
-static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
-                  const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                  void *y)
+int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                       void *y)
 {
     int32_t k = conv_k(p, in);
     int32_t *b = (int32_t *)ctx->buf;
@@ -374,16 +376,4 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
         dory__mm_pixels(&m, np, col, sx, yp);
     }
     return DORY_OK;
-}
-
-/* The loops read the parameters and dims per pixel: from this core's copy
- * (its stack, L1 on the PULP cluster), not from the caller's (a deployed
- * layer's are in L2), which the byte stores to col would make them reload. */
-int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
-                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                       void *y)
-{
-    dory_conv_params_t pc = *p;
-    dory_dims_t ic = *in, oc = *out;
-    return conv2d(ctx, &pc, &ic, x, w, bias, &oc, y);
 }
