@@ -125,6 +125,118 @@ static void im2col_blocked(const dory_conv_params_t *p, const dory_dims_t *in, c
 }
 #endif
 
+#if DORY__MM_XPULP
+/* The Xpulp core's layout for any channel count (no weight zero point):
+ * tap t < 4*k4 of pixel q at byte 16*(t/4) + 4q + t%4 (word 4*(t/4) + q),
+ * the K % 4 tail taps interleaved after them (byte 16*k4 + 4*(t - 4*k4) + q). */
+
+DORY_INLINE int col_pos(int k, int q, int t)
+{
+    int k4 = k >> 2;
+    return t < 4 * k4 ? 16 * (t >> 2) + 4 * q + (t & 3) : 16 * k4 + 4 * (t - 4 * k4) + q;
+}
+
+/* Pixel q whose window is inside the tile, dense: kh kernel rows rowstep
+ * bytes apart from src, each rowlen >= 4 contiguous taps. Each word is one
+ * unaligned load, merged with a load from the next row where it spans two
+ * rows; loads stay inside the window's rows (a row's word may run into the
+ * bytes after it, never past the last row). Values XOR fm. */
+static DORY_HOT void put_window(uint8_t *col, int q, const uint8_t *src, long rowstep, int rowlen,
+                                int k, uint32_t fm)
+{
+    static const uint32_t lo_mask[4] = {0, 0xffu, 0xffffu, 0xffffffu};
+    uint32_t *d = (uint32_t *)(void *)col + q;
+    uint8_t *tail = col + 16 * (k >> 2) + q;
+    const uint8_t *row = src;
+    int off = 0, i, k4 = k >> 2;
+    for (i = 0; i < k4; i++, d += 4) {
+        uint32_t v = dory__ldw_any(row + off);
+        off += 4;
+        if (off >= rowlen) {      /* the word ends at or past the row's end */
+            int e = off - rowlen; /* its bytes from the next row */
+            row += rowstep, off = e;
+            if (e) {
+                uint32_t m = lo_mask[4 - e];
+                v = (v & m) | (dory__ldw_any(row + e - 4) & ~m);
+            }
+        }
+        *d = v ^ fm;
+    }
+    for (i = 0; i < (k & 3); i++, tail += 4) *tail = (uint8_t)(row[off + i] ^ fm);
+}
+
+/* Taps of the pixels conv_xpulp_any stages (on the stack) before put_window. */
+enum { STAGE_TAPS = 32 };
+
+/* Any pixel (padding, dilation, channel strides): its K taps contiguous in
+ * stage, as read (padded taps = the zero point XOR the flip, which
+ * put_window applies). One input channel (first layers) tap by tap. */
+static DORY_NOINLINE void stage_pixel(const dory_conv_params_t *p, const dory_dims_t *in,
+                                      const uint8_t *x, int oy, int ox, uint8_t *stage)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    int kh = p->kh, kw = p->kw, dh = p->dil_h, dw = p->dil_w, h = in->h, w = in->w;
+    int iy = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
+    int cin = in->c, cs = dory__cstride(in), dy, dx, i;
+    uint8_t zf = (uint8_t)(dory__zx_u(p) ^ dory__flip(p->in_type));
+    for (dy = 0; dy < kh; dy++, iy += dh) {
+        const uint8_t *row = iy >= 0 && iy < h ? x + (long)iy * w * cs : 0;
+        int ix = ix0;
+        if (cin == 1) {
+            for (dx = 0; dx < kw; dx++, ix += dw)
+                *stage++ = row && ix >= 0 && ix < w ? row[ix * cs] : zf;
+            continue;
+        }
+        for (dx = 0; dx < kw; dx++, ix += dw, stage += cin) {
+            if (!row || ix < 0 || ix >= w)
+                for (i = 0; i < cin; i++) stage[i] = zf;
+            else
+                for (i = 0; i < cin; i++) stage[i] = row[(long)ix * cs + i];
+        }
+    }
+}
+
+/* Output pixels [pix, end) in the Xpulp core's layout written directly (no
+ * transpose): where the channels do not make whole-word kernel rows. */
+static void conv_xpulp_any(dory__mm_t *m, const dory_conv_params_t *p, const dory_dims_t *in,
+                           const uint8_t *x, const dory_dims_t *out, uint8_t *y, long ys,
+                           uint8_t *col, int pix, int end)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    int cin = in->c, rowlen = p->kw * cin, ky = (p->kh - 1) * p->dil_h, k = m->k, q, i;
+    int window = p->dil_w == 1 && dory__cstride(in) == cin && rowlen >= 4;
+    long rowstep = (long)p->dil_h * in->w * cin;
+    uint32_t fm = 0x01010101u * dory__flip(p->in_type);
+    uint8_t *yp[DORY__MM_NP], stage[STAGE_TAPS];
+    int32_t sx[DORY__MM_NP] = {0, 0, 0, 0};
+    /* locals: the byte stores to col would make p, in, out (L2) reload */
+    int sh = p->stride_h, sw = p->stride_w, kw = p->kw, ih = in->h, iw = in->w, ow = out->w;
+    int oy = pix / ow, ox = pix % ow;
+    m->blocked = 1;
+    for (; pix < end; pix += DORY__MM_NP) {
+        int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
+        for (q = 0; q < DORY__MM_NP; q++) {
+            int iy0 = oy * sh - pt, ix0 = ox * sw - pl;
+            if (q >= np) { /* any bytes: zeros */
+                for (i = 0; i < k; i++) col[col_pos(k, q, i)] = 0;
+                continue;
+            }
+            if (window && iy0 >= 0 && iy0 + ky < ih && ix0 >= 0 && ix0 + kw <= iw) {
+                put_window(col, q, x + ((long)iy0 * iw + ix0) * cin, rowstep, rowlen, k, fm);
+            } else { /* one row of K taps */
+                stage_pixel(p, in, x, oy, ox, stage);
+                put_window(col, q, stage, k, k, k, fm);
+            }
+            yp[q] = y + ((long)oy * ow + ox) * ys;
+            if (++ox == ow) ox = 0, oy++;
+        }
+        dory__mm_pixels(m, np, col, sx, yp);
+    }
+}
+#endif
+
 /* dst[4*i + q] = src_q[i] ^ f for q < 4, i < n, src_q = a + q * step: the
  * kernel row of 4 pixels of one output row in one pass. */
 #define IM4_LOOP(OP)                                                                               \
@@ -189,6 +301,12 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
 #endif
     dory__split(out->h, ctx, &r0, &r1);
     end = r1 * out->w;
+#if DORY__MM_XPULP
+    if (!m.zw_nonzero && !blocked_ok && k <= STAGE_TAPS) {
+        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, r0 * out->w, end);
+        return DORY_OK;
+    }
+#endif
     oy = r0, ox = 0;
     for (pix = r0 * out->w; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;

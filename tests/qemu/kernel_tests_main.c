@@ -65,6 +65,7 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
            : flags & KC_PLANES  ? " (4-channel planes)"
            : flags & KC_ADD_PC  ? " (per-channel SHIFT32)"
            : flags & KC_SHIFT64 ? " (SHIFT64)"
+           : flags & KC_FIRST   ? " (first layers: 1 or 3 channels)"
                                 : "",
            flags & KC_S64 ? " (SHIFT64)" : "", sliced ? " (input-channel slices)" : "", made);
     if (flags & KC_DSP) printf("     (the Arm DSP row)\n");
@@ -110,6 +111,8 @@ int main(void)
         if (dory__mm_xpf64_calls == before) failed++;
 #endif
     }
+    run_op(KOP_CONV, KC_FIRST, 0, &passed, &failed);
+    run_op(KOP_CONV, KC_FIRST | KC_OUT_I32, 0, &passed, &failed);
 #if DORY__MM_RV32
     {
         long before = fused_calls;

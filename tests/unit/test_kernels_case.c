@@ -429,6 +429,18 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         k->oh = out_dim(k->h, k->kh, k->sh, k->dh, k->pad[0], k->pad[2]);
         k->ow = out_dim(k->w, k->kw, k->sw, k->dw, k->pad[1], k->pad[3]);
     }
+    if (flags & KC_FIRST) {
+        int i;
+        if (op != KOP_CONV) return -1;
+        k->c = ri(s, 0, 1) ? 3 : 1, k->cout = ri(s, 1, 40);
+        k->kh = k->kw = ri(s, 0, 1) ? 5 : 3, k->sh = k->sw = ri(s, 1, 2), k->dh = k->dw = 1;
+        for (i = 0; i < 4; i++) k->pad[i] = ri(s, 0, k->kh / 2);
+        k->h = k->kh - 1 + k->sh * ri(s, 2, 9) + ri(s, 0, 3);
+        k->w = k->kw - 1 + k->sw * ri(s, 2, 9) + ri(s, 0, 3);
+        if (index % 4 != 3) wzp_mode = 0;
+        k->oh = out_dim(k->h, k->kh, k->sh, k->dh, k->pad[0], k->pad[2]);
+        k->ow = out_dim(k->w, k->kw, k->sw, k->dw, k->pad[1], k->pad[3]);
+    }
     if ((flags & KC_DSP) && op == KOP_ADD) /* tensors the table path takes */
         k->h = k->oh = ri(s, 12, 24), k->w = k->ow = ri(s, 12, 24);
     if ((flags & KC_DSP) && (op == KOP_ADD || op == KOP_DW3) && index % 2 == 0)
@@ -746,6 +758,8 @@ const KBenchShape kc_bench_shapes[] = {
     {"fc 256->12", KOP_FC, 1, 1, 256, 12, 1, 1, 0, "MAC", 3.5},
     {"add 16x16x32", KOP_ADD, 16, 16, 32, 32, 1, 1, 0, "elem", 20.0},
     {"global avgpool 6x6x256", KOP_AVGPOOL, 6, 6, 256, 256, 6, 1, 0, "input", 0},
+    /* PenguiNet_32's first layer, one L1 tile of its deployment (24x16 outputs) */
+    {"conv 5x5 s2 p2 1->32 48x32", KOP_CONV, 48, 32, 1, 32, 5, 2, 2, "MAC", 0},
 };
 const int kc_bench_nshapes = (int)(sizeof kc_bench_shapes / sizeof kc_bench_shapes[0]);
 

@@ -111,6 +111,10 @@ void kc_free(KCase *k);
  * clamps), no weight zero point, cout 1 to 21, K a multiple of 4 in 3 cases
  * of 4; even indexes u8 output with zero point 0 clamped to [0, hi] (the
  * fused cores' form), odd ones any output (u8/i8, zero point, clamp). */
+/* KC_FIRST (conv only): a first layer: 1 or 3 input channels, 3x3 or 5x5,
+ * stride 1 or 2, padding up to half the kernel on each side, 1 to 40 output
+ * channels, inputs of several windows a side, a weight zero point in one
+ * case of four (the Xpulp im2col of any channel count takes the others). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
@@ -129,7 +133,8 @@ enum {
     KC_PLANES = 1024,
     KC_ADD_PC = 2048,
     KC_S64 = 4096,
-    KC_SHIFT64 = 8192
+    KC_SHIFT64 = 8192,
+    KC_FIRST = 16384
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */
