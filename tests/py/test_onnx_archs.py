@@ -204,7 +204,8 @@ def test_architecture_gap8_vs_onnxruntime(arch, variant, dory, run_dory, tmp_pat
     assert all(f"DORY_RQ_{s}," not in layers for s in ("FLOAT", "QLADD", "QLMUL")), \
         "fp32 requantization left in a gap8 layer"
     fw = tmp_path / "fw"  # a copy: parallel tests must not build in the same folder
-    shutil.copytree(ROOT / "examples" / "firmware", fw)
+    shutil.copytree(ROOT / "examples" / "firmware", fw,
+                    ignore=shutil.ignore_patterns("firmware", "*.elf"))
     subprocess.run(["make", "-s", "-C", str(fw), f"APP={app}", "firmware"], check=True,
                    capture_output=True)
     in_fp32 = ort_float_ops(path, tmp_path)

@@ -255,7 +255,8 @@ def test_avgpool_exact_gap8_firmware(variant, dory, run_dory, tmp_path):
     p = run_dory(dory, "deploy", path, "-t", "gap8", "-o", app, "--input", tmp_path / "in0.npy")
     assert "outputs differ" not in p.stderr, p.stderr
     src = tmp_path / "fw"
-    shutil.copytree(ROOT / "examples" / "firmware", src)
+    shutil.copytree(ROOT / "examples" / "firmware", src,
+                    ignore=shutil.ignore_patterns("firmware", "*.elf"))
     subprocess.run(["make", "-s", "-C", str(src), f"APP={app}", "firmware"], check=True,
                    capture_output=True)
     for i, x in enumerate(xs):
