@@ -460,7 +460,7 @@ static int load_inputs(const Graph *g, const Options *o, int default_seed,
     int seed = o->random_seed >= 0 ? o->random_seed : default_seed;
     for (int i = 0; i < g->ninputs; i++) {
         const Tensor *t = graph_tensor(g, g->inputs[i]);
-        inputs[i] = calloc((size_t)tensor_numel(t), sizeof(int32_t));
+        inputs[i] = util_calloc((size_t)tensor_numel(t), sizeof(int32_t));
         if (!inputs[i]) return diag_error(DIAG_NOLOC, "out of memory");
         if (o->ninputs) {
             if (tensor_read_file(o->inputs[i], o->in_fmt, t, inputs[i])) return -1;
@@ -490,7 +490,7 @@ static int cmd_run(const Options *o)
     } else {
         /* No -o: print the first output as text, one value per line. */
         const Tensor *t = graph_tensor(g, g->outputs[0]);
-        int32_t *src = malloc((size_t)tensor_numel(t) * sizeof(int32_t));
+        int32_t *src = util_malloc((size_t)tensor_numel(t) * sizeof(int32_t));
         if (!src) goto out;
         tensor_hwc_to_src(t, st.values[t->id], src);
         for (int64_t i = 0; i < tensor_numel(t); i++) printf("%d\n", src[i]);

@@ -22,7 +22,7 @@ static uint32_t fnv1a(const uint8_t *b, int64_t n)
 static uint8_t *tensor_bytes_of(const Tensor *t, const int32_t *v)
 {
     int64_t n = tensor_numel(t), e = cg_elem_bytes(t);
-    uint8_t *b = malloc((size_t)(n * e) + 1);
+    uint8_t *b = util_malloc((size_t)(n * e) + 1);
     if (!b) return NULL;
     for (int64_t i = 0; i < n; i++)
         for (int64_t k = 0; k < e; k++) b[i * e + k] = (uint8_t)((uint32_t)v[i] >> (8 * k));
@@ -33,7 +33,7 @@ static uint8_t *tensor_bytes_of(const Tensor *t, const int32_t *v)
 static uint8_t *const_bytes(const Tensor *t, int shift)
 {
     int64_t n = tensor_numel(t), e = cg_elem_bytes(t);
-    uint8_t *b = malloc((size_t)(n * e) + 1);
+    uint8_t *b = util_malloc((size_t)(n * e) + 1);
     if (!b) return NULL;
     for (int64_t i = 0; i < n; i++) {
         uint64_t v = (uint64_t)(tensor_get(t, i) - shift);
@@ -57,8 +57,8 @@ static uint8_t *image_weights(const Layer *L)
     uint8_t *b = const_bytes(L->w, cg_weight_shift(L)), *p;
     int32_t *zp;
     if (!b || !(L->ki->flags & DORY_KF_PACK16)) return b;
-    p = malloc((size_t)cg_w_image_bytes(L));
-    zp = malloc((size_t)cout * sizeof *zp);
+    p = util_malloc((size_t)cg_w_image_bytes(L));
+    zp = util_malloc((size_t)cout * sizeof *zp);
     if (p && zp) {
         for (int64_t c = 0; c < cout; c++) zp[c] = tensor_zp_at(L->w, c) - cg_weight_shift(L);
         dory_pack_w16((const int8_t *)b, (int)cout, (int)k, zp, 1, p);
@@ -86,7 +86,7 @@ int cg_write_weights(const char *dir, const Graph *g, const Layer *layers)
 {
     Out o, blob;
     int64_t n = cg_l2_weights_bytes(g, layers);
-    uint8_t *image = calloc((size_t)n + 1, 1);
+    uint8_t *image = util_calloc((size_t)n + 1, 1);
     if (!image) return diag_error(DIAG_NOLOC, "out of memory");
     for (int i = 0; i < g->nnodes; i++) {
         const Layer *L = &layers[i];
@@ -151,7 +151,7 @@ int cg_golden_hook(void *ctx, const InterpState *s, const Node *n, int index)
     Golden *gd = ctx;
     const Tensor *t = graph_tensor(s->g, n->out);
     uint8_t *b = tensor_bytes_of(t, s->values[n->out]);
-    if (!b) return -1;
+    if (!b) return diag_error(DIAG_NOLOC, "out of memory for the golden output of '%s'", n->name);
     gd->sum[index] = fnv1a(b, tensor_bytes(t));
     gd->bytes[index] = b;
     return 0;
@@ -167,7 +167,7 @@ int cg_write_data(const char *dir, const Graph *g, const Plan *p, const CodegenO
                 " * reference interpreter's). Not part of the network library. */\n"
                 "#include \"dory_test.h\"\n#include \"network.h\"\n\n");
     int64_t total = io_total(g);
-    uint8_t *in = malloc((size_t)total + 1);
+    uint8_t *in = util_malloc((size_t)total + 1);
     if (!in) return diag_error(DIAG_NOLOC, "out of memory");
     for (int i = 0, at = 0; i < g->ninputs; i++) {
         const Tensor *t = graph_tensor(g, g->inputs[i]);

@@ -25,7 +25,7 @@ _Static_assert(Q_AVG_ORT_HEAD == DORY_AVG_ORT_HEAD, "avg_table layout out of ste
 static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arith, int64_t nch,
                            const char *prefix)
 {
-    int64_t *v = calloc((size_t)nch * 2 + 2, sizeof(int64_t));
+    int64_t *v = util_calloc((size_t)nch * 2 + 2, sizeof(int64_t));
     if (!v) {
         cg_out_fail(o);
         return;
@@ -54,7 +54,7 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
         cg_emit_ints(o, decl, v + nch, nch);
     } else if (rq->scheme == RQ_LUT) {
         const Tensor *t = graph_tensor(g, rq->table);
-        int64_t *tv = calloc((size_t)tensor_numel(t), sizeof(int64_t));
+        int64_t *tv = util_calloc((size_t)tensor_numel(t), sizeof(int64_t));
         if (!tv) {
             free(v);
             cg_out_fail(o);
@@ -218,7 +218,7 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
     const Node *n = L->n;
     int64_t co = act_c(L->y);
     if (L->b) {
-        int64_t *v = calloc((size_t)co, sizeof(int64_t));
+        int64_t *v = util_calloc((size_t)co, sizeof(int64_t));
         for (int64_t c = 0; v && c < co; c++) v[c] = tensor_get(L->b, c);
         if (v)
             cg_emit_ints(o, "static const int32_t bias", v, co);
@@ -227,7 +227,7 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
         free(v);
     }
     if (has_w_zp(L)) {
-        int64_t *v = calloc((size_t)co, sizeof(int64_t));
+        int64_t *v = util_calloc((size_t)co, sizeof(int64_t));
         for (int64_t c = 0; v && c < co; c++) v[c] = weight_zp(L, c);
         if (v)
             cg_emit_ints(o, "static const int32_t w_zp", v, co);

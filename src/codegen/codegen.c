@@ -502,12 +502,15 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
     if (plan_check(p, why, sizeof why))
         return diag_error((DiagLoc){g->source, 0, 0, 0}, "invalid plan (a bug in dory): %s", why);
     if (cg_out_prepare(opt->out_dir)) return -1;
-    Layer *layers = calloc((size_t)g->nnodes + 1, sizeof(Layer));
-    Golden gd = {calloc((size_t)g->nnodes + 1, sizeof(uint32_t)),
-                 calloc((size_t)g->nnodes + 1, sizeof(uint8_t *))};
+    Layer *layers = util_calloc((size_t)g->nnodes + 1, sizeof(Layer));
+    Golden gd = {util_calloc((size_t)g->nnodes + 1, sizeof(uint32_t)),
+                 util_calloc((size_t)g->nnodes + 1, sizeof(uint8_t *))};
     InterpState st = {0};
     int rc = -1;
-    if (!layers || !gd.sum || !gd.bytes) goto out;
+    if (!layers || !gd.sum || !gd.bytes) {
+        diag_error(DIAG_NOLOC, "out of memory");
+        goto out;
+    }
     for (int i = 0; i < g->nnodes; i++)
         if (cg_analyse(g, p, i, &layers[i])) goto out;
     if (interp_run(g, opt->inputs, &st, cg_golden_hook, &gd)) goto out;

@@ -709,6 +709,21 @@ static const char *model_dir(Arena *a, const char *path)
     return slash ? arena_strndup(a, path, (size_t)(slash - path + 1)) : "";
 }
 
+/* protobuf-c allocates the unpacked message through the compiler's hook too */
+static void *pb_alloc(void *data, size_t size)
+{
+    (void)data;
+    return util_malloc(size);
+}
+
+static void pb_free(void *data, void *ptr)
+{
+    (void)data;
+    free(ptr);
+}
+
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
 Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
                         const FrontendOptions *opt)
 {
@@ -720,7 +735,7 @@ Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
     build_init(&x.b, g, SRC_CHW, build_err, &x);
     x.path = g->source = arena_strdup(&g->arena, path);
     x.dir = model_dir(&g->arena, path);
-    x.m = onnx__model_proto__unpack(NULL, len, buf);
+    x.m = onnx__model_proto__unpack(&pb_allocator, len, buf);
     int rc = -1;
     if (!x.m) {
         onnx_err(&x, "not a valid ONNX protobuf (truncated or corrupted file)");
@@ -745,7 +760,7 @@ Graph *onnx_load_buffer(const char *path, const unsigned char *buf, size_t len,
     if (opt && opt->dialect && parse_dialect(&x, opt->dialect, &x.dialect)) goto out;
     rc = lower_graph(&x, x.m->graph);
 out:
-    if (x.m) onnx__model_proto__free_unpacked(x.m, NULL);
+    if (x.m) onnx__model_proto__free_unpacked(x.m, &pb_allocator);
     if (rc) {
         graph_free(g);
         return NULL;

@@ -182,7 +182,7 @@ static int run_add(const Graph *g, const Node *n, const NodeConsts *nc, const in
     const Tensor *at = graph_tensor(g, n->in[0]), *bt = graph_tensor(g, n->in[1]);
     const Tensor *yt = graph_tensor(g, n->out);
     int64_t C = act_c(yt), N = tensor_numel(yt);
-    RqChan *ra = calloc((size_t)C * 2, sizeof(RqChan));
+    RqChan *ra = util_calloc((size_t)C * 2, sizeof(RqChan));
     if (!ra) return diag_error(node_loc(g, n), "out of memory");
     RqChan *rb = ra + C;
     for (int64_t c = 0; c < C; c++) {
@@ -303,12 +303,12 @@ int interp_run(const Graph *g, const int32_t *const *inputs, InterpState *s, Int
                void *ctx)
 {
     s->g = g;
-    s->values = calloc((size_t)g->ntensors, sizeof(int32_t *));
+    s->values = util_calloc((size_t)g->ntensors, sizeof(int32_t *));
     if (!s->values) return diag_error(DIAG_NOLOC, "out of memory");
     for (int i = 0; i < g->ntensors; i++) {
         const Tensor *t = g->tensors[i];
         if (t->is_const) continue;
-        s->values[i] = calloc((size_t)tensor_numel(t) + 1, sizeof(int32_t));
+        s->values[i] = util_calloc((size_t)tensor_numel(t) + 1, sizeof(int32_t));
         if (!s->values[i]) return diag_error(DIAG_NOLOC, "out of memory for tensor '%s'", t->name);
     }
     for (int i = 0; i < g->ninputs; i++) {

@@ -407,7 +407,7 @@ int q_float_as_shift(float s, int64_t amin, int64_t amax, int64_t tlo, int64_t t
                      int64_t *k, int64_t *l)
 {
     if (!(s > 0) || amin > amax || tlo > thi || thi - tlo > 65536 || d < 1 || d > 62) return 1;
-    int64_t *first = malloc(sizeof(int64_t) * (size_t)(thi - tlo + 1));
+    int64_t *first = util_malloc(sizeof(int64_t) * (size_t)(thi - tlo + 1));
     if (!first) return 1;
     for (int64_t t = tlo; t <= thi; t++) first[t - tlo] = float_reaches(s, amin, amax, t);
     /* the multiplier with the widest addend interval, by ternary search over

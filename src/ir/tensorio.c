@@ -217,7 +217,7 @@ static int fortran_to_c(int32_t *v, const int64_t *shape, int rank)
     int64_t n = 1;
     for (int d = 0; d < rank; d++) n *= shape[d];
     if (rank < 2 || n < 2) return 0;
-    int32_t *f = malloc((size_t)n * sizeof *f);
+    int32_t *f = util_malloc((size_t)n * sizeof *f);
     if (!f) return diag_error(DIAG_NOLOC, "out of memory");
     memcpy(f, v, (size_t)n * sizeof *f);
     for (int64_t c = 0; c < n; c++) {
@@ -284,7 +284,7 @@ static int npy_write(const char *path, const Tensor *t, const int32_t *src)
     size_t hlen = (size_t)k + pad + 1;
     size_t n = (size_t)tensor_numel(t);
     size_t size = 10 + hlen + n * (size_t)ty->bytes;
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = util_malloc(size);
     if (!buf) return diag_error((DiagLoc){path, 0, 0, 0}, "out of memory");
     memcpy(buf, "\x93NUMPY\x01\x00", 8);
     buf[8] = (unsigned char)(hlen & 0xff);
@@ -323,7 +323,7 @@ static int raw_write(const char *path, const Tensor *t, const int32_t *src)
 {
     const NpyType *ty = raw_type(t->dtype);
     size_t n = (size_t)tensor_numel(t);
-    unsigned char *buf = malloc(n * (size_t)ty->bytes + 1);
+    unsigned char *buf = util_malloc(n * (size_t)ty->bytes + 1);
     if (!buf) return diag_error((DiagLoc){path, 0, 0, 0}, "out of memory");
     for (size_t i = 0; i < n; i++)
         for (int j = 0; j < ty->bytes; j++)
@@ -413,7 +413,7 @@ int tensor_read_mem(const char *name, const unsigned char *b, size_t n, TensorFo
                     const Tensor *t, int32_t *hwc)
 {
     DORY_ASSERT(fmt != TIO_AUTO);
-    int32_t *src = malloc(((size_t)tensor_numel(t) + 1) * sizeof(int32_t));
+    int32_t *src = util_malloc(((size_t)tensor_numel(t) + 1) * sizeof(int32_t));
     if (!src) return diag_error((DiagLoc){name, 0, 0, 0}, "out of memory");
     int rc;
     if (fmt == TIO_NPY)
@@ -462,7 +462,7 @@ int tensor_npy_byte_dtype(const char *path, DType *dt)
 int tensor_write_file(const char *path, TensorFormat fmt, const Tensor *t, const int32_t *hwc)
 {
     if (fmt == TIO_AUTO) fmt = tensor_format_for_path(path);
-    int32_t *src = malloc(((size_t)tensor_numel(t) + 1) * sizeof(int32_t));
+    int32_t *src = util_malloc(((size_t)tensor_numel(t) + 1) * sizeof(int32_t));
     if (!src) return diag_error((DiagLoc){path, 0, 0, 0}, "out of memory");
     tensor_hwc_to_src(t, hwc, src);
     int rc = fmt == TIO_NPY   ? npy_write(path, t, src)

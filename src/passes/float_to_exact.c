@@ -73,7 +73,7 @@ static int float_as_shift(Graph *g, Node *n)
     int d = DORY_MIN(62, 60 - bitlen64((uint64_t)amax) - (int)ceil(log2(smax)));
     int d32 = DORY_MIN(d, 30 - (int)ceil(log2(smax)));
     if (d < 20) return 1;
-    int64_t *k = malloc(sizeof(int64_t) * (size_t)nch * 4);
+    int64_t *k = util_malloc(sizeof(int64_t) * (size_t)nch * 4);
     if (!k) return 1;
     int64_t *l = k + nch, *k32 = l + nch, *l32 = k32 + nch;
     int p32 = d32 >= 32 ? proven_channels(s, n, tlo, thi, d32, k32, l32) : 0, rc = 1;
@@ -102,7 +102,7 @@ static int qladd_as_shift(Graph *g, Node *n)
     double smax = fmax(r.qs[0], r.qs[1]);
     int d = DORY_MIN(24, 29 - 9 - (int)ceil(log2(smax)));
     if (d < 8) return 1;
-    int16_t *want = malloc(sizeof(int16_t) * 65536);
+    int16_t *want = util_malloc(sizeof(int16_t) * 65536);
     if (!want) return 1;
     for (int i = 0; i < 65536; i++) {
         int64_t v = q_qladd(&r, (int32_t)(da->min + i / 256), (int32_t)(db->min + i % 256));
@@ -145,7 +145,7 @@ static int qlmul_as_shift(Graph *g, Node *n)
     RqChan r = rq_channel(g, &n->rq, 0);
     int64_t a0 = n->acc_min, a1 = n->acc_max;
     if (!ty || !(r.qs[0] > 0) || a0 > a1 || a1 - a0 > (1 << 18)) return 1;
-    int16_t *want = malloc(sizeof(int16_t) * (size_t)(a1 - a0 + 1));
+    int16_t *want = util_malloc(sizeof(int16_t) * (size_t)(a1 - a0 + 1));
     if (!want) return 1;
     for (int64_t p = a0; p <= a1; p++) {
         int64_t v = q_qlmul(&r, p);

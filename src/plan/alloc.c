@@ -36,7 +36,7 @@ static int buf_add(BufList *l, int64_t size, int first, int last, int64_t *off)
     if (size <= 0) return 0;
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 64;
-        Buf *v = realloc(l->v, (size_t)cap * sizeof *v);
+        Buf *v = util_realloc(l->v, (size_t)cap * sizeof *v);
         if (!v) return -1;
         l->v = v;
         l->cap = cap;
@@ -139,8 +139,9 @@ static void decide_weights(Plan *p)
         if (p->g->tensors[i]->is_const) params += align4(p->tensors[i].bytes);
     p->weights_resident = params + act_peak_lower_bound(p) <= p->l2_budget;
     int n = p->nlayers;
-    int64_t *base = calloc((size_t)DORY_MAX(n, 1), sizeof *base);
-    char *res = calloc((size_t)DORY_MAX(n, 1), 1);
+    int64_t *base = util_calloc((size_t)DORY_MAX(n, 1), sizeof *base);
+    char *res = util_calloc((size_t)DORY_MAX(n, 1), 1);
+    if (!base || !res) p->arena.failed = 1; /* plan_graph: out of memory */
     for (int i = 0; i < n && base; i++) base[i] = live_l2(p, i);
     int64_t resident = 0;
     for (int k = 0; k < n && base && res; k++) {
@@ -455,8 +456,11 @@ int plan_alloc(Plan *p)
     } else {
         decide_weights(p);
     }
-    Memo *memo = calloc((size_t)DORY_MAX(p->nlayers, 1), sizeof *memo);
-    if (!memo) return -1;
+    Memo *memo = util_calloc((size_t)DORY_MAX(p->nlayers, 1), sizeof *memo);
+    if (!memo) {
+        p->arena.failed = 1;
+        return -1;
+    }
     int64_t shrink = 0;
     for (int attempt = 0; attempt < 4; attempt++) {
         if (p->target.levels >= 2) {
@@ -469,6 +473,7 @@ int plan_alloc(Plan *p)
         }
         BufList l = {0};
         if (collect_l2(p, &l)) {
+            p->arena.failed = 1;
             free(l.v);
             break;
         }

@@ -132,8 +132,8 @@ static int check_memory(const Plan *p, char *msg, size_t size)
 {
     const Graph *g = p->g;
     int cap = g->ntensors + 6 * p->nlayers + 1;
-    Span *l2 = calloc((size_t)cap, sizeof *l2), *l3 = calloc((size_t)cap, sizeof *l3);
-    Span *img = calloc((size_t)cap, sizeof *img);
+    Span *l2 = util_calloc((size_t)cap, sizeof *l2), *l3 = util_calloc((size_t)cap, sizeof *l3);
+    Span *img = util_calloc((size_t)cap, sizeof *img);
     int n2 = 0, n3 = 0, ni = 0, rc = 0;
     if (!l2 || !l3 || !img) rc = fail(msg, size, "out of memory");
     for (int i = 0; i < g->ntensors && !rc; i++) {

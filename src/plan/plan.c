@@ -109,7 +109,7 @@ static void plan_totals(Plan *p)
 Plan *plan_graph(const Graph *g, const Target *t, const PlanOptions *opt)
 {
     double t0 = now_ms();
-    Plan *p = calloc(1, sizeof *p);
+    Plan *p = util_calloc(1, sizeof *p);
     if (!p) return NULL;
     arena_init(&p->arena);
     p->g = g;
@@ -129,6 +129,10 @@ Plan *plan_graph(const Graph *g, const Target *t, const PlanOptions *opt)
     plan_kernels(p);
     plan_totals(p);
     p->plan_ms = now_ms() - t0;
+    if (p->arena.failed) { /* an allocation failed: the plan would not be the one asked for */
+        plan_free(p);
+        return NULL;
+    }
     return p;
 }
 

@@ -49,7 +49,7 @@ static int cand_build(const PlanGeom *g, const Target *t, int d, CandList *c)
 {
     int64_t size = cost_dim_size(g, d);
     int joint = cost_dim_joint(g, t, d);
-    c->v = malloc((size_t)size * sizeof *c->v);
+    c->v = util_malloc((size_t)size * sizeof *c->v);
     c->n = 0;
     if (!c->v) return -1;
     for (int64_t tile = size; tile >= 1; tile--) {
@@ -275,8 +275,11 @@ static int im2col1_variant(const PlanGeom *g, const Target *t, PlanGeom *g1)
 static int solve_variant(const PlanGeom *g, const Target *t, PlanObjective obj, L1Plan *p, Arena *a,
                          const char **why)
 {
-    Search *s = calloc(1, sizeof *s);
-    if (!s) return -1;
+    Search *s = util_calloc(1, sizeof *s);
+    if (!s) {
+        a->failed = 1; /* plan_graph: out of memory, not a tiling that does not fit */
+        return -1;
+    }
     s->g = g;
     s->t = t;
     s->budget = target_l1_budget(t);
@@ -284,7 +287,7 @@ static int solve_variant(const PlanGeom *g, const Target *t, PlanObjective obj, 
     s->min_l1 = INT64_MAX;
     int rc = 0;
     for (int d = 0; d < TD_COUNT; d++)
-        if (cand_build(g, t, d, &s->c[d])) rc = -1;
+        if (cand_build(g, t, d, &s->c[d])) rc = -1, a->failed = 1;
     if (rc == 0) {
         if (obj == OBJ_DORY)
             search_dory(s);
@@ -356,7 +359,7 @@ static int brute_variant(const PlanGeom *g, const Target *t, L1Plan *best)
     int rc = 0;
     for (int d = 0; d < TD_COUNT; d++) {
         size[d] = cost_dim_size(g, d);
-        fs[d] = malloc((size_t)size[d] * sizeof *fs[d]);
+        fs[d] = util_malloc((size_t)size[d] * sizeof *fs[d]);
         if (!fs[d]) rc = -1;
         for (int64_t k = 1; fs[d] && k <= size[d]; k++) fs[d][k - 1] = cost_dim_feat(g, t, d, k);
     }

@@ -142,8 +142,8 @@ static void l1_map(FILE *f, const cJSON *layer)
 {
     const cJSON *l1 = jget(layer, "l1"), *b;
     int n = cJSON_GetArraySize(jget(l1, "buffers")), k = 0;
-    MapItem *it = calloc((size_t)(n ? n : 1), sizeof *it);
-    char(*lab)[96] = calloc((size_t)(n ? n : 1), sizeof *lab);
+    MapItem *it = util_calloc((size_t)(n ? n : 1), sizeof *it);
+    char(*lab)[96] = util_calloc((size_t)(n ? n : 1), sizeof *lab);
     if (!it || !lab) goto out;
     cJSON_ArrayForEach(b, jget(l1, "buffers"))
     {
@@ -169,7 +169,7 @@ static void region_map(FILE *f, const cJSON *r, const char *region, const char *
 {
     const cJSON *t;
     int n = cJSON_GetArraySize(jget(r, "tensors")), k = 0;
-    MapItem *it = calloc((size_t)(n ? n : 1), sizeof *it);
+    MapItem *it = util_calloc((size_t)(n ? n : 1), sizeof *it);
     if (!it) return;
     cJSON_ArrayForEach(t, jget(r, "tensors"))
     {
@@ -285,7 +285,7 @@ static void l2_timeline(FILE *f, const cJSON *r)
         "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#fcfcfc\" stroke=\"#999\"/>",
         TL_X0, TL_Y0, width, TL_H);
     int nb = cJSON_GetArraySize(jget(r, "tensors")) + cJSON_GetArraySize(jget(r, "l2_staging"));
-    TlBar *bars = calloc((size_t)nb + 1, sizeof *bars);
+    TlBar *bars = util_calloc((size_t)nb + 1, sizeof *bars);
     if (bars) {
         nb = tl_bars(r, nl, bars);
         for (int k = 0; k < nb; k++) tl_bar(f, k, ysc, colw, &bars[k]);
@@ -665,6 +665,7 @@ char *report_html(const cJSON *r)
 {
     char *buf = NULL;
     size_t size = 0;
+    long failures = util_alloc_failures(); /* a part that ran out of memory is left out */
     FILE *f = open_memstream(&buf, &size);
     if (!f) return NULL;
     const cJSON *tg = jget(r, "target"), *l;
@@ -706,7 +707,7 @@ char *report_html(const cJSON *r)
     fputs("</section>\n", f);
     calibration(f, r);
     fputs("</body></html>\n", f);
-    if (fclose(f) != 0) {
+    if (fclose(f) != 0 || util_alloc_failures() != failures) {
         free(buf);
         return NULL;
     }

@@ -9,6 +9,20 @@
 
 #include "report.h"
 
+/* Out of memory, cJSON returns NULL for a node and refuses to add to one; the
+ * node that could not be added is freed here, and report_build() counts the
+ * failed allocations (util_alloc_failures) so that it never returns a report
+ * with parts missing. */
+static void put(cJSON *o, const char *k, cJSON *item)
+{
+    if (!o || !cJSON_AddItemToObject(o, k, item)) cJSON_Delete(item);
+}
+
+static void push(cJSON *a, cJSON *item)
+{
+    if (!a || !cJSON_AddItemToArray(a, item)) cJSON_Delete(item);
+}
+
 /* cJSON numbers are doubles: int64 values of a plan stay below 2^53. */
 static void num(cJSON *o, const char *k, double v) { cJSON_AddNumberToObject(o, k, v); }
 static void str(cJSON *o, const char *k, const char *v)
@@ -28,11 +42,11 @@ static cJSON *shape_json(const Graph *g, int id)
     str(o, "name", t->name);
     cJSON *s = cJSON_AddArrayToObject(o, "shape");
     if (t->rank == 4) {
-        cJSON_AddItemToArray(s, cJSON_CreateNumber((double)act_h(t)));
-        cJSON_AddItemToArray(s, cJSON_CreateNumber((double)act_w(t)));
-        cJSON_AddItemToArray(s, cJSON_CreateNumber((double)act_c(t)));
+        push(s, cJSON_CreateNumber((double)act_h(t)));
+        push(s, cJSON_CreateNumber((double)act_w(t)));
+        push(s, cJSON_CreateNumber((double)act_c(t)));
     } else {
-        cJSON_AddItemToArray(s, cJSON_CreateNumber((double)tensor_numel(t)));
+        push(s, cJSON_CreateNumber((double)tensor_numel(t)));
     }
     str(o, "dtype", dtype_name(t->dtype));
     return o;
@@ -79,7 +93,7 @@ static cJSON *tiles_json(const L1Plan *l)
 {
     static const char *const dn[TD_COUNT] = {"co", "ho", "wo", "ci"};
     cJSON *o = cJSON_CreateObject();
-    for (int d = 0; d < TD_COUNT; d++) cJSON_AddItemToObject(o, dn[d], dim_json(&l->d[d]));
+    for (int d = 0; d < TD_COUNT; d++) put(o, dn[d], dim_json(&l->d[d]));
     return o;
 }
 
@@ -105,7 +119,7 @@ static cJSON *l1_json(const L1Plan *l)
             num(e, "copies", B->nbuf);
             num(e, "offset", (double)B->off[c]);
             num(e, "bytes", (double)B->bytes);
-            cJSON_AddItemToArray(bufs, e);
+            push(bufs, e);
         }
     }
     return o;
@@ -121,7 +135,7 @@ static void staging_json(cJSON *arr, int layer, const char *name, int64_t bytes,
         num(e, "copy", c);
         num(e, "offset", (double)off[c]);
         num(e, "bytes", (double)bytes);
-        cJSON_AddItemToArray(arr, e);
+        push(arr, e);
     }
 }
 
@@ -131,8 +145,8 @@ static cJSON *l3_json(const L3Plan *s)
     cJSON_AddBoolToObject(o, "weights_stream", s->w_stream);
     cJSON_AddBoolToObject(o, "input_in_l3", s->in_l3);
     cJSON_AddBoolToObject(o, "output_in_l3", s->out_l3);
-    cJSON_AddItemToObject(o, "co_slice", dim_json(&s->co_slice));
-    cJSON_AddItemToObject(o, "row_slice", dim_json(&s->row_slice));
+    put(o, "co_slice", dim_json(&s->co_slice));
+    put(o, "row_slice", dim_json(&s->row_slice));
     num(o, "dma_jobs", (double)s->dma_jobs);
     return o;
 }
@@ -174,9 +188,8 @@ static cJSON *layer_json(const Graph *g, const Plan *p, int n, const ReportExtra
     str(o, "op", op_name(node->op));
     cJSON *ins = cJSON_AddArrayToObject(o, "inputs");
     for (int i = 0; i < node->nin; i++)
-        if (!graph_tensor(g, node->in[i])->is_const)
-            cJSON_AddItemToArray(ins, shape_json(g, node->in[i]));
-    cJSON_AddItemToObject(o, "output", shape_json(g, node->out));
+        if (!graph_tensor(g, node->in[i])->is_const) push(ins, shape_json(g, node->in[i]));
+    put(o, "output", shape_json(g, node->out));
     num(o, "macs", (double)macs);
     num(o, "param_bytes", (double)node_param_bytes(g, node));
     str(o, "requant", rq_scheme_name(node->rq.scheme));
@@ -198,21 +211,21 @@ static cJSON *layer_json(const Graph *g, const Plan *p, int n, const ReportExtra
     }
     if (lp->status != PLAN_OK) return o;
     const L1Plan *l = &lp->l1;
-    cJSON_AddItemToObject(o, "tiles", tiles_json(l));
+    put(o, "tiles", tiles_json(l));
     str(o, "order", l->order == ORDER_HWC ? "hwc" : "chw");
     cJSON *it = cJSON_AddObjectToObject(o, "in_tile");
     num(it, "h", (double)l->in_h);
     num(it, "w", (double)l->in_w);
     num(it, "c", (double)l->in_c);
-    cJSON_AddItemToObject(o, "l1", l1_json(l));
-    cJSON_AddItemToObject(o, "l3", l3_json(&lp->l3));
+    put(o, "l1", l1_json(l));
+    put(o, "l3", l3_json(&lp->l3));
     cJSON *dma = cJSON_AddObjectToObject(o, "dma");
     num(dma, "l2l1_bytes", (double)lp->dma_l2l1_bytes);
     num(dma, "l3l2_bytes", (double)lp->dma_l3l2_bytes);
     num(dma, "in_bytes", (double)l->dma_in_bytes);
     num(dma, "w_bytes", (double)l->dma_w_bytes);
     num(dma, "out_bytes", (double)l->dma_out_bytes);
-    cJSON_AddItemToObject(o, "modeled", modeled_json(lp, macs, p->opt.compare_dory));
+    put(o, "modeled", modeled_json(lp, macs, p->opt.compare_dory));
     const L3Plan *s = &lp->l3;
     staging_json(stage, n, "w", s->w_buf, s->w_nbuf, s->w_off);
     staging_json(stage, n, "in", s->in_buf, s->in_nbuf, s->in_off);
@@ -244,7 +257,7 @@ static cJSON *tensors_json(const Graph *g, const Plan *p)
         num(o, "first", tp->first);
         num(o, "last", tp->last);
         str(o, "alias_of", tp->loc == LOC_ALIAS ? g->tensors[tp->alias]->name : NULL);
-        cJSON_AddItemToArray(arr, o);
+        push(arr, o);
     }
     return arr;
 }
@@ -269,9 +282,9 @@ static cJSON *target_json(const Plan *p)
     str(o, "description", t->description);
     num(o, "cores", t->cores);
     num(o, "levels", t->levels);
-    cJSON_AddItemToObject(o, "l1", level_json(&t->l1, target_l1_budget(t)));
-    cJSON_AddItemToObject(o, "l2", level_json(&t->l2, p->l2_budget));
-    cJSON_AddItemToObject(o, "l3", level_json(&t->l3, t->l3.size));
+    put(o, "l1", level_json(&t->l1, target_l1_budget(t)));
+    put(o, "l2", level_json(&t->l2, p->l2_budget));
+    put(o, "l3", level_json(&t->l3, t->l3.size));
     str(o, "cost_model", t->cost_model ? t->cost_model : "estimate");
     cJSON *cal = cJSON_AddArrayToObject(o, "calibration");
     for (int k = 0; k < KK_COUNT + DORY_K_COUNT; k++) {
@@ -294,7 +307,7 @@ static cJSON *target_json(const Plan *p)
             num(e, "psum_cycles", c->psum_cycles);
         }
         str(e, "source", c->source ? c->source : "built-in estimate (docs/PLANNER.md)");
-        cJSON_AddItemToArray(cal, e);
+        push(cal, e);
     }
     return o;
 }
@@ -336,22 +349,22 @@ static cJSON *totals_json(const Graph *g, const Plan *p)
 
 cJSON *report_build(const Graph *g, const Plan *p, const ReportExtra *x)
 {
+    long failures = util_alloc_failures();
     cJSON *r = cJSON_CreateObject();
     if (!r) return NULL;
     str(r, "schema", REPORT_SCHEMA);
     str(r, "model", g->name);
     str(r, "test_input", x ? x->input : NULL);
-    cJSON_AddItemToObject(r, "target", target_json(p));
+    put(r, "target", target_json(p));
     str(r, "objective", p->opt.objective == OBJ_DORY ? "dory" : "exact");
     str(r, "status", plan_status_name(p->status));
     str(r, "message", p->message);
-    cJSON_AddItemToObject(r, "totals", totals_json(g, p));
+    put(r, "totals", totals_json(g, p));
     cJSON *layers = cJSON_AddArrayToObject(r, "layers");
     cJSON *stage = cJSON_CreateArray();
-    for (int n = 0; n < p->nlayers; n++)
-        cJSON_AddItemToArray(layers, layer_json(g, p, n, x, stage));
-    cJSON_AddItemToObject(r, "tensors", tensors_json(g, p));
-    cJSON_AddItemToObject(r, "l2_staging", stage);
+    for (int n = 0; n < p->nlayers; n++) push(layers, layer_json(g, p, n, x, stage));
+    put(r, "tensors", tensors_json(g, p));
+    put(r, "l2_staging", stage);
     cJSON *fx = cJSON_AddObjectToObject(r, "float_to_fixed");
     cJSON_AddBoolToObject(fx, "converted", x && x->diff);
     if (x && x->diff && x->ndiff > 0) {
@@ -361,5 +374,9 @@ cJSON *report_build(const Graph *g, const Plan *p, const ReportExtra *x)
         num(fx, "network_worst", (double)last->worst);
     }
     cJSON_AddNullToObject(r, "measured");
+    if (util_alloc_failures() != failures) {
+        cJSON_Delete(r);
+        return NULL;
+    }
     return r;
 }

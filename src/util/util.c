@@ -9,13 +9,57 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cJSON.h"
+
 /* ---- Allocation -------------------------------------------------------- */
 
 static AllocHook alloc_hook;
 
-void util_set_alloc_hook(AllocHook hook) { alloc_hook = hook; }
+/* cJSON (target files, reports) allocates through the hook while one is set */
+void util_set_alloc_hook(AllocHook hook)
+{
+    alloc_hook = hook;
+    cJSON_Hooks h = {util_malloc, free};
+    cJSON_InitHooks(hook ? &h : NULL);
+}
 
-static void *util_malloc(size_t size) { return alloc_hook ? alloc_hook(size) : malloc(size); }
+static long alloc_failures;
+static const void *alloc_site;
+
+long util_alloc_failures(void) { return alloc_failures; }
+
+const void *util_alloc_site(void) { return alloc_site; }
+
+static void *alloc_at(const void *site, size_t size)
+{
+    alloc_site = site;
+    void *p = alloc_hook ? alloc_hook(size) : malloc(size);
+    if (!p) alloc_failures++;
+    return p;
+}
+
+void *util_malloc(size_t size) { return alloc_at(__builtin_return_address(0), size); }
+
+void *util_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) return NULL;
+    size_t bytes = count * size;
+    void *p = alloc_at(__builtin_return_address(0), bytes > 0 ? bytes : 1);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+void *util_realloc(void *p, size_t size)
+{
+    if (alloc_hook) {
+        void *probe = alloc_at(__builtin_return_address(0), size ? size : 1);
+        if (!probe) return NULL;
+        free(probe);
+    }
+    void *q = realloc(p, size ? size : 1);
+    if (!q) alloc_failures++;
+    return q;
+}
 
 struct ArenaBlock {
     ArenaBlock *next;
@@ -46,7 +90,7 @@ void *arena_alloc(Arena *a, size_t size)
     if (!b || b->cap - b->used < need) {
         size_t cap = need > ARENA_BLOCK_BYTES ? need : ARENA_BLOCK_BYTES;
         if (cap > SIZE_MAX - sizeof(ArenaBlock)) goto oom;
-        b = util_malloc(sizeof(ArenaBlock) + cap);
+        b = alloc_at(__builtin_return_address(0), sizeof(ArenaBlock) + cap);
         if (!b) goto oom;
         b->cap = cap;
         b->used = 0;

@@ -22,6 +22,23 @@
 /* The one allocation hook: malloc-compatible; NULL means out of memory. */
 typedef void *(*AllocHook)(size_t size);
 void util_set_alloc_hook(AllocHook hook); /* NULL restores malloc */
+/* malloc, calloc and realloc through the hook, for the buffers that do not live
+ * in an arena (libraries' callbacks, buffers handed to the caller). NULL when
+ * out of memory or when count * size overflows; free() releases the result (a
+ * hook hands out malloc'd memory). util_realloc asks the hook for the new size
+ * first, so an injected failure reaches it too. */
+void *util_malloc(size_t size);
+void *util_calloc(size_t count, size_t size);
+void *util_realloc(void *p, size_t size);
+/* How many allocations have failed so far (arena blocks, util_* and the
+ * libraries' allocations through the hook): a stage built on a library that
+ * drops failures (cJSON) compares the count before and after. */
+long util_alloc_failures(void);
+/* Where the allocation the hook is asked for comes from: the return address
+ * into the caller of util_malloc/util_calloc/util_realloc/arena_alloc (inside
+ * the library for cJSON's and protobuf-c's), for tests that fail each
+ * allocation site in turn. */
+const void *util_alloc_site(void);
 
 typedef struct ArenaBlock ArenaBlock;
 typedef struct Arena {
