@@ -13,11 +13,27 @@ static int32_t conv_k(const dory_conv_params_t *p, const dory_dims_t *in)
     return (int32_t)p->kh * p->kw * in->c;
 }
 
+/* Taps of the pixels the Xpulp path stages (on the stack) before put_window:
+ * the first layers' K = kh*kw*cin (25, 27, ...) up to this. */
+enum { STAGE_TAPS = 32 };
+
+/* K as the Xpulp path of 4-pixel blocks runs it: a first layer's K <=
+ * STAGE_TAPS not a multiple of 4 rounded up to 4 (taps K.. zero in col, zero
+ * weights in a padded copy of the weights in the scratch), so that the fused
+ * core (whole 4-tap words) takes it; else K. The scratch reserves the copy
+ * on every target (the planner sizes it with this function). */
+static int32_t conv_kpad(const dory_conv_params_t *p, const dory_dims_t *in)
+{
+    int32_t k = conv_k(p, in);
+    return k % 4 && k <= STAGE_TAPS ? (k + 3) & ~3 : k;
+}
+
 int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                          const dory_dims_t *out)
 {
-    if (p->im2col_pixels == 1) return 4 * out->c + ((conv_k(p, in) + 3) & ~3);
-    return DORY__MM_SCRATCH(out->c) + DORY__MM_NP * conv_k(p, in);
+    int32_t k = conv_k(p, in), kp = conv_kpad(p, in);
+    if (p->im2col_pixels == 1) return 4 * out->c + ((k + 3) & ~3);
+    return DORY__MM_SCRATCH(out->c) + DORY__MM_NP * kp + (kp != k ? out->c * kp : 0);
 }
 
 /* The K taps of output pixel (oy, ox), contiguous (one-pixel blocks):
@@ -126,27 +142,36 @@ static void im2col_blocked(const dory_conv_params_t *p, const dory_dims_t *in, c
 #endif
 
 #if DORY__MM_XPULP
-/* The Xpulp core's layout for any channel count (no weight zero point):
- * tap t < 4*k4 of pixel q at byte 16*(t/4) + 4q + t%4 (word 4*(t/4) + q),
- * the K % 4 tail taps interleaved after them (byte 16*k4 + 4*(t - 4*k4) + q). */
+/* The Xpulp core's layout for any channel count (no weight zero point), K
+ * padded to kp (conv_kpad, a multiple of 4): tap t of pixel q at byte
+ * 16*(t/4) + 4q + t%4 (word 4*(t/4) + q), taps K..kp-1 zero. */
 
-DORY_INLINE int col_pos(int k, int q, int t)
+/* Weights of cout channels, rows of k bytes, into dst (4-byte aligned) as
+ * rows of kp = k rounded up to 4, the taps k..kp-1 zero. */
+static const int8_t *pad_weights(const int8_t *w, int cout, int k, int kp, uint8_t *dst)
 {
-    int k4 = k >> 2;
-    return t < 4 * k4 ? 16 * (t >> 2) + 4 * q + (t & 3) : 16 * k4 + 4 * (t - 4 * k4) + q;
+    uint32_t *d = (uint32_t *)(void *)dst;
+    int c, i, k4 = k >> 2;
+    for (c = 0; c < cout; c++, w += k, d += kp >> 2) {
+        uint32_t t = 0;
+        for (i = 0; i < k4; i++) d[i] = dory__ldw_any(w + 4 * i);
+        for (i = 0; i < (k & 3); i++) t |= (uint32_t)(uint8_t)w[4 * k4 + i] << 8 * i;
+        if (k & 3) d[k4] = t;
+    }
+    return (const int8_t *)dst;
 }
 
 /* Pixel q whose window is inside the tile, dense: kh kernel rows rowstep
  * bytes apart from src, each rowlen >= 4 contiguous taps. Each word is one
  * unaligned load, merged with a load from the next row where it spans two
  * rows; loads stay inside the window's rows (a row's word may run into the
- * bytes after it, never past the last row). Values XOR fm. */
+ * bytes after it, never past the last row); the k % 4 last taps one by one
+ * into the padded word (zero above them). Values XOR fm. */
 static DORY_HOT void put_window(uint8_t *col, int q, const uint8_t *src, long rowstep, int rowlen,
                                 int k, uint32_t fm)
 {
     static const uint32_t lo_mask[4] = {0, 0xffu, 0xffffu, 0xffffffu};
-    uint32_t *d = (uint32_t *)(void *)col + q;
-    uint8_t *tail = col + 16 * (k >> 2) + q;
+    uint32_t *d = (uint32_t *)(void *)col + q, t = 0;
     const uint8_t *row = src;
     int off = 0, i, k4 = k >> 2;
     for (i = 0; i < k4; i++, d += 4) {
@@ -162,11 +187,9 @@ static DORY_HOT void put_window(uint8_t *col, int q, const uint8_t *src, long ro
         }
         *d = v ^ fm;
     }
-    for (i = 0; i < (k & 3); i++, tail += 4) *tail = (uint8_t)(row[off + i] ^ fm);
+    for (i = 0; i < (k & 3); i++) t |= (uint32_t)(uint8_t)(row[off + i] ^ fm) << 8 * i;
+    if (k & 3) *d = t;
 }
-
-/* Taps of the pixels conv_xpulp_any stages (on the stack) before put_window. */
-enum { STAGE_TAPS = 32 };
 
 /* Any pixel (padding, dilation, channel strides): its K taps contiguous in
  * stage, as read (padded taps = the zero point XOR the flip, which
@@ -198,14 +221,15 @@ static DORY_NOINLINE void stage_pixel(const dory_conv_params_t *p, const dory_di
 }
 
 /* Output pixels [pix, end) in the Xpulp core's layout written directly (no
- * transpose): where the channels do not make whole-word kernel rows. */
+ * transpose): where the channels do not make whole-word kernel rows. k: the
+ * taps, m->k = kp (m->w: weights of kp-byte rows). */
 static void conv_xpulp_any(dory__mm_t *m, const dory_conv_params_t *p, const dory_dims_t *in,
                            const uint8_t *x, const dory_dims_t *out, uint8_t *y, long ys,
-                           uint8_t *col, int pix, int end)
+                           uint8_t *col, int k, int pix, int end)
 {
     int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
     int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
-    int cin = in->c, rowlen = p->kw * cin, ky = (p->kh - 1) * p->dil_h, k = m->k, q, i;
+    int cin = in->c, rowlen = p->kw * cin, ky = (p->kh - 1) * p->dil_h, kp = m->k, q;
     int window = p->dil_w == 1 && dory__cstride(in) == cin && rowlen >= 4;
     long rowstep = (long)p->dil_h * in->w * cin;
     uint32_t fm = 0x01010101u * dory__flip(p->in_type);
@@ -220,7 +244,7 @@ static void conv_xpulp_any(dory__mm_t *m, const dory_conv_params_t *p, const dor
         for (q = 0; q < DORY__MM_NP; q++) {
             int iy0 = oy * sh - pt, ix0 = ox * sw - pl;
             if (q >= np) { /* any bytes: zeros */
-                for (i = 0; i < k; i++) col[col_pos(k, q, i)] = 0;
+                dory__col_fill_blocked(col, q, 0, kp, 0);
                 continue;
             }
             if (window && iy0 >= 0 && iy0 + ky < ih && ix0 >= 0 && ix0 + kw <= iw) {
@@ -276,7 +300,7 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
     int dense = p->dil_w == 1 && dory__cstride(in) == cin; /* a kernel row is contiguous */
     uint8_t f = dory__flip(p->in_type);
 #if DORY__MM_XPULP
-    int blocked_ok;
+    int blocked_ok, zw;
 #endif
     if (k <= 0 || k > 65535 || out->c <= 0 || p->stride_h < 1 || p->stride_w < 1 || p->dil_h < 1 ||
         p->dil_w < 1 || !dory__acc_ok(p->acc_mode, p->out.type) ||
@@ -294,19 +318,21 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
                     r0 * out->w, r1 * out->w);
         return DORY_OK;
     }
-    dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
-#if DORY__MM_XPULP
-    blocked_ok =
-        !m.zw_nonzero && cin % 4 == 0 && ((uintptr_t)x | (uintptr_t)dory__cstride(in)) % 4 == 0;
-#endif
     dory__split(out->h, ctx, &r0, &r1);
     end = r1 * out->w;
 #if DORY__MM_XPULP
-    if (!m.zw_nonzero && !blocked_ok && k <= STAGE_TAPS) {
-        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, r0 * out->w, end);
+    zw = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c);
+    blocked_ok = !zw && cin % 4 == 0 && ((uintptr_t)x | (uintptr_t)dory__cstride(in)) % 4 == 0;
+    if (!zw && !blocked_ok && k <= STAGE_TAPS) {
+        int32_t kp = conv_kpad(p, in);
+        const int8_t *wk = kp == k ? w : pad_weights(w, out->c, k, kp, col + DORY__MM_NP * kp);
+        dory__mm_init(&m, p, kp, out->c, wk, b, b + out->c);
+        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, k, r0 * out->w,
+                       end);
         return DORY_OK;
     }
 #endif
+    dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
     oy = r0, ox = 0;
     for (pix = r0 * out->w; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;

@@ -59,13 +59,13 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
             (*passed)++;
         kc_free(&kcase);
     }
-    printf("%s %s%s%s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ", kc_op_name(op),
+    printf("%s %s%s%s%s%s%s%s: %d cases x cores 1,3,8\n", op_failed ? "FAIL" : "ok  ",
+           kc_op_name(op), flags & KC_FIRST ? " (first layers: 1 to 3 channels)" : "",
            flags & KC_OUT_I32 ? " (int32 out)" : "", flags & KC_IM2COL1 ? " (1-pixel im2col)" : "",
            flags & KC_FUSED     ? " (fused core)"
            : flags & KC_PLANES  ? " (4-channel planes)"
            : flags & KC_ADD_PC  ? " (per-channel SHIFT32)"
            : flags & KC_SHIFT64 ? " (SHIFT64)"
-           : flags & KC_FIRST   ? " (first layers: 1 or 3 channels)"
                                 : "",
            flags & KC_S64 ? " (SHIFT64)" : "", sliced ? " (input-channel slices)" : "", made);
     if (flags & KC_DSP) printf("     (the Arm DSP row)\n");
@@ -113,6 +113,21 @@ int main(void)
     }
     run_op(KOP_CONV, KC_FIRST, 0, &passed, &failed);
     run_op(KOP_CONV, KC_FIRST | KC_OUT_I32, 0, &passed, &failed);
+    {
+        /* first layers (K = 9 .. 27 padded to a multiple of 4) in the fused
+         * cores' SHIFT32 and SHIFT64 forms: the fused Xpulp core takes them */
+#ifdef DORY_MM_XPULP_C
+        long before = dory__mm_xpf_calls + dory__mm_xpf64_calls;
+#endif
+        run_op(KOP_CONV, KC_FIRST | KC_FUSED, 0, &passed, &failed);
+        run_op(KOP_CONV, KC_FIRST | KC_SHIFT64, 0, &passed, &failed);
+#ifdef DORY_MM_XPULP_C
+        before = dory__mm_xpf_calls + dory__mm_xpf64_calls - before;
+        printf("%s fused Xpulp core, first layers: %ld calls\n", before > 0 ? "ok  " : "FAIL",
+               before);
+        if (before == 0) failed++;
+#endif
+    }
 #if DORY__MM_RV32
     {
         long before = fused_calls;

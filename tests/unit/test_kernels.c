@@ -285,13 +285,15 @@ TEST(kernels_conv2d_im2col1_vs_interp)
     check_op_ex(KOP_CONV, 43, 80, KC_IM2COL1, RUN_SLICED);
 }
 
-/* First layers: 1 or 3 input channels, 3x3 and 5x5, strides 1 and 2, padding,
- * channel tails; whole and in input-channel slices. */
+/* First layers: 1 to 3 input channels, 3x3, 5x5 and 7x7, strides 1 and 2,
+ * padding, channel tails, SHIFT32 / SHIFT64 in the fused cores' forms. */
 TEST(kernels_conv2d_first_layers_vs_interp)
 {
     check_op_ex(KOP_CONV, 44, CASES_PER_OP, KC_FIRST, RUN_WHOLE);
     check_op_ex(KOP_CONV, 45, 40, KC_FIRST | KC_OUT_I32, RUN_WHOLE);
     check_op_ex(KOP_CONV, 46, 40, KC_FIRST | KC_IM2COL1, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 47, 40, KC_FIRST | KC_FUSED, RUN_WHOLE);
+    check_op_ex(KOP_CONV, 48, 40, KC_FIRST | KC_SHIFT64, RUN_WHOLE);
 }
 
 /* DORY's 3x3 layers with 128 input channels: one-pixel blocks fit GAP8's L1

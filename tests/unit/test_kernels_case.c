@@ -432,8 +432,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     if (flags & KC_FIRST) {
         int i;
         if (op != KOP_CONV) return -1;
-        k->c = ri(s, 0, 1) ? 3 : 1, k->cout = ri(s, 1, 40);
-        k->kh = k->kw = ri(s, 0, 1) ? 5 : 3, k->sh = k->sw = ri(s, 1, 2), k->dh = k->dw = 1;
+        k->c = ri(s, 1, 3), k->cout = ri(s, 1, 40);
+        k->kh = k->kw = 3 + 2 * ri(s, 0, 2), k->sh = k->sw = ri(s, 1, 2), k->dh = k->dw = 1;
         for (i = 0; i < 4; i++) k->pad[i] = ri(s, 0, k->kh / 2);
         k->h = k->kh - 1 + k->sh * ri(s, 2, 9) + ri(s, 0, 3);
         k->w = k->kw - 1 + k->sw * ri(s, 2, 9) + ri(s, 0, 3);
@@ -445,9 +445,12 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         k->h = k->oh = ri(s, 12, 24), k->w = k->ow = ri(s, 12, 24);
     if ((flags & KC_DSP) && (op == KOP_ADD || op == KOP_DW3) && index % 2 == 0)
         sch = DORY_RQ_FIXED; /* the TFLite quantization, which the fast paths take */
-    if (flags & KC_FUSED)    /* K % 8 (the RV32 core) or K % 4 (the Xpulp core) */
-        k->c = 4 * ri(s, 1, op == KOP_PW ? 12 : 4), k->cout = ri(s, 4, 21);
-    if ((flags & KC_SHIFT64) && index % 4 != 3) /* else any K */
+    if (flags & KC_FUSED) { /* K % 8 (the RV32 core) or K % 4 (the Xpulp core); first layers: any */
+        int c4 = 4 * ri(s, 1, op == KOP_PW ? 12 : 4);
+        if (!(flags & KC_FIRST)) k->c = c4;
+        k->cout = ri(s, 4, 21);
+    }
+    if ((flags & KC_SHIFT64) && index % 4 != 3 && !(flags & KC_FIRST)) /* else any K */
         k->c = 4 * ri(s, 1, op == KOP_PW ? 12 : 4), k->cout = ri(s, 1, 21);
     if (k->oh < 1 || k->ow < 1 || k->cout > KC_MAXC) return -1;
     fill_data(k, s, tin, tb);

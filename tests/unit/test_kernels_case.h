@@ -111,10 +111,12 @@ void kc_free(KCase *k);
  * clamps), no weight zero point, cout 1 to 21, K a multiple of 4 in 3 cases
  * of 4; even indexes u8 output with zero point 0 clamped to [0, hi] (the
  * fused cores' form), odd ones any output (u8/i8, zero point, clamp). */
-/* KC_FIRST (conv only): a first layer: 1 or 3 input channels, 3x3 or 5x5,
- * stride 1 or 2, padding up to half the kernel on each side, 1 to 40 output
- * channels, inputs of several windows a side, a weight zero point in one
- * case of four (the Xpulp im2col of any channel count takes the others). */
+/* KC_FIRST (conv only): a first layer: 1 to 3 input channels, 3x3, 5x5 or
+ * 7x7, stride 1 or 2, padding up to half the kernel on each side, 1 to 40
+ * output channels, inputs of several windows a side, a weight zero point in
+ * one case of four (the Xpulp im2col of any channel count takes the others).
+ * With KC_FUSED or KC_SHIFT64: their requant and output forms on these
+ * geometries (K = 9 .. 27 padded to a multiple of 4 for the fused cores). */
 /* KC_ONNX_FIXED, KC_ONNX_FLOAT, KC_ONNX_EXACT, KC_ONNX_SHIFT64 (kc_bench):
  * onnxruntime's quantization on an MCU, per-channel output requant FIXED,
  * FLOAT, F32INT or SHIFT64 (float_to_exact's proven form; the add: FIXED per
