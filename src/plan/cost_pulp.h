@@ -2,36 +2,40 @@
  * cost model's constants (src/plan/cost.c), fitted on GVSoC runs; refit with
  * `make fit-pulp GVSOC=...` (docs/PLANNER.md, "The PULP model"). */
 /* clang-format off */
-#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 547f35e, 2026-12-03, 302 layers (bench/fit_pulp_cost.py)"
-#define PULP_FIT_L1_LATENCY   72.5787
-#define PULP_FIT_L1_BANDWIDTH 674.491
-#define PULP_FIT_L3_LATENCY   0
-#define PULP_FIT_L3_BANDWIDTH 0.0279589
+#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit d495fb4, 2026-12-03, 124 layers (bench/fit_pulp_cost.py)"
+#define PULP_FIT_L1_LATENCY   106.746
+#define PULP_FIT_L1_BANDWIDTH 310.749
+#define PULP_FIT_L3_SOURCE "measured by bench/bench_l3_pulp.c on GVSoC 209c147 pulp-open, 4 sizes, 2026-12-03"
+#define PULP_FIT_L3_ISSUE 1101.5
+#define PULP_FIT_L3_LATENCY 453.38
+#define PULP_FIT_L3_BANDWIDTH 1.00066
+#define PULP_FIT_L3_WR_LATENCY 837.449
+#define PULP_FIT_L3_WR_BANDWIDTH 0.799867
 /* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,
- * input (channels not a multiple of 4), chan,
- * psum, epilogue (default), epilogue by requant class (rows fitted on n layers) */
+ * input (channels not a multiple of 4), chan, psum, K % 4 tail tap, empty group slot MAC,
+ * epilogue (default), epilogue by requant class (rows fitted on n layers) */
 static const PulpFitRow pulp_fit_rows[] = {
-    /* conv2d_hwc: n = 82 */
-    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 0, 20630.9, 0, 23.4035, 0.0777288, 0.872852, 26.0844, 9.24338, 26.7088, {[RQ_F32INT] = 61.6453, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 26.7088}},
-    /* conv2d_hwc_1px: n = 44 */
-    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 10306.3, 304.41, 5.02264, 0.611051, 2.02714, 27.8728, 0, 33.8475, {[RQ_F32INT] = 66.0885, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 24.6876, [RQC_SHIFT64] = 33.8475}},
-    /* conv1x1: n = 56 */
-    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 12167.3, 68.681, 20.7939, 0, 0, 61.8249, 0, 23.5734, {[RQ_F32INT] = 59.3957, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.21021, [RQC_SHIFT64] = 23.5734}},
-    /* dwconv3x3: n = 42 */
-    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 23592, 59.4381, 1e+06, 0.202493, 0, 0, 0, 29.4526, {[RQ_F32INT] = 61.1679, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.06675, [RQC_SHIFT64] = 29.4526}},
+    /* conv2d_hwc: n = 38 */
+    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 0, 19811.7, 106.293, 18.6152, 0.118253, 1.88558, 0, 0, 5.926, 0.0590649, 5.7321, {[RQ_F32INT] = 23.8137, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.5103, [RQC_SHIFT64] = 5.7321, [RQC_SHIFT64_UNFUSED] = 8.6386, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* conv2d_hwc_1px: n = 15 */
+    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 7322.91, 14076.6, 73.3886, 4.97493, 0.487645, 6.80937, 7.66647, 0, 17.2717, 0, 27.8347, {[RQ_F32INT] = 20.5994, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 20.2223, [RQC_SHIFT64] = 27.8347, [RQC_SHIFT64_UNFUSED] = 5.66661, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* conv1x1: n = 21 */
+    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 1991.28, 14913, 87.5115, 18.7997, 0.164272, 0, 0, 0, 0, 0, 2.54996, {[RQ_F32INT] = 20.2689, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 2.54996, [RQC_SHIFT64] = 5.14139, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* dwconv3x3: n = 12 */
+    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 0, 1293.03, 3.37207, 0, 0, 322.543, 0, 0, 0, 20.5994, {[RQ_F32INT] = 20.5994, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 1.7071, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
     /* dwconv: from dwconv3x3 */
-    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 23592, 59.4381, 1e+06, 0.202493, 0, 0, 0, 29.4526, {[RQ_F32INT] = 61.1679, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.06675, [RQC_SHIFT64] = 29.4526}},
+    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 0, 1293.03, 3.37207, 0, 0, 322.543, 0, 0, 0, 20.5994, {[RQ_F32INT] = 20.5994, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 1.7071, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
     /* grouped_conv2d: from conv2d_hwc */
-    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 0, 20630.9, 0, 23.4035, 0.0777288, 0.872852, 26.0844, 9.24338, 26.7088, {[RQ_F32INT] = 61.6453, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 26.7088}},
+    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 0, 19811.7, 106.293, 18.6152, 0.118253, 1.88558, 0, 0, 5.926, 0.0590649, 5.7321, {[RQ_F32INT] = 23.8137, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.5103, [RQC_SHIFT64] = 5.7321, [RQC_SHIFT64_UNFUSED] = 8.6386, [RQC_SHIFT_UNFUSED] = 1e-06}},
     /* grouped_conv1x1: from conv1x1 */
-    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 12167.3, 68.681, 20.7939, 0, 0, 61.8249, 0, 23.5734, {[RQ_F32INT] = 59.3957, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.21021, [RQC_SHIFT64] = 23.5734}},
-    /* fc: n = 30 */
-    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 0, 10333.1, 0, 11.3563, 0.715156, 0, 0, 93.3576, 85.243, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 85.243, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 112.78}},
-    /* maxpool: n = 14 */
-    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 40525.4, 2219.68, 2178.35, 0.902766, 0, 0, 0, 0, 0, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 31.6501}},
-    /* avgpool: n = 12 */
-    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 0, 9901.58, 94.0879, 1e+06, 0, 0, 114.807, 0, 28.5183, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 28.5183, [RQC_SHIFT64] = 47.0964}},
-    /* add: n = 22 */
-    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 19183.4, 10691.9, 250.19, 1e+06, 19.5893, 0, 0, 0, 29.0836, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 29.0836, [RQC_SHIFT64] = 31.6501}},
+    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 1991.28, 14913, 87.5115, 18.7997, 0.164272, 0, 0, 0, 0, 0, 2.54996, {[RQ_F32INT] = 20.2689, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 2.54996, [RQC_SHIFT64] = 5.14139, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* fc: n = 15 */
+    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 8526.12, 0, 0, 35.5835, 0, 0, 154.499, 516.686, 0, 0, 0, {[RQ_F32INT] = 24.2338, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 136.909, [RQC_SHIFT64] = 5.43675, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* maxpool: n = 9 */
+    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 929.521, 9620.33, 810.528, 1e+06, 0, 0, 0, 0, 0, 0, 3.07972, {[RQ_F32INT] = 20.5994, [RQ_NONE] = 3.07972, [RQ_SHIFT] = 2.54996, [RQC_SHIFT64] = 5.43675, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* avgpool: n = 4 */
+    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 20347.8, 0, 0, 1e+06, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 6.26118, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 5.43675, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* add: n = 10 */
+    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 366.642, 0, 5370.2, 1e+06, 1.40488, 0, 45.6249, 0, 0, 0, 0.649965, {[RQ_F32INT] = 20.5994, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 0.649965, [RQC_SHIFT64] = 5.43675, [RQC_SHIFT64_UNFUSED] = 7.15261, [RQC_SHIFT_UNFUSED] = 1e-06}},
 };
 /* clang-format on */
