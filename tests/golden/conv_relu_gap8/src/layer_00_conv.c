@@ -12,7 +12,7 @@
  *   out           48  x1 @ 136
  *   scratch     1088  x1 @ 184
  * L1 used 1272 of 36700 bytes
- * modeled 23425 cycles, 864 MACs
+ * modeled 23224 cycles, 864 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"
