@@ -10,7 +10,10 @@ DMA wait; bench/pulp_networks.py and bench/pulp_sweep.py write them), fits
   compute = mac_work / mac_per_cycle + input * input_cycles + chan * chan_cycles
           + outs * epilogue[requant class] + psum * psum_cycles
   first_last, dma = jobs * L1 latency + bytes / L1 bandwidth
-  l3 = l3_jobs * L3 latency + l3_bytes / L3 bandwidth   (runtime/pulp: synchronous)
+  l3 = l3_jobs * issue + first reads + last write
+     + max(0, all L3 transfers - first - last - the rest of the layer)
+  a transfer = latency + bytes / bandwidth, reads and writes apart (the
+  micro-DMA runs them while the cluster computes; core 0 issues them)
 
 (src/plan/cost.c, docs/PLANNER.md) and writes
 
@@ -19,14 +22,16 @@ DMA wait; bench/pulp_networks.py and bench/pulp_sweep.py write them), fits
                          layer's own terms, with fit / validation labels
   OUT.md                 the same as tables (bench/README.md cites them)
 
-Method: the L1 DMA constants from the DMA wait of one-tile layers (nothing
-overlaps their first load and last store); then per kernel row a
-non-negative least-squares fit of the relative error (rows weighted by
-1 / measured) on the layers of the training set, the DMA-bound part of each
-layer taken from the previous iterate; the L3 constants from the residual of
-the layers that stream from L3; four rounds. Validation: a later run with the
-tiles the new constants choose (`make fit-pulp` measures the networks again);
---validate NET:OBJ also holds named network runs out of the fit.
+Method: the L3 constants measured by bench/bench_l3_pulp.c (--l3-bench: its
+GVSoC output; a line through its read and write cycles per size, its issue
+cycles; without it the header's are kept); the L1 DMA constants from the DMA
+wait of one-tile layers (nothing overlaps their first load and last store);
+then per kernel row a non-negative least-squares fit of the relative error
+(rows weighted by 1 / measured) on the layers of the training set, the
+DMA-bound part and the L3 part of each layer taken from the previous
+iterate; four rounds. Validation: --validate NET:OBJ holds named network
+runs out of the fit (`make fit-pulp` holds out the dory objective's runs:
+other tiles of the same networks, measured in the same run).
 
   .venv/bin/python bench/fit_pulp_cost.py bench/pulp_sweep.json bench/pulp_networks.json
 """
@@ -34,6 +39,7 @@ import argparse
 import datetime
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -63,8 +69,11 @@ FALLBACK = {"dwconv": "dwconv3x3", "grouped_conv2d": "conv2d_hwc",
             "grouped_conv1x1": "conv1x1"}
 # requant classes (src/plan/plan.h: RqScheme order, then shift64)
 RQC = ["none", "shift", "fixed", "float", "fixed_sr", "lut", "f32int", "qladd", "qladd_int",
-       "shift64"]
-BASE = ["slices", "tiles", "dma_jobs", "mac_work", "input", "input_odd", "chan", "psum"]
+       "shift64", "shift_unfused", "shift64_unfused"]
+RQC_C = {"shift64": "RQC_SHIFT64", "shift_unfused": "RQC_SHIFT_UNFUSED",
+         "shift64_unfused": "RQC_SHIFT64_UNFUSED"}
+BASE = ["slices", "tiles", "dma_jobs", "mac_work", "input", "input_odd", "mac_tail", "mac_group",
+        "chan", "psum"]
 
 
 def nnls(A, b, iters=200):
@@ -99,6 +108,8 @@ def load(paths, validate):
         d = json.loads(pathlib.Path(p).read_text())
         src = pathlib.Path(p).stem
         for run in d["runs"]:
+            if run.get("same_as"):  # the same application as another run's: counted once
+                continue
             for L in run.get("layers", []):
                 if L.get("check") != "OK" or not L.get("terms"):
                     continue
@@ -112,10 +123,28 @@ def load(paths, validate):
 class Model:
     def __init__(self):
         self.row = {}  # name -> dict of constants
-        self.l1_lat, self.l1_bw, self.l3_lat, self.l3_bw = 30.0, 8.0, 0.0, 1.0
+        self.l1_lat, self.l1_bw = 30.0, 8.0
+        self.l3 = header_l3()
 
     def l1(self, jobs, nbytes):
         return jobs * self.l1_lat + nbytes / self.l1_bw
+
+    def l3_cycles(self, T, inner):
+        """src/plan/cost.c cost_l3: L3 cycles of terms T around `inner` cycles."""
+        jobs = T.get("l3_jobs", 0)
+        if jobs <= 0:
+            return 0.0
+        c = self.l3
+        wr_b, wr_j = T.get("l3_wr_bytes", 0), T.get("l3_wr_jobs", 0)
+        rd_b, rd_j = T["l3_bytes"] - wr_b, jobs - wr_j
+        xfer = lambda j, b, lat, bw: j * lat + b / bw if b > 0 else 0.0  # noqa: E731
+        every = (xfer(rd_j, rd_b, c["latency"], c["bandwidth"]) +
+                 xfer(wr_j, wr_b, c["wr_latency"], c["wr_bandwidth"]))
+        last_b = T.get("l3_last_bytes", 0)
+        last = xfer(1 if last_b > 0 else 0, last_b, c["wr_latency"], c["wr_bandwidth"])
+        first = xfer(T.get("l3_first_jobs", 0), T.get("l3_first_bytes", 0), c["latency"],
+                     c["bandwidth"])
+        return jobs * c["issue"] + first + last + max(every - first - last - inner, 0.0)
 
     def parts(self, L):
         """(fixed, compute, first_last, dma, l3) cycles of layer L."""
@@ -124,12 +153,14 @@ class Model:
             return None
         epi = c["epilogue"].get(L["requant_class"], c["epilogue_default"])
         comp = (T["mac_work"] * c["mac"] + T["input"] * c["input"] +
-                T.get("input_odd", 0) * c["input_odd"] + T["chan"] * c["chan"] +
+                T.get("input_odd", 0) * c["input_odd"] + T.get("mac_tail", 0) * c["mac_tail"] +
+                T.get("mac_group", 0) * c["mac_group"] +
+                T["chan"] * c["chan"] +
                 T["outs"] * epi + T["psum"] * c["psum"])
         fixed = T["slices"] * c["layer"] + T["tiles"] * c["tile"] + T["dma_jobs"] * c["job"]
-        l3 = T["l3_jobs"] * self.l3_lat + T["l3_bytes"] / self.l3_bw
-        return (fixed, comp, self.l1(T["fl_jobs"], T["fl_bytes"]),
-                self.l1(T["dma_jobs"], T["dma_bytes"]), l3)
+        fl, dma = self.l1(T["fl_jobs"], T["fl_bytes"]), self.l1(T["dma_jobs"], T["dma_bytes"])
+        l3 = self.l3_cycles(T, fixed + max(comp + fl, dma))
+        return fixed, comp, fl, dma, l3
 
     def cycles(self, L):
         p = self.parts(L)
@@ -171,10 +202,10 @@ def fit_rows(model, layers):
             # the part above compute + first_last (DMA-bound) and L3, from the previous iterate
             extra = 0.0
             fl = model.l1(T["fl_jobs"], T["fl_bytes"])
+            l3 = model.l3_cycles(T, L["measured"])
             if prev is not None:
-                _, comp, fl, dma, _ = prev
+                _, comp, fl, dma, l3 = prev
                 extra = max(comp + fl, dma) - comp - fl
-            l3 = T["l3_jobs"] * model.l3_lat + T["l3_bytes"] / model.l3_bw
             A.append([T.get(b, 0.0) for b in BASE] +
                      [T["outs"] if L["requant_class"] == c else 0.0 for c in classes])
             y.append(L["measured"] - fl - extra - l3)
@@ -188,7 +219,8 @@ def fit_rows(model, layers):
         common = max(classes, key=lambda c: sum(L["requant_class"] == c for L in rows))
         model.row[name] = {"layer": v["slices"], "tile": v["tiles"], "job": v["dma_jobs"],
                            "mac": v["mac_work"],
-                           "input": v["input"], "input_odd": v["input_odd"], "chan": v["chan"],
+                           "input": v["input"], "input_odd": v["input_odd"],
+                           "mac_tail": v["mac_tail"], "mac_group": v["mac_group"], "chan": v["chan"],
                            "psum": v["psum"],
                            "epilogue": epi, "epilogue_default": epi[common], "n": len(rows)}
     # a requant class a row was not measured with: the median of the rows that were
@@ -208,24 +240,44 @@ def fit_rows(model, layers):
     return counts
 
 
-def fit_l3(model, layers):
-    rows = [L for L in layers if L["terms"]["l3_bytes"] > 0 and L["role"] == "fit"]
-    if not rows:
-        return 0
-    A, y, wgt = [], [], []
-    for L in rows:
-        p = model.parts(L)
-        if p is None:
-            continue
-        fixed, comp, fl, dma, _ = p
-        A.append([L["terms"]["l3_jobs"], L["terms"]["l3_bytes"]])
-        y.append(L["measured"] - fixed - max(comp + fl, dma))
-        wgt.append(1.0 / L["measured"])
-    A, y, wgt = np.array(A, float), np.array(y, float), np.array(wgt)
-    x = nnls(A * wgt[:, None], y * wgt)
-    model.l3_lat = float(x[0])
-    model.l3_bw = float(1.0 / x[1]) if x[1] > 1e-9 else 1e9
-    return len(rows)
+def header_l3():
+    """The L3 constants of the current src/plan/cost_pulp.h (kept without --l3-bench)."""
+    c = {"issue": 0.0, "latency": 0.0, "bandwidth": 1.0, "wr_latency": 0.0, "wr_bandwidth": 1.0,
+         "source": "?"}
+    names = {"ISSUE": "issue", "LATENCY": "latency", "BANDWIDTH": "bandwidth",
+             "WR_LATENCY": "wr_latency", "WR_BANDWIDTH": "wr_bandwidth"}
+    if HEADER.exists():
+        for line in HEADER.read_text().splitlines():
+            f = line.split()
+            m = re.match(r'#define PULP_FIT_L3_SOURCE "(.*)"$', line)
+            if m:
+                c["source"] = m.group(1)
+            if len(f) == 3 and f[0] == "#define" and f[1].startswith("PULP_FIT_L3_"):
+                k = names.get(f[1][len("PULP_FIT_L3_"):])
+                if k:
+                    c[k] = float(f[2])
+    return c
+
+
+def fit_l3_bench(text):
+    """L3 constants from bench/bench_l3_pulp.c's table: per direction a line
+    through cycles against bytes (the call's issue cycles taken out of the
+    intercept: they are the issuing core's, never hidden)."""
+    rows = []
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 7 and all(x.replace(".", "", 1).isdigit() for x in f):
+            rows.append([float(x) for x in f])
+    if len(rows) < 2:
+        raise SystemExit("fit_pulp_cost: no bench_l3_pulp table in the --l3-bench file")
+    r = np.array(rows)
+    issue = float(np.mean(r[:, 5]))
+    c = {"issue": issue, "source": f"measured by bench/bench_l3_pulp.c on GVSoC {GVSOC_COMMIT} "
+                                   f"pulp-open, {len(rows)} sizes, {datetime.date.today().isoformat()}"}
+    for col, lat, bw in ((1, "latency", "bandwidth"), (3, "wr_latency", "wr_bandwidth")):
+        slope, icpt = np.polyfit(r[:, 0], r[:, col], 1)
+        c[lat], c[bw] = max(float(icpt) - issue, 0.0), float(1.0 / slope)
+    return c
 
 
 def git_commit():
@@ -251,11 +303,15 @@ def write_header(model, source):
         f"#define PULP_FIT_SOURCE \"{source}\"",
         f"#define PULP_FIT_L1_LATENCY   {c_num(model.l1_lat)}",
         f"#define PULP_FIT_L1_BANDWIDTH {c_num(model.l1_bw)}",
-        f"#define PULP_FIT_L3_LATENCY   {c_num(model.l3_lat)}",
-        f"#define PULP_FIT_L3_BANDWIDTH {c_num(model.l3_bw)}",
+        f"#define PULP_FIT_L3_SOURCE \"{model.l3['source']}\"",
+        f"#define PULP_FIT_L3_ISSUE {c_num(model.l3['issue'])}",
+        f"#define PULP_FIT_L3_LATENCY {c_num(model.l3['latency'])}",
+        f"#define PULP_FIT_L3_BANDWIDTH {c_num(model.l3['bandwidth'])}",
+        f"#define PULP_FIT_L3_WR_LATENCY {c_num(model.l3['wr_latency'])}",
+        f"#define PULP_FIT_L3_WR_BANDWIDTH {c_num(model.l3['wr_bandwidth'])}",
         "/* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,",
-        " * input (channels not a multiple of 4), chan,",
-        " * psum, epilogue (default), epilogue by requant class (rows fitted on n layers) */",
+        " * input (channels not a multiple of 4), chan, psum, K % 4 tail tap, empty group slot MAC,",
+        " * epilogue (default), epilogue by requant class (rows fitted on n layers) */",
         "static const PulpFitRow pulp_fit_rows[] = {",
     ]
     for name, (cid, par, blk, coa, woa, cia) in ROWS.items():
@@ -264,14 +320,16 @@ def write_header(model, source):
             continue
         mpc = 1.0 / c["mac"] if c["mac"] > 1e-12 else 1e6
         # 0 in the table means "not fitted" (the default): a fitted 0 is written as 1e-6
-        epi = ", ".join(f"[{'RQC_SHIFT64' if k == 'shift64' else 'RQ_' + k.upper()}] = "
+        epi = ", ".join(f"[{RQC_C.get(k, 'RQ_' + k.upper())}] = "
                         f"{c_num(max(v, 1e-6))}" for k, v in sorted(c["epilogue"].items()))
         note = f"from {c['fallback']}" if c.get("fallback") else f"n = {c['n']}"
         out.append(f"    /* {name}: {note} */")
         out.append(f"    {{{cid}, {par}, {blk}, {coa}, {woa}, {cia}, {c_num(c['layer'])}, "
                    f"{c_num(c['tile'])}, {c_num(c['job'])}, {c_num(mpc)}, {c_num(c['input'])}, {c_num(c['input_odd'])}, "
                    f"{c_num(c['chan'])}, "
-                   f"{c_num(c['psum'])}, {c_num(c['epilogue_default'])}, {{{epi}}}}},")
+                   f"{c_num(c['psum'])}, {c_num(c['mac_tail'])}, {c_num(c['mac_group'])}, "
+                   f"{c_num(c['epilogue_default'])}, "
+                   f"{{{epi}}}}},")
     out += ["};", "/* clang-format on */"]
     HEADER.write_text("\n".join(out) + "\n")
 
@@ -299,16 +357,22 @@ def summary(rows, key):
 
 def markdown(rows, model, counts, source):
     out = [f"Constants: {source}.", "",
-           f"L1 DMA: {model.l1_lat:.1f} cycles per transfer, {model.l1_bw:.2f} B/cycle; "
-           f"L3 (core copies): {model.l3_lat:.1f} cycles per transfer, {model.l3_bw:.3f} B/cycle.",
+           f"L1 DMA: {model.l1_lat:.1f} cycles per transfer, {model.l1_bw:.2f} B/cycle "
+           f"(fitted on the DMA wait of one-tile layers). L3 ({model.l3['source']}): "
+           f"{model.l3['issue']:.0f} cycles of core 0 per transfer; reads "
+           f"{model.l3['latency']:.0f} cycles + {model.l3['bandwidth']:.3f} B/cycle, writes "
+           f"{model.l3['wr_latency']:.0f} + {model.l3['wr_bandwidth']:.3f} B/cycle.",
            "", "| kernel row | layers fitted | layer | tile | DMA job | MAC/cycle | input | input (odd) |"
-           " chan | psum | epilogue by requant class |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+           " K % 4 tail tap | empty group slot MAC | chan | psum | epilogue by requant class |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, c in model.row.items():
         epi = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c["epilogue"].items()))
         mpc = 1 / c["mac"] if c["mac"] > 1e-12 else float("inf")
         fit = f"from {c['fallback']}" if c.get("fallback") else str(counts.get(name, 0))
         out.append(f"| {name} | {fit} | {c['layer']:.0f} | {c['tile']:.0f} | {c['job']:.1f} | {mpc:.2f} | "
-                   f"{c['input']:.3f} | {c['input_odd']:.3f} | {c['chan']:.2f} | {c['psum']:.2f} | {epi} |")
+                   f"{c['input']:.3f} | {c['input_odd']:.3f} | {c['mac_tail']:.3f} | "
+                   f"{c['mac_group']:.4f} | {c['chan']:.2f} | "
+                   f"{c['psum']:.2f} | {epi} |")
     out += ["", "| set | layers | worst abs(modeled/measured - 1) | median |", "|---|---|---|---|"]
     for k, (n, worst, med) in sorted(summary(rows, lambda r: r["role"]).items()):
         out.append(f"| {k} | {n} | {100 * worst:.1f}% | {100 * med:.1f}% |")
@@ -335,6 +399,9 @@ def main():
                     help="comma-separated substrings of NETWORK:OBJECTIVE of network runs kept "
                          "out of the fit (default: none)")
     ap.add_argument("--no-header", action="store_true", help="do not rewrite src/plan/cost_pulp.h")
+    ap.add_argument("--l3-bench", default="",
+                    help="the GVSoC output of bench/bench_l3_pulp.c (make bench-l3-pulp): the L3 "
+                         "constants (default: those of src/plan/cost_pulp.h)")
     a = ap.parse_args()
     val = [v for v in a.validate.split(",") if v]
     layers = load(a.data, [])
@@ -348,18 +415,19 @@ def main():
               file=sys.stderr)
         return 2
     model = Model()
+    if a.l3_bench:
+        model.l3 = fit_l3_bench(pathlib.Path(a.l3_bench).read_text())
     n_dma = fit_l1_dma(model, layers)
     counts = {}
     for _ in range(4):
         counts = fit_rows(model, layers)
-        fit_l3(model, layers)
     source = (f"fitted on GVSoC {GVSOC_COMMIT} pulp-open, 8 cores: kernels at commit "
               f"{git_commit()}, {datetime.date.today().isoformat()}, "
               f"{sum(L['role'] == 'fit' for L in layers)} layers (bench/fit_pulp_cost.py)")
     rows = table(layers, model)
     out = pathlib.Path(a.out)
     consts = {"source": source, "l1_latency": model.l1_lat, "l1_bandwidth": model.l1_bw,
-              "l3_latency": model.l3_lat, "l3_bandwidth": model.l3_bw, "dma_fit_layers": n_dma,
+              "l3": model.l3, "dma_fit_layers": n_dma,
               "rows": model.row}
     out.with_suffix(".json").write_text(json.dumps({"constants": consts, "layers": rows},
                                                    indent=1) + "\n")

@@ -21,6 +21,7 @@ This script measures; it does not fit (bench/fit_pulp_cost.py does).
 """
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
 import pathlib
@@ -85,22 +86,54 @@ def parse_run(text):
     return layers, checks
 
 
-def measure(name, model, flags, objective, work, gvsoc, host, reuse=False):
-    """Deploys and runs one network with one objective; returns its record.
-    reuse: read the application's earlier run (report.json, gvsoc.log)."""
-    app = work / f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}-{objective}"
+def app_dir(work, name, objective):
+    return work / f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}-{objective}"
+
+
+def deploy(name, model, flags, objective, work, gvsoc, reuse=False):
+    """Deploys one network with one objective; returns its record (errors if
+    it failed). reuse: keep an application already run (report.json, gvsoc.log)."""
+    app = app_dir(work, name, objective)
     app.mkdir(parents=True, exist_ok=True)
     rec = {"network": name, "objective": objective, "app": str(app), "errors": []}
-    if reuse and (app / "gvsoc.log").exists() and (app / "report.json").exists():
-        return collect(rec, app, None)
+    if reuse and (app / "report.json").exists() and ((app / "gvsoc.log").exists() or not gvsoc):
+        rec["reused"] = True  # its run is read (or, without one, it may be another's copy)
+        return rec
     if reuse and not gvsoc:
-        rec["errors"].append("not run yet")
+        rec["errors"].append("not deployed yet")
         return rec
     r = run([DORY, "deploy", model, *flags, "--objective", objective,
              "-o", app], app / "deploy.log")
     if r.returncode:
         rec["errors"].append(f"deploy failed ({app / 'deploy.log'})")
+    return rec
+
+
+# what an application runs: two with the same files run the same code on the
+# same data (report.json, the plan's description, may differ in its notes)
+APP_CODE = ("src", "inc", "weights", "test", "kernels", "runtime", "Makefile")
+
+
+def app_code(app):
+    h = hashlib.sha256()
+    for part in APP_CODE:
+        p = pathlib.Path(app) / part
+        for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
+            if f.is_file():
+                h.update(str(f.relative_to(app)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def run_app(rec, gvsoc, host):
+    """Runs a deployed application on GVSoC (and the host HAL); returns rec collected."""
+    app = pathlib.Path(rec["app"])
+    if rec["errors"]:
         return rec
+    if rec.pop("reused", False):
+        if not (app / "gvsoc.log").exists():
+            rec["errors"].append("not run yet")
+            return rec
+        return collect(rec, app, None)
     r = run(["make", "-C", app, "run-gvsoc", f"GVSOC={gvsoc}"], app / "gvsoc.log")
     if r.returncode:
         rec["errors"].append(f"make run-gvsoc exited {r.returncode} ({app / 'gvsoc.log'})")
@@ -143,9 +176,37 @@ def collect(rec, app, text):
 
 
 def measure_all(tasks, work, gvsoc, host, reuse, jobs):
-    """measure() over (name, model, flags, objective) tasks, `jobs` at a time."""
+    """Deploys and runs (name, model, flags, objective) tasks, `jobs` at a time.
+    An application whose code is the same as an earlier task's of the same
+    name (the objectives chose the same plan) is not run again: its record
+    has that run's measurements and says so ("same_as": the objective)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        return list(ex.map(lambda t: measure(*t, work, gvsoc, host, reuse), tasks))
+        recs = list(ex.map(lambda t: deploy(*t, work, gvsoc, reuse), tasks))
+        first, same = {}, {}
+        for i, rec in enumerate(recs):
+            if rec["errors"]:
+                continue
+            key = (rec["network"], app_code(rec["app"]))
+            if key in first:
+                same[i] = first[key]
+            else:
+                first[key] = i
+        todo = [i for i in range(len(recs)) if i not in same]
+        for i, rec in zip(todo, ex.map(lambda i: run_app(recs[i], gvsoc, host), todo)):
+            recs[i] = rec
+    for i, j in same.items():
+        orig, rec = recs[j], recs[i]
+        rec.pop("reused", None)
+        if orig["errors"]:
+            rec["errors"] += orig["errors"]
+            continue
+        text = (pathlib.Path(orig["app"]) / "gvsoc.log").read_text()
+        rec = collect(rec, pathlib.Path(rec["app"]), text)
+        rec["same_as"] = orig["objective"]
+        if "host" in orig:
+            rec["host"] = orig["host"]
+        recs[i] = rec
+    return recs
 
 
 def run_errors(recs, prog):
@@ -217,6 +278,8 @@ def markdown(recs, published):
     for rec in recs:
         t, pub = totals(rec), published.get(rec["network"])
         ok = "all OK" if not rec["errors"] else "; ".join(rec["errors"])
+        if rec.get("same_as"):
+            ok += f" (the {rec['same_as']} objective's application: same code, run once)"
         out.append(f"| {rec['network']} | {rec['objective']} | {len(rec.get('layers', []))} | "
                    f"{t['macs']} | {t['measured']} | {t['mpc']:.2f} | "
                    f"{pub if pub else '-'} | {'%.2fx' % (t['mpc'] / pub) if pub else '-'} | "

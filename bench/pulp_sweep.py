@@ -66,6 +66,10 @@ SHAPES = [
     ("add_25x25x16_rq", "add", (25, 25, 16, 16), 1, 1, 0, 32),
     ("add_7x7x128", "add", (7, 7, 128, 128), 1, 1, 0, "none"),
 ]
+# layers of one application at most, and their L2 bytes at most (of the
+# 448000 B of L2: the rest for staging buffers)
+GROUP = 8
+GROUP_BYTES = 280000
 # (label, extra flags): DORY's budgets as the networks have them, and a
 # smaller L1 for more tiles per layer
 CONFIGS = [("l1", pn.DORY_FLAGS), ("l1small", ["-t", "pulp-open", "--l1", "36000",
@@ -78,10 +82,13 @@ def out_hw(h, w, k, s, p):
 
 
 def shift_consts(rng, g, prefix, n, K, arith):
-    """k, l, d of a SHIFT requant whose outputs spread over u8 for ~K taps."""
+    """k, l, d of a SHIFT requant whose outputs spread over u8 for ~K taps. In
+    64 bits as DORY's networks have them (their BNRelu: d >= 32, k beyond
+    int32, either sign), so that the kernels take the networks' epilogue
+    (their SHIFT64 forms depend on d and the range of k)."""
     if arith == 64:
-        k = rng.integers(1 << 20, 1 << 21, n)
-        d = 20 + int(np.log2(max(K, 1) * 64))
+        k = rng.integers(1 << 32, 1 << 33, n) * rng.choice([-1, 1, 1, 1], n)
+        d = 32 + int(np.log2(max(K, 1) * 64))
     else:
         k = rng.integers(1, 4, n)
         d = int(np.log2(max(K, 1) * 64))
@@ -98,18 +105,21 @@ def weights(g, binfile, name, shape, data):
     g.lines.append(f"tensor {name} i8 [{','.join(map(str, shape))}] = @{binfile.name}:0")
 
 
-def model_text(name, op, shape, k, s, p, arith, seed, binfile):
+def add_layer(g, c, op, shape, k, s, p, arith, seed, binfile):
+    """One layer of the sweep into g, its node named c and its tensors c.*: its
+    own graph input(s) and output, so that layers of one application are apart."""
     rng = np.random.default_rng(seed)
     h, w, ci, co = shape
-    g = GraphText(name)
-    g.tensor("x", "u8", [1, 1, 1, ci] if op == "fc" else [1, h, w, ci])
-    g.input("x")
+    pre = c + "."
+    x, y = pre + "x", pre + "y"
+    g.tensor(x, "u8", [1, 1, 1, ci] if op == "fc" else [1, h, w, ci])
+    g.input(x)
     kh, kw = (k, k) if isinstance(k, int) else k
     oh, ow = out_hw(h, w, k, s, p)
     attrs = {}
     if op in ("conv", "dw"):
         cig = 1 if op == "dw" else ci
-        weights(g, binfile, "c.w", [co, kh, kw, cig], rng.integers(-128, 128, co * kh * kw * cig))
+        weights(g, binfile, c + ".w", [co, kh, kw, cig], rng.integers(-128, 128, co * kh * kw * cig))
         attrs = {"kernel": (kh, kw)}
         if s > 1:
             attrs["stride"] = (s, s)
@@ -117,35 +127,69 @@ def model_text(name, op, shape, k, s, p, arith, seed, binfile):
             attrs["pad"] = (p, p, p, p)
         if op == "dw":
             attrs["groups"] = ci
-        attrs["rq"] = shift_consts(rng, g, "c.", co, kh * kw * cig, arith)
-        g.tensor("y", "u8", [1, oh, ow, co])
-        g.node("c", "conv2d", ["x", "c.w"], "y", **attrs)
+        attrs["rq"] = shift_consts(rng, g, c + ".", co, kh * kw * cig, arith)
+        g.tensor(y, "u8", [1, oh, ow, co])
+        g.node(c, "conv2d", [x, c + ".w"], y, **attrs)
     elif op == "fc":
-        weights(g, binfile, "c.w", [co, ci], rng.integers(-128, 128, co * ci))
-        g.tensor("c.b", "i32", [co], data=rng.integers(-1000, 1000, co))
+        weights(g, binfile, c + ".w", [co, ci], rng.integers(-128, 128, co * ci))
+        g.tensor(c + ".b", "i32", [co], data=rng.integers(-1000, 1000, co))
         if arith != "none":
-            attrs["rq"] = shift_consts(rng, g, "c.", co, ci, arith)
-            g.tensor("y", "u8", [1, 1, 1, co])
+            attrs["rq"] = shift_consts(rng, g, c + ".", co, ci, arith)
+            g.tensor(y, "u8", [1, 1, 1, co])
         else:
-            g.tensor("y", "i32", [1, 1, 1, co])
-        g.node("c", "fc", ["x", "c.w", "c.b"], "y", **attrs)
+            g.tensor(y, "i32", [1, 1, 1, co])
+        g.node(c, "fc", [x, c + ".w", c + ".b"], y, **attrs)
     elif op in ("maxpool", "avgpool"):
         attrs = {"kernel": (kh, kw)}
         if s > 1:
             attrs["stride"] = (s, s)
         if op == "avgpool":
-            attrs["rq"] = shift_consts(rng, g, "c.", 1, kh * kw, arith)
-        g.tensor("y", "u8", [1, oh, ow, co])
-        g.node("c", op, ["x"], "y", **attrs)
+            attrs["rq"] = shift_consts(rng, g, c + ".", 1, kh * kw, arith)
+        g.tensor(y, "u8", [1, oh, ow, co])
+        g.node(c, op, [x], y, **attrs)
     elif op == "add":
-        g.tensor("x2", "u8", [1, h, w, ci])
-        g.input("x2")
+        g.tensor(pre + "x2", "u8", [1, h, w, ci])
+        g.input(pre + "x2")
         if arith != "none":
             for side in "ab":
-                attrs["rq" + side] = shift_consts(rng, g, f"c.{side}", 1, 1, arith)
-        g.tensor("y", "u8", [1, h, w, ci])
-        g.node("c", "add", ["x", "x2"], "y", **attrs)
-    g.output("y")
+                attrs["rq" + side] = shift_consts(rng, g, f"{c}.{side}", 1, 1, arith)
+        g.tensor(y, "u8", [1, h, w, ci])
+        g.node(c, "add", [x, pre + "x2"], y, **attrs)
+    g.output(y)
+
+
+def l2_bytes(op, shape, k, s, p):
+    """Bytes of a layer's graph inputs, output and weights (the application's
+    layers share L2: all of them must stay there, none streamed from L3)."""
+    h, w, ci, co = shape
+    oh, ow = out_hw(h, w, k, s, p)
+    kh, kw = (k, k) if isinstance(k, int) else k
+    if op == "fc":
+        return ci + 4 * co + ci * co
+    wb = co * kh * kw * (1 if op == "dw" else ci) if op in ("conv", "dw") else 0
+    return h * w * ci * (2 if op == "add" else 1) + oh * ow * co + wb
+
+
+def groups(shapes, budget):
+    """(index, shape) pairs packed in order into applications of at most `budget`
+    bytes of L2 (l2_bytes) and GROUP layers: one build and one GVSoC run
+    measures them all (the build is most of a run's time)."""
+    out, cur, used = [], [], 0
+    for sh in shapes:
+        b = l2_bytes(*sh[1][1:6])
+        if cur and (used + b > budget or len(cur) >= GROUP):
+            out.append(cur)
+            cur, used = [], 0
+        cur.append(sh)
+        used += b
+    return out + ([cur] if cur else [])
+
+
+def model_text(name, layers, work):
+    """The application of a group of (index, shape) layers, each node named by its shape."""
+    g = GraphText(name)
+    for i, (sname, op, shape, k, s, p, arith) in layers:
+        add_layer(g, sname, op, shape, k, s, p, arith, 100 + i, work / f"{sname}.bin")
     return g.text()
 
 
@@ -158,6 +202,8 @@ def main():
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--configs", default=",".join(c for c, _ in CONFIGS),
                     help="comma-separated configurations (default: all)")
+    ap.add_argument("--objectives", default=",".join(pn.OBJECTIVES),
+                    help="comma-separated objectives (default: all)")
     ap.add_argument("--reuse", action="store_true",
                     help="read the applications' earlier runs in --work where present "
                          "(without --gvsoc: only those)")
@@ -168,19 +214,20 @@ def main():
     work = pathlib.Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     tasks = []
-    for i, (name, op, shape, k, s, p, arith) in enumerate(SHAPES):
-        if a.only and name not in a.only.split(","):
-            continue
+    shapes = [(i, sh) for i, sh in enumerate(SHAPES) if not a.only or sh[0] in a.only.split(",")]
+    for gi, grp in enumerate(groups(shapes, GROUP_BYTES)):
+        name = f"sweep{gi}"
         model = work / f"{name}.dory"
         if not a.reuse:
-            model.write_text(model_text(name, op, shape, k, s, p, arith, 100 + i,
-                                        work / f"{name}.bin"))
+            model.write_text(model_text(name, grp, work))
         for label, flags in CONFIGS:
             if label not in a.configs.split(",") and not (
-                    a.reuse and (work / f"{name}_{label}-exact" / "gvsoc.log").exists()):
+                    a.reuse and (pn.app_dir(work, f"{name}@{label}", "exact") / "gvsoc.log").exists()):
                 continue
             for obj in pn.OBJECTIVES:
-                tasks.append((f"{name}@{label}", model, list(flags), obj))
+                ran = a.reuse and (pn.app_dir(work, f"{name}@{label}", obj) / "gvsoc.log").exists()
+                if obj in a.objectives.split(",") or ran:
+                    tasks.append((f"{name}@{label}", model, list(flags), obj))
     recs = pn.measure_all(tasks, work, a.gvsoc, False, a.reuse, a.jobs)
     out = pathlib.Path(a.out)
     out.with_suffix(".json").write_text(json.dumps({"gvsoc": a.gvsoc, "runs": recs}, indent=1) + "\n")

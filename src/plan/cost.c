@@ -24,6 +24,28 @@ double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes)
     return (double)jobs * lvl->latency + (double)bytes / bw;
 }
 
+/* L3 cycles of the counts `term` around `inner` cycles of L2 work: the
+ * issuing core's time per transfer, the first tile's reads and the last
+ * output rows exposed, the rest hidden unless it takes longer than the L2
+ * work (or, l3_sync, copies that nothing overlaps). */
+double cost_l3(const Target *t, const double term[PT_COUNT], double inner)
+{
+    if (term[PT_L3_JOBS] <= 0) return 0;
+    MemLevel wl = t->l3;
+    if (t->l3_wr_bandwidth > 0) wl.bandwidth = t->l3_wr_bandwidth;
+    if (t->l3_wr_latency > 0) wl.latency = t->l3_wr_latency;
+    double rd_b = term[PT_L3_BYTES] - term[PT_L3_WR_BYTES];
+    double rd_j = term[PT_L3_JOBS] - term[PT_L3_WR_JOBS];
+    double issue = term[PT_L3_JOBS] * t->l3_issue;
+    double all = cost_dma(&t->l3, (int64_t)rd_j, (int64_t)rd_b) +
+                 cost_dma(&wl, (int64_t)term[PT_L3_WR_JOBS], (int64_t)term[PT_L3_WR_BYTES]);
+    if (t->l3_sync) return issue + all;
+    double last = cost_dma(&wl, term[PT_L3_LAST_BYTES] > 0, (int64_t)term[PT_L3_LAST_BYTES]);
+    double first =
+        cost_dma(&t->l3, (int64_t)term[PT_L3_FIRST_JOBS], (int64_t)term[PT_L3_FIRST_BYTES]);
+    return issue + first + last + fmax(all - first - last - inner, 0);
+}
+
 int64_t cost_dim_size(const PlanGeom *g, int d)
 {
     switch (d) {
@@ -50,7 +72,9 @@ const KernelCost *cost_kernel(const PlanGeom *g, const Target *t)
 
 int cost_dim_joint(const PlanGeom *g, const Target *t, int d)
 {
-    return (d == TD_HO || d == TD_WO) && cost_kernel(g, t)->par == PAR_PIXELS;
+    const KernelCost *k = cost_kernel(g, t);
+    return (d == TD_HO || d == TD_WO) &&
+           (k->par == PAR_PIXELS || (k->par == PAR_ROWS && k->mac_group_cycles > 0));
 }
 
 /* Units of `x` the busiest core gets, times the cores: x split in blocks. */
@@ -297,19 +321,36 @@ static double epilogue_of(const PlanGeom *g, const KernelCost *k)
     return e > 0 ? e : k->epilogue_cycles;
 }
 
-/* Output pixels of all tiles, the busiest core's share of each tile (in
- * par_block groups) times the cores: for kernels split by pixels. */
-static double pixel_work(const Target *t, const KernelCost *k, const DimFeat *h, const DimFeat *w)
+typedef double (*TileWork)(const Target *t, const KernelCost *k, int64_t h, int64_t w);
+
+/* per(h, w) summed over the tiles of h x w (full and last tiles of each). */
+static double over_tiles(const Target *t, const KernelCost *k, const DimFeat *h, const DimFeat *w,
+                         TileWork per)
 {
-    int cores = t->cores > 0 ? t->cores : 1;
     int64_t hs[2] = {h->t, h->last}, ws[2] = {w->t, w->last};
     int64_t hn[2] = {h->n - 1, 1}, wn[2] = {w->n - 1, 1};
     double s = 0;
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++)
-            if (hn[i] && wn[j])
-                s += (double)(hn[i] * wn[j]) * split_up(hs[i] * ws[j], k->par_block, cores);
+            if (hn[i] && wn[j]) s += (double)(hn[i] * wn[j]) * per(t, k, hs[i], ws[j]);
     return s;
+}
+
+/* Output pixels of a tile, the busiest core's share (in par_block groups)
+ * times the cores: for kernels split by pixels. */
+static double pixel_work(const Target *t, const KernelCost *k, int64_t h, int64_t w)
+{
+    return split_up(h * w, k->par_block, t->cores > 0 ? t->cores : 1);
+}
+
+/* Pixel slots of a tile of a kernel split by whole rows whose matrix core
+ * takes each core's pixels (its rows, contiguous) 4 at a time: the busiest
+ * core's slots times the cores. */
+static double row_group_slots(const Target *t, const KernelCost *k, int64_t h, int64_t w)
+{
+    int64_t cores = t->cores > 0 ? t->cores : 1;
+    (void)k;
+    return (double)(ceil_div(ceil_div(h, cores) * w, 4) * 4 * cores);
 }
 
 /* The counts of the compute terms (PT_SLICES..PT_PSUM) of a tiling. */
@@ -319,8 +360,8 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
     const KernelCost *k = cost_kernel(g, t);
     int64_t nco = f[TD_CO].n, nsp = f[TD_HO].n * f[TD_WO].n, nci = f[TD_CI].n;
     double taps = (double)g->kh * g->kw;
-    double sp =
-        k->par == PAR_PIXELS ? pixel_work(t, k, &f[TD_HO], &f[TD_WO]) : f[TD_HO].f * f[TD_WO].f;
+    double sp = k->par == PAR_PIXELS ? over_tiles(t, k, &f[TD_HO], &f[TD_WO], pixel_work)
+                                     : f[TD_HO].f * f[TD_WO].f;
     double outs = f[TD_CO].f * sp;
     int elem = g->kind == KK_ADD || g->kind == KK_ELEM || g->kind == KK_COPY;
     term[PT_SLICES] = 1;
@@ -335,6 +376,13 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
         term[PT_INPUT] = (double)f[TD_HO].r * (double)f[TD_WO].r * f[TD_CO].f;
     else
         term[PT_INPUT] = (double)f[TD_HO].r * (double)f[TD_WO].r * f[TD_CI].f * (double)nco;
+    /* the matrix core's dot products take 4 taps at a time; K % 4 tail
+     * taps (first layers: 1 or 3 input channels) go by another loop */
+    if (g->kind == KK_CONV)
+        term[PT_MAC_TAIL] = outs * (double)((f[TD_CI].t * g->kh * g->kw) % 4) * (double)nci;
+    if (g->kind == KK_CONV && k->par == PAR_ROWS && g->kernel != DORY_K_CONV2D_1PX)
+        term[PT_MAC_GROUP] = f[TD_CO].f * f[TD_CI].f * taps *
+                             (over_tiles(t, k, &f[TD_HO], &f[TD_WO], row_group_slots) - sp);
     term[PT_CHAN] = f[TD_CO].f * (double)(nsp * nci);
     term[PT_OUTS] = outs;
     term[PT_PSUM] = (double)(g->ho * g->wo * g->co) * (double)(nci - 1);
@@ -347,7 +395,8 @@ static double compute_cycles(const PlanGeom *g, const Target *t, const double te
      * output of the busiest core times the cores (what it was fitted on) */
     double outs = k == &t->kernel[g->kind] ? (double)(g->ho * g->wo * g->co) : term[PT_OUTS];
     return term[PT_MACS] / kernel_mpc(g, t) + term[PT_INPUT] * k->input_cycles +
-           term[PT_INPUT_ODD] * k->input_odd_cycles + term[PT_CHAN] * k->chan_cycles +
+           term[PT_INPUT_ODD] * k->input_odd_cycles + term[PT_MAC_TAIL] * k->mac_tail_cycles +
+           term[PT_MAC_GROUP] * k->mac_group_cycles + term[PT_CHAN] * k->chan_cycles +
            outs * epilogue_of(g, k) + term[PT_PSUM] * k->psum_cycles;
 }
 

@@ -2,36 +2,40 @@
  * cost model's constants (src/plan/cost.c), fitted on GVSoC runs; refit with
  * `make fit-pulp GVSOC=...` (docs/PLANNER.md, "The PULP model"). */
 /* clang-format off */
-#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 547f35e, 2026-12-03, 302 layers (bench/fit_pulp_cost.py)"
-#define PULP_FIT_L1_LATENCY   72.5787
-#define PULP_FIT_L1_BANDWIDTH 674.491
-#define PULP_FIT_L3_LATENCY   0
-#define PULP_FIT_L3_BANDWIDTH 0.0279589
+#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit d495fb4, 2026-12-03, 175 layers (bench/fit_pulp_cost.py)"
+#define PULP_FIT_L1_LATENCY   105.925
+#define PULP_FIT_L1_BANDWIDTH 295.344
+#define PULP_FIT_L3_SOURCE "measured by bench/bench_l3_pulp.c on GVSoC 209c147 pulp-open, 4 sizes, 2026-12-03"
+#define PULP_FIT_L3_ISSUE 1101.5
+#define PULP_FIT_L3_LATENCY 453.38
+#define PULP_FIT_L3_BANDWIDTH 1.00066
+#define PULP_FIT_L3_WR_LATENCY 837.449
+#define PULP_FIT_L3_WR_BANDWIDTH 0.799867
 /* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,
- * input (channels not a multiple of 4), chan,
- * psum, epilogue (default), epilogue by requant class (rows fitted on n layers) */
+ * input (channels not a multiple of 4), chan, psum, K % 4 tail tap, empty group slot MAC,
+ * epilogue (default), epilogue by requant class (rows fitted on n layers) */
 static const PulpFitRow pulp_fit_rows[] = {
-    /* conv2d_hwc: n = 82 */
-    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 0, 20630.9, 0, 23.4035, 0.0777288, 0.872852, 26.0844, 9.24338, 26.7088, {[RQ_F32INT] = 61.6453, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 26.7088}},
-    /* conv2d_hwc_1px: n = 44 */
-    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 10306.3, 304.41, 5.02264, 0.611051, 2.02714, 27.8728, 0, 33.8475, {[RQ_F32INT] = 66.0885, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 24.6876, [RQC_SHIFT64] = 33.8475}},
-    /* conv1x1: n = 56 */
-    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 12167.3, 68.681, 20.7939, 0, 0, 61.8249, 0, 23.5734, {[RQ_F32INT] = 59.3957, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.21021, [RQC_SHIFT64] = 23.5734}},
-    /* dwconv3x3: n = 42 */
-    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 23592, 59.4381, 1e+06, 0.202493, 0, 0, 0, 29.4526, {[RQ_F32INT] = 61.1679, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.06675, [RQC_SHIFT64] = 29.4526}},
+    /* conv2d_hwc: n = 40 */
+    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 0, 19447.5, 143.726, 18.9086, 0.125768, 1.9035, 0, 0, 5.93514, 0.0566868, 5.78517, {[RQ_F32INT] = 23.8568, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.58569, [RQC_SHIFT64] = 5.78517, [RQC_SHIFT64_UNFUSED] = 8.65924, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* conv2d_hwc_1px: n = 22 */
+    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 14381.1, 203.842, 4.89596, 0.412506, 7.47302, 0, 0, 16.4137, 0, 28.2439, {[RQ_F32INT] = 22.7626, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 20.6372, [RQC_SHIFT64] = 28.2439, [RQC_SHIFT64_UNFUSED] = 5.95126, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* conv1x1: n = 30 */
+    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 253.562, 12442.4, 183.445, 21.4225, 0.158247, 0, 67.8397, 0, 0, 0, 2.85054, {[RQ_F32INT] = 20.6283, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 2.85054, [RQC_SHIFT64] = 5.5008, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* dwconv3x3: n = 16 */
+    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 0, 581.7, 1e+06, 0, 0, 430.218, 0, 0, 0, 2.16778, {[RQ_F32INT] = 22.7626, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 2.16778, [RQC_SHIFT64] = 3.87028, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
     /* dwconv: from dwconv3x3 */
-    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 23592, 59.4381, 1e+06, 0.202493, 0, 0, 0, 29.4526, {[RQ_F32INT] = 61.1679, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.06675, [RQC_SHIFT64] = 29.4526}},
+    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 0, 581.7, 1e+06, 0, 0, 430.218, 0, 0, 0, 2.16778, {[RQ_F32INT] = 22.7626, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 2.16778, [RQC_SHIFT64] = 3.87028, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
     /* grouped_conv2d: from conv2d_hwc */
-    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 0, 20630.9, 0, 23.4035, 0.0777288, 0.872852, 26.0844, 9.24338, 26.7088, {[RQ_F32INT] = 61.6453, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 26.7088}},
+    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 0, 19447.5, 143.726, 18.9086, 0.125768, 1.9035, 0, 0, 5.93514, 0.0566868, 5.78517, {[RQ_F32INT] = 23.8568, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.58569, [RQC_SHIFT64] = 5.78517, [RQC_SHIFT64_UNFUSED] = 8.65924, [RQC_SHIFT_UNFUSED] = 1e-06}},
     /* grouped_conv1x1: from conv1x1 */
-    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 0, 12167.3, 68.681, 20.7939, 0, 0, 61.8249, 0, 23.5734, {[RQ_F32INT] = 59.3957, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 3.21021, [RQC_SHIFT64] = 23.5734}},
-    /* fc: n = 30 */
-    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 0, 10333.1, 0, 11.3563, 0.715156, 0, 0, 93.3576, 85.243, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 85.243, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 112.78}},
-    /* maxpool: n = 14 */
-    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 40525.4, 2219.68, 2178.35, 0.902766, 0, 0, 0, 0, 0, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 5.8344, [RQC_SHIFT64] = 31.6501}},
-    /* avgpool: n = 12 */
-    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 0, 9901.58, 94.0879, 1e+06, 0, 0, 114.807, 0, 28.5183, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 28.5183, [RQC_SHIFT64] = 47.0964}},
-    /* add: n = 22 */
-    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 19183.4, 10691.9, 250.19, 1e+06, 19.5893, 0, 0, 0, 29.0836, {[RQ_F32INT] = 61.4066, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 29.0836, [RQC_SHIFT64] = 31.6501}},
+    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 253.562, 12442.4, 183.445, 21.4225, 0.158247, 0, 67.8397, 0, 0, 0, 2.85054, {[RQ_F32INT] = 20.6283, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 2.85054, [RQC_SHIFT64] = 5.5008, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* fc: n = 24 */
+    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 3897.64, 3936.72, 0, 1e+06, 0.888383, 0, 174.843, 302.462, 0, 0, 0, {[RQ_F32INT] = 25.5996, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 11.8782, [RQC_SHIFT64] = 5.64299, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* maxpool: n = 16 */
+    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 0, 9144.14, 799.148, 73.1453, 0, 0, 0, 0, 0, 0, 3.25633, {[RQ_F32INT] = 22.7626, [RQ_NONE] = 3.25633, [RQ_SHIFT] = 2.85054, [RQC_SHIFT64] = 5.64299, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* avgpool: n = 6 */
+    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 20493.7, 0, 0, 1e+06, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 3.99604, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 5.64299, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
+    /* add: n = 21 */
+    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 3469.25, 0, 4661.31, 0.686281, 0, 0, 16.2298, 0, 0, 0, 0.710218, {[RQ_F32INT] = 22.7626, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 0.710218, [RQC_SHIFT64] = 5.64299, [RQC_SHIFT64_UNFUSED] = 7.30525, [RQC_SHIFT_UNFUSED] = 1e-06}},
 };
 /* clang-format on */

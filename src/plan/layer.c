@@ -200,15 +200,6 @@ static void geom_consts(const Graph *g, const Node *n, PlanGeom *p)
     /* an add without an output requant pays for its inputs' */
     RqScheme rq = n->op == OP_ADD && n->rq.scheme == RQ_NONE ? n->in_rq[0].scheme : n->rq.scheme;
     p->rq_class = rq == RQ_SHIFT && n->arith == ARITH_64 ? RQC_SHIFT64 : (int)rq;
-    /* F32INT whose proven shortcut covers every channel runs a 64-bit shift
-     * per output, never the emulation: costed as SHIFT64 (measured on GVSoC
-     * no slower: pw2 of the example 272k cycles against 305k as SHIFT64) */
-    if (rq == RQ_F32INT && n->rq.k >= 0) {
-        const Tensor *k = graph_tensor(g, n->rq.k);
-        int64_t c = 0, nk = tensor_numel(k);
-        while (c < nk && tensor_get(k, c) != 0) c++;
-        if (nk > 0 && c == nk) p->rq_class = RQC_SHIFT64;
-    }
     rq_bytes(g, &n->rq, p->co, n->arith, p);
     rq_bytes(g, &n->in_rq[0], p->co, n->in_arith[0] == ARITH_32 ? ARITH_32 : ARITH_64, p);
     rq_bytes(g, &n->in_rq[1], p->co, n->in_arith[1] == ARITH_32 ? ARITH_32 : ARITH_64, p);
@@ -249,6 +240,9 @@ int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
     default: return -1;
     }
     geom_consts(g, n, p);
+    if (p->kind == KK_CONV && (p->rq_class == RQ_SHIFT || p->rq_class == RQC_SHIFT64) &&
+        (int64_t)p->kh * p->kw * p->cin_total % 4)
+        p->rq_class = p->rq_class == RQ_SHIFT ? RQC_SHIFT_UNFUSED : RQC_SHIFT64_UNFUSED;
     p->macs = node_macs(g, n);
     if (p->macs == 0) p->macs = p->ho * p->wo * p->co; /* data movement: one op per element */
     p->param_bytes = node_param_bytes(g, n);

@@ -56,9 +56,11 @@ KernelKind plan_kernel_cost(dory_kernel_id_t k);
  * output pixels of a tile, rows and columns together, in par_block groups). */
 typedef enum { PAR_ROWS = 0, PAR_CHANNELS, PAR_PIXELS } ParDim;
 
-/* Requantization classes of the epilogue term: one per RqScheme, and SHIFT
- * in 64-bit arithmetic (RQC_SHIFT64) apart from SHIFT in 32 bits. */
-enum { RQC_SHIFT64 = RQ_COUNT, RQC_COUNT };
+/* Requantization classes of the epilogue term: one per RqScheme, SHIFT in
+ * 64-bit arithmetic (RQC_SHIFT64) apart from SHIFT in 32 bits, and both for a
+ * conv whose K (kh x kw x input channels) is not a multiple of 4: the
+ * matrix core's fused epilogue needs K in whole words (*_UNFUSED). */
+enum { RQC_SHIFT64 = RQ_COUNT, RQC_SHIFT_UNFUSED, RQC_SHIFT64_UNFUSED, RQC_COUNT };
 const char *plan_rq_class_name(int c);
 
 /* The cost model of one kernel kind on one target (docs/PLANNER.md).
@@ -87,6 +89,9 @@ typedef struct KernelCost {
     double layer_cycles;           /* per L2 slice of the layer: set-up, first fork */
     double input_cycles;           /* per element the kernel stages (im2col tap, plane byte) */
     double input_odd_cycles;       /* per im2col tap of input channels not a multiple of 4 */
+    double mac_tail_cycles;        /* conv: per output per tap after K's whole 4-byte words */
+    double mac_group_cycles;       /* conv, split by rows: per MAC of the empty pixel slots
+                                      of each core's last group of 4 (joint in ho, wo) */
     double chan_cycles;            /* per output channel (per core) of every tile */
     double job_cycles;             /* per L2<->L1 DMA transfer: issued by core 0, serial */
     double epilogue_rq[RQC_COUNT]; /* per output by requant class (0: epilogue_cycles) */
@@ -134,6 +139,9 @@ typedef struct Target {
      * (used where mac_per_cycle > 0; bench/fit_pulp_cost.py). */
     KernelCost row[DORY_K_COUNT];
     int l3_sync;            /* L3 copies block the cluster (no overlap with compute) */
+    double l3_issue;        /* cycles of the issuing core per L3 transfer (never hidden) */
+    double l3_wr_bandwidth; /* bytes per cycle written to L3 (0: l3.bandwidth) */
+    double l3_wr_latency;   /* cycles per L3 write transfer (0: l3.latency) */
     const char *cost_model; /* what the cycle figures are: "estimate", "fitted ..." */
 } Target;
 
@@ -250,6 +258,9 @@ typedef struct L1Buf {
     X(PT_MACS, "mac_work", "MACs, parallel split and blocks rounded up (1/mac_per_cycle)")         \
     X(PT_INPUT, "input", "elements the kernel stages: im2col taps, input planes (input_cycles)")   \
     X(PT_INPUT_ODD, "input_odd", "im2col taps of a conv whose channels are not a multiple of 4")   \
+    X(PT_MAC_TAIL, "mac_tail", "conv: outputs times K % 4, the taps after K's whole words")        \
+    X(PT_MAC_GROUP, "mac_group",                                                                   \
+      "conv: MACs of the empty slots of each core's last 4-pixel group")                           \
     X(PT_CHAN, "chan", "output channels of every tile, per core rounded (chan_cycles)")            \
     X(PT_OUTS, "outs", "outputs, parallel split rounded up (epilogue)")                            \
     X(PT_PSUM, "psum", "outputs times extra input-channel tiles (psum_cycles)")                    \
@@ -258,7 +269,12 @@ typedef struct L1Buf {
     X(PT_DMA_JOBS, "dma_jobs", "all L2<->L1 DMA transfers (L1 latency)")                           \
     X(PT_DMA_BYTES, "dma_bytes", "all L2<->L1 DMA bytes (L1 bandwidth)")                           \
     X(PT_L3_BYTES, "l3_bytes", "L3<->L2 bytes")                                                    \
-    X(PT_L3_JOBS, "l3_jobs", "L3<->L2 transfers")
+    X(PT_L3_JOBS, "l3_jobs", "L3<->L2 transfers (l3_issue)")                                       \
+    X(PT_L3_WR_BYTES, "l3_wr_bytes", "L2->L3 bytes, of l3_bytes (L3 write bandwidth)")             \
+    X(PT_L3_WR_JOBS, "l3_wr_jobs", "L2->L3 transfers, of l3_jobs")                                 \
+    X(PT_L3_FIRST_BYTES, "l3_first_bytes", "L3 reads the first tile waits for (exposed)")          \
+    X(PT_L3_FIRST_JOBS, "l3_first_jobs", "L3 transfers the first tile waits for")                  \
+    X(PT_L3_LAST_BYTES, "l3_last_bytes", "the last output rows written to L3 (exposed)")
 
 typedef enum {
 #define X(e, name, desc) e,
@@ -443,5 +459,6 @@ const char *plan_layer_bound(const LayerPlan *lp);
 
 /* Cost model (cost.c): cycles of DMA jobs and kernel tiles. */
 double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes);
+double cost_l3(const Target *t, const double term[PT_COUNT], double inner);
 
 #endif

@@ -19,7 +19,8 @@ typedef struct PulpFitRow {
     dory_kernel_id_t row;
     ParDim par;
     int par_block, co_align, wo_align, ci_align;
-    double layer, tile, job, mac_per_cycle, input, input_odd, chan, psum, epilogue;
+    double layer, tile, job, mac_per_cycle, input, input_odd, chan, psum, mac_tail, mac_group;
+    double epilogue;
     double epilogue_rq[RQC_COUNT];
 } PulpFitRow;
 #include "cost_pulp.h"
@@ -47,6 +48,8 @@ const char *plan_rq_class_name(int c)
         DORY_RQ_SCHEMES(X)
 #undef X
             "shift64",
+        "shift_unfused",
+        "shift64_unfused",
     };
     return (unsigned)c < RQC_COUNT ? names[c] : "?";
 }
@@ -82,6 +85,8 @@ static void pulp_fitted(Target *t)
         k->im2col1_mac_per_cycle = 0;
         k->input_cycles = r->input;
         k->input_odd_cycles = r->input_odd;
+        k->mac_tail_cycles = r->mac_tail;
+        k->mac_group_cycles = r->mac_group;
         k->chan_cycles = r->chan;
         k->psum_cycles = r->psum;
         k->epilogue_cycles = r->epilogue;
@@ -93,16 +98,21 @@ static void pulp_fitted(Target *t)
     t->cost_model = "cluster kernels " PULP_FIT_SOURCE "; L3: estimate (HyperRAM)";
 }
 
-/* pulp-open's L3 (runtime/pulp): an L2 region copied by core 0, measured;
- * its L1 level is redefined after pulp_fitted(): the DMA constants again. */
+/* pulp-open's L3 (runtime/pulp): the HyperRAM through the micro-DMA,
+ * asynchronous, core 0 issuing (bench/bench_l3_pulp.c measures the
+ * constants); its L1 level is redefined after pulp_fitted(): the DMA
+ * constants again. */
 static void pulp_open_l3(Target *t)
 {
     t->l1.latency = PULP_FIT_L1_LATENCY;
     t->l1.bandwidth = PULP_FIT_L1_BANDWIDTH;
     t->l3.latency = PULP_FIT_L3_LATENCY;
     t->l3.bandwidth = PULP_FIT_L3_BANDWIDTH;
-    t->l3_sync = 1;
-    t->cost_model = PULP_FIT_SOURCE;
+    t->l3_wr_latency = PULP_FIT_L3_WR_LATENCY;
+    t->l3_wr_bandwidth = PULP_FIT_L3_WR_BANDWIDTH;
+    t->l3_issue = PULP_FIT_L3_ISSUE;
+    t->l3_sync = 0;
+    t->cost_model = PULP_FIT_SOURCE "; L3: " PULP_FIT_L3_SOURCE;
 }
 
 /* A target that does not run the PULP cluster's kernels: estimates only. */
@@ -404,6 +414,8 @@ static void json_kernel(JsonCtx *c, const cJSON *o, KernelCost *k)
     json_num(c, o, "layer_cycles", &k->layer_cycles);
     json_num(c, o, "input_cycles", &k->input_cycles);
     json_num(c, o, "input_odd_cycles", &k->input_odd_cycles);
+    json_num(c, o, "mac_tail_cycles", &k->mac_tail_cycles);
+    json_num(c, o, "mac_group_cycles", &k->mac_group_cycles);
     json_num(c, o, "chan_cycles", &k->chan_cycles);
     json_num(c, o, "job_cycles", &k->job_cycles);
     json_int(c, o, "par_block", &k->par_block);

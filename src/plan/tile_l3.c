@@ -4,10 +4,10 @@
  *
  * For each candidate decomposition the L2->L1 tiling of a full slice is
  * solved exactly; the decomposition with the fewest modeled cycles wins.
- * The L3 wrapper is modeled like the L1 loop: the first slice load and the
- * last slice store are exposed, the rest hides behind the slices' compute
- * unless the L3 transfers take longer (or, on a target whose L3 copies are
- * synchronous, l3_sync, not at all). This file decides nothing about
+ * The L3 wrapper is modeled like the L1 loop (cost_l3): the reads the first
+ * tile waits for and the last output rows are exposed, the rest hides behind
+ * the slices' compute unless the L3 transfers take longer (or, on a target
+ * whose L3 copies are synchronous, l3_sync, not at all). This file decides nothing about
  * where tensors live (alloc.c does).
  */
 #include <math.h>
@@ -73,23 +73,47 @@ static int64_t l2_need(const PlanGeom *g, int in_l3, int out_l3, int w_stream, L
            align4(l->out_buf) * l->out_nbuf;
 }
 
-/* L3 traffic and the exposed part of it around `inner` cycles of L2 work. */
-static double l3_cost(const PlanGeom *g, const Target *t, L3Plan *l, double inner)
+/* The L3 transfers of a decomposition as the layer loop issues them
+ * (runtime/dory_layer.c, dory_run_l3): input rows per row slice, weights
+ * once (one channel slice) or per slice, output rows per row slice; the
+ * first slice's reads cut into pieces by the L1 tiles (W_PIECES there), so
+ * that the first tile waits for its own piece only. Counts in term[PT_L3_*]. */
+static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
+                         double term[PT_COUNT])
 {
     int64_t nr = l->row_slice.n, nc = l->co_slice.n;
-    int64_t wb = l->w_nbuf ? nr * (w_slice_bytes(g, g->co) + g->rq_fixed * (nc - 1)) : 0;
-    int64_t ib = l->in_nbuf ? (nr == 1 ? g->hin : nr * l->in_rows) * g->win * in_ch_l3(g) : 0;
-    int64_t ob = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0;
-    int64_t consts = 1 + (g->rq_per_ch > 0);
-    l->dma_jobs =
-        (l->w_nbuf ? nr * nc * consts : 0) + (l->in_nbuf ? nr : 0) + (l->out_nbuf ? nr : 0);
-    l->dma_bytes = wb + ib + ob;
-    double all = cost_dma(&t->l3, l->dma_jobs, l->dma_bytes);
-    if (t->l3_sync) return all; /* copies by a core: nothing overlaps them */
-    double first = cost_dma(&t->l3, (l->w_nbuf ? consts : 0) + (l->in_nbuf ? 1 : 0),
-                            (l->w_nbuf ? l->w_buf : 0) + (l->in_nbuf ? l->in_buf : 0)) +
-                   cost_dma(&t->l3, l->out_nbuf ? 1 : 0, l->out_nbuf ? l->out_buf : 0);
-    return fmax(inner + first, all) - inner;
+    int nx = 0;
+    for (int i = 0; i < g->nin; i++) nx += i != 1 || !g->in1_pixel;
+    int64_t x_np = (l->w_nbuf ? 2 : 4) / (nx > 1 ? 2 : 1), w_np = l->in_nbuf ? 2 : 4;
+    int64_t tco = DORY_MAX(full->d[TD_CO].tile, 1), th = DORY_MAX(full->d[TD_HO].tile, 1);
+    int64_t rd = 0, rd_jobs = 0, first = 0, first_jobs = 0;
+    if (l->in_nbuf) {
+        int64_t row = g->win * in_ch_l3(g); /* all L3 inputs' bytes per input row */
+        int64_t n = g->kind == KK_FC ? 1 : DORY_MIN(x_np, ceil_div(l->row_slice.tile, th));
+        rd += (nr == 1 ? g->hin : nr * l->in_rows) * row;
+        rd_jobs += nx * (nr - 1 + n);
+        /* the weights' first piece queues behind all of the first rows */
+        int64_t head = n > 1 && !l->w_nbuf ? in_rows_of(g, th) : l->in_rows;
+        first += head * row;
+        first_jobs += nx * (n > 1 && !l->w_nbuf ? 1 : n);
+    }
+    if (l->w_nbuf) {
+        int64_t per_co = w_slice_bytes(g, 1) - g->rq_fixed;
+        int64_t n = DORY_MAX(DORY_MIN(w_np, ceil_div(l->co_slice.tile, tco)), 1);
+        rd += nc > 1 ? nr * (w_slice_bytes(g, g->co) + g->rq_fixed * (nc - 1)) : l->w_buf;
+        rd_jobs += nc > 1 ? nr * nc - 1 + n : n;
+        first += n > 1 ? DORY_MIN(tco, l->co_slice.tile) * per_co + g->rq_fixed : l->w_buf;
+        first_jobs += 1;
+    }
+    int64_t wr = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0;
+    term[PT_L3_BYTES] = (double)(rd + wr);
+    term[PT_L3_JOBS] = (double)(rd_jobs + (l->out_nbuf ? nr : 0));
+    term[PT_L3_WR_BYTES] = (double)wr;
+    term[PT_L3_WR_JOBS] = (double)(l->out_nbuf ? nr : 0);
+    term[PT_L3_FIRST_BYTES] = (double)first;
+    term[PT_L3_FIRST_JOBS] = (double)first_jobs;
+    term[PT_L3_LAST_BYTES] =
+        (double)(l->out_nbuf ? l->row_slice.last * g->wo * g->co * g->out_elem : 0);
 }
 
 /* L1 tilings of the full and the last slice; total L2-loop cycles. */
@@ -162,7 +186,9 @@ int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, in
         double inner = slice_cycles(g, t, opt->objective, &l, &full, &last, a, &why);
         if (isinf(inner)) continue;
         tried++;
-        double total = inner + l3_cost(g, t, &l, inner);
+        double l3t[PT_COUNT] = {0};
+        l3_transfers(g, &l, &full, l3t);
+        double total = inner + cost_l3(t, l3t, inner);
         if (total >= best) continue;
         best = total;
         lp->l3 = l;
@@ -177,12 +203,13 @@ int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, in
         lp->cost.total = total;
         for (int e = 0; e < PT_COUNT; e++)
             lp->cost.term[e] = full.cost.term[e] * k + last.cost.term[e];
-        lp->cost.term[PT_L3_BYTES] = (double)l.dma_bytes;
-        lp->cost.term[PT_L3_JOBS] = (double)l.dma_jobs;
+        for (int e = PT_L3_BYTES; e <= PT_L3_LAST_BYTES; e++) lp->cost.term[e] = l3t[e];
+        lp->l3.dma_bytes = (int64_t)l3t[PT_L3_BYTES];
+        lp->l3.dma_jobs = (int64_t)l3t[PT_L3_JOBS];
         int64_t fb = full.dma_in_bytes + full.dma_w_bytes + full.dma_out_bytes;
         int64_t lb = last.dma_in_bytes + last.dma_w_bytes + last.dma_out_bytes;
         lp->dma_l2l1_bytes = fb * (int64_t)k + lb;
-        lp->dma_l3l2_bytes = l.dma_bytes;
+        lp->dma_l3l2_bytes = lp->l3.dma_bytes;
     }
     if (isinf(best)) {
         lp->why = why ? why
@@ -198,8 +225,9 @@ int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, in
         const char *w2;
         double inner = slice_cycles(g, t, OBJ_DORY, &lp->l3, &full, &last, a, &w2);
         lp->dory = full;
-        L3Plan tmp = lp->l3;
-        lp->dory_total = isinf(inner) ? inner : inner + l3_cost(g, t, &tmp, inner);
+        double l3t[PT_COUNT] = {0};
+        l3_transfers(g, &lp->l3, &full, l3t);
+        lp->dory_total = isinf(inner) ? inner : inner + cost_l3(t, l3t, inner);
     }
     return 0;
 }

@@ -10,9 +10,9 @@
  *   w             54  x1 @ 32
  *   rq            48  x1 @ 88
  *   out           48  x1 @ 136
- *   scratch      256  x1 @ 184
- * L1 used 440 of 36700 bytes
- * modeled 16587 cycles, 864 MACs
+ *   scratch     1088  x1 @ 184
+ * L1 used 1272 of 36700 bytes
+ * modeled 23224 cycles, 864 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"
@@ -40,7 +40,7 @@ static const dory_exec_layer_t layer = {
         .coupled = 0,
         .weights = 1,
     },
-    .kernel = DORY_K_CONV2D_1PX,
+    .kernel = DORY_K_CONV2D,
     .call = DORY_CALL_CONV,
     .fn.conv = dory_conv2d_hwc_s8,
     .geom = {.H = 4, .W = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 1, .pad_left = 1},
@@ -48,7 +48,7 @@ static const dory_exec_layer_t layer = {
     .y = {.w = 4, .elem = 1},
     .w_per_co = 18,
     .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .scratch = 184},
-    .scratch = 32,
+    .scratch = 136,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
@@ -59,7 +59,6 @@ static const dory_exec_layer_t layer = {
         .stride_w = 1,
         .dil_h = 1,
         .dil_w = 1,
-        .im2col_pixels = 1, /* one-pixel im2col (the planner's choice) */
         .w_zp = w_zp,
         .w_zp_per_channel = 1,
         .in_type = DORY_U8,
