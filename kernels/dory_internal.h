@@ -261,6 +261,13 @@ DORY_INLINE int dory__bits64(uint64_t v)
 }
 DORY_INLINE uint64_t dory__abs64(int64_t x) { return x < 0 ? 0 - (uint64_t)x : (uint64_t)x; }
 
+/* The words of k and of the folded constant c. */
+DORY_INLINE void dory__s64_set(dory__s64_t *e, uint64_t k, uint64_t c)
+{
+    e->kl = (uint32_t)k, e->kh = (uint32_t)(k >> 32), e->cl = (uint32_t)c,
+    e->ch = (uint32_t)(c >> 32);
+}
+
 /* Channel c's words for bias b (exact) and bound L. amax = 0: no proof,
  * returns 1 (for L = 0 and a + b the accumulator, X = k*acc + l, which the
  * verifier bounds). Else returns 1 iff |X| < 2^63 for every
@@ -274,8 +281,7 @@ DORY_INLINE int dory__s64_init(const dory_requant_t *rq, int c, int64_t b, int64
     int64_t k = rq->k64[i], l = rq->l64 ? rq->l64[i] : 0;
     uint64_t ak = dory__abs64(k), x = (uint64_t)k * (uint64_t)b + (uint64_t)l, cu;
     cu = x - ((uint64_t)L << (d & 63));
-    e->kl = (uint32_t)k, e->kh = (uint32_t)((uint64_t)k >> 32);
-    e->cl = (uint32_t)cu, e->ch = (uint32_t)(cu >> 32);
+    dory__s64_set(e, (uint64_t)k, cu);
     if (!amax) return 1;
     bk = dory__bits64(ak);
     if (bk + dory__bits64(amax) > 62 || bk + dory__bits64(dory__abs64(b)) > 62 ||

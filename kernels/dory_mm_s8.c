@@ -146,22 +146,32 @@ static DORY_HOT void mm_store_s32(const dory__mm_t *m, int c0, uint8_t *const *y
 }
 
 /* SHIFT64 epilogue of channels [c0, cout) x pixels [0, np), to 8 bits
- * (bounds as mm_store_s32's): dory__s64_step (dory_internal.h); for d >= 32
- * only the high word is shifted. */
-static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, int np, uint8_t *const *yp)
+ * (bounds as mm_store_s32's): dory__s64_step (dory_internal.h), one loop
+ * for d >= 32 (hi: only the high word is shifted), one for d < 32. */
+DORY_INLINE void mm_s64_loop(const dory__mm_t *m, int c0, int np, uint8_t *const *yp, const int hi)
 {
+    static const int64_t zero = 0;
     const dory_requant_t *r = &m->p->out.rq;
-    int d = r->d, c = c0, q;
+    int ps = r->per_channel ? 1 : 0, pl = r->l64 ? ps : 0, c = c0, q;
+    int d = hi ? 32 + (r->d & 31) : r->d;
+    const int64_t *rk = r->k64 + c0 * ps, *rl = r->l64 ? r->l64 + c0 * pl : &zero;
     const int32_t *acc = m->acc + 4 * c0, *end = m->acc + 4 * m->cout;
     int32_t lo = m->lo;
     uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo;
     uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
     dory__s64_t e;
-    for (; acc != end; c++, acc += 4) { /* d is loop-invariant: the compiler splits the loop */
-        dory__s64_init(r, c, 0, 0, 0, &e);
+    for (; acc != end; c++, acc += 4, rk += ps, rl += pl) {
+        dory__s64_set(&e, (uint64_t)*rk, (uint64_t)*rl); /* dory__s64_init's b = L = 0 */
         for (q = 0; q < np; q++)
             yp[q][c] = (uint8_t)(dory__s64_step(&e, acc[q], d, lo, range) + ylo);
     }
+}
+static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, int np, uint8_t *const *yp)
+{
+    if (m->p->out.rq.d >= 32)
+        mm_s64_loop(m, c0, np, yp, 1);
+    else
+        mm_s64_loop(m, c0, np, yp, 0);
 }
 
 /* Generic epilogue of np pixels (any scheme, weight zero points, int32
