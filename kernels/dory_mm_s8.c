@@ -402,9 +402,10 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
         for (c = 0; c < cout; c++) {
             i = r->per_channel ? c : 0;
             if (m->f64) {
-                dory__s64_t s;
+                dory__s64_t s; /* word stores: a memcpy here is a library call per channel */
                 dory__s64_init(r, c, 0, 0, 0, &s);
-                memcpy(acc + 4 * c, &s, sizeof s);
+                acc[4 * c] = (int32_t)s.kl, acc[4 * c + 1] = (int32_t)s.kh;
+                acc[4 * c + 2] = (int32_t)s.cl, acc[4 * c + 3] = (int32_t)s.ch;
             } else {
                 acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
             }
