@@ -13,10 +13,12 @@
  * The zero point is in the effective bias (b - zx * sum w; the padding holds
  * zx, so it contributes nothing), as in the matrix core. Epilogues: SHIFT32
  * to 8 bits with the bias folded (k * acc + l = k * dot + (k * b + l), mod
- * 2^32, one p.mac) and the clamp as p.max / p.min; SHIFT64 likewise mod
- * 2^64, to u8's full range (DORY's networks) in 32-bit words where d >= 32:
- * only the high word of k * dot + c counts (mulhsu, p.mac, a carry), the
- * clamp's lower bound folded into c; FIXED through the 32-bit
+ * 2^32; in the assembly mul and p.addNr, the add and the shift in one) and
+ * the clamp as p.max / p.min; SHIFT64 likewise mod 2^64 (dory_internal.h's
+ * dory__s64_t), to u8's full range (DORY's networks) in 32-bit words where
+ * d >= 32: only the high word of k * dot + c counts (mulhsu, p.mac, a carry
+ * by one sltu against ~cl, then p.addNr), the clamp's lower bound folded
+ * into c; FIXED through the 32-bit
  * dory__fx_apply; every other scheme through dory__epi. SHIFT32 and SHIFT64
  * to [0, 255] run in assembly, one call per group of channels.
  *
@@ -234,7 +236,7 @@ void dory__dwx_s2w(dw_asm_t *a);
  * a2 y (post-incremented by a3 = os); a4-a6 and a7, t0, t1 the words A and
  * B of the rows (in turn), then M in place of A; t6 a temporary, ra the
  * counts. S32U: s10 k, s11 c0, a1 d, t2-t5 the accumulators. S64U: s10 kl,
- * s11 kh, a1 cl, t4 ch, t5 d - 32, t2, t3 the accumulators, ra a second
+ * s11 kh, a1 ~cl, t4 ch, t5 d - 32, t2, t3 the accumulators, ra a second
  * temporary (the tail's count is reloaded). */
 #define DWX_PROLOGUE(NAME)                                                                         \
     ".text\n.balign 4\n.globl " NAME "\n.type " NAME ", @function\n" NAME ":\n"                    \
@@ -249,7 +251,8 @@ void dory__dwx_s2w(dw_asm_t *a);
     "  add s2, s1, t3\n  slli s6, s3, 8\n  slli s7, s4, 8\n  slli s8, s5, 8\n" LOADE
 #define DWX_LOADE_U "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n"
 #define DWX_LOADE_W                                                                                \
-    "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"
+    "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"      \
+    "  not a1, a1\n"
 /* A line's full steps: STEP's body has N / 2 instructions. */
 #define DWX_LOOP(STEP, N)                                                                          \
     "  DWX_LHEAD\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                               \
@@ -285,17 +288,17 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         "  " DORY_XP_T_SHUFFLE2_B("\\a0", "\\b0", "s9") "  " DORY_XP_T_SHUFFLE2_B("\\a1", "\\b1", "s9")
         "  " DORY_XP_T_SHUFFLE2_B("\\a2", "\\b2", "s9")
         ".endm\n"
-        ".macro DWX_OUTU acc\n" /* 5: (c0 + k * acc) >> d to [0, 255], stored */
-        "  mv t6, s11\n  " DORY_XP_T_MAC("t6", "\\acc", "s10") "  sra t6, t6, a1\n"
+        ".macro DWX_OUTU acc\n" /* 4: (k * acc + c0) >> d (p.addNr) to [0, 255], stored */
+        "  mul t6, \\acc, s10\n  " DORY_XP_T_ADDNR("t6", "s11", "a1")
         "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
         ".endm\n"
-        ".macro DWX_OUTW acc\n" /* 10: dw_s64u, stored */
-        "  mulhsu t6, \\acc, s10\n  " DORY_XP_T_MAC("t6", "\\acc", "s11") "  mv ra, a1\n"
-        "  " DORY_XP_T_MAC("ra", "\\acc", "s10") "  sltu ra, ra, a1\n  add t6, t6, ra\n"
-        "  add t6, t6, t4\n  sra t6, t6, t5\n"
+        ".macro DWX_OUTW acc\n" /* 8: dory__s64_step's high word, clamped, stored */
+        "  mulhsu t6, \\acc, s10\n  " DORY_XP_T_MAC("t6", "\\acc", "s11")
+        "  mul ra, \\acc, s10\n  sltu ra, a1, ra\n  add t6, t6, ra\n"   /* carry: ~cl < lo(acc kl) */
+        "  " DORY_XP_T_ADDNR("t6", "t4", "t5")
         "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
         ".endm\n"
-        /* stride 1: one step, 4 outputs (38 and 58 instructions) */
+        /* stride 1: one step, 4 outputs (34 and 50 instructions) */
         ".macro DWX_STEP1U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t4, t5\n"
@@ -307,7 +310,7 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
         "  DWX_OUTW t2\n  DWX_OUTW t3\n"
         ".endm\n"
-        /* stride 2: one step, 2 outputs (22 and 32 instructions) */
+        /* stride 2: one step, 2 outputs (20 and 28 instructions) */
         ".macro DWX_STEP2U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t3\n"
@@ -332,7 +335,7 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
 __asm__(DWX_PROLOGUE("dory__dwx_s1u")
         ".Ldwx_s1u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s1u_line:\n"
-        DWX_LOOP("DWX_STEP1U", 76)
+        DWX_LOOP("DWX_STEP1U", 68)
         "  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
@@ -342,7 +345,7 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1u")
 __asm__(DWX_PROLOGUE("dory__dwx_s1w")
         ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s1w_line:\n"
-        DWX_LOOP("DWX_STEP1W", 116)
+        DWX_LOOP("DWX_STEP1W", 100)
         "  DWX_DOT2 a4, a5, a6, t2, t3\n"
         "  DWX_OUTW t2\n  lw ra, 24(a0)\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3f\n"
@@ -353,14 +356,14 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1w")
 __asm__(DWX_PROLOGUE("dory__dwx_s2u")
         ".Ldwx_s2u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s2u_line:\n"
-        DWX_LOOP("DWX_STEP2U", 44)
+        DWX_LOOP("DWX_STEP2U", 40)
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line", ".Ldwx_s2u_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2w")
         ".Ldwx_s2w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s2w_line:\n"
-        DWX_LOOP("DWX_STEP2W", 64)
+        DWX_LOOP("DWX_STEP2W", 56)
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2w", ".Ldwx_s2w_line", ".Ldwx_s2w_ch")
