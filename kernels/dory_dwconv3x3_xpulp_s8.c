@@ -13,10 +13,12 @@
  * The zero point is in the effective bias (b - zx * sum w; the padding holds
  * zx, so it contributes nothing), as in the matrix core. Epilogues: SHIFT32
  * to 8 bits with the bias folded (k * acc + l = k * dot + (k * b + l), mod
- * 2^32, one p.mac) and the clamp as p.max / p.min; SHIFT64 likewise mod
- * 2^64, to u8's full range (DORY's networks) in 32-bit words where d >= 32:
- * only the high word of k * dot + c counts (mulhsu, p.mac, a carry), the
- * clamp's lower bound folded into c; FIXED through the 32-bit
+ * 2^32; in the assembly mul and p.addNr, the add and the shift in one) and
+ * the clamp as p.max / p.min; SHIFT64 likewise mod 2^64 (dory_internal.h's
+ * dory__s64_t), to u8's full range (DORY's networks) in 32-bit words where
+ * d >= 32: only the high word of k * dot + c counts (mulhsu, p.mac, a carry
+ * by one sltu against ~cl, then p.addNr), the clamp's lower bound folded
+ * into c; FIXED through the 32-bit
  * dory__fx_apply; every other scheme through dory__epi. SHIFT32 and SHIFT64
  * to [0, 255] run in assembly, one call per group of channels.
  *
@@ -51,8 +53,9 @@ typedef struct {
 
 /* The epilogue of a channel: SHIFT32 with the clamp as p.max / p.min and the
  * zero point, SHIFT32 to [0, 255] without a zero point (p.clipu), FIXED, any
- * other scheme (dory__epi), SHIFT64 in 64-bit C, SHIFT64 to a u8 output's
- * full range [0, 255] in 32-bit words (DW_RQ_S64U, see dw_s64u). */
+ * other scheme (dory__epi), SHIFT64 in 32-bit words (dory__s64_step, the
+ * bias folded), SHIFT64 to a u8 output's full range [0, 255] with the lower
+ * bound folded as well (DW_RQ_S64U, see dw_s64_init). */
 enum { DW_RQ_S32 = 0, DW_RQ_S32U, DW_RQ_FX, DW_RQ_ANY, DW_RQ_S64, DW_RQ_S64U, DW_NRQ };
 
 /* The layer's constants, read once per call (the parameters may be in L2). */
@@ -63,7 +66,6 @@ typedef struct {
     int32_t zx;               /* the unsigned input zero point */
     int sch, pc, d;           /* requant scheme, per channel, shift */
     const int32_t *k32, *l32; /* SHIFT32 */
-    const int64_t *k64, *l64; /* SHIFT64 */
     int32_t lo, hi, zp;       /* the output's clamp and zero point */
     int32_t elo, ehi;         /* lo, hi minus zp, in int32 (dory__s32_t's) */
 } dw_layer_t;
@@ -71,33 +73,15 @@ typedef struct {
 /* One channel's constants. The accumulator of an output is acc = dot + b,
  * dot the raw sum of its 9 products u8 x i8 (|dot| <= 9 * 255 * 128). */
 typedef struct {
-    int c;          /* the channel */
-    uint32_t wl[3]; /* lane weights: kernel row r (or column) in lanes 0-2 */
-    int32_t b;      /* b = bias - zx * sum w, mod 2^32 */
-    int32_t k, c0;  /* SHIFT32: c0 = k * b + l mod 2^32 */
-    union {         /* SHIFT64, FIXED */
-        struct {
-            int64_t k, c; /* SHIFT64: c = k * b + l mod 2^64 (b exact) */
-            int32_t e[5]; /* DW_RQ_S64U: kl, kh, cl, ch, d - 32 (dw_s64u) */
-        } s64;
+    int c;               /* the channel */
+    uint32_t wl[3];      /* lane weights: kernel row r (or column) in lanes 0-2 */
+    int32_t b;           /* b = bias - zx * sum w, mod 2^32 */
+    int32_t k, c0;       /* SHIFT32: c0 = k * b + l mod 2^32 */
+    union {              /* SHIFT64, FIXED */
+        dory__s64_t s64; /* SHIFT64: c = k * b + l (- L 2^d for DW_RQ_S64U), b exact */
         dory__fx_t fx;
     } u;
 } dw_ch_t;
-
-/* SHIFT64 to [0, 255] with d >= 32 in 32-bit words, as the assembly: with
- * X = k * dot + c (c = c64 - L 2^d, L = lo - zp; |X| < 2^63, dw_ch_init
- * checks it), the output is clamp(X >> d, 0, 255) = clamp(v, L, H) - L for
- * v = requant(acc), which is the byte stored when lo = 0 and hi = 255. The
- * high word of X: hi(dot * kl) (mulhsu) + kh * dot + ch + the carry of
- * lo(dot * kl) + cl; then >> (d - 32). */
-DORY_INLINE int32_t dw_s64u(const int32_t *e, int32_t dot)
-{
-    uint32_t kl = (uint32_t)e[0], cl = (uint32_t)e[2];
-    uint32_t hi = (uint32_t)(((int64_t)dot * (int64_t)kl) >> 32) + (uint32_t)dot * (uint32_t)e[1];
-    uint32_t lo = cl + (uint32_t)dot * kl;
-    hi += (uint32_t)(lo < cl) + (uint32_t)e[3];
-    return DORY_XP_CLIPU((int32_t)hi >> e[4], 9);
-}
 
 /* The output of one accumulator (dot: the raw sum of the 9 products); the
  * constants are dw_channel's locals. */
@@ -106,23 +90,14 @@ DORY_INLINE int32_t dw_s64u(const int32_t *e, int32_t dot)
                   ? dory_xp_min(dory_xp_max(dory_xp_mac(c0, k, (dot)) >> d, lo), hi) + zp          \
               : mode == DW_RQ_S32U ? DORY_XP_CLIPU(dory_xp_mac(c0, k, (dot)) >> d, 9)              \
               : mode == DW_RQ_FX   ? dory__fx_apply(&fx, (int32_t)((uint32_t)(dot) + (uint32_t)b)) \
-              : mode == DW_RQ_S64  ? dw_s64(k64, c64, d, lo64, hi64, zp, (dot))                    \
-              : mode == DW_RQ_S64U ? dw_s64u(e, (dot))                                             \
+              : mode == DW_RQ_S64  ? (int32_t)dory__s64_step(&e, (dot), d, lo, range) + lo + zp    \
+              : mode == DW_RQ_S64U ? (int32_t)dory__s64_step(&e, (dot), d, 0, 255)                 \
                                    : dw_epi(L, q, (dot)))
 
 /* Any other scheme (out of line: the generic epilogue is large). */
 static DORY_NOINLINE int32_t dw_epi(const dw_layer_t *L, const dw_ch_t *q, int32_t dot)
 {
     return dory__epi(&L->p->out, q->c, (int32_t)((uint32_t)dot + (uint32_t)q->b));
-}
-
-/* SHIFT64 in 64-bit C: clamp((k * dot + c64) >> d, lo64, hi64) + zp, the
- * products mod 2^64 (the true k * acc + l fits int64). */
-DORY_INLINE int32_t dw_s64(int64_t k, int64_t c, int d, int64_t lo, int64_t hi, int32_t zp,
-                           int32_t dot)
-{
-    int64_t v = (int64_t)((uint64_t)k * (uint64_t)(int64_t)dot + (uint64_t)c) >> d;
-    return (int32_t)(v < lo ? lo : v > hi ? hi : v) + zp;
 }
 
 /* M = lanes 2, 3 of a and 0, 1 of b: the taps 2 bytes on. */
@@ -139,16 +114,16 @@ DORY_INLINE void dw_channel(const dw_geom_t *g, const uint8_t *pl, const dw_laye
                             const int mode)
 {
     uint32_t w0 = q->wl[0], w1 = q->wl[1], w2 = q->wl[2], v0 = w0 << 8, v1 = w1 << 8, v2 = w2 << 8;
-    int32_t k = q->k, c0 = q->c0, lo = L->elo, hi = L->ehi, zp = L->zp, b = q->b, e[5];
-    int64_t k64 = 0, c64 = 0, lo64 = (int64_t)L->lo - zp, hi64 = (int64_t)L->hi - zp;
+    int32_t k = q->k, c0 = q->c0, lo = L->elo, hi = L->ehi, zp = L->zp, b = q->b;
+    uint32_t range = (uint32_t)hi - (uint32_t)lo;
+    dory__s64_t e;
     dory__fx_t fx;
     int d = L->d, ys = dory__cstride(out), nl = g->tr ? out->w : out->h;
     int n = g->tr ? out->h : out->w, step = s == 1 ? 4 : 2, l, i;
     long os = g->tr ? (long)out->w * ys : ys, ls = g->tr ? ys : (long)out->w * ys;
     if (mode == DW_RQ_FX) fx = q->u.fx;
-    if (mode == DW_RQ_S64) k64 = q->u.s64.k, c64 = q->u.s64.c;
-    if (mode == DW_RQ_S64U) memcpy(e, q->u.s64.e, sizeof e);
-    (void)b;
+    if (mode == DW_RQ_S64 || mode == DW_RQ_S64U) e = q->u.s64;
+    (void)b, (void)range;
     for (l = 0; l < nl; l++) {
         const uint32_t *r0 = (const uint32_t *)(const void *)(pl + (long)l * s * g->ls);
         const uint32_t *r1 = r0 + g->ls / 4, *r2 = r1 + g->ls / 4;
@@ -261,7 +236,7 @@ void dory__dwx_s2w(dw_asm_t *a);
  * a2 y (post-incremented by a3 = os); a4-a6 and a7, t0, t1 the words A and
  * B of the rows (in turn), then M in place of A; t6 a temporary, ra the
  * counts. S32U: s10 k, s11 c0, a1 d, t2-t5 the accumulators. S64U: s10 kl,
- * s11 kh, a1 cl, t4 ch, t5 d - 32, t2, t3 the accumulators, ra a second
+ * s11 kh, a1 ~cl, t4 ch, t5 d - 32, t2, t3 the accumulators, ra a second
  * temporary (the tail's count is reloaded). */
 #define DWX_PROLOGUE(NAME)                                                                         \
     ".text\n.balign 4\n.globl " NAME "\n.type " NAME ", @function\n" NAME ":\n"                    \
@@ -276,7 +251,8 @@ void dory__dwx_s2w(dw_asm_t *a);
     "  add s2, s1, t3\n  slli s6, s3, 8\n  slli s7, s4, 8\n  slli s8, s5, 8\n" LOADE
 #define DWX_LOADE_U "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n"
 #define DWX_LOADE_W                                                                                \
-    "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"
+    "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"      \
+    "  not a1, a1\n"
 /* A line's full steps: STEP's body has N / 2 instructions. */
 #define DWX_LOOP(STEP, N)                                                                          \
     "  DWX_LHEAD\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                               \
@@ -312,17 +288,17 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         "  " DORY_XP_T_SHUFFLE2_B("\\a0", "\\b0", "s9") "  " DORY_XP_T_SHUFFLE2_B("\\a1", "\\b1", "s9")
         "  " DORY_XP_T_SHUFFLE2_B("\\a2", "\\b2", "s9")
         ".endm\n"
-        ".macro DWX_OUTU acc\n" /* 5: (c0 + k * acc) >> d to [0, 255], stored */
-        "  mv t6, s11\n  " DORY_XP_T_MAC("t6", "\\acc", "s10") "  sra t6, t6, a1\n"
+        ".macro DWX_OUTU acc\n" /* 4: (k * acc + c0) >> d (p.addNr) to [0, 255], stored */
+        "  mul t6, \\acc, s10\n  " DORY_XP_T_ADDNR("t6", "s11", "a1")
         "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
         ".endm\n"
-        ".macro DWX_OUTW acc\n" /* 10: dw_s64u, stored */
-        "  mulhsu t6, \\acc, s10\n  " DORY_XP_T_MAC("t6", "\\acc", "s11") "  mv ra, a1\n"
-        "  " DORY_XP_T_MAC("ra", "\\acc", "s10") "  sltu ra, ra, a1\n  add t6, t6, ra\n"
-        "  add t6, t6, t4\n  sra t6, t6, t5\n"
+        ".macro DWX_OUTW acc\n" /* 8: dory__s64_step's high word, clamped, stored */
+        "  mulhsu t6, \\acc, s10\n  " DORY_XP_T_MAC("t6", "\\acc", "s11")
+        "  mul ra, \\acc, s10\n  sltu ra, a1, ra\n  add t6, t6, ra\n"   /* carry: ~cl < lo(acc kl) */
+        "  " DORY_XP_T_ADDNR("t6", "t4", "t5")
         "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
         ".endm\n"
-        /* stride 1: one step, 4 outputs (38 and 58 instructions) */
+        /* stride 1: one step, 4 outputs (34 and 50 instructions) */
         ".macro DWX_STEP1U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t4, t5\n"
@@ -334,7 +310,7 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
         "  DWX_OUTW t2\n  DWX_OUTW t3\n"
         ".endm\n"
-        /* stride 2: one step, 2 outputs (22 and 32 instructions) */
+        /* stride 2: one step, 2 outputs (20 and 28 instructions) */
         ".macro DWX_STEP2U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t3\n"
@@ -359,7 +335,7 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
 __asm__(DWX_PROLOGUE("dory__dwx_s1u")
         ".Ldwx_s1u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s1u_line:\n"
-        DWX_LOOP("DWX_STEP1U", 76)
+        DWX_LOOP("DWX_STEP1U", 68)
         "  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
@@ -369,7 +345,7 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1u")
 __asm__(DWX_PROLOGUE("dory__dwx_s1w")
         ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s1w_line:\n"
-        DWX_LOOP("DWX_STEP1W", 116)
+        DWX_LOOP("DWX_STEP1W", 100)
         "  DWX_DOT2 a4, a5, a6, t2, t3\n"
         "  DWX_OUTW t2\n  lw ra, 24(a0)\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3f\n"
@@ -380,14 +356,14 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1w")
 __asm__(DWX_PROLOGUE("dory__dwx_s2u")
         ".Ldwx_s2u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s2u_line:\n"
-        DWX_LOOP("DWX_STEP2U", 44)
+        DWX_LOOP("DWX_STEP2U", 40)
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line", ".Ldwx_s2u_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2w")
         ".Ldwx_s2w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s2w_line:\n"
-        DWX_LOOP("DWX_STEP2W", 64)
+        DWX_LOOP("DWX_STEP2W", 56)
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2w", ".Ldwx_s2w_line", ".Ldwx_s2w_ch")
@@ -405,7 +381,7 @@ DORY_INLINE void dwx_put(dw_asm_t *a, int j, const dw_ch_t *q, int mode, int d, 
     c->pl = pl, c->y = y + q->c;
     memcpy(c->w, q->wl, sizeof c->w);
     if (mode == DW_RQ_S64U)
-        memcpy(c->e, q->u.s64.e, sizeof c->e);
+        memcpy(c->e, &q->u.s64, sizeof q->u.s64), c->e[4] = d - 32;
     else
         c->e[0] = q->k, c->e[1] = q->c0, c->e[2] = d;
 }
@@ -548,33 +524,22 @@ static DORY_NOINLINE void dw_fill(const dw_geom_t *g, const dory_dims_t *in, con
     }
 }
 
-/* |x| of an int64 as uint64, and the bits of v. */
-DORY_INLINE uint64_t dw_abs64(int64_t x) { return x < 0 ? 0 - (uint64_t)x : (uint64_t)x; }
-DORY_INLINE int dw_bits(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
-
-/* SHIFT64 of channel c (b exact: b64): q's 64-bit constants and, where the
- * output is u8's full range, d is 32..52 and |X| < 2^63 for every dot
- * (dw_s64u), its 32-bit words; returns the mode. */
+/* SHIFT64 of channel c (b exact: b64): its words with b folded
+ * (DW_RQ_S64); where the output is u8's full range [0, 255], d is 32..52
+ * and dory__s64_init proves |X| < 2^63 for every dot (|dot| <= 9 * 255 *
+ * 128) with the lower bound L = lo - zp folded as well, those words
+ * (DW_RQ_S64U: clamp(X >> d, 0, 255) is the byte, X's high word >> (d - 32)
+ * in the assembly). Other bounds without dory__s64_bounds_ok: DW_RQ_ANY. */
 static DORY_NOINLINE int dw_s64_init(const dw_layer_t *L, int c, int64_t b64, dw_ch_t *q)
 {
-    int i = L->pc ? c : 0, d = L->d;
-    int64_t k = L->k64[i], l = L->l64 ? L->l64[i] : 0, lo = (int64_t)L->lo - L->zp;
-    uint64_t ak = dw_abs64(k), cu, x;
-    q->u.s64.k = k;
-    q->u.s64.c = (int64_t)((uint64_t)k * (uint64_t)b64 + (uint64_t)l);
-    /* |k| 293760, |k b|, |l| below 2^62 and |lo| 2^d below 2^61 (|X| < 2^64) */
-    if (L->lo != 0 || L->hi != 255 || d < 32 || d > 52 || dw_bits(ak) + 19 > 62 ||
-        dw_bits(ak) + dw_bits(dw_abs64(b64)) > 62 || dw_bits(dw_abs64(l)) > 62 ||
-        dw_bits(dw_abs64(lo)) + d > 61)
-        return DW_RQ_S64;
-    x = ak * 293760u + dw_abs64(q->u.s64.c) + (dw_abs64(lo) << d);
-    if (x >> 63) return DW_RQ_S64;
-    cu = (uint64_t)q->u.s64.c - ((uint64_t)lo << d);
-    q->u.s64.e[0] = (int32_t)(uint32_t)(uint64_t)k;
-    q->u.s64.e[1] = (int32_t)(uint32_t)((uint64_t)k >> 32);
-    q->u.s64.e[2] = (int32_t)(uint32_t)cu, q->u.s64.e[3] = (int32_t)(uint32_t)(cu >> 32);
-    q->u.s64.e[4] = d - 32;
-    return DW_RQ_S64U;
+    const dory_requant_t *rq = &L->p->out.rq;
+    int d = L->d;
+    if (L->lo == 0 && L->hi == 255 && d >= 32 && d <= 52 &&
+        dory__s64_init(rq, c, b64, (int64_t)L->lo - L->zp, 293760u, &q->u.s64))
+        return DW_RQ_S64U;
+    if (!dory__s64_bounds_ok(&L->p->out)) return DW_RQ_ANY;
+    dory__s64_init(rq, c, b64, 0, 0, &q->u.s64);
+    return DW_RQ_S64;
 }
 
 /* The layer's constants. */
@@ -585,7 +550,7 @@ static void dw_layer_init(const dory_conv_params_t *p, const int8_t *w, const in
     int64_t lo = (int64_t)o->lo - o->zp, hi = (int64_t)o->hi - o->zp;
     L->p = p, L->w = w, L->bias = bias, L->zx = dory__zx_u(p);
     L->sch = o->rq.scheme, L->pc = o->rq.per_channel, L->d = o->rq.d;
-    L->k32 = o->rq.k32, L->l32 = o->rq.l32, L->k64 = o->rq.k64, L->l64 = o->rq.l64;
+    L->k32 = o->rq.k32, L->l32 = o->rq.l32;
     L->lo = o->lo, L->hi = o->hi, L->zp = o->zp;
     L->elo = (int32_t)(lo < INT32_MIN ? INT32_MIN : lo > INT32_MAX ? INT32_MAX : lo);
     L->ehi = (int32_t)(hi < INT32_MIN ? INT32_MIN : hi > INT32_MAX ? INT32_MAX : hi);

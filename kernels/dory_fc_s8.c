@@ -297,21 +297,19 @@ static DORY_HOT void fc_store_s32(const dory_fc_params_t *p, const dory__s32_t *
     }
 }
 
-/* SHIFT64 epilogue of nc neurons from c (no weight zero point): one 64-bit
- * product per output, the clamp on the shifted value with bounds moved by
- * -zp (as dory__s32_t), so that adding zp cannot overflow. */
+/* SHIFT64 epilogue of nc neurons from c (no weight zero point, bounds as
+ * dory__s64_bounds_ok): dory__s64_step (dory_internal.h), 32-bit words. */
 static DORY_HOT void fc_store_s64(const dory_fc_params_t *p, const int32_t *acc,
                                   const int32_t *bias, int c, int nc, uint8_t *y)
 {
-    const dory_requant_t *r = &p->out.rq;
-    int ps = r->per_channel ? 1 : 0, d = r->d, j;
-    int64_t lo = (int64_t)p->out.lo - p->out.zp, hi = (int64_t)p->out.hi - p->out.zp;
+    int32_t lo = p->out.lo - p->out.zp;
+    uint32_t range = (uint32_t)(p->out.hi - p->out.lo);
+    dory__s64_t e;
+    int j;
     for (j = 0; j < nc; j++) {
-        int i = (c + j) * ps;
         int32_t a = (int32_t)((uint32_t)acc[j] + (bias ? (uint32_t)bias[c + j] : 0u));
-        int64_t v = (r->k64[i] * a + (r->l64 ? r->l64[i] : 0)) >> d;
-        v = v < lo ? lo : v > hi ? hi : v;
-        y[c + j] = (uint8_t)(v + p->out.zp);
+        dory__s64_init(&p->out.rq, c + j, 0, 0, 0, &e);
+        y[c + j] = (uint8_t)(dory__s64_step(&e, a, p->out.rq.d, lo, range) + (uint32_t)p->out.lo);
     }
 }
 
@@ -338,7 +336,7 @@ int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const vo
     int32_t acc[8], sx = 0;
     int zwnz = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, n);
     int fast = p->out.rq.scheme == DORY_RQ_SHIFT32 && p->out.type != DORY_I32 && !p->acc_mode;
-    int fast64 = p->out.rq.scheme == DORY_RQ_SHIFT64 && p->out.type != DORY_I32 && !p->acc_mode;
+    int fast64 = dory__s64_bounds_ok(&p->out) && p->out.type != DORY_I32 && !p->acc_mode;
     dory__s32_t e = {0, 0, 0, 0, 0, 0};
     if (k <= 0 || k > 65535 || n <= 0 || !dory__acc_ok(p->acc_mode, p->out.type))
         return DORY_ERR_ARG;

@@ -234,6 +234,108 @@ DORY_INLINE int32_t dory__clamp_zp(const dory_out_params_t *o, int64_t v)
     return (int32_t)(v < o->lo ? o->lo : v > o->hi ? o->hi : v);
 }
 
+/* SHIFT64 in 32-bit words (rv32 has no 64-bit multiply; the Xpulp cores'
+ * assembly takes the same words). X = k*a + c mod 2^64 with the folded
+ * constant c = k*b + l - L 2^d: b a bias folded in (0 where the accumulator
+ * a holds it), L a clamp bound folded in (0, or lo - zp: X >> d is then the
+ * output minus lo). With k = kh 2^32 + kl (kl unsigned), X has the low word
+ * s = a*kl + cl and the high word mulhsu(a, kl) + a*kh + ch + carry(s).
+ * Wherever |X| < 2^63, X >> d for d >= 32 is the high word >> (d - 32),
+ * exact in int32: for b = L = 0, X = k*acc + l, which the verifier bounds;
+ * otherwise dory__s64_init proves it from a bound on a. The words, in the
+ * order of the assembly's per-channel blocks: */
+typedef struct {
+    uint32_t kl, kh, cl, ch;
+} dory__s64_t;
+
+/* Bits of v (0 for 0). */
+DORY_INLINE int dory__bits64(uint64_t v)
+{
+#if defined(__GNUC__)
+    return v ? 64 - __builtin_clzll(v) : 0;
+#else
+    int n = 0;
+    for (; v; v >>= 1) n++;
+    return n;
+#endif
+}
+DORY_INLINE uint64_t dory__abs64(int64_t x) { return x < 0 ? 0 - (uint64_t)x : (uint64_t)x; }
+
+/* The words of k and of the folded constant c. */
+DORY_INLINE void dory__s64_set(dory__s64_t *e, uint64_t k, uint64_t c)
+{
+    e->kl = (uint32_t)k, e->kh = (uint32_t)(k >> 32), e->cl = (uint32_t)c,
+    e->ch = (uint32_t)(c >> 32);
+}
+
+/* Channel c's words for bias b (exact) and bound L. amax = 0: no proof,
+ * returns 1 (for L = 0 and a + b the accumulator, X = k*acc + l, which the
+ * verifier bounds). Else returns 1 iff |X| < 2^63 for every
+ * |a| <= amax: |X| <= |k| amax + |k b + l| + |L| 2^d, each term bounded by
+ * its bits first (|k| amax, |k b|, |l| below 2^62, |L| 2^d below 2^61: the
+ * sum fits uint64). */
+DORY_INLINE int dory__s64_init(const dory_requant_t *rq, int c, int64_t b, int64_t L, uint32_t amax,
+                               dory__s64_t *e)
+{
+    int i = rq->per_channel ? c : 0, d = rq->d, bk;
+    int64_t k = rq->k64[i], l = rq->l64 ? rq->l64[i] : 0;
+    uint64_t ak = dory__abs64(k), x = (uint64_t)k * (uint64_t)b + (uint64_t)l, cu;
+    cu = x - ((uint64_t)L << (d & 63));
+    dory__s64_set(e, (uint64_t)k, cu);
+    if (!amax) return 1;
+    bk = dory__bits64(ak);
+    if (bk + dory__bits64(amax) > 62 || bk + dory__bits64(dory__abs64(b)) > 62 ||
+        dory__bits64(dory__abs64(l)) > 62 || dory__bits64(dory__abs64(L)) + d > 61)
+        return 0;
+    return !((ak * amax + dory__abs64((int64_t)x) + (dory__abs64(L) << d)) >> 63);
+}
+
+/* The high word of X (returned) and its low word (*lo), mod 2^64. */
+DORY_INLINE int32_t dory__s64_words(const dory__s64_t *e, int32_t a, uint32_t *lo)
+{
+    uint64_t p = (uint64_t)((int64_t)a * (int64_t)e->kl); /* exact: |a kl| < 2^63 */
+    uint32_t s = (uint32_t)p + e->cl;
+    *lo = s;
+    return (int32_t)((uint32_t)(p >> 32) + (uint32_t)a * e->kh + e->ch + (s < e->cl));
+}
+
+/* X >> d saturated to int32 (exact for d >= 32, where only the high word is
+ * shifted). */
+DORY_INLINE int32_t dory__s64_shift(const dory__s64_t *e, int32_t a, int d)
+{
+    uint32_t s;
+    int32_t h = dory__s64_words(e, a, &s), vh, vl;
+    if (d >= 32) return h >> (d - 32);
+    vh = d ? h >> d : h;
+    vl = d ? (int32_t)(s >> d | (uint32_t)h << 1 << (31 - d)) : (int32_t)s;
+    if (vh != vl >> 31) return vh < 0 ? INT32_MIN : INT32_MAX;
+    return vl;
+}
+
+/* clamp(v, lo, lo + range) - lo, one unsigned compare on the common path. */
+DORY_INLINE uint32_t dory__clamp_range(int32_t v, int32_t lo, uint32_t range)
+{
+    uint32_t t = (uint32_t)v - (uint32_t)lo;
+    return DORY_UNLIKELY(t > range) ? (v < lo ? 0u : range) : t;
+}
+
+/* The whole step: clamp(X >> d, lo, lo + range) - lo (the caller adds the
+ * output's base, lo + zp). Exact where |X| < 2^63 and, for d < 32, the
+ * bounds are those of dory__s64_bounds_ok. */
+DORY_INLINE uint32_t dory__s64_step(const dory__s64_t *e, int32_t a, int d, int32_t lo,
+                                    uint32_t range)
+{
+    return dory__clamp_range(dory__s64_shift(e, a, d), lo, range);
+}
+
+/* SHIFT64 whose clamp bounds minus zp fit well inside int32 (then the
+ * saturation of dory__s64_shift cannot change the clamped value). */
+DORY_INLINE int dory__s64_bounds_ok(const dory_out_params_t *o)
+{
+    return o->rq.scheme == DORY_RQ_SHIFT64 && o->lo >= -65536 && o->hi <= 65536 &&
+           o->zp >= -65536 && o->zp <= 65536 && o->lo <= o->hi;
+}
+
 /* The whole epilogue: clamp(requant(acc) + zp, lo, hi). */
 DORY_INLINE int32_t dory__epi(const dory_out_params_t *o, int c, int32_t acc)
 {
@@ -242,6 +344,12 @@ DORY_INLINE int32_t dory__epi(const dory_out_params_t *o, int c, int32_t acc)
         int32_t v = (o->rq.k32[i] * acc + (o->rq.l32 ? o->rq.l32[i] : 0)) >> o->rq.d;
         int64_t t = (int64_t)v + o->zp;
         return (int32_t)(t < o->lo ? o->lo : t > o->hi ? o->hi : t);
+    }
+    if (dory__s64_bounds_ok(o)) {
+        dory__s64_t e;
+        dory__s64_init(&o->rq, c, 0, 0, 0, &e);
+        return (int32_t)dory__s64_step(&e, acc, o->rq.d, o->lo - o->zp, (uint32_t)(o->hi - o->lo)) +
+               o->lo;
     }
     return dory__clamp_zp(o, dory__rq_raw(&o->rq, c, acc));
 }

@@ -145,50 +145,33 @@ static DORY_HOT void mm_store_s32(const dory__mm_t *m, int c0, uint8_t *const *y
     }
 }
 
-/* SHIFT64 in 32-bit words (rv32 has no 64-bit multiply; elsewhere the
- * compiler does as well): with k = kh 2^32 + kl (kl unsigned), k*a + l mod
- * 2^64 has the low word s = a*kl + ll and the high word mulhsu(a, kl) +
- * a*kh + lh + carry(s). Returns the high word, s in *lo. Wrapping, as
- * dory__rq_raw (k*a + l fits int64 for real pixels). */
-DORY_INLINE int32_t mm_s64_words(int64_t k, int64_t l, int32_t a, uint32_t *lo)
-{
-    uint32_t kl = (uint32_t)k, ll = (uint32_t)l, s;
-    uint64_t p = (uint64_t)((int64_t)a * (int64_t)kl); /* exact: |a kl| < 2^63 */
-    uint32_t h = (uint32_t)(p >> 32) + (uint32_t)a * (uint32_t)((uint64_t)k >> 32);
-    s = (uint32_t)p + ll;
-    *lo = s;
-    return (int32_t)(h + (uint32_t)((uint64_t)l >> 32) + (s < ll));
-}
-
-/* (k*a + l) >> d for d < 32, saturated to int32 (the 8-bit clamp follows). */
-DORY_INLINE int32_t mm_s64_low(int64_t k, int64_t l, int32_t a, int d)
-{
-    uint32_t s;
-    int32_t h = mm_s64_words(k, l, a, &s), vh = d ? h >> d : h;
-    int32_t vl = d ? (int32_t)(s >> d | (uint32_t)h << 1 << (31 - d)) : (int32_t)s;
-    if (vh != vl >> 31) return vh < 0 ? INT32_MIN : INT32_MAX;
-    return vl;
-}
-
 /* SHIFT64 epilogue of channels [c0, cout) x pixels [0, np), to 8 bits
- * (bounds as mm_store_s32's). For d >= 32 only the high word is shifted. */
-static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, int np, uint8_t *const *yp)
+ * (bounds as mm_store_s32's): dory__s64_step (dory_internal.h), one loop
+ * for d >= 32 (hi: only the high word is shifted), one for d < 32. */
+DORY_INLINE void mm_s64_loop(const dory__mm_t *m, int c0, int np, uint8_t *const *yp, const int hi)
 {
     static const int64_t zero = 0;
     const dory_requant_t *r = &m->p->out.rq;
-    int ps = r->per_channel ? 1 : 0, d = r->d, pl = r->l64 ? ps : 0, c = c0, q;
+    int ps = r->per_channel ? 1 : 0, pl = r->l64 ? ps : 0, c = c0, q;
+    int d = hi ? 32 + (r->d & 31) : r->d;
     const int64_t *rk = r->k64 + c0 * ps, *rl = r->l64 ? r->l64 + c0 * pl : &zero;
     const int32_t *acc = m->acc + 4 * c0, *end = m->acc + 4 * m->cout;
     int32_t lo = m->lo;
-    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo, s;
+    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo;
     uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
-    if (d >= 32) {
-        for (; acc != end; c++, acc += 4, rk += ps, rl += pl)
-            for (q = 0; q < np; q++) MM_PUT(mm_s64_words(*rk, *rl, acc[q], &s) >> (d - 32), yp[q]);
-        return;
+    dory__s64_t e;
+    for (; acc != end; c++, acc += 4, rk += ps, rl += pl) {
+        dory__s64_set(&e, (uint64_t)*rk, (uint64_t)*rl); /* dory__s64_init's b = L = 0 */
+        for (q = 0; q < np; q++)
+            yp[q][c] = (uint8_t)(dory__s64_step(&e, acc[q], d, lo, range) + ylo);
     }
-    for (; acc != end; c++, acc += 4, rk += ps, rl += pl)
-        for (q = 0; q < np; q++) MM_PUT(mm_s64_low(*rk, *rl, acc[q], d), yp[q]);
+}
+static DORY_HOT void mm_store_s64(const dory__mm_t *m, int c0, int np, uint8_t *const *yp)
+{
+    if (m->p->out.rq.d >= 32)
+        mm_s64_loop(m, c0, np, yp, 1);
+    else
+        mm_s64_loop(m, c0, np, yp, 0);
 }
 
 /* Generic epilogue of np pixels (any scheme, weight zero points, int32
@@ -320,7 +303,7 @@ static DORY_HOT void mm_store1(const dory__mm_t *m, int c0, int n, const int32_t
 {
     const dory_requant_t *r = &m->p->out.rq;
     int32_t lo = m->lo;
-    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo, s;
+    uint32_t range = (uint32_t)m->hi - (uint32_t)m->lo;
     uint32_t ylo = (uint32_t)m->lo + (uint32_t)m->zp;
     int c, d = r->d;
     for (c = c0; c < c0 + n; c++, acc++) {
@@ -329,10 +312,9 @@ static DORY_HOT void mm_store1(const dory__mm_t *m, int c0, int n, const int32_t
             int32_t kq = r->k32[i], lq = r->l32 ? r->l32[i] : 0;
             MM_OUT(*acc, y);
         } else {
-            int64_t kq = r->k64[i], lq = r->l64 ? r->l64[i] : 0;
-            MM_PUT(d >= 32 ? mm_s64_words(kq, lq, *acc, &s) >> (d - 32)
-                           : mm_s64_low(kq, lq, *acc, d),
-                   y);
+            dory__s64_t e;
+            dory__s64_init(r, c, 0, 0, 0, &e);
+            y[c] = (uint8_t)(dory__s64_step(&e, *acc, d, lo, range) + ylo);
         }
     }
 }
@@ -397,8 +379,7 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
                            (m->store == DORY__ST_32 && p->out.rq.scheme == DORY_RQ_NONE &&
                             p->out.zp == 0 && p->out.lo == INT32_MIN && p->out.hi == INT32_MAX));
     /* bounds of 8-bit outputs: lo - zp and hi - zp fit int32 */
-    m->s64 = p->out.rq.scheme == DORY_RQ_SHIFT64 && m->store == DORY__ST_8 && p->out.lo >= -65536 &&
-             p->out.hi <= 65536 && p->out.zp >= -65536 && p->out.zp <= 65536;
+    m->s64 = m->store == DORY__ST_8 && dory__s64_bounds_ok(&p->out);
     if (m->fast) dory__s32_load(&p->out, 0, &e);
     if (m->s64) e.lo = p->out.lo - p->out.zp, e.hi = p->out.hi - p->out.zp, e.zp = p->out.zp;
     m->lo = e.lo, m->hi = e.hi, m->zp = e.zp;
@@ -421,10 +402,10 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
         for (c = 0; c < cout; c++) {
             i = r->per_channel ? c : 0;
             if (m->f64) {
-                uint64_t kq = (uint64_t)r->k64[i], lq = r->l64 ? (uint64_t)r->l64[i] : 0;
-                acc[4 * c] = (int32_t)(uint32_t)kq, acc[4 * c + 1] = (int32_t)(uint32_t)(kq >> 32);
-                acc[4 * c + 2] = (int32_t)(uint32_t)lq;
-                acc[4 * c + 3] = (int32_t)(uint32_t)(lq >> 32);
+                dory__s64_t s; /* word stores: a memcpy here is a library call per channel */
+                dory__s64_init(r, c, 0, 0, 0, &s);
+                acc[4 * c] = (int32_t)s.kl, acc[4 * c + 1] = (int32_t)s.kh;
+                acc[4 * c + 2] = (int32_t)s.cl, acc[4 * c + 3] = (int32_t)s.ch;
             } else {
                 acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
             }

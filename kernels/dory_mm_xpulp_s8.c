@@ -289,21 +289,15 @@ __asm__(".macro DORY_XPF32L_OUT acc\n"
 #ifdef DORY_MM_XPULP_C
 long dory__mm_xpf_calls, dory__mm_xpf64_calls;
 #endif
-/* Output of a SHIFT64 form from accumulator v, constants kl (4 words). */
+/* Output of a SHIFT64 form from accumulator v, constants kl (4 words, a
+ * dory__s64_t), d as the assembly takes it (d - 32 but for DORY__MM_F32L):
+ * dory__s64_step, which every form equals (for k within int32, kh is k's
+ * sign and mulhsu(v, kl) + v*kh = mulh(v, k)). */
 static int32_t xpf64_out(int f, const int32_t *kl, int32_t v, int d, int32_t range)
 {
-    uint32_t klo = (uint32_t)kl[0], llo = (uint32_t)kl[2], s = (uint32_t)v * klo + llo;
-    uint32_t h = (uint32_t)kl[3] + (s < llo);
-    if (f == DORY__MM_F64H)
-        h +=
-            (uint32_t)((uint64_t)((int64_t)v * (int64_t)klo) >> 32) + (uint32_t)v * (uint32_t)kl[1];
-    else
-        h += (uint32_t)((uint64_t)((int64_t)v * kl[0]) >> 32);
-    if (f != DORY__MM_F32L) return dory_xp_min(dory_xp_max((int32_t)h >> d, 0), range);
-    if ((int32_t)h < 0) return 0;
-    if (h >> d) return range;
-    s = h << (32 - d) | s >> d;
-    return s > (uint32_t)range ? range : (int32_t)s;
+    dory__s64_t e;
+    memcpy(&e, kl, sizeof e);
+    return (int32_t)dory__s64_step(&e, v, f == DORY__MM_F32L ? d : d + 32, 0, (uint32_t)range);
 }
 
 static DORY_HOT void xpf_c(const dory__mm_rv32_t *a, int f)

@@ -66,6 +66,7 @@
     X(packhi_b, ACC, 0x57, 1, 0x6c, "rd[3] = rs1[0], rd[2] = rs2[0]")                              \
     X(packlo_b, ACC, 0x57, 1, 0x70, "rd[1] = rs1[0], rd[0] = rs2[0]")                              \
     X(mac, ACC, 0x33, 0, 0x21, "rd += rs1 * rs2")                                                  \
+    X(addnr, ACC, 0x5b, 2, 0x20, "rd = (rd + rs1) >> (rs2 & 31), arithmetic")                      \
     X(max, RRR, 0x33, 6, 0x02, "rd = max(rs1, rs2), signed")                                       \
     X(min, RRR, 0x33, 4, 0x02, "rd = min(rs1, rs2), signed")                                       \
     X(clipr, RRR, 0x33, 5, 0x0a, "rd = clamp(rs1, -(rs2 + 1), rs2)")                               \
@@ -163,6 +164,10 @@ DORY_XP_INLINE int32_t dory_xp_c_mac(int32_t acc, int32_t a, int32_t b)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)a * (uint32_t)b);
 }
+DORY_XP_INLINE int32_t dory_xp_c_addnr(int32_t d, int32_t a, int32_t sh)
+{
+    return (int32_t)((uint32_t)d + (uint32_t)a) >> (sh & 31);
+}
 DORY_XP_INLINE int32_t dory_xp_c_clipr(int32_t x, int32_t hi)
 {
     return x <= -(hi + 1) ? -(hi + 1) : x >= hi ? hi : x;
@@ -225,6 +230,7 @@ DORY_XP_ACC3(shuffle2_b, 0x57, 1, 0x64, uint32_t)
 DORY_XP_ACC3(packhi_b, 0x57, 1, 0x6c, uint32_t)
 DORY_XP_ACC3(packlo_b, 0x57, 1, 0x70, uint32_t)
 DORY_XP_ACC3(mac, 0x33, 0, 0x21, int32_t)
+DORY_XP_ACC3(addnr, 0x5b, 2, 0x20, int32_t)
 /* p.clip / p.clipu rd, rs1, imm5: the I-type immediate is funct7 << 5 | imm5. */
 #define DORY_XP_CLIP(x, bits)                                                                      \
     __extension__({                                                                                \
@@ -325,6 +331,7 @@ DORY_XP_INLINE uint32_t dory_xp_pack_h(uint32_t a, uint32_t b) { return dory_xp_
 DORY_XP_FWD3(packhi_b, uint32_t, uint32_t)
 DORY_XP_FWD3(packlo_b, uint32_t, uint32_t)
 DORY_XP_FWD3(shuffle2_b, uint32_t, uint32_t)
+DORY_XP_FWD3(addnr, int32_t, int32_t)
 DORY_XP_FWD_LANE(sub_b, 1)
 DORY_XP_FWD_LANE(min_b, 2)
 DORY_XP_FWD_LANE(sra_b, 5)
@@ -399,6 +406,7 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_MAX(d, a, b)        DORY_XP_T_R(0x33, 6, 0x02, d, a, b)
 #define DORY_XP_T_MIN(d, a, b)        DORY_XP_T_R(0x33, 4, 0x02, d, a, b)
 #define DORY_XP_T_MAC(d, a, b)        DORY_XP_T_R(0x33, 0, 0x21, d, a, b)
+#define DORY_XP_T_ADDNR(d, a, b)      DORY_XP_T_R(0x5b, 2, 0x20, d, a, b)
 /* p.lw d, imm(p!); p.sb v, inc(p!) (inc a register); p.clipu d, a, bits */
 #define DORY_XP_T_LW_PI(d, p, imm)  ".insn i 0x0b, 2, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_SB_RPI(v, p, inc) DORY_XP_T_R(0x2b, 4, 0, inc, p, v)

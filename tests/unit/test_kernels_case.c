@@ -124,54 +124,55 @@ static void make_rq(KRq *q, dory_rq_scheme_t sch, int nch, int per_channel, cons
     q->r.scale = q->scale;
 }
 
-/* KC_S64's constants: d from the index, per channel k and l as the flag says. */
-static void s64_consts_dw(KRq *q, int nch, int per_channel, const int64_t *amax, int index,
-                          uint32_t *s)
+/* SHIFT64 constants, one generator for KC_SHIFT64 (conv and pointwise,
+ * regimes 0-2, DORY's networks: their graphs divide by 2^21 - 1 in int64)
+ * and KC_S64 (depthwise, regime 3). k is drawn per channel in [khi t, khi]
+ * and l up to lm 2^d either way (lm = 120 in regimes 0-2: about +-120
+ * outputs, so that both clamps are hit); k's sign random per channel.
+ * Regime 0: k beyond 32 bits, khi = 2^33..2^40, d >= 32 from it (dscnn,
+ * PenguiNet); 1: k within 32 bits, d < 32 (Residual's convs, l beyond 32
+ * bits; with d < 28 every 4th channel's k either 2^24 times larger or near
+ * 2^31: values beyond int32, or beyond 2^32 with k within int32); 2: k
+ * within 32 bits, d >= 32; in 0-2 khi maps the layer's largest accumulator
+ * to about 160 and t = 1/2. Regime 3: d over 12..50 with the index (below
+ * and above 32), khi maps the channel's largest accumulator (per channel,
+ * else the layer's) to 600 (below 2^61 / it), t = 1/15 (outputs 40..600:
+ * clamps on both sides), lm = 1. */
+static void s64_consts(KRq *q, const int64_t *amax, int nch, int per_channel, int regime, int index,
+                       uint32_t *s)
 {
     static const int ds[11] = {12, 20, 27, 31, 32, 33, 36, 40, 44, 46, 50};
-    int c, n = per_channel ? nch : 1;
-    int64_t am = 1;
-    for (c = 0; c < nch; c++) am = amax[c] > am ? amax[c] : am;
-    q->r.d = ds[index % 11];
-    for (c = 0; c < n; c++) {
-        int64_t a = per_channel ? amax[c] : am, lim = ((int64_t)1 << 61) / (a + 1);
-        double kd = ldexp((double)ri(s, 40, 600) / (double)a, q->r.d);
-        int64_t k = kd < 1.0 ? 1 : kd >= (double)lim ? lim : (int64_t)kd;
-        q->k64[c] = ri(s, 0, 3) ? k : -k;
-        q->l64[c] = q->has_l ? ri64(s, -((int64_t)1 << q->r.d), (int64_t)1 << q->r.d) : 0;
-    }
-}
-
-/* KC_SHIFT64: DORY's SHIFT64 constants (their graphs divide by 2^21 - 1 in
- * int64): regime 0 k beyond 32 bits, d >= 32 (dscnn, PenguiNet); 1 k within
- * 32 bits, d < 32 (Residual's convs, l beyond 32 bits); 2 k within 32 bits,
- * d >= 32 (in regime 1 with d < 28, every 4th channel's k either 2^24 times
- * larger or near 2^31: values beyond int32, or beyond 2^32 with k within
- * int32). Signs of k and l random per channel; l reaches about +-120
- * outputs, so that both clamps are hit. */
-static void s64_consts_mm(KRq *q, const int64_t *amax, int nch, int regime, uint32_t *s)
-{
-    int64_t am = 1, k0, kmax;
+    int64_t am = 1, khi = 1, lm = regime == 3 ? 1 : 120;
     int c, big;
     for (c = 0; c < nch; c++) am = amax[c] > am ? amax[c] : am;
-    kmax = ((int64_t)1 << 60) / (am + 1);
     if (regime == 0) {
-        k0 = (int64_t)1 << ri(s, 33, 40);
-        k0 = k0 > kmax ? kmax : k0;
-        q->r.d = bitlen((uint64_t)(k0 * am / 160));
+        int64_t kmax = ((int64_t)1 << 60) / (am + 1);
+        khi = (int64_t)1 << ri(s, 33, 40);
+        khi = khi > kmax ? kmax : khi;
+        q->r.d = bitlen((uint64_t)(khi * am / 160));
+    } else if (regime == 3) {
+        q->r.d = ds[index % 11];
     } else {
         q->r.d = regime == 2 ? ri(s, 32, 34) : ri(s, 0, 3) ? ri(s, 12, 31) : ri(s, 0, 11);
-        k0 = ((int64_t)1 << q->r.d) * 160 / am;
-        if (k0 >= (int64_t)1 << 31) k0 = ((int64_t)1 << 31) - 1;
+        khi = ((int64_t)1 << q->r.d) * 160 / am;
+        if (khi >= (int64_t)1 << 31) khi = ((int64_t)1 << 31) - 1;
     }
     big = regime == 1 && q->r.d < 28 ? ri(s, 1, 2) : 0;
-    for (c = 0; c < q->nch; c++) {
-        int64_t k = ri64(s, k0 / 2 > 0 ? k0 / 2 : 1, k0 > 1 ? k0 : 1), l = 0;
-        if (q->has_l) l = ri64(s, -120 * ((int64_t)1 << q->r.d), 120 * ((int64_t)1 << q->r.d));
+    for (c = 0; c < nch; c++) {
+        int64_t k, klo;
+        if (regime == 3) {
+            int64_t a = per_channel && amax[c] > 0 ? amax[c] : am,
+                    lim = ((int64_t)1 << 61) / (a + 1);
+            khi = ((int64_t)1 << q->r.d) * 600 / a;
+            khi = khi > lim ? lim : khi;
+        }
+        klo = regime == 3 ? khi / 15 : khi / 2;
+        k = ri64(s, klo > 0 ? klo : 1, khi > 1 ? khi : 1);
         if (big && c % 4 == 3) /* beyond 2^31 (k too) or 2^32 (k within int32) after >> d */
             k = big == 1 ? k << 24 : ri64(s, (int64_t)1 << 30, ((int64_t)1 << 31) - 1);
         q->k64[c] = ri(s, 0, 2) ? k : -k;
-        q->l64[c] = l;
+        q->l64[c] =
+            q->has_l ? ri64(s, -lm * ((int64_t)1 << q->r.d), lm * ((int64_t)1 << q->r.d)) : 0;
     }
 }
 
@@ -500,8 +501,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     acc_range(k, amax);
     make_rq(&k->rq, sch, k->cout, perch, amax, tout == DORY_I32 ? 1 << 16 : 160, s);
     if ((flags & KC_ADD_PC) && index % 2 == 0) kc_uniform(&k->rq);
-    if (flags & KC_S64) s64_consts_dw(&k->rq, k->cout, perch, amax, index, s);
-    if (flags & KC_SHIFT64) s64_consts_mm(&k->rq, amax, k->cout, (index / 2) % 3, s);
+    if (flags & (KC_S64 | KC_SHIFT64))
+        s64_consts(&k->rq, amax, k->cout, perch, flags & KC_S64 ? 3 : (index / 2) % 3, index, s);
     o = &k->conv.out;
     set_out(o, tout, s);
     if ((flags & KC_S64) && ri(s, 0, 1)) o->lo = type_min(tout), o->hi = type_max(tout);
