@@ -664,19 +664,24 @@ int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen)
     return bad;
 }
 
+void (*kc_run_cores)(const KCase *k, KTile *t, int num_cores, uint8_t *scratch, int *rc);
+
 int kc_check(const KCase *k, int num_cores, char *msg, int msglen)
 {
     KTile t;
-    int core, bad = 0, rc;
-    void *scratch;
-    if (kc_tile_alloc(k, &t)) return 1;
-    scratch = t.scratch_bytes ? malloc((size_t)t.scratch_bytes) : NULL;
-    for (core = 0; core < num_cores; core++) {
-        rc = kc_run_core(k, &t, core, num_cores, scratch);
-        if (rc && bad++ == 0 && msg)
+    int core, bad = 0, rc[KC_MAX_CORES];
+    uint8_t *scratch;
+    if (num_cores > KC_MAX_CORES || kc_tile_alloc(k, &t)) return 1;
+    scratch = t.scratch_bytes ? malloc((size_t)t.scratch_bytes * (size_t)num_cores) : NULL;
+    if (kc_run_cores)
+        kc_run_cores(k, &t, num_cores, scratch, rc);
+    else
+        for (core = 0; core < num_cores; core++)
+            rc[core] = kc_run_core(k, &t, core, num_cores, scratch + (long)core * t.scratch_bytes);
+    for (core = 0; core < num_cores; core++)
+        if (rc[core] && bad++ == 0 && msg)
             snprintf(msg, (size_t)msglen, "%s seed %u: kernel returned %d", kc_op_name(k->op),
-                     (unsigned)k->seed, rc);
-    }
+                     (unsigned)k->seed, rc[core]);
     if (!bad) bad = kc_compare(k, &t, msg, msglen);
     free(scratch);
     kc_tile_free(&t);
