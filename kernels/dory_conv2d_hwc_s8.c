@@ -378,15 +378,10 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
     return DORY_OK;
 }
 
-/* The loops read the parameters and dims per pixel: from this core's copy
- * (its stack, L1 on the PULP cluster: 168 bytes more, measured within the
- * worker stacks in docs/PULP.md), not from the caller's (a deployed layer's
- * are in L2), which the byte stores to col would make them reload. */
+/* The loops read the parameters and dims per pixel: from this core's copies. */
 int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                        const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                        void *y)
 {
-    dory_conv_params_t pc = *p;
-    dory_dims_t ic = *in, oc = *out;
-    return conv2d(ctx, &pc, &ic, x, w, bias, &oc, y);
+    return dory__conv_on_copies(conv2d, ctx, p, in, x, w, bias, out, y);
 }

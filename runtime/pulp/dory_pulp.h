@@ -9,10 +9,9 @@
 
 /* L1: the cluster's 64 kB TCDM. Its top holds the cluster stacks; the L1
  * arena of the application is everything below them. */
-#define DORY_PULP_L1_BASE 0x10000000
-#define DORY_PULP_L1_END  0x10010000
-#define DORY_PULP_STACK0  3072  /* core 0: the harness, stdio, the layer loop and its kernel share \
-                                 */
+#define DORY_PULP_L1_BASE  0x10000000
+#define DORY_PULP_L1_END   0x10010000
+#define DORY_PULP_STACK0   3072 /* core 0: harness, stdio, layer loop, its kernel share */
 #define DORY_PULP_STACK    1280 /* cores 1..7: kernels only */
 #define DORY_PULP_CORES    8
 #define DORY_PULP_L1_ARENA (0x10000 - DORY_PULP_STACK0 - (DORY_PULP_CORES - 1) * DORY_PULP_STACK)
