@@ -23,9 +23,9 @@ static int has_padding(const dory_conv_params_t *p)
            ((p->border & DORY_BORDER_RIGHT) && p->pad_right);
 }
 
-int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
-                    const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                    void *y)
+static int conv1x1(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                   const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                   void *y)
 {
     int32_t *b = (int32_t *)ctx->buf;
     uint8_t *col;
@@ -33,7 +33,7 @@ int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const do
     uint8_t *yp[DORY__MM_NP];
     int32_t sx[DORY__MM_NP] = {0, 0, 0, 0};
     dory__mm_t m;
-    int r0, r1, pix, end, q, ys = dory__cstride(out), cs = dory__cstride(in);
+    int r0, r1, pix, end, q, oy, ox, ys = dory__cstride(out), cs = dory__cstride(in);
     if (p->kh != 1 || p->kw != 1 || has_padding(p) || in->c <= 0 || in->c > 65535 || out->c <= 0 ||
         p->stride_h < 1 || p->stride_w < 1 || !dory__acc_ok(p->acc_mode, p->out.type))
         return DORY_ERR_ARG;
@@ -48,10 +48,10 @@ int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const do
 #if DORY__MM_XPULP /* every pixel's channels word-aligned: the Xpulp core's layout */
     m.blocked = !m.zw_nonzero && in->c % 4 == 0 && ((uintptr_t)x | (uintptr_t)cs) % 4 == 0;
 #endif
+    oy = r0 * DORY__MM_NP / out->w, ox = r0 * DORY__MM_NP % out->w;
     for (pix = r0 * DORY__MM_NP; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         for (q = 0; q < DORY__MM_NP; q++) {
-            int oy = (pix + q) / out->w, ox = (pix + q) % out->w;
             const uint8_t *src =
                 (const uint8_t *)x + ((long)oy * p->stride_h * in->w + (long)ox * p->stride_w) * cs;
             if (q >= np) src = (const uint8_t *)x, oy = ox = 0; /* any valid bytes */
@@ -62,9 +62,18 @@ int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const do
 #endif
                 dory__col_copy(col + q, src, in->c, f);
             yp[q] = (uint8_t *)y + ((long)oy * out->w + ox) * ys;
+            if (++ox == out->w) ox = 0, oy++;
         }
         if (m.zw_nonzero) dory__col_sums(col, in->c, sx);
         dory__mm_pixels(&m, np, col, sx, yp);
     }
     return DORY_OK;
+}
+
+/* The loops read the parameters and dims per pixel: from this core's copies. */
+int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                    const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                    void *y)
+{
+    return dory__conv_on_copies(conv1x1, ctx, p, in, x, w, bias, out, y);
 }

@@ -282,9 +282,9 @@ static DORY_HOT void copy4(uint8_t *d, const uint8_t *a, long step, int n, uint8
     }
 }
 
-int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
-                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                       void *y)
+static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                  const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                  void *y)
 {
     int32_t k = conv_k(p, in);
     int32_t *b = (int32_t *)ctx->buf;
@@ -402,4 +402,12 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
         dory__mm_pixels(&m, np, col, sx, yp);
     }
     return DORY_OK;
+}
+
+/* The loops read the parameters and dims per pixel: from this core's copies. */
+int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
+                       const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
+                       void *y)
+{
+    return dory__conv_on_copies(conv2d, ctx, p, in, x, w, bias, out, y);
 }

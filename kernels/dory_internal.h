@@ -32,6 +32,23 @@ DORY_INLINE void dory__split(int n, const dory_ctx_t *ctx, int *lo, int *hi)
 
 DORY_INLINE int dory__cstride(const dory_dims_t *d) { return d->c_stride > 0 ? d->c_stride : d->c; }
 
+/* fn on this core's copies of p, in and out (its stack: L1 on the PULP
+ * cluster, 168 bytes; docs/PULP.md "Stacks"): a kernel whose per-pixel
+ * loops read them would otherwise reload them from the caller's (a deployed
+ * layer's are in L2) after every byte store. */
+typedef int (*dory__conv_body_t)(const dory_ctx_t *ctx, const dory_conv_params_t *p,
+                                 const dory_dims_t *in, const void *x, const int8_t *w,
+                                 const int32_t *bias, const dory_dims_t *out, void *y);
+DORY_INLINE int dory__conv_on_copies(dory__conv_body_t fn, const dory_ctx_t *ctx,
+                                     const dory_conv_params_t *p, const dory_dims_t *in,
+                                     const void *x, const int8_t *w, const int32_t *bias,
+                                     const dory_dims_t *out, void *y)
+{
+    dory_conv_params_t pc = *p;
+    dory_dims_t ic = *in, oc = *out;
+    return fn(ctx, &pc, &ic, x, w, bias, &oc, y);
+}
+
 /* Element i of an 8-bit activation of type t. */
 DORY_INLINE int32_t dory__ld(dory_type_t t, const void *p, int i)
 {

@@ -5,7 +5,11 @@
 #                            layout as on the cluster (part of `make test`)
 #   make test-pulp-kernels GVSOC=.../bin/gvsoc
 #                            the same tests with the Xpulp instructions on
-#                            GVSoC's pulp-open (cluster core 0)
+#                            GVSoC's pulp-open (each core's share on its
+#                            own cluster core and stack)
+#   make test-pulp-stack GVSOC=.../bin/gvsoc
+#                            the cluster stacks' overflow check fires on a
+#                            deep worker frame, not on one within its stack
 #   make bench-kernels-pulp GVSOC=.../bin/gvsoc
 #                            bench/'s shapes on 1 and 8 cluster cores, cycles
 #                            (ONLY=depthwise: the shapes naming it)
@@ -44,7 +48,8 @@ PULP_BARE_CFLAGS = -march=rv32imc -mabi=ilp32 -O3 -std=c99 -Wall -Wextra -Werror
 PULP_BARE_RT = runtime/pulp/dory_hal_pulp.c runtime/pulp/crt0.S
 $(BUILD)/pulp/kernel_tests.elf: tests/qemu/kernel_tests_main.c $(RV_DEPS) $(PULP_BARE_RT) mk/pulp.mk
 	@mkdir -p $(dir $@)
-	$(RV_CC) $(PULP_BARE_CFLAGS) -o $@ $< $(RV_KERNEL_SRC) $(RV_KCASE_SRC) $(PULP_BARE_RT) -lm
+	$(RV_CC) $(PULP_BARE_CFLAGS) -DKC_PULP_CLUSTER -o $@ $< $(RV_KERNEL_SRC) $(RV_KCASE_SRC) \
+	    $(PULP_BARE_RT) -lm
 define pulp_need_gvsoc
 	@if [ -z "$(GVSOC)" ]; then echo "$@: no GVSoC given: make $@ GVSOC=/path/to/bin/gvsoc" \
 	    "(GVSoC is not part of dory; docs/PULP.md)" >&2; exit 2; fi
@@ -52,6 +57,22 @@ endef
 test-pulp-kernels: $(BUILD)/pulp/kernel_tests.elf
 	$(pulp_need_gvsoc)
 	cd $(dir $<) && timeout 1800 $(GVSOC) --target=pulp-open --binary $(abspath $<) run
+# the stack check: a worker frame within its stack runs, one 200 bytes
+# beyond it stops the run with the error line naming the core
+PULP_STACK_ELF = $(BUILD)/pulp/stack_ok.elf $(BUILD)/pulp/stack_deep.elf
+$(BUILD)/pulp/stack_%.elf: tests/qemu/pulp_stack_main.c $(PULP_BARE_RT) runtime/pulp/dory_pulp.h \
+                           mk/pulp.mk
+	@mkdir -p $(dir $@)
+	$(RV_CC) $(PULP_BARE_CFLAGS) $(if $(findstring deep,$*),-DSTACK_BEYOND) -o $@ $< \
+	    $(PULP_BARE_RT)
+test-pulp-stack: $(PULP_STACK_ELF)
+	$(pulp_need_gvsoc)
+	cd $(dir $<) && timeout 600 $(GVSOC) --target=pulp-open --binary $(abspath $<) run \
+	    | tee stack_ok.log && grep -q '^stack: ok' stack_ok.log
+	cd $(dir $<) && ! timeout 600 $(GVSOC) --target=pulp-open \
+	    --binary $(abspath $(BUILD)/pulp/stack_deep.elf) run > stack_deep.log 2>&1; \
+	    cat stack_deep.log; grep -q '^dory: error: cluster core 3 overflowed' stack_deep.log && \
+	    ! grep -q '^stack: ok' stack_deep.log
 # ONLY=word: only the shapes whose name contains word (a build of its own)
 ONLY ?=
 PULP_BENCH = $(BUILD)/pulp/bench_kernels$(if $(ONLY),_$(ONLY)).elf
@@ -107,6 +128,6 @@ fit-pulp: $(VENV)/.stamp $(BUILD)/dory $(BUILD)/pulp/bench_l3_full.elf
 	$(MAKE) $(BUILD)/dory
 	$(call fit_time,fit and rebuild)
 	@cat $(BUILD)/fit/times
-.PHONY: test-xpulp-kernels test-pulp-kernels bench-kernels-pulp bench-l3-pulp bench-networks-pulp fit-pulp
+.PHONY: test-xpulp-kernels test-pulp-kernels test-pulp-stack bench-kernels-pulp bench-l3-pulp bench-networks-pulp fit-pulp
 
 TEST_TARGETS += test-xpulp-kernels

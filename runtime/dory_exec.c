@@ -191,8 +191,15 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
 /* ---- The kernel call on one core -------------------------------------------- */
 
 /* Groups are independent: each core takes its share of each; every group
- * reads and writes its channel slice of the tile (channel strides). */
-static int grouped(dory_conv_fn_t fn, const dory_ctx_t *ctx, const exec_args_t *a)
+ * reads and writes its channel slice of the tile (channel strides). Out of
+ * line: its copies (about 200 B) would otherwise be in every core's frame of
+ * on_core, under every kernel (the PULP workers have 1 kB stacks). */
+#if defined(__GNUC__)
+#define EXEC_NOINLINE __attribute__((noinline))
+#else
+#define EXEC_NOINLINE
+#endif
+static EXEC_NOINLINE int grouped(dory_conv_fn_t fn, const dory_ctx_t *ctx, const exec_args_t *a)
 {
     const dory_exec_layer_t *d = a->d;
     int g, ng = a->out.c / d->gout, rc = DORY_OK;

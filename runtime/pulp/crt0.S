@@ -8,6 +8,8 @@
  * boots the cluster at _cluster_start; the FC then sleeps.
  * Cluster cores (_cluster_start): stacks at the top of L1 (TCDM), core 0's
  * first (DORY_PULP_STACK0 bytes), then DORY_PULP_STACK bytes per worker;
+ * each core paints its own with DORY_PULP_STACK_PAINT (dory_hal_pulp.c
+ * checks the lowest words of each after every fork and at the end), then
  * dory_pulp_cluster_entry(core id) runs main on core 0 and the worker loop
  * on the others. Addresses: runtime/pulp/dory_pulp.h. Must not call C
  * before the stack is set.
@@ -65,6 +67,15 @@ _cluster_start:
     li t0, DORY_PULP_STACK
     mul t0, t0, a0
     sub sp, sp, t0
-6:  call dory_pulp_cluster_entry
+    li t1, DORY_PULP_STACK
+    j 8f
+6:  li t1, DORY_PULP_STACK0
+    /* paint the stack (the HAL's overflow check and watermark), a0 kept */
+8:  sub t1, sp, t1
+    li t2, DORY_PULP_STACK_PAINT
+9:  sw t2, 0(t1)
+    addi t1, t1, 4
+    bltu t1, sp, 9b
+    call dory_pulp_cluster_entry
 7:  wfi
     j 7b

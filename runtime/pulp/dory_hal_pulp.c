@@ -102,6 +102,47 @@ void dory_pulp_cluster_entry(int core)
     }
 }
 
+/* ---- Stacks ------------------------------------------------------------------ */
+
+/* Cluster core c's stack (crt0.S): core 0's DORY_PULP_STACK0 bytes at the
+ * top of L1, then DORY_PULP_STACK per worker, worker 7's ending at the L1
+ * arena. crt0.S painted them; a frame that overflows one writes into the
+ * next core's stack (worker 7: the arena), so it is caught at the next
+ * check, not prevented. */
+static int stack_bytes(int core) { return core ? DORY_PULP_STACK : DORY_PULP_STACK0; }
+
+static const volatile uint32_t *stack_bottom(int core)
+{
+    uint32_t top = DORY_PULP_L1_END - (core ? DORY_PULP_STACK0 + (core - 1) * DORY_PULP_STACK : 0);
+    return (const volatile uint32_t *)(uintptr_t)(top - (uint32_t)stack_bytes(core));
+}
+
+/* Bytes of core's stack ever written (the paint's watermark; a word written
+ * with the paint's value counts as unused). */
+static int stack_used(int core)
+{
+    const volatile uint32_t *w = stack_bottom(core);
+    int n = 0, words = stack_bytes(core) / 4;
+    while (n < words && w[n] == DORY_PULP_STACK_PAINT) n++;
+    return 4 * (words - n);
+}
+
+/* Stops the program, naming the core, if the guard words at the bottom of
+ * any of the first `cores` stacks were written. */
+static void stack_check(int cores)
+{
+    int c, i;
+    for (c = 0; c < cores; c++) {
+        const volatile uint32_t *w = stack_bottom(c);
+        for (i = 0; i < DORY_PULP_STACK_GUARD / 4; i++)
+            if (w[i] != DORY_PULP_STACK_PAINT) {
+                printf("dory: error: cluster core %d overflowed its %d-byte stack (layer '%s')\n",
+                       c, stack_bytes(c), bare.layer ? bare.layer : "(none)");
+                exit(3);
+            }
+    }
+}
+
 /* ---- L3: the HyperRAM through the micro-DMA ------------------------------------ */
 
 /* One L3 transfer per transaction id (DORY_PULP_HYPER_IDS in flight, taken in
@@ -304,7 +345,16 @@ int dory_hal_init(const dory_hal_config_t *cfg)
     return 0;
 }
 
-void dory_hal_deinit(void) {} /* the arenas live until the program ends */
+/* The arenas live until the program ends; the stacks are checked and their
+ * use printed (bytes ever written per cluster core). */
+void dory_hal_deinit(void)
+{
+    int c;
+    stack_check(DORY_PULP_CORES);
+    printf("dory_hal: cluster stack bytes used:");
+    for (c = 0; c < DORY_PULP_CORES; c++) printf(" %d/%d", stack_used(c), stack_bytes(c));
+    printf("\n");
+}
 
 /* ---- Cores ------------------------------------------------------------------- */
 
@@ -324,6 +374,7 @@ static void cl_fork(void (*fn)(void *), void *arg)
     barrier(); /* the workers take the job */
     fn(arg);
     barrier(); /* all done */
+    stack_check(cl.cores);
 }
 
 static void cl_team_barrier(void) { barrier(); }

@@ -11,10 +11,15 @@
  * arena of the application is everything below them. */
 #define DORY_PULP_L1_BASE  0x10000000
 #define DORY_PULP_L1_END   0x10010000
-#define DORY_PULP_STACK0   4096 /* core 0: the harness, stdio and the layer loop */
-#define DORY_PULP_STACK    1024 /* cores 1..7: kernels only */
+#define DORY_PULP_STACK0   3072 /* core 0: harness, stdio, layer loop, its kernel share */
+#define DORY_PULP_STACK    1280 /* cores 1..7: kernels only */
 #define DORY_PULP_CORES    8
 #define DORY_PULP_L1_ARENA (0x10000 - DORY_PULP_STACK0 - (DORY_PULP_CORES - 1) * DORY_PULP_STACK)
+/* crt0.S fills each cluster stack with this word; a stack whose lowest
+ * DORY_PULP_STACK_GUARD bytes are not all of it has overflowed (a frame below
+ * the stack can skip them: the check finds most overflows, not all). */
+#define DORY_PULP_STACK_PAINT 0x57ac57ac
+#define DORY_PULP_STACK_GUARD 16
 
 /* L2 (0x1C000000, 64 kB private + 1.5 MB shared banks in the model). */
 #define DORY_PULP_L2_BASE 0x1C000000

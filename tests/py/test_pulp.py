@@ -72,22 +72,44 @@ def test_l3_streaming_bit_exact_on_gvsoc(dory, tmp_path):
     assert sum(l3) > 0, r.stdout
 
 
+def make_root_on_gvsoc(goal):
+    """`make goal GVSOC=...` in the project (skipped without GVSOC); it must
+    succeed."""
+    gvsoc = os.environ.get("GVSOC")
+    if not gvsoc:
+        pytest.skip("GVSOC is not set (docs/PULP.md): the pulp-open run is not checked here")
+    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT), goal,
+                        f"GVSOC={gvsoc}"], capture_output=True, text=True, timeout=1200,
+                       env=CLEAN_ENV)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
 def test_l3_hyperram_on_gvsoc():
     """L3 is the HyperRAM behind the micro-DMA (runtime/pulp): every L2 and
     L3 alignment and length round-trips with the guard bytes untouched, with
     the HAL's transfer limit and with a 1 kB one (long transfers split), 12
     transfers in flight (bench/bench_l3_pulp.c also prints the cycles:
     bench/README.md)."""
-    gvsoc = os.environ.get("GVSOC")
-    if not gvsoc:
-        pytest.skip("GVSOC is not set (docs/PULP.md): the pulp-open run is not checked here")
-    r = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(ROOT), "bench-l3-pulp",
-                        f"GVSOC={gvsoc}"], capture_output=True, text=True, timeout=1200,
-                       env=CLEAN_ENV)
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = make_root_on_gvsoc("bench-l3-pulp")
     verdicts = re.findall(r"^(\d+) checked, (\d+) failed: (\w+)$", r.stdout, re.M)
     assert len(verdicts) == 2 and all(int(n) > 200 and f == "0" and v == "OK"
                                       for n, f, v in verdicts), r.stdout
+
+
+def test_stack_check_fires_on_gvsoc():
+    """The cluster stacks' check (runtime/pulp: painted by crt0.S, checked
+    after every fork and at the end): a worker frame 200 bytes beyond its
+    stack stops the run with one `dory: error:` line naming core 3 and a
+    non-zero exit; frames within the stacks run and print their use."""
+    r = make_root_on_gvsoc("test-pulp-stack")
+    errors = re.findall(r"^dory: error: .*$", r.stdout, re.M)
+    assert len(errors) == 1 and re.fullmatch(
+        r"dory: error: cluster core 3 overflowed its \d+-byte stack \(layer '\(none\)'\)",
+        errors[0]), r.stdout
+    used = re.search(r"^dory_hal: cluster stack bytes used: (.*)$", r.stdout, re.M)
+    assert used and all(int(u) < int(n) for u, n in
+                        (f.split("/") for f in used.group(1).split())), r.stdout
 
 
 def test_example_bit_exact_on_gvsoc(pulp_app):

@@ -401,7 +401,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     dory_type_t tout = (index / (2 * NSCH)) % 2 ? DORY_I8 : DORY_U8;
     dory_type_t tb = ri(s, 0, 1) ? DORY_I8 : DORY_U8;
     int perch = (index / (4 * NSCH)) % 2, has_bias = ri(s, 0, 3) != 0, wzp_mode = ri(s, 0, 2);
-    int64_t amax[KC_MAXC];
+    static int64_t amax[KC_MAXC]; /* static: 2 kB off core 0's 3 kB stack on pulp-open */
     dory_out_params_t *o;
     memset(k, 0, sizeof *k);
     if (sch == DORY_RQ_FIXED && (index / 40) % 2) sch = DORY_RQ_FIXED_SR; /* LiteRT's FC */
@@ -476,7 +476,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     k->add.a_zp = k->conv.in_zp, k->add.b_zp = rand_zp(s, tb);
     k->elt.in_type = tin, k->elt.in_zp = k->conv.in_zp;
     if (op == KOP_ADD) {
-        int64_t in_am[KC_MAXC];
+        static int64_t in_am[KC_MAXC]; /* static: as amax */
         int c, pc = (flags & KC_ADD_PC) != 0;
         if (pc) sch = index % 3 == 2 ? DORY_RQ_NONE : DORY_RQ_SHIFT32;
         dory_rq_scheme_t sa = sch == DORY_RQ_SHIFT32 ? sch : schemes[ri(s, 0, NSCH - 1)];
@@ -668,19 +668,24 @@ int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen)
     return bad;
 }
 
+void (*kc_run_cores)(const KCase *k, KTile *t, int num_cores, uint8_t *scratch, int *rc);
+
 int kc_check(const KCase *k, int num_cores, char *msg, int msglen)
 {
     KTile t;
-    int core, bad = 0, rc;
-    void *scratch;
-    if (kc_tile_alloc(k, &t)) return 1;
-    scratch = t.scratch_bytes ? malloc((size_t)t.scratch_bytes) : NULL;
-    for (core = 0; core < num_cores; core++) {
-        rc = kc_run_core(k, &t, core, num_cores, scratch);
-        if (rc && bad++ == 0 && msg)
+    int core, bad = 0, rc[KC_MAX_CORES];
+    uint8_t *scratch;
+    if (num_cores > KC_MAX_CORES || kc_tile_alloc(k, &t)) return 1;
+    scratch = t.scratch_bytes ? malloc((size_t)t.scratch_bytes * (size_t)num_cores) : NULL;
+    if (kc_run_cores)
+        kc_run_cores(k, &t, num_cores, scratch, rc);
+    else
+        for (core = 0; core < num_cores; core++)
+            rc[core] = kc_run_core(k, &t, core, num_cores, scratch + (long)core * t.scratch_bytes);
+    for (core = 0; core < num_cores; core++)
+        if (rc[core] && bad++ == 0 && msg)
             snprintf(msg, (size_t)msglen, "%s seed %u: kernel returned %d", kc_op_name(k->op),
-                     (unsigned)k->seed, rc);
-    }
+                     (unsigned)k->seed, rc[core]);
     if (!bad) bad = kc_compare(k, &t, msg, msglen);
     free(scratch);
     kc_tile_free(&t);
@@ -697,9 +702,10 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
                            : (flags & KC_ONNX_SHIFT64)           ? DORY_RQ_SHIFT64
                                                                  : DORY_RQ_SHIFT32;
     uint32_t st = seed ? seed : 1;
-    int64_t amax[KC_MAXC] = {0};
+    static int64_t amax[KC_MAXC]; /* static: 2 kB off core 0's 3 kB stack on pulp-open */
     dory_out_params_t *o = &k->conv.out;
     int i;
+    memset(amax, 0, sizeof amax);
     memset(k, 0, sizeof *k);
     k->op = op, k->seed = seed;
     k->h = h, k->w = w, k->c = c, k->cout = cout, k->kh = k->kw = kk, k->sh = k->sw = s;

@@ -15,7 +15,8 @@
 
 #include "dory_kernels.h"
 
-enum { KC_MAXC = 256 }; /* max channels of a case (requant arrays) */
+enum { KC_MAXC = 256 };    /* max channels of a case (requant arrays) */
+enum { KC_MAX_CORES = 8 }; /* max cores of kc_check */
 
 typedef enum {
     KOP_CONV, /* dory_conv2d_hwc_s8 */
@@ -184,6 +185,12 @@ int kc_tile_alloc(const KCase *k, KTile *t);
 void kc_tile_free(KTile *t);
 /* Runs core core_id of num_cores on the tile; returns the kernel status. */
 int kc_run_core(const KCase *k, KTile *t, int core_id, int num_cores, void *scratch);
+/* How kc_check runs cores 0..num_cores-1 of a tile: core c with the
+ * t->scratch_bytes at scratch + c * t->scratch_bytes, its status in rc[c].
+ * NULL (the default): one after the other on the calling core; a cluster
+ * build points it at a fork, so each share runs on its core's own stack
+ * (tests/qemu/kernel_tests_main.c on pulp-open). */
+extern void (*kc_run_cores)(const KCase *k, KTile *t, int num_cores, uint8_t *scratch, int *rc);
 /* Mismatches between the tile output and k->ref. */
 int kc_compare(const KCase *k, const KTile *t, char *msg, int msglen);
 
