@@ -70,6 +70,18 @@ static dory_dma_id_t load_weights(const dory_loop_t *l, const dory_slice_t *s, u
     return dory_dma_copy_1d(dst, w, (size_t)t->co * d->w_per_co, "weights");
 }
 
+static dory_dma_id_t load_consts(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
+                                 const dory_tile_t *t, int buf)
+{
+    const dory_exec_layer_t *d = layer_of(l);
+    const unsigned char *src = (const unsigned char *)d->consts.src;
+    (void)s;
+    if (!src) return 0;
+    return dory_dma_copy_1d(l1 + copy_at(d->l1.rq, buf),
+                            src + (size_t)(t->co0 / l->tiling.t_co) * d->consts.bytes,
+                            d->consts.bytes, "constants");
+}
+
 static dory_dma_id_t store_output(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
                                   const dory_tile_t *t, int buf)
 {
@@ -117,6 +129,26 @@ static dory_out_params_t *out_params(dory_exec_params_t *p, dory_call_t c)
     case DORY_CALL_MUL: return &p->mul.out;
     case DORY_CALL_ELTWISE: return &p->eltwise.out;
     default: return &p->conv.out;
+    }
+}
+
+/* The parameter block's per-channel constants in rq copy c (L1) where the
+ * layer stages them. */
+static void staged_consts(exec_args_t *a, const dory_exec_consts_t *k, const unsigned char *c)
+{
+    dory_requant_t *r = &out_params(&a->p, a->call)->rq;
+    if (k->bias >= 0) a->b = (const int32_t *)(const void *)(c + k->bias);
+    if (k->k >= 0) {
+        const void *q = c + k->k;
+        if (r->k64) r->k64 = (const int64_t *)q;
+        if (r->k32) r->k32 = (const int32_t *)q;
+        if (r->mult) r->mult = (const int32_t *)q;
+    }
+    if (k->l >= 0) {
+        const void *q = c + k->l;
+        if (r->l64) r->l64 = (const int64_t *)q;
+        if (r->l32) r->l32 = (const int32_t *)q;
+        if (r->shift) r->shift = (const int32_t *)q;
     }
 }
 
@@ -173,6 +205,7 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
     a->w = (const int8_t *)(l1 + copy_at(d->l1.w, w_buf));
     a->y = d->loop.t_ci ? l1 + d->l1.acc : l1 + copy_at(d->l1.out, out_buf);
     a->b = d->bias ? d->bias + t->co0 : 0;
+    if (d->consts.src) staged_consts(a, &d->consts, l1 + copy_at(d->l1.rq, w_buf));
     if (d->loop.spatial) {
         win = dory_window(&d->geom, t);
         a->in.h = win.r1 - win.r0;
@@ -290,6 +323,7 @@ static int requant(const dory_loop_t *l, const dory_tile_t *t, unsigned char *l1
 const dory_layer_hooks_t dory_exec_hooks = {
     .load_input = load_input,
     .load_weights = load_weights,
+    .load_consts = load_consts,
     .store_output = store_output,
     .compute = compute,
     .requant = requant,
@@ -316,7 +350,8 @@ int dory_exec_in_place(const dory_exec_layer_t *d, const unsigned char *x, const
     const dory_tiling_t *tl = &d->loop.tiling;
     dory_tile_t t;
     exec_args_t a;
-    if (tl->n_co != 1 || tl->n_h != 1 || tl->n_w != 1 || d->loop.t_ci) return DORY_ERR_ARG;
+    if (tl->n_co != 1 || tl->n_h != 1 || tl->n_w != 1 || d->loop.t_ci || d->consts.src)
+        return DORY_ERR_ARG;
     memset(&t, 0, sizeof t);
     t.co = tl->CO;
     t.h = tl->HO;

@@ -47,11 +47,13 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 4, .c = 2, .elem = 1},
     .y = {.w = 4, .elem = 1},
     .w_per_co = 18,
-    .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .scratch = 184},
+    .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .rq = {88}, .scratch = 184},
     .scratch = 32,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
+    .consts = {.src = dory_l2_weights + 56, .bytes = 36, /* per channel tile, into l1.rq */
+               .k = 0, .l = 12, .bias = 24},
     .p.conv = {
         .kh = 3,
         .kw = 3,
