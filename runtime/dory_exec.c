@@ -70,6 +70,18 @@ static dory_dma_id_t load_weights(const dory_loop_t *l, const dory_slice_t *s, u
     return dory_dma_copy_1d(dst, w, (size_t)t->co * d->w_per_co, "weights");
 }
 
+static dory_dma_id_t load_consts(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
+                                 const dory_tile_t *t, int buf)
+{
+    const dory_exec_layer_t *d = layer_of(l);
+    const unsigned char *src = (const unsigned char *)d->consts.src;
+    (void)s;
+    if (!src) return 0;
+    return dory_dma_copy_1d(l1 + copy_at(d->l1.rq, buf),
+                            src + (size_t)(t->co0 / l->tiling.t_co) * d->consts.bytes,
+                            d->consts.bytes, "constants");
+}
+
 static dory_dma_id_t store_output(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
                                   const dory_tile_t *t, int buf)
 {
@@ -120,6 +132,42 @@ static dory_out_params_t *out_params(dory_exec_params_t *p, dory_call_t c)
     }
 }
 
+/* The constants of call shape c only (the descriptor is in L2: a word read
+ * costs the cluster about 25 cycles; the union is as large as its largest
+ * member). */
+static void copy_params(dory_exec_params_t *dst, const dory_exec_params_t *src, dory_call_t c)
+{
+    switch (c) {
+    case DORY_CALL_FC: dst->fc = src->fc; break;
+    case DORY_CALL_POOL: dst->pool = src->pool; break;
+    case DORY_CALL_ADD: dst->add = src->add; break;
+    case DORY_CALL_MUL: dst->mul = src->mul; break;
+    case DORY_CALL_ELTWISE: dst->eltwise = src->eltwise; break;
+    case DORY_CALL_SOFTMAX: dst->softmax = src->softmax; break;
+    default: dst->conv = src->conv; break;
+    }
+}
+
+/* The parameter block's per-channel constants in rq copy c (L1) where the
+ * layer stages them. */
+static void staged_consts(exec_args_t *a, const dory_exec_consts_t *k, const unsigned char *c)
+{
+    dory_requant_t *r = &out_params(&a->p, a->call)->rq;
+    if (k->bias >= 0) a->b = (const int32_t *)(const void *)(c + k->bias);
+    if (k->k >= 0) {
+        const void *q = c + k->k;
+        if (r->k64) r->k64 = (const int64_t *)q;
+        if (r->k32) r->k32 = (const int32_t *)q;
+        if (r->mult) r->mult = (const int32_t *)q;
+    }
+    if (k->l >= 0) {
+        const void *q = c + k->l;
+        if (r->l64) r->l64 = (const int64_t *)q;
+        if (r->l32) r->l32 = (const int32_t *)q;
+        if (r->shift) r->shift = (const int32_t *)q;
+    }
+}
+
 /* The tile's padding on the sides where it touches the tensor's border. */
 #define SET_PADS(q, win)                                                                           \
     do {                                                                                           \
@@ -165,7 +213,7 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
     memset(&win, 0, sizeof win);
     a->d = d;
     a->call = d->call;
-    a->p = d->p;
+    copy_params(&a->p, &d->p, d->call);
     if (d->call != DORY_CALL_SOFTMAX) /* the one shape without an epilogue */
         rq_advance(&out_params(&a->p, d->call)->rq, t->co0);
     a->x = l1 + copy_at(d->l1.in0, in_buf);
@@ -173,6 +221,7 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
     a->w = (const int8_t *)(l1 + copy_at(d->l1.w, w_buf));
     a->y = d->loop.t_ci ? l1 + d->l1.acc : l1 + copy_at(d->l1.out, out_buf);
     a->b = d->bias ? d->bias + t->co0 : 0;
+    if (d->consts.src) staged_consts(a, &d->consts, l1 + copy_at(d->l1.rq, w_buf));
     if (d->loop.spatial) {
         win = dory_window(&d->geom, t);
         a->in.h = win.r1 - win.r0;
@@ -297,6 +346,7 @@ static int requant(const dory_loop_t *l, const dory_tile_t *t, unsigned char *l1
 const dory_layer_hooks_t dory_exec_hooks = {
     .load_input = load_input,
     .load_weights = load_weights,
+    .load_consts = load_consts,
     .store_output = store_output,
     .compute = compute,
     .requant = requant,
@@ -323,7 +373,8 @@ int dory_exec_in_place(const dory_exec_layer_t *d, const unsigned char *x, const
     const dory_tiling_t *tl = &d->loop.tiling;
     dory_tile_t t;
     exec_args_t a;
-    if (tl->n_co != 1 || tl->n_h != 1 || tl->n_w != 1 || d->loop.t_ci) return DORY_ERR_ARG;
+    if (tl->n_co != 1 || tl->n_h != 1 || tl->n_w != 1 || d->loop.t_ci || d->consts.src)
+        return DORY_ERR_ARG;
     memset(&t, 0, sizeof t);
     t.co = tl->CO;
     t.h = tl->HO;

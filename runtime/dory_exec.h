@@ -21,9 +21,23 @@
  * one copy has copy 1 == 0 (a second copy always follows the first). */
 typedef struct dory_exec_l1 {
     unsigned long in0[2], in1[2], w[2], out[2];
+    unsigned long rq[2];   /* the channel tile's constants (dory_exec_consts_t) */
     unsigned long acc;     /* int32 partial sums (input channels tiled) */
     unsigned long scratch; /* kernel scratch of core 0; core i at + i * scratch bytes */
 } dory_exec_l1_t;
+
+/* The per-channel constants of a weight layer that its kernel reads from
+ * the L1 rq area instead of L2: `src` holds one block of `bytes` per
+ * channel tile of t_co channels (the last one padded), each in the rq area's
+ * layout, and one DMA moves a tile's block with its weights. Byte offsets of
+ * the fields in a block; -1: not in it (read from L2). k and l are the
+ * output requant's k32/k64 and l32/l64 (SHIFT) or mult and shift (FIXED),
+ * of the parameter block's element types. src NULL: nothing staged. */
+typedef struct dory_exec_consts {
+    const void *src;
+    unsigned long bytes;
+    long bias, k, l;
+} dory_exec_consts_t;
 
 /* An HWC tensor as the loaders see it. */
 typedef struct dory_exec_tensor {
@@ -85,10 +99,11 @@ typedef struct dory_exec_layer {
     int w_per_co;            /* weight bytes per output channel */
     int taps;                /* kernel taps (weights of input-channel slices) */
     dory_exec_l1_t l1;
-    int scratch;          /* kernel scratch bytes per core (the plan's) */
-    int *rc, cores;       /* kernel status per core: `cores` entries */
-    const int32_t *bias;  /* per output channel, or NULL */
-    dory_exec_params_t p; /* the kernel's constants */
+    int scratch;               /* kernel scratch bytes per core (the plan's) */
+    int *rc, cores;            /* kernel status per core: `cores` entries */
+    const int32_t *bias;       /* per output channel, or NULL */
+    dory_exec_consts_t consts; /* staged into L1 per weight tile (src NULL: none) */
+    dory_exec_params_t p;      /* the kernel's constants */
 } dory_exec_layer_t;
 
 /* The hooks every generated layer's loop uses. */

@@ -70,6 +70,45 @@ static void cl_plane(uint8_t *dst, const uint8_t *src, size_t row_bytes, size_t 
     }
 }
 
+/* A copy's shape: rows of row_bytes, planes of rows (strides in bytes). */
+typedef struct cl_shape {
+    size_t row, rows, planes, ds, ss, dps, sps;
+} cl_shape_t;
+
+/* Rows that follow each other on both sides become one row. */
+static void cl_merge_rows(cl_shape_t *c)
+{
+    if (c->rows > 1 && c->ds == c->row && c->ss == c->row) {
+        c->row *= c->rows;
+        c->rows = 1;
+        c->ds = c->ss = c->row;
+    }
+}
+
+/* The copy with its dense dimensions merged, so that an HWC tile of whole
+ * rows (or of all channels) is one command instead of one per row or
+ * pixel: dense rows are one row, planes of one row are rows, planes that
+ * continue the rows' strides on both sides are more rows. The 2-D forms it
+ * makes keep rows and strides under 64 kB (the engines' 2-D registers). */
+static cl_shape_t cl_merge(cl_shape_t c)
+{
+    cl_shape_t m = c;
+    cl_merge_rows(&m);
+    if (m.rows == 1 && m.planes > 1) {
+        m.rows = m.planes;
+        m.ds = m.dps;
+        m.ss = m.sps;
+        m.planes = 1;
+    }
+    if (m.planes > 1 && m.dps == m.rows * m.ds && m.sps == m.rows * m.ss) {
+        m.rows *= m.planes;
+        m.planes = 1;
+    }
+    cl_merge_rows(&m);
+    if (m.rows > 1 && (m.row > 0xffff || m.ds > 0xffff || m.ss > 0xffff)) return c;
+    return m;
+}
+
 dory_dma_id_t dory_dma_copy_3d(void *dst, const void *src, size_t row_bytes, size_t rows,
                                size_t planes, size_t dst_stride, size_t src_stride,
                                size_t dst_pstride, size_t src_pstride, const char *what)
@@ -77,17 +116,21 @@ dory_dma_id_t dory_dma_copy_3d(void *dst, const void *src, size_t row_bytes, siz
     size_t p;
     int dl, sl;
     dory_dma_id_t id;
+    cl_shape_t c;
     bare_check_3d(dst, src, row_bytes, rows, planes, dst_stride, src_stride, dst_pstride,
                   src_pstride, what, &dl, &sl);
     if (dl == sl || !row_bytes || !rows || !planes) /* a local move: the core copies */
         return bare_copy_3d(dst, src, row_bytes, rows, planes, dst_stride, src_stride, dst_pstride,
                             src_pstride, dl, sl);
-    id = cl_dma_begin();
-    for (p = 0; p < planes; p++)
-        cl_plane((uint8_t *)dst + p * dst_pstride, (const uint8_t *)src + p * src_pstride,
-                 row_bytes, rows, dst_stride, src_stride, dl == 1);
     bare_count(dl == 1 ? &bare.layer_stats.l2_to_l1 : &bare.layer_stats.l1_to_l2,
                row_bytes * rows * planes);
+    c.row = row_bytes, c.rows = rows, c.planes = planes;
+    c.ds = dst_stride, c.ss = src_stride, c.dps = dst_pstride, c.sps = src_pstride;
+    c = cl_merge(c);
+    id = cl_dma_begin();
+    for (p = 0; p < c.planes; p++)
+        cl_plane((uint8_t *)dst + p * c.dps, (const uint8_t *)src + p * c.sps, c.row, c.rows, c.ds,
+                 c.ss, dl == 1);
     return id;
 }
 

@@ -49,7 +49,7 @@ static void wait_rows(const dory_slice_t *s, const dory_tile_t *t)
 
 /* The DMA transfers one pass of the loop may have in flight. */
 typedef struct inflight {
-    dory_dma_id_t in[2][2], w[2], out[2];
+    dory_dma_id_t in[2][2], w[2], c[2], out[2]; /* c: the weights' constants */
 } inflight_t;
 
 static void wait_all(inflight_t *f)
@@ -59,8 +59,18 @@ static void wait_all(inflight_t *f)
         wait_pending(&f->in[0][i]);
         wait_pending(&f->in[1][i]);
         wait_pending(&f->w[i]);
+        wait_pending(&f->c[i]);
         wait_pending(&f->out[i]);
     }
+}
+
+/* Tile t's weights and their constants into copy buf. */
+static void load_weights(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
+                         const dory_tile_t *t, int buf, inflight_t *f)
+{
+    wait_weights(s, t);
+    f->w[buf] = l->hooks->load_weights(l, s, l1, t, buf);
+    if (l->hooks->load_consts) f->c[buf] = l->hooks->load_consts(l, s, l1, t, buf);
 }
 
 /* Issues the loads of tile nxt that differ from tile cur into the other
@@ -78,8 +88,7 @@ static void prefetch(const dory_loop_t *l, const dory_slice_t *s, unsigned char 
     }
     if (l->weights && (nxt->co0 != cur->co0 || nxt->ci0 != cur->ci0)) {
         *w_next = 1 - *w_next;
-        wait_weights(s, nxt);
-        f->w[*w_next] = l->hooks->load_weights(l, s, l1, nxt, *w_next);
+        load_weights(l, s, l1, nxt, *w_next, f);
     }
 }
 
@@ -109,10 +118,7 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
     memset(&f, 0, sizeof f);
     wait_rows(s, &cur);
     for (i = 0; i < l->inputs; i++) f.in[i][0] = l->hooks->load_input(l, s, l1, &cur, 0, i);
-    if (l->weights) {
-        wait_weights(s, &cur);
-        f.w[0] = l->hooks->load_weights(l, s, l1, &cur, 0);
-    }
+    if (l->weights) load_weights(l, s, l1, &cur, 0, &f);
     for (t = 0; t < n && !rc; t++) {
         int in_next = in_buf, w_next = w_buf;
         if (t + 1 < n) { /* prefetch tile t+1 into the other copies */
@@ -121,6 +127,7 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
         }
         for (i = 0; i < l->inputs; i++) wait_pending(&f.in[i][in_buf]);
         wait_pending(&f.w[w_buf]);
+        wait_pending(&f.c[w_buf]);
         rc = finish_tile(l, s, l1, &cur, in_buf, w_buf, &nout, &f);
         in_buf = in_next;
         w_buf = w_next;

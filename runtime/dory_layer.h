@@ -34,6 +34,10 @@ typedef struct dory_layer_hooks {
                    int w_buf, int out_buf);
     /* input-channel tiling only: the finished int32 sums into output copy `buf` */
     int (*requant)(const dory_loop_t *l, const dory_tile_t *t, unsigned char *l1, int out_buf);
+    /* the per-channel constants of tile t into copy `buf`, with its weights
+     * (NULL, or 0 returned: none) */
+    dory_dma_id_t (*load_consts)(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
+                                 const dory_tile_t *t, int buf);
 } dory_layer_hooks_t;
 
 /* The shape of one layer's tile loop. */

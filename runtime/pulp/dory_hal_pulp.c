@@ -44,6 +44,44 @@ static void (*volatile job_fn)(void *);
 static void *volatile job_arg;
 static volatile int cluster_cores; /* 0 until dory_hal_init() */
 
+/* ---- memcpy, memset ------------------------------------------------------------ */
+
+/* picolibc's, as linked for rv32imc, move a byte per iteration: the tile
+ * loop's parameter blocks (a few hundred bytes per tile, partly read from
+ * L2) cost about 4500 cycles a layer. These move words where both sides
+ * share their alignment. The attribute keeps GCC from compiling the loops
+ * back into calls of the functions themselves. */
+#define PULP_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+PULP_NO_LIBCALL void *memcpy(void *restrict dst, const void *restrict src, size_t n)
+{
+    uint8_t *d = (uint8_t *)dst;
+    const uint8_t *s = (const uint8_t *)src;
+    if ((((uintptr_t)d ^ (uintptr_t)s) & 3) == 0) {
+        for (; n && ((uintptr_t)d & 3); n--) *d++ = *s++;
+        for (; n >= 8; n -= 8, d += 8, s += 8) {
+            uint32_t a = ((const uint32_t *)(const void *)s)[0];
+            uint32_t b = ((const uint32_t *)(const void *)s)[1];
+            ((uint32_t *)(void *)d)[0] = a;
+            ((uint32_t *)(void *)d)[1] = b;
+        }
+        for (; n >= 4; n -= 4, d += 4, s += 4)
+            *(uint32_t *)(void *)d = *(const uint32_t *)(const void *)s;
+    }
+    for (; n; n--) *d++ = *s++;
+    return dst;
+}
+
+PULP_NO_LIBCALL void *memset(void *dst, int c, size_t n)
+{
+    uint8_t *d = (uint8_t *)dst;
+    uint32_t w = (uint8_t)c * 0x01010101u;
+    for (; n && ((uintptr_t)d & 3); n--) *d++ = (uint8_t)c;
+    for (; n >= 4; n -= 4, d += 4) *(uint32_t *)(void *)d = w;
+    for (; n; n--) *d++ = (uint8_t)c;
+    return dst;
+}
+
 /* ---- Start-up ---------------------------------------------------------------- */
 
 void dory_pulp_fc_boot(void)

@@ -73,9 +73,11 @@ static uint8_t *image_weights(const Layer *L)
 int64_t cg_l2_weights_bytes(const Graph *g, const Layer *layers)
 {
     int64_t end = 0;
-    for (int i = 0; i < g->nnodes; i++)
-        if (layers[i].w && !layers[i].w_in_l3)
-            end = DORY_MAX(end, layers[i].w_l2 + cg_w_image_bytes(&layers[i]));
+    for (int i = 0; i < g->nnodes; i++) {
+        const Layer *L = &layers[i];
+        if (L->w && !L->w_in_l3) end = DORY_MAX(end, L->w_l2 + cg_w_image_bytes(L));
+        if (L->c_block) end = DORY_MAX(end, L->c_img + cg_consts_image_bytes(L));
+    }
     return end;
 }
 
@@ -96,6 +98,8 @@ int cg_write_weights(const char *dir, const Graph *g, const Layer *layers)
         memcpy(image + L->w_l2, b, (size_t)cg_w_image_bytes(L));
         free(b);
     }
+    for (int i = 0; i < g->nnodes; i++)
+        if (layers[i].c_block) cg_consts_bytes(g, &layers[i], image + layers[i].c_img);
     if (cg_out_open(&o, dir, "weights/weights.c") ||
         cg_out_open(&blob, dir, "weights/l3_weights.bin"))
         return free(image), -1;
@@ -107,6 +111,11 @@ int cg_write_weights(const char *dir, const Graph *g, const Layer *layers)
             cg_emit(&o, "/* %8lld %8lld: %s (%s) */\n", (long long)layers[i].w_l2,
                     (long long)cg_w_image_bytes(&layers[i]), cg_cmt(layers[i].n->name),
                     cg_cmt(layers[i].w->name));
+    for (int i = 0; i < g->nnodes; i++)
+        if (layers[i].c_block)
+            cg_emit(&o, "/* %8lld %8lld: %s (constants of each channel tile, for L1) */\n",
+                    (long long)layers[i].c_img, (long long)cg_consts_image_bytes(&layers[i]),
+                    cg_cmt(layers[i].n->name));
     cg_emit_bytes(&o, "const uint8_t dory_l2_weights", image, n);
     free(image);
     for (int i = 0; i < g->nnodes; i++) {

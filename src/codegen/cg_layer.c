@@ -247,6 +247,75 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
     }
 }
 
+/* ---- Constants staged in L1 (dory_exec_consts_t) ------------------------------- */
+
+/* Bytes per channel of the output requant's two per-channel arrays (SHIFT:
+ * k, l; FIXED: mult, shift), 0 if the layer stages none. */
+static int staged_rq_elem(const Layer *L)
+{
+    const Requant *rq = &L->n->rq;
+    if (rq->scheme == RQ_SHIFT) return L->n->arith == ARITH_64 || rq->d > 31 ? 8 : 4;
+    return rq_is_fixed(rq->scheme) ? 4 : 0;
+}
+
+/* Bytes of one channel tile's block of staged constants (t_co channels of
+ * k, then l, then bias), or 0 where the layer reads them from L2: a weight
+ * layer without input-channel tiling on a target with L1, whose rq area
+ * holds a block (8-byte aligned for 64-bit constants) and whose L3 channel
+ * slices (if any) are whole channel tiles. */
+static int64_t staged_block(const Plan *p, const Layer *L)
+{
+    const L1Buf *rq = &L->lp->l1.buf[BUF_RQ];
+    int64_t t_co = L->lp->l1.d[TD_CO].tile;
+    int e = staged_rq_elem(L), call = L->ki->call;
+    int64_t bytes = t_co * (2 * e + (L->b ? 4 : 0));
+    if (p->target.levels < 2 || !L->w || L->ci_tiled || !e || !rq->nbuf) return 0;
+    if (call != DORY_CALL_CONV && call != DORY_CALL_GROUPED && call != DORY_CALL_FC) return 0;
+    if (L->l3 && L->lp->l3.co_slice.n > 1 && L->lp->l3.co_slice.tile % t_co) return 0;
+    if (bytes > rq->bytes || rq->off[0] % e || (rq->nbuf > 1 && rq->off[1] % e)) return 0;
+    return bytes;
+}
+
+int64_t cg_consts_image_bytes(const Layer *L)
+{
+    int64_t t_co = L->lp->l1.d[TD_CO].tile;
+    return L->c_block ? (act_c(L->y) + t_co - 1) / t_co * L->c_block : 0;
+}
+
+void cg_place_consts(const Graph *g, const Plan *p, Layer *layers)
+{
+    int64_t end = cg_l2_weights_bytes(g, layers);
+    for (int i = 0; i < g->nnodes; i++) {
+        Layer *L = &layers[i];
+        L->c_block = L->kernel == DORY_K_ALIAS ? 0 : staged_block(p, L);
+        if (!L->c_block) continue;
+        L->c_img = (end + 7) / 8 * 8;
+        end = L->c_img + cg_consts_image_bytes(L);
+    }
+}
+
+void cg_consts_bytes(const Graph *g, const Layer *L, uint8_t *dst)
+{
+    const Requant *rq = &L->n->rq;
+    int64_t t_co = L->lp->l1.d[TD_CO].tile, co = act_c(L->y);
+    int e = staged_rq_elem(L), fixed = rq_is_fixed(rq->scheme);
+    memset(dst, 0, (size_t)cg_consts_image_bytes(L));
+    for (int64_t c = 0; c < co; c++) {
+        RqChan r = rq_channel(g, rq, c);
+        uint8_t *blk = dst + c / t_co * L->c_block;
+        int64_t i = c % t_co, v[3];
+        v[0] = fixed ? r.mult : r.k;
+        v[1] = fixed ? r.shift : r.l;
+        v[2] = L->b ? tensor_get(L->b, c) : 0;
+        for (int f = 0; f < 3; f++) {
+            int fe = f == 2 ? 4 : e;
+            uint8_t *at = blk + f * t_co * e + i * fe;
+            if (f == 2 && !L->b) break;
+            for (int k = 0; k < fe; k++) at[k] = (uint8_t)((uint64_t)v[f] >> (8 * k));
+        }
+    }
+}
+
 /* ---- The layer's descriptor (runtime/dory_exec.h) ----------------------------- */
 
 static const char *call_name(dory_call_t c)
@@ -375,6 +444,7 @@ static void emit_l1(Out *o, const Layer *L)
     emit_copies(o, &sep, "in1", &b[BUF_IN1]);
     emit_copies(o, &sep, "w", &b[BUF_W]);
     emit_copies(o, &sep, "out", &b[BUF_OUT]);
+    if (L->c_block) emit_copies(o, &sep, "rq", &b[BUF_RQ]);
     if (b[BUF_ACC].nbuf) cg_emit(o, "%s.acc = %lld", sep, (long long)b[BUF_ACC].off[0]), sep = ", ";
     if (b[BUF_SCRATCH].nbuf) cg_emit(o, "%s.scratch = %lld", sep, (long long)b[BUF_SCRATCH].off[0]);
     cg_emit(o, "},\n");
@@ -449,6 +519,14 @@ static void emit_descriptor(Out *o, const Layer *L)
     cg_emit(o, "    .scratch = %lld,\n    .rc = rc,\n    .cores = DORY_CORES,\n",
             (long long)L->lp->l1.scratch_per_core);
     if (L->b) cg_emit(o, "    .bias = bias,\n");
+    if (L->c_block) {
+        int64_t t_co = L->lp->l1.d[TD_CO].tile, e = staged_rq_elem(L);
+        cg_emit(o,
+                "    .consts = {.src = dory_l2_weights + %lld, .bytes = %lld, /* per channel tile, "
+                "into l1.rq */\n               .k = 0, .l = %lld, .bias = %lld},\n",
+                (long long)L->c_img, (long long)L->c_block, (long long)(t_co * e),
+                L->b ? (long long)(2 * t_co * e) : -1LL);
+    }
     emit_params(o, L);
     cg_emit(o, "};\n\n");
 }

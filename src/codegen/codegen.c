@@ -513,6 +513,7 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
     }
     for (int i = 0; i < g->nnodes; i++)
         if (cg_analyse(g, p, i, &layers[i])) goto out;
+    cg_place_consts(g, p, layers);
     if (interp_run(g, opt->inputs, &st, cg_golden_hook, &gd)) goto out;
     for (int i = 0; i < g->nnodes; i++)
         if (layers[i].kernel != DORY_K_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i]))

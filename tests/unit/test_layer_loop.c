@@ -1,6 +1,7 @@
 /* test_layer_loop.c: dory_run_slice() (runtime/dory_layer.c) under the strict
  * host HAL. A toy layer computes y[h][w][c] = a[h][w][c] + b[h][w][c] + w[c]
- * (two inputs, per-channel "weights") through the loop for many tilings and
+ * (+ k[c] without input-channel slices: per-channel "constants", loaded
+ * with the weights) (two inputs, per-channel "weights") through the loop for many tilings and
  * both visiting orders, with and without input-channel slices (which here
  * split the channels the toy sums over). Reading a buffer before its DMA
  * was waited for sees the HAL's poison, so any prefetch or wait mistake in
@@ -11,13 +12,24 @@
 #include "dory_layer.h"
 #include "harness.h"
 
-enum { H = 7, W = 5, C = 10, L1_IN0 = 0, L1_IN1 = 1024, L1_W = 2048, L1_OUT = 3072, L1_ACC = 3584 };
+enum {
+    H = 7,
+    W = 5,
+    C = 10,
+    L1_IN0 = 0,
+    L1_IN1 = 1024,
+    L1_W = 2048,
+    L1_OUT = 3072,
+    L1_ACC = 3584,
+    L1_K = 4032
+};
 static int t_ci_now;
 static int fail_at_h0 = -1; /* compute() fails on the tiles of this row (-1: never) */
 
 static unsigned char *l2x(void) { return dory_l2_base(); }
 static unsigned char *l2y(void) { return dory_l2_base() + 2 * H * W * C; }
 static unsigned char *l2w(void) { return dory_l2_base() + 3 * H * W * C; }
+static unsigned char *l2k(void) { return l2w() + 16; }
 
 static dory_dma_id_t load_input(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
                                 const dory_tile_t *t, int buf, int which)
@@ -35,6 +47,14 @@ static dory_dma_id_t load_weights(const dory_loop_t *l, const dory_slice_t *s, u
     return dory_dma_copy_1d(l1 + L1_W + buf * 16, l2w() + t->co0, (size_t)t->co, "toy w");
 }
 
+static dory_dma_id_t load_consts(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
+                                 const dory_tile_t *t, int buf)
+{
+    (void)l, (void)s;
+    if (t_ci_now) return 0;
+    return dory_dma_copy_1d(l1 + L1_K + buf * 16, l2k() + t->co0, (size_t)t->co, "toy k");
+}
+
 static dory_dma_id_t store_output(const dory_loop_t *l, const dory_slice_t *s, unsigned char *l1,
                                   const dory_tile_t *t, int buf)
 {
@@ -50,14 +70,14 @@ static int compute(const dory_loop_t *l, const dory_tile_t *t, unsigned char *l1
                    int w_buf, int out_buf)
 {
     const unsigned char *a = l1 + L1_IN0 + in_buf * 512, *b = l1 + L1_IN1 + in_buf * 512;
-    const unsigned char *w = l1 + L1_W + w_buf * 16;
+    const unsigned char *w = l1 + L1_W + w_buf * 16, *k = l1 + L1_K + w_buf * 16;
     int32_t *acc = (int32_t *)(l1 + L1_ACC);
     int px, c, nc = t_ci_now ? t->ci : t->co;
     for (px = 0; px < t->h * t->w; px++)
         for (c = 0; c < nc; c++) {
             int v = a[px * nc + c] + b[px * nc + c];
             if (!t_ci_now)
-                l1[L1_OUT + out_buf * 256 + px * t->co + c] = (unsigned char)(v + w[c]);
+                l1[L1_OUT + out_buf * 256 + px * t->co + c] = (unsigned char)(v + w[c] + k[c]);
             else if (t->ci0 == 0 && c == 0)
                 acc[px] = v;
             else
@@ -79,14 +99,16 @@ static int requant(const dory_loop_t *l, const dory_tile_t *t, unsigned char *l1
     return 0;
 }
 
-static const dory_layer_hooks_t hooks = {load_input, load_weights, store_output, compute, requant};
+static const dory_layer_hooks_t hooks = {load_input, load_weights, store_output,
+                                         compute,    requant,      load_consts};
 
 static void run(int order, int th, int tw, int tco, int tci)
 {
     dory_hal_config_t cfg = {4096, 4 * H * W * C + 64, 64, 2, 1};
     if (!CHECK(dory_hal_init(&cfg) == 0)) return;
     for (int i = 0; i < 2 * H * W * C; i++) l2x()[i] = (unsigned char)(i * 7 + 3);
-    for (int c = 0; c < C; c++) l2w()[c] = (unsigned char)(c * 11);
+    for (int c = 0; c < C; c++)
+        l2w()[c] = (unsigned char)(c * 11), l2k()[c] = (unsigned char)(c * 5 + 1);
     t_ci_now = tci;
     dory_loop_t loop = {
         &hooks,
@@ -109,7 +131,7 @@ static void run(int order, int th, int tw, int tco, int tci)
             for (int c = 0; c < C; c++) {
                 int i = (h * W + w) * C + c, want;
                 if (!tci) {
-                    want = (unsigned char)(l2x()[i] + l2x()[H * W * C + i] + l2w()[c]);
+                    want = (unsigned char)(l2x()[i] + l2x()[H * W * C + i] + l2w()[c] + l2k()[c]);
                 } else {
                     int sum = 0;
                     for (int k = 0; k < C; k++)

@@ -10,8 +10,8 @@
  *   w             54  x1 @ 32
  *   rq            48  x1 @ 88
  *   out           48  x1 @ 136
- *   scratch     1088  x1 @ 184
- * L1 used 1272 of 36700 bytes
+ *   scratch     1632  x1 @ 184
+ * L1 used 1816 of 36700 bytes
  * modeled 23224 cycles, 864 MACs
  */
 #include "dory_exec.h"
@@ -47,11 +47,13 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 4, .c = 2, .elem = 1},
     .y = {.w = 4, .elem = 1},
     .w_per_co = 18,
-    .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .scratch = 184},
-    .scratch = 136,
+    .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .rq = {88}, .scratch = 184},
+    .scratch = 204,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
+    .consts = {.src = dory_l2_weights + 56, .bytes = 36, /* per channel tile, into l1.rq */
+               .k = 0, .l = 12, .bias = 24},
     .p.conv = {
         .kh = 3,
         .kw = 3,

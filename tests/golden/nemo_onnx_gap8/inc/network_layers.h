@@ -31,7 +31,7 @@ extern const dory_output_info_t dory_outputs[DORY_NUM_OUTPUTS];
 #define DORY_MAX_L3_OUTPUT_BYTES 0
 
 /* The L2 image's weights, read in place. */
-#define DORY_L2_WEIGHTS_BYTES 976
+#define DORY_L2_WEIGHTS_BYTES 1456
 extern const uint8_t dory_l2_weights[];
 
 int layer_00_conv_4(void);

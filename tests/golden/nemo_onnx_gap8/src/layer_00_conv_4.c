@@ -44,11 +44,13 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 10, .c = 4, .elem = 1},
     .y = {.w = 10, .elem = 1},
     .w_per_co = 36,
-    .l1 = {.in0 = {0}, .w = {400}, .out = {848}, .scratch = 1648},
+    .l1 = {.in0 = {0}, .w = {400}, .out = {848}, .rq = {688}, .scratch = 1648},
     .scratch = 312,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
+    .consts = {.src = dory_l2_weights + 976, .bytes = 160, /* per channel tile, into l1.rq */
+               .k = 0, .l = 64, .bias = 128},
     .p.conv = {
         .kh = 3,
         .kw = 3,

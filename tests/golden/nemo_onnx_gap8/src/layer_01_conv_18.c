@@ -46,11 +46,13 @@ static const dory_exec_layer_t layer = {
     .gin = 1,
     .gout = 1,
     .w_per_co = 9,
-    .l1 = {.in0 = {0}, .w = {800}, .out = {1032}, .scratch = 1832},
+    .l1 = {.in0 = {0}, .w = {800}, .out = {1032}, .rq = {872}, .scratch = 1832},
     .scratch = 576,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
+    .consts = {.src = dory_l2_weights + 1136, .bytes = 160, /* per channel tile, into l1.rq */
+               .k = 0, .l = 64, .bias = 128},
     .p.conv = {
         .kh = 3,
         .kw = 3,

@@ -44,11 +44,13 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 10, .c = 8, .elem = 1},
     .y = {.w = 5, .elem = 1},
     .w_per_co = 72,
-    .l1 = {.in0 = {0}, .w = {800}, .out = {1536}, .scratch = 1736},
+    .l1 = {.in0 = {0}, .w = {800}, .out = {1536}, .rq = {1376}, .scratch = 1736},
     .scratch = 456,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
+    .consts = {.src = dory_l2_weights + 1296, .bytes = 160, /* per channel tile, into l1.rq */
+               .k = 0, .l = 64, .bias = 128},
     .p.conv = {
         .kh = 3,
         .kw = 3,
