@@ -19,8 +19,10 @@ PULP_CFLAGS = -march=rv32imc -mabi=ilp32 -O3 -std=c99 -Wall -Wextra -Werror -ffp
 # PULP_FLASH bytes of code and constants (the resident weights and the
 # harness's golden data among them), then the rest for data, the heap (the L2
 # and L3 arenas) and the FC stack. Raise PULP_FLASH if the link says the
-# code region overflowed.
-PULP_FLASH ?= 0x48000
+# code region overflowed, or that a GPREL relocation was truncated (the
+# linker's relaxation moved the small data out of gp's reach when the code
+# region was nearly full).
+PULP_FLASH ?= 0x58000
 PULP_RAM = $(shell printf '0x%x' $$((0x1C000000 + $(PULP_FLASH))))
 PULP_RAM_SIZE = $(shell printf '0x%x' $$((0x190000 - $(PULP_FLASH))))
 PULP_LDFLAGS = -nostartfiles -Wl,--defsym=__flash=0x1C000000,--defsym=__flash_size=$(PULP_FLASH) \
