@@ -12,7 +12,7 @@
  *   out          400  x2 @ 1224, 1624
  *   scratch      832  x1 @ 2024
  * L1 used 2856 of 3000 bytes
- * modeled 393628 cycles, 160000 MACs
+ * modeled 352644 cycles, 160000 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"

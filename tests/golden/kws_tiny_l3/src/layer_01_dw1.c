@@ -12,7 +12,7 @@
  *   out          160  x2 @ 976, 1136
  *   scratch     1344  x1 @ 1296
  * L1 used 2640 of 3000 bytes
- * modeled 221494 cycles, 36000 MACs
+ * modeled 347721 cycles, 36000 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"

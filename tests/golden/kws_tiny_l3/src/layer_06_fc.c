@@ -11,7 +11,7 @@
  *   rq           240  x1 @ 416
  *   out           12  x1 @ 656
  * L1 used 668 of 3000 bytes
- * modeled 14882 cycles, 384 MACs
+ * modeled 14358 cycles, 384 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"
