@@ -73,6 +73,9 @@ const KernelCost *cost_kernel(const PlanGeom *g, const Target *t)
 int cost_dim_joint(const PlanGeom *g, const Target *t, int d)
 {
     const KernelCost *k = cost_kernel(g, t);
+    /* the K % 4 tail taps depend on the input-channel tile modulo 4, which no
+     * feature of the dimension orders: no candidate dominates another */
+    if (d == TD_CI) return g->kind == KK_CONV && k->mac_tail_cycles > 0;
     return (d == TD_HO || d == TD_WO) &&
            (k->par == PAR_PIXELS || (k->par == PAR_ROWS && k->mac_group_cycles > 0));
 }

@@ -681,7 +681,8 @@ int kc_check(const KCase *k, int num_cores, char *msg, int msglen)
         kc_run_cores(k, &t, num_cores, scratch, rc);
     else
         for (core = 0; core < num_cores; core++)
-            rc[core] = kc_run_core(k, &t, core, num_cores, scratch + (long)core * t.scratch_bytes);
+            rc[core] = kc_run_core(k, &t, core, num_cores,
+                                   scratch ? scratch + (long)core * t.scratch_bytes : NULL);
     for (core = 0; core < num_cores; core++)
         if (rc[core] && bad++ == 0 && msg)
             snprintf(msg, (size_t)msglen, "%s seed %u: kernel returned %d", kc_op_name(k->op),
