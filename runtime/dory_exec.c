@@ -149,22 +149,28 @@ static void copy_params(dory_exec_params_t *dst, const dory_exec_params_t *src, 
 }
 
 /* The parameter block's per-channel constants in rq copy c (L1) where the
- * layer stages them. */
+ * layer stages them (its descriptor names no L2 arrays for them: the
+ * requant's scheme says which pointers the kernels read). */
 static void staged_consts(exec_args_t *a, const dory_exec_consts_t *k, const unsigned char *c)
 {
     dory_requant_t *r = &out_params(&a->p, a->call)->rq;
+    const void *q = c + k->k, *l = c + k->l;
     if (k->bias >= 0) a->b = (const int32_t *)(const void *)(c + k->bias);
-    if (k->k >= 0) {
-        const void *q = c + k->k;
-        if (r->k64) r->k64 = (const int64_t *)q;
-        if (r->k32) r->k32 = (const int32_t *)q;
-        if (r->mult) r->mult = (const int32_t *)q;
-    }
-    if (k->l >= 0) {
-        const void *q = c + k->l;
-        if (r->l64) r->l64 = (const int64_t *)q;
-        if (r->l32) r->l32 = (const int32_t *)q;
-        if (r->shift) r->shift = (const int32_t *)q;
+    switch (r->scheme) {
+    case DORY_RQ_SHIFT64:
+        r->k64 = (const int64_t *)q;
+        r->l64 = (const int64_t *)l;
+        break;
+    case DORY_RQ_SHIFT32:
+        r->k32 = (const int32_t *)q;
+        r->l32 = (const int32_t *)l;
+        break;
+    case DORY_RQ_FIXED:
+    case DORY_RQ_FIXED_SR:
+        r->mult = (const int32_t *)q;
+        r->shift = (const int32_t *)l;
+        break;
+    default: break;
     }
 }
 

@@ -30,9 +30,12 @@ typedef struct dory_exec_l1 {
  * the L1 rq area instead of L2: `src` holds one block of `bytes` per
  * channel tile of t_co channels (the last one padded), each in the rq area's
  * layout, and one DMA moves a tile's block with its weights. Byte offsets of
- * the fields in a block; -1: not in it (read from L2). k and l are the
- * output requant's k32/k64 and l32/l64 (SHIFT) or mult and shift (FIXED),
- * of the parameter block's element types. src NULL: nothing staged. */
+ * the fields in a block; bias -1: the layer has none. k and l are the output
+ * requant's k32/k64 and l32/l64 (SHIFT) or mult and shift (FIXED), of the
+ * parameter block's element types, as its scheme says. These blocks are the
+ * constants' only copy: the descriptor's bias and requant pointers are NULL
+ * and the executor points each tile's at its L1 block. src NULL: nothing
+ * staged. */
 typedef struct dory_exec_consts {
     const void *src;
     unsigned long bytes;

@@ -59,6 +59,21 @@ static int layer_kernel(const Graph *g, Layer *L)
     return 0;
 }
 
+/* An integer requant (SHIFT, FIXED) with one value for every channel: an
+ * add's input requants as DORY's networks have them. Its arrays hold that
+ * value once (per_channel 0), as the plan counts them. */
+static int rq_one(const Graph *g, const Requant *rq)
+{
+    int ids[4] = {rq->k, rq->l, rq->mult, rq->shift}, any = 0;
+    if (rq->scheme != RQ_SHIFT && !rq_is_fixed(rq->scheme)) return 0;
+    for (int j = 0; j < 4; j++) {
+        if (ids[j] < 0) continue;
+        if (tensor_numel(graph_tensor(g, ids[j])) != 1) return 0;
+        any = 1;
+    }
+    return any;
+}
+
 const char *cg_l2_weight_expr(const Layer *L, char *buf, size_t n)
 {
     snprintf(buf, n, "dory_l2_weights + %lld", (long long)L->w_l2);
@@ -146,5 +161,9 @@ int cg_analyse(const Graph *g, const Plan *p, int i, Layer *L)
     L->ci_tiled = l1->d[TD_CI].n > 1;
     L->CI = n->op == OP_FC ? tensor_numel(L->x) : act_c(L->x);
     L->taps = n->op == OP_FC ? 1 : (int64_t)L->kh * L->kw;
+    L->c_block = L->lp->consts_block;
+    L->c_img = L->lp->consts_off;
+    L->in_rq_one[0] = rq_one(g, &n->in_rq[0]);
+    L->in_rq_one[1] = rq_one(g, &n->in_rq[1]);
     return check_dtypes(g, L);
 }

@@ -77,8 +77,11 @@ typedef struct Layer {
     int64_t taps;      /* kernel taps per input channel (kh * kw; fc: 1) */
     int64_t gin, gout; /* coupled layers: input / output channels per group */
     /* per-channel constants staged into L1 (dory_exec_consts_t): bytes of a
-     * channel tile's block (0: read from L2) and the blocks' image offset */
+     * channel tile's block (0: read from L2) and the blocks' image offset,
+     * as planned (LayerPlan.consts_block, consts_off) */
     int64_t c_block, c_img;
+    /* an add's input requant i has one value for all channels (emitted once) */
+    int in_rq_one[2];
 } Layer;
 
 static inline int64_t cg_elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
@@ -113,9 +116,9 @@ int cg_write_layer(const char *dir, const Graph *g, const Plan *p, Layer *L);
 int cg_write_weights(const char *dir, const Graph *g, const Layer *layers);
 /* Bytes of the L2 image's weight array (dory_l2_weights). */
 int64_t cg_l2_weights_bytes(const Graph *g, const Layer *layers);
-/* Places the staged constants' blocks after the weights in the L2 image
- * (Layer.c_block, c_img; cg_layer.c) and writes a layer's blocks at dst. */
-void cg_place_consts(const Graph *g, const Plan *p, Layer *layers);
+/* The staged constants' blocks (Layer.c_block, c_img: the plan's
+ * LayerPlan.consts_block, consts_off): their bytes in the L2 image, and a
+ * layer's blocks written at dst. */
 int64_t cg_consts_image_bytes(const Layer *L);
 void cg_consts_bytes(const Graph *g, const Layer *L, uint8_t *dst);
 /* network.c's table of the L3 image: where each blob item goes in L3. */

@@ -86,23 +86,33 @@ static void emit_rq_arrays(Out *o, const Graph *g, const Requant *rq, Arith arit
 
 /* The designated initializer of a dory_requant_t whose per-channel arrays
  * are PREFIX_k etc. from channel 0 (the executor starts each tile at its
- * channel). */
-static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *prefix)
+ * channel); prefix NULL: a layer that stages them (Layer.c_block), whose
+ * pointers the executor sets to each tile's copy in L1. */
+static void emit_rq_init(Out *o, const Requant *rq, Arith arith, const char *prefix, int per_ch)
 {
     int wide = arith == ARITH_64 || rq->d > 31;
+    const char *fixed = rq->scheme == RQ_FIXED ? "DORY_RQ_FIXED" : "DORY_RQ_FIXED_SR";
     switch (rq->scheme) {
     case RQ_SHIFT:
-        cg_emit(o, "{.scheme = %s, .per_channel = 1, .%s = %s_k, .%s = %s_l, .d = %d}",
-                wide ? "DORY_RQ_SHIFT64" : "DORY_RQ_SHIFT32", wide ? "k64" : "k32", prefix,
+        if (!prefix) { /* staged: the executor points k, l at the tile's L1 block */
+            cg_emit(o, "{.scheme = %s, .per_channel = %d, .d = %d}",
+                    wide ? "DORY_RQ_SHIFT64" : "DORY_RQ_SHIFT32", per_ch, rq->d);
+            break;
+        }
+        cg_emit(o, "{.scheme = %s, .per_channel = %d, .%s = %s_k, .%s = %s_l, .d = %d}",
+                wide ? "DORY_RQ_SHIFT64" : "DORY_RQ_SHIFT32", per_ch, wide ? "k64" : "k32", prefix,
                 wide ? "l64" : "l32", prefix, rq->d);
         break;
     case RQ_FIXED:
     case RQ_FIXED_SR:
+        if (!prefix) {
+            cg_emit(o, "{.scheme = %s, .per_channel = %d, .pre = %d}", fixed, per_ch, rq->pre);
+            break;
+        }
         cg_emit(o,
-                "{.scheme = %s, .per_channel = 1, .mult = %s_mult, .shift = %s_shift, "
+                "{.scheme = %s, .per_channel = %d, .mult = %s_mult, .shift = %s_shift, "
                 ".pre = %d}",
-                rq->scheme == RQ_FIXED ? "DORY_RQ_FIXED" : "DORY_RQ_FIXED_SR", prefix, prefix,
-                rq->pre);
+                fixed, per_ch, prefix, prefix, rq->pre);
         break;
     case RQ_FLOAT:
     case RQ_F32INT:
@@ -217,7 +227,7 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
 {
     const Node *n = L->n;
     int64_t co = act_c(L->y);
-    if (L->b) {
+    if (L->b && !L->c_block) {
         int64_t *v = util_calloc((size_t)co, sizeof(int64_t));
         for (int64_t c = 0; v && c < co; c++) v[c] = tensor_get(L->b, c);
         if (v)
@@ -235,70 +245,33 @@ static void emit_constants(Out *o, const Graph *g, const Layer *L)
             cg_out_fail(o);
         free(v);
     }
-    emit_rq_arrays(o, g, &n->rq, n->arith, co, "rq");
+    if (L->c_block)
+        cg_emit(o,
+                "/* bias and requant constants: one block per channel tile in the L2 image "
+                "(dory_l2_weights + %lld), staged into l1.rq with the weights */\n",
+                (long long)L->c_img);
+    else
+        emit_rq_arrays(o, g, &n->rq, n->arith, co, "rq");
     if (n->avg_table >= 0) {
         const Tensor *t = graph_tensor(g, n->avg_table);
         cg_emit_ints(o, "static const int64_t avg_table", (const int64_t *)t->data,
                      tensor_numel(t));
     }
     if (cg_call_is(L, DORY_CALL_ADD)) {
-        emit_rq_arrays(o, g, &n->in_rq[0], in_arith(n, 0), co, "rqa");
-        emit_rq_arrays(o, g, &n->in_rq[1], in_arith(n, 1), co, "rqb");
+        emit_rq_arrays(o, g, &n->in_rq[0], in_arith(n, 0), L->in_rq_one[0] ? 1 : co, "rqa");
+        emit_rq_arrays(o, g, &n->in_rq[1], in_arith(n, 1), L->in_rq_one[1] ? 1 : co, "rqb");
     }
 }
 
 /* ---- Constants staged in L1 (dory_exec_consts_t) ------------------------------- */
 
-/* Bytes per channel of the output requant's two per-channel arrays (SHIFT:
- * k, l; FIXED: mult, shift), 0 if the layer stages none. */
-static int staged_rq_elem(const Layer *L)
-{
-    const Requant *rq = &L->n->rq;
-    if (rq->scheme == RQ_SHIFT) return L->n->arith == ARITH_64 || rq->d > 31 ? 8 : 4;
-    return rq_is_fixed(rq->scheme) ? 4 : 0;
-}
-
-/* Bytes of one channel tile's block of staged constants (t_co channels of
- * k, then l, then bias), or 0 where the layer reads them from L2: a weight
- * layer without input-channel tiling on a target with L1, whose rq area
- * holds a block (8-byte aligned for 64-bit constants) and whose L3 channel
- * slices (if any) are whole channel tiles. */
-static int64_t staged_block(const Plan *p, const Layer *L)
-{
-    const L1Buf *rq = &L->lp->l1.buf[BUF_RQ];
-    int64_t t_co = L->lp->l1.d[TD_CO].tile;
-    int e = staged_rq_elem(L), call = L->ki->call;
-    int64_t bytes = t_co * (2 * e + (L->b ? 4 : 0));
-    if (p->target.levels < 2 || !L->w || L->ci_tiled || !e || !rq->nbuf) return 0;
-    if (call != DORY_CALL_CONV && call != DORY_CALL_GROUPED && call != DORY_CALL_FC) return 0;
-    if (L->l3 && L->lp->l3.co_slice.n > 1 && L->lp->l3.co_slice.tile % t_co) return 0;
-    if (bytes > rq->bytes || rq->off[0] % e || (rq->nbuf > 1 && rq->off[1] % e)) return 0;
-    return bytes;
-}
-
-int64_t cg_consts_image_bytes(const Layer *L)
-{
-    int64_t t_co = L->lp->l1.d[TD_CO].tile;
-    return L->c_block ? (act_c(L->y) + t_co - 1) / t_co * L->c_block : 0;
-}
-
-void cg_place_consts(const Graph *g, const Plan *p, Layer *layers)
-{
-    int64_t end = cg_l2_weights_bytes(g, layers);
-    for (int i = 0; i < g->nnodes; i++) {
-        Layer *L = &layers[i];
-        L->c_block = L->kernel == DORY_K_ALIAS ? 0 : staged_block(p, L);
-        if (!L->c_block) continue;
-        L->c_img = (end + 7) / 8 * 8;
-        end = L->c_img + cg_consts_image_bytes(L);
-    }
-}
+int64_t cg_consts_image_bytes(const Layer *L) { return plan_consts_image_bytes(L->lp); }
 
 void cg_consts_bytes(const Graph *g, const Layer *L, uint8_t *dst)
 {
     const Requant *rq = &L->n->rq;
     int64_t t_co = L->lp->l1.d[TD_CO].tile, co = act_c(L->y);
-    int e = staged_rq_elem(L), fixed = rq_is_fixed(rq->scheme);
+    int e = plan_consts_elem(L->n), fixed = rq_is_fixed(rq->scheme);
     memset(dst, 0, (size_t)cg_consts_image_bytes(L));
     for (int64_t c = 0; c < co; c++) {
         RqChan r = rq_channel(g, rq, c);
@@ -348,7 +321,7 @@ static void emit_out_init(Out *o, const Layer *L)
     const Node *n = L->n;
     cg_emit(o, "        .out = {.type = %s, .zp = %d, .lo = %d, .hi = %d,\n                .rq = ",
             dory_type(L->y), L->y->zp, n->lo, n->hi);
-    emit_rq_init(o, &n->rq, n->arith, "rq");
+    emit_rq_init(o, &n->rq, n->arith, L->c_block ? NULL : "rq", 1);
     cg_emit(o, "},\n");
 }
 
@@ -384,9 +357,9 @@ static void emit_params(Out *o, const Layer *L)
                 "        .a_type = %s,\n        .b_type = %s,\n        .a_zp = %d,\n"
                 "        .b_zp = %d,\n        .rq_a = ",
                 dory_type(x), dory_type(L->x2), x->zp, L->x2->zp);
-        emit_rq_init(o, &n->in_rq[0], in_arith(n, 0), "rqa");
+        emit_rq_init(o, &n->in_rq[0], in_arith(n, 0), "rqa", !L->in_rq_one[0]);
         cg_emit(o, ",\n        .rq_b = ");
-        emit_rq_init(o, &n->in_rq[1], in_arith(n, 1), "rqb");
+        emit_rq_init(o, &n->in_rq[1], in_arith(n, 1), "rqb", !L->in_rq_one[1]);
         cg_emit(o, ",\n");
         break;
     case DORY_CALL_MUL:
@@ -518,9 +491,9 @@ static void emit_descriptor(Out *o, const Layer *L)
     emit_l1(o, L);
     cg_emit(o, "    .scratch = %lld,\n    .rc = rc,\n    .cores = DORY_CORES,\n",
             (long long)L->lp->l1.scratch_per_core);
-    if (L->b) cg_emit(o, "    .bias = bias,\n");
+    if (L->b && !L->c_block) cg_emit(o, "    .bias = bias,\n");
     if (L->c_block) {
-        int64_t t_co = L->lp->l1.d[TD_CO].tile, e = staged_rq_elem(L);
+        int64_t t_co = L->lp->l1.d[TD_CO].tile, e = plan_consts_elem(L->n);
         cg_emit(o,
                 "    .consts = {.src = dory_l2_weights + %lld, .bytes = %lld, /* per channel tile, "
                 "into l1.rq */\n               .k = 0, .l = %lld, .bias = %lld},\n",

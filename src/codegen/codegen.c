@@ -475,11 +475,17 @@ static int write_readme(const char *dir, const Graph *g, const Plan *p, const Co
             "## L2 memory map (bytes)\n\n| tensor | where | offset | bytes |\n|---|---|---|---|\n");
     for (int i = 0; i < g->ntensors; i++) {
         const TensorPlan *tp = &p->tensors[i];
-        if (tp->loc == LOC_L2)
+        if (tp->loc == LOC_L2 && !tp->staged)
             cg_emit(&o, "| %s | %s | %lld | %lld |\n", cg_cmt(g->tensors[i]->name),
                     g->tensors[i]->is_const ? "image" : "arena", (long long)tp->offset,
                     (long long)tp->bytes);
     }
+    for (int n = 0; n < p->nlayers; n++)
+        if (p->layers[n].consts_block)
+            cg_emit(&o,
+                    "| %s: bias and requant, one block per channel tile | image | %lld | %lld |\n",
+                    cg_cmt(g->nodes[n]->name), (long long)p->layers[n].consts_off,
+                    (long long)plan_consts_image_bytes(&p->layers[n]));
     cg_emit(&o, "\nArena peak %lld bytes (lower bound %lld); image %lld bytes; budget %lld.\n",
             (long long)p->l2_peak, (long long)p->l2_lower_bound, (long long)p->l2_image,
             (long long)p->l2_budget);
@@ -513,7 +519,6 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
     }
     for (int i = 0; i < g->nnodes; i++)
         if (cg_analyse(g, p, i, &layers[i])) goto out;
-    cg_place_consts(g, p, layers);
     if (interp_run(g, opt->inputs, &st, cg_golden_hook, &gd)) goto out;
     for (int i = 0; i < g->nnodes; i++)
         if (layers[i].kernel != DORY_K_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i]))

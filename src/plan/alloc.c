@@ -366,19 +366,96 @@ static int is_weight(const Plan *p, int id)
     return 0;
 }
 
-/* The L2 image: resident constants packed, weights first (the generated
- * weights array holds exactly those), then bias and requant constants. */
+int plan_consts_elem(const Node *n)
+{
+    const Requant *rq = &n->rq;
+    if (rq->scheme == RQ_SHIFT) return n->arith == ARITH_64 || rq->d > 31 ? 8 : 4;
+    return rq_is_fixed(rq->scheme) ? 4 : 0;
+}
+
+/* Bytes of one channel tile's block of staged constants (t_co channels of
+ * k, then l, then bias), or 0 where the layer's kernels read them from L2:
+ * a weight layer (conv, grouped conv, fc) without input-channel tiling on a
+ * target with L1, whose constants are resident in L2 (decide_weights), whose
+ * rq buffer holds a block (8-byte aligned for 64-bit constants) and whose
+ * L3 channel slices (if any) are whole channel tiles. */
+static int64_t consts_block(const Plan *p, int n)
+{
+    const LayerPlan *lp = &p->layers[n];
+    const Node *node = p->g->nodes[n];
+    const L1Buf *rq = &lp->l1.buf[BUF_RQ];
+    const dory_kernel_info_t *ki = dory_kernel_info(lp->l1.kernel);
+    int64_t t_co = lp->l1.d[TD_CO].tile;
+    int e = plan_consts_elem(node), bias = node->nin > 2 && node->in[2] >= 0;
+    int64_t bytes = t_co * (2 * e + (bias ? 4 : 0));
+    if (p->target.levels < 2 || lp->status != PLAN_OK || !lp->geom.w_elem || !ki || !e ||
+        !rq->nbuf || lp->l1.d[TD_CI].n > 1)
+        return 0;
+    if (ki->call != DORY_CALL_CONV && ki->call != DORY_CALL_GROUPED && ki->call != DORY_CALL_FC)
+        return 0;
+    if (lp->l3.co_slice.n > 1 && lp->l3.co_slice.tile % t_co) return 0;
+    if (node->rq.k >= 0 && p->tensors[node->rq.k].loc != LOC_L2) return 0;
+    if (node->rq.mult >= 0 && p->tensors[node->rq.mult].loc != LOC_L2) return 0;
+    if (bytes > rq->bytes || rq->off[0] % e || (rq->nbuf > 1 && rq->off[1] % e)) return 0;
+    return bytes;
+}
+
+int64_t plan_consts_image_bytes(const LayerPlan *lp)
+{
+    const TileDim *co = &lp->l1.d[TD_CO];
+    return lp->consts_block ? (co->size + co->tile - 1) / co->tile * lp->consts_block : 0;
+}
+
+/* Is constant tensor id read from its own array: by a layer that does not
+ * stage its constants (or as a weight or operand, whatever the layer)? */
+static int const_array_read(const Plan *p, int id)
+{
+    for (int n = 0; n < p->nlayers; n++) {
+        const Node *node = p->g->nodes[n];
+        int staged = p->layers[n].consts_block > 0;
+        for (int k = 0; k < node->nin; k++)
+            if (node->in[k] == id && (!staged || k != 2)) return 1;
+        const Requant *rqs[3] = {&node->rq, &node->in_rq[0], &node->in_rq[1]};
+        for (int r = 0; r < 3; r++) {
+            int ids[5] = {rqs[r]->k, rqs[r]->l, rqs[r]->mult, rqs[r]->shift, rqs[r]->scale};
+            for (int j = 0; j < 5; j++)
+                if (ids[j] == id && (!staged || r > 0)) return 1;
+        }
+    }
+    return 0;
+}
+
+/* The L2 image: resident constants packed, weights first, then the layers'
+ * staged constant blocks (8-byte aligned: the generated weights array holds
+ * exactly these two parts), then the bias and requant arrays of the layers
+ * that read them from L2. A tensor only staged layers use is counted in
+ * their blocks, not again as an array. */
 static void place_l2_image(Plan *p)
 {
     int64_t off = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < p->g->ntensors; i++) {
-            TensorPlan *tp = &p->tensors[i];
-            if (tp->loc != LOC_L2 || !p->g->tensors[i]->is_const) continue;
-            if (is_weight(p, i) != (pass == 0)) continue;
-            tp->offset = off;
-            off += align4(tp->bytes);
-        }
+    for (int i = 0; i < p->g->ntensors; i++) {
+        TensorPlan *tp = &p->tensors[i];
+        if (tp->loc != LOC_L2 || !p->g->tensors[i]->is_const || !is_weight(p, i)) continue;
+        tp->offset = off;
+        off += align4(tp->bytes);
+    }
+    for (int n = 0; n < p->nlayers; n++) {
+        LayerPlan *lp = &p->layers[n];
+        lp->consts_block = consts_block(p, n);
+        lp->consts_off = 0;
+        if (!lp->consts_block) continue;
+        off = (off + 7) / 8 * 8;
+        lp->consts_off = off;
+        off += plan_consts_image_bytes(lp);
+    }
+    for (int i = 0; i < p->g->ntensors; i++) {
+        TensorPlan *tp = &p->tensors[i];
+        tp->staged = 0;
+        if (tp->loc != LOC_L2 || !p->g->tensors[i]->is_const || is_weight(p, i)) continue;
+        tp->staged = !const_array_read(p, i);
+        tp->offset = off;
+        if (!tp->staged) off += align4(tp->bytes);
+    }
     p->l2_image = off;
 }
 

@@ -139,9 +139,9 @@ static int check_memory(const Plan *p, char *msg, size_t size)
     for (int i = 0; i < g->ntensors && !rc; i++) {
         const TensorPlan *tp = &p->tensors[i];
         const char *name = g->tensors[i]->name;
-        if (tp->loc == LOC_L2 && g->tensors[i]->is_const)
-            add_span(img, &ni, tp->offset, tp->bytes, 0, 0, name);
-        else if (tp->loc == LOC_L2)
+        if (tp->loc == LOC_L2 && g->tensors[i]->is_const) {
+            if (!tp->staged) add_span(img, &ni, tp->offset, tp->bytes, 0, 0, name);
+        } else if (tp->loc == LOC_L2)
             add_span(l2, &n2, tp->offset, tp->bytes, tp->first, tp->last, name);
         if (tp->loc == LOC_L3) add_span(l3, &n3, tp->offset, tp->bytes, 0, 0, g->tensors[i]->name);
     }
@@ -149,6 +149,8 @@ static int check_memory(const Plan *p, char *msg, size_t size)
         const L3Plan *s = &p->layers[n].l3;
         if (p->layers[n].status != PLAN_OK) continue;
         const char *name = g->nodes[n]->name;
+        add_span(img, &ni, p->layers[n].consts_off, plan_consts_image_bytes(&p->layers[n]), 0, 0,
+                 name);
         for (int k = 0; k < s->w_nbuf; k++) add_span(l2, &n2, s->w_off[k], s->w_buf, n, n, name);
         for (int k = 0; k < s->in_nbuf; k++) add_span(l2, &n2, s->in_off[k], s->in_buf, n, n, name);
         for (int k = 0; k < s->out_nbuf; k++)

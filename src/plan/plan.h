@@ -376,6 +376,11 @@ typedef struct LayerPlan {
     PlanCost cost;     /* the layer: all slices, L3 included */
     double dory_total; /* the same for the DORY-objective tiling */
     int64_t dma_l2l1_bytes, dma_l3l2_bytes;
+    /* Per-channel constants staged into L1 (the rq buffer) with each weight
+     * tile: one block per channel tile (t_co k, then t_co l, then t_co bias),
+     * consts_block bytes each, at consts_off in the L2 image; 0 when the
+     * layer's kernels read them from their L2 arrays (plan_consts_block). */
+    int64_t consts_block, consts_off;
 } LayerPlan;
 
 /* Where a tensor lives. */
@@ -388,7 +393,16 @@ typedef struct TensorPlan {
     int64_t bytes;
     int first, last; /* node indices of the lifetime (inclusive); -1: whole run */
     int alias;       /* LOC_ALIAS: the tensor whose storage it shares */
+    int staged;      /* a constant only layers staging their constants read: held
+                        in their blocks (LayerPlan.consts_off), no array of its own */
 } TensorPlan;
+
+/* Bytes per channel of each of the output requant's two per-channel arrays
+ * as the staged blocks hold them (SHIFT: k, l; FIXED: mult, shift), 0 if
+ * the layer's requant stages none. */
+int plan_consts_elem(const Node *n);
+/* Bytes of layer lp's staged blocks in the L2 image (0: none). */
+int64_t plan_consts_image_bytes(const LayerPlan *lp);
 
 typedef struct PlanOptions {
     PlanObjective objective;

@@ -164,11 +164,12 @@ out:
     free(lab);
 }
 
-/* The constants of one region ("image" or "L3") and spilled activations. */
+/* The constants of one region ("image" or "L3") and spilled activations;
+ * in the image also the layers' staged constant blocks. */
 static void region_map(FILE *f, const cJSON *r, const char *region, const char *cls, double total)
 {
     const cJSON *t;
-    int n = cJSON_GetArraySize(jget(r, "tensors")), k = 0;
+    int n = cJSON_GetArraySize(jget(r, "tensors")) + cJSON_GetArraySize(jget(r, "layers")), k = 0;
     MapItem *it = util_calloc((size_t)(n ? n : 1), sizeof *it);
     if (!it) return;
     cJSON_ArrayForEach(t, jget(r, "tensors"))
@@ -178,6 +179,13 @@ static void region_map(FILE *f, const cJSON *r, const char *region, const char *
         it[k++] = (MapItem){js(t, "name"), js(t, "name"),
                             strcmp(js(t, "kind"), "constant") ? "#8fb8de" : "#f4b183", lo,
                             lo + jn(t, "bytes")};
+    }
+    cJSON_ArrayForEach(t, jget(r, "layers"))
+    {
+        const cJSON *c = jget(t, "staged_consts");
+        if (!c || strcmp(region, "image")) continue;
+        it[k++] = (MapItem){js(t, "name"), "bias and requant blocks", "#f8cbad", jn(c, "offset"),
+                            jn(c, "offset") + jn(c, "bytes")};
     }
     if (k)
         draw_map(f, cls, "", total, it, k);

@@ -219,6 +219,12 @@ static cJSON *layer_json(const Graph *g, const Plan *p, int n, const ReportExtra
     num(it, "c", (double)l->in_c);
     put(o, "l1", l1_json(l));
     put(o, "l3", l3_json(&lp->l3));
+    if (lp->consts_block) { /* bias + requant staged into L1 with each weight tile */
+        cJSON *c = cJSON_AddObjectToObject(o, "staged_consts");
+        num(c, "offset", (double)lp->consts_off);
+        num(c, "bytes", (double)plan_consts_image_bytes(lp));
+        num(c, "block", (double)lp->consts_block);
+    }
     cJSON *dma = cJSON_AddObjectToObject(o, "dma");
     num(dma, "l2l1_bytes", (double)lp->dma_l2l1_bytes);
     num(dma, "l3l2_bytes", (double)lp->dma_l3l2_bytes);
@@ -248,6 +254,7 @@ static cJSON *tensors_json(const Graph *g, const Plan *p)
         str(o, "kind", t->is_const ? "constant" : "activation");
         const char *region = tp->loc == LOC_L3      ? "L3"
                              : tp->loc == LOC_ALIAS ? "alias"
+                             : tp->staged           ? "staged" /* in its layer's blocks */
                              : t->is_const          ? "image"
                                                     : "arena";
         str(o, "region", region);

@@ -234,9 +234,13 @@ def check_page_against_report(page, report):
     for cls, region in (("imagemap-item", "image"), ("l3map-item", "L3")):
         got = sorted((a["data-name"], int(a["data-lo"]), int(a["data-hi"]))
                      for a in page.items.get(cls, []))
-        want = sorted((t["name"], t["offset"], t["offset"] + t["bytes"])
-                      for t in report["tensors"] if t["region"] == region)
-        assert got == want, cls
+        want = [(t["name"], t["offset"], t["offset"] + t["bytes"])
+                for t in report["tensors"] if t["region"] == region]
+        if region == "image":  # and the layers' staged constant blocks
+            want += [(l["name"], l["staged_consts"]["offset"],
+                      l["staged_consts"]["offset"] + l["staged_consts"]["bytes"])
+                     for l in report["layers"] if "staged_consts" in l]
+        assert got == sorted(want), cls
     assert len(page.items.get("roof-pt", [])) == sum(
         1 for l in planned if l["dma"]["l2l1_bytes"] > 0 and l["macs"] > 0)
     assert "modeled" in page.all_text

@@ -17,18 +17,10 @@
 #include "dory_exec.h"
 #include "network_layers.h"
 
-static const int32_t bias[3] = {
-    100, -50, 0,
-};
 static const int32_t w_zp[3] = {
     0, 1, -1,
 };
-static const int32_t rq_mult[3] = {
-    1518500250, 1200000000, 2000000000,
-};
-static const int32_t rq_shift[3] = {
-    -6, -5, -7,
-};
+/* bias and requant constants: one block per channel tile in the L2 image (dory_l2_weights + 56), staged into l1.rq with the weights */
 static int rc[DORY_CORES]; /* kernel status per core */
 
 static const dory_exec_layer_t layer = {
@@ -51,7 +43,6 @@ static const dory_exec_layer_t layer = {
     .scratch = 204,
     .rc = rc,
     .cores = DORY_CORES,
-    .bias = bias,
     .consts = {.src = dory_l2_weights + 56, .bytes = 36, /* per channel tile, into l1.rq */
                .k = 0, .l = 12, .bias = 24},
     .p.conv = {
@@ -66,7 +57,7 @@ static const dory_exec_layer_t layer = {
         .in_type = DORY_U8,
         .in_zp = 128,
         .out = {.type = DORY_U8, .zp = 10, .lo = 10, .hi = 255,
-                .rq = {.scheme = DORY_RQ_FIXED, .per_channel = 1, .mult = rq_mult, .shift = rq_shift, .pre = 0}},
+                .rq = {.scheme = DORY_RQ_FIXED, .per_channel = 1, .pre = 0}},
     },
 };
 

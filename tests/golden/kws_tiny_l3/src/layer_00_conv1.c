@@ -47,13 +47,11 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 10, .c = 1, .elem = 1},
     .y = {.w = 5, .elem = 1},
     .w_per_co = 40,
-    .l1 = {.in0 = {0, 196}, .w = {392}, .out = {1224, 1624}, .rq = {1032}, .scratch = 2024},
+    .l1 = {.in0 = {0, 196}, .w = {392}, .out = {1224, 1624}, .scratch = 2024},
     .scratch = 104,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
-    .consts = {.src = dory_l2_weights + 0, .bytes = 192, /* per channel tile, into l1.rq */
-               .k = 0, .l = 64, .bias = 128},
     .p.conv = {
         .kh = 10,
         .kw = 4,

@@ -49,13 +49,11 @@ static const dory_exec_layer_t layer = {
     .gin = 1,
     .gout = 1,
     .w_per_co = 9,
-    .l1 = {.in0 = {0, 320}, .w = {640}, .out = {976, 1136}, .rq = {784}, .scratch = 1296},
+    .l1 = {.in0 = {0, 320}, .w = {640}, .out = {976, 1136}, .scratch = 1296},
     .scratch = 168,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
-    .consts = {.src = dory_l2_weights + 384, .bytes = 192, /* per channel tile, into l1.rq */
-               .k = 0, .l = 64, .bias = 128},
     .p.conv = {
         .kh = 3,
         .kw = 3,

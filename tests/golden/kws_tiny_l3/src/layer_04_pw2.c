@@ -47,13 +47,11 @@ static const dory_exec_layer_t layer = {
     .x = {.w = 5, .c = 32, .elem = 1},
     .y = {.w = 5, .elem = 1},
     .w_per_co = 32,
-    .l1 = {.in0 = {0, 480}, .w = {960}, .out = {1136, 1196}, .rq = {1088}, .scratch = 1256},
+    .l1 = {.in0 = {0, 480}, .w = {960}, .out = {1136, 1196}, .scratch = 1256},
     .scratch = 212,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
-    .consts = {.src = dory_l2_weights + 1536, .bytes = 48, /* per channel tile, into l1.rq */
-               .k = 0, .l = 16, .bias = 32},
     .p.conv = {
         .kh = 1,
         .kw = 1,

@@ -43,13 +43,11 @@ static const dory_exec_layer_t layer = {
     .y = {.w = 1, .elem = 1},
     .k = 32,
     .w_per_co = 32,
-    .l1 = {.in0 = {0}, .w = {32}, .out = {656}, .rq = {416}},
+    .l1 = {.in0 = {0}, .w = {32}, .out = {656}},
     .scratch = 0,
     .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
-    .consts = {.src = dory_l2_weights + 1920, .bytes = 240, /* per channel tile, into l1.rq */
-               .k = 0, .l = 96, .bias = 192},
     .p.fc = {
         .in_type = DORY_U8,
         .in_zp = 0,

@@ -17,15 +17,7 @@
 #include "dory_exec.h"
 #include "network_layers.h"
 
-static const int32_t bias[8] = {
-    41, 0, -23, 28, 45, -21, 39, 26,
-};
-static const int64_t rq_k[8] = {
-    1264585069, 863503984, 1439173306, 301204031, 209191312, 1520175956, 810812939, 678692111,
-};
-static const int64_t rq_l[8] = {
-    36204252635, -32207597596, 21572657353, 54577698558, 47700337738, -59067447337, 73785550317, 36740600281,
-};
+/* bias and requant constants: one block per channel tile in the L2 image (dory_l2_weights + 976), staged into l1.rq with the weights */
 static int rc[DORY_CORES]; /* kernel status per core */
 
 static const dory_exec_layer_t layer = {
@@ -48,7 +40,6 @@ static const dory_exec_layer_t layer = {
     .scratch = 312,
     .rc = rc,
     .cores = DORY_CORES,
-    .bias = bias,
     .consts = {.src = dory_l2_weights + 976, .bytes = 160, /* per channel tile, into l1.rq */
                .k = 0, .l = 64, .bias = 128},
     .p.conv = {
@@ -61,7 +52,7 @@ static const dory_exec_layer_t layer = {
         .in_type = DORY_U8,
         .in_zp = 0,
         .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
-                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .k64 = rq_k, .l64 = rq_l, .d = 37}},
+                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .d = 37}},
     },
 };
 

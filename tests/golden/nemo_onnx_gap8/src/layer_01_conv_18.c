@@ -17,15 +17,7 @@
 #include "dory_exec.h"
 #include "network_layers.h"
 
-static const int32_t bias[8] = {
-    -8, -14, 44, 26, -11, -48, -38, -6,
-};
-static const int64_t rq_k[8] = {
-    382993115, 316932701, 774243781, 395576051, 632292535, 134480129, 318898785, 205259144,
-};
-static const int64_t rq_l[8] = {
-    -28072137036, 4879819876, -28220379723, -8826536398, 14624910606, 22936726330, 4711129893, 8268168623,
-};
+/* bias and requant constants: one block per channel tile in the L2 image (dory_l2_weights + 1136), staged into l1.rq with the weights */
 static int rc[DORY_CORES]; /* kernel status per core */
 
 static const dory_exec_layer_t layer = {
@@ -50,7 +42,6 @@ static const dory_exec_layer_t layer = {
     .scratch = 576,
     .rc = rc,
     .cores = DORY_CORES,
-    .bias = bias,
     .consts = {.src = dory_l2_weights + 1136, .bytes = 160, /* per channel tile, into l1.rq */
                .k = 0, .l = 64, .bias = 128},
     .p.conv = {
@@ -63,7 +54,7 @@ static const dory_exec_layer_t layer = {
         .in_type = DORY_U8,
         .in_zp = 0,
         .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
-                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .k64 = rq_k, .l64 = rq_l, .d = 36}},
+                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .d = 36}},
     },
 };
 

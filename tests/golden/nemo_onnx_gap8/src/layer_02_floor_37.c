@@ -22,17 +22,17 @@ static const int32_t rq_k[8] = {
 static const int32_t rq_l[8] = {
     0, 0, 0, 0, 0, 0, 0, 0,
 };
-static const int32_t rqa_k[8] = {
-    16, 16, 16, 16, 16, 16, 16, 16,
+static const int32_t rqa_k[1] = {
+    16,
 };
-static const int32_t rqa_l[8] = {
-    0, 0, 0, 0, 0, 0, 0, 0,
+static const int32_t rqa_l[1] = {
+    0,
 };
-static const int32_t rqb_k[8] = {
-    16, 16, 16, 16, 16, 16, 16, 16,
+static const int32_t rqb_k[1] = {
+    16,
 };
-static const int32_t rqb_l[8] = {
-    0, 0, 0, 0, 0, 0, 0, 0,
+static const int32_t rqb_l[1] = {
+    0,
 };
 static int rc[DORY_CORES]; /* kernel status per core */
 
@@ -62,8 +62,8 @@ static const dory_exec_layer_t layer = {
         .b_type = DORY_U8,
         .a_zp = 0,
         .b_zp = 0,
-        .rq_a = {.scheme = DORY_RQ_SHIFT32, .per_channel = 1, .k32 = rqa_k, .l32 = rqa_l, .d = 0},
-        .rq_b = {.scheme = DORY_RQ_SHIFT32, .per_channel = 1, .k32 = rqb_k, .l32 = rqb_l, .d = 0},
+        .rq_a = {.scheme = DORY_RQ_SHIFT32, .per_channel = 0, .k32 = rqa_k, .l32 = rqa_l, .d = 0},
+        .rq_b = {.scheme = DORY_RQ_SHIFT32, .per_channel = 0, .k32 = rqb_k, .l32 = rqb_l, .d = 0},
         .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
                 .rq = {.scheme = DORY_RQ_SHIFT32, .per_channel = 1, .k32 = rq_k, .l32 = rq_l, .d = 5}},
     },

@@ -17,15 +17,7 @@
 #include "dory_exec.h"
 #include "network_layers.h"
 
-static const int32_t bias[8] = {
-    7, -30, -40, 6, 32, 27, -45, 42,
-};
-static const int64_t rq_k[8] = {
-    1127745640, 1383336527, 1553206163, 280756760, 150208799, 1261439335, 1527253858, 1087637531,
-};
-static const int64_t rq_l[8] = {
-    55747911564, -12331277284, 62501016000, -74622315647, -63146678092, -52222330175, -31484865193, 39236740201,
-};
+/* bias and requant constants: one block per channel tile in the L2 image (dory_l2_weights + 1296), staged into l1.rq with the weights */
 static int rc[DORY_CORES]; /* kernel status per core */
 
 static const dory_exec_layer_t layer = {
@@ -48,7 +40,6 @@ static const dory_exec_layer_t layer = {
     .scratch = 456,
     .rc = rc,
     .cores = DORY_CORES,
-    .bias = bias,
     .consts = {.src = dory_l2_weights + 1296, .bytes = 160, /* per channel tile, into l1.rq */
                .k = 0, .l = 64, .bias = 128},
     .p.conv = {
@@ -61,7 +52,7 @@ static const dory_exec_layer_t layer = {
         .in_type = DORY_U8,
         .in_zp = 0,
         .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
-                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .k64 = rq_k, .l64 = rq_l, .d = 37}},
+                .rq = {.scheme = DORY_RQ_SHIFT64, .per_channel = 1, .d = 37}},
     },
 };
 
