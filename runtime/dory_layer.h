@@ -85,7 +85,8 @@ typedef struct dory_l3_layer {
  * slices stream from L3 into the staging copies one slice ahead (the first
  * weight slice in up to 4 pieces by L1 tile channels, each waited for by the
  * tile loop before its first tile), each slice runs the L1 tile loop, output
- * rows go back to L3 asynchronously. w_l2:
+ * rows go back to L3 asynchronously as soon as the tile loop has stored them
+ * in L2 (whole L1 tile rows, up to 4 writes per row slice). w_l2:
  * the L2-resident weights (when present and not w_l3), else NULL. Returns 0
  * or the first non-zero code of a slice (after the transfers in flight). */
 int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2);

@@ -73,11 +73,24 @@ static int64_t l2_need(const PlanGeom *g, int in_l3, int out_l3, int w_stream, L
            align4(l->out_buf) * l->out_nbuf;
 }
 
+/* The L3 writes of a row slice of h output rows in L1 tile rows of th, as
+ * the tile loop issues them (runtime/dory_layer.c, write_band: up to
+ * Y_PIECES = 4 writes of whole tile rows, each as soon as its rows are in
+ * L2); *last_rows: the rows of the last one. */
+static int64_t y_writes(int64_t h, int64_t th, int64_t *last_rows)
+{
+    int64_t nb = ceil_div(h, th), group = ceil_div(nb, 4), n = ceil_div(nb, group);
+    if (last_rows) *last_rows = h - (n - 1) * group * th;
+    return n;
+}
+
 /* The L3 transfers of a decomposition as the layer loop issues them
  * (runtime/dory_layer.c, dory_run_l3): input rows per row slice, weights
- * once (one channel slice) or per slice, output rows per row slice; the
+ * once (one channel slice) or per slice, output rows by row slice; the
  * first slice's reads cut into pieces by the L1 tiles (W_PIECES there), so
- * that the first tile waits for its own piece only. Counts in term[PT_L3_*]. */
+ * that the first tile waits for its own piece only; output rows by groups
+ * of L1 tile rows (y_writes), the last group exposed. Counts in
+ * term[PT_L3_*]. */
 static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
                          double term[PT_COUNT])
 {
@@ -105,15 +118,20 @@ static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
         first += n > 1 ? DORY_MIN(tco, l->co_slice.tile) * per_co + g->rq_fixed : l->w_buf;
         first_jobs += 1;
     }
-    int64_t wr = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0;
+    int64_t wr = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0, wr_jobs = 0, last = 0;
+    if (l->out_nbuf) {
+        int64_t y_row = g->wo * g->co * g->out_elem;
+        wr_jobs = (nr - 1) * y_writes(l->row_slice.tile, th, NULL) +
+                  y_writes(l->row_slice.last, th, &last);
+        last *= y_row;
+    }
     term[PT_L3_BYTES] = (double)(rd + wr);
-    term[PT_L3_JOBS] = (double)(rd_jobs + (l->out_nbuf ? nr : 0));
+    term[PT_L3_JOBS] = (double)(rd_jobs + wr_jobs);
     term[PT_L3_WR_BYTES] = (double)wr;
-    term[PT_L3_WR_JOBS] = (double)(l->out_nbuf ? nr : 0);
+    term[PT_L3_WR_JOBS] = (double)wr_jobs;
     term[PT_L3_FIRST_BYTES] = (double)first;
     term[PT_L3_FIRST_JOBS] = (double)first_jobs;
-    term[PT_L3_LAST_BYTES] =
-        (double)(l->out_nbuf ? l->row_slice.last * g->wo * g->co * g->out_elem : 0);
+    term[PT_L3_LAST_BYTES] = (double)last;
 }
 
 /* L1 tilings of the full and the last slice; total L2-loop cycles. */
