@@ -230,21 +230,62 @@ static int read_rows(const dory_l3_layer_t *l, unsigned char *l2, int i, int r, 
     return n;
 }
 
-/* Issues the L3 reads of slice c's weights (co channels) into staging copy
- * wb, the first slice's in up to np pieces by L1 tile channels; their count. */
-static int read_weights(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb, int np,
-                        dory_dma_id_t *ids)
+/* The pieces of slice c's weights (co channels) as read_weights issues
+ * them: the first slice's in up to np pieces by L1 tile channels. */
+static int w_pieces(const dory_l3_layer_t *l, int c, int co, int np)
 {
-    int tco = l->loop->tiling.t_co, n = c == 0 ? (co + tco - 1) / tco : 1, p;
+    int tco = l->loop->tiling.t_co, n = c == 0 ? (co + tco - 1) / tco : 1;
     if (n > np) n = np;
-    if (n < 1) n = 1;
-    for (p = 0; p < n; p++) {
-        int c0 = n == 1 ? 0 : p * tco, c1 = p == n - 1 ? co : c0 + tco;
-        ids[p] = dory_l3_read(l2 + l->w_buf[wb] + (unsigned long)c0 * l->w_per_co,
-                              (uint32_t)(l->w_addr + ((unsigned long)c * l->ct + c0) * l->w_per_co),
-                              (size_t)(c1 - c0) * l->w_per_co, "weight slice");
-    }
+    return n < 1 ? 1 : n;
+}
+
+/* The first slice's weight pieces at most (beside input rows: half). */
+static int w_np_of(const dory_l3_layer_t *l)
+{
+    return l->x_l3[0] || l->x_l3[1] ? W_PIECES / 2 : W_PIECES;
+}
+
+/* The channels of slice c's first output channel. */
+static int slice_co(const dory_l3_layer_t *l, int c)
+{
+    return l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct;
+}
+
+/* Issues the L3 read of piece p of n (w_pieces) of slice c's weights (co
+ * channels) into staging copy wb. */
+static dory_dma_id_t read_piece(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb,
+                                int n, int p)
+{
+    int tco = l->loop->tiling.t_co, c0 = n == 1 ? 0 : p * tco, c1 = p == n - 1 ? co : c0 + tco;
+    return dory_l3_read(l2 + l->w_buf[wb] + (unsigned long)c0 * l->w_per_co,
+                        (uint32_t)(l->w_addr + ((unsigned long)c * l->ct + c0) * l->w_per_co),
+                        (size_t)(c1 - c0) * l->w_per_co, "weight slice");
+}
+
+/* Issues the L3 reads of slice c's weights (co channels) into staging copy
+ * wb, from piece `from` on; their count n. */
+static int read_weights(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb, int np,
+                        int from, dory_dma_id_t *ids)
+{
+    int n = w_pieces(l, c, co, np), p;
+    for (p = from; p < n; p++) ids[p] = read_piece(l, l2, c, co, wb, n, p);
     return n;
+}
+
+/* The cross-layer prefetch in flight: the layer it is for and its read. */
+static struct {
+    const dory_l3_layer_t *l;
+    dory_dma_id_t id;
+} pre;
+
+void dory_l3_prefetch(const dory_l3_layer_t *next)
+{
+    int co;
+    wait_pending(&pre.id); /* one nobody took (a run stopped by an error) */
+    if (!next || !next->w_l3) return;
+    co = slice_co(next, 0);
+    pre.l = next;
+    pre.id = read_piece(next, dory_l2_base(), 0, co, 0, w_pieces(next, 0, co, w_np_of(next)), 0);
 }
 
 int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
@@ -252,12 +293,18 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
     unsigned char *l2 = dory_l2_base();
     dory_dma_id_t x_id[2][2][W_PIECES], w_id[2][W_PIECES], y_id[2][Y_PIECES];
     int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0, w_n[2] = {0, 0};
-    int x_n[2] = {0, 0}, x_np, w_np; /* pieces: per staging copy; the first slice's at most */
+    int x_n[2] = {0, 0}, x_np, w_np = w_np_of(l); /* pieces: the first slice's at most */
+    int w_from = 0; /* the first weight piece: 1 if the layer before requested it */
     x_np = (l->w_l3 ? W_PIECES / 2 : W_PIECES) / (l->x_l3[0] + l->x_l3[1] > 1 ? 2 : 1);
-    w_np = any_in ? W_PIECES / 2 : W_PIECES;
     memset(x_id, 0, sizeof x_id);
     memset(w_id, 0, sizeof w_id);
     memset(y_id, 0, sizeof y_id);
+    if (pre.id && pre.l == l && l->w_pre) {
+        w_id[0][0] = pre.id;
+        w_from = 1;
+        pre.id = 0;
+    }
+    wait_pending(&pre.id); /* not this layer's */
     for (k = 0; k <= n && !rc; k++) {
         int kk = k, r = kk / l->nc, c = kk % l->nc, wb = l->nc > 1 ? kk & 1 : 0;
         dory_slice_t s;
@@ -267,11 +314,11 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
                     if (l->x_l3[i]) x_n[r & 1] = read_rows(l, l2, i, r, x_np, x_id[i][r & 1]);
             if (l->w_l3 && (l->nc > 1 || kk == 0))
                 w_n[wb] =
-                    read_weights(l, l2, c, l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct,
-                                 wb, w_np, w_id[wb]);
+                    read_weights(l, l2, c, slice_co(l, c), wb, w_np, kk ? 0 : w_from, w_id[wb]);
         }
         if (k == 0) continue;
-        kk = k - 1; /* compute slice kk */
+        if (k == n && l->next) dory_l3_prefetch(l->next); /* this layer's reads are all issued */
+        kk = k - 1;                                       /* compute slice kk */
         r = kk / l->nc;
         c = kk % l->nc;
         wb = l->nc > 1 ? kk & 1 : 0;

@@ -115,8 +115,10 @@ static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
         int64_t n = DORY_MAX(DORY_MIN(w_np, ceil_div(l->co_slice.tile, tco)), 1);
         rd += nc > 1 ? nr * (w_slice_bytes(g, g->co) + g->rq_fixed * (nc - 1)) : l->w_buf;
         rd_jobs += nc > 1 ? nr * nc - 1 + n : n;
-        first += n > 1 ? DORY_MIN(tco, l->co_slice.tile) * per_co + g->rq_fixed : l->w_buf;
-        first_jobs += 1;
+        if (!l->w_pre) { /* else read during the layer before */
+            first += n > 1 ? DORY_MIN(tco, l->co_slice.tile) * per_co + g->rq_fixed : l->w_buf;
+            first_jobs += 1;
+        }
     }
     int64_t wr = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0, wr_jobs = 0, last = 0;
     if (l->out_nbuf) {
@@ -132,6 +134,16 @@ static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
     term[PT_L3_FIRST_BYTES] = (double)first;
     term[PT_L3_FIRST_JOBS] = (double)first_jobs;
     term[PT_L3_LAST_BYTES] = (double)last;
+}
+
+void tile_l3_prefetch(const Target *t, LayerPlan *lp, int on)
+{
+    double l3t[PT_COUNT] = {0}, inner = lp->cost.total - lp->cost.l3;
+    lp->l3.w_pre = on;
+    l3_transfers(&lp->geom, &lp->l3, &lp->l1, l3t);
+    lp->cost.l3 = cost_l3(t, l3t, inner);
+    lp->cost.total = inner + lp->cost.l3;
+    for (int e = PT_L3_BYTES; e <= PT_L3_LAST_BYTES; e++) lp->cost.term[e] = l3t[e];
 }
 
 /* L1 tilings of the full and the last slice; total L2-loop cycles. */
