@@ -196,6 +196,12 @@ static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
  * slice ahead. With the next slice's reads (two inputs, weights) and the
  * output rows in flight, 8 transfers at most (the HALs' queues). */
 #define W_PIECES 4
+/* A layer whose only L3 reads are input rows cuts its first slice's into up
+ * to this many (one per L1 tile row but the last): the HyperRAM reads a
+ * tile row about as fast as the pooling or add computes it, so only the
+ * first one is waited for. Beyond the HALs' queues, an issue waits for the
+ * oldest transfer, the first piece, which the first tile needs anyway. */
+#define X_PIECES 8
 /* A row slice's output rows go to L3 in up to this many writes, each of
  * whole L1 tile rows, issued as soon as their last tile is stored in L2:
  * only the last one is left for the end of the layer. */
@@ -291,11 +297,11 @@ void dory_l3_prefetch(const dory_l3_layer_t *next)
 int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
 {
     unsigned char *l2 = dory_l2_base();
-    dory_dma_id_t x_id[2][2][W_PIECES], w_id[2][W_PIECES], y_id[2][Y_PIECES];
+    dory_dma_id_t x_id[2][2][X_PIECES], w_id[2][W_PIECES], y_id[2][Y_PIECES];
     int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0, w_n[2] = {0, 0};
     int x_n[2] = {0, 0}, x_np, w_np = w_np_of(l); /* pieces: the first slice's at most */
     int w_from = 0; /* the first weight piece: 1 if the layer before requested it */
-    x_np = (l->w_l3 ? W_PIECES / 2 : W_PIECES) / (l->x_l3[0] + l->x_l3[1] > 1 ? 2 : 1);
+    x_np = (l->w_l3 ? W_PIECES / 2 : X_PIECES) / (l->x_l3[0] + l->x_l3[1] > 1 ? 2 : 1);
     memset(x_id, 0, sizeof x_id);
     memset(w_id, 0, sizeof w_id);
     memset(y_id, 0, sizeof y_id);
@@ -367,11 +373,9 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
     }
     for (i = 0; i < 2; i++) {
         wait_ids(y_id[i], Y_PIECES);
-        for (k = 0; k < W_PIECES; k++) {
-            wait_pending(&x_id[0][i][k]);
-            wait_pending(&x_id[1][i][k]);
-            wait_pending(&w_id[i][k]);
-        }
+        wait_ids(x_id[0][i], X_PIECES);
+        wait_ids(x_id[1][i], X_PIECES);
+        wait_ids(w_id[i], W_PIECES);
     }
     return rc;
 }

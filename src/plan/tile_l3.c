@@ -87,7 +87,7 @@ static int64_t y_writes(int64_t h, int64_t th, int64_t *last_rows)
 /* The L3 transfers of a decomposition as the layer loop issues them
  * (runtime/dory_layer.c, dory_run_l3): input rows per row slice, weights
  * once (one channel slice) or per slice, output rows by row slice; the
- * first slice's reads cut into pieces by the L1 tiles (W_PIECES there), so
+ * first slice's reads cut into pieces by the L1 tiles (W_PIECES, X_PIECES there), so
  * that the first tile waits for its own piece only; output rows by groups
  * of L1 tile rows (y_writes), the last group exposed. Counts in
  * term[PT_L3_*]. */
@@ -97,7 +97,7 @@ static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
     int64_t nr = l->row_slice.n, nc = l->co_slice.n;
     int nx = 0;
     for (int i = 0; i < g->nin; i++) nx += i != 1 || !g->in1_pixel;
-    int64_t x_np = (l->w_nbuf ? 2 : 4) / (nx > 1 ? 2 : 1), w_np = l->in_nbuf ? 2 : 4;
+    int64_t x_np = (l->w_nbuf ? 2 : 8) / (nx > 1 ? 2 : 1), w_np = l->in_nbuf ? 2 : 4;
     int64_t tco = DORY_MAX(full->d[TD_CO].tile, 1), th = DORY_MAX(full->d[TD_HO].tile, 1);
     int64_t rd = 0, rd_jobs = 0, first = 0, first_jobs = 0;
     if (l->in_nbuf) {
