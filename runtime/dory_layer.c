@@ -50,9 +50,30 @@ static void wait_rows(const dory_slice_t *s, const dory_tile_t *t)
 /* The DMA transfers one pass of the loop may have in flight. */
 typedef struct inflight {
     dory_dma_id_t in[2][2], w[2], c[2], out[2]; /* c: the weights' constants */
+    int band[2]; /* out[i] completes the slice's L1 tile row band[i] - 1 (0: none) */
 } inflight_t;
 
-static void wait_all(inflight_t *f)
+/* The slice's L1 tile rows up to band b are all in L2: the L3 write of
+ * b's group when b ends one (or is the slice's last). */
+static void write_band(const dory_loop_t *l, const dory_slice_t *s, int b)
+{
+    int th = l->tiling.t_h, last = (s->h + th - 1) / th - 1, k = b / s->y_group;
+    unsigned long r0 = (unsigned long)k * s->y_group * th, r1;
+    if ((b + 1) % s->y_group && b != last) return;
+    r1 = b == last ? (unsigned long)s->h : (unsigned long)(b + 1) * th;
+    s->y_pending[k] = dory_l3_write(s->y_l3 + (uint32_t)(r0 * s->y_row), s->y + r0 * s->y_row,
+                                    (size_t)((r1 - r0) * s->y_row), "output rows");
+}
+
+/* Waits for output store i; then writes the rows it completed to L3. */
+static void wait_store(const dory_loop_t *l, const dory_slice_t *s, inflight_t *f, int i)
+{
+    wait_pending(&f->out[i]);
+    if (f->band[i] && s->y_pending) write_band(l, s, f->band[i] - 1);
+    f->band[i] = 0;
+}
+
+static void wait_all(const dory_loop_t *l, const dory_slice_t *s, inflight_t *f)
 {
     int i;
     for (i = 0; i < 2; i++) {
@@ -60,7 +81,7 @@ static void wait_all(inflight_t *f)
         wait_pending(&f->in[1][i]);
         wait_pending(&f->w[i]);
         wait_pending(&f->c[i]);
-        wait_pending(&f->out[i]);
+        wait_store(l, s, f, i);
     }
 }
 
@@ -101,8 +122,12 @@ static int finish_tile(const dory_loop_t *l, const dory_slice_t *s, unsigned cha
     if (rc || (l->t_ci && t->ci0 + t->ci != l->ci_all)) return rc;
     if (l->t_ci) rc = l->hooks->requant(l, t, l1, *nout & 1);
     if (rc) return rc;
-    if (*nout > 0) wait_pending(&f->out[(*nout - 1) & 1]);
+    if (*nout > 0) wait_store(l, s, f, (*nout - 1) & 1);
     f->out[*nout & 1] = l->hooks->store_output(l, s, l1, t, *nout & 1);
+    /* the last tile of its rows (channels and columns innermost in both orders) */
+    f->band[*nout & 1] = t->co0 + t->co == s->co0 + s->co && t->w0 + t->w == l->tiling.WO
+                             ? (t->h0 - s->h0) / l->tiling.t_h + 1
+                             : 0;
     (*nout)++;
     return 0;
 }
@@ -133,7 +158,7 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s)
         w_buf = w_next;
         cur = nxt;
     }
-    wait_all(&f);
+    wait_all(l, s, &f);
     for (i = 0; s->w_pending && i < s->w_pieces; i++) wait_pending(&s->w_pending[i]);
     for (i = 0; i < s->x_pieces; i++) {
         if (s->x_pending[0]) wait_pending(&s->x_pending[0][i]);
@@ -171,6 +196,22 @@ static dory_window_t rows_of(const dory_l3_layer_t *l, int r)
  * slice ahead. With the next slice's reads (two inputs, weights) and the
  * output rows in flight, 8 transfers at most (the HALs' queues). */
 #define W_PIECES 4
+/* A layer whose only L3 reads are input rows cuts its first slice's into up
+ * to this many (one per L1 tile row but the last): the HyperRAM reads a
+ * tile row about as fast as the pooling or add computes it, so only the
+ * first one is waited for. Beyond the HALs' queues, an issue waits for the
+ * oldest transfer, the first piece, which the first tile needs anyway. */
+#define X_PIECES 8
+/* A row slice's output rows go to L3 in up to this many writes, each of
+ * whole L1 tile rows, issued as soon as their last tile is stored in L2:
+ * only the last one is left for the end of the layer. */
+#define Y_PIECES 4
+
+static void wait_ids(dory_dma_id_t *ids, int n)
+{
+    int k;
+    for (k = 0; k < n; k++) wait_pending(&ids[k]);
+}
 
 /* Issues the L3 reads of input i's rows for row slice r into its staging
  * copy, the first slice's in up to np pieces by L1 tile rows; their count. */
@@ -195,33 +236,81 @@ static int read_rows(const dory_l3_layer_t *l, unsigned char *l2, int i, int r, 
     return n;
 }
 
-/* Issues the L3 reads of slice c's weights (co channels) into staging copy
- * wb, the first slice's in up to np pieces by L1 tile channels; their count. */
-static int read_weights(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb, int np,
-                        dory_dma_id_t *ids)
+/* The pieces of slice c's weights (co channels) as read_weights issues
+ * them: the first slice's in up to np pieces by L1 tile channels. */
+static int w_pieces(const dory_l3_layer_t *l, int c, int co, int np)
 {
-    int tco = l->loop->tiling.t_co, n = c == 0 ? (co + tco - 1) / tco : 1, p;
+    int tco = l->loop->tiling.t_co, n = c == 0 ? (co + tco - 1) / tco : 1;
     if (n > np) n = np;
-    if (n < 1) n = 1;
-    for (p = 0; p < n; p++) {
-        int c0 = n == 1 ? 0 : p * tco, c1 = p == n - 1 ? co : c0 + tco;
-        ids[p] = dory_l3_read(l2 + l->w_buf[wb] + (unsigned long)c0 * l->w_per_co,
-                              (uint32_t)(l->w_addr + ((unsigned long)c * l->ct + c0) * l->w_per_co),
-                              (size_t)(c1 - c0) * l->w_per_co, "weight slice");
-    }
+    return n < 1 ? 1 : n;
+}
+
+/* The first slice's weight pieces at most (beside input rows: half). */
+static int w_np_of(const dory_l3_layer_t *l)
+{
+    return l->x_l3[0] || l->x_l3[1] ? W_PIECES / 2 : W_PIECES;
+}
+
+/* The channels of slice c's first output channel. */
+static int slice_co(const dory_l3_layer_t *l, int c)
+{
+    return l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct;
+}
+
+/* Issues the L3 read of piece p of n (w_pieces) of slice c's weights (co
+ * channels) into staging copy wb. */
+static dory_dma_id_t read_piece(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb,
+                                int n, int p)
+{
+    int tco = l->loop->tiling.t_co, c0 = n == 1 ? 0 : p * tco, c1 = p == n - 1 ? co : c0 + tco;
+    return dory_l3_read(l2 + l->w_buf[wb] + (unsigned long)c0 * l->w_per_co,
+                        (uint32_t)(l->w_addr + ((unsigned long)c * l->ct + c0) * l->w_per_co),
+                        (size_t)(c1 - c0) * l->w_per_co, "weight slice");
+}
+
+/* Issues the L3 reads of slice c's weights (co channels) into staging copy
+ * wb, from piece `from` on; their count n. */
+static int read_weights(const dory_l3_layer_t *l, unsigned char *l2, int c, int co, int wb, int np,
+                        int from, dory_dma_id_t *ids)
+{
+    int n = w_pieces(l, c, co, np), p;
+    for (p = from; p < n; p++) ids[p] = read_piece(l, l2, c, co, wb, n, p);
     return n;
+}
+
+/* The cross-layer prefetch in flight: the layer it is for and its read. */
+static struct {
+    const dory_l3_layer_t *l;
+    dory_dma_id_t id;
+} pre;
+
+void dory_l3_prefetch(const dory_l3_layer_t *next)
+{
+    int co;
+    wait_pending(&pre.id); /* one nobody took (a run stopped by an error) */
+    if (!next || !next->w_l3) return;
+    co = slice_co(next, 0);
+    pre.l = next;
+    pre.id = read_piece(next, dory_l2_base(), 0, co, 0, w_pieces(next, 0, co, w_np_of(next)), 0);
 }
 
 int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
 {
     unsigned char *l2 = dory_l2_base();
-    dory_dma_id_t x_id[2][2][W_PIECES], w_id[2][W_PIECES], y_id[2] = {0, 0};
+    dory_dma_id_t x_id[2][2][X_PIECES], w_id[2][W_PIECES], y_id[2][Y_PIECES];
     int any_in = l->x_l3[0] || l->x_l3[1], n = l->nr * l->nc, k, i, rc = 0, w_n[2] = {0, 0};
-    int x_n[2] = {0, 0}, x_np, w_np; /* pieces: per staging copy; the first slice's at most */
-    x_np = (l->w_l3 ? W_PIECES / 2 : W_PIECES) / (l->x_l3[0] + l->x_l3[1] > 1 ? 2 : 1);
-    w_np = any_in ? W_PIECES / 2 : W_PIECES;
+    int x_n[2] = {0, 0}, x_np, w_np = w_np_of(l); /* pieces: the first slice's at most */
+    int w_from = 0; /* the first weight piece: 1 if the layer before requested it */
+    x_np = (l->w_l3 ? W_PIECES / 2 : X_PIECES) / (l->x_l3[0] + l->x_l3[1] > 1 ? 2 : 1);
     memset(x_id, 0, sizeof x_id);
     memset(w_id, 0, sizeof w_id);
+    memset(y_id, 0, sizeof y_id);
+    if (pre.id && pre.l == l && l->w_pre) {
+        w_id[0][0] = pre.id;
+        w_from = 1;
+        pre.id = 0;
+    }
+    wait_pending(&pre.id); /* not this layer's */
     for (k = 0; k <= n && !rc; k++) {
         int kk = k, r = kk / l->nc, c = kk % l->nc, wb = l->nc > 1 ? kk & 1 : 0;
         dory_slice_t s;
@@ -231,15 +320,15 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
                     if (l->x_l3[i]) x_n[r & 1] = read_rows(l, l2, i, r, x_np, x_id[i][r & 1]);
             if (l->w_l3 && (l->nc > 1 || kk == 0))
                 w_n[wb] =
-                    read_weights(l, l2, c, l->co - c * l->ct < l->ct ? l->co - c * l->ct : l->ct,
-                                 wb, w_np, w_id[wb]);
+                    read_weights(l, l2, c, slice_co(l, c), wb, w_np, kk ? 0 : w_from, w_id[wb]);
         }
         if (k == 0) continue;
-        kk = k - 1; /* compute slice kk */
+        if (k == n && l->next) dory_l3_prefetch(l->next); /* this layer's reads are all issued */
+        kk = k - 1;                                       /* compute slice kk */
         r = kk / l->nc;
         c = kk % l->nc;
         wb = l->nc > 1 ? kk & 1 : 0;
-        if (l->y_l3 && c == 0) wait_pending(&y_id[r & 1]);
+        if (l->y_l3 && c == 0) wait_ids(y_id[r & 1], Y_PIECES);
         memset(&s, 0, sizeof s);
         s.h0 = r * l->rt;
         s.h = l->ho - s.h0 < l->rt ? l->ho - s.h0 : l->rt;
@@ -268,24 +357,25 @@ int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2)
             s.w_piece_co = l->loop->tiling.t_co;
         }
         if (l->y_l3) {
+            int nb = (s.h + l->loop->tiling.t_h - 1) / l->loop->tiling.t_h;
             s.y = l2 + l->out_buf[r & 1];
             s.y_r0 = s.h0;
+            /* written by the last channel slice's tile loop */
+            s.y_pending = c == l->nc - 1 ? y_id[r & 1] : 0;
+            s.y_l3 = (uint32_t)(l->y_addr + s.h0 * l->y_row);
+            s.y_row = l->y_row;
+            s.y_group = (nb + Y_PIECES - 1) / Y_PIECES;
         } else {
             s.y = l2 + l->y_addr;
         }
         s.y_c = l->co;
         rc = dory_run_slice(l->loop, &s);
-        if (!rc && l->y_l3 && c == l->nc - 1)
-            y_id[r & 1] = dory_l3_write((uint32_t)(l->y_addr + s.h0 * l->y_row), s.y,
-                                        (size_t)s.h * l->y_row, "output rows");
     }
     for (i = 0; i < 2; i++) {
-        wait_pending(&y_id[i]);
-        for (k = 0; k < W_PIECES; k++) {
-            wait_pending(&x_id[0][i][k]);
-            wait_pending(&x_id[1][i][k]);
-            wait_pending(&w_id[i][k]);
-        }
+        wait_ids(y_id[i], Y_PIECES);
+        wait_ids(x_id[0][i], X_PIECES);
+        wait_ids(x_id[1][i], X_PIECES);
+        wait_ids(w_id[i], W_PIECES);
     }
     return rc;
 }

@@ -60,7 +60,8 @@ int dory_run_slice(const dory_loop_t *l, const dory_slice_t *s);
  * output-channel slices (inner), where each operand lives, and the L2 staging
  * buffers (both copies resolved: a buffer used once has copy 1 == copy 0).
  * Offsets are bytes (L2 offsets from dory_l2_base(), L3 addresses). */
-typedef struct dory_l3_layer {
+typedef struct dory_l3_layer dory_l3_layer_t;
+struct dory_l3_layer {
     const dory_loop_t *loop; /* the L1 tile loop of each slice */
     const dory_geom_t *geom; /* input window geometry; NULL: one input row (fc) */
     int nr, nc, rt, ct;      /* row / channel slices and their full sizes */
@@ -79,15 +80,28 @@ typedef struct dory_l3_layer {
     unsigned long y_addr;     /* L3 address or L2 offset of the output */
     unsigned long y_row;      /* bytes per output row (WO * CO * elem) */
     unsigned long out_buf[2]; /* staging copies for output rows */
-} dory_l3_layer_t;
+    /* cross-layer prefetch (the plan's): this layer's first weight piece
+     * was requested by the layer run before it (w_pre; read here if it was
+     * not); the layer run after this one, whose first weight piece this
+     * one requests into that layer's w_buf[0] once its own reads are issued
+     * (NULL: none; the plan keeps that L2 for it from this layer on) */
+    int w_pre;
+    const dory_l3_layer_t *next;
+};
 
 /* Runs a layer slice by slice: input rows (with their halo) and weight
  * slices stream from L3 into the staging copies one slice ahead (the first
  * weight slice in up to 4 pieces by L1 tile channels, each waited for by the
  * tile loop before its first tile), each slice runs the L1 tile loop, output
- * rows go back to L3 asynchronously. w_l2:
+ * rows go back to L3 asynchronously as soon as the tile loop has stored them
+ * in L2 (whole L1 tile rows, up to 4 writes per row slice). w_l2:
  * the L2-resident weights (when present and not w_l3), else NULL. Returns 0
  * or the first non-zero code of a slice (after the transfers in flight). */
 int dory_run_l3(const dory_l3_layer_t *l, const unsigned char *w_l2);
+
+/* Requests layer `next`'s first weight piece (its dory_l3_layer_t.w_pre),
+ * from a layer whose tensors are all in L2, before it runs: the read
+ * proceeds during that layer; `next` waits for it. */
+void dory_l3_prefetch(const dory_l3_layer_t *next);
 
 #endif

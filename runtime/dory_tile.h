@@ -74,6 +74,15 @@ typedef struct dory_slice {
      * k * x_piece_h on read, less those of the pieces before it */
     dory_dma_id_t *x_pending[2];
     int x_pieces, x_piece_h;
+    /* the output rows' L3 writes (y_pending NULL: none, y is the L2
+     * output): the tile loop writes the slice's rows to L3 at y_l3 (the
+     * address of row y_r0; y_row bytes per row) as soon as they are in L2,
+     * by groups of y_group L1 tile rows (write k into y_pending[k]); the
+     * caller waits for them */
+    dory_dma_id_t *y_pending;
+    uint32_t y_l3;
+    unsigned long y_row;
+    int y_group;
 } dory_slice_t;
 
 /* The tiling of a slice: the layer's tile sizes over the slice's extent. */

@@ -82,6 +82,9 @@ typedef struct Layer {
     int64_t c_block, c_img;
     /* an add's input requant i has one value for all channels (emitted once) */
     int in_rq_one[2];
+    /* cross-layer prefetch: the layer run after this one whose first weight
+     * piece this one requests (its function's name; NULL: none) */
+    const char *next_fn;
 } Layer;
 
 static inline int64_t cg_elem_bytes(const Tensor *t) { return dtype_info(t->dtype)->bytes; }
@@ -92,6 +95,10 @@ int64_t cg_w_image_bytes(const Layer *L);
 /* The kernels take int8 weights. u8 weights become int8 exactly: values and
  * zero points both move by 128, so every (w - zw) is unchanged. */
 static inline int cg_weight_shift(const Layer *L) { return L->w && L->w->dtype == DT_U8 ? 128 : 0; }
+
+/* The declaration of the next layer's L3 table where this layer requests
+ * its first weight piece (cg_l3.c). */
+void cg_l3_next_decl(Out *o, const Layer *L);
 
 /* Where a tensor lives: its level (LOC_L2 or LOC_L3) and offset there. */
 int cg_place_of(const Plan *p, int id, int64_t *off);

@@ -6,6 +6,12 @@
  */
 #include "cg_int.h"
 
+void cg_l3_next_decl(Out *o, const Layer *L)
+{
+    if (L->next_fn)
+        cg_emit(o, "extern const dory_l3_layer_t %s_l3; /* the next layer's */\n\n", L->next_fn);
+}
+
 /* A layer with operands in L3: its slices and placements as a table for
  * dory_run_l3() (runtime/dory_layer.c), which streams input rows and weight
  * slices into double-buffered L2 staging one slice ahead and writes output
@@ -21,8 +27,13 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
             "channels */\n",
             (long long)l3->row_slice.n, (long long)l3->row_slice.tile, (long long)l3->co_slice.n,
             (long long)l3->co_slice.tile);
-    cg_emit(o, "static const dory_l3_layer_t l3 = {\n    .loop = &layer.loop,\n    .geom = %s,\n",
-            cg_call_is(L, DORY_CALL_FC) ? "0" : "&layer.geom");
+    /* a layer whose first weight piece the layer before requests: its table
+     * is the application's (that layer's .next) */
+    char name[112] = "l3";
+    if (l3->w_pre) snprintf(name, sizeof name, "%s_l3", L->fn);
+    cg_l3_next_decl(o, L);
+    cg_emit(o, "%sconst dory_l3_layer_t %s = {\n    .loop = &layer.loop,\n    .geom = %s,\n",
+            l3->w_pre ? "" : "static ", name, cg_call_is(L, DORY_CALL_FC) ? "0" : "&layer.geom");
     cg_emit(o,
             "    .nr = %lld, .nc = %lld, .rt = %lld, .ct = %lld, /* slices: rows x channels */\n",
             (long long)l3->row_slice.n, (long long)l3->co_slice.n, (long long)l3->row_slice.tile,
@@ -41,11 +52,16 @@ void cg_emit_entry_l3(Out *o, const Layer *L)
                 (long long)l3->w_off[0], (long long)l3->w_off[w1]);
     cg_emit(o,
             "    .y_l3 = %d,\n    .y_addr = %lldu,\n    .y_row = %lld,\n"
-            "    .out_buf = {%lld, %lld},\n};\n\n",
+            "    .out_buf = {%lld, %lld},\n",
             L->y_in_l3, (long long)(L->y_in_l3 ? L->y_l3 : L->y_l2),
             (long long)(act_w(L->y) * act_c(L->y) * L->out_elem), (long long)l3->out_off[0],
             (long long)l3->out_off[o1]);
+    if (l3->w_pre)
+        cg_emit(o, "    .w_pre = 1, /* the first weight piece: read during the layer before */\n");
+    if (L->next_fn)
+        cg_emit(o, "    .next = &%s_l3, /* requests its first weight piece */\n", L->next_fn);
+    cg_emit(o, "};\n\n");
     char w[96] = "0";
     if (L->w && !L->w_in_l3) cg_l2_weight_expr(L, w, sizeof w);
-    cg_emit(o, "int %s(void) { return dory_run_l3(&l3, %s); }\n", L->fn, w);
+    cg_emit(o, "int %s(void) { return dory_run_l3(&%s, %s); }\n", L->fn, name, w);
 }

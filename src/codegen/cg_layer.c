@@ -205,6 +205,10 @@ static void emit_header_comment(Out *o, const Graph *g, const Layer *L)
                 (long long)l1->l1_budget);
         cg_emit(o, " * modeled %.0f cycles, %lld MACs\n", L->lp->cost.total,
                 (long long)node_macs(g, n));
+        if (L->lp->l3.w_pre)
+            cg_emit(o, " * L3 prefetch: the first weight piece is read during the layer before\n");
+        if (L->next_fn)
+            cg_emit(o, " * L3 prefetch: requests %s's first weight piece\n", L->next_fn);
     }
     cg_emit(o, " */\n");
 }
@@ -512,10 +516,13 @@ static void emit_entry_l2(Out *o, const Layer *L, int in_place)
     char w[96] = "0", x2[64] = "0";
     if (L->w) cg_l2_weight_expr(L, w, sizeof w);
     if (L->x2) snprintf(x2, sizeof x2, "dory_l2_base() + %lld", (long long)L->x2_l2);
+    cg_l3_next_decl(o, L);
+    cg_emit(o, "int %s(void)\n{\n", L->fn);
+    if (L->next_fn) cg_emit(o, "    dory_l3_prefetch(&%s_l3);\n", L->next_fn);
     cg_emit(o,
-            "int %s(void)\n{\n    return %s(&layer, dory_l2_base() + %lld, %s, %s,\n"
+            "    return %s(&layer, dory_l2_base() + %lld, %s, %s,\n"
             "                        dory_l2_base() + %lld);\n}\n",
-            L->fn, in_place ? "dory_exec_in_place" : "dory_exec_l2", (long long)L->x_l2, x2, w,
+            in_place ? "dory_exec_in_place" : "dory_exec_l2", (long long)L->x_l2, x2, w,
             (long long)L->y_l2);
 }
 

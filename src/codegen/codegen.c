@@ -519,6 +519,9 @@ int codegen_app(const Graph *g, const Plan *p, const CodegenOptions *opt)
     }
     for (int i = 0; i < g->nnodes; i++)
         if (cg_analyse(g, p, i, &layers[i])) goto out;
+    for (int i = 0; i < g->nnodes; i++) /* cross-layer prefetches: who requests them */
+        if (p->layers[i].status == PLAN_OK && p->layers[i].l3.w_pre)
+            layers[p->layers[i].l3.w_pre_from].next_fn = layers[i].fn;
     if (interp_run(g, opt->inputs, &st, cg_golden_hook, &gd)) goto out;
     for (int i = 0; i < g->nnodes; i++)
         if (layers[i].kernel != DORY_K_ALIAS && cg_write_layer(opt->out_dir, g, p, &layers[i]))

@@ -9,6 +9,11 @@
  * 3. Offsets: first fit by decreasing size over lifetimes (a buffer may
  *    reuse bytes of buffers whose lifetimes do not intersect). The peak is
  *    compared with the lower bound (the most bytes live at one layer).
+ * 3a. Cross-layer prefetch: a layer that streams its weights from L3 has
+ *    its first weight piece read during the layer run before it, when the
+ *    L2 left there holds its first weight staging copy, whose lifetime then
+ *    starts at that layer (a plan whose first fit exceeds the budget drops
+ *    every prefetch).
  * 4. Resident constants are not in that arena: they are part of the
  *    application's image (const data the loader puts in L2) and are read
  *    where they are. They get packed offsets in the L2 image, weights first,
@@ -336,11 +341,52 @@ static int collect_l2(Plan *p, BufList *l)
     for (int n = 0; n < p->nlayers; n++) {
         L3Plan *s = &p->layers[n].l3;
         if (p->layers[n].status != PLAN_OK) continue;
-        for (int k = 0; k < s->w_nbuf; k++) rc |= buf_add(l, s->w_buf, n, n, &s->w_off[k]);
+        for (int k = 0; k < s->w_nbuf; k++)
+            rc |= buf_add(l, s->w_buf, k == 0 && s->w_pre ? s->w_pre_from : n, n, &s->w_off[k]);
         for (int k = 0; k < s->in_nbuf; k++) rc |= buf_add(l, s->in_buf, n, n, &s->in_off[k]);
         for (int k = 0; k < s->out_nbuf; k++) rc |= buf_add(l, s->out_buf, n, n, &s->out_off[k]);
     }
     return rc;
+}
+
+/* The layer run before layer n (the one before it with code), or -1 if
+ * none can issue a transfer for it (a concatenation's copies). */
+static int prev_layer(const Plan *p, int n)
+{
+    for (int m = n - 1; m >= 0; m--) {
+        const LayerPlan *lp = &p->layers[m];
+        if (lp->status != PLAN_OK) return -1;
+        if (lp->kernel == DORY_K_ALIAS) continue;
+        return lp->kernel == DORY_K_CONCAT ? -1 : m;
+    }
+    return -1;
+}
+
+static int64_t staging_bytes(const L3Plan *s)
+{
+    return align4(s->w_buf) * s->w_nbuf + align4(s->in_buf) * s->in_nbuf +
+           align4(s->out_buf) * s->out_nbuf;
+}
+
+/* Chooses the cross-layer prefetches (none if !on) within the L2 left at
+ * the layer before each (budget less `shrink`); their count. */
+static int choose_prefetch(Plan *p, int on, int64_t shrink)
+{
+    int count = 0;
+    for (int n = 0; n < p->nlayers; n++) {
+        LayerPlan *lp = &p->layers[n];
+        int m = prev_layer(p, n);
+        if (lp->status != PLAN_OK) continue;
+        if (lp->l3.w_pre) tile_l3_prefetch(&p->target, lp, 0);
+        if (!on || !lp->l3.w_nbuf || m < 0) continue;
+        int64_t need = resident_weight_bytes(p) + live_l2(p, m) + staging_bytes(&p->layers[m].l3) +
+                       align4(lp->l3.w_buf);
+        if (need > p->l2_budget - shrink) continue;
+        lp->l3.w_pre_from = m;
+        tile_l3_prefetch(&p->target, lp, 1);
+        count++;
+    }
+    return count;
 }
 
 static int64_t lower_bound(const BufList *l, int nlayers)
@@ -539,6 +585,7 @@ int plan_alloc(Plan *p)
         return -1;
     }
     int64_t shrink = 0;
+    int prefetch = p->target.levels >= 3 && !p->target.l3_sync;
     for (int attempt = 0; attempt < 4; attempt++) {
         if (p->target.levels >= 2) {
             int failed = place_and_tile(p, memo, shrink);
@@ -548,6 +595,7 @@ int plan_alloc(Plan *p)
                 break;
             }
         }
+        int npre = p->target.levels >= 2 ? choose_prefetch(p, prefetch, shrink) : 0;
         BufList l = {0};
         if (collect_l2(p, &l)) {
             p->arena.failed = 1;
@@ -561,6 +609,12 @@ int plan_alloc(Plan *p)
         if (p->l2_peak + plan_l2_image_in_l2(p) + plan_sram_scratch(p) <= p->l2_budget ||
             p->target.levels < 2)
             break;
+        if (npre) { /* the same attempt without prefetches */
+            prefetch = 0;
+            attempt--;
+            continue;
+        }
+        prefetch = p->target.levels >= 3 && !p->target.l3_sync; /* with, at the next one */
         /* fragmentation: leave room and retry; then give up partial residency */
         shrink += p->l2_peak + p->l2_image - p->l2_budget;
         if (attempt == 1 && !p->weights_resident)

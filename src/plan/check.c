@@ -151,7 +151,9 @@ static int check_memory(const Plan *p, char *msg, size_t size)
         const char *name = g->nodes[n]->name;
         add_span(img, &ni, p->layers[n].consts_off, plan_consts_image_bytes(&p->layers[n]), 0, 0,
                  name);
-        for (int k = 0; k < s->w_nbuf; k++) add_span(l2, &n2, s->w_off[k], s->w_buf, n, n, name);
+        for (int k = 0; k < s->w_nbuf; k++) /* copy 0 of a prefetch: from the layer before */
+            add_span(l2, &n2, s->w_off[k], s->w_buf, k == 0 && s->w_pre ? s->w_pre_from : n, n,
+                     name);
         for (int k = 0; k < s->in_nbuf; k++) add_span(l2, &n2, s->in_off[k], s->in_buf, n, n, name);
         for (int k = 0; k < s->out_nbuf; k++)
             add_span(l2, &n2, s->out_off[k], s->out_buf, n, n, name);

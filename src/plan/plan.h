@@ -347,7 +347,11 @@ typedef struct L3Plan {
     int64_t w_buf, in_buf, out_buf; /* bytes of one copy */
     int w_nbuf, in_nbuf, out_nbuf;
     int64_t w_off[2], in_off[2], out_off[2]; /* L2 offsets */
-    int64_t dma_bytes;                       /* L3<->L2 bytes for the layer */
+    /* cross-layer prefetch: the first weight piece is read during layer
+     * w_pre_from (the one run before), into w_off[0], whose copy the L2
+     * allocation keeps from that layer on (alloc.c) */
+    int w_pre, w_pre_from;
+    int64_t dma_bytes; /* L3<->L2 bytes for the layer */
     int64_t dma_jobs;
 } L3Plan;
 
@@ -442,6 +446,10 @@ int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *geom);
 /* L3->L2 decisions for one layer given `avail` L2 bytes for its buffers. */
 int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, int in_l3, int out_l3,
                   int w_stream, int64_t avail, LayerPlan *lp, Arena *a);
+
+/* Layer lp's first weight piece read during the layer before it (on), or
+ * not: its L3 terms and cycles (the first tile no longer waits for it). */
+void tile_l3_prefetch(const Target *t, LayerPlan *lp, int on);
 
 /* Static L2/L3 allocation (alloc.c). */
 int plan_alloc(Plan *p);

@@ -67,8 +67,9 @@ static void print_l3(FILE *f, const LayerPlan *lp)
     char buf[64] = "-";
     const L3Plan *s = &lp->l3;
     if (s->w_nbuf || s->in_nbuf || s->out_nbuf)
-        snprintf(buf, sizeof buf, "%s%s%s r%lld c%lld", s->w_nbuf ? "w" : "", s->in_nbuf ? "i" : "",
-                 s->out_nbuf ? "o" : "", (long long)s->row_slice.n, (long long)s->co_slice.n);
+        snprintf(buf, sizeof buf, "%s%s%s%s r%lld c%lld", s->w_nbuf ? "w" : "", s->w_pre ? "p" : "",
+                 s->in_nbuf ? "i" : "", s->out_nbuf ? "o" : "", (long long)s->row_slice.n,
+                 (long long)s->co_slice.n);
     fprintf(f, " %-11s", buf);
 }
 
@@ -315,11 +316,12 @@ static void json_l3(FILE *f, const L3Plan *s)
             ", \"in_rows\": %lld, \"w_buf\": {\"bytes\": %lld, \"nbuf\": %d, \"off\": [%lld, %lld]}"
             ", \"in_buf\": {\"bytes\": %lld, \"nbuf\": %d, \"off\": [%lld, %lld]}"
             ", \"out_buf\": {\"bytes\": %lld, \"nbuf\": %d, \"off\": [%lld, %lld]}"
-            ", \"dma_bytes\": %lld, \"dma_jobs\": %lld}",
+            ", \"dma_bytes\": %lld, \"dma_jobs\": %lld, \"w_prefetch_from\": %d}",
             (long long)s->in_rows, (long long)s->w_buf, s->w_nbuf, (long long)s->w_off[0],
             (long long)s->w_off[1], (long long)s->in_buf, s->in_nbuf, (long long)s->in_off[0],
             (long long)s->in_off[1], (long long)s->out_buf, s->out_nbuf, (long long)s->out_off[0],
-            (long long)s->out_off[1], (long long)s->dma_bytes, (long long)s->dma_jobs);
+            (long long)s->out_off[1], (long long)s->dma_bytes, (long long)s->dma_jobs,
+            s->w_pre ? s->w_pre_from : -1);
 }
 
 static void json_layer(FILE *f, const Plan *p, int n)

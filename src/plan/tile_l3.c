@@ -73,18 +73,31 @@ static int64_t l2_need(const PlanGeom *g, int in_l3, int out_l3, int w_stream, L
            align4(l->out_buf) * l->out_nbuf;
 }
 
+/* The L3 writes of a row slice of h output rows in L1 tile rows of th, as
+ * the tile loop issues them (runtime/dory_layer.c, write_band: up to
+ * Y_PIECES = 4 writes of whole tile rows, each as soon as its rows are in
+ * L2); *last_rows: the rows of the last one. */
+static int64_t y_writes(int64_t h, int64_t th, int64_t *last_rows)
+{
+    int64_t nb = ceil_div(h, th), group = ceil_div(nb, 4), n = ceil_div(nb, group);
+    if (last_rows) *last_rows = h - (n - 1) * group * th;
+    return n;
+}
+
 /* The L3 transfers of a decomposition as the layer loop issues them
  * (runtime/dory_layer.c, dory_run_l3): input rows per row slice, weights
- * once (one channel slice) or per slice, output rows per row slice; the
- * first slice's reads cut into pieces by the L1 tiles (W_PIECES there), so
- * that the first tile waits for its own piece only. Counts in term[PT_L3_*]. */
+ * once (one channel slice) or per slice, output rows by row slice; the
+ * first slice's reads cut into pieces by the L1 tiles (W_PIECES, X_PIECES there), so
+ * that the first tile waits for its own piece only; output rows by groups
+ * of L1 tile rows (y_writes), the last group exposed. Counts in
+ * term[PT_L3_*]. */
 static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
                          double term[PT_COUNT])
 {
     int64_t nr = l->row_slice.n, nc = l->co_slice.n;
     int nx = 0;
     for (int i = 0; i < g->nin; i++) nx += i != 1 || !g->in1_pixel;
-    int64_t x_np = (l->w_nbuf ? 2 : 4) / (nx > 1 ? 2 : 1), w_np = l->in_nbuf ? 2 : 4;
+    int64_t x_np = (l->w_nbuf ? 2 : 8) / (nx > 1 ? 2 : 1), w_np = l->in_nbuf ? 2 : 4;
     int64_t tco = DORY_MAX(full->d[TD_CO].tile, 1), th = DORY_MAX(full->d[TD_HO].tile, 1);
     int64_t rd = 0, rd_jobs = 0, first = 0, first_jobs = 0;
     if (l->in_nbuf) {
@@ -102,18 +115,35 @@ static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
         int64_t n = DORY_MAX(DORY_MIN(w_np, ceil_div(l->co_slice.tile, tco)), 1);
         rd += nc > 1 ? nr * (w_slice_bytes(g, g->co) + g->rq_fixed * (nc - 1)) : l->w_buf;
         rd_jobs += nc > 1 ? nr * nc - 1 + n : n;
-        first += n > 1 ? DORY_MIN(tco, l->co_slice.tile) * per_co + g->rq_fixed : l->w_buf;
-        first_jobs += 1;
+        if (!l->w_pre) { /* else read during the layer before */
+            first += n > 1 ? DORY_MIN(tco, l->co_slice.tile) * per_co + g->rq_fixed : l->w_buf;
+            first_jobs += 1;
+        }
     }
-    int64_t wr = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0;
+    int64_t wr = l->out_nbuf ? g->ho * g->wo * g->co * g->out_elem : 0, wr_jobs = 0, last = 0;
+    if (l->out_nbuf) {
+        int64_t y_row = g->wo * g->co * g->out_elem;
+        wr_jobs = (nr - 1) * y_writes(l->row_slice.tile, th, NULL) +
+                  y_writes(l->row_slice.last, th, &last);
+        last *= y_row;
+    }
     term[PT_L3_BYTES] = (double)(rd + wr);
-    term[PT_L3_JOBS] = (double)(rd_jobs + (l->out_nbuf ? nr : 0));
+    term[PT_L3_JOBS] = (double)(rd_jobs + wr_jobs);
     term[PT_L3_WR_BYTES] = (double)wr;
-    term[PT_L3_WR_JOBS] = (double)(l->out_nbuf ? nr : 0);
+    term[PT_L3_WR_JOBS] = (double)wr_jobs;
     term[PT_L3_FIRST_BYTES] = (double)first;
     term[PT_L3_FIRST_JOBS] = (double)first_jobs;
-    term[PT_L3_LAST_BYTES] =
-        (double)(l->out_nbuf ? l->row_slice.last * g->wo * g->co * g->out_elem : 0);
+    term[PT_L3_LAST_BYTES] = (double)last;
+}
+
+void tile_l3_prefetch(const Target *t, LayerPlan *lp, int on)
+{
+    double l3t[PT_COUNT] = {0}, inner = lp->cost.total - lp->cost.l3;
+    lp->l3.w_pre = on;
+    l3_transfers(&lp->geom, &lp->l3, &lp->l1, l3t);
+    lp->cost.l3 = cost_l3(t, l3t, inner);
+    lp->cost.total = inner + lp->cost.l3;
+    for (int e = PT_L3_BYTES; e <= PT_L3_LAST_BYTES; e++) lp->cost.term[e] = l3t[e];
 }
 
 /* L1 tilings of the full and the last slice; total L2-loop cycles. */

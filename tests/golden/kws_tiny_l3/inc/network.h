@@ -24,7 +24,7 @@ typedef int8_t dory_output_t; /* element type */
  * activations and staging, the resident weights the image holds in L2
  * (const data), and L3. */
 #define DORY_L1_BYTES 3000
-#define DORY_L2_BYTES 8672
+#define DORY_L2_BYTES 8848
 #define DORY_L2_IMAGE_BYTES 0
 #define DORY_L3_BYTES 8388608
 #define DORY_CORES 8

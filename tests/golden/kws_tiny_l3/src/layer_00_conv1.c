@@ -13,6 +13,7 @@
  *   scratch      832  x1 @ 2024
  * L1 used 2856 of 3000 bytes
  * modeled 352644 cycles, 160000 MACs
+ * L3 prefetch: requests layer_01_dw1's first weight piece
  */
 #include "dory_exec.h"
 #include "network_layers.h"
@@ -68,6 +69,8 @@ static const dory_exec_layer_t layer = {
 };
 
 /* L3 slices: 1 row slice(s) of 25 output rows, 2 channel slice(s) of 16 channels */
+extern const dory_l3_layer_t layer_01_dw1_l3; /* the next layer's */
+
 static const dory_l3_layer_t l3 = {
     .loop = &layer.loop,
     .geom = &layer.geom,
@@ -88,6 +91,7 @@ static const dory_l3_layer_t l3 = {
     .y_addr = 0u,
     .y_row = 160,
     .out_buf = {0, 0},
+    .next = &layer_01_dw1_l3, /* requests its first weight piece */
 };
 
 int layer_00_conv1(void) { return dory_run_l3(&l3, 0); }
