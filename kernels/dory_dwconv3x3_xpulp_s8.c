@@ -292,6 +292,13 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         "  mul t6, \\acc, s10\n  " DORY_XP_T_ADDNR("t6", "s11", "a1")
         "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
         ".endm\n"
+        ".macro DWX_MULU acc\n" /* the full steps' epilogue: every mul first (none waited for) */
+        "  mul \\acc, \\acc, s10\n"
+        ".endm\n"
+        ".macro DWX_FINU acc\n" /* then (acc + c0) >> d to [0, 255], stored */
+        "  " DORY_XP_T_ADDNR("\\acc", "s11", "a1")
+        "  " DORY_XP_T_CLIPU("\\acc", "\\acc", 9) "  " DORY_XP_T_SB_RPI("\\acc", "a2", "a3")
+        ".endm\n"
         ".macro DWX_OUTW acc\n" /* 8: dory__s64_step's high word, clamped, stored */
         "  mul ra, \\acc, s10\n  mulhsu t6, \\acc, s10\n  sltu ra, a1, ra\n" /* carry: ~cl < lo(acc kl) */
         "  " DORY_XP_T_MAC("t6", "\\acc", "s11") "  add t6, t6, ra\n"
@@ -302,7 +309,8 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         ".macro DWX_STEP1U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t4, t5\n"
-        "  DWX_OUTU t2\n  DWX_OUTU t3\n  DWX_OUTU t4\n  DWX_OUTU t5\n"
+        "  DWX_MULU t2\n  DWX_MULU t3\n  DWX_MULU t4\n  DWX_MULU t5\n"
+        "  DWX_FINU t2\n  DWX_FINU t3\n  DWX_FINU t4\n  DWX_FINU t5\n"
         ".endm\n"
         ".macro DWX_STEP1W a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
@@ -314,7 +322,7 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         ".macro DWX_STEP2U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t3\n"
-        "  DWX_OUTU t2\n  DWX_OUTU t3\n"
+        "  DWX_MULU t2\n  DWX_MULU t3\n  DWX_FINU t2\n  DWX_FINU t3\n"
         ".endm\n"
         ".macro DWX_STEP2W a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
@@ -368,7 +376,7 @@ __asm__(DWX_PROLOGUE("dory__dwx_s2w")
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2w", ".Ldwx_s2w_line", ".Ldwx_s2w_ch")
         ".purgem DWX_LD\n.purgem DWX_DOT2\n.purgem DWX_DOT1\n.purgem DWX_MID\n"
-        ".purgem DWX_OUTU\n.purgem DWX_OUTW\n.purgem DWX_STEP1U\n.purgem DWX_STEP1W\n"
+        ".purgem DWX_OUTU\n.purgem DWX_MULU\n.purgem DWX_FINU\n.purgem DWX_OUTW\n.purgem DWX_STEP1U\n.purgem DWX_STEP1W\n"
         ".purgem DWX_STEP2U\n.purgem DWX_STEP2W\n.purgem DWX_LHEAD\n.purgem DWX_LREST\n");
 /* clang-format on */
 
