@@ -292,9 +292,16 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         "  mul t6, \\acc, s10\n  " DORY_XP_T_ADDNR("t6", "s11", "a1")
         "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
         ".endm\n"
+        ".macro DWX_MULU acc\n" /* the full steps' epilogue: every mul first (none waited for) */
+        "  mul \\acc, \\acc, s10\n"
+        ".endm\n"
+        ".macro DWX_FINU acc\n" /* then (acc + c0) >> d to [0, 255], stored */
+        "  " DORY_XP_T_ADDNR("\\acc", "s11", "a1")
+        "  " DORY_XP_T_CLIPU("\\acc", "\\acc", 9) "  " DORY_XP_T_SB_RPI("\\acc", "a2", "a3")
+        ".endm\n"
         ".macro DWX_OUTW acc\n" /* 8: dory__s64_step's high word, clamped, stored */
-        "  mulhsu t6, \\acc, s10\n  " DORY_XP_T_MAC("t6", "\\acc", "s11")
-        "  mul ra, \\acc, s10\n  sltu ra, a1, ra\n  add t6, t6, ra\n"   /* carry: ~cl < lo(acc kl) */
+        "  mul ra, \\acc, s10\n  mulhsu t6, \\acc, s10\n  sltu ra, a1, ra\n" /* carry: ~cl < lo(acc kl) */
+        "  " DORY_XP_T_MAC("t6", "\\acc", "s11") "  add t6, t6, ra\n"
         "  " DORY_XP_T_ADDNR("t6", "t4", "t5")
         "  " DORY_XP_T_CLIPU("t6", "t6", 9) "  " DORY_XP_T_SB_RPI("t6", "a2", "a3")
         ".endm\n"
@@ -302,7 +309,8 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         ".macro DWX_STEP1U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t4, t5\n"
-        "  DWX_OUTU t2\n  DWX_OUTU t3\n  DWX_OUTU t4\n  DWX_OUTU t5\n"
+        "  DWX_MULU t2\n  DWX_MULU t3\n  DWX_MULU t4\n  DWX_MULU t5\n"
+        "  DWX_FINU t2\n  DWX_FINU t3\n  DWX_FINU t4\n  DWX_FINU t5\n"
         ".endm\n"
         ".macro DWX_STEP1W a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT2 \\a0, \\a1, \\a2, t2, t3\n"
@@ -314,7 +322,7 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         ".macro DWX_STEP2U a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
         "  DWX_MID \\a0, \\a1, \\a2, \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t3\n"
-        "  DWX_OUTU t2\n  DWX_OUTU t3\n"
+        "  DWX_MULU t2\n  DWX_MULU t3\n  DWX_FINU t2\n  DWX_FINU t3\n"
         ".endm\n"
         ".macro DWX_STEP2W a0, a1, a2, b0, b1, b2\n"
         "  DWX_LD \\b0, \\b1, \\b2\n  DWX_DOT1 \\a0, \\a1, \\a2, t2\n"
@@ -368,7 +376,7 @@ __asm__(DWX_PROLOGUE("dory__dwx_s2w")
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2w", ".Ldwx_s2w_line", ".Ldwx_s2w_ch")
         ".purgem DWX_LD\n.purgem DWX_DOT2\n.purgem DWX_DOT1\n.purgem DWX_MID\n"
-        ".purgem DWX_OUTU\n.purgem DWX_OUTW\n.purgem DWX_STEP1U\n.purgem DWX_STEP1W\n"
+        ".purgem DWX_OUTU\n.purgem DWX_MULU\n.purgem DWX_FINU\n.purgem DWX_OUTW\n.purgem DWX_STEP1U\n.purgem DWX_STEP1W\n"
         ".purgem DWX_STEP2U\n.purgem DWX_STEP2W\n.purgem DWX_LHEAD\n.purgem DWX_LREST\n");
 /* clang-format on */
 
@@ -442,7 +450,12 @@ DORY_INLINE long dw_at(const dw_geom_t *g, int iy, int ix)
  * plane, whose interior dw_fill rewrites for every group of channels. */
 static void dw_pad(const dw_geom_t *g, int nplanes, uint8_t zx)
 {
-    memset(g->buf, zx, (size_t)((nplanes - 1) * g->plane + (long)g->nl * g->ls + 4));
+    /* words: the buffer is aligned, lines are whole words (memset goes
+     * byte by byte on the cluster's library) */
+    uint32_t *d = (uint32_t *)(void *)g->buf, z4 = 0x01010101u * zx;
+    long n = ((nplanes - 1) * g->plane + (long)g->nl * g->ls + 4) / 4, i;
+    for (i = 0; i + 4 <= n; i += 4) d[i] = z4, d[i + 1] = z4, d[i + 2] = z4, d[i + 3] = z4;
+    for (; i < n; i++) d[i] = z4;
 }
 
 /* p_j = (P0[j], P1[j], P2[j], P3[j]): 4 pixels of 4 channels to 4 words of
@@ -462,8 +475,8 @@ static void dw_pad(const dw_geom_t *g, int nplanes, uint8_t zx)
  * store per plane (a line's data starts at byte pbu: each stored word takes
  * its first pbu % 4 bytes from the previous 4 pixels, the padding zx
  * before the first). x + c and the pixel strides are word-aligned. */
-static DORY_HOT void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c,
-                              uint8_t f, uint8_t zx)
+DORY_INLINE void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c,
+                          const uint8_t f, uint8_t zx)
 {
     int cs = dory__cstride(in), nv = g->tr ? in->w : in->h, nu = g->tr ? in->h : in->w;
     long su = g->tr ? (long)in->w * cs : cs, sv = g->tr ? cs : (long)in->w * cs;
@@ -500,6 +513,17 @@ static DORY_HOT void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const u
         }
     }
 }
+/* u8 inputs (f = 0: no XOR) and i8 (f = 0x80), each with its constant. */
+static DORY_NOINLINE DORY_HOT void dw_fill4_u(const dw_geom_t *g, const dory_dims_t *in,
+                                              const uint8_t *x, int c, uint8_t zx)
+{
+    dw_fill4(g, in, x, c, 0, zx);
+}
+static DORY_NOINLINE DORY_HOT void dw_fill4_s(const dw_geom_t *g, const dory_dims_t *in,
+                                              const uint8_t *x, int c, uint8_t zx)
+{
+    dw_fill4(g, in, x, c, 0x80, zx);
+}
 /* Channels c..c+nc-1 of the HWC input into planes 0..nc-1 (XOR f): one
  * word load per pixel where x + c and the pixel stride are word-aligned
  * (then c + 4 <= the stride: the word is the pixel's), else byte by byte. */
@@ -524,6 +548,23 @@ static DORY_NOINLINE void dw_fill(const dw_geom_t *g, const dory_dims_t *in, con
     }
 }
 
+/* dory__s64_init's words and answer for amax = 293760 (19 bits) without
+ * its bit counts (library calls on rv32imc), where each bound's test is a
+ * compare: |k| < 2^43 and |b| < 2^19 pass the two products' tests, |l| <
+ * 2^62 and |L| < 2^(61 - d) the others; -1 where one is not that simple
+ * (the caller asks dory__s64_init). */
+static int dw_s64_quick(const dory_requant_t *rq, int c, int64_t b, int64_t L, int d,
+                        dory__s64_t *e)
+{
+    int i = rq->per_channel ? c : 0;
+    int64_t k = rq->k64[i], l = rq->l64 ? rq->l64[i] : 0;
+    uint64_t ak = dory__abs64(k), aL = dory__abs64(L), x;
+    if ((ak >> 43) | (dory__abs64(b) >> 19) | (dory__abs64(l) >> 62) | (aL >> (61 - d))) return -1;
+    x = (uint64_t)k * (uint64_t)b + (uint64_t)l;
+    dory__s64_set(e, (uint64_t)k, x - ((uint64_t)L << d));
+    return !((ak * 293760u + dory__abs64((int64_t)x) + (aL << d)) >> 63);
+}
+
 /* SHIFT64 of channel c (b exact: b64): its words with b folded
  * (DW_RQ_S64); where the output is u8's full range [0, 255], d is 32..52
  * and dory__s64_init proves |X| < 2^63 for every dot (|dot| <= 9 * 255 *
@@ -534,9 +575,12 @@ static DORY_NOINLINE int dw_s64_init(const dw_layer_t *L, int c, int64_t b64, dw
 {
     const dory_requant_t *rq = &L->p->out.rq;
     int d = L->d;
-    if (L->lo == 0 && L->hi == 255 && d >= 32 && d <= 52 &&
-        dory__s64_init(rq, c, b64, (int64_t)L->lo - L->zp, 293760u, &q->u.s64))
-        return DW_RQ_S64U;
+    if (L->lo == 0 && L->hi == 255 && d >= 32 && d <= 52) {
+        int64_t lb = (int64_t)L->lo - L->zp;
+        int ok = dw_s64_quick(rq, c, b64, lb, d, &q->u.s64);
+        if (ok < 0) ok = dory__s64_init(rq, c, b64, lb, 293760u, &q->u.s64);
+        if (ok) return DW_RQ_S64U;
+    }
     if (!dory__s64_bounds_ok(&L->p->out)) return DW_RQ_ANY;
     dory__s64_init(rq, c, b64, 0, 0, &q->u.s64);
     return DW_RQ_S64;
@@ -610,7 +654,7 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
         int na = 0, am = 0;
 #endif
         if (nc == 4 && !((uintptr_t)((const uint8_t *)x + c) & 3) && !(dory__cstride(in) & 3))
-            dw_fill4(&g, in, (const uint8_t *)x, c, f, (uint8_t)L.zx);
+            (f ? dw_fill4_s : dw_fill4_u)(&g, in, (const uint8_t *)x, c, (uint8_t)L.zx);
         else
             dw_fill(&g, in, (const uint8_t *)x, c, nc, f);
         for (j = 0; j < nc; j++) {
