@@ -209,10 +209,11 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
 {
     dory_window_t win;
     int c0;
-    memset(a, 0, sizeof *a);
-    memset(&win, 0, sizeof win);
+    /* the fields the call reads only (a is ~300 bytes; out_p is PSUM's) */
     a->d = d;
     a->call = d->call;
+    a->in.c_stride = a->out.c_stride = 0;
+    a->acc = 0;
     copy_params(&a->p, &d->p, d->call);
     if (d->call != DORY_CALL_SOFTMAX) /* the one shape without an epilogue */
         rq_advance(&out_params(&a->p, d->call)->rq, t->co0);
@@ -228,6 +229,7 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
         a->in.w = win.c1 - win.c0;
         in_channels(d, t, &c0, &a->in.c);
     } else {
+        memset(&win, 0, sizeof win);
         a->in.h = a->in.w = 1;
         a->in.c = d->loop.t_ci ? t->ci : d->k;
     }
@@ -352,10 +354,15 @@ const dory_layer_hooks_t dory_exec_hooks = {
     .requant = requant,
 };
 
-int dory_exec_l2(const dory_exec_layer_t *d, const unsigned char *x, const unsigned char *x2,
+/* The descriptor is read from a copy on this core's stack (dory_fetch_local:
+ * on the PULP cluster, L1 for L2, about 2k cycles a layer). */
+int dory_exec_l2(const dory_exec_layer_t *layer, const unsigned char *x, const unsigned char *x2,
                  const unsigned char *w, unsigned char *y)
 {
+    dory_exec_layer_t copy;
+    const dory_exec_layer_t *d = &copy;
     dory_slice_t s;
+    dory_fetch_local(&copy, layer, sizeof copy);
     memset(&s, 0, sizeof s);
     s.h = d->loop.tiling.HO;
     s.co = d->loop.tiling.CO;
