@@ -104,6 +104,9 @@ typedef struct exec_args {
     const int32_t *b;
     const int32_t *acc;
     void *y;
+    /* each core's kernel status, in the caller's frame (core 0's stack: L1
+     * on the PULP cluster, where a word in L2 costs ~15 cycles) */
+    int rc[DORY_EXEC_MAX_CORES];
 } exec_args_t;
 
 /* Per-channel requant arrays from channel k on. */
@@ -294,13 +297,13 @@ static int call_kernel(const exec_args_t *a, const dory_ctx_t *ctx)
 
 static void on_core(void *arg)
 {
-    const exec_args_t *a = (const exec_args_t *)arg;
+    exec_args_t *a = (exec_args_t *)arg;
     dory_ctx_t ctx;
     ctx.core_id = dory_core_id();
     ctx.num_cores = dory_num_cores();
     ctx.buf = dory_l1_base() + a->d->l1.scratch + (size_t)ctx.core_id * a->d->scratch;
     ctx.size = a->d->scratch;
-    a->d->rc[ctx.core_id] = call_kernel(a, &ctx);
+    a->rc[ctx.core_id] = call_kernel(a, &ctx);
 }
 
 /* Runs a on every core: 0 or the first core's non-zero code. */
@@ -308,11 +311,10 @@ static int run_cores(exec_args_t *a)
 {
     const dory_exec_layer_t *d = a->d;
     int c, n = dory_num_cores();
-    if (n > d->cores) return DORY_ERR_ARG; /* more cores than the plan's */
-    for (c = 0; c < n; c++) d->rc[c] = DORY_OK;
-    dory_cluster_run(on_core, a);
+    if (n > d->cores || n > DORY_EXEC_MAX_CORES) return DORY_ERR_ARG; /* more than the plan's */
+    dory_cluster_run(on_core, a); /* every core sets its a->rc */
     for (c = 0; c < n; c++)
-        if (d->rc[c] != DORY_OK) return d->rc[c];
+        if (a->rc[c] != DORY_OK) return a->rc[c];
     return DORY_OK;
 }
 

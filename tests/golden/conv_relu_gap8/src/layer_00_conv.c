@@ -29,8 +29,6 @@ static const int32_t rq_mult[3] = {
 static const int32_t rq_shift[3] = {
     -6, -5, -7,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -49,7 +47,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 18,
     .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .rq = {88}, .scratch = 184},
     .scratch = 204,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .consts = {.src = dory_l2_weights + 56, .bytes = 36, /* per channel tile, into l1.rq */

@@ -26,8 +26,6 @@ static const int64_t rq_k[8] = {
 static const int64_t rq_l[8] = {
     36204252635, -32207597596, 21572657353, 54577698558, 47700337738, -59067447337, 73785550317, 36740600281,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -46,7 +44,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 36,
     .l1 = {.in0 = {0}, .w = {400}, .out = {848}, .rq = {688}, .scratch = 1648},
     .scratch = 312,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .consts = {.src = dory_l2_weights + 976, .bytes = 160, /* per channel tile, into l1.rq */

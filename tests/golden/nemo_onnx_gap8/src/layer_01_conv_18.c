@@ -26,8 +26,6 @@ static const int64_t rq_k[8] = {
 static const int64_t rq_l[8] = {
     -28072137036, 4879819876, -28220379723, -8826536398, 14624910606, 22936726330, 4711129893, 8268168623,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -48,7 +46,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 9,
     .l1 = {.in0 = {0}, .w = {800}, .out = {1032}, .rq = {872}, .scratch = 1832},
     .scratch = 576,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .consts = {.src = dory_l2_weights + 1136, .bytes = 160, /* per channel tile, into l1.rq */

@@ -26,8 +26,6 @@ static const int64_t rq_k[8] = {
 static const int64_t rq_l[8] = {
     55747911564, -12331277284, 62501016000, -74622315647, -63146678092, -52222330175, -31484865193, 39236740201,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -46,7 +44,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 72,
     .l1 = {.in0 = {0}, .w = {800}, .out = {1536}, .rq = {1376}, .scratch = 1736},
     .scratch = 456,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .consts = {.src = dory_l2_weights + 1296, .bytes = 160, /* per channel tile, into l1.rq */
