@@ -104,6 +104,9 @@ typedef struct exec_args {
     const int32_t *b;
     const int32_t *acc;
     void *y;
+    /* each core's kernel status, in the caller's frame (core 0's stack: L1
+     * on the PULP cluster, where a word in L2 costs ~15 cycles) */
+    int rc[DORY_EXEC_MAX_CORES];
 } exec_args_t;
 
 /* Per-channel requant arrays from channel k on. */
@@ -215,10 +218,11 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
 {
     dory_window_t win;
     int c0;
-    memset(a, 0, sizeof *a);
-    memset(&win, 0, sizeof win);
+    /* the fields the call reads only (a is ~300 bytes; out_p is PSUM's) */
     a->d = d;
     a->call = d->call;
+    a->in.c_stride = a->out.c_stride = 0;
+    a->acc = 0;
     copy_params(&a->p, &d->p, d->call);
     if (d->call != DORY_CALL_SOFTMAX) /* the one shape without an epilogue */
         rq_advance(&out_params(&a->p, d->call)->rq, t->co0);
@@ -234,6 +238,7 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
         a->in.w = win.c1 - win.c0;
         in_channels(d, t, &c0, &a->in.c);
     } else {
+        memset(&win, 0, sizeof win);
         a->in.h = a->in.w = 1;
         a->in.c = d->loop.t_ci ? t->ci : d->k;
     }
@@ -298,13 +303,13 @@ static int call_kernel(const exec_args_t *a, const dory_ctx_t *ctx)
 
 static void on_core(void *arg)
 {
-    const exec_args_t *a = (const exec_args_t *)arg;
+    exec_args_t *a = (exec_args_t *)arg;
     dory_ctx_t ctx;
     ctx.core_id = dory_core_id();
     ctx.num_cores = dory_num_cores();
     ctx.buf = dory_l1_base() + a->d->l1.scratch + (size_t)ctx.core_id * a->d->scratch;
     ctx.size = a->d->scratch;
-    a->d->rc[ctx.core_id] = call_kernel(a, &ctx);
+    a->rc[ctx.core_id] = call_kernel(a, &ctx);
 }
 
 /* Runs a on every core: 0 or the first core's non-zero code. */
@@ -312,11 +317,10 @@ static int run_cores(exec_args_t *a)
 {
     const dory_exec_layer_t *d = a->d;
     int c, n = dory_num_cores();
-    if (n > d->cores) return DORY_ERR_ARG; /* more cores than the plan's */
-    for (c = 0; c < n; c++) d->rc[c] = DORY_OK;
-    dory_cluster_run(on_core, a);
+    if (n > d->cores || n > DORY_EXEC_MAX_CORES) return DORY_ERR_ARG; /* more than the plan's */
+    dory_cluster_run(on_core, a); /* every core sets its a->rc */
     for (c = 0; c < n; c++)
-        if (d->rc[c] != DORY_OK) return d->rc[c];
+        if (a->rc[c] != DORY_OK) return a->rc[c];
     return DORY_OK;
 }
 
@@ -358,10 +362,15 @@ const dory_layer_hooks_t dory_exec_hooks = {
     .requant = requant,
 };
 
-int dory_exec_l2(const dory_exec_layer_t *d, const unsigned char *x, const unsigned char *x2,
+/* The descriptor is read from a copy on this core's stack (dory_fetch_local:
+ * on the PULP cluster, L1 for L2, about 2k cycles a layer). */
+int dory_exec_l2(const dory_exec_layer_t *layer, const unsigned char *x, const unsigned char *x2,
                  const unsigned char *w, unsigned char *y)
 {
+    dory_exec_layer_t copy;
+    const dory_exec_layer_t *d = &copy;
     dory_slice_t s;
+    dory_fetch_local(&copy, layer, sizeof copy);
     memset(&s, 0, sizeof s);
     s.h = d->loop.tiling.HO;
     s.co = d->loop.tiling.CO;

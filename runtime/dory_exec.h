@@ -87,6 +87,9 @@ typedef union dory_exec_fn {
 typedef int (*dory_psum_fn_t)(const dory_ctx_t *ctx, const dory_out_params_t *p,
                               const dory_dims_t *dims, const int32_t *acc, void *y);
 
+/* The most cores a layer runs on (dory_hal.h: 1..32). */
+#define DORY_EXEC_MAX_CORES 32
+
 /* One generated layer. */
 typedef struct dory_exec_layer {
     dory_loop_t loop;        /* first: the hooks get the descriptor back from it */
@@ -103,7 +106,7 @@ typedef struct dory_exec_layer {
     int taps;                /* kernel taps (weights of input-channel slices) */
     dory_exec_l1_t l1;
     int scratch;               /* kernel scratch bytes per core (the plan's) */
-    int *rc, cores;            /* kernel status per core: `cores` entries */
+    int cores;                 /* the plan's cores, at most DORY_EXEC_MAX_CORES */
     const int32_t *bias;       /* per output channel, or NULL */
     dory_exec_consts_t consts; /* staged into L1 per weight tile (src NULL: none) */
     dory_exec_params_t p;      /* the kernel's constants */

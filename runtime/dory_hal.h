@@ -69,6 +69,14 @@ dory_dma_id_t dory_dma_copy_3d(void *dst, const void *src, size_t row_bytes, siz
                                size_t dst_pstride, size_t src_pstride, const char *what);
 void dory_dma_wait(dory_dma_id_t id);
 
+/* Copies `bytes` of constants at src (L2 or the image) to dst in the
+ * calling core's own memory (its stack), and returns when they are there:
+ * how the executor reads a layer's descriptor. Where the core reads L2
+ * slowly and a DMA engine reaches its stack (the PULP cluster: ~15 cycles
+ * a word, the stacks in L1), through the DMA; elsewhere a memcpy. Not a
+ * transfer: neither checked against the arenas nor counted. */
+void dory_fetch_local(void *dst, const void *src, size_t bytes);
+
 /* ---- L3 (off-chip) <-> L2 ------------------------------------------------- */
 
 dory_dma_id_t dory_l3_read(void *l2_dst, uint32_t l3_addr, size_t bytes, const char *what);

@@ -17,7 +17,7 @@
 
 #include "dory_hal.h"
 
-static struct dory_bare {
+struct dory_bare {
     uint8_t *l1, *l2, *l3;
     size_t l1_size, l2_size, l3_size;
     const uint8_t *image; /* read-only L2: the image's resident constants */
@@ -26,7 +26,17 @@ static struct dory_bare {
     int next_id; /* ids of transfers done when issued; done_id: all the same */
     int done_id;
     dory_dma_stats_t layer_stats, total_stats;
-} bare;
+};
+
+/* A HAL whose core reads its own data memory faster than where the C
+ * statics are (runtime/pulp: L1 vs L2, ~15 cycles a word) defines
+ * DORY_HAL_BARE_STATE as the address of room for `bare` there (every DMA
+ * call reads and counts in it). Set up by bare_setup() before any use. */
+#ifdef DORY_HAL_BARE_STATE
+#define bare (*(struct dory_bare *)(uintptr_t)(DORY_HAL_BARE_STATE))
+#else
+static struct dory_bare bare;
+#endif
 
 /* `bare` cleared, then the sizes and the image of cfg (the arenas: the HAL's). */
 static void bare_setup(const dory_hal_config_t *cfg)
@@ -139,6 +149,10 @@ static void bare_l3_check(uint32_t addr, size_t bytes, const char *what)
     if (addr > bare.l3_size || bytes > bare.l3_size - addr)
         bare_fail(what, "L3 range at %lu of %lu bytes is outside L3", addr, bytes);
 }
+
+#ifndef DORY_HAL_BARE_OWN_FETCH
+void dory_fetch_local(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+#endif
 
 #ifndef DORY_HAL_BARE_OWN_L3
 /* ---- L3: an arena, copied by the core --------------------------------------- */

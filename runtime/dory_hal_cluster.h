@@ -28,10 +28,18 @@
 
 #define DORY_CL_ID_DONE 0x10000 /* the id of a transfer completed when issued */
 
-static struct dory_cluster {
+struct dory_cluster {
     int cores;
     uint32_t last_cycles, high_cycles;
-} cl;
+};
+
+/* As `bare` (dory_hal_bare.h): DORY_HAL_CLUSTER_STATE, the address of
+ * room for `cl` in the core's fast memory, if the HAL has one. */
+#ifdef DORY_HAL_CLUSTER_STATE
+#define cl (*(struct dory_cluster *)(uintptr_t)(DORY_HAL_CLUSTER_STATE))
+#else
+static struct dory_cluster cl;
+#endif
 
 static dory_dma_id_t cl_dma_begin(void);
 static void cl_dma_push(uintptr_t loc, uintptr_t ext, size_t bytes, int to_l1, size_t row,
@@ -136,13 +144,13 @@ dory_dma_id_t dory_dma_copy_3d(void *dst, const void *src, size_t row_bytes, siz
 
 void dory_dma_wait(dory_dma_id_t id)
 {
-    uint64_t t0;
+    uint32_t t0, dt;
     if (id <= 0 || id == DORY_CL_ID_DONE) return;
-    t0 = dory_cycles();
+    t0 = cl_cycles32(); /* a wait is far shorter than the counter's wrap */
     cl_dma_wait(id);
-    t0 = dory_cycles() - t0;
-    bare.layer_stats.wait_cycles += t0;
-    bare.total_stats.wait_cycles += t0;
+    dt = cl_cycles32() - t0;
+    bare.layer_stats.wait_cycles += dt;
+    bare.total_stats.wait_cycles += dt;
 }
 
 /* ---- Cores ------------------------------------------------------------------- */

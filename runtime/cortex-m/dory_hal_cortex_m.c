@@ -136,6 +136,8 @@ dory_dma_id_t dory_dma_copy_1d(void *dst, const void *src, size_t bytes, const c
 
 void dory_dma_wait(dory_dma_id_t id) { (void)id; }
 
+void dory_fetch_local(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+
 /* ---- Semihosting ------------------------------------------------------------ */
 
 enum { SYS_EXIT_EXTENDED = 0x20, ADP_STOPPED_APPLICATION_EXIT = 0x20026 };

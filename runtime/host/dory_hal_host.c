@@ -123,6 +123,8 @@ size_t dory_l1_size(void) { return hal.l1_size; }
 size_t dory_l2_size(void) { return hal.l2_size; }
 size_t dory_l3_size(void) { return hal.l3_size; }
 
+void dory_fetch_local(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+
 void dory_hal_set_layer(const char *name)
 {
     hal.layer = name;

@@ -8,13 +8,20 @@
 #define DORY_PULP_H
 
 /* L1: the cluster's 64 kB TCDM. Its top holds the cluster stacks; the L1
- * arena of the application is everything below them. */
-#define DORY_PULP_L1_BASE  0x10000000
-#define DORY_PULP_L1_END   0x10010000
-#define DORY_PULP_STACK0   3072 /* core 0: harness, stdio, layer loop, its kernel share */
-#define DORY_PULP_STACK    1280 /* cores 1..7: kernels only */
-#define DORY_PULP_CORES    8
-#define DORY_PULP_L1_ARENA (0x10000 - DORY_PULP_STACK0 - (DORY_PULP_CORES - 1) * DORY_PULP_STACK)
+ * arena of the application is everything below them and the HAL's state. */
+#define DORY_PULP_L1_BASE 0x10000000
+#define DORY_PULP_L1_END  0x10010000
+#define DORY_PULP_STACK0  3072 /* core 0: harness, stdio, layer loop, its kernel share */
+#define DORY_PULP_STACK   1280 /* cores 1..7: kernels only */
+#define DORY_PULP_CORES   8
+/* Below the stacks, the HAL's own state (dory_hal_pulp.c: the DMA and
+ * cycle bookkeeping every transfer reads, ~15 cycles a word in L2, 1 here),
+ * then the arena below it. */
+#define DORY_PULP_HAL_STATE_BYTES 256
+#define DORY_PULP_L1_ARENA                                                                         \
+    (0x10000 - DORY_PULP_STACK0 - (DORY_PULP_CORES - 1) * DORY_PULP_STACK -                        \
+     DORY_PULP_HAL_STATE_BYTES)
+#define DORY_PULP_HAL_STATE (DORY_PULP_L1_BASE + DORY_PULP_L1_ARENA)
 /* crt0.S fills each cluster stack with this word; a stack whose lowest
  * DORY_PULP_STACK_GUARD bytes are not all of it has overflowed (a frame below
  * the stack can skip them: the check finds most overflows, not all). */

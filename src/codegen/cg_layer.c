@@ -484,7 +484,6 @@ static void emit_shapes(Out *o, const Layer *L)
 
 static void emit_descriptor(Out *o, const Layer *L)
 {
-    cg_emit(o, "static int rc[DORY_CORES]; /* kernel status per core */\n\n");
     cg_emit(o, "static const dory_exec_layer_t layer = {\n");
     emit_loop(o, L);
     cg_emit(o, "    .kernel = %s,\n    .call = DORY_CALL_%s,\n    .fn.%s = %s,\n", L->ki->id,
@@ -493,7 +492,7 @@ static void emit_descriptor(Out *o, const Layer *L)
     emit_geom(o, L);
     emit_shapes(o, L);
     emit_l1(o, L);
-    cg_emit(o, "    .scratch = %lld,\n    .rc = rc,\n    .cores = DORY_CORES,\n",
+    cg_emit(o, "    .scratch = %lld,\n    .cores = DORY_CORES,\n",
             (long long)L->lp->l1.scratch_per_core);
     if (L->b && !L->c_block) cg_emit(o, "    .bias = bias,\n");
     if (L->c_block) {

@@ -21,8 +21,6 @@ static const int32_t w_zp[3] = {
     0, 1, -1,
 };
 /* bias and requant constants: one block per channel tile in the L2 image (dory_l2_weights + 56), staged into l1.rq with the weights */
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -41,7 +39,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 18,
     .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .rq = {88}, .scratch = 184},
     .scratch = 204,
-    .rc = rc,
     .cores = DORY_CORES,
     .consts = {.src = dory_l2_weights + 56, .bytes = 36, /* per channel tile, into l1.rq */
                .k = 0, .l = 12, .bias = 24},

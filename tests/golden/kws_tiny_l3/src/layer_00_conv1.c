@@ -30,8 +30,6 @@ static const int32_t rq_l[32] = {
     52184, 162086, 86462, 32420, 225473, 247108, 77112, 145935, 3237, 90777, 26978, 78269, 120106, 102471, 18003, 44630,
     171247, 186180, 102961, 137151, 242188, 43613, 254428, 155420, 195119, 105057, 135960, 224510, 256703, 123041, 218827, 173188,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -50,7 +48,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 40,
     .l1 = {.in0 = {0, 196}, .w = {392}, .out = {1224, 1624}, .scratch = 2024},
     .scratch = 104,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .p.conv = {

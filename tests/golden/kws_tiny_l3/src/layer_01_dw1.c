@@ -31,8 +31,6 @@ static const int32_t rq_l[32] = {
     133868, 254869, 207219, 118607, 167614, 231295, 182708, 216255, 138035, 135590, 52092, 154103, 224330, 172348, 63462, 157531,
     208765, 48945, 251734, 160522, 88539, 219445, 152428, 45805, 141118, 104528, 34753, 183607, 46406, 13623, 204391, 2685,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -53,7 +51,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 9,
     .l1 = {.in0 = {0, 320}, .w = {640}, .out = {976, 1136}, .scratch = 1296},
     .scratch = 168,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .p.conv = {

@@ -31,8 +31,6 @@ static const int32_t rq_l[32] = {
     156532, 154016, 174404, 254384, 130070, 125415, 41941, 196701, 1579, 4652, 149089, 227197, 193577, 52802, 239952, 26867,
     150610, 148492, 61793, 65093, 96716, 228464, 235910, 24869, 9795, 79571, 15417, 259149, 71840, 112788, 60591, 127996,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -51,7 +49,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 32,
     .l1 = {.in0 = {0, 480}, .w = {960}, .out = {1136, 1196}, .scratch = 1256},
     .scratch = 212,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .p.conv = {

@@ -31,8 +31,6 @@ static const int32_t rq_l[32] = {
     71526, 77208, 29866, 157996, 233116, 24665, 176481, 28612, 130073, 69012, 40051, 97089, 63984, 153107, 199530, 235304,
     47901, 111336, 90251, 125963, 239165, 2362, 189110, 217233, 240510, 44535, 55486, 77467, 232237, 57052, 119469, 187894,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -53,7 +51,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 9,
     .l1 = {.in0 = {0, 320}, .w = {640}, .out = {976, 1136}, .scratch = 1296},
     .scratch = 168,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .p.conv = {

@@ -30,8 +30,6 @@ static const int32_t rq_l[32] = {
     215976, 126201, 244661, 72522, 218741, 237678, 76542, 177124, 129162, 133931, 181653, 58536, 81869, 40180, 154134, 32132,
     160335, 190597, 6463, 221764, 171638, 122942, 35750, 230141, 158879, 43257, 3599, 166049, 252450, 89241, 97299, 157220,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -50,7 +48,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 32,
     .l1 = {.in0 = {0, 480}, .w = {960}, .out = {1136, 1196}, .scratch = 1256},
     .scratch = 212,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .p.conv = {

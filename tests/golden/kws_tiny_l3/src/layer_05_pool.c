@@ -14,8 +14,6 @@
 #include "dory_exec.h"
 #include "network_layers.h"
 
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -35,7 +33,6 @@ static const dory_exec_layer_t layer = {
     .gout = 1,
     .l1 = {.in0 = {0, 1376}, .out = {2752, 2764}},
     .scratch = 0,
-    .rc = rc,
     .cores = DORY_CORES,
     .p.pool = {
         .kh = 25,

@@ -26,8 +26,6 @@ static const int64_t rq_k[12] = {
 static const int64_t rq_l[12] = {
     73992, 181456, 173284, 38002, 143942, 18097, 70535, 64311, 1389, 112308, 93633, 154297,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -46,7 +44,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 32,
     .l1 = {.in0 = {0}, .w = {32}, .out = {656}},
     .scratch = 0,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .p.fc = {

@@ -18,8 +18,6 @@
 #include "network_layers.h"
 
 /* bias and requant constants: one block per channel tile in the L2 image (dory_l2_weights + 976), staged into l1.rq with the weights */
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -38,7 +36,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 36,
     .l1 = {.in0 = {0}, .w = {400}, .out = {848}, .rq = {688}, .scratch = 1648},
     .scratch = 312,
-    .rc = rc,
     .cores = DORY_CORES,
     .consts = {.src = dory_l2_weights + 976, .bytes = 160, /* per channel tile, into l1.rq */
                .k = 0, .l = 64, .bias = 128},

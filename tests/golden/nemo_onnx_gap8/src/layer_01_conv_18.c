@@ -18,8 +18,6 @@
 #include "network_layers.h"
 
 /* bias and requant constants: one block per channel tile in the L2 image (dory_l2_weights + 1136), staged into l1.rq with the weights */
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -40,7 +38,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 9,
     .l1 = {.in0 = {0}, .w = {800}, .out = {1032}, .rq = {872}, .scratch = 1832},
     .scratch = 576,
-    .rc = rc,
     .cores = DORY_CORES,
     .consts = {.src = dory_l2_weights + 1136, .bytes = 160, /* per channel tile, into l1.rq */
                .k = 0, .l = 64, .bias = 128},

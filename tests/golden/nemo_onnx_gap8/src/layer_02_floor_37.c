@@ -34,8 +34,6 @@ static const int32_t rqb_k[1] = {
 static const int32_t rqb_l[1] = {
     0,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -55,7 +53,6 @@ static const dory_exec_layer_t layer = {
     .gout = 1,
     .l1 = {.in0 = {0}, .in1 = {800}, .out = {1616}},
     .scratch = 0,
-    .rc = rc,
     .cores = DORY_CORES,
     .p.add = {
         .a_type = DORY_U8,

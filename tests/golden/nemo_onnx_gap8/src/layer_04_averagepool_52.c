@@ -20,8 +20,6 @@ static const int32_t rq_k[8] = {
 static const int32_t rq_l[8] = {
     0, 0, 0, 0, 0, 0, 0, 0,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -41,7 +39,6 @@ static const dory_exec_layer_t layer = {
     .gout = 1,
     .l1 = {.in0 = {0}, .out = {264}},
     .scratch = 0,
-    .rc = rc,
     .cores = DORY_CORES,
     .p.pool = {
         .kh = 5,

@@ -19,8 +19,6 @@
 static const int32_t bias[5] = {
     -76, 6, -53, -13, -73,
 };
-static int rc[DORY_CORES]; /* kernel status per core */
-
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
@@ -39,7 +37,6 @@ static const dory_exec_layer_t layer = {
     .w_per_co = 8,
     .l1 = {.in0 = {0}, .w = {8}, .out = {68}},
     .scratch = 0,
-    .rc = rc,
     .cores = DORY_CORES,
     .bias = bias,
     .p.fc = {
