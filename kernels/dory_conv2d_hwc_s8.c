@@ -233,18 +233,19 @@ static DORY_NOINLINE void stage_pixel(const dory_conv_params_t *p, const dory_di
     int iy = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
     int cin = in->c, cs = dory__cstride(in), dy, dx, i;
     uint8_t zf = (uint8_t)(dory__zx_u(p) ^ dory__flip(p->in_type));
-    if (cin == 1 && dw == 1)
+    if (cin == 1 && dw == 1 && cs == 1) { /* stage: all zf; the taps inside the tile */
+        int d0 = ix0 < 0 ? -ix0 : 0, d1 = w - ix0 < kw ? w - ix0 : kw;
         for (i = 0; i < STAGE_TAPS / 4; i++) ((uint32_t *)(void *)stage)[i] = 0x01010101u * zf;
+        for (dy = 0; dy < kh; dy++, iy += dh, stage += kw) {
+            long r = (long)iy * w + ix0;
+            if (iy >= 0 && iy < h)
+                for (dx = d0; dx < d1; dx++) stage[dx] = x[r + dx];
+        }
+        return;
+    }
     for (dy = 0; dy < kh; dy++, iy += dh) {
         const uint8_t *row = iy >= 0 && iy < h ? x + (long)iy * w * cs : 0;
         int ix = ix0;
-        if (cin == 1 && dw == 1) { /* stage: all zf; the taps inside the tile */
-            int d0 = ix < 0 ? -ix : 0, d1 = w - ix < kw ? w - ix : kw;
-            if (row)
-                for (dx = d0; dx < d1; dx++) stage[dx] = row[(ix + dx) * cs];
-            stage += kw;
-            continue;
-        }
         if (cin == 1) {
             for (dx = 0; dx < kw; dx++, ix += dw)
                 *stage++ = row && (unsigned)ix < (unsigned)w ? row[ix * cs] : zf;
@@ -279,23 +280,33 @@ static void conv_xpulp_any(dory__mm_t *m, const dory_conv_params_t *p, const dor
     /* locals: the byte stores to col would make p, in, out (L2) reload */
     int sh = p->stride_h, sw = p->stride_w, kw = p->kw, ih = in->h, iw = in->w, ow = out->w;
     int oy = pix / ow, ox = pix % ow;
+    /* output columns [xlo, xhi) whose windows are inside the tile's columns;
+     * rin: the row's windows inside its rows; off: pixel (oy, ox)'s window
+     * in x, bytes (read only where inside) */
+    int xlo = (pl + sw - 1) / sw, xhi = iw - kw + pl >= 0 ? (iw - kw + pl) / sw + 1 : 0;
+    int rin = window && oy * sh - pt >= 0 && oy * sh - pt + ky < ih;
+    long off = ((long)(oy * sh - pt) * iw + ox * sw - pl) * cin, xs = (long)sw * cin;
+    uint8_t *yq = y + (long)pix * ys;
     m->blocked = 1;
     for (; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         for (q = 0; q < DORY__MM_NP; q++) {
-            int iy0 = oy * sh - pt, ix0 = ox * sw - pl;
             if (q >= np) { /* any bytes: zeros */
                 dory__col_fill_blocked(col, q, 0, kp, 0);
                 continue;
             }
-            if (window && iy0 >= 0 && iy0 + ky < ih && ix0 >= 0 && ix0 + kw <= iw) {
-                put_window(col, q, x + ((long)iy0 * iw + ix0) * cin, rowstep, kh, rowlen, fm);
+            if (rin && ox >= xlo && ox < xhi) {
+                put_window(col, q, x + off, rowstep, kh, rowlen, fm);
             } else {
                 stage_pixel(p, in, x, oy, ox, (uint8_t *)stage);
                 put_window(col, q, (const uint8_t *)stage, rowlen, kh, rowlen, fm);
             }
-            yp[q] = y + ((long)oy * ow + ox) * ys;
-            if (++ox == ow) ox = 0, oy++;
+            yp[q] = yq, yq += ys, off += xs;
+            if (++ox == ow) {
+                int iy0 = ++oy * sh - pt;
+                ox = 0, rin = window && iy0 >= 0 && iy0 + ky < ih;
+                off = ((long)iy0 * iw - pl) * cin;
+            }
         }
         dory__mm_pixels(m, np, col, sx, yp);
     }
