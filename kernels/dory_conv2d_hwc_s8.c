@@ -17,15 +17,23 @@ static int32_t conv_k(const dory_conv_params_t *p, const dory_dims_t *in)
  * the first layers' K = kh*kw*cin (25, 27, ...) up to this. */
 enum { STAGE_TAPS = 32 };
 
-/* K as the Xpulp path of 4-pixel blocks runs it: a first layer's K <=
- * STAGE_TAPS not a multiple of 4 rounded up to 4 (taps K.. zero in col, zero
- * weights in a padded copy of the weights in the scratch), so that the fused
- * core (whole 4-tap words) takes it; else K. The scratch reserves the copy
- * on every target (the planner sizes it with this function). */
+/* Whether the Xpulp path of 4-pixel blocks runs a first layer (K <=
+ * STAGE_TAPS) on a reordered copy of the weights: where its kernel rows of
+ * kw*cin bytes are not whole words (the first-layer order below). The
+ * scratch reserves the copy on every target (the planner sizes it with
+ * dory_conv2d_hwc_s8_scratch_bytes). */
+static int conv_reordered(const dory_conv_params_t *p, const dory_dims_t *in)
+{
+    return (p->kw * in->c) % 4 && conv_k(p, in) <= STAGE_TAPS;
+}
+
+/* K as that path runs it: K rounded up to 4 where reordered (the taps K..
+ * zero in col and zero weights in the copy), so that the fused core (whole
+ * 4-tap words) takes it; else K. */
 static int32_t conv_kpad(const dory_conv_params_t *p, const dory_dims_t *in)
 {
     int32_t k = conv_k(p, in);
-    return k % 4 && k <= STAGE_TAPS ? (k + 3) & ~3 : k;
+    return conv_reordered(p, in) ? (k + 3) & ~3 : k;
 }
 
 int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
@@ -33,7 +41,7 @@ int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory
 {
     int32_t k = conv_k(p, in), kp = conv_kpad(p, in);
     if (p->im2col_pixels == 1) return 4 * out->c + ((k + 3) & ~3);
-    return DORY__MM_SCRATCH(out->c) + DORY__MM_NP * kp + (kp != k ? out->c * kp : 0);
+    return DORY__MM_SCRATCH(out->c) + DORY__MM_NP * kp + (conv_reordered(p, in) ? out->c * kp : 0);
 }
 
 /* The K taps of output pixel (oy, ox), contiguous (one-pixel blocks):
@@ -142,58 +150,80 @@ static void im2col_blocked(const dory_conv_params_t *p, const dory_dims_t *in, c
 #endif
 
 #if DORY__MM_XPULP
-/* The Xpulp core's layout for any channel count (no weight zero point), K
- * padded to kp (conv_kpad, a multiple of 4): tap t of pixel q at byte
- * 16*(t/4) + 4q + t%4 (word 4*(t/4) + q), taps K..kp-1 zero. */
+/* The first-layer order of a window's K taps (the Xpulp core's blocked
+ * layout for any channel count, no weight zero point): of its kh kernel rows
+ * of rowlen = kw*cin bytes, the rw = rowlen / 4 whole words of each row, row
+ * by row, then the r = rowlen % 4 last bytes of each row packed into words,
+ * zero above the last tap: K' = conv_kpad taps, whole words read from the
+ * rows as they are (no word spans two rows). The weights' copy is in the
+ * same order.
+ *
+ * Writes the taps of the window at src (rows rowstep bytes apart) XOR fm
+ * to d[0], d[step], d[2 * step], ...: step 4 for pixel q of a 4-pixel block
+ * (d = word q of col), 1 for a channel's row of weights. */
+DORY_INLINE void put_rows(uint32_t *d, int step, const uint8_t *src, long rowstep, int kh, int rw,
+                          int r, uint32_t fm)
+{
+    const uint8_t *row = src;
+    uint32_t t = 0;
+    int dy, j, sh = 0;
+    for (dy = 0; dy < kh; dy++, row += rowstep)
+        for (j = 0; j < rw; j++, d += step) *d = dory__ldw_any(row + 4 * j) ^ fm;
+    if (!r) return;
+    for (dy = 0, row = src + 4 * rw; dy < kh; dy++, row += rowstep)
+        for (j = 0; j < r; j++, sh += 8) {
+            if (sh == 32) *d = t ^ fm, d += step, t = 0, sh = 0;
+            t |= (uint32_t)row[j] << sh;
+        }
+    *d = (t ^ fm) & (0xffffffffu >> (32 - sh)); /* sh in 8..32 */
+}
 
-/* Weights of cout channels, rows of k bytes, into dst (4-byte aligned) as
- * rows of kp = k rounded up to 4, the taps k..kp-1 zero. */
-static const int8_t *pad_weights(const int8_t *w, int cout, int k, int kp, uint8_t *dst)
+/* put_rows of 5 kernel rows of 5 bytes (5x5, one channel: the networks'
+ * first layers), unrolled, every load before the first store. */
+DORY_INLINE void put_rows5(uint32_t *d, int step, const uint8_t *s0, long rowstep, uint32_t fm)
+{
+    const uint8_t *s1 = s0 + rowstep, *s2 = s1 + rowstep, *s3 = s2 + rowstep, *s4 = s3 + rowstep;
+    uint32_t w0 = dory__ldw_any(s0), w1 = dory__ldw_any(s1), w2 = dory__ldw_any(s2);
+    uint32_t w3 = dory__ldw_any(s3), w4 = dory__ldw_any(s4);
+    uint32_t t0 = s0[4], t1 = s1[4], t2 = s2[4], t3 = s3[4], t4 = s4[4];
+    d[0] = w0 ^ fm, d[step] = w1 ^ fm, d[2 * step] = w2 ^ fm, d[3 * step] = w3 ^ fm;
+    d[4 * step] = w4 ^ fm;
+    d[5 * step] = (t0 | t1 << 8 | t2 << 16 | t3 << 24) ^ fm;
+    d[6 * step] = (t4 ^ fm) & 0xffu;
+}
+
+/* Pixel q's window in col. */
+static DORY_HOT void put_window(uint8_t *col, int q, const uint8_t *src, long rowstep, int kh,
+                                int rowlen, uint32_t fm)
+{
+    uint32_t *d = (uint32_t *)(void *)col + q;
+    if (kh == 5 && rowlen == 5)
+        put_rows5(d, 4, src, rowstep, fm);
+    else
+        put_rows(d, 4, src, rowstep, kh, rowlen / 4, rowlen % 4, fm);
+}
+
+/* The weights of cout channels, rows of k = kh*rowlen bytes, into dst
+ * (4-byte aligned) as rows of kp bytes in the first-layer order. */
+static const int8_t *order_weights(const int8_t *w, int cout, int kh, int rowlen, int kp,
+                                   uint8_t *dst)
 {
     uint32_t *d = (uint32_t *)(void *)dst;
-    int c, i, k4 = k >> 2;
-    for (c = 0; c < cout; c++, w += k, d += kp >> 2) {
-        uint32_t t = 0;
-        for (i = 0; i < k4; i++) d[i] = dory__ldw_any(w + 4 * i);
-        for (i = 0; i < (k & 3); i++) t |= (uint32_t)(uint8_t)w[4 * k4 + i] << 8 * i;
-        if (k & 3) d[k4] = t;
-    }
+    const uint8_t *s = (const uint8_t *)w;
+    int c, k = kh * rowlen;
+    for (c = 0; c < cout; c++, s += k, d += kp >> 2)
+        if (kh == 5 && rowlen == 5)
+            put_rows5(d, 1, s, rowlen, 0);
+        else
+            put_rows(d, 1, s, rowlen, kh, rowlen / 4, rowlen % 4, 0);
     return (const int8_t *)dst;
 }
 
-/* Pixel q whose window is inside the tile, dense: kh kernel rows rowstep
- * bytes apart from src, each rowlen >= 4 contiguous taps. Each word is one
- * unaligned load, merged with a load from the next row where it spans two
- * rows; loads stay inside the window's rows (a row's word may run into the
- * bytes after it, never past the last row); the k % 4 last taps one by one
- * into the padded word (zero above them). Values XOR fm. */
-static DORY_HOT void put_window(uint8_t *col, int q, const uint8_t *src, long rowstep, int rowlen,
-                                int k, uint32_t fm)
-{
-    static const uint32_t lo_mask[4] = {0, 0xffu, 0xffffu, 0xffffffu};
-    uint32_t *d = (uint32_t *)(void *)col + q, t = 0;
-    const uint8_t *row = src;
-    int off = 0, i, k4 = k >> 2;
-    for (i = 0; i < k4; i++, d += 4) {
-        uint32_t v = dory__ldw_any(row + off);
-        off += 4;
-        if (off >= rowlen) {      /* the word ends at or past the row's end */
-            int e = off - rowlen; /* its bytes from the next row */
-            row += rowstep, off = e;
-            if (e) {
-                uint32_t m = lo_mask[4 - e];
-                v = (v & m) | (dory__ldw_any(row + e - 4) & ~m);
-            }
-        }
-        *d = v ^ fm;
-    }
-    for (i = 0; i < (k & 3); i++) t |= (uint32_t)(uint8_t)(row[off + i] ^ fm) << 8 * i;
-    if (k & 3) *d = t;
-}
-
 /* Any pixel (padding, dilation, channel strides): its K taps contiguous in
- * stage, as read (padded taps = the zero point XOR the flip, which
- * put_window applies). One input channel (first layers) tap by tap. */
+ * stage, rows of kw*cin bytes, as read (padded taps = the zero point XOR the
+ * flip, which put_window applies; stage word-aligned). One input channel
+ * without dilation (first layers): stage filled with the zero point by
+ * words, then the taps inside the tile. */
 static DORY_NOINLINE void stage_pixel(const dory_conv_params_t *p, const dory_dims_t *in,
                                       const uint8_t *x, int oy, int ox, uint8_t *stage)
 {
@@ -203,12 +233,22 @@ static DORY_NOINLINE void stage_pixel(const dory_conv_params_t *p, const dory_di
     int iy = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
     int cin = in->c, cs = dory__cstride(in), dy, dx, i;
     uint8_t zf = (uint8_t)(dory__zx_u(p) ^ dory__flip(p->in_type));
+    if (cin == 1 && dw == 1 && cs == 1) { /* stage: all zf; the taps inside the tile */
+        int d0 = ix0 < 0 ? -ix0 : 0, d1 = w - ix0 < kw ? w - ix0 : kw;
+        for (i = 0; i < STAGE_TAPS / 4; i++) ((uint32_t *)(void *)stage)[i] = 0x01010101u * zf;
+        for (dy = 0; dy < kh; dy++, iy += dh, stage += kw) {
+            long r = (long)iy * w + ix0;
+            if (iy >= 0 && iy < h)
+                for (dx = d0; dx < d1; dx++) stage[dx] = x[r + dx];
+        }
+        return;
+    }
     for (dy = 0; dy < kh; dy++, iy += dh) {
         const uint8_t *row = iy >= 0 && iy < h ? x + (long)iy * w * cs : 0;
         int ix = ix0;
         if (cin == 1) {
             for (dx = 0; dx < kw; dx++, ix += dw)
-                *stage++ = row && ix >= 0 && ix < w ? row[ix * cs] : zf;
+                *stage++ = row && (unsigned)ix < (unsigned)w ? row[ix * cs] : zf;
             continue;
         }
         for (dx = 0; dx < kw; dx++, ix += dw, stage += cin) {
@@ -221,40 +261,52 @@ static DORY_NOINLINE void stage_pixel(const dory_conv_params_t *p, const dory_di
 }
 
 /* Output pixels [pix, end) in the Xpulp core's layout written directly (no
- * transpose): where the channels do not make whole-word kernel rows. k: the
- * taps, m->k = kp (m->w: weights of kp-byte rows). */
+ * transpose), the taps in the first-layer order: where the channels do not
+ * make whole-word kernel rows. m->k = kp (m->w: weights of kp-byte rows in
+ * that order). */
 static void conv_xpulp_any(dory__mm_t *m, const dory_conv_params_t *p, const dory_dims_t *in,
                            const uint8_t *x, const dory_dims_t *out, uint8_t *y, long ys,
-                           uint8_t *col, int k, int pix, int end)
+                           uint8_t *col, int pix, int end)
 {
     int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
     int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
-    int cin = in->c, rowlen = p->kw * cin, ky = (p->kh - 1) * p->dil_h, kp = m->k, q;
-    int window = p->dil_w == 1 && dory__cstride(in) == cin && rowlen >= 4;
+    int cin = in->c, rowlen = p->kw * cin, kh = p->kh, ky = (kh - 1) * p->dil_h, kp = m->k, q;
+    int window = p->dil_w == 1 && dory__cstride(in) == cin;
     long rowstep = (long)p->dil_h * in->w * cin;
     uint32_t fm = 0x01010101u * dory__flip(p->in_type);
-    uint8_t *yp[DORY__MM_NP], stage[STAGE_TAPS];
+    uint32_t stage[STAGE_TAPS / 4]; /* word-aligned (stage_pixel fills it by words) */
+    uint8_t *yp[DORY__MM_NP];
     int32_t sx[DORY__MM_NP] = {0, 0, 0, 0};
     /* locals: the byte stores to col would make p, in, out (L2) reload */
     int sh = p->stride_h, sw = p->stride_w, kw = p->kw, ih = in->h, iw = in->w, ow = out->w;
     int oy = pix / ow, ox = pix % ow;
+    /* output columns [xlo, xhi) whose windows are inside the tile's columns;
+     * rin: the row's windows inside its rows; off: pixel (oy, ox)'s window
+     * in x, bytes (read only where inside) */
+    int xlo = (pl + sw - 1) / sw, xhi = iw - kw + pl >= 0 ? (iw - kw + pl) / sw + 1 : 0;
+    int rin = window && oy * sh - pt >= 0 && oy * sh - pt + ky < ih;
+    long off = ((long)(oy * sh - pt) * iw + ox * sw - pl) * cin, xs = (long)sw * cin;
+    uint8_t *yq = y + (long)pix * ys;
     m->blocked = 1;
     for (; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         for (q = 0; q < DORY__MM_NP; q++) {
-            int iy0 = oy * sh - pt, ix0 = ox * sw - pl;
             if (q >= np) { /* any bytes: zeros */
                 dory__col_fill_blocked(col, q, 0, kp, 0);
                 continue;
             }
-            if (window && iy0 >= 0 && iy0 + ky < ih && ix0 >= 0 && ix0 + kw <= iw) {
-                put_window(col, q, x + ((long)iy0 * iw + ix0) * cin, rowstep, rowlen, k, fm);
-            } else { /* one row of K taps */
-                stage_pixel(p, in, x, oy, ox, stage);
-                put_window(col, q, stage, k, k, k, fm);
+            if (rin && ox >= xlo && ox < xhi) {
+                put_window(col, q, x + off, rowstep, kh, rowlen, fm);
+            } else {
+                stage_pixel(p, in, x, oy, ox, (uint8_t *)stage);
+                put_window(col, q, (const uint8_t *)stage, rowlen, kh, rowlen, fm);
             }
-            yp[q] = y + ((long)oy * ow + ox) * ys;
-            if (++ox == ow) ox = 0, oy++;
+            yp[q] = yq, yq += ys, off += xs;
+            if (++ox == ow) {
+                int iy0 = ++oy * sh - pt;
+                ox = 0, rin = window && iy0 >= 0 && iy0 + ky < ih;
+                off = ((long)iy0 * iw - pl) * cin;
+            }
         }
         dory__mm_pixels(m, np, col, sx, yp);
     }
@@ -325,10 +377,11 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
     blocked_ok = !zw && cin % 4 == 0 && ((uintptr_t)x | (uintptr_t)dory__cstride(in)) % 4 == 0;
     if (!zw && !blocked_ok && k <= STAGE_TAPS) {
         int32_t kp = conv_kpad(p, in);
-        const int8_t *wk = kp == k ? w : pad_weights(w, out->c, k, kp, col + DORY__MM_NP * kp);
+        const int8_t *wk = conv_reordered(p, in)
+                               ? order_weights(w, out->c, p->kh, rowlen, kp, col + DORY__MM_NP * kp)
+                               : w;
         dory__mm_init(&m, p, kp, out->c, wk, b, b + out->c);
-        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, k, r0 * out->w,
-                       end);
+        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, r0 * out->w, end);
         return DORY_OK;
     }
 #endif
