@@ -363,6 +363,27 @@ static int fused_form(const dory_requant_t *rq, int cout)
     return k32 && rq->d >= 1 ? DORY__MM_F32L : 0;
 }
 
+/* The fused cores' constants in the accumulator scratch (dory__mm_init):
+ * SHIFT32 k, l at acc[2c], acc[2c + 1]; SHIFT64 (f64) dory__s64_init's words
+ * for b = L = 0 (k and l as they are) at acc[4c..4c+3]. Every core fills its
+ * own scratch on every call: pointer strides, no per-channel branch. */
+static void fill_kl(const dory_requant_t *r, int f64, int cout, int32_t *acc)
+{
+    int c, i, ps = r->per_channel ? 1 : 0;
+    if (f64) { /* no l: 0, not a load (a constant's home is L2) */
+        const int64_t *rk = r->k64, *rl = r->l64;
+        for (c = i = 0; c < cout; c++, i += ps, acc += 4) {
+            dory__s64_t s; /* word stores: a memcpy here is a library call per channel */
+            dory__s64_set(&s, (uint64_t)rk[i], rl ? (uint64_t)rl[i] : 0);
+            acc[0] = (int32_t)s.kl, acc[1] = (int32_t)s.kh;
+            acc[2] = (int32_t)s.cl, acc[3] = (int32_t)s.ch;
+        }
+    } else {
+        const int32_t *rk = r->k32, *rl = r->l32;
+        for (c = i = 0; c < cout; c++, i += ps, acc += 2) acc[0] = rk[i], acc[1] = rl ? rl[i] : 0;
+    }
+}
+
 void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, const int8_t *w,
                    const int32_t *b, int32_t *acc)
 {
@@ -396,21 +417,7 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
         e.hi >= 0 &&
         ((DORY__MM_RV32 && k >= 8 && k % 8 == 0) || (DORY__MM_XPULP && k >= 4 && k % 4 == 0));
     m->kl = acc;
-    if (m->fused) {
-        const dory_requant_t *r = &p->out.rq;
-        int c, i;
-        for (c = 0; c < cout; c++) {
-            i = r->per_channel ? c : 0;
-            if (m->f64) {
-                dory__s64_t s; /* word stores: a memcpy here is a library call per channel */
-                dory__s64_init(r, c, 0, 0, 0, &s);
-                acc[4 * c] = (int32_t)s.kl, acc[4 * c + 1] = (int32_t)s.kh;
-                acc[4 * c + 2] = (int32_t)s.cl, acc[4 * c + 3] = (int32_t)s.ch;
-            } else {
-                acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
-            }
-        }
-    }
+    if (m->fused) fill_kl(&p->out.rq, m->f64, cout, acc);
 }
 
 void dory__col_sums(const uint8_t *col, int k, int32_t *sx)
