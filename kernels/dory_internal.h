@@ -554,7 +554,8 @@ typedef struct {
 } dory__mm_t;
 
 /* The fused Xpulp core's SHIFT64 forms (m->fused with m->s64): k and l of
- * channel c as 4 words at kl[4c] (k low, k high, l low, l high). */
+ * channel c as 4 words at kl[4c] (k low, k high, l low, l high; l low inverted
+ * for F64H and F32H, see dory_mm_s8.c fill_kl). */
 enum {
     DORY__MM_F64H = 1, /* d >= 32: mulhsu + mul for the high word, then >> (d - 32) */
     DORY__MM_F32H = 2, /* d >= 32, k within int32: mulh */

@@ -365,18 +365,21 @@ static int fused_form(const dory_requant_t *rq, int cout)
 
 /* The fused cores' constants in the accumulator scratch (dory__mm_init):
  * SHIFT32 k, l at acc[2c], acc[2c + 1]; SHIFT64 (f64) dory__s64_init's words
- * for b = L = 0 (k and l as they are) at acc[4c..4c+3]. Every core fills its
- * own scratch on every call: pointer strides, no per-channel branch. */
+ * for b = L = 0 (k and l as they are) at acc[4c..4c+3], the low word of l
+ * inverted for F64H and F32H (their carry is ~l_lo < the low product, one
+ * sltu). Every core fills its own scratch on every call: pointer strides,
+ * no per-channel branch. */
 static void fill_kl(const dory_requant_t *r, int f64, int cout, int32_t *acc)
 {
     int c, i, ps = r->per_channel ? 1 : 0;
     if (f64) { /* no l: 0, not a load (a constant's home is L2) */
+        uint32_t inv = f64 == DORY__MM_F32L ? 0u : ~0u;
         const int64_t *rk = r->k64, *rl = r->l64;
         for (c = i = 0; c < cout; c++, i += ps, acc += 4) {
             dory__s64_t s; /* word stores: a memcpy here is a library call per channel */
             dory__s64_set(&s, (uint64_t)rk[i], rl ? (uint64_t)rl[i] : 0);
             acc[0] = (int32_t)s.kl, acc[1] = (int32_t)s.kh;
-            acc[2] = (int32_t)s.cl, acc[3] = (int32_t)s.ch;
+            acc[2] = (int32_t)(s.cl ^ inv), acc[3] = (int32_t)s.ch;
         }
     } else {
         const int32_t *rk = r->k32, *rl = r->l32;
