@@ -551,6 +551,7 @@ typedef struct {
     int fx;              /* FIXED to 8 bits: the 32-bit FIXED epilogue */
     int s64;             /* SHIFT64 to 8 bits (lo, hi, zp as for SHIFT32) */
     int f64;             /* the fused Xpulp core's SHIFT64 form (DORY__MM_F64H..), 0 if none */
+    int dup;             /* the caller's unused columns (and yp) repeat its last pixel */
 } dory__mm_t;
 
 /* The fused Xpulp core's SHIFT64 forms (m->fused with m->s64): k and l of

@@ -226,7 +226,9 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
     int c;
     int k = m->k, k8 = k & ~7, q;
 #if DORY__MM_RV32 || DORY__MM_XPULP
-    if (m->fused && np == DORY__MM_NP && yp[1] - yp[0] == yp[2] - yp[1] &&
+    /* m->dup: a group of 1 pixel is 4 copies of it, stored to the same bytes
+     * (ys = 0) with the same values */
+    if (m->fused && (np == DORY__MM_NP || m->dup) && yp[1] - yp[0] == yp[2] - yp[1] &&
         yp[3] - yp[2] == yp[1] - yp[0]) {
         const dory_requant_t *r = &m->p->out.rq;
         dory__mm_rv32_t a;
@@ -392,7 +394,7 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
 {
     dory__s32_t e = {0, 0, 0, 0, 0, 0};
     m->p = p, m->k = k, m->cout = cout, m->w = w, m->b = b, m->acc = acc;
-    m->blocked = 0;
+    m->blocked = 0, m->dup = 0;
     m->dummy = acc ? (uint8_t *)(acc + DORY__MM_NP * cout) : 0;
     m->zw_nonzero = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, cout);
     m->store = dory__store_kind(p->acc_mode, p->out.type);
