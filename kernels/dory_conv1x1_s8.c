@@ -49,20 +49,25 @@ static int conv1x1(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dor
     m.blocked = !m.zw_nonzero && in->c % 4 == 0 && ((uintptr_t)x | (uintptr_t)cs) % 4 == 0;
 #endif
     oy = r0 * DORY__MM_NP / out->w, ox = r0 * DORY__MM_NP % out->w;
+    m.dup = 1;
     for (pix = r0 * DORY__MM_NP; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
+        const uint8_t *src = (const uint8_t *)x;
         for (q = 0; q < DORY__MM_NP; q++) {
-            const uint8_t *src =
-                (const uint8_t *)x + ((long)oy * p->stride_h * in->w + (long)ox * p->stride_w) * cs;
-            if (q >= np) src = (const uint8_t *)x, oy = ox = 0; /* any valid bytes */
+            if (q < np) { /* the unused columns repeat the last pixel (m.dup) */
+                src = (const uint8_t *)x +
+                      ((long)oy * p->stride_h * in->w + (long)ox * p->stride_w) * cs;
+                yp[q] = (uint8_t *)y + ((long)oy * out->w + ox) * ys;
+                if (++ox == out->w) ox = 0, oy++;
+            } else {
+                yp[q] = yp[np - 1];
+            }
 #if DORY__MM_XPULP
             if (m.blocked)
                 dory__col_put_blocked(col, q, 0, src, in->c, f);
             else
 #endif
                 dory__col_copy(col + q, src, in->c, f);
-            yp[q] = (uint8_t *)y + ((long)oy * out->w + ox) * ys;
-            if (++ox == out->w) ox = 0, oy++;
         }
         if (m.zw_nonzero) dory__col_sums(col, in->c, sx);
         dory__mm_pixels(&m, np, col, sx, yp);

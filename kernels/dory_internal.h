@@ -551,10 +551,12 @@ typedef struct {
     int fx;              /* FIXED to 8 bits: the 32-bit FIXED epilogue */
     int s64;             /* SHIFT64 to 8 bits (lo, hi, zp as for SHIFT32) */
     int f64;             /* the fused Xpulp core's SHIFT64 form (DORY__MM_F64H..), 0 if none */
+    int dup;             /* the caller's unused columns (and yp) repeat its last pixel */
 } dory__mm_t;
 
 /* The fused Xpulp core's SHIFT64 forms (m->fused with m->s64): k and l of
- * channel c as 4 words at kl[4c] (k low, k high, l low, l high). */
+ * channel c as 4 words at kl[4c] (k low, k high, l low, l high; l low inverted
+ * for F64H and F32H, see dory_mm_s8.c fill_kl). */
 enum {
     DORY__MM_F64H = 1, /* d >= 32: mulhsu + mul for the high word, then >> (d - 32) */
     DORY__MM_F32H = 2, /* d >= 32, k within int32: mulh */

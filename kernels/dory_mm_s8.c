@@ -226,7 +226,9 @@ void dory__mm_pixels(const dory__mm_t *m, int np, const uint8_t *col, const int3
     int c;
     int k = m->k, k8 = k & ~7, q;
 #if DORY__MM_RV32 || DORY__MM_XPULP
-    if (m->fused && np == DORY__MM_NP && yp[1] - yp[0] == yp[2] - yp[1] &&
+    /* m->dup: a group of 1 pixel is 4 copies of it, stored to the same bytes
+     * (ys = 0) with the same values */
+    if (m->fused && (np == DORY__MM_NP || m->dup) && yp[1] - yp[0] == yp[2] - yp[1] &&
         yp[3] - yp[2] == yp[1] - yp[0]) {
         const dory_requant_t *r = &m->p->out.rq;
         dory__mm_rv32_t a;
@@ -363,12 +365,36 @@ static int fused_form(const dory_requant_t *rq, int cout)
     return k32 && rq->d >= 1 ? DORY__MM_F32L : 0;
 }
 
+/* The fused cores' constants in the accumulator scratch (dory__mm_init):
+ * SHIFT32 k, l at acc[2c], acc[2c + 1]; SHIFT64 (f64) dory__s64_init's words
+ * for b = L = 0 (k and l as they are) at acc[4c..4c+3], the low word of l
+ * inverted for F64H and F32H (their carry is ~l_lo < the low product, one
+ * sltu). Every core fills its own scratch on every call: pointer strides,
+ * no per-channel branch. */
+static void fill_kl(const dory_requant_t *r, int f64, int cout, int32_t *acc)
+{
+    int c, i, ps = r->per_channel ? 1 : 0;
+    if (f64) { /* no l: 0, not a load (a constant's home is L2) */
+        uint32_t inv = f64 == DORY__MM_F32L ? 0u : ~0u;
+        const int64_t *rk = r->k64, *rl = r->l64;
+        for (c = i = 0; c < cout; c++, i += ps, acc += 4) {
+            dory__s64_t s; /* word stores: a memcpy here is a library call per channel */
+            dory__s64_set(&s, (uint64_t)rk[i], rl ? (uint64_t)rl[i] : 0);
+            acc[0] = (int32_t)s.kl, acc[1] = (int32_t)s.kh;
+            acc[2] = (int32_t)(s.cl ^ inv), acc[3] = (int32_t)s.ch;
+        }
+    } else {
+        const int32_t *rk = r->k32, *rl = r->l32;
+        for (c = i = 0; c < cout; c++, i += ps, acc += 2) acc[0] = rk[i], acc[1] = rl ? rl[i] : 0;
+    }
+}
+
 void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, const int8_t *w,
                    const int32_t *b, int32_t *acc)
 {
     dory__s32_t e = {0, 0, 0, 0, 0, 0};
     m->p = p, m->k = k, m->cout = cout, m->w = w, m->b = b, m->acc = acc;
-    m->blocked = 0;
+    m->blocked = 0, m->dup = 0;
     m->dummy = acc ? (uint8_t *)(acc + DORY__MM_NP * cout) : 0;
     m->zw_nonzero = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, cout);
     m->store = dory__store_kind(p->acc_mode, p->out.type);
@@ -396,21 +422,7 @@ void dory__mm_init(dory__mm_t *m, const dory_conv_params_t *p, int k, int cout, 
         e.hi >= 0 &&
         ((DORY__MM_RV32 && k >= 8 && k % 8 == 0) || (DORY__MM_XPULP && k >= 4 && k % 4 == 0));
     m->kl = acc;
-    if (m->fused) {
-        const dory_requant_t *r = &p->out.rq;
-        int c, i;
-        for (c = 0; c < cout; c++) {
-            i = r->per_channel ? c : 0;
-            if (m->f64) {
-                dory__s64_t s; /* word stores: a memcpy here is a library call per channel */
-                dory__s64_init(r, c, 0, 0, 0, &s);
-                acc[4 * c] = (int32_t)s.kl, acc[4 * c + 1] = (int32_t)s.kh;
-                acc[4 * c + 2] = (int32_t)s.cl, acc[4 * c + 3] = (int32_t)s.ch;
-            } else {
-                acc[2 * c] = r->k32[i], acc[2 * c + 1] = r->l32 ? r->l32[i] : 0;
-            }
-        }
-    }
+    if (m->fused) fill_kl(&p->out.rq, m->f64, cout, acc);
 }
 
 void dory__col_sums(const uint8_t *col, int k, int32_t *sx)

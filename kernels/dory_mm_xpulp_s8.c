@@ -154,9 +154,7 @@ void dory__mm4x4_xpf32l(const dory__mm_rv32_t *a);
  * one block per iteration, nblk counts down), ra and s0-s11 at 44..92. The
  * K loop is mm4x4's (same registers), then the block's epilogue (below, one
  * per function), then the next block. */
-#define XP_MAX0(r) ".insn r 0x33, 6, 0x02, " #r ", " #r ", zero\n"
-#define XP_MINR(r) ".insn r 0x33, 4, 0x02, " #r ", " #r ", a2\n"
-#define XP_SBY(r)  ".insn r 0x2b, 4, 0, t0, a3, " #r "\n" /* p.sb r, t0(a3!) */
+#define XP_SBY(r) ".insn r 0x2b, 4, 0, t0, a3, " #r "\n" /* p.sb r, t0(a3!) */
 /* clang-format off */
 #define XPF_HEAD(name)                                                                             \
     ".text\n.balign 4\n.globl " name "\n.type " name ", @function\n" name ":\n"                   \
@@ -193,17 +191,15 @@ void dory__mm4x4_xpf32l(const dory__mm_rv32_t *a);
     "  " m " 2, s8, s9, s10, s11\n  " m " 3, t3, t4, t5, t6\n"
 
 /* SHIFT32: channel j uses a6 = k, a7 = l, a1 = d, a2 = range, pixel q's
- * output in a3, t0-t2: 4 mul, 4 add, 4 sra, 4 p.max 0, 4 p.min range, 4 sb
- * (each step on the 4 pixels, so no multiply-use stall). */
+ * output in a3, t0-t2: 4 mul, 4 p.addNr (+ l, >> d), 4 p.clipur [0, range],
+ * 4 sb (each step on the 4 pixels, so no multiply-use stall). */
 #define XPF_4(op) op(\\c0) op(\\c1) op(\\c2) op(\\c3)
-#define XPF_MULK(r) "  mul " #r ", " #r ", a6\n"
-#define XPF_ADDL(r) "  add " #r ", " #r ", a7\n"
-#define XPF_SRAD(r) "  sra " #r ", " #r ", a1\n"
-#define XPF_MAX0(r) "  " XP_MAX0(r)
-#define XPF_MINR(r) "  " XP_MINR(r)
+#define XPF_MULK(r)  "  mul " #r ", " #r ", a6\n"
+#define XPF_ADDNR(r) "  " DORY_XP_T_ADDNR(#r, "a7", "a1")
+#define XPF_CLIP(r)  "  " DORY_XP_T_CLIPUR(#r, #r, "a2")
 __asm__(".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
-        "  lw a6, (8*\\j)(a5)\n  lw a7, (8*\\j+4)(a5)\n" XPF_4(XPF_MULK) XPF_4(XPF_ADDL)
-            XPF_4(XPF_SRAD) XPF_4(XPF_MAX0) XPF_4(XPF_MINR)
+        "  lw a6, (8*\\j)(a5)\n  lw a7, (8*\\j+4)(a5)\n" XPF_4(XPF_MULK) XPF_4(XPF_ADDNR)
+            XPF_4(XPF_CLIP)
         "  sb \\c0, \\j(a3)\n  sb \\c1, \\j(t0)\n  sb \\c2, \\j(t1)\n  sb \\c3, \\j(t2)\n"
         ".endm\n"
         XPF_HEAD("dory__mm4x4_xpf")
@@ -214,12 +210,14 @@ __asm__(".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
         XPF_TAIL("dory__mm4x4_xpf")
         ".purgem DORY_XPF_CHANNEL\n");
 
-/* SHIFT64 (kl: 4 words per channel, k low and high, l low and high): the
- * high word h of k*acc + l from mulhsu(acc, k_lo) + acc*k_hi + l_hi and the
- * carry of acc*k_lo + l_lo (a6 = k_lo, a7 = k_hi, a4 = l_lo, a0 = l_hi;
- * temporaries ra, t2, the accumulator), then h >> (d - 32) (a1), clamped to
- * [0, range] (a2); the 4 pixels through one pointer, a3 += ys (t0) per
- * store, a3 -= 4 ys - 1 (t1) per channel. */
+/* SHIFT64 (kl: 4 words per channel, k low and high, ~l low (dory_mm_s8.c's
+ * fill_kl), l high): the high word h of k*acc + l from mulhsu(acc, k_lo)
+ * + acc*k_hi (p.mac) + l_hi and the carry of acc*k_lo + l_lo, which is
+ * ~l_lo < lo(acc*k_lo) (a6 = k_lo, a7 = k_hi, a4 = ~l_lo, a0 = l_hi;
+ * temporaries ra and the accumulator), then h >> (d - 32) (a1) with the
+ * last add (p.addNr), clamped to [0, range] (a2, p.clipur): 8 instructions
+ * per output; the 4 pixels through one pointer, a3 += ys (t0) per store,
+ * a3 -= 4 ys - 1 (t1) per channel. */
 #define XPF64_START                                                                                \
     "  lw a5, 20(sp)\n  lw a1, 24(sp)\n  lw a2, 28(sp)\n  lw a3, 32(sp)\n  lw t0, 36(sp)\n"       \
     "  slli t1, t0, 2\n  addi t1, t1, -1\n"
@@ -229,11 +227,12 @@ __asm__(".macro DORY_XPF_CHANNEL j, c0, c1, c2, c3\n"
 #define XPF32_CONSTS                                                                               \
     "  lw a6, (16*\\j)(a5)\n  lw a4, (16*\\j+8)(a5)\n  lw a0, (16*\\j+12)(a5)\n"
 #define XPF64_NEXT "  addi a5, a5, 64\n  sw a5, 20(sp)\n  sw a3, 32(sp)\n"
+#define XPF64_HI                                                                                   \
+    "  sltu \\acc, a4, \\acc\n  add \\acc, \\acc, a0\n  " DORY_XP_T_ADDNR("ra", "\\acc", "a1")       \
+    "  " DORY_XP_T_CLIPUR("ra", "ra", "a2") "  " XP_SBY(ra)
 __asm__(".macro DORY_XPF64_OUT acc\n"
-        "  mulhsu ra, \\acc, a6\n  mul t2, \\acc, a7\n  mul \\acc, \\acc, a6\n"
-        "  add t2, t2, a0\n  add \\acc, \\acc, a4\n  sltu \\acc, \\acc, a4\n"
-        "  add t2, t2, \\acc\n  add ra, ra, t2\n  sra ra, ra, a1\n"
-        "  " XP_MAX0(ra) "  " XP_MINR(ra) "  " XP_SBY(ra)
+        "  mulhsu ra, \\acc, a6\n  " DORY_XP_T_MAC("ra", "\\acc", "a7")
+        "  mul \\acc, \\acc, a6\n" XPF64_HI
         ".endm\n"
         ".macro DORY_XPF64_CHANNEL j, c0, c1, c2, c3\n" XPF64_CONSTS
         "  DORY_XPF64_OUT \\c0\n  DORY_XPF64_OUT \\c1\n  DORY_XPF64_OUT \\c2\n"
@@ -244,11 +243,9 @@ __asm__(".macro DORY_XPF64_OUT acc\n"
         ".purgem DORY_XPF64_OUT\n.purgem DORY_XPF64_CHANNEL\n");
 
 /* SHIFT64 with k within int32 (k_hi unused): h = mulh(acc, k) + l_hi +
- * carry, then as dory__mm4x4_xpf64 (d >= 32). */
+ * carry, then as dory__mm4x4_xpf64 (d >= 32, a4 = ~l_lo): 7 instructions. */
 __asm__(".macro DORY_XPF32H_OUT acc\n"
-        "  mulh ra, \\acc, a6\n  mul \\acc, \\acc, a6\n  add \\acc, \\acc, a4\n"
-        "  sltu \\acc, \\acc, a4\n  add \\acc, \\acc, a0\n  add ra, ra, \\acc\n  sra ra, ra, a1\n"
-        "  " XP_MAX0(ra) "  " XP_MINR(ra) "  " XP_SBY(ra)
+        "  mulh ra, \\acc, a6\n  mul \\acc, \\acc, a6\n" XPF64_HI
         ".endm\n"
         ".macro DORY_XPF32H_CHANNEL j, c0, c1, c2, c3\n" XPF32_CONSTS
         "  DORY_XPF32H_OUT \\c0\n  DORY_XPF32H_OUT \\c1\n  DORY_XPF32H_OUT \\c2\n"
@@ -258,8 +255,8 @@ __asm__(".macro DORY_XPF32H_OUT acc\n"
         XPF64_NEXT XPF_TAIL("dory__mm4x4_xpf32h")
         ".purgem DORY_XPF32H_OUT\n.purgem DORY_XPF32H_CHANNEL\n");
 
-/* SHIFT64 with k within int32 and d in 1..31 (a1 = d, a7 = 32 - d): h:s =
- * mulh:mul(acc, k) + l; v = h:s >> d is below 0 iff h < 0, at least 2^32
+/* SHIFT64 with k within int32 and d in 1..31 (a1 = d, a7 = 32 - d, a4 =
+ * l_lo, not inverted): h:s = mulh:mul(acc, k) + l; v = h:s >> d is below 0 iff h < 0, at least 2^32
  * iff h >> d != 0, else (h << (32 - d)) | (s >> d) as unsigned; the rare
  * clamped values by stubs after the function (.subsection 1). */
 __asm__(".macro DORY_XPF32L_OUT acc\n"
@@ -297,6 +294,7 @@ static int32_t xpf64_out(int f, const int32_t *kl, int32_t v, int d, int32_t ran
 {
     dory__s64_t e;
     memcpy(&e, kl, sizeof e);
+    if (f != DORY__MM_F32L) e.cl = ~e.cl; /* fill_kl's ~l_lo */
     return (int32_t)dory__s64_step(&e, v, f == DORY__MM_F32L ? d : d + 32, 0, (uint32_t)range);
 }
 

@@ -18,11 +18,14 @@ void dory__bias_eff(int n, int k, const int8_t *w, const int32_t *bias, int32_t 
                     const int32_t *w_zp, int w_zp_per_channel, int32_t *b)
 {
     int c, i;
+    if (!zx) { /* both corrections are 0: every core runs this per call, keep it a copy */
+        for (c = 0; c < n; c++) b[c] = bias ? bias[c] : 0;
+        return;
+    }
     for (c = 0; c < n; c++) {
         const int8_t *row = w + (long)c * k;
         uint32_t sw = 0, v;
-        if (zx) /* otherwise both corrections are 0 */
-            for (i = 0; i < k; i++) sw += (uint32_t)(int32_t)row[i];
+        for (i = 0; i < k; i++) sw += (uint32_t)(int32_t)row[i];
         v = bias ? (uint32_t)bias[c] : 0u;
         v -= (uint32_t)zx * sw;
         v += (uint32_t)k * (uint32_t)zx * (uint32_t)dory__wzp(w_zp, w_zp_per_channel, c);

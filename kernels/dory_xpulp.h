@@ -70,6 +70,7 @@
     X(max, RRR, 0x33, 6, 0x02, "rd = max(rs1, rs2), signed")                                       \
     X(min, RRR, 0x33, 4, 0x02, "rd = min(rs1, rs2), signed")                                       \
     X(clipr, RRR, 0x33, 5, 0x0a, "rd = clamp(rs1, -(rs2 + 1), rs2)")                               \
+    X(clipur, RRR, 0x33, 6, 0x0a, "rd = clamp(rs1, 0, rs2), rs2 >= 0")                             \
     X(clip, CLIPI, 0x33, 1, 0x0a, "rd = clamp(rs1, -2^(imm-1), 2^(imm-1) - 1)")                    \
     X(clipu, CLIPI, 0x33, 2, 0x0a, "rd = clamp(rs1, 0, 2^(imm-1) - 1)")                            \
     X(lb_pi, LDPI, 0x0b, 0, 0x00, "rd = s8 mem[rs1]; rs1 += imm")                                  \
@@ -212,6 +213,7 @@ DORY_XP_RRR(pack_h, 0x57, 0, 0x68, uint32_t)
 DORY_XP_RRR(max, 0x33, 6, 0x02, int32_t)
 DORY_XP_RRR(min, 0x33, 4, 0x02, int32_t)
 DORY_XP_RRR(clipr, 0x33, 5, 0x0a, int32_t)
+DORY_XP_RRR(clipur, 0x33, 6, 0x0a, int32_t)
 DORY_XP_INLINE int32_t dory_xp_dotsp_b(uint32_t a, uint32_t b)
 {
     return (int32_t)dory_xp_dotsp_b_u(a, b);
@@ -319,6 +321,7 @@ DORY_XP_INLINE void dory_xp_sb_rpi(void **pp, int32_t v, int32_t inc)
 DORY_XP_INLINE int32_t dory_xp_max(int32_t a, int32_t b) { return a > b ? a : b; }
 DORY_XP_INLINE int32_t dory_xp_min(int32_t a, int32_t b) { return a < b ? a : b; }
 DORY_XP_INLINE int32_t dory_xp_clipr(int32_t x, int32_t hi) { return dory_xp_c_clipr(x, hi); }
+DORY_XP_INLINE int32_t dory_xp_clipur(int32_t x, int32_t hi) { return dory_xp_c_clipur(x, hi); }
 DORY_XP_INLINE uint32_t dory_xp_pack_h(uint32_t a, uint32_t b) { return dory_xp_c_pack_h(a, b); }
 /* Forwarders to the portable forms (modes 0 and 2). */
 #define DORY_XP_FWD3(name, T, U)                                                                   \
@@ -407,6 +410,7 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_MIN(d, a, b)        DORY_XP_T_R(0x33, 4, 0x02, d, a, b)
 #define DORY_XP_T_MAC(d, a, b)        DORY_XP_T_R(0x33, 0, 0x21, d, a, b)
 #define DORY_XP_T_ADDNR(d, a, b)      DORY_XP_T_R(0x5b, 2, 0x20, d, a, b)
+#define DORY_XP_T_CLIPUR(d, a, b)     DORY_XP_T_R(0x33, 6, 0x0a, d, a, b)
 /* p.lw d, imm(p!); p.sb v, inc(p!) (inc a register); p.clipu d, a, bits */
 #define DORY_XP_T_LW_PI(d, p, imm)  ".insn i 0x0b, 2, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_SB_RPI(v, p, inc) DORY_XP_T_R(0x2b, 4, 0, inc, p, v)

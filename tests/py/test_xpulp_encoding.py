@@ -61,6 +61,9 @@ OPS = {
     "max": (f"0000010 {{s2}} {{s1}} 110 {{d}} {ALU}", RRRI, (10, 10, 11)),
     "min": (f"0000010 {{s2}} {{s1}} 100 {{d}} {ALU}", RRRI, (10, 10, 11)),
     "clipr": (f"0001010 {{s2}} {{s1}} 101 {{d}} {ALU}", RRRI, (10, 10, 11)),
+    # p.clipur rD, rs1, rs2: 0001010 rs2 rs1 110 rD 0110011 (GVSoC's pulp v2
+    # decoder has the same row, as the register form of p.clipu)
+    "clipur": (f"0001010 {{s2}} {{s1}} 110 {{d}} {ALU}", RRRI, (10, 10, 11)),
     # p.clip rD, rs1, Is2: Is2 in the rs2 field (here 8: [-128, 127])
     "clip": (f"0001010 {{i5}} {{s1}} 001 {{d}} {ALU}",
              "int32_t f(int32_t x) { return DORY_XP_CLIP(x, 8); }", (10, 10, 8)),
@@ -107,6 +110,7 @@ ASM_TEXT = {
     "MIN": ("min", '"a0", "a1", "a2"', (10, 11, 12)),
     "MAC": ("mac", '"a0", "a1", "a2"', (10, 11, 12)),
     "ADDNR": ("addnr", '"a0", "a1", "a2"', (10, 11, 12)),
+    "CLIPUR": ("clipur", '"a0", "a1", "a2"', (10, 11, 12)),
     "LW_PI": ("lw_pi", '"a0", "a1", 4', (10, 11, 4)),
     "SB_RPI": ("sb_rpi", '"a0", "a1", "a2"', (12, 11, 10)),
     "CLIPU": ("clipu", '"a0", "a1", 9', (10, 11, 9)),

@@ -119,6 +119,7 @@ TEST(xpulp_lanes_vs_manual)
             CHECK_EQ_I64(DORY_XP_CLIP(v, 8), v < -128 ? -128 : v > 127 ? 127 : v);
             CHECK_EQ_I64(DORY_XP_CLIPU(v, 9), v < 0 ? 0 : v > 255 ? 255 : v);
             CHECK_EQ_I64(dory_xp_clipr(v, 1000), v < -1001 ? -1001 : v > 1000 ? 1000 : v);
+            CHECK_EQ_I64(dory_xp_clipur(v, 1000), v < 0 ? 0 : v > 1000 ? 1000 : v);
             CHECK_EQ_I64(dory_xp_max(v, (int32_t)b), v > (int32_t)b ? v : (int32_t)b);
             CHECK_EQ_I64(dory_xp_min(v, (int32_t)b), v < (int32_t)b ? v : (int32_t)b);
         }
