@@ -3,7 +3,9 @@
  * im2col of 4 output pixels at a time, interleaved (unsigned bytes, padded
  * taps = input zero point), then the 4x4 register-blocked matrix core
  * (dory_mm_s8.c).
- * Work split: output pixels of whole output rows, contiguous per core.
+ * Work split: 4-pixel groups of the flattened output (any row boundary)
+ * x blocks of 4 output channels (dory_conv2d_hwc_s8_parts): every output
+ * is computed alone in exact integers, so the bytes do not depend on it.
  * No allocation (scratch from the caller); nothing from src/.
  */
 #include "dory_internal.h"
@@ -307,19 +309,21 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
         (p->im2col_pixels != 0 && p->im2col_pixels != 1 && p->im2col_pixels != DORY__MM_NP))
         return DORY_ERR_ARG;
     if (!b || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
+    /* this core's groups of the flattened output (1-pixel blocks: pixels) */
+    q = p->im2col_pixels == 1 ? 1 : DORY__MM_NP;
+    dory__split((out->h * out->w + q - 1) / q, ctx, &r0, &r1);
+    pix = r0 * q, end = r1 * q < out->h * out->w ? r1 * q : out->h * out->w;
+    if (pix >= end) return DORY_OK;
     col = (uint8_t *)b + DORY__MM_SCRATCH(out->c);
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     ys *= dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)); /* bytes */
     dory__bias_eff(out->c, k, w, bias, dory__zx_u(p), p->w_zp, p->w_zp_per_channel, b);
     if (p->im2col_pixels == 1) {
         dory__mm_init(&m, p, k, out->c, w, b, NULL);
-        dory__split(out->h, ctx, &r0, &r1);
         conv_pixel1(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, (uint8_t *)(b + out->c),
-                    r0 * out->w, r1 * out->w);
+                    pix, end);
         return DORY_OK;
     }
-    dory__split(out->h, ctx, &r0, &r1);
-    end = r1 * out->w;
 #if DORY__MM_XPULP
     zw = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c);
     blocked_ok = !zw && cin % 4 == 0 && ((uintptr_t)x | (uintptr_t)dory__cstride(in)) % 4 == 0;
@@ -327,14 +331,13 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
         int32_t kp = conv_kpad(p, in);
         const int8_t *wk = kp == k ? w : pad_weights(w, out->c, k, kp, col + DORY__MM_NP * kp);
         dory__mm_init(&m, p, kp, out->c, wk, b, b + out->c);
-        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, k, r0 * out->w,
-                       end);
+        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, k, pix, end);
         return DORY_OK;
     }
 #endif
     dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
-    oy = r0, ox = 0;
-    for (pix = r0 * out->w; pix < end; pix += DORY__MM_NP) {
+    oy = pix / out->w, ox = pix % out->w;
+    for (; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         int iy0 = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
         if (np == 4 && dense && ox + 3 < out->w && iy0 >= 0 && iy0 + ky < in->h && ix0 >= 0 &&
@@ -404,10 +407,57 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
     return DORY_OK;
 }
 
-/* The loops read the parameters and dims per pixel: from this core's copies. */
+int dory_conv2d_hwc_s8_parts(const dory_conv_params_t *p, const dory_dims_t *out, int cores,
+                             int *pixel_parts)
+{
+    int np = p->im2col_pixels == 1 ? 1 : DORY__MM_NP, best = 1, c;
+    long g = ((long)out->h * out->w + np - 1) / np, nb = (out->c + 3) / 4, bw = -1;
+    if (cores < 1) cores = 1;
+    /* a part count c >= 2 costs at least (g / cores) (3 nb + c) and c = 1 at
+     * most (g / cores + 1) (3 nb + 1): from (c - 1) g >= cores (3 nb + 1) on
+     * none beats it (the bound keeps the search short on large tiles) */
+    for (c = 1; c <= cores && c <= nb && (c - 1) * g < cores * (3 * nb + 1); c++) {
+        long pp = cores / c, wk = (g + pp - 1) / pp * (3 * ((nb + c - 1) / c) + 1);
+        if (bw < 0 || wk < bw) bw = wk, best = c;
+    }
+    *pixel_parts = cores / best;
+    return best;
+}
+
+/* Per-channel constants of a run of channels from c0 on: pointer + c0 where
+ * the array has one entry per channel. */
+#define CH_FROM(ptr, per, c0) ((ptr) && (per) ? (ptr) + (c0) : (ptr))
+
+/* This core's channel part (dory_conv2d_hwc_s8_parts) as a convolution of
+ * those channels on its pixel part, on this core's copies of p, in, out (the
+ * loops read them per pixel). An idle core validates the whole call. */
 int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                        const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                        void *y)
 {
-    return dory__conv_on_copies(conv2d, ctx, p, in, x, w, bias, out, y);
+    dory_conv_params_t pc = *p;
+    dory_dims_t ic = *in, oc = *out;
+    dory_ctx_t cc = *ctx;
+    dory_requant_t *rq = &pc.out.rq;
+    int pp, cp = dory_conv2d_hwc_s8_parts(p, out, ctx->num_cores, &pp);
+    int per = ((out->c + 3) / 4 + cp - 1) / cp * 4, c0 = ctx->core_id / pp * per, n, pc1;
+    if (cp == 1) return conv2d(ctx, &pc, &ic, x, w, bias, &oc, y);
+    if (!ctx->buf || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out))
+        return DORY_ERR_SCRATCH;
+    n = out->c - c0 < per ? out->c - c0 : per;
+    cc.num_cores = pp, cc.core_id = ctx->core_id % pp;
+    if (n <= 0) { /* no channels: no pixels either */
+        cc.core_id = pp;
+        return conv2d(&cc, &pc, &ic, x, w, bias, &oc, y);
+    }
+    pc1 = rq->per_channel;
+    rq->k32 = CH_FROM(rq->k32, pc1, c0), rq->l32 = CH_FROM(rq->l32, pc1, c0);
+    rq->k64 = CH_FROM(rq->k64, pc1, c0), rq->l64 = CH_FROM(rq->l64, pc1, c0);
+    rq->mult = CH_FROM(rq->mult, pc1, c0), rq->shift = CH_FROM(rq->shift, pc1, c0);
+    rq->scale = CH_FROM(rq->scale, pc1, c0);
+    pc.w_zp = CH_FROM(pc.w_zp, pc.w_zp_per_channel, c0);
+    oc.c = n, oc.c_stride = dory__cstride(out);
+    return conv2d(&cc, &pc, &ic, x, w + (long)c0 * conv_k(p, in), bias ? bias + c0 : bias, &oc,
+                  (uint8_t *)y +
+                      (long)c0 * dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)));
 }
