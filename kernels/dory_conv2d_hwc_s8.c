@@ -3,9 +3,10 @@
  * im2col of 4 output pixels at a time, interleaved (unsigned bytes, padded
  * taps = input zero point), then the 4x4 register-blocked matrix core
  * (dory_mm_s8.c).
- * Work split: 4-pixel groups of the flattened output (any row boundary)
- * x blocks of 4 output channels (dory_conv2d_hwc_s8_parts): every output
- * is computed alone in exact integers, so the bytes do not depend on it.
+ * Work split: whole output rows or 4-pixel groups of the flattened output
+ * (any row boundary), x blocks of 4 output channels
+ * (dory_conv2d_hwc_s8_parts): every output is computed alone in exact
+ * integers, so the bytes do not depend on it.
  * No allocation (scratch from the caller); nothing from src/.
  */
 #include "dory_internal.h"
@@ -284,9 +285,11 @@ static DORY_HOT void copy4(uint8_t *d, const uint8_t *a, long step, int n, uint8
     }
 }
 
+/* by_rows: this core's share is whole output rows, else 4-pixel groups of
+ * the flattened output (one-pixel blocks: pixels). */
 static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                   const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                  void *y)
+                  void *y, int by_rows)
 {
     int32_t k = conv_k(p, in);
     int32_t *b = (int32_t *)ctx->buf;
@@ -309,9 +312,8 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
         (p->im2col_pixels != 0 && p->im2col_pixels != 1 && p->im2col_pixels != DORY__MM_NP))
         return DORY_ERR_ARG;
     if (!b || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
-    /* this core's groups of the flattened output (1-pixel blocks: pixels) */
-    q = p->im2col_pixels == 1 ? 1 : DORY__MM_NP;
-    dory__split((out->h * out->w + q - 1) / q, ctx, &r0, &r1);
+    q = by_rows ? out->w : p->im2col_pixels == 1 ? 1 : DORY__MM_NP; /* pixels per unit */
+    dory__split(by_rows ? out->h : (out->h * out->w + q - 1) / q, ctx, &r0, &r1);
     pix = r0 * q, end = r1 * q < out->h * out->w ? r1 * q : out->h * out->w;
     if (pix >= end) return DORY_OK;
     col = (uint8_t *)b + DORY__MM_SCRATCH(out->c);
@@ -408,19 +410,21 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
 }
 
 int dory_conv2d_hwc_s8_parts(const dory_conv_params_t *p, const dory_dims_t *out, int cores,
-                             int *pixel_parts)
+                             int *pixel_parts, int *by_rows)
 {
-    int np = p->im2col_pixels == 1 ? 1 : DORY__MM_NP, best = 1, c;
-    long g = ((long)out->h * out->w + np - 1) / np, nb = (out->c + 3) / 4, bw = -1;
+    int sh = p->im2col_pixels == 1 ? 0 : 2, best = 1, rows = 1, c;
+    long h = out->h, g = (h * out->w + (1 << sh) - 1) >> sh, nb = (out->c + 3) / 4, bw = -1, pp;
     if (cores < 1) cores = 1;
-    /* a part count c >= 2 costs at least (g / cores) (3 nb + c) and c = 1 at
-     * most (g / cores + 1) (3 nb + 1): from (c - 1) g >= cores (3 nb + 1) on
-     * none beats it (the bound keeps the search short on large tiles) */
-    for (c = 1; c <= cores && c <= nb && (c - 1) * g < cores * (3 * nb + 1); c++) {
-        long pp = cores / c, wk = (g + pp - 1) / pp * (3 * ((nb + c - 1) / c) + 1);
-        if (bw < 0 || wk < bw) bw = wk, best = c;
+    for (c = 1; c <= cores && c <= nb; c *= 2) { /* channel parts: powers of 2 */
+        long gr, gf, wk;
+        pp = cores / c;
+        gr = (((h + pp - 1) / pp) * out->w + (1 << sh) - 1) >> sh; /* whole rows */
+        gf = (g + pp - 1) / pp;                                    /* groups */
+        wk = (gr <= gf ? gr : gf) * (2 * ((nb + c - 1) / c) + 3);
+        if (bw < 0 || wk < bw) bw = wk, best = c, rows = gr <= gf;
     }
     *pixel_parts = cores / best;
+    *by_rows = rows;
     return best;
 }
 
@@ -439,16 +443,16 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
     dory_dims_t ic = *in, oc = *out;
     dory_ctx_t cc = *ctx;
     dory_requant_t *rq = &pc.out.rq;
-    int pp, cp = dory_conv2d_hwc_s8_parts(p, out, ctx->num_cores, &pp);
+    int pp, rows, cp = dory_conv2d_hwc_s8_parts(p, out, ctx->num_cores, &pp, &rows);
     int per = ((out->c + 3) / 4 + cp - 1) / cp * 4, c0 = ctx->core_id / pp * per, n, pc1;
-    if (cp == 1) return conv2d(ctx, &pc, &ic, x, w, bias, &oc, y);
+    if (cp == 1) return conv2d(ctx, &pc, &ic, x, w, bias, &oc, y, rows);
     if (!ctx->buf || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out))
         return DORY_ERR_SCRATCH;
     n = out->c - c0 < per ? out->c - c0 : per;
     cc.num_cores = pp, cc.core_id = ctx->core_id % pp;
     if (n <= 0) { /* no channels: no pixels either */
         cc.core_id = pp;
-        return conv2d(&cc, &pc, &ic, x, w, bias, &oc, y);
+        return conv2d(&cc, &pc, &ic, x, w, bias, &oc, y, rows);
     }
     pc1 = rq->per_channel;
     rq->k32 = CH_FROM(rq->k32, pc1, c0), rq->l32 = CH_FROM(rq->l32, pc1, c0);
@@ -459,5 +463,6 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
     oc.c = n, oc.c_stride = dory__cstride(out);
     return conv2d(&cc, &pc, &ic, x, w + (long)c0 * conv_k(p, in), bias ? bias + c0 : bias, &oc,
                   (uint8_t *)y +
-                      (long)c0 * dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)));
+                      (long)c0 * dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)),
+                  rows);
 }

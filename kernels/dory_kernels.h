@@ -289,15 +289,18 @@ int dory_requant_s32(const dory_ctx_t *ctx, const dory_out_params_t *p, const do
 int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                          const dory_dims_t *out);
 /** How dory_conv2d_hwc_s8() splits a tile over `cores` cores: the channel
- * parts (returned; contiguous runs of whole 4-channel blocks) and
- * *pixel_parts (contiguous runs of 4-pixel groups of the flattened output,
- * 1-pixel with p->im2col_pixels = 1): core i takes pixel part
- * i % *pixel_parts of channel part i / *pixel_parts; cores past their
- * product idle. The pair minimises the busiest core's groups x (blocks + a
- * third of a block for the group's im2col, which each channel part builds),
- * ties to fewer channel parts. The planner models it (src/plan/cost.c). */
+ * parts (returned; contiguous runs of whole 4-channel blocks, a power of 2),
+ * *pixel_parts parts of the pixels: whole output rows (*by_rows) or groups
+ * of 4 pixels of the flattened output (1 pixel with p->im2col_pixels = 1),
+ * contiguous; core i takes pixel part i % *pixel_parts of channel part
+ * i / *pixel_parts, cores past their product idle. The choice minimises
+ * the busiest core's groups x (2 x its 4-channel blocks + 3: a group's
+ * im2col, which each channel part builds, costs about 1.5 blocks; measured
+ * on GVSoC), ties to fewer channel parts, then to whole rows (their groups
+ * of 4 pixels of one row take the one-row im2col). The planner models it
+ * (src/plan/cost.c). */
 int dory_conv2d_hwc_s8_parts(const dory_conv_params_t *p, const dory_dims_t *out, int cores,
-                             int *pixel_parts);
+                             int *pixel_parts, int *by_rows);
 /**
  * Standard convolution (groups = 1; grouped convolutions other than depthwise
  * are not supported), any kernel, stride and dilation.
