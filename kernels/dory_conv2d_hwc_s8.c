@@ -312,9 +312,11 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
         (p->im2col_pixels != 0 && p->im2col_pixels != 1 && p->im2col_pixels != DORY__MM_NP))
         return DORY_ERR_ARG;
     if (!b || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
+    /* (no division where avoidable: they cost on RI5CY) */
     q = by_rows ? out->w : p->im2col_pixels == 1 ? 1 : DORY__MM_NP; /* pixels per unit */
-    dory__split(by_rows ? out->h : (out->h * out->w + q - 1) / q, ctx, &r0, &r1);
-    pix = r0 * q, end = r1 * q < out->h * out->w ? r1 * q : out->h * out->w;
+    end = out->h * out->w;
+    dory__split(by_rows ? out->h : q == 1 ? end : (end + 3) >> 2, ctx, &r0, &r1);
+    pix = r0 * q, end = r1 * q < end ? r1 * q : end;
     if (pix >= end) return DORY_OK;
     col = (uint8_t *)b + DORY__MM_SCRATCH(out->c);
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
@@ -338,7 +340,7 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
     }
 #endif
     dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
-    oy = pix / out->w, ox = pix % out->w;
+    oy = by_rows ? r0 : pix / out->w, ox = by_rows ? 0 : pix % out->w;
     for (; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         int iy0 = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
@@ -409,18 +411,29 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
     return DORY_OK;
 }
 
+/* ceil(a / 2^k), or ceil(a / d) where d is not a power of 2 (k < 0). */
+static long ceil_shr(long a, long d, int k) { return k >= 0 ? (a + d - 1) >> k : (a + d - 1) / d; }
+
 int dory_conv2d_hwc_s8_parts(const dory_conv_params_t *p, const dory_dims_t *out, int cores,
                              int *pixel_parts, int *by_rows)
 {
-    int sh = p->im2col_pixels == 1 ? 0 : 2, best = 1, rows = 1, c;
-    long h = out->h, g = (h * out->w + (1 << sh) - 1) >> sh, nb = (out->c + 3) / 4, bw = -1, pp;
+    int sh = p->im2col_pixels == 1 ? 0 : 2, best = 1, rows = 1, c, lc, lg = 0;
+    long h = out->h, w = out->w, g = (h * w + (1 << sh) - 1) >> sh, nb = (out->c + 3) >> 2;
+    long bw = -1, pp;
     if (cores < 1) cores = 1;
-    for (c = 1; c <= cores && c <= nb; c *= 2) { /* channel parts: powers of 2 */
+    while (lg < 30 && (1 << lg) < cores) lg++;
+    if (1 << lg != cores) lg = -1; /* the divisions only off powers of 2 (they cost on RI5CY) */
+    /* channel parts c, powers of 2: c >= 2 costs at least (g / cores)(2 nb +
+     * 3c), c = 1 at most (g / cores + 1)(2 nb + 3); none beats it from
+     * 3 (c - 1) g >= cores (2 nb + 3) on (large tiles: one iteration) */
+    for (c = 1, lc = 0; c <= cores && c <= nb && 3 * (c - 1) * g < cores * (2 * nb + 3);
+         c *= 2, lc++) {
         long gr, gf, wk;
-        pp = cores / c;
-        gr = (((h + pp - 1) / pp) * out->w + (1 << sh) - 1) >> sh; /* whole rows */
-        gf = (g + pp - 1) / pp;                                    /* groups */
-        wk = (gr <= gf ? gr : gf) * (2 * ((nb + c - 1) / c) + 3);
+        int k = lg < 0 ? -1 : lg - lc;
+        pp = cores >> lc;
+        gr = (ceil_shr(h, pp, k) * w + (1 << sh) - 1) >> sh; /* whole rows */
+        gf = ceil_shr(g, pp, k);                             /* groups */
+        wk = (gr <= gf ? gr : gf) * (2 * ((nb + c - 1) >> lc) + 3);
         if (bw < 0 || wk < bw) bw = wk, best = c, rows = gr <= gf;
     }
     *pixel_parts = cores / best;
@@ -443,26 +456,29 @@ int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const
     dory_dims_t ic = *in, oc = *out;
     dory_ctx_t cc = *ctx;
     dory_requant_t *rq = &pc.out.rq;
-    int pp, rows, cp = dory_conv2d_hwc_s8_parts(p, out, ctx->num_cores, &pp, &rows);
-    int per = ((out->c + 3) / 4 + cp - 1) / cp * 4, c0 = ctx->core_id / pp * per, n, pc1;
-    if (cp == 1) return conv2d(ctx, &pc, &ic, x, w, bias, &oc, y, rows);
-    if (!ctx->buf || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out))
+    int pp, rows, cp = dory_conv2d_hwc_s8_parts(&pc, &oc, ctx->num_cores, &pp, &rows);
+    int per, c0, n, pc1;
+    /* one call of conv2d below (inlined: its loops read the copies) */
+    if (cp > 1 && (!ctx->buf || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)))
         return DORY_ERR_SCRATCH;
-    n = out->c - c0 < per ? out->c - c0 : per;
-    cc.num_cores = pp, cc.core_id = ctx->core_id % pp;
-    if (n <= 0) { /* no channels: no pixels either */
-        cc.core_id = pp;
-        return conv2d(&cc, &pc, &ic, x, w, bias, &oc, y, rows);
+    if (cp > 1) {
+        per = ((oc.c + 3) / 4 + cp - 1) / cp * 4, c0 = ctx->core_id / pp * per;
+        n = oc.c - c0 < per ? oc.c - c0 : per;
+        cc.num_cores = pp, cc.core_id = ctx->core_id % pp;
+        if (n <= 0) { /* no channels: no pixels either (the whole call validated) */
+            cc.core_id = pp;
+        } else {
+            pc1 = rq->per_channel;
+            rq->k32 = CH_FROM(rq->k32, pc1, c0), rq->l32 = CH_FROM(rq->l32, pc1, c0);
+            rq->k64 = CH_FROM(rq->k64, pc1, c0), rq->l64 = CH_FROM(rq->l64, pc1, c0);
+            rq->mult = CH_FROM(rq->mult, pc1, c0), rq->shift = CH_FROM(rq->shift, pc1, c0);
+            rq->scale = CH_FROM(rq->scale, pc1, c0);
+            pc.w_zp = CH_FROM(pc.w_zp, pc.w_zp_per_channel, c0);
+            oc.c = n, oc.c_stride = dory__cstride(out);
+            w += (long)c0 * conv_k(p, in), bias = bias ? bias + c0 : bias;
+            y = (uint8_t *)y +
+                (long)c0 * dory__store_esize(dory__store_kind(p->acc_mode, p->out.type));
+        }
     }
-    pc1 = rq->per_channel;
-    rq->k32 = CH_FROM(rq->k32, pc1, c0), rq->l32 = CH_FROM(rq->l32, pc1, c0);
-    rq->k64 = CH_FROM(rq->k64, pc1, c0), rq->l64 = CH_FROM(rq->l64, pc1, c0);
-    rq->mult = CH_FROM(rq->mult, pc1, c0), rq->shift = CH_FROM(rq->shift, pc1, c0);
-    rq->scale = CH_FROM(rq->scale, pc1, c0);
-    pc.w_zp = CH_FROM(pc.w_zp, pc.w_zp_per_channel, c0);
-    oc.c = n, oc.c_stride = dory__cstride(out);
-    return conv2d(&cc, &pc, &ic, x, w + (long)c0 * conv_k(p, in), bias ? bias + c0 : bias, &oc,
-                  (uint8_t *)y +
-                      (long)c0 * dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)),
-                  rows);
+    return conv2d(&cc, &pc, &ic, x, w, bias, &oc, y, rows);
 }
