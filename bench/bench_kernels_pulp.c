@@ -299,6 +299,13 @@ int main(void)
         failed += row(&kc_bench_shapes[extra[i].shape], 42u + (unsigned)extra[i].shape,
                       extra[i].flags, extra[i].name);
     }
-    printf("%d shapes, %d failed\n", kc_bench_nshapes + NEXTRA, failed);
+    /* small and odd outputs, where conv2d's work split matters */
+    for (i = 0; i < kc_split_nshapes; i++) {
+#ifdef DORY_BENCH_ONLY
+        if (!strstr(kc_split_shapes[i].name, DORY_BENCH_ONLY)) continue;
+#endif
+        failed += row(&kc_split_shapes[i], 142u + (unsigned)i, 0, NULL);
+    }
+    printf("%d shapes, %d failed\n", kc_bench_nshapes + NEXTRA + kc_split_nshapes, failed);
     return failed ? 1 : 0;
 }

@@ -51,7 +51,9 @@ GVSOC_COMMIT = "209c147"
 
 # The structure of each row (not fitted: what the kernels do; docs/PULP.md):
 # C id, parallel split, split block, co/wo/ci inner blocks; rows without data
-# take a measured row's constants (FALLBACK).
+# take a measured row's constants (FALLBACK). conv2d_hwc and conv2d_hwc_1px
+# split pixel groups x channel blocks: src/plan/cost.c models that split
+# (split2d) whatever their parallel field says.
 ROWS = {
     "conv2d_hwc": ("DORY_K_CONV2D", "PAR_ROWS", 1, 4, 1, 1),
     "conv2d_hwc_1px": ("DORY_K_CONV2D_1PX", "PAR_ROWS", 1, 4, 1, 1),

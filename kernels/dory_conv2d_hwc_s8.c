@@ -3,7 +3,10 @@
  * im2col of 4 output pixels at a time, interleaved (unsigned bytes, padded
  * taps = input zero point), then the 4x4 register-blocked matrix core
  * (dory_mm_s8.c).
- * Work split: output pixels of whole output rows, contiguous per core.
+ * Work split: whole output rows or 4-pixel groups of the flattened output
+ * (any row boundary), x blocks of 4 output channels
+ * (dory_conv2d_hwc_s8_parts): every output is computed alone in exact
+ * integers, so the bytes do not depend on it.
  * No allocation (scratch from the caller); nothing from src/.
  */
 #include "dory_internal.h"
@@ -334,9 +337,11 @@ static DORY_HOT void copy4(uint8_t *d, const uint8_t *a, long step, int n, uint8
     }
 }
 
+/* by_rows: this core's share is whole output rows, else 4-pixel groups of
+ * the flattened output (one-pixel blocks: pixels). */
 static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                   const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
-                  void *y)
+                  void *y, int by_rows)
 {
     int32_t k = conv_k(p, in);
     int32_t *b = (int32_t *)ctx->buf;
@@ -359,19 +364,22 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
         (p->im2col_pixels != 0 && p->im2col_pixels != 1 && p->im2col_pixels != DORY__MM_NP))
         return DORY_ERR_ARG;
     if (!b || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)) return DORY_ERR_SCRATCH;
+    /* (no division where avoidable: they cost on RI5CY) */
+    q = by_rows ? out->w : p->im2col_pixels == 1 ? 1 : DORY__MM_NP; /* pixels per unit */
+    end = out->h * out->w;
+    dory__split(by_rows ? out->h : q == 1 ? end : (end + 3) >> 2, ctx, &r0, &r1);
+    pix = r0 * q, end = r1 * q < end ? r1 * q : end;
+    if (pix >= end) return DORY_OK;
     col = (uint8_t *)b + DORY__MM_SCRATCH(out->c);
     if (p->acc_mode == DORY_ACC_NEXT) bias = 0;
     ys *= dory__store_esize(dory__store_kind(p->acc_mode, p->out.type)); /* bytes */
     dory__bias_eff(out->c, k, w, bias, dory__zx_u(p), p->w_zp, p->w_zp_per_channel, b);
     if (p->im2col_pixels == 1) {
         dory__mm_init(&m, p, k, out->c, w, b, NULL);
-        dory__split(out->h, ctx, &r0, &r1);
         conv_pixel1(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, (uint8_t *)(b + out->c),
-                    r0 * out->w, r1 * out->w);
+                    pix, end);
         return DORY_OK;
     }
-    dory__split(out->h, ctx, &r0, &r1);
-    end = r1 * out->w;
 #if DORY__MM_XPULP
     zw = !dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c);
     blocked_ok = !zw && cin % 4 == 0 && ((uintptr_t)x | (uintptr_t)dory__cstride(in)) % 4 == 0;
@@ -381,13 +389,13 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
                                ? order_weights(w, out->c, p->kh, rowlen, kp, col + DORY__MM_NP * kp)
                                : w;
         dory__mm_init(&m, p, kp, out->c, wk, b, b + out->c);
-        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, r0 * out->w, end);
+        conv_xpulp_any(&m, p, in, (const uint8_t *)x, out, (uint8_t *)y, ys, col, pix, end);
         return DORY_OK;
     }
 #endif
     dory__mm_init(&m, p, k, out->c, w, b, b + out->c);
-    oy = r0, ox = 0;
-    for (pix = r0 * out->w; pix < end; pix += DORY__MM_NP) {
+    oy = by_rows ? r0 : pix / out->w, ox = by_rows ? 0 : pix % out->w;
+    for (; pix < end; pix += DORY__MM_NP) {
         int np = end - pix < DORY__MM_NP ? end - pix : DORY__MM_NP;
         int iy0 = oy * p->stride_h - pt, ix0 = ox * p->stride_w - pl;
         if (np == 4 && dense && ox + 3 < out->w && iy0 >= 0 && iy0 + ky < in->h && ix0 >= 0 &&
@@ -457,10 +465,74 @@ static int conv2d(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory
     return DORY_OK;
 }
 
-/* The loops read the parameters and dims per pixel: from this core's copies. */
+/* ceil(a / 2^k), or ceil(a / d) where d is not a power of 2 (k < 0). */
+static long ceil_shr(long a, long d, int k) { return k >= 0 ? (a + d - 1) >> k : (a + d - 1) / d; }
+
+int dory_conv2d_hwc_s8_parts(const dory_conv_params_t *p, const dory_dims_t *out, int cores,
+                             int *pixel_parts, int *by_rows)
+{
+    int sh = p->im2col_pixels == 1 ? 0 : 2, best = 1, rows = 1, c, lc, lg = 0;
+    long h = out->h, w = out->w, g = (h * w + (1 << sh) - 1) >> sh, nb = (out->c + 3) >> 2;
+    long bw = -1, pp;
+    if (cores < 1) cores = 1;
+    while (lg < 30 && (1 << lg) < cores) lg++;
+    if (1 << lg != cores) lg = -1; /* the divisions only off powers of 2 (they cost on RI5CY) */
+    /* channel parts c, powers of 2: c >= 2 costs at least (g / cores)(2 nb +
+     * 3c), c = 1 at most (g / cores + 1)(2 nb + 3); none beats it from
+     * 3 (c - 1) g >= cores (2 nb + 3) on (large tiles: one iteration) */
+    for (c = 1, lc = 0; c <= cores && c <= nb && 3 * (c - 1) * g < cores * (2 * nb + 3);
+         c *= 2, lc++) {
+        long gr, gf, wk;
+        int k = lg < 0 ? -1 : lg - lc;
+        pp = cores >> lc;
+        gr = (ceil_shr(h, pp, k) * w + (1 << sh) - 1) >> sh; /* whole rows */
+        gf = ceil_shr(g, pp, k);                             /* groups */
+        wk = (gr <= gf ? gr : gf) * (2 * ((nb + c - 1) >> lc) + 3);
+        if (bw < 0 || wk < bw) bw = wk, best = c, rows = gr <= gf;
+    }
+    *pixel_parts = cores / best;
+    *by_rows = rows;
+    return best;
+}
+
+/* Per-channel constants of a run of channels from c0 on: pointer + c0 where
+ * the array has one entry per channel. */
+#define CH_FROM(ptr, per, c0) ((ptr) && (per) ? (ptr) + (c0) : (ptr))
+
+/* This core's channel part (dory_conv2d_hwc_s8_parts) as a convolution of
+ * those channels on its pixel part, on this core's copies of p, in, out (the
+ * loops read them per pixel). An idle core validates the whole call. */
 int dory_conv2d_hwc_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                        const void *x, const int8_t *w, const int32_t *bias, const dory_dims_t *out,
                        void *y)
 {
-    return dory__conv_on_copies(conv2d, ctx, p, in, x, w, bias, out, y);
+    dory_conv_params_t pc = *p;
+    dory_dims_t ic = *in, oc = *out;
+    dory_ctx_t cc = *ctx;
+    dory_requant_t *rq = &pc.out.rq;
+    int pp, rows, cp = dory_conv2d_hwc_s8_parts(&pc, &oc, ctx->num_cores, &pp, &rows);
+    int per, c0, n, pc1;
+    /* one call of conv2d below (inlined: its loops read the copies) */
+    if (cp > 1 && (!ctx->buf || ctx->size < dory_conv2d_hwc_s8_scratch_bytes(p, in, out)))
+        return DORY_ERR_SCRATCH;
+    if (cp > 1) {
+        per = ((oc.c + 3) / 4 + cp - 1) / cp * 4, c0 = ctx->core_id / pp * per;
+        n = oc.c - c0 < per ? oc.c - c0 : per;
+        cc.num_cores = pp, cc.core_id = ctx->core_id % pp;
+        if (n <= 0) { /* no channels: no pixels either (the whole call validated) */
+            cc.core_id = pp;
+        } else {
+            pc1 = rq->per_channel;
+            rq->k32 = CH_FROM(rq->k32, pc1, c0), rq->l32 = CH_FROM(rq->l32, pc1, c0);
+            rq->k64 = CH_FROM(rq->k64, pc1, c0), rq->l64 = CH_FROM(rq->l64, pc1, c0);
+            rq->mult = CH_FROM(rq->mult, pc1, c0), rq->shift = CH_FROM(rq->shift, pc1, c0);
+            rq->scale = CH_FROM(rq->scale, pc1, c0);
+            pc.w_zp = CH_FROM(pc.w_zp, pc.w_zp_per_channel, c0);
+            oc.c = n, oc.c_stride = dory__cstride(out);
+            w += (long)c0 * conv_k(p, in), bias = bias ? bias + c0 : bias;
+            y = (uint8_t *)y +
+                (long)c0 * dory__store_esize(dory__store_kind(p->acc_mode, p->out.type));
+        }
+    }
+    return conv2d(&cc, &pc, &ic, x, w, bias, &oc, y, rows);
 }

@@ -288,6 +288,19 @@ int dory_requant_s32(const dory_ctx_t *ctx, const dory_out_params_t *p, const do
  * which fits GAP8's L1), at about 1.5x the instructions (bench/README.md). */
 int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                          const dory_dims_t *out);
+/** How dory_conv2d_hwc_s8() splits a tile over `cores` cores: the channel
+ * parts (returned; contiguous runs of whole 4-channel blocks, a power of 2),
+ * *pixel_parts parts of the pixels: whole output rows (*by_rows) or groups
+ * of 4 pixels of the flattened output (1 pixel with p->im2col_pixels = 1),
+ * contiguous; core i takes pixel part i % *pixel_parts of channel part
+ * i / *pixel_parts, cores past their product idle. The choice minimises
+ * the busiest core's groups x (2 x its 4-channel blocks + 3: a group's
+ * im2col, which each channel part builds, costs about 1.5 blocks; measured
+ * on GVSoC), ties to fewer channel parts, then to whole rows (their groups
+ * of 4 pixels of one row take the one-row im2col). The planner models it
+ * (src/plan/cost.c). */
+int dory_conv2d_hwc_s8_parts(const dory_conv_params_t *p, const dory_dims_t *out, int cores,
+                             int *pixel_parts, int *by_rows);
 /**
  * Standard convolution (groups = 1; grouped convolutions other than depthwise
  * are not supported), any kernel, stride and dilation.
@@ -296,8 +309,9 @@ int32_t dory_conv2d_hwc_s8_scratch_bytes(const dory_conv_params_t *p, const dory
  * p->out.type. Output pixel (oy, ox) reads input rows oy*stride_h - pt +
  * dy*dil_h where pt = pad_top if (border & TOP) else 0 (same for columns);
  * taps outside the tile read the input zero point. The caller gives out->h and
- * out->w consistent with that geometry. Work split: output rows.
- * Accumulators must fit int32 (the verifier proves it); K = kh*kw*cin <= 65535.
+ * out->w consistent with that geometry. Work split: output-pixel groups x
+ * output-channel blocks (dory_conv2d_hwc_s8_parts); the bytes do not depend
+ * on it. Accumulators must fit int32 (the verifier proves it); K = kh*kw*cin <= 65535.
  * Output types U8, I8, I32. With p->acc_mode FIRST/NEXT the call computes one
  * input-channel slice (in->c = the slice's channels, weights the OHWI weights
  * of those channels, dense [out->c][kh][kw][in->c]) into an int32 accumulator

@@ -70,9 +70,20 @@ const KernelCost *cost_kernel(const PlanGeom *g, const Target *t)
     return &t->kernel[g->kind];
 }
 
+/* conv2d's driver splits each tile's pixels (whole rows or groups of 4) x
+ * channel blocks
+ * (dory_conv2d_hwc_s8_parts, kernels/dory_kernels.h): the kernel's
+ * structure on every target, whatever its row's par says. */
+static int split2d(const PlanGeom *g)
+{
+    return g->kind == KK_CONV && (g->kernel == DORY_K_CONV2D || g->kernel == DORY_K_CONV2D_1PX);
+}
+
 int cost_dim_joint(const PlanGeom *g, const Target *t, int d)
 {
     const KernelCost *k = cost_kernel(g, t);
+    /* the 2-D split couples output channels and pixels */
+    if (split2d(g) && d != TD_CI) return 1;
     /* the K % 4 tail taps depend on the input-channel tile modulo 4, which no
      * feature of the dimension orders: no candidate dominates another */
     if (d == TD_CI) return g->kind == KK_CONV && k->mac_tail_cycles > 0;
@@ -356,6 +367,54 @@ static double row_group_slots(const Target *t, const KernelCost *k, int64_t h, i
     return (double)(ceil_div(ceil_div(h, cores) * w, 4) * 4 * cores);
 }
 
+/* Per tile of conv2d's 2-D split, the busiest core's counts times the
+ * cores (channels: per core): its outputs (channels with the row's
+ * leftover-channel penalty x pixels), the empty pixel slots of its groups
+ * of 4 (times its channels), its im2col pixels, its channels. */
+typedef struct {
+    double outs, slots, pixels, chans;
+} Split2d;
+
+static Split2d split2d_tile(const PlanGeom *g, const Target *t, const KernelCost *k, int64_t co,
+                            int64_t h, int64_t w)
+{
+    dory_conv_params_t cp;
+    dory_dims_t out = {(int)h, (int)w, (int)co, 0};
+    int cores = t->cores > 0 ? t->cores : 1, pp, blk = g->kernel == DORY_K_CONV2D_1PX ? 1 : 4;
+    memset(&cp, 0, sizeof cp);
+    cp.im2col_pixels = blk == 1;
+    int rows, parts = dory_conv2d_hwc_s8_parts(&cp, &out, cores, &pp, &rows);
+    /* the busiest core's pixels: its whole rows, or its groups */
+    int64_t px = rows ? ceil_div(h, pp) * w : ceil_div(ceil_div(h * w, blk), pp) * blk;
+    px = DORY_MIN(px, h * w);
+    int64_t slots = ceil_div(px, blk) * blk;
+    int64_t cc = DORY_MIN(co, ceil_div(ceil_div(co, 4), parts) * 4);
+    double ch = aligned(cc, k->co_align, k->co_penalty);
+    return (Split2d){ch * (double)(px * cores), ch * (double)((slots - px) * cores),
+                     (double)(px * cores), (double)cc};
+}
+
+/* split2d_tile summed over the tiles of the output channels and pixels. */
+static Split2d split2d_sum(const PlanGeom *g, const Target *t, const KernelCost *k,
+                           const DimFeat f[TD_COUNT])
+{
+    const DimFeat *d[3] = {&f[TD_CO], &f[TD_HO], &f[TD_WO]};
+    Split2d s = {0, 0, 0, 0};
+    for (int i = 0; i < 8; i++) {
+        int64_t n = 1, size[3];
+        for (int j = 0; j < 3; j++) {
+            int last = i >> j & 1;
+            n *= last ? 1 : d[j]->n - 1;
+            size[j] = last ? d[j]->last : d[j]->t;
+        }
+        if (!n) continue;
+        Split2d e = split2d_tile(g, t, k, size[0], size[1], size[2]);
+        s.outs += (double)n * e.outs, s.slots += (double)n * e.slots;
+        s.pixels += (double)n * e.pixels, s.chans += (double)n * e.chans;
+    }
+    return s;
+}
+
 /* The counts of the compute terms (PT_SLICES..PT_PSUM) of a tiling. */
 static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT],
                           double term[PT_COUNT])
@@ -388,6 +447,17 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
                              (over_tiles(t, k, &f[TD_HO], &f[TD_WO], row_group_slots) - sp);
     term[PT_CHAN] = f[TD_CO].f * (double)(nsp * nci);
     term[PT_OUTS] = outs;
+    if (split2d(g)) { /* the same terms from the busiest core's share of each tile */
+        Split2d s2 = split2d_sum(g, t, k, f);
+        double tail = (double)((f[TD_CI].t * g->kh * g->kw) % 4) * (double)nci;
+        term[PT_MACS] = s2.outs * f[TD_CI].f * taps;
+        term[g->cin_total % 4 || f[TD_CI].t % 4 ? PT_INPUT_ODD : PT_INPUT] =
+            s2.pixels * f[TD_CI].f * taps;
+        term[PT_MAC_TAIL] = s2.outs * tail;
+        term[PT_MAC_GROUP] = s2.slots * f[TD_CI].f * taps;
+        term[PT_CHAN] = s2.chans * (double)nci;
+        term[PT_OUTS] = s2.outs;
+    }
     term[PT_PSUM] = (double)(g->ho * g->wo * g->co) * (double)(nci - 1);
 }
 

@@ -227,6 +227,34 @@ int main(void)
     printf("%s benchmark shapes: %d layers x u8/i8/tflite x cores 1,3,8, %d failed\n",
            bench_failed ? "FAIL" : "ok  ", kc_bench_nshapes, bench_failed);
     failed += bench_failed;
+    /* conv2d's work split on small and odd outputs: cores 1..8 */
+    bench_failed = 0;
+    for (i = 0; i < kc_split_nshapes * KC_SPLIT_NFLAGS; i++) {
+        const KBenchShape *s = &kc_split_shapes[i / KC_SPLIT_NFLAGS];
+        int flags = kc_split_flags[i % KC_SPLIT_NFLAGS];
+        char msg[300];
+        int bad = 0;
+        if (kc_bench(&kcase, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad,
+                     90u + (unsigned)i, flags)) {
+            printf("FAIL %s: setup\n", s->name);
+            bench_failed++;
+            continue;
+        }
+        kc_ref(&kcase);
+        for (j = 1; j <= 8 && !bad; j++) {
+            bad = kc_check(&kcase, j, msg, sizeof msg);
+            if (bad) printf("FAIL %s (flags %d), %d cores: %s\n", s->name, flags, j, msg);
+        }
+        if (bad)
+            bench_failed++;
+        else
+            passed++;
+        kc_free(&kcase);
+    }
+    printf("%s small outputs (conv2d's split): %d shapes x %d quantizations x cores 1..8, %d "
+           "failed\n",
+           bench_failed ? "FAIL" : "ok  ", kc_split_nshapes, KC_SPLIT_NFLAGS, bench_failed);
+    failed += bench_failed;
     printf("%d passed, %d failed\n", passed, failed);
 #ifdef KC_PULP_CLUSTER
     dory_hal_deinit(); /* the stacks' check and use */

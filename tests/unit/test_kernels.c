@@ -321,6 +321,30 @@ TEST(kernels_conv2d_im2col1_128ch)
     }
 }
 
+/* conv2d's work split on small and odd outputs (pixel groups x channel
+ * blocks): the interpreter's bytes on 1..8 cores, in every quantization. */
+TEST(kernels_conv2d_split_small_outputs)
+{
+    for (int i = 0; i < kc_split_nshapes * KC_SPLIT_NFLAGS; i++) {
+        const KBenchShape *s = &kc_split_shapes[i / KC_SPLIT_NFLAGS];
+        KCase k;
+        char msg[400] = "";
+        int kref_bad = 0;
+        if (!CHECK(kc_bench(&k, s->op, s->h, s->w, s->c, s->cout, s->k, s->s, s->pad, 90u + i,
+                            kc_split_flags[i % KC_SPLIT_NFLAGS]) == 0))
+            continue;
+        kc_ref(&k);
+        if (CHECK(interp_ref(&k, &kref_bad) == 0)) {
+            CHECK_EQ_I64(kref_bad, 0);
+            for (int cores = 1; cores <= 8; cores++)
+                if (kc_check(&k, cores, msg, sizeof msg))
+                    harness_fail(__FILE__, __LINE__, "%s flags %d, %d cores: %s", s->name,
+                                 kc_split_flags[i % KC_SPLIT_NFLAGS], cores, msg);
+        }
+        kc_free(&k);
+    }
+}
+
 /* Input-channel slices (ACC_FIRST, ACC_NEXT..., dory_requant_s32) against the
  * interpreter on the unsplit node: 8-bit and int32 outputs. */
 TEST(kernels_conv2d_sliced_vs_interp)

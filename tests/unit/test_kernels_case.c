@@ -774,6 +774,25 @@ const KBenchShape kc_bench_shapes[] = {
 };
 const int kc_bench_nshapes = (int)(sizeof kc_bench_shapes / sizeof kc_bench_shapes[0]);
 
+/* conv2d's work split on small and odd outputs (few pixel groups for 8
+ * cores: channel blocks split too; groups across row ends; channel tails). */
+const KBenchShape kc_split_shapes[] = {
+    /* PenguiNet_32's 3x5 tiles of 26 channels (layers 106 / 116) */
+    {"conv 3x3 s1 p1 64->26 3x5", KOP_CONV, 3, 5, 64, 26, 3, 1, 1, "MAC", 0},
+    /* Residual_connection_test_1's 25x25 layers */
+    {"conv 3x3 s1 p1 16->16 25x25", KOP_CONV, 25, 25, 16, 16, 3, 1, 1, "MAC", 0},
+    /* Quantlab Dronet's 7x7 outputs, 22 channels */
+    {"conv 3x3 s1 p1 32->22 7x7", KOP_CONV, 7, 7, 32, 22, 3, 1, 1, "MAC", 0},
+    {"conv 3x3 s2 p1 8->12 13x13", KOP_CONV, 13, 13, 8, 12, 3, 2, 1, "MAC", 0},
+    {"conv 3x3 s1 p0 8->40 3x3", KOP_CONV, 3, 3, 8, 40, 3, 1, 0, "MAC", 0},
+    {"conv 3x3 s1 p1 4->5 2x3", KOP_CONV, 2, 3, 4, 5, 3, 1, 1, "MAC", 0},
+    {"conv 3x3 s1 p1 12->9 5x7", KOP_CONV, 5, 7, 12, 9, 3, 1, 1, "MAC", 0},
+    {"conv 5x5 s1 p2 3->33 2x9", KOP_CONV, 2, 9, 3, 33, 5, 1, 2, "MAC", 0},
+};
+const int kc_split_nshapes = (int)(sizeof kc_split_shapes / sizeof kc_split_shapes[0]);
+const int kc_split_flags[KC_SPLIT_NFLAGS] = {0,          KC_I8,      KC_TFLITE,
+                                             KC_SHIFT64, KC_IM2COL1, KC_OUT_I32};
+
 /* ---- input-channel slices (DORY_ACC_FIRST / NEXT, dory_requant_s32) ---- */
 
 /* Weights of channels [c0, c1) of every (co, ky, kx): [co][kh][kw][c1-c0]. */

@@ -153,6 +153,12 @@ typedef struct {
 } KBenchShape;
 extern const KBenchShape kc_bench_shapes[];
 extern const int kc_bench_nshapes;
+/* Small and odd conv outputs (conv2d's work split over the cores). */
+extern const KBenchShape kc_split_shapes[];
+extern const int kc_split_nshapes;
+/* The flags kc_split_shapes are tested with (KC_SPLIT_NFLAGS of them). */
+enum { KC_SPLIT_NFLAGS = 6 };
+extern const int kc_split_flags[KC_SPLIT_NFLAGS];
 int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, int pad,
              uint32_t seed, int flags);
 /* Fills k->ref with the kref reference on the full tensor. */
