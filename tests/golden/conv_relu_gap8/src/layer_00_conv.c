@@ -12,7 +12,7 @@
  *   out           48  x1 @ 136
  *   scratch     1632  x1 @ 184
  * L1 used 1816 of 36700 bytes
- * modeled 19835 cycles, 864 MACs
+ * modeled 10922 cycles, 864 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"

@@ -4,15 +4,15 @@
  * output  25x5x32 u8 at L2 +0
  * weights 1280 bytes at L3 +0
  * kernel  dory_conv2d_hwc_s8
- * tiles   channels 1 x 16 (last 16), rows 1 x 25 (last 25), columns 5 x 1 (last 1); rows, columns, channels (channels innermost)
+ * tiles   channels 16 x 2 (last 2), rows 1 x 25 (last 25), columns 1 x 5 (last 5); rows, columns, channels (channels innermost)
  * L1 map  (bytes, offset of each copy):
- *   in0          196  x2 @ 0, 196
- *   w            640  x1 @ 392
- *   rq           192  x1 @ 1032
- *   out          400  x2 @ 1224, 1624
- *   scratch      832  x1 @ 2024
- * L1 used 2856 of 3000 bytes
- * modeled 352644 cycles, 160000 MACs
+ *   in0          490  x1 @ 0
+ *   w             80  x2 @ 492, 572
+ *   rq            24  x2 @ 652, 676
+ *   out          250  x2 @ 700, 952
+ *   scratch     1632  x1 @ 1204
+ * L1 used 2836 of 3000 bytes
+ * modeled 299522 cycles, 160000 MACs
  * L3 prefetch: requests layer_01_dw1's first weight piece
  */
 #include "dory_exec.h"
@@ -33,21 +33,21 @@ static const int32_t rq_l[32] = {
 static const dory_exec_layer_t layer = {
     .loop = {
         .hooks = &dory_exec_hooks,
-        .tiling = {.order = 0, .n_co = 1, .n_h = 1, .n_w = 5, .t_co = 16, .t_h = 25, .t_w = 1, .CO = 32, .HO = 25, .WO = 5},
+        .tiling = {.order = 0, .n_co = 16, .n_h = 1, .n_w = 1, .t_co = 2, .t_h = 25, .t_w = 5, .CO = 32, .HO = 25, .WO = 5},
         .inputs = 1,
         .spatial = 1,
         .coupled = 0,
         .weights = 1,
     },
-    .kernel = DORY_K_CONV2D_1PX,
+    .kernel = DORY_K_CONV2D,
     .call = DORY_CALL_CONV,
     .fn.conv = dory_conv2d_hwc_s8,
     .geom = {.H = 49, .W = 10, .kh = 10, .kw = 4, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .pad_top = 4, .pad_left = 1},
     .x = {.w = 10, .c = 1, .elem = 1},
     .y = {.w = 5, .elem = 1},
     .w_per_co = 40,
-    .l1 = {.in0 = {0, 196}, .w = {392}, .out = {1224, 1624}, .scratch = 2024},
-    .scratch = 104,
+    .l1 = {.in0 = {0}, .w = {492, 572}, .out = {700, 952}, .scratch = 1204},
+    .scratch = 204,
     .cores = DORY_CORES,
     .bias = bias,
     .p.conv = {
@@ -57,7 +57,6 @@ static const dory_exec_layer_t layer = {
         .stride_w = 2,
         .dil_h = 1,
         .dil_w = 1,
-        .im2col_pixels = 1, /* one-pixel im2col (the planner's choice) */
         .in_type = DORY_U8,
         .in_zp = 0,
         .out = {.type = DORY_U8, .zp = 0, .lo = 0, .hi = 255,
@@ -65,13 +64,13 @@ static const dory_exec_layer_t layer = {
     },
 };
 
-/* L3 slices: 1 row slice(s) of 25 output rows, 2 channel slice(s) of 16 channels */
+/* L3 slices: 1 row slice(s) of 25 output rows, 1 channel slice(s) of 32 channels */
 extern const dory_l3_layer_t layer_01_dw1_l3; /* the next layer's */
 
 static const dory_l3_layer_t l3 = {
     .loop = &layer.loop,
     .geom = &layer.geom,
-    .nr = 1, .nc = 2, .rt = 25, .ct = 16, /* slices: rows x channels */
+    .nr = 1, .nc = 1, .rt = 25, .ct = 32, /* slices: rows x channels */
     .ho = 25, .wo = 5, .co = 32,
     .inputs = 1,
     .x_l3 = {0, 0},
@@ -83,7 +82,7 @@ static const dory_l3_layer_t l3 = {
     .w_l3 = 1,
     .w_addr = 0u,
     .w_per_co = 40,
-    .w_buf = {4000, 4832},
+    .w_buf = {4000, 4000},
     .y_l3 = 0,
     .y_addr = 0u,
     .y_row = 160,
