@@ -73,17 +73,20 @@ const KernelCost *cost_kernel(const PlanGeom *g, const Target *t)
 /* conv2d's driver splits each tile's pixels (whole rows or groups of 4) x
  * channel blocks
  * (dory_conv2d_hwc_s8_parts, kernels/dory_kernels.h): the kernel's
- * structure on every target, whatever its row's par says. */
-static int split2d(const PlanGeom *g)
+ * structure, modeled where the layer's cost is a kernel row's (whatever its
+ * par says); a kind entry's estimate keeps the model of docs/PLANNER.md
+ * (which test_plan_mzn.c writes again in MiniZinc). */
+static int split2d(const PlanGeom *g, const Target *t)
 {
-    return g->kind == KK_CONV && (g->kernel == DORY_K_CONV2D || g->kernel == DORY_K_CONV2D_1PX);
+    return g->kind == KK_CONV && (g->kernel == DORY_K_CONV2D || g->kernel == DORY_K_CONV2D_1PX) &&
+           cost_kernel(g, t) != &t->kernel[g->kind];
 }
 
 int cost_dim_joint(const PlanGeom *g, const Target *t, int d)
 {
     const KernelCost *k = cost_kernel(g, t);
     /* the 2-D split couples output channels and pixels */
-    if (split2d(g) && d != TD_CI) return 1;
+    if (split2d(g, t) && d != TD_CI) return 1;
     /* the K % 4 tail taps depend on the input-channel tile modulo 4, which no
      * feature of the dimension orders: no candidate dominates another */
     if (d == TD_CI) return g->kind == KK_CONV && k->mac_tail_cycles > 0;
@@ -447,7 +450,7 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
                              (over_tiles(t, k, &f[TD_HO], &f[TD_WO], row_group_slots) - sp);
     term[PT_CHAN] = f[TD_CO].f * (double)(nsp * nci);
     term[PT_OUTS] = outs;
-    if (split2d(g)) { /* the same terms from the busiest core's share of each tile */
+    if (split2d(g, t)) { /* the same terms from the busiest core's share of each tile */
         Split2d s2 = split2d_sum(g, t, k, f);
         double tail = (double)((f[TD_CI].t * g->kh * g->kw) % 4) * (double)nci;
         term[PT_MACS] = s2.outs * f[TD_CI].f * taps;
