@@ -24,10 +24,30 @@ double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes)
     return (double)jobs * lvl->latency + (double)bytes / bw;
 }
 
+/* The end of n slices of c cycles of L2 work each, in a pipeline behind
+ * one L3 channel (runtime/dory_layer.c: two staging copies): the reads of
+ * slices 0 and 1 issued at the start, those of slice i + 2 and the writes of
+ * slice i when slice i ends (its copy is free); a slice starts when its
+ * reads are in and the one before has ended, the first after its first
+ * piece (`first` cycles of its reads r). */
+static double l3_pipeline(int64_t n, double c, double r, double w, double first)
+{
+    double ch = 2 * r, rd_next = 2 * r, end = first + fmax(c, r - first);
+    for (int64_t i = 0;; i++) {
+        double rd = rd_next; /* the reads of slice i + 1 are in */
+        if (w > 0) ch = fmax(ch, end) + w;
+        if (i + 2 < n) ch = fmax(ch, end) + r;
+        rd_next = ch;
+        if (i + 1 >= n) return end;
+        end = fmax(end, rd) + c;
+    }
+}
+
 /* L3 cycles of the counts `term` around `inner` cycles of L2 work: the
  * issuing core's time per transfer, the first tile's reads and the last
  * output rows exposed, the rest hidden unless it takes longer than the L2
- * work (or, l3_sync, copies that nothing overlaps). */
+ * work (or, l3_sync, copies that nothing overlaps); with several L2 slices,
+ * hidden slice by slice (l3_pipeline). */
 double cost_l3(const Target *t, const double term[PT_COUNT], double inner)
 {
     if (term[PT_L3_JOBS] <= 0) return 0;
@@ -43,7 +63,12 @@ double cost_l3(const Target *t, const double term[PT_COUNT], double inner)
     double last = cost_dma(&wl, term[PT_L3_LAST_BYTES] > 0, (int64_t)term[PT_L3_LAST_BYTES]);
     double first =
         cost_dma(&t->l3, (int64_t)term[PT_L3_FIRST_JOBS], (int64_t)term[PT_L3_FIRST_BYTES]);
-    return issue + first + last + fmax(all - first - last - inner, 0);
+    int64_t n = (int64_t)term[PT_SLICES];
+    if (n <= 1) return issue + first + last + fmax(all - first - last - inner, 0);
+    double rd = cost_dma(&t->l3, (int64_t)rd_j, (int64_t)rd_b);
+    double wr = cost_dma(&wl, (int64_t)term[PT_L3_WR_JOBS], (int64_t)term[PT_L3_WR_BYTES]);
+    double end = l3_pipeline(n, inner / (double)n, rd / (double)n, wr / (double)n, first);
+    return issue + fmax(end - inner, 0) + last;
 }
 
 int64_t cost_dim_size(const PlanGeom *g, int d)
@@ -87,11 +112,39 @@ int cost_dim_joint(const PlanGeom *g, const Target *t, int d)
     const KernelCost *k = cost_kernel(g, t);
     /* the 2-D split couples output channels and pixels */
     if (split2d(g, t) && d != TD_CI) return 1;
-    /* the K % 4 tail taps depend on the input-channel tile modulo 4, which no
-     * feature of the dimension orders: no candidate dominates another */
-    if (d == TD_CI) return g->kind == KK_CONV && k->mac_tail_cycles > 0;
+    /* input channels: by class (cost_dim_class) */
+    if (d == TD_CI) return 0;
     return (d == TD_HO || d == TD_WO) &&
            (k->par == PAR_PIXELS || (k->par == PAR_ROWS && k->mac_group_cycles > 0));
+}
+
+/* K = kh x kw x the input channels of a conv tile: the matrix core's row. */
+static int64_t conv_k(const PlanGeom *g, int64_t ci) { return ci * g->kh * g->kw; }
+
+/* The first-layer path of the 4-pixel conv (kernels/dory_conv2d_hwc_s8.c):
+ * K <= 32 taps whose channels are not whole words run as K rounded up to 4
+ * (no tail taps, the fused epilogue), the windows staged. */
+static int conv_staged(const PlanGeom *g, int64_t ci)
+{
+    return g->kind == KK_CONV && g->kernel == DORY_K_CONV2D && conv_k(g, ci) <= 32 &&
+           (ci % 4 || g->cin_total % 4);
+}
+
+/* Input channels not in whole words with K > 32: the matrix core's weight
+ * rows are misaligned and its epilogue unfused (PT_MAC_ODD). */
+static int conv_odd(const PlanGeom *g, int64_t ci)
+{
+    return g->kind == KK_CONV && conv_k(g, ci) > 32 && (ci % 4 || g->cin_total % 4);
+}
+
+int cost_dim_class(const PlanGeom *g, const Target *t, int d, int64_t tile)
+{
+    const KernelCost *k = cost_kernel(g, t);
+    int fitted = k->mac_tail_cycles > 0 || k->mac_odd_cycles > 0 || k->input_odd_cycles > 0;
+    if (d != TD_CI || g->kind != KK_CONV || !fitted) return 0;
+    /* the terms that depend on the input-channel tile through more than its
+     * features: K % 4 (tail taps), channels in whole words, K vs 32 */
+    return (int)(tile % 4) + 4 * (conv_k(g, tile) > 32);
 }
 
 /* Units of `x` the busiest core gets, times the cores: x split in blocks. */
@@ -418,6 +471,68 @@ static Split2d split2d_sum(const PlanGeom *g, const Target *t, const KernelCost 
     return s;
 }
 
+/* Fraction of a tile's 4-pixel groups (consecutive pixels of the flattened
+ * tile, from a multiple of 4) that lie in one row of width w: over a period
+ * of w / gcd(w, 4) groups, the group starts 4g mod w take each multiple of
+ * gcd(w, 4) once, and a group is in one row when it starts at w - 4 or
+ * before. */
+static double in_row_share(int64_t w)
+{
+    if (w < 4) return 0;
+    int64_t d = w % 4 == 0 ? 4 : w % 2 == 0 ? 2 : 1;
+    return (double)((w - 4) / d + 1) / (double)(w / d);
+}
+
+/* Output rows (or cols) of [a, a+len) whose window reads padding. */
+static int64_t padded_out(int64_t a, int64_t len, int s, int k, int dil, int pad, int64_t in)
+{
+    int64_t n = 0;
+    for (int64_t o = a; o < a + len && o * s - pad < 0; o++) n++;
+    for (int64_t o = a + len - 1; o >= a && o * s - pad + (int64_t)(k - 1) * dil >= in; o--)
+        if (o * s - pad >= 0) n++;
+    return n;
+}
+
+/* Per dimension (rows or cols), the kinds of tiles: first, middle, last, as
+ * (count, size, padded outputs). */
+typedef struct {
+    int64_t n, len, pad;
+} TileKind;
+
+static int tile_kinds(const PlanGeom *g, const DimFeat *f, int h, TileKind k[3])
+{
+    int s = h ? g->sh : g->sw, kk = h ? g->kh : g->kw, dil = h ? g->dh : g->dw;
+    int pad = h ? g->pad[0] : g->pad[1];
+    int64_t in = h ? g->hin : g->win;
+    int nk = 0;
+    for (int i = 0; i < 3; i++) {
+        int64_t idx = i == 0 ? 0 : i == 1 ? 1 : f->n - 1, cnt = i == 1 ? f->n - 2 : 1;
+        if ((i == 2 && f->n < 2) || cnt <= 0) continue;
+        int64_t len = idx + 1 < f->n ? f->t : f->last;
+        k[nk++] = (TileKind){cnt, len, padded_out(idx * f->t, len, s, kk, dil, pad, in)};
+    }
+    return nk;
+}
+
+/* Output pixels of the 4-pixel conv that its im2col builds pixel by pixel
+ * (kernels/dory_conv2d_hwc_s8.c: a group of 4 is copied by kernel rows only
+ * when its pixels are in one row and their windows inside the tile; else
+ * each pixel's window alone), summed over the tiles of rows and columns. */
+static double conv_px_slow(const PlanGeom *g, const DimFeat f[TD_COUNT])
+{
+    TileKind hk[3], wk[3];
+    int nh = tile_kinds(g, &f[TD_HO], 1, hk), nw = tile_kinds(g, &f[TD_WO], 0, wk);
+    double slow = 0;
+    for (int i = 0; i < nh; i++)
+        for (int j = 0; j < nw; j++) {
+            double h = (double)hk[i].len, w = (double)wk[j].len;
+            double fast =
+                (h - (double)hk[i].pad) * (w - (double)wk[j].pad) * in_row_share(wk[j].len);
+            slow += (double)(hk[i].n * wk[j].n) * fmax(h * w - fast, 0);
+        }
+    return slow;
+}
+
 /* The counts of the compute terms (PT_SLICES..PT_PSUM) of a tiling. */
 static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD_COUNT],
                           double term[PT_COUNT])
@@ -442,17 +557,20 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
     else
         term[PT_INPUT] = (double)f[TD_HO].r * (double)f[TD_WO].r * f[TD_CI].f * (double)nco;
     /* the matrix core's dot products take 4 taps at a time; K % 4 tail
-     * taps (first layers: 1 or 3 input channels) go by another loop */
-    if (g->kind == KK_CONV)
-        term[PT_MAC_TAIL] = outs * (double)((f[TD_CI].t * g->kh * g->kw) % 4) * (double)nci;
+     * taps go by another loop (not on the first-layer path: K rounded up) */
+    int64_t ci = f[TD_CI].t;
+    double tail = conv_staged(g, ci) ? 0 : (double)(conv_k(g, ci) % 4) * (double)nci;
+    if (g->kind == KK_CONV) term[PT_MAC_TAIL] = outs * tail;
     if (g->kind == KK_CONV && k->par == PAR_ROWS && g->kernel != DORY_K_CONV2D_1PX)
         term[PT_MAC_GROUP] = f[TD_CO].f * f[TD_CI].f * taps *
                              (over_tiles(t, k, &f[TD_HO], &f[TD_WO], row_group_slots) - sp);
     term[PT_CHAN] = f[TD_CO].f * (double)(nsp * nci);
     term[PT_OUTS] = outs;
+    term[PT_PIXELS] = sp * (double)(nco * nci);
+    if (g->kernel == DORY_K_CONV2D && !conv_staged(g, ci))
+        term[PT_INPUT_PX] = conv_px_slow(g, f) * (double)nco * f[TD_CI].f * taps;
     if (split2d(g, t)) { /* the same terms from the busiest core's share of each tile */
         Split2d s2 = split2d_sum(g, t, k, f);
-        double tail = (double)((f[TD_CI].t * g->kh * g->kw) % 4) * (double)nci;
         term[PT_MACS] = s2.outs * f[TD_CI].f * taps;
         term[g->cin_total % 4 || f[TD_CI].t % 4 ? PT_INPUT_ODD : PT_INPUT] =
             s2.pixels * f[TD_CI].f * taps;
@@ -461,6 +579,7 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
         term[PT_CHAN] = s2.chans * (double)nci;
         term[PT_OUTS] = s2.outs;
     }
+    if (conv_odd(g, ci)) term[PT_MAC_ODD] = term[PT_MACS];
     term[PT_PSUM] = (double)(g->ho * g->wo * g->co) * (double)(nci - 1);
 }
 
@@ -472,8 +591,10 @@ static double compute_cycles(const PlanGeom *g, const Target *t, const double te
     double outs = k == &t->kernel[g->kind] ? (double)(g->ho * g->wo * g->co) : term[PT_OUTS];
     return term[PT_MACS] / kernel_mpc(g, t) + term[PT_INPUT] * k->input_cycles +
            term[PT_INPUT_ODD] * k->input_odd_cycles + term[PT_MAC_TAIL] * k->mac_tail_cycles +
-           term[PT_MAC_GROUP] * k->mac_group_cycles + term[PT_CHAN] * k->chan_cycles +
-           outs * epilogue_of(g, k) + term[PT_PSUM] * k->psum_cycles;
+           term[PT_MAC_GROUP] * k->mac_group_cycles + term[PT_MAC_ODD] * k->mac_odd_cycles +
+           term[PT_INPUT_PX] * k->input_px_cycles + term[PT_PIXELS] * k->pixel_cycles +
+           term[PT_CHAN] * k->chan_cycles + outs * epilogue_of(g, k) +
+           term[PT_PSUM] * k->psum_cycles;
 }
 
 double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)

@@ -205,6 +205,19 @@ static void geom_consts(const Graph *g, const Node *n, PlanGeom *p)
     rq_bytes(g, &n->in_rq[1], p->co, n->in_arith[1] == ARITH_32 ? ARITH_32 : ARITH_64, p);
 }
 
+void plan_geom_kernel(PlanGeom *p, dory_kernel_id_t k)
+{
+    int64_t taps = (int64_t)p->kh * p->kw * p->cin_total;
+    /* the 4-pixel conv runs K <= 32 taps not in whole words as K rounded
+     * up to 4 (its first-layer path, fused); the one-pixel conv does not */
+    int unfused = p->kind == KK_CONV && taps % 4 && !(taps <= 32 && k == DORY_K_CONV2D);
+    p->kernel = k;
+    if (p->rq_class == RQ_SHIFT || p->rq_class == RQC_SHIFT_UNFUSED)
+        p->rq_class = unfused ? RQC_SHIFT_UNFUSED : RQ_SHIFT;
+    if (p->rq_class == RQC_SHIFT64 || p->rq_class == RQC_SHIFT64_UNFUSED)
+        p->rq_class = unfused ? RQC_SHIFT64_UNFUSED : RQC_SHIFT64;
+}
+
 int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
 {
     (void)t; /* no geometry depends on the target today (FLOAT's constants neither) */
@@ -240,9 +253,7 @@ int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
     default: return -1;
     }
     geom_consts(g, n, p);
-    if (p->kind == KK_CONV && (p->rq_class == RQ_SHIFT || p->rq_class == RQC_SHIFT64) &&
-        (int64_t)p->kh * p->kw * p->cin_total % 4)
-        p->rq_class = p->rq_class == RQ_SHIFT ? RQC_SHIFT_UNFUSED : RQC_SHIFT64_UNFUSED;
+    plan_geom_kernel(p, p->kernel);
     p->macs = node_macs(g, n);
     if (p->macs == 0) p->macs = p->ho * p->wo * p->co; /* data movement: one op per element */
     p->param_bytes = node_param_bytes(g, n);

@@ -85,7 +85,13 @@ static void plan_layer_geoms(Plan *p)
 static void plan_kernels(Plan *p)
 {
     for (int n = 0; n < p->nlayers; n++)
-        if (p->layers[n].status == PLAN_OK) p->layers[n].kernel = p->layers[n].l1.kernel;
+        if (p->layers[n].status == PLAN_OK) {
+            LayerPlan *lp = &p->layers[n];
+            PlanGeom g = lp->geom; /* the requant class of the chosen variant */
+            lp->kernel = lp->l1.kernel;
+            plan_geom_kernel(&g, lp->kernel);
+            lp->geom.rq_class = g.rq_class;
+        }
 }
 
 static void plan_totals(Plan *p)

@@ -92,6 +92,11 @@ typedef struct KernelCost {
     double mac_tail_cycles;        /* conv: per output per tap after K's whole 4-byte words */
     double mac_group_cycles;       /* conv, split by rows: per MAC of the empty pixel slots
                                       of each core's last group of 4 (joint in ho, wo) */
+    double mac_odd_cycles;         /* conv: per MAC where K > 32 is not in whole words (the
+                                      weight rows misaligned, the epilogue unfused) */
+    double input_px_cycles;        /* conv: per im2col tap of a 4-pixel group built pixel by
+                                      pixel (not 4 pixels of one row inside the tile) */
+    double pixel_cycles;           /* per output pixel of every tile (busiest core's share) */
     double chan_cycles;            /* per output channel (per core) of every tile */
     double job_cycles;             /* per L2<->L1 DMA transfer: issued by core 0, serial */
     double epilogue_rq[RQC_COUNT]; /* per output by requant class (0: epilogue_cycles) */
@@ -261,6 +266,9 @@ typedef struct L1Buf {
     X(PT_MAC_TAIL, "mac_tail", "conv: outputs times K % 4, the taps after K's whole words")        \
     X(PT_MAC_GROUP, "mac_group",                                                                   \
       "conv: MACs of the empty slots of each core's last 4-pixel group")                           \
+    X(PT_MAC_ODD, "mac_odd", "conv: MACs where K > 32 and the channels are not whole words")       \
+    X(PT_INPUT_PX, "input_px", "conv: im2col taps of 4-pixel groups not in one row (per pixel)")   \
+    X(PT_PIXELS, "pixels", "output pixels of every tile, busiest core's share (pixel_cycles)")     \
     X(PT_CHAN, "chan", "output channels of every tile, per core rounded (chan_cycles)")            \
     X(PT_OUTS, "outs", "outputs, parallel split rounded up (epilogue)")                            \
     X(PT_PSUM, "psum", "outputs times extra input-channel tiles (psum_cycles)")                    \
@@ -442,6 +450,9 @@ void plan_free(Plan *p);
 
 /* Geometry of node `n` (0), -1 if the planner does not handle the op. */
 int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *geom);
+/* Sets the layer's kernel row (a conv variant) and the requant class its
+ * epilogue takes with it (fused or not). */
+void plan_geom_kernel(PlanGeom *p, dory_kernel_id_t k);
 
 /* L3->L2 decisions for one layer given `avail` L2 bytes for its buffers. */
 int tile_l3_solve(const PlanGeom *g, const Target *t, const PlanOptions *opt, int in_l3, int out_l3,
@@ -481,6 +492,7 @@ const char *plan_layer_bound(const LayerPlan *lp);
 
 /* Cost model (cost.c): cycles of DMA jobs and kernel tiles. */
 double cost_dma(const MemLevel *lvl, int64_t jobs, int64_t bytes);
+/* term[PT_SLICES]: the L2 slices the layer runs (the L3 pipeline's stages). */
 double cost_l3(const Target *t, const double term[PT_COUNT], double inner);
 
 #endif

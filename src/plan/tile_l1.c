@@ -61,8 +61,11 @@ static int cand_build(const PlanGeom *g, const Target *t, int d, CandList *c)
         int k = c->n;
         while (k > 0 && c->v[k - 1].n == f.n) k--;
         int w = k;
+        int cls = cost_dim_class(g, t, d, tile);
         for (int i = k; i < c->n; i++)
-            if (joint || !(f.f <= c->v[i].f && f.r <= c->v[i].r)) c->v[w++] = c->v[i];
+            if (joint || cost_dim_class(g, t, d, c->v[i].t) != cls ||
+                !(f.f <= c->v[i].f && f.r <= c->v[i].r))
+                c->v[w++] = c->v[i];
         c->n = w;
         c->v[c->n++] = f;
     }
@@ -268,7 +271,7 @@ static int im2col1_variant(const PlanGeom *g, const Target *t, PlanGeom *g1)
                                         t->row[DORY_K_CONV2D_1PX].mac_per_cycle > 0))
         return 0;
     *g1 = *g;
-    g1->kernel = DORY_K_CONV2D_1PX;
+    plan_geom_kernel(g1, DORY_K_CONV2D_1PX);
     return 1;
 }
 

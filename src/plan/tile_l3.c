@@ -127,6 +127,7 @@ static void l3_transfers(const PlanGeom *g, const L3Plan *l, const L1Plan *full,
                   y_writes(l->row_slice.last, th, &last);
         last *= y_row;
     }
+    term[PT_SLICES] = (double)(nr * nc);
     term[PT_L3_BYTES] = (double)(rd + wr);
     term[PT_L3_JOBS] = (double)(rd_jobs + wr_jobs);
     term[PT_L3_WR_BYTES] = (double)wr;
@@ -153,7 +154,7 @@ static double slice_cycles(const PlanGeom *g, const Target *t, PlanObjective obj
     PlanGeom sg = slice_geom(g, l->row_slice.tile, l->co_slice.tile);
     if (tile_l1_solve(&sg, t, obj, full, a, why)) return INFINITY;
     PlanGeom lg = slice_geom(g, l->row_slice.last, l->co_slice.last);
-    lg.kernel = full->kernel;
+    plan_geom_kernel(&lg, full->kernel);
     int64_t tile[TD_COUNT];
     for (int d = 0; d < TD_COUNT; d++) tile[d] = DORY_MIN(full->d[d].tile, cost_dim_size(&lg, d));
     tile_l1_eval(&lg, t, tile, last);
