@@ -67,6 +67,12 @@ ROWS = {
     "avgpool": ("DORY_K_AVGPOOL", "PAR_CHANNELS", 4, 1, 1, 1),
     "add": ("DORY_K_ADD", "PAR_PIXELS", 1, 1, 1, 1),
 }
+# terms a row's kernel has no cost for (its column is left out of the fit):
+# the per-pixel term where the kernel's work per pixel is already counted
+# by its taps or planes
+NO_TERM = {"conv2d_hwc": {"pixels"}, "conv2d_hwc_1px": {"pixels"}, "conv1x1": {"pixels"},
+           "dwconv3x3": {"pixels"}, "dwconv": {"pixels"}, "grouped_conv2d": {"pixels"},
+           "grouped_conv1x1": {"pixels"}, "fc": {"pixels"}}
 FALLBACK = {"dwconv": "dwconv3x3", "grouped_conv2d": "conv2d_hwc",
             "grouped_conv1x1": "conv1x1"}
 # requant classes (src/plan/plan.h: RqScheme order, then shift64)
@@ -75,7 +81,7 @@ RQC = ["none", "shift", "fixed", "float", "fixed_sr", "lut", "f32int", "qladd", 
 RQC_C = {"shift64": "RQC_SHIFT64", "shift_unfused": "RQC_SHIFT_UNFUSED",
          "shift64_unfused": "RQC_SHIFT64_UNFUSED"}
 BASE = ["slices", "tiles", "dma_jobs", "mac_work", "input", "input_odd", "mac_tail", "mac_group",
-        "chan", "psum"]
+        "mac_co", "mac_odd", "input_px", "pixels", "chan", "psum"]
 
 
 def nnls(A, b, iters=200):
@@ -113,13 +119,33 @@ def load(paths, validate):
             if run.get("same_as"):  # the same application as another run's: counted once
                 continue
             for L in run.get("layers", []):
-                if L.get("check") != "OK" or not L.get("terms"):
+                # stale: planned otherwise by the model that relabeled it (relabel_pulp.py)
+                if L.get("check") != "OK" or not L.get("terms") or L.get("stale"):
                     continue
                 tag = f"{run['network']}:{run['objective']}"
                 L = dict(L, network=run["network"], objective=run["objective"], source=src,
                          role="validate" if any(v in tag for v in validate) else "fit")
                 layers.append(L)
     return layers
+
+
+def l3_pipeline(n, c, r, w, first):
+    """src/plan/cost.c l3_pipeline: the end of n slices of c cycles behind one
+    L3 channel (reads r, writes w per slice; two staging copies)."""
+    ch = rd_next = 2 * r
+    end = first + max(c, r - first)
+    i = 0
+    while True:
+        rd = rd_next
+        if w > 0:
+            ch = max(ch, end) + w
+        if i + 2 < n:
+            ch = max(ch, end) + r
+        rd_next = ch
+        if i + 1 >= n:
+            return end
+        end = max(end, rd) + c
+        i += 1
 
 
 class Model:
@@ -146,7 +172,13 @@ class Model:
         last = xfer(1 if last_b > 0 else 0, last_b, c["wr_latency"], c["wr_bandwidth"])
         first = xfer(T.get("l3_first_jobs", 0), T.get("l3_first_bytes", 0), c["latency"],
                      c["bandwidth"])
-        return jobs * c["issue"] + first + last + max(every - first - last - inner, 0.0)
+        n = int(T.get("slices", 1))
+        if n <= 1:
+            return jobs * c["issue"] + first + last + max(every - first - last - inner, 0.0)
+        rd = xfer(rd_j, rd_b, c["latency"], c["bandwidth"])
+        wr = xfer(wr_j, wr_b, c["wr_latency"], c["wr_bandwidth"])
+        end = l3_pipeline(n, inner / n, rd / n, wr / n, first)
+        return jobs * c["issue"] + max(end - inner, 0.0) + last
 
     def parts(self, L):
         """(fixed, compute, first_last, dma, l3) cycles of layer L."""
@@ -156,7 +188,9 @@ class Model:
         epi = c["epilogue"].get(L["requant_class"], c["epilogue_default"])
         comp = (T["mac_work"] * c["mac"] + T["input"] * c["input"] +
                 T.get("input_odd", 0) * c["input_odd"] + T.get("mac_tail", 0) * c["mac_tail"] +
-                T.get("mac_group", 0) * c["mac_group"] +
+                T.get("mac_group", 0) * c["mac_group"] + T.get("mac_co", 0) * c["mac_co"] +
+                T.get("mac_odd", 0) * c["mac_odd"] +
+                T.get("input_px", 0) * c["input_px"] + T.get("pixels", 0) * c["pixel"] +
                 T["chan"] * c["chan"] +
                 T["outs"] * epi + T["psum"] * c["psum"])
         fixed = T["slices"] * c["layer"] + T["tiles"] * c["tile"] + T["dma_jobs"] * c["job"]
@@ -208,7 +242,7 @@ def fit_rows(model, layers):
             if prev is not None:
                 _, comp, fl, dma, l3 = prev
                 extra = max(comp + fl, dma) - comp - fl
-            A.append([T.get(b, 0.0) for b in BASE] +
+            A.append([0.0 if b in NO_TERM.get(name, ()) else T.get(b, 0.0) for b in BASE] +
                      [T["outs"] if L["requant_class"] == c else 0.0 for c in classes])
             y.append(L["measured"] - fl - extra - l3)
         A, y = np.array(A, float), np.array(y, float)
@@ -222,7 +256,10 @@ def fit_rows(model, layers):
         model.row[name] = {"layer": v["slices"], "tile": v["tiles"], "job": v["dma_jobs"],
                            "mac": v["mac_work"],
                            "input": v["input"], "input_odd": v["input_odd"],
-                           "mac_tail": v["mac_tail"], "mac_group": v["mac_group"], "chan": v["chan"],
+                           "mac_tail": v["mac_tail"], "mac_group": v["mac_group"],
+                           "mac_co": v["mac_co"], "mac_odd": v["mac_odd"],
+                           "input_px": v["input_px"],
+                           "pixel": v["pixels"], "chan": v["chan"],
                            "psum": v["psum"],
                            "epilogue": epi, "epilogue_default": epi[common], "n": len(rows)}
     # a requant class a row was not measured with: the median of the rows that were
@@ -313,6 +350,8 @@ def write_header(model, source):
         f"#define PULP_FIT_L3_WR_BANDWIDTH {c_num(model.l3['wr_bandwidth'])}",
         "/* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,",
         " * input (channels not a multiple of 4), chan, psum, K % 4 tail tap, empty group slot MAC,",
+        " * MAC of a core's channels after its 4-channel blocks, MAC of K > 32 not in whole",
+        " * words, per-pixel im2col tap, output pixel,",
         " * epilogue (default), epilogue by requant class (rows fitted on n layers) */",
         "static const PulpFitRow pulp_fit_rows[] = {",
     ]
@@ -330,6 +369,8 @@ def write_header(model, source):
                    f"{c_num(c['tile'])}, {c_num(c['job'])}, {c_num(mpc)}, {c_num(c['input'])}, {c_num(c['input_odd'])}, "
                    f"{c_num(c['chan'])}, "
                    f"{c_num(c['psum'])}, {c_num(c['mac_tail'])}, {c_num(c['mac_group'])}, "
+                   f"{c_num(c['mac_co'])}, {c_num(c['mac_odd'])}, {c_num(c['input_px'])}, "
+                   f"{c_num(c['pixel'])}, "
                    f"{c_num(c['epilogue_default'])}, "
                    f"{{{epi}}}}},")
     out += ["};", "/* clang-format on */"]
@@ -365,15 +406,19 @@ def markdown(rows, model, counts, source):
            f"{model.l3['latency']:.0f} cycles + {model.l3['bandwidth']:.3f} B/cycle, writes "
            f"{model.l3['wr_latency']:.0f} + {model.l3['wr_bandwidth']:.3f} B/cycle.",
            "", "| kernel row | layers fitted | layer | tile | DMA job | MAC/cycle | input | input (odd) |"
-           " K % 4 tail tap | empty group slot MAC | chan | psum | epilogue by requant class |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           " K % 4 tail tap | empty group slot MAC | MAC (channels after the 4-blocks) |"
+           " MAC (K > 32 odd) | per-pixel im2col tap |"
+           " pixel | chan | psum | epilogue by requant class |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, c in model.row.items():
         epi = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c["epilogue"].items()))
         mpc = 1 / c["mac"] if c["mac"] > 1e-12 else float("inf")
         fit = f"from {c['fallback']}" if c.get("fallback") else str(counts.get(name, 0))
         out.append(f"| {name} | {fit} | {c['layer']:.0f} | {c['tile']:.0f} | {c['job']:.1f} | {mpc:.2f} | "
                    f"{c['input']:.3f} | {c['input_odd']:.3f} | {c['mac_tail']:.3f} | "
-                   f"{c['mac_group']:.4f} | {c['chan']:.2f} | "
+                   f"{c['mac_group']:.4f} | {c['mac_co']:.4f} | {c['mac_odd']:.4f} | "
+                   f"{c['input_px']:.3f} | "
+                   f"{c['pixel']:.2f} | {c['chan']:.2f} | "
                    f"{c['psum']:.2f} | {epi} |")
     out += ["", "| set | layers | worst abs(modeled/measured - 1) | median |", "|---|---|---|---|"]
     for k, (n, worst, med) in sorted(summary(rows, lambda r: r["role"]).items()):

@@ -428,7 +428,7 @@ static double row_group_slots(const Target *t, const KernelCost *k, int64_t h, i
  * leftover-channel penalty x pixels), the empty pixel slots of its groups
  * of 4 (times its channels), its im2col pixels, its channels. */
 typedef struct {
-    double outs, slots, pixels, chans;
+    double outs, slots, pixels, chans, left;
 } Split2d;
 
 static Split2d split2d_tile(const PlanGeom *g, const Target *t, const KernelCost *k, int64_t co,
@@ -447,7 +447,7 @@ static Split2d split2d_tile(const PlanGeom *g, const Target *t, const KernelCost
     int64_t cc = DORY_MIN(co, ceil_div(ceil_div(co, 4), parts) * 4);
     double ch = aligned(cc, k->co_align, k->co_penalty);
     return (Split2d){ch * (double)(px * cores), ch * (double)((slots - px) * cores),
-                     (double)(px * cores), (double)cc};
+                     (double)(px * cores), (double)cc, (double)(cc % 4 * px * cores)};
 }
 
 /* split2d_tile summed over the tiles of the output channels and pixels. */
@@ -455,7 +455,7 @@ static Split2d split2d_sum(const PlanGeom *g, const Target *t, const KernelCost 
                            const DimFeat f[TD_COUNT])
 {
     const DimFeat *d[3] = {&f[TD_CO], &f[TD_HO], &f[TD_WO]};
-    Split2d s = {0, 0, 0, 0};
+    Split2d s = {0, 0, 0, 0, 0};
     for (int i = 0; i < 8; i++) {
         int64_t n = 1, size[3];
         for (int j = 0; j < 3; j++) {
@@ -467,6 +467,7 @@ static Split2d split2d_sum(const PlanGeom *g, const Target *t, const KernelCost 
         Split2d e = split2d_tile(g, t, k, size[0], size[1], size[2]);
         s.outs += (double)n * e.outs, s.slots += (double)n * e.slots;
         s.pixels += (double)n * e.pixels, s.chans += (double)n * e.chans;
+        s.left += (double)n * e.left;
     }
     return s;
 }
@@ -576,6 +577,7 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
             s2.pixels * f[TD_CI].f * taps;
         term[PT_MAC_TAIL] = s2.outs * tail;
         term[PT_MAC_GROUP] = s2.slots * f[TD_CI].f * taps;
+        term[PT_MAC_CO] = s2.left * f[TD_CI].f * taps;
         term[PT_CHAN] = s2.chans * (double)nci;
         term[PT_OUTS] = s2.outs;
     }
@@ -591,10 +593,10 @@ static double compute_cycles(const PlanGeom *g, const Target *t, const double te
     double outs = k == &t->kernel[g->kind] ? (double)(g->ho * g->wo * g->co) : term[PT_OUTS];
     return term[PT_MACS] / kernel_mpc(g, t) + term[PT_INPUT] * k->input_cycles +
            term[PT_INPUT_ODD] * k->input_odd_cycles + term[PT_MAC_TAIL] * k->mac_tail_cycles +
-           term[PT_MAC_GROUP] * k->mac_group_cycles + term[PT_MAC_ODD] * k->mac_odd_cycles +
-           term[PT_INPUT_PX] * k->input_px_cycles + term[PT_PIXELS] * k->pixel_cycles +
-           term[PT_CHAN] * k->chan_cycles + outs * epilogue_of(g, k) +
-           term[PT_PSUM] * k->psum_cycles;
+           term[PT_MAC_GROUP] * k->mac_group_cycles + term[PT_MAC_CO] * k->mac_co_cycles +
+           term[PT_MAC_ODD] * k->mac_odd_cycles + term[PT_INPUT_PX] * k->input_px_cycles +
+           term[PT_PIXELS] * k->pixel_cycles + term[PT_CHAN] * k->chan_cycles +
+           outs * epilogue_of(g, k) + term[PT_PSUM] * k->psum_cycles;
 }
 
 double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)

@@ -92,6 +92,8 @@ typedef struct KernelCost {
     double mac_tail_cycles;        /* conv: per output per tap after K's whole 4-byte words */
     double mac_group_cycles;       /* conv, split by rows: per MAC of the empty pixel slots
                                       of each core's last group of 4 (joint in ho, wo) */
+    double mac_co_cycles;          /* conv: per MAC of a core's channels after its whole
+                                      4-channel blocks (one channel per pass) */
     double mac_odd_cycles;         /* conv: per MAC where K > 32 is not in whole words (the
                                       weight rows misaligned, the epilogue unfused) */
     double input_px_cycles;        /* conv: per im2col tap of a 4-pixel group built pixel by
@@ -266,6 +268,7 @@ typedef struct L1Buf {
     X(PT_MAC_TAIL, "mac_tail", "conv: outputs times K % 4, the taps after K's whole words")        \
     X(PT_MAC_GROUP, "mac_group",                                                                   \
       "conv: MACs of the empty slots of each core's last 4-pixel group")                           \
+    X(PT_MAC_CO, "mac_co", "conv: MACs of each core's channels after its whole 4-channel blocks")  \
     X(PT_MAC_ODD, "mac_odd", "conv: MACs where K > 32 and the channels are not whole words")       \
     X(PT_INPUT_PX, "input_px", "conv: im2col taps of 4-pixel groups not in one row (per pixel)")   \
     X(PT_PIXELS, "pixels", "output pixels of every tile, busiest core's share (pixel_cycles)")     \

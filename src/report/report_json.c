@@ -310,6 +310,7 @@ static cJSON *target_json(const Plan *p)
             num(e, "input_odd_cycles", c->input_odd_cycles);
             num(e, "mac_tail_cycles", c->mac_tail_cycles);
             num(e, "mac_group_cycles", c->mac_group_cycles);
+            num(e, "mac_co_cycles", c->mac_co_cycles);
             num(e, "mac_odd_cycles", c->mac_odd_cycles);
             num(e, "input_px_cycles", c->input_px_cycles);
             num(e, "pixel_cycles", c->pixel_cycles);
