@@ -81,7 +81,7 @@ RQC = ["none", "shift", "fixed", "float", "fixed_sr", "lut", "f32int", "qladd", 
 RQC_C = {"shift64": "RQC_SHIFT64", "shift_unfused": "RQC_SHIFT_UNFUSED",
          "shift64_unfused": "RQC_SHIFT64_UNFUSED"}
 BASE = ["slices", "tiles", "dma_jobs", "mac_work", "input", "input_odd", "mac_tail", "mac_group",
-        "mac_co", "mac_odd", "input_px", "pixels", "chan", "psum"]
+        "mac_co", "mac_odd", "input_px", "stage_px", "pixels", "chan", "psum"]
 
 
 def nnls(A, b, iters=200):
@@ -190,7 +190,7 @@ class Model:
                 T.get("input_odd", 0) * c["input_odd"] + T.get("mac_tail", 0) * c["mac_tail"] +
                 T.get("mac_group", 0) * c["mac_group"] + T.get("mac_co", 0) * c["mac_co"] +
                 T.get("mac_odd", 0) * c["mac_odd"] +
-                T.get("input_px", 0) * c["input_px"] + T.get("pixels", 0) * c["pixel"] +
+                T.get("input_px", 0) * c["input_px"] + T.get("stage_px", 0) * c["stage_px"] + T.get("pixels", 0) * c["pixel"] +
                 T["chan"] * c["chan"] +
                 T["outs"] * epi + T["psum"] * c["psum"])
         fixed = T["slices"] * c["layer"] + T["tiles"] * c["tile"] + T["dma_jobs"] * c["job"]
@@ -258,7 +258,7 @@ def fit_rows(model, layers):
                            "input": v["input"], "input_odd": v["input_odd"],
                            "mac_tail": v["mac_tail"], "mac_group": v["mac_group"],
                            "mac_co": v["mac_co"], "mac_odd": v["mac_odd"],
-                           "input_px": v["input_px"],
+                           "input_px": v["input_px"], "stage_px": v["stage_px"],
                            "pixel": v["pixels"], "chan": v["chan"],
                            "psum": v["psum"],
                            "epilogue": epi, "epilogue_default": epi[common], "n": len(rows)}
@@ -351,7 +351,7 @@ def write_header(model, source):
         "/* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,",
         " * input (channels not a multiple of 4), chan, psum, K % 4 tail tap, empty group slot MAC,",
         " * MAC of a core's channels after its 4-channel blocks, MAC of K > 32 not in whole",
-        " * words, per-pixel im2col tap, output pixel,",
+        " * words, per-pixel im2col tap, first-layer output pixel, output pixel,",
         " * epilogue (default), epilogue by requant class (rows fitted on n layers) */",
         "static const PulpFitRow pulp_fit_rows[] = {",
     ]
@@ -370,7 +370,7 @@ def write_header(model, source):
                    f"{c_num(c['chan'])}, "
                    f"{c_num(c['psum'])}, {c_num(c['mac_tail'])}, {c_num(c['mac_group'])}, "
                    f"{c_num(c['mac_co'])}, {c_num(c['mac_odd'])}, {c_num(c['input_px'])}, "
-                   f"{c_num(c['pixel'])}, "
+                   f"{c_num(c['stage_px'])}, {c_num(c['pixel'])}, "
                    f"{c_num(c['epilogue_default'])}, "
                    f"{{{epi}}}}},")
     out += ["};", "/* clang-format on */"]
@@ -407,9 +407,9 @@ def markdown(rows, model, counts, source):
            f"{model.l3['wr_latency']:.0f} + {model.l3['wr_bandwidth']:.3f} B/cycle.",
            "", "| kernel row | layers fitted | layer | tile | DMA job | MAC/cycle | input | input (odd) |"
            " K % 4 tail tap | empty group slot MAC | MAC (channels after the 4-blocks) |"
-           " MAC (K > 32 odd) | per-pixel im2col tap |"
+           " MAC (K > 32 odd) | per-pixel im2col tap | first-layer pixel |"
            " pixel | chan | psum | epilogue by requant class |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, c in model.row.items():
         epi = ", ".join(f"{k} {v:.2f}" for k, v in sorted(c["epilogue"].items()))
         mpc = 1 / c["mac"] if c["mac"] > 1e-12 else float("inf")
@@ -417,7 +417,7 @@ def markdown(rows, model, counts, source):
         out.append(f"| {name} | {fit} | {c['layer']:.0f} | {c['tile']:.0f} | {c['job']:.1f} | {mpc:.2f} | "
                    f"{c['input']:.3f} | {c['input_odd']:.3f} | {c['mac_tail']:.3f} | "
                    f"{c['mac_group']:.4f} | {c['mac_co']:.4f} | {c['mac_odd']:.4f} | "
-                   f"{c['input_px']:.3f} | "
+                   f"{c['input_px']:.3f} | {c['stage_px']:.2f} | "
                    f"{c['pixel']:.2f} | {c['chan']:.2f} | "
                    f"{c['psum']:.2f} | {epi} |")
     out += ["", "| set | layers | worst abs(modeled/measured - 1) | median |", "|---|---|---|---|"]

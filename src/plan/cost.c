@@ -550,9 +550,9 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
     term[PT_MACS] = elem ? outs : outs * f[TD_CI].f * taps;
     /* staged input: conv im2col rows (every channel tile builds its own);
      * else the input tiles (halo included) the kernel reads or copies */
-    if (g->kind == KK_CONV) /* channels not in whole words: the portable im2col */
-        term[g->cin_total % 4 || f[TD_CI].t % 4 ? PT_INPUT_ODD : PT_INPUT] =
-            (double)nco * sp * f[TD_CI].f * taps;
+    int odd = g->cin_total % 4 || f[TD_CI].t % 4; /* not in whole words: the portable im2col */
+    if (g->kind == KK_CONV) /* input_odd: the same taps again (what they cost more) */
+        term[PT_INPUT] = term[PT_INPUT_ODD] = (double)nco * sp * f[TD_CI].f * taps;
     else if (g->coupled)
         term[PT_INPUT] = (double)f[TD_HO].r * (double)f[TD_WO].r * f[TD_CO].f;
     else
@@ -573,14 +573,15 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
     if (split2d(g, t)) { /* the same terms from the busiest core's share of each tile */
         Split2d s2 = split2d_sum(g, t, k, f);
         term[PT_MACS] = s2.outs * f[TD_CI].f * taps;
-        term[g->cin_total % 4 || f[TD_CI].t % 4 ? PT_INPUT_ODD : PT_INPUT] =
-            s2.pixels * f[TD_CI].f * taps;
+        term[PT_INPUT] = term[PT_INPUT_ODD] = s2.pixels * f[TD_CI].f * taps;
         term[PT_MAC_TAIL] = s2.outs * tail;
         term[PT_MAC_GROUP] = s2.slots * f[TD_CI].f * taps;
         term[PT_MAC_CO] = s2.left * f[TD_CI].f * taps;
+        if (conv_staged(g, ci)) term[PT_STAGE_PX] = s2.pixels;
         term[PT_CHAN] = s2.chans * (double)nci;
         term[PT_OUTS] = s2.outs;
     }
+    if (!odd) term[PT_INPUT_ODD] = 0;
     if (conv_odd(g, ci)) term[PT_MAC_ODD] = term[PT_MACS];
     term[PT_PSUM] = (double)(g->ho * g->wo * g->co) * (double)(nci - 1);
 }
@@ -595,8 +596,9 @@ static double compute_cycles(const PlanGeom *g, const Target *t, const double te
            term[PT_INPUT_ODD] * k->input_odd_cycles + term[PT_MAC_TAIL] * k->mac_tail_cycles +
            term[PT_MAC_GROUP] * k->mac_group_cycles + term[PT_MAC_CO] * k->mac_co_cycles +
            term[PT_MAC_ODD] * k->mac_odd_cycles + term[PT_INPUT_PX] * k->input_px_cycles +
-           term[PT_PIXELS] * k->pixel_cycles + term[PT_CHAN] * k->chan_cycles +
-           outs * epilogue_of(g, k) + term[PT_PSUM] * k->psum_cycles;
+           term[PT_STAGE_PX] * k->stage_px_cycles + term[PT_PIXELS] * k->pixel_cycles +
+           term[PT_CHAN] * k->chan_cycles + outs * epilogue_of(g, k) +
+           term[PT_PSUM] * k->psum_cycles;
 }
 
 double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)

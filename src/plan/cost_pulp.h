@@ -2,9 +2,9 @@
  * cost model's constants (src/plan/cost.c), fitted on GVSoC runs; refit with
  * `make fit-pulp GVSOC=...` (docs/PLANNER.md, "The PULP model"). */
 /* clang-format off */
-#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 13bec32, 2026-12-03, 227 layers (bench/fit_pulp_cost.py)"
-#define PULP_FIT_L1_LATENCY   17.4645
-#define PULP_FIT_L1_BANDWIDTH 33.5816
+#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 13bec32, 2026-12-04, 311 layers (bench/fit_pulp_cost.py)"
+#define PULP_FIT_L1_LATENCY   17.7783
+#define PULP_FIT_L1_BANDWIDTH 33.3766
 #define PULP_FIT_L3_SOURCE "measured by bench/bench_l3_pulp.c on GVSoC 209c147 pulp-open, 4 sizes, 2026-12-03"
 #define PULP_FIT_L3_ISSUE 739
 #define PULP_FIT_L3_LATENCY 194.301
@@ -14,30 +14,30 @@
 /* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,
  * input (channels not a multiple of 4), chan, psum, K % 4 tail tap, empty group slot MAC,
  * MAC of a core's channels after its 4-channel blocks, MAC of K > 32 not in whole
- * words, per-pixel im2col tap, output pixel,
+ * words, per-pixel im2col tap, first-layer output pixel, output pixel,
  * epilogue (default), epilogue by requant class (rows fitted on n layers) */
 static const PulpFitRow pulp_fit_rows[] = {
-    /* conv2d_hwc: n = 53 */
-    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 0, 8664.24, 195.777, 38.5382, 0.634643, 0.644032, 182.812, 5.20457, 0, 0.076866, 0, 0, 0, 0, 4.7159, {[RQ_F32INT] = 25.8271, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 3.12021, [RQC_SHIFT64] = 4.7159, [RQC_SHIFT64_UNFUSED] = 4.34787, [RQC_SHIFT_UNFUSED] = 3.1802}},
-    /* conv2d_hwc_1px: n = 33 */
-    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 9633.31, 122.7, 4.51397, 0.294084, 7.89074, 0, 0, 0, 0, 0, 0, 0, 0, 19.0967, {[RQ_F32INT] = 22.7795, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 15.281, [RQC_SHIFT64] = 19.0967, [RQC_SHIFT64_UNFUSED] = 15.1027, [RQC_SHIFT_UNFUSED] = 12.8878}},
-    /* conv1x1: n = 38 */
-    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 3669.52, 9000.2, 7.0769, 28.0214, 0.261595, 0, 66.0661, 0, 0, 0, 0, 0, 0, 0, 1.5153, {[RQ_F32INT] = 21.0709, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 1.5153, [RQC_SHIFT64] = 3.48597, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
-    /* dwconv3x3: n = 28 */
-    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 5045.34, 242.336, 1e+06, 0.184588, 0, 206.679, 0, 0, 0, 0, 0, 0, 0, 2.97539, {[RQ_F32INT] = 22.7795, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 1.91038, [RQC_SHIFT64] = 2.97539, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
+    /* conv2d_hwc: n = 79 */
+    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 5229.54, 5123.37, 114.246, 73.1823, 0.998673, 0, 395.394, 3.91315, 0.581066, 0.0839048, 0, 0.0468906, 0.0460223, 42.6697, 0, 2.55184, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 0.585772, [RQC_SHIFT64] = 2.55184, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* conv2d_hwc_1px: n = 47 */
+    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 9419.17, 162.732, 4.50205, 0.294513, 7.3087, 15.9938, 0, 0, 0, 0, 0, 0, 0, 0, 19.1651, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 15.0784, [RQC_SHIFT64] = 19.1651, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* conv1x1: n = 52 */
+    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 4154.38, 9095.9, 0, 26.9207, 0.294965, 0, 71.2888, 0, 0, 0, 0, 0, 0, 0, 0, 1.32057, {[RQ_F32INT] = 20.8361, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.32057, [RQC_SHIFT64] = 3.24032, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* dwconv3x3: n = 36 */
+    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 5054.88, 242.263, 1e+06, 0.184436, 0, 206.565, 0, 0, 0, 0, 0, 0, 0, 0, 2.97237, {[RQ_F32INT] = 22.7789, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.90971, [RQC_SHIFT64] = 2.97237, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
     /* dwconv: from dwconv3x3 */
-    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 5045.34, 242.336, 1e+06, 0.184588, 0, 206.679, 0, 0, 0, 0, 0, 0, 0, 2.97539, {[RQ_F32INT] = 22.7795, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 1.91038, [RQC_SHIFT64] = 2.97539, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
+    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 5054.88, 242.263, 1e+06, 0.184436, 0, 206.565, 0, 0, 0, 0, 0, 0, 0, 0, 2.97237, {[RQ_F32INT] = 22.7789, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.90971, [RQC_SHIFT64] = 2.97237, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
     /* grouped_conv2d: from conv2d_hwc */
-    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 0, 8664.24, 195.777, 38.5382, 0.634643, 0.644032, 182.812, 5.20457, 0, 0.076866, 0, 0, 0, 0, 4.7159, {[RQ_F32INT] = 25.8271, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 3.12021, [RQC_SHIFT64] = 4.7159, [RQC_SHIFT64_UNFUSED] = 4.34787, [RQC_SHIFT_UNFUSED] = 3.1802}},
+    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 5229.54, 5123.37, 114.246, 73.1823, 0.998673, 0, 395.394, 3.91315, 0.581066, 0.0839048, 0, 0.0468906, 0.0460223, 42.6697, 0, 2.55184, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 0.585772, [RQC_SHIFT64] = 2.55184, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
     /* grouped_conv1x1: from conv1x1 */
-    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 3669.52, 9000.2, 7.0769, 28.0214, 0.261595, 0, 66.0661, 0, 0, 0, 0, 0, 0, 0, 1.5153, {[RQ_F32INT] = 21.0709, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 1.5153, [RQC_SHIFT64] = 3.48597, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
-    /* fc: n = 28 */
-    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 3788.43, 0, 0, 31.5083, 0, 0, 152.199, 219.145, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 33.1909, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 32.0847, [RQC_SHIFT64] = 42.0839, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
-    /* maxpool: n = 16 */
-    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 26.9816, 2754.55, 758.585, 1e+06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3.59461, {[RQ_F32INT] = 22.7795, [RQ_NONE] = 3.59461, [RQ_SHIFT] = 1.91038, [RQC_SHIFT64] = 11.9063, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
-    /* avgpool: n = 10 */
-    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 14703.8, 0, 0, 1e+06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 7.97167, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 39.1453, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
-    /* add: n = 21 */
-    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 4767.1, 0, 2086.7, 1e+06, 1.16612, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.632574, {[RQ_F32INT] = 22.7795, [RQ_NONE] = 0.628134, [RQ_SHIFT] = 0.632574, [RQC_SHIFT64] = 11.9063, [RQC_SHIFT64_UNFUSED] = 9.72529, [RQC_SHIFT_UNFUSED] = 8.03398}},
+    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 4154.38, 9095.9, 0, 26.9207, 0.294965, 0, 71.2888, 0, 0, 0, 0, 0, 0, 0, 0, 1.32057, {[RQ_F32INT] = 20.8361, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.32057, [RQC_SHIFT64] = 3.24032, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* fc: n = 36 */
+    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 3982.31, 42.5313, 0, 31.3013, 0, 0, 148.789, 220.604, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 29.1631, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 33.1649, [RQC_SHIFT64] = 38.0565, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* maxpool: n = 20 */
+    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 0, 2777.02, 806.111, 38.1105, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 106.713, 0, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.73496, [RQC_SHIFT64] = 11.2027, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* avgpool: n = 12 */
+    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 14560.4, 0, 0, 1e+06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 10.1723, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 39.214, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* add: n = 29 */
+    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 3001.02, 0, 1753.22, 1e+06, 0, 0, 15.071, 0, 0, 0, 0, 0, 0, 0, 8.40134, 1.73496, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1.72151, [RQ_SHIFT] = 1.73496, [RQC_SHIFT64] = 11.2027, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
 };
 /* clang-format on */

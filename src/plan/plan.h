@@ -88,7 +88,8 @@ typedef struct KernelCost {
     /* The terms of a fitted model (bench/fit_pulp_cost.py; 0: absent). */
     double layer_cycles;           /* per L2 slice of the layer: set-up, first fork */
     double input_cycles;           /* per element the kernel stages (im2col tap, plane byte) */
-    double input_odd_cycles;       /* per im2col tap of input channels not a multiple of 4 */
+    double input_odd_cycles;       /* per im2col tap of channels not a multiple of 4, beyond
+                                      input_cycles */
     double mac_tail_cycles;        /* conv: per output per tap after K's whole 4-byte words */
     double mac_group_cycles;       /* conv, split by rows: per MAC of the empty pixel slots
                                       of each core's last group of 4 (joint in ho, wo) */
@@ -98,6 +99,7 @@ typedef struct KernelCost {
                                       weight rows misaligned, the epilogue unfused) */
     double input_px_cycles;        /* conv: per im2col tap of a 4-pixel group built pixel by
                                       pixel (not 4 pixels of one row inside the tile) */
+    double stage_px_cycles;        /* conv: per output pixel of the first-layer path */
     double pixel_cycles;           /* per output pixel of every tile (busiest core's share) */
     double chan_cycles;            /* per output channel (per core) of every tile */
     double job_cycles;             /* per L2<->L1 DMA transfer: issued by core 0, serial */
@@ -264,13 +266,14 @@ typedef struct L1Buf {
     X(PT_TILES, "tiles", "L1 tiles (tile_overhead)")                                               \
     X(PT_MACS, "mac_work", "MACs, parallel split and blocks rounded up (1/mac_per_cycle)")         \
     X(PT_INPUT, "input", "elements the kernel stages: im2col taps, input planes (input_cycles)")   \
-    X(PT_INPUT_ODD, "input_odd", "im2col taps of a conv whose channels are not a multiple of 4")   \
+    X(PT_INPUT_ODD, "input_odd", "conv: of `input`, the taps of channels not a multiple of 4")     \
     X(PT_MAC_TAIL, "mac_tail", "conv: outputs times K % 4, the taps after K's whole words")        \
     X(PT_MAC_GROUP, "mac_group",                                                                   \
       "conv: MACs of the empty slots of each core's last 4-pixel group")                           \
     X(PT_MAC_CO, "mac_co", "conv: MACs of each core's channels after its whole 4-channel blocks")  \
     X(PT_MAC_ODD, "mac_odd", "conv: MACs where K > 32 and the channels are not whole words")       \
     X(PT_INPUT_PX, "input_px", "conv: im2col taps of 4-pixel groups not in one row (per pixel)")   \
+    X(PT_STAGE_PX, "stage_px", "conv: output pixels of the first-layer path (windows staged)")     \
     X(PT_PIXELS, "pixels", "output pixels of every tile, busiest core's share (pixel_cycles)")     \
     X(PT_CHAN, "chan", "output channels of every tile, per core rounded (chan_cycles)")            \
     X(PT_OUTS, "outs", "outputs, parallel split rounded up (epilogue)")                            \

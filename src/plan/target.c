@@ -20,7 +20,7 @@ typedef struct PulpFitRow {
     ParDim par;
     int par_block, co_align, wo_align, ci_align;
     double layer, tile, job, mac_per_cycle, input, input_odd, chan, psum, mac_tail, mac_group;
-    double mac_co, mac_odd, input_px, pixel;
+    double mac_co, mac_odd, input_px, stage_px, pixel;
     double epilogue;
     double epilogue_rq[RQC_COUNT];
 } PulpFitRow;
@@ -91,6 +91,7 @@ static void pulp_fitted(Target *t)
         k->mac_co_cycles = r->mac_co;
         k->mac_odd_cycles = r->mac_odd;
         k->input_px_cycles = r->input_px;
+        k->stage_px_cycles = r->stage_px;
         k->pixel_cycles = r->pixel;
         k->chan_cycles = r->chan;
         k->psum_cycles = r->psum;
@@ -424,6 +425,7 @@ static void json_kernel(JsonCtx *c, const cJSON *o, KernelCost *k)
     json_num(c, o, "mac_co_cycles", &k->mac_co_cycles);
     json_num(c, o, "mac_odd_cycles", &k->mac_odd_cycles);
     json_num(c, o, "input_px_cycles", &k->input_px_cycles);
+    json_num(c, o, "stage_px_cycles", &k->stage_px_cycles);
     json_num(c, o, "pixel_cycles", &k->pixel_cycles);
     json_num(c, o, "chan_cycles", &k->chan_cycles);
     json_num(c, o, "job_cycles", &k->job_cycles);

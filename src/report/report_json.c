@@ -313,6 +313,7 @@ static cJSON *target_json(const Plan *p)
             num(e, "mac_co_cycles", c->mac_co_cycles);
             num(e, "mac_odd_cycles", c->mac_odd_cycles);
             num(e, "input_px_cycles", c->input_px_cycles);
+            num(e, "stage_px_cycles", c->stage_px_cycles);
             num(e, "pixel_cycles", c->pixel_cycles);
             num(e, "chan_cycles", c->chan_cycles);
             num(e, "job_cycles", c->job_cycles);

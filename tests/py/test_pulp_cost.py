@@ -37,8 +37,11 @@ def stored_runs():
 
 
 def fit_table():
+    """The fit's constants and its rows of the stored network runs (the fit may
+    have had other runs of the same layers, e.g. bench/pulp_networks.json's)."""
     d = json.loads(FIT.read_text())
-    return d["constants"], {(r["network"], r["objective"], r["layer"]): r for r in d["layers"]}
+    return d["constants"], {(r["network"], r["objective"], r["layer"]): r for r in d["layers"]
+                            if r.get("source", NETWORKS.stem) == NETWORKS.stem}
 
 
 def report(dory, model, flags, objective, tmp_path):
@@ -114,11 +117,13 @@ def test_model_reproduces_measurements(dory, tmp_path, rec):
     model, flags = run_args(rec)
     r = report(dory, model, flags, rec["objective"], tmp_path)
     now = {L["name"]: L for L in r["layers"] if L["status"] == "ok"}
-    errs, changed = [], []
+    errs, changed, tiles = [], [], []
     for s in rec["layers"]:
         L = now[s["layer"]]
         if not same_plan(L["modeled"]["terms"], s["terms"]):
             changed.append(s["layer"])  # the new constants chose another plan
+            if {d: L["tiles"][d]["n"] for d in s["tiles"]} != s["tiles"]:
+                tiles.append(s["layer"])
             continue
         mod = L["modeled"]["cycles"]
         fit = table[(rec["network"], rec["objective"], s["layer"])]["modeled"]
@@ -128,8 +133,9 @@ def test_model_reproduces_measurements(dory, tmp_path, rec):
     if changed:
         print(f"{rec['network']} {rec['objective']}: {len(changed)} of {len(rec['layers'])} "
               f"layers planned otherwise than measured (not compared): {', '.join(changed)}")
-    # the dory objective's tiles do not depend on the model: all of them compare
-    assert rec["objective"] != "dory" or not changed, changed
+    # the dory objective's tiles do not depend on the model (the loop order,
+    # a cost choice, may: its DMA counts change)
+    assert rec["objective"] != "dory" or not tiles, tiles
     assert len(errs) >= len(rec["layers"]) / 2, \
         f"only {len(errs)} of {len(rec['layers'])} layers still planned as measured: refit"
     worst = max(errs)
