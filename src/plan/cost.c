@@ -137,14 +137,26 @@ static int conv_odd(const PlanGeom *g, int64_t ci)
     return g->kind == KK_CONV && conv_k(g, ci) > 32 && (ci % 4 || g->cin_total % 4);
 }
 
-int cost_dim_class(const PlanGeom *g, const Target *t, int d, int64_t tile)
+/* The class of an input-channel tile of a conv: the terms that depend on
+ * it through more than its features (K % 4 tail taps, channels in whole
+ * words, the first-layer path for K <= 32): K > 32 by tile % 4 (0: whole
+ * words), K <= 32 apart. */
+static int ci_class(const PlanGeom *g, const Target *t, int d, int64_t tile)
 {
     const KernelCost *k = cost_kernel(g, t);
-    int fitted = k->mac_tail_cycles > 0 || k->mac_odd_cycles > 0 || k->input_odd_cycles > 0;
+    int fitted = k->mac_tail_cycles > 0 || k->mac_odd_cycles > 0 || k->input_odd_cycles > 0 ||
+                 k->stage_px_cycles > 0 || k->input_px_cycles > 0;
     if (d != TD_CI || g->kind != KK_CONV || !fitted) return 0;
-    /* the terms that depend on the input-channel tile through more than its
-     * features: K % 4 (tail taps), channels in whole words, K vs 32 */
-    return (int)(tile % 4) + 4 * (conv_k(g, tile) > 32);
+    return (int)(tile % 4) + 4 * (conv_k(g, tile) <= 32);
+}
+
+int cost_dim_may_dominate(const PlanGeom *g, const Target *t, int d, int64_t small, int64_t big)
+{
+    int a = ci_class(g, t, d, small), b = ci_class(g, t, d, big);
+    /* whole words (K > 32) against channels that are not: the latter pay
+     * the same terms and the non-negative extras (tail taps, odd taps and
+     * MACs), so the aligned tile dominates within its tile count */
+    return a == b || (a == 0 && b < 4);
 }
 
 /* Units of `x` the busiest core gets, times the cores: x split in blocks. */
@@ -606,8 +618,14 @@ double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)
     const KernelCost *k = cost_kernel(g, t);
     double mpc = kernel_mpc(g, t);
     double outs = (double)(g->ho * g->wo * g->co);
-    return k->layer_cycles + (double)tiles * k->tile_overhead + (double)g->macs / mpc +
-           outs * epilogue_of(g, k);
+    double px = (double)(g->ho * g->wo);
+    /* a conv builds every output pixel's im2col taps at least once; every
+     * tile has a channel; the first-layer path stages every pixel */
+    double taps = g->kind == KK_CONV ? px * g->kh * g->kw * (double)g->cin_total : 0;
+    double staged = conv_staged(g, g->cin_total) && g->cin_total % 4 ? px : 0;
+    return k->layer_cycles + (double)tiles * (k->tile_overhead + k->chan_cycles) +
+           (double)g->macs / mpc + outs * epilogue_of(g, k) + taps * k->input_cycles +
+           staged * k->stage_px_cycles + px * k->pixel_cycles;
 }
 
 /* First load (input, weights, constants of a full tile) and last store:

@@ -25,9 +25,10 @@ const KernelCost *cost_kernel(const PlanGeom *g, const Target *t);
 /* 1 if dimension d enters the cost jointly with another (rows and columns
  * of a kernel split by pixels): no tile size of d dominates another. */
 int cost_dim_joint(const PlanGeom *g, const Target *t, int d);
-/* Candidates of dimension d dominate one another only within one class (the
- * cost depends on the class beyond the features, e.g. a conv's K % 4). */
-int cost_dim_class(const PlanGeom *g, const Target *t, int d, int64_t tile);
+/* Whether tile size `small` of dimension d may dominate `big` (same count,
+ * features no larger): the cost may depend on a size beyond its features
+ * (a conv's K % 4, channels in whole words), by class. */
+int cost_dim_may_dominate(const PlanGeom *g, const Target *t, int d, int64_t small, int64_t big);
 /* Size of dimension d of the layer (elements). */
 int64_t cost_dim_size(const PlanGeom *g, int d);
 /* L1 bytes of the tiling (fills p->buf, in_h/in_w/in_c, l1_used). */

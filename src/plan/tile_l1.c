@@ -61,9 +61,8 @@ static int cand_build(const PlanGeom *g, const Target *t, int d, CandList *c)
         int k = c->n;
         while (k > 0 && c->v[k - 1].n == f.n) k--;
         int w = k;
-        int cls = cost_dim_class(g, t, d, tile);
         for (int i = k; i < c->n; i++)
-            if (joint || cost_dim_class(g, t, d, c->v[i].t) != cls ||
+            if (joint || !cost_dim_may_dominate(g, t, d, tile, c->v[i].t) ||
                 !(f.f <= c->v[i].f && f.r <= c->v[i].r))
                 c->v[w++] = c->v[i];
         c->n = w;
