@@ -737,13 +737,14 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
         make_rq(&k->rqb, sch, c, 0, amax, 4096, &st);
         k->add.rq_a = k->rqa.r, k->add.rq_b = k->rqb.r;
     }
-    if (op == KOP_AVGPOOL) {
+    if (op == KOP_AVGPOOL || op == KOP_MAXPOOL) { /* DORY's pooling: no requant */
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
     } else {
         acc_range(k, amax);
         make_rq(&k->rq, sch, cout, op != KOP_ADD, amax, 255, &st);
     }
     o->type = t, o->zp = (flags & (KC_I8 | KC_TFLITE)) ? rand_zp(&st, t) : 0;
+    if (op == KOP_MAXPOOL) o->zp = k->pool.in_zp; /* max pooling keeps the quantization */
     o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
     if (sch == DORY_RQ_QLADD_INT)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, &st);
@@ -771,6 +772,9 @@ const KBenchShape kc_bench_shapes[] = {
     {"global avgpool 6x6x256", KOP_AVGPOOL, 6, 6, 256, 256, 6, 1, 0, "input", 0},
     /* PenguiNet_32's first layer, one L1 tile of its deployment (24x16 outputs) */
     {"conv 5x5 s2 p2 1->32 48x32", KOP_CONV, 48, 32, 1, 32, 5, 2, 2, "MAC", 0},
+    /* the L1 tiles of Quantlab_Dronet's MaxPool_7 and PenguiNet_32's maxpool (2x2 s2) */
+    {"maxpool 2x2 s2 4x100x32", KOP_MAXPOOL, 4, 100, 32, 32, 2, 2, 0, "input", 0},
+    {"maxpool 2x2 s2 16x28x32", KOP_MAXPOOL, 16, 28, 32, 32, 2, 2, 0, "input", 0},
 };
 const int kc_bench_nshapes = (int)(sizeof kc_bench_shapes / sizeof kc_bench_shapes[0]);
 
