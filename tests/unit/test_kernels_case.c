@@ -793,6 +793,8 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
     o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
     if (sch == DORY_RQ_QLADD_INT)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, &st);
+    if (op == KOP_ADD && (flags & KC_ADD_XP)) /* DORY's residual add; with KC_ADD_PC Dronet's */
+        add_xp_consts(k, o, flags & KC_ADD_PC ? 2 : 0, &st), o->rq = k->rq.r;
     if (flags & KC_OUT_I32) { /* the raw accumulator, as DORY's last FC layer */
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
         o->type = DORY_I32, o->zp = 0, o->lo = INT32_MIN, o->hi = INT32_MAX, o->rq = k->rq.r;

@@ -108,7 +108,8 @@ void kc_free(KCase *k);
  * adds), 4 to 16 channels in steps of 4; 1 input shifts 0 with random k and
  * l (one linear form); 2 DORY's Dronet adds (k about 2^18, l 2^18, d 19,
  * output NONE: no clamp reached) or an output requant clipped to [0, 255];
- * 3 as 1 with the case's random types, zero points and clamp. */
+ * 3 as 1 with the case's random types, zero points and clamp. In kc_bench:
+ * form 0 (SHIFT32), with KC_ADD_PC form 2 (output NONE). */
 /* KC_S64 (depthwise): SHIFT64 requant whose d runs over 12..50 with the
  * case's index (below and above 32), k of either sign from 1 to beyond 2^32
  * mapping the accumulators to about 40..600 (clamps on both sides), l up to
