@@ -133,27 +133,25 @@ typedef struct {
     int d;
 } addxp_t;
 
-/* [*lo, *hi] of k*v + l >> d over the values of type t (8-bit), 0 if k*v + l
- * leaves int32 there. */
-static int addxp_range(int32_t k, int32_t l, int d, int64_t v0, int64_t v1, int64_t *lo,
-                       int64_t *hi)
+/* [*lo, *hi] of k*v + l >> d for v in [v0, v1] (8-bit values); 0 unless
+ * |k| < 2^21 and |l| < 2^29: |k*v + l| < 2^30, so that it and the sum of two
+ * such values are exact in int32. 32-bit arithmetic: this runs at every call,
+ * from a cold instruction cache. */
+static int addxp_range(int32_t k, int32_t l, int d, int32_t v0, int32_t v1, int32_t *lo,
+                       int32_t *hi)
 {
-    int64_t p = (int64_t)k * v0 + l, q = (int64_t)k * v1 + l, t;
-    if (p > q) t = p, p = q, q = t;
-    if (p < INT32_MIN || q > INT32_MAX || d < 0 || d > 31) return 0;
-    *lo = p >> d, *hi = q >> d;
+    int32_t p, q;
+    if (k <= -(1 << 21) || k >= 1 << 21 || l <= -(1 << 29) || l >= 1 << 29 || (unsigned)d > 31)
+        return 0;
+    p = (k * v0 + l) >> d, q = (k * v1 + l) >> d;
+    *lo = p < q ? p : q, *hi = p < q ? q : p;
     return 1;
 }
 
-DORY_INLINE int addxp_fits(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
-
-/* Trailing zero bits of v (32 for 0). */
-DORY_INLINE int addxp_tz(int64_t v)
+/* 1 if |v| < 2^bits */
+DORY_INLINE int addxp_small(int64_t v, int bits)
 {
-    int t = 0;
-    if (!v) return 32;
-    while (!(v & 1) && t < 32) v >>= 1, t++;
-    return t;
+    return v > -((int64_t)1 << bits) && v < (int64_t)1 << bits;
 }
 
 /* The plan of a run with types ta, tb; 0 where no Xpulp form applies (the
@@ -161,38 +159,41 @@ DORY_INLINE int addxp_tz(int64_t v)
 static int add_xp_plan(dory_type_t ta, dory_type_t tb, const add_lin_t *fa, const add_lin_t *fb,
                        const dory__s32_t *e, addxp_t *g)
 {
-    int64_t a0 = ta == DORY_I8 ? -128 : 0, a1 = ta == DORY_I8 ? 127 : 255;
-    int64_t b0 = tb == DORY_I8 ? -128 : 0, b1 = tb == DORY_I8 ? 127 : 255;
-    int64_t alo, ahi, blo, bhi, vlo, vhi, k1, k2, c, t;
-    int u8 = e->lo == 0 && e->hi == 255 && e->zp == 0;
+    int32_t a0 = ta == DORY_I8 ? -128 : 0, a1 = ta == DORY_I8 ? 127 : 255;
+    int32_t b0 = tb == DORY_I8 ? -128 : 0, b1 = tb == DORY_I8 ? 127 : 255;
+    int32_t alo, ahi, blo, bhi, vlo, vhi;
+    int64_t k1, k2, c;
+    uint32_t m;
+    int t = 0;
     if (!addxp_range(fa->k, fa->l, fa->d, a0, a1, &alo, &ahi) ||
-        !addxp_range(fb->k, fb->l, fb->d, b0, b1, &blo, &bhi) || !addxp_fits(alo + blo) ||
-        !addxp_fits(ahi + bhi) || !addxp_range(e->k, e->l, e->d, alo + blo, ahi + bhi, &vlo, &vhi))
+        !addxp_range(fb->k, fb->l, fb->d, b0, b1, &blo, &bhi))
         return 0;
+    if (e->k != 1 || e->l || e->d) { /* |acc| < 2^31: k*acc + l in int64 */
+        int64_t p = (int64_t)e->k * (alo + blo) + e->l, q = (int64_t)e->k * (ahi + bhi) + e->l;
+        if (p < INT32_MIN || p > INT32_MAX || q < INT32_MIN || q > INT32_MAX || e->d > 31) return 0;
+        vlo = (int32_t)p >> e->d, vhi = (int32_t)q >> e->d;
+        if (vlo > vhi) m = (uint32_t)vlo, vlo = vhi, vhi = (int32_t)m;
+    } else {
+        vlo = alo + blo, vhi = ahi + bhi;
+    }
     g->a = *fa, g->b = *fb, g->e = *e, g->k1 = g->k2 = g->c = 0, g->d = 0;
     g->out = e->k != 1 || e->l || e->d;
     g->clamp = e->zp == 0 && vlo >= e->lo && vhi <= e->hi ? ADDXP_NOCLAMP
-               : u8                                       ? ADDXP_CLIPU
+               : e->lo == 0 && e->hi == 255 && e->zp == 0 ? ADDXP_CLIPU
                                                           : ADDXP_CLAMP;
     g->kind = ADDXP_REQ;
     if (fa->d || fb->d) return 1;
-    /* acc = ka*a + kb*b + la + lb exactly: v = (k1*a + k2*b + c) >> d */
+    /* acc = ka*a + kb*b + la + lb exactly: v = (k1*a + k2*b + c) >> d, each
+     * partial sum within |k1| 255 + |k2| 255 + |c| < 2^29 + 2^29 + 2^30 */
     k1 = (int64_t)e->k * fa->k, k2 = (int64_t)e->k * fb->k;
     c = (int64_t)e->k * ((int64_t)fa->l + fb->l) + e->l;
-    t = addxp_tz(k1) < addxp_tz(k2) ? addxp_tz(k1) : addxp_tz(k2);
-    t = t < e->d ? t : e->d; /* floor((2^t x + c) / 2^d) = floor((x + (c >> t)) / 2^(d-t)) */
-    k1 >>= t, k2 >>= t, c >>= t;
-    if (!addxp_fits(k1) || !addxp_fits(k2) || !addxp_fits(c) || !addxp_fits(k1 * a0) ||
-        !addxp_fits(k1 * a1) || !addxp_fits(k1 * a0 + k2 * b0 + c) ||
-        !addxp_fits(k1 * a1 + k2 * b1 + c) || !addxp_fits(k1 * a0 + k2 * b1 + c) ||
-        !addxp_fits(k1 * a1 + k2 * b0 + c) || !addxp_fits(k1 * a0 + k2 * b0) ||
-        !addxp_fits(k1 * a1 + k2 * b1) || !addxp_fits(k1 * a0 + k2 * b1) ||
-        !addxp_fits(k1 * a1 + k2 * b0))
-        return 1;
+    if (!addxp_small(k1, 21) || !addxp_small(k2, 21) || !addxp_small(c, 30)) return 1;
+    /* floor((2^t x + c) / 2^d) = floor((x + (c >> t)) / 2^(d-t)) */
+    for (m = (uint32_t)k1 | (uint32_t)k2; t < e->d && !(m & 1); t++) m >>= 1;
     g->kind = ADDXP_LIN;
-    g->k1 = (int32_t)k1, g->k2 = (int32_t)k2, g->c = (int32_t)c, g->d = e->d - (int)t;
-    if (k1 == 1 && k2 == 1 && !c && !g->d && ta == DORY_U8 && tb == DORY_U8 && e->hi == 255 &&
-        e->lo <= 0 && !e->zp)
+    g->k1 = (int32_t)k1 >> t, g->k2 = (int32_t)k2 >> t, g->c = (int32_t)c >> t, g->d = e->d - t;
+    if (g->k1 == 1 && g->k2 == 1 && !g->c && !g->d && ta == DORY_U8 && tb == DORY_U8 &&
+        e->hi == 255 && e->lo <= 0 && !e->zp)
         g->kind = ADDXP_SAT;
     return 1;
 }
@@ -301,7 +302,7 @@ DORY_INLINE int32_t addxp_one(const addxp_t *g, int32_t a, int32_t b)
         v = dory_xp_addnr(dory_xp_mac(dory_xp_wrap(0, g->k1 * a), b, g->k2), g->c, g->d);
     } else {
         v = dory_xp_addnr(g->a.k * a, g->a.l, g->a.d) + dory_xp_addnr(g->b.k * b, g->b.l, g->b.d);
-        if (g->out) v = dory_xp_addnr(g->e.k * v, g->e.l, g->e.d);
+        if (g->out) v = dory_xp_addnr((int32_t)((uint32_t)g->e.k * (uint32_t)v), g->e.l, g->e.d);
     }
     if (g->clamp == ADDXP_CLIPU) return DORY_XP_CLIPU(v, 9);
     if (g->clamp == ADDXP_CLAMP) return dory_xp_min(dory_xp_max(v, g->e.lo), g->e.hi) + g->e.zp;
