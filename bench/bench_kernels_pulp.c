@@ -266,13 +266,16 @@ static int row(const KBenchShape *s, unsigned seed, int flags, const char *name)
 
 /* Rows of shapes in another quantization: DORY's SHIFT64 (its networks'
  * requant: k beyond 32 bits, d >= 32; kc_bench's KC_ONNX_SHIFT64 constants,
- * u8 with zero point 0 clamped to [0, 255]). */
+ * u8 with zero point 0 clamped to [0, 255]) and the add's constants of
+ * DORY's residual networks (kc_bench's KC_ADD_XP). */
 static const struct {
     int shape, flags;
     const char *name;
 } extra[] = {{0, KC_ONNX_SHIFT64, "conv 3x3 16->16 32x32 SHIFT64"},
              {2, KC_ONNX_SHIFT64, "pointwise 64->64 25x5 SHIFT64"},
-             {4, KC_ONNX_SHIFT64, "depthwise 3x3 s1 p1 64ch 25x5 SHIFT64"}};
+             {4, KC_ONNX_SHIFT64, "depthwise 3x3 s1 p1 64ch 25x5 SHIFT64"},
+             {8, KC_ADD_XP, "add 16x16x32 residual (a + b)"},
+             {8, KC_ADD_XP | KC_ADD_PC, "add 16x16x32 Dronet (no clamp)"}};
 enum { NEXTRA = (int)(sizeof extra / sizeof extra[0]) };
 
 int main(void)

@@ -105,65 +105,259 @@ ADD_FAST_DEFINE(add_ui, uint8_t, int8_t)
 ADD_FAST_DEFINE(add_iu, int8_t, uint8_t)
 ADD_FAST_DEFINE(add_ii, int8_t, int8_t)
 
+#if DORY__MM_XPULP
+/* Xpulp: a contiguous run in a hardware loop (post-increment loads and
+ * stores), planned once per run by add_xp_plan from the folded constants:
+ *   SAT  u8 + u8 clamped to [0, 255] (the sum's exact form is a + b: DORY's
+ *        residual adds, equal input scales): 4 elements per word,
+ *        min(a, ~b) + b lane-wise (pv.minu.b, pv.add.b), 1.5 instructions
+ *        per element;
+ *   LIN  both input shifts 0: the three requants are one linear form,
+ *        (k1 a + k2 b + c) >> d (mul, p.mac, p.addNr), the common power of 2
+ *        of k1, k2 and 2^d taken out; 6 to 9 instructions per element;
+ *   REQ  otherwise: each input's mul + p.addNr (adding l and shifting), an
+ *        add, the output's mul + p.addNr where it is not the identity; 8 to
+ *        13 instructions per element.
+ * The clamp is p.clipu 9 where it is [0, 255] with zero point 0, p.max /
+ * p.min + the zero point otherwise, and nothing where the exact value range
+ * of the inputs' types lies within it (with zero point 0). Every form is
+ * taken only where each step of the reference's int32 arithmetic is exact
+ * over that range, so that the reordered arithmetic gives its bytes. */
+enum { ADDXP_REQ, ADDXP_LIN, ADDXP_SAT };
+enum { ADDXP_CLIPU, ADDXP_CLAMP, ADDXP_NOCLAMP };
+typedef struct {
+    int kind, clamp, out; /* out: REQ's output stage is not the identity */
+    add_lin_t a, b;       /* REQ: the inputs' k*v + l >> d */
+    dory__s32_t e;        /* the output stage (REQ) and the clamp */
+    int32_t k1, k2, c;    /* LIN: (k1*a + k2*b + c) >> d */
+    int d;
+} addxp_t;
+
+/* [*lo, *hi] of k*v + l >> d for v in [v0, v1] (8-bit values); 0 unless
+ * |k| < 2^21 and |l| < 2^29: |k*v + l| < 2^30, so that it and the sum of two
+ * such values are exact in int32. 32-bit arithmetic: this runs at every call,
+ * from a cold instruction cache. */
+static int addxp_range(int32_t k, int32_t l, int d, int32_t v0, int32_t v1, int32_t *lo,
+                       int32_t *hi)
+{
+    int32_t p, q;
+    if (k <= -(1 << 21) || k >= 1 << 21 || l <= -(1 << 29) || l >= 1 << 29 || (unsigned)d > 31)
+        return 0;
+    p = (k * v0 + l) >> d, q = (k * v1 + l) >> d;
+    *lo = p < q ? p : q, *hi = p < q ? q : p;
+    return 1;
+}
+
+/* 1 if |v| < 2^bits */
+DORY_INLINE int addxp_small(int64_t v, int bits)
+{
+    return v > -((int64_t)1 << bits) && v < (int64_t)1 << bits;
+}
+
+/* The plan of a run with types ta, tb; 0 where no Xpulp form applies (the
+ * reference's int32 steps not provably exact). */
+static int add_xp_plan(dory_type_t ta, dory_type_t tb, const add_lin_t *fa, const add_lin_t *fb,
+                       const dory__s32_t *e, addxp_t *g)
+{
+    int32_t a0 = ta == DORY_I8 ? -128 : 0, a1 = ta == DORY_I8 ? 127 : 255;
+    int32_t b0 = tb == DORY_I8 ? -128 : 0, b1 = tb == DORY_I8 ? 127 : 255;
+    int32_t alo, ahi, blo, bhi, vlo, vhi;
+    int64_t k1, k2, c;
+    uint32_t m;
+    int t = 0;
+    if (!addxp_range(fa->k, fa->l, fa->d, a0, a1, &alo, &ahi) ||
+        !addxp_range(fb->k, fb->l, fb->d, b0, b1, &blo, &bhi))
+        return 0;
+    if (e->k != 1 || e->l || e->d) { /* |acc| < 2^31: k*acc + l in int64 */
+        int64_t p = (int64_t)e->k * (alo + blo) + e->l, q = (int64_t)e->k * (ahi + bhi) + e->l;
+        if (p < INT32_MIN || p > INT32_MAX || q < INT32_MIN || q > INT32_MAX || e->d > 31) return 0;
+        vlo = (int32_t)p >> e->d, vhi = (int32_t)q >> e->d;
+        if (vlo > vhi) m = (uint32_t)vlo, vlo = vhi, vhi = (int32_t)m;
+    } else {
+        vlo = alo + blo, vhi = ahi + bhi;
+    }
+    g->a = *fa, g->b = *fb, g->e = *e, g->k1 = g->k2 = g->c = 0, g->d = 0;
+    g->out = e->k != 1 || e->l || e->d;
+    g->clamp = e->zp == 0 && vlo >= e->lo && vhi <= e->hi ? ADDXP_NOCLAMP
+               : e->lo == 0 && e->hi == 255 && e->zp == 0 ? ADDXP_CLIPU
+                                                          : ADDXP_CLAMP;
+    g->kind = ADDXP_REQ;
+    if (fa->d || fb->d) return 1;
+    /* acc = ka*a + kb*b + la + lb exactly: v = (k1*a + k2*b + c) >> d, each
+     * partial sum within |k1| 255 + |k2| 255 + |c| < 2^29 + 2^29 + 2^30 */
+    k1 = (int64_t)e->k * fa->k, k2 = (int64_t)e->k * fb->k;
+    c = (int64_t)e->k * ((int64_t)fa->l + fb->l) + e->l;
+    if (!addxp_small(k1, 21) || !addxp_small(k2, 21) || !addxp_small(c, 30)) return 1;
+    /* floor((2^t x + c) / 2^d) = floor((x + (c >> t)) / 2^(d-t)) */
+    for (m = (uint32_t)k1 | (uint32_t)k2; t < e->d && !(m & 1); t++) m >>= 1;
+    g->kind = ADDXP_LIN;
+    g->k1 = (int32_t)k1 >> t, g->k2 = (int32_t)k2 >> t, g->c = (int32_t)c >> t, g->d = e->d - t;
+    if (g->k1 == 1 && g->k2 == 1 && !g->c && !g->d && ta == DORY_U8 && tb == DORY_U8 &&
+        e->hi == 255 && e->lo <= 0 && !e->zp)
+        g->kind = ADDXP_SAT;
+    return 1;
+}
+
 #if DORY_XP_MODE == 1
-/* Xpulp (RV32 with -DDORY_XPULP_INSN): the same formula on a contiguous run
- * in a hardware loop, two elements per step, post-increment byte loads and
- * stores, the clamp as p.max / p.min (or one p.clipu 9 when it is [0, 255]
- * with zero point 0), no output stage where it is the identity (NONE: k 1,
- * l 0, d 0): 16, 14, 13 or 11 instructions per element. */
 /* clang-format off */
-#define ADD_XP_HEAD(LD_A, LD_B)                                                                    \
+#define ADDXP_REQ_IN(LD_A, LD_B)                                                                   \
     LD_A("%[a0]", "%[pa]", 1) LD_B("%[b0]", "%[pb]", 1)                                            \
     LD_A("%[a1]", "%[pa]", 1) LD_B("%[b1]", "%[pb]", 1)                                            \
     "mul %[a0], %[a0], %[ka]\n\tmul %[b0], %[b0], %[kb]\n\t"                                       \
     "mul %[a1], %[a1], %[ka]\n\tmul %[b1], %[b1], %[kb]\n\t"                                       \
-    "add %[a0], %[a0], %[la]\n\tadd %[b0], %[b0], %[lb]\n\t"                                       \
-    "add %[a1], %[a1], %[la]\n\tadd %[b1], %[b1], %[lb]\n\t"                                       \
-    "sra %[a0], %[a0], %[da]\n\tsra %[b0], %[b0], %[db]\n\t"                                       \
-    "sra %[a1], %[a1], %[da]\n\tsra %[b1], %[b1], %[db]\n\t"                                       \
+    DORY_XP_T_ADDNR("%[a0]", "%[la]", "%[da]") DORY_XP_T_ADDNR("%[b0]", "%[lb]", "%[db]")          \
+    DORY_XP_T_ADDNR("%[a1]", "%[la]", "%[da]") DORY_XP_T_ADDNR("%[b1]", "%[lb]", "%[db]")          \
     "add %[a0], %[a0], %[b0]\n\tadd %[a1], %[a1], %[b1]\n\t"
-#define ADD_XP_OUT                                                                                 \
+#define ADDXP_REQ_OUT                                                                              \
     "mul %[a0], %[a0], %[k]\n\tmul %[a1], %[a1], %[k]\n\t"                                         \
-    "add %[a0], %[a0], %[l]\n\tadd %[a1], %[a1], %[l]\n\t"                                         \
-    "sra %[a0], %[a0], %[d]\n\tsra %[a1], %[a1], %[d]\n\t"
-#define ADD_XP_CLAMP                                                                               \
+    DORY_XP_T_ADDNR("%[a0]", "%[l]", "%[d]") DORY_XP_T_ADDNR("%[a1]", "%[l]", "%[d]")
+#define ADDXP_LIN_IN(LD_A, LD_B)                                                                   \
+    LD_A("%[a0]", "%[pa]", 1) LD_B("%[b0]", "%[pb]", 1)                                            \
+    LD_A("%[a1]", "%[pa]", 1) LD_B("%[b1]", "%[pb]", 1)                                            \
+    "mul %[a0], %[a0], %[ka]\n\tmul %[a1], %[a1], %[ka]\n\t"                                       \
+    DORY_XP_T_MAC("%[a0]", "%[b0]", "%[kb]") DORY_XP_T_MAC("%[a1]", "%[b1]", "%[kb]")              \
+    DORY_XP_T_ADDNR("%[a0]", "%[l]", "%[d]") DORY_XP_T_ADDNR("%[a1]", "%[l]", "%[d]")
+#define ADDXP_T_CLAMP                                                                                \
     DORY_XP_T_MAX("%[a0]", "%[a0]", "%[lo]") DORY_XP_T_MAX("%[a1]", "%[a1]", "%[lo]")              \
     DORY_XP_T_MIN("%[a0]", "%[a0]", "%[hi]") DORY_XP_T_MIN("%[a1]", "%[a1]", "%[hi]")              \
     "add %[a0], %[a0], %[zp]\n\tadd %[a1], %[a1], %[zp]\n\t"
-#define ADD_XP_CLIPU DORY_XP_T_CLIPU("%[a0]", "%[a0]", 9) DORY_XP_T_CLIPU("%[a1]", "%[a1]", 9)
-#define ADD_XP_ASM(N, BODY)                                                                        \
+#define ADDXP_T_CLIPU DORY_XP_T_CLIPU("%[a0]", "%[a0]", 9) DORY_XP_T_CLIPU("%[a1]", "%[a1]", 9)
+#define ADDXP_T_NOCLAMP
+/* one loop of N instructions over n / 2 pairs; ka..db are REQ's inputs or
+ * LIN's k1, k2 (ka, kb) with c and d in l and d */
+#define ADDXP_ASM(N, BODY)                                                                         \
     __asm__ volatile(".option push\n\t.option norvc\n\t"                                           \
                      DORY_XP_LP_SETUP(0, "%[n]", N) BODY                                           \
                      DORY_XP_T_SB_PI("%[a0]", "%[py]", 1) DORY_XP_T_SB_PI("%[a1]", "%[py]", 1)     \
                      ".option pop"                                                                 \
                      : [pa] "+r"(pa), [pb] "+r"(pb), [py] "+r"(py), [a0] "=&r"(a0),                \
                        [b0] "=&r"(b0), [a1] "=&r"(a1), [b1] "=&r"(b1)                              \
-                     : [n] "r"(n / 2), [ka] "r"(fa->k), [la] "r"(fa->l), [da] "r"(fa->d),          \
-                       [kb] "r"(fb->k), [lb] "r"(fb->l), [db] "r"(fb->d), [k] "r"(e->k),           \
-                       [l] "r"(e->l), [d] "r"(e->d), [lo] "r"(e->lo), [hi] "r"(e->hi),             \
-                       [zp] "r"(e->zp)                                                             \
+                     : [n] "r"(n / 2), [ka] "r"(ka), [la] "r"(g->a.l), [da] "r"(g->a.d),           \
+                       [kb] "r"(kb), [lb] "r"(g->b.l), [db] "r"(g->b.d), [k] "r"(g->e.k),          \
+                       [l] "r"(l), [d] "r"(d), [lo] "r"(g->e.lo), [hi] "r"(g->e.hi),               \
+                       [zp] "r"(g->e.zp)                                                           \
                      : "memory")
 /* clang-format on */
-#define ADD_XP_DEFINE(NAME, LD_A, LD_B)                                                            \
-    static DORY_HOT void NAME(const void *pa, const void *pb, void *py, int n,                     \
-                              const add_lin_t *fa, const add_lin_t *fb, const dory__s32_t *e)      \
-    {                                                                                              \
-        int32_t a0, b0, a1, b1;                                                                    \
-        if (n < 2) return;                                                                         \
-        int u8 = e->lo == 0 && e->hi == 255 && e->zp == 0, id = e->k == 1 && !e->l && !e->d;       \
-        if (id && u8)                                                                              \
-            ADD_XP_ASM(22, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_CLIPU);                                  \
-        else if (id)                                                                               \
-            ADD_XP_ASM(26, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_CLAMP);                                  \
-        else if (u8)                                                                               \
-            ADD_XP_ASM(28, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_OUT ADD_XP_CLIPU);                       \
+#define ADDXP_CASES(IN, N, OUT)                                                                    \
+    do {                                                                                           \
+        if (g->clamp == ADDXP_CLIPU)                                                               \
+            ADDXP_ASM((N + 4), IN OUT ADDXP_T_CLIPU);                                              \
+        else if (g->clamp == ADDXP_CLAMP)                                                          \
+            ADDXP_ASM((N + 8), IN OUT ADDXP_T_CLAMP);                                              \
         else                                                                                       \
-            ADD_XP_ASM(32, ADD_XP_HEAD(LD_A, LD_B) ADD_XP_OUT ADD_XP_CLAMP);                       \
+            ADDXP_ASM((N + 2), IN OUT ADDXP_T_NOCLAMP);                                            \
+    } while (0)
+/* REQ and LIN on n elements (n even, >= 2) */
+#define ADDXP_DEFINE(NAME, LD_A, LD_B)                                                             \
+    static DORY_HOT void NAME(const void *pa, const void *pb, void *py, int n, const addxp_t *g)   \
+    {                                                                                              \
+        int32_t a0, b0, a1, b1, ka, kb, l, d;                                                      \
+        if (g->kind == ADDXP_LIN) {                                                                \
+            ka = g->k1, kb = g->k2, l = g->c, d = g->d;                                            \
+            ADDXP_CASES(ADDXP_LIN_IN(LD_A, LD_B), 10, );                                           \
+        } else {                                                                                   \
+            ka = g->a.k, kb = g->b.k, l = g->e.l, d = g->e.d;                                      \
+            if (g->out)                                                                            \
+                ADDXP_CASES(ADDXP_REQ_IN(LD_A, LD_B), 18, ADDXP_REQ_OUT);                          \
+            else                                                                                   \
+                ADDXP_CASES(ADDXP_REQ_IN(LD_A, LD_B), 14, );                                       \
+        }                                                                                          \
     }
-ADD_XP_DEFINE(addxp_uu, DORY_XP_T_LBU_PI, DORY_XP_T_LBU_PI)
-ADD_XP_DEFINE(addxp_ui, DORY_XP_T_LBU_PI, DORY_XP_T_LB_PI)
-ADD_XP_DEFINE(addxp_iu, DORY_XP_T_LB_PI, DORY_XP_T_LBU_PI)
-ADD_XP_DEFINE(addxp_ii, DORY_XP_T_LB_PI, DORY_XP_T_LB_PI)
+ADDXP_DEFINE(addxp_uu, DORY_XP_T_LBU_PI, DORY_XP_T_LBU_PI)
+ADDXP_DEFINE(addxp_ui, DORY_XP_T_LBU_PI, DORY_XP_T_LB_PI)
+ADDXP_DEFINE(addxp_iu, DORY_XP_T_LB_PI, DORY_XP_T_LBU_PI)
+ADDXP_DEFINE(addxp_ii, DORY_XP_T_LB_PI, DORY_XP_T_LB_PI)
+
+/* SAT on n elements (n a multiple of 8, pointers word-aligned): per word
+ * y = min(a, ~b) + b lane-wise, two words per step. */
+static DORY_HOT void addxp_sat(const void *pa, const void *pb, void *py, int n)
+{
+    uint32_t a0, b0, a1, b1, t0, t1;
+    /* clang-format off */
+    __asm__ volatile(".option push\n\t.option norvc\n\t"
+                     DORY_XP_LP_SETUP(0, "%[n]", 12)
+                     DORY_XP_T_LW_PI("%[a0]", "%[pa]", 4) DORY_XP_T_LW_PI("%[b0]", "%[pb]", 4)
+                     DORY_XP_T_LW_PI("%[a1]", "%[pa]", 4) DORY_XP_T_LW_PI("%[b1]", "%[pb]", 4)
+                     "not %[t0], %[b0]\n\tnot %[t1], %[b1]\n\t"
+                     DORY_XP_T_MINU_B("%[a0]", "%[a0]", "%[t0]")
+                     DORY_XP_T_MINU_B("%[a1]", "%[a1]", "%[t1]")
+                     DORY_XP_T_ADD_B("%[a0]", "%[a0]", "%[b0]")
+                     DORY_XP_T_ADD_B("%[a1]", "%[a1]", "%[b1]")
+                     DORY_XP_T_SW_PI("%[a0]", "%[py]", 4) DORY_XP_T_SW_PI("%[a1]", "%[py]", 4)
+                     ".option pop"
+                     : [pa] "+r"(pa), [pb] "+r"(pb), [py] "+r"(py), [a0] "=&r"(a0),
+                       [b0] "=&r"(b0), [a1] "=&r"(a1), [b1] "=&r"(b1), [t0] "=&r"(t0),
+                       [t1] "=&r"(t1)
+                     : [n] "r"(n / 8)
+                     : "memory");
+    /* clang-format on */
+}
+#else
+/* The same forms in portable C (DORY_MM_XPULP_C: the host's check of the
+ * plans' arithmetic), int32 steps as the assembly's. */
+DORY_INLINE int32_t addxp_one(const addxp_t *g, int32_t a, int32_t b)
+{
+    int32_t v;
+    if (g->kind == ADDXP_LIN) {
+        v = dory_xp_addnr(dory_xp_mac(dory_xp_wrap(0, g->k1 * a), b, g->k2), g->c, g->d);
+    } else {
+        v = dory_xp_addnr(g->a.k * a, g->a.l, g->a.d) + dory_xp_addnr(g->b.k * b, g->b.l, g->b.d);
+        if (g->out) v = dory_xp_addnr((int32_t)((uint32_t)g->e.k * (uint32_t)v), g->e.l, g->e.d);
+    }
+    if (g->clamp == ADDXP_CLIPU) return DORY_XP_CLIPU(v, 9);
+    if (g->clamp == ADDXP_CLAMP) return dory_xp_min(dory_xp_max(v, g->e.lo), g->e.hi) + g->e.zp;
+    return v;
+}
+#define ADDXP_DEFINE(NAME, AT, BT)                                                                 \
+    static void NAME(const void *pa, const void *pb, void *py, int n, const addxp_t *g)            \
+    {                                                                                              \
+        const AT *a = (const AT *)pa;                                                              \
+        const BT *b = (const BT *)pb;                                                              \
+        uint8_t *y = (uint8_t *)py;                                                                \
+        int i;                                                                                     \
+        for (i = 0; i < n; i++) y[i] = (uint8_t)addxp_one(g, a[i], b[i]);                          \
+    }
+ADDXP_DEFINE(addxp_uu, uint8_t, uint8_t)
+ADDXP_DEFINE(addxp_ui, uint8_t, int8_t)
+ADDXP_DEFINE(addxp_iu, int8_t, uint8_t)
+ADDXP_DEFINE(addxp_ii, int8_t, int8_t)
+static void addxp_sat(const void *pa, const void *pb, void *py, int n)
+{
+    int i;
+    for (i = 0; i < n; i += 4) {
+        uint32_t a = dory_xp_lw_pi(&pa), b = dory_xp_lw_pi(&pb);
+        dory_xp_sw_pi(&py, dory_xp_add_b(dory_xp_minu_b(a, ~b), b));
+    }
+}
+#endif
+
+/* n contiguous elements by the plan of their types and constants: the
+ * number done (the rest, at most 7, is left to the portable loop). */
+static int add_xp_run(const dory_add_params_t *p, const add_lin_t *fa, const add_lin_t *fb,
+                      const dory__s32_t *e, const uint8_t *a, const uint8_t *b, uint8_t *y, int n)
+{
+    addxp_t g;
+    int m = 0;
+    if (n < 2 || !add_xp_plan(p->a_type, p->b_type, fa, fb, e, &g)) return 0;
+    if (g.kind == ADDXP_SAT && !(((uintptr_t)a | (uintptr_t)b | (uintptr_t)y) & 3)) {
+        m = n & ~7;
+        if (m) addxp_sat(a, b, y, m);
+        if (n - m < 2) return m;
+        g.kind = ADDXP_LIN; /* the tail: (a + b) >> 0 clipped */
+    } else if (g.kind == ADDXP_SAT) {
+        g.kind = ADDXP_LIN;
+    }
+    a += m, b += m, y += m, n = (n - m) & ~1;
+    if (p->a_type == DORY_U8 && p->b_type == DORY_U8)
+        addxp_uu(a, b, y, n, &g);
+    else if (p->a_type == DORY_U8)
+        addxp_ui(a, b, y, n, &g);
+    else if (p->b_type == DORY_U8)
+        addxp_iu(a, b, y, n, &g);
+    else
+        addxp_ii(a, b, y, n, &g);
+    return m + n;
+}
 #endif
 
 /* n elements s apart of channel c's constants (all channels' where the
@@ -176,17 +370,9 @@ static int add_run(const dory_add_params_t *p, int c, const uint8_t *a, const ui
     if (!add_fold(&p->rq_a, c, p->a_type, p->a_zp, &fa) ||
         !add_fold(&p->rq_b, c, p->b_type, p->b_zp, &fb) || !add_out(&p->out, c, &e))
         return 0;
-#if DORY_XP_MODE == 1
-    if (s == 1 && n >= 2) { /* pairs in the hardware loop, an odd last element below */
-        int m = n & ~1;
-        if (p->a_type == DORY_U8 && p->b_type == DORY_U8)
-            addxp_uu(a, b, y, m, &fa, &fb, &e);
-        else if (p->a_type == DORY_U8)
-            addxp_ui(a, b, y, m, &fa, &fb, &e);
-        else if (p->b_type == DORY_U8)
-            addxp_iu(a, b, y, m, &fa, &fb, &e);
-        else
-            addxp_ii(a, b, y, m, &fa, &fb, &e);
+#if DORY__MM_XPULP
+    if (s == 1) { /* the hardware loop, a few last elements below */
+        int m = add_xp_run(p, &fa, &fb, &e, a, b, y, n);
         a += m, b += m, y += m, n -= m;
         if (!n) return 1;
     }

@@ -1,7 +1,8 @@
 /* dory_maxpool_s8.c: max pooling on an HWC tile: max over the valid window
  * (padding never wins), then clamp(requant(max - zx) + zy, lo, hi).
  * Work split: channels (Xpulp, 4 channels or more: output pixels, each
- * core taking all channels 4 per word). No scratch; nothing from src/.
+ * core taking all channels 4 per word; the 2x2 stride-2 identity case runs
+ * a hardware loop per output row). No scratch; nothing from src/.
  */
 #include "dory_internal.h"
 
@@ -47,6 +48,83 @@ DORY_INLINE void maxpool4(const dory_pool_params_t *p, const dory_dims_t *in, co
 }
 #endif
 
+#if DORY__MM_XPULP
+/* 2x2 windows at stride 2 with the identity epilogue (DORY's max pooling):
+ * npx output pixels of one output row, nw words (4 channels) each; r0 is
+ * the first window's top-left input pixel, rs the input row stride, cs and
+ * ys the input and output pixel strides (bytes, multiples of 4, as are r0
+ * and y). Per output word 4 word loads, 3 lane-wise max and one store
+ * (8 instructions); per pixel 5 pointer steps. */
+#if DORY_XP_MODE == 1
+/* clang-format off */
+#define MAXPOOL2_ASM(MAX)                                                                          \
+    __asm__ volatile(".option push\n\t.option norvc\n\t"                                           \
+                     DORY_XP_LP_SETUP(1, "%[npx]", 14)                                             \
+                     DORY_XP_LP_SETUP(0, "%[nw]", 8)                                               \
+                     DORY_XP_T_LW_PI("%[t0]", "%[pa]", 4) DORY_XP_T_LW_PI("%[t1]", "%[pb]", 4)     \
+                     DORY_XP_T_LW_PI("%[t2]", "%[pc]", 4) DORY_XP_T_LW_PI("%[t3]", "%[pd]", 4)     \
+                     MAX("%[t0]", "%[t0]", "%[t1]") MAX("%[t2]", "%[t2]", "%[t3]")                 \
+                     MAX("%[t0]", "%[t0]", "%[t2]") DORY_XP_T_SW_PI("%[t0]", "%[py]", 4)           \
+                     "add %[pa], %[pa], %[xs]\n\tadd %[pb], %[pb], %[xs]\n\t"                      \
+                     "add %[pc], %[pc], %[xs]\n\tadd %[pd], %[pd], %[xs]\n\t"                      \
+                     "add %[py], %[py], %[yst]\n\t"                                                \
+                     ".option pop"                                                                 \
+                     : [pa] "+r"(pa), [pb] "+r"(pb), [pc] "+r"(pc), [pd] "+r"(pd), [py] "+r"(py),  \
+                       [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)              \
+                     : [npx] "r"(npx), [nw] "r"(nw), [xs] "r"(xs), [yst] "r"(yst)                  \
+                     : "memory")
+/* clang-format on */
+#endif
+static DORY_HOT void maxpool2x2_run(const uint8_t *r0, long rs, int cs, uint8_t *py, int ys,
+                                    int npx, int nw, int i8)
+{
+    const uint8_t *pa = r0, *pb = r0 + cs, *pc = r0 + rs, *pd = r0 + rs + cs;
+    long xs = 2L * cs - 4L * nw, yst = (long)ys - 4L * nw; /* after a pixel's words */
+#if DORY_XP_MODE == 1
+    uint32_t t0, t1, t2, t3;
+    if (i8)
+        MAXPOOL2_ASM(DORY_XP_T_MAX_B);
+    else
+        MAXPOOL2_ASM(DORY_XP_T_MAXU_B);
+#else
+    int px, j;
+    for (px = 0; px < npx; px++) {
+        for (j = 0; j < nw; j++) {
+            uint32_t a = dory_xp_lw_pi((const void **)&pa), b = dory_xp_lw_pi((const void **)&pb);
+            uint32_t c = dory_xp_lw_pi((const void **)&pc), d = dory_xp_lw_pi((const void **)&pd);
+            uint32_t m = i8 ? dory_xp_max_b(dory_xp_max_b(a, b), dory_xp_max_b(c, d))
+                            : dory_xp_maxu_b(dory_xp_maxu_b(a, b), dory_xp_maxu_b(c, d));
+            dory_xp_sw_pi((void **)&py, m);
+        }
+        pa += xs, pb += xs, pc += xs, pd += xs, py += yst;
+    }
+#endif
+}
+
+/* The 2x2 stride-2 fast path: every window whole (no padding applies, the
+ * input covers 2 * out rows and columns), the identity epilogue, channels
+ * a multiple of 4 and word-aligned pixels. 0 if it does not apply. */
+static int maxpool2x2(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
+                      const uint8_t *x, const dory_dims_t *out, uint8_t *y, int pt, int pl,
+                      int ident)
+{
+    int cs = dory__cstride(in), ys = dory__cstride(out), ow = out->w, px0, px1, px;
+    long rs = (long)in->w * cs;
+    int i8 = p->in_type == DORY_I8, nw = out->c / 4;
+    if (!ident || p->kh != 2 || p->kw != 2 || p->stride_h != 2 || p->stride_w != 2 || pt || pl ||
+        2 * out->h > in->h || 2 * ow > in->w || out->c % 4 || (cs | ys) % 4 ||
+        ((uintptr_t)x | (uintptr_t)y) % 4)
+        return 0;
+    dory__split(out->h * ow, ctx, &px0, &px1);
+    for (px = px0; px < px1;) { /* a run of pixels within one output row */
+        int oy = px / ow, ox = px % ow, n = ow - ox < px1 - px ? ow - ox : px1 - px;
+        maxpool2x2_run(x + 2 * oy * rs + 2L * ox * cs, rs, cs, y + (long)px * ys, ys, n, nw, i8);
+        px += n;
+    }
+    return 1;
+}
+#endif
+
 int dory_maxpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
                     const void *x, const dory_dims_t *out, void *y)
 {
@@ -62,6 +140,8 @@ int dory_maxpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
                 p->out.hi >= tmax;
 #endif
 #if DORY__MM_XPULP
+    if (maxpool2x2(ctx, p, in, (const uint8_t *)x, out, (uint8_t *)y, pt, pl, ident))
+        return DORY_OK;
     if (out->c >= 4) { /* output pixels per core, all channels: 4 per word */
         int px0, px1, px;
         dory__split(out->h * out->w, ctx, &px0, &px1);

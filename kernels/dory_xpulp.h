@@ -58,6 +58,7 @@
     X(add_b, RRR, 0x57, 1, 0x00, "rd[i] = rs1[i] + rs2[i] (mod 256)")                              \
     X(sub_b, RRR, 0x57, 1, 0x04, "rd[i] = rs1[i] - rs2[i] (mod 256)")                              \
     X(min_b, RRR, 0x57, 1, 0x10, "rd[i] = min(s8 rs1[i], s8 rs2[i])")                              \
+    X(minu_b, RRR, 0x57, 1, 0x14, "rd[i] = min(u8 rs1[i], u8 rs2[i])")                             \
     X(max_b, RRR, 0x57, 1, 0x18, "rd[i] = max(s8 rs1[i], s8 rs2[i])")                              \
     X(maxu_b, RRR, 0x57, 1, 0x1c, "rd[i] = max(u8 rs1[i], u8 rs2[i])")                             \
     X(sra_b, RRR, 0x57, 1, 0x24, "rd[i] = s8 rs1[i] >> (rs2[i] & 7)")                              \
@@ -125,7 +126,7 @@ DORY_XP_INLINE int32_t dory_xp_c_dotusp_b(uint32_t a, uint32_t b)
 {
     return dory_xp_c_sdotusp_b(0, a, b);
 }
-/* Lane-wise a op b; op 0 add, 1 sub, 2 min, 3 max, 4 maxu, 5 sra. */
+/* Lane-wise a op b; op 0 add, 1 sub, 2 min, 3 max, 4 maxu, 5 sra, 6 minu. */
 DORY_XP_INLINE uint32_t dory_xp_c_lanewise(uint32_t a, uint32_t b, int op)
 {
     int32_t r[4];
@@ -138,6 +139,7 @@ DORY_XP_INLINE uint32_t dory_xp_c_lanewise(uint32_t a, uint32_t b, int op)
                : op == 2 ? (x < y ? x : y)
                : op == 3 ? (x > y ? x : y)
                : op == 4 ? (ux > uy ? ux : uy)
+               : op == 6 ? (ux < uy ? ux : uy)
                          : x >> (uy & 7);
     }
     return dory_xp_lanes(r);
@@ -206,6 +208,7 @@ DORY_XP_RRR(dotusp_b_u, 0x57, 1, 0x44, uint32_t)
 DORY_XP_RRR(add_b, 0x57, 1, 0x00, uint32_t)
 DORY_XP_RRR(sub_b, 0x57, 1, 0x04, uint32_t)
 DORY_XP_RRR(min_b, 0x57, 1, 0x10, uint32_t)
+DORY_XP_RRR(minu_b, 0x57, 1, 0x14, uint32_t)
 DORY_XP_RRR(max_b, 0x57, 1, 0x18, uint32_t)
 DORY_XP_RRR(maxu_b, 0x57, 1, 0x1c, uint32_t)
 DORY_XP_RRR(sra_b, 0x57, 1, 0x24, uint32_t)
@@ -372,6 +375,7 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b)
 DORY_XP_V(add_b, __builtin_pulp_add4, dory_xp_v4s)
 DORY_XP_V(max_b, __builtin_pulp_max4, dory_xp_v4s)
 DORY_XP_V(maxu_b, __builtin_pulp_maxu4, dory_xp_v4u)
+DORY_XP_V(minu_b, __builtin_pulp_minu4, dory_xp_v4u)
 DORY_XP_INLINE int32_t dory_xp_mac(int32_t acc, int32_t a, int32_t b)
 {
     return __builtin_pulp_mac(a, b, acc);
@@ -384,6 +388,7 @@ DORY_XP_FWD3(mac, int32_t, int32_t)
 DORY_XP_FWD_LANE(add_b, 0)
 DORY_XP_FWD_LANE(max_b, 3)
 DORY_XP_FWD_LANE(maxu_b, 4)
+DORY_XP_FWD_LANE(minu_b, 6)
 DORY_XP_INLINE int32_t dory_xp_dotsp_b(uint32_t a, uint32_t b) { return dory_xp_c_dotsp_b(a, b); }
 DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp_c_dotusp_b(a, b); }
 #endif
@@ -411,6 +416,10 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_MAC(d, a, b)        DORY_XP_T_R(0x33, 0, 0x21, d, a, b)
 #define DORY_XP_T_ADDNR(d, a, b)      DORY_XP_T_R(0x5b, 2, 0x20, d, a, b)
 #define DORY_XP_T_CLIPUR(d, a, b)     DORY_XP_T_R(0x33, 6, 0x0a, d, a, b)
+#define DORY_XP_T_ADD_B(d, a, b)      DORY_XP_T_R(0x57, 1, 0x00, d, a, b)
+#define DORY_XP_T_MAX_B(d, a, b)      DORY_XP_T_R(0x57, 1, 0x18, d, a, b)
+#define DORY_XP_T_MAXU_B(d, a, b)     DORY_XP_T_R(0x57, 1, 0x1c, d, a, b)
+#define DORY_XP_T_MINU_B(d, a, b)     DORY_XP_T_R(0x57, 1, 0x14, d, a, b)
 /* p.lw d, imm(p!); p.sb v, inc(p!) (inc a register); p.clipu d, a, bits */
 #define DORY_XP_T_LW_PI(d, p, imm)  ".insn i 0x0b, 2, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_SB_RPI(v, p, inc) DORY_XP_T_R(0x2b, 4, 0, inc, p, v)
@@ -419,5 +428,7 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_LBU_PI(d, p, imm) ".insn i 0x0b, 4, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_LB_PI(d, p, imm)  ".insn i 0x0b, 0, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_SB_PI(v, p, imm)  ".insn s 0x2b, 0, " v ", " #imm "(" p ")\n\t"
+/* p.sw v, imm(p!) */
+#define DORY_XP_T_SW_PI(v, p, imm) ".insn s 0x2b, 2, " v ", " #imm "(" p ")\n\t"
 
 #endif

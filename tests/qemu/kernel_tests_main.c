@@ -107,6 +107,7 @@ static void run_op(kop_t op, int flags, int sliced, int *passed, int *failed)
            flags & KC_FUSED     ? " (fused core)"
            : flags & KC_PLANES  ? " (4-channel planes)"
            : flags & KC_ADD_PC  ? " (per-channel SHIFT32)"
+           : flags & KC_ADD_XP  ? " (the Xpulp add's forms)"
            : flags & KC_SHIFT64 ? " (SHIFT64)"
                                 : "",
            flags & KC_S64 ? " (SHIFT64)" : "", sliced ? " (input-channel slices)" : "", made);
@@ -138,6 +139,7 @@ int main(void)
     run_op(KOP_DW3, KC_DSP, 0, &passed, &failed);
     run_op(KOP_ADD, KC_DSP, 0, &passed, &failed);
     run_op(KOP_ADD, KC_ADD_PC, 0, &passed, &failed);
+    run_op(KOP_ADD, KC_ADD_XP, 0, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1 | KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_DW3, KC_PLANES, 0, &passed, &failed);
     run_op(KOP_DW3, KC_PLANES | KC_S64, 0, &passed, &failed);

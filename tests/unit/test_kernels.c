@@ -225,6 +225,7 @@ TEST(kernels_maxpool_vs_interp) { check_op(KOP_MAXPOOL, 16); }
 TEST(kernels_avgpool_vs_interp) { check_op(KOP_AVGPOOL, 17); }
 TEST(kernels_add_vs_interp) { check_op(KOP_ADD, 18); }
 TEST(kernels_add_per_channel_vs_interp) { check_op_ex(KOP_ADD, 58, 80, KC_ADD_PC, RUN_WHOLE); }
+TEST(kernels_add_xpulp_forms_vs_interp) { check_op_ex(KOP_ADD, 61, 80, KC_ADD_XP, RUN_WHOLE); }
 TEST(kernels_requant_vs_interp) { check_op(KOP_REQUANT, 19); }
 
 /* int32 outputs (every scheme incl. NONE = the raw accumulator, u8/i8 in). */

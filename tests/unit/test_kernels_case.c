@@ -393,6 +393,49 @@ static void kc_uniform(KRq *q)
     for (c = 1; c < q->nch; c++) q->k32[c] = q->k32[0], q->l32[c] = q->l32[0];
 }
 
+/* Per-tensor SHIFT32 constants k, l, d. */
+static void s32_one(KRq *q, int32_t k, int32_t l, int d)
+{
+    memset(q, 0, sizeof *q);
+    q->nch = 1, q->has_l = 1, q->k32[0] = k, q->l32[0] = l;
+    q->r.scheme = DORY_RQ_SHIFT32, q->r.k32 = q->k32, q->r.l32 = q->l32, q->r.d = d;
+}
+
+/* KC_ADD_XP's constants (the case's types, zero points and output o are
+ * replaced where the form needs DORY's u8 quantization). */
+static void add_xp_consts(KCase *k, dory_out_params_t *o, int index, uint32_t *s)
+{
+    int form = index % 4, alt = (index / 4) % 2;
+    if (form != 3) {
+        k->add.a_type = k->add.b_type = DORY_U8, k->add.a_zp = k->add.b_zp = 0;
+        k->conv.in_type = DORY_U8, k->conv.in_zp = 0; /* the graph's first input */
+        o->type = DORY_U8, o->zp = 0, o->lo = 0, o->hi = 255;
+    }
+    if (form == 0) {
+        int j = ri(s, 0, 6);
+        if (alt) {
+            memset(&k->rqa, 0, sizeof k->rqa), memset(&k->rqb, 0, sizeof k->rqb);
+            memset(&k->rq, 0, sizeof k->rq);
+        } else {
+            s32_one(&k->rqa, 1 << j, 0, 0), s32_one(&k->rqb, 1 << j, 0, 0);
+            s32_one(&k->rq, 1, 0, j);
+        }
+    } else if (form == 2) {
+        s32_one(&k->rqa, (int32_t)ri64(s, 1 << 17, 1 << 18), 1 << 18, 19);
+        s32_one(&k->rqb, (int32_t)ri64(s, 1 << 17, 1 << 18), 1 << 18, 19);
+        if (alt)
+            s32_one(&k->rq, ri(s, 1, 8), ri(s, -4, 4), ri(s, 0, 2));
+        else
+            memset(&k->rq, 0, sizeof k->rq);
+    } else {
+        int32_t ka = ri(s, 1, 2000), kb = ri(s, 1, 2000), ko = ri(s, 1, 64);
+        int64_t top = (int64_t)ko * (ka + kb) * 255;
+        s32_one(&k->rqa, ka, ri(s, -1000, 1000), 0), s32_one(&k->rqb, kb, ri(s, -1000, 1000), 0);
+        s32_one(&k->rq, ko, ri(s, -1000, 1000), bitlen((uint64_t)(top / 300)));
+    }
+    k->add.rq_a = k->rqa.r, k->add.rq_b = k->rqb.r;
+}
+
 int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
 {
     uint32_t st = seed * 2654435761u + (uint32_t)index * 40503u + 1u, *s = &st;
@@ -409,7 +452,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         if (op == KOP_MAXPOOL || op == KOP_AVGPOOL || op == KOP_ADD) return -1;
         tout = DORY_I32;
     }
-    if ((flags & KC_ADD_PC) && op != KOP_ADD) return -1;
+    if ((flags & (KC_ADD_PC | KC_ADD_XP)) && op != KOP_ADD) return -1;
     if (flags & (KC_FUSED | KC_SHIFT64)) {
         if (op != KOP_CONV && op != KOP_PW) return -1;
         sch = flags & KC_FUSED ? DORY_RQ_SHIFT32 : DORY_RQ_SHIFT64, wzp_mode = 0;
@@ -421,6 +464,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
     }
     k->op = op, k->seed = seed;
     random_geometry(k, s, index);
+    if ((flags & KC_ADD_XP) && index % 4 == 0) k->c = k->cout = 4 * ri(s, 1, 4);
     if (flags & KC_PLANES) {
         if (op != KOP_DW3) return -1;
         int i;
@@ -510,6 +554,7 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, s);
     if ((flags & KC_FUSED) || ((flags & KC_SHIFT64) && index % 2 == 0)) /* the fused cores' */
         o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
+    if (flags & KC_ADD_XP) add_xp_consts(k, o, index, s);
     o->rq = k->rq.r;
     k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;
     kc_ref(k);
@@ -737,16 +782,19 @@ int kc_bench(KCase *k, kop_t op, int h, int w, int c, int cout, int kk, int s, i
         make_rq(&k->rqb, sch, c, 0, amax, 4096, &st);
         k->add.rq_a = k->rqa.r, k->add.rq_b = k->rqb.r;
     }
-    if (op == KOP_AVGPOOL) {
+    if (op == KOP_AVGPOOL || op == KOP_MAXPOOL) { /* DORY's pooling: no requant */
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
     } else {
         acc_range(k, amax);
         make_rq(&k->rq, sch, cout, op != KOP_ADD, amax, 255, &st);
     }
     o->type = t, o->zp = (flags & (KC_I8 | KC_TFLITE)) ? rand_zp(&st, t) : 0;
+    if (op == KOP_MAXPOOL) o->zp = k->pool.in_zp; /* max pooling keeps the quantization */
     o->lo = type_min(t), o->hi = type_max(t), o->rq = k->rq.r;
     if (sch == DORY_RQ_QLADD_INT)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, &st);
+    if (op == KOP_ADD && (flags & KC_ADD_XP)) /* DORY's residual add; with KC_ADD_PC Dronet's */
+        add_xp_consts(k, o, flags & KC_ADD_PC ? 2 : 0, &st), o->rq = k->rq.r;
     if (flags & KC_OUT_I32) { /* the raw accumulator, as DORY's last FC layer */
         make_rq(&k->rq, DORY_RQ_NONE, cout, 0, amax, 1, &st);
         o->type = DORY_I32, o->zp = 0, o->lo = INT32_MIN, o->hi = INT32_MAX, o->rq = k->rq.r;
@@ -771,6 +819,9 @@ const KBenchShape kc_bench_shapes[] = {
     {"global avgpool 6x6x256", KOP_AVGPOOL, 6, 6, 256, 256, 6, 1, 0, "input", 0},
     /* PenguiNet_32's first layer, one L1 tile of its deployment (24x16 outputs) */
     {"conv 5x5 s2 p2 1->32 48x32", KOP_CONV, 48, 32, 1, 32, 5, 2, 2, "MAC", 0},
+    /* the L1 tiles of Quantlab_Dronet's MaxPool_7 and PenguiNet_32's maxpool (2x2 s2) */
+    {"maxpool 2x2 s2 4x100x32", KOP_MAXPOOL, 4, 100, 32, 32, 2, 2, 0, "input", 0},
+    {"maxpool 2x2 s2 16x28x32", KOP_MAXPOOL, 16, 28, 32, 32, 2, 2, 0, "input", 0},
 };
 const int kc_bench_nshapes = (int)(sizeof kc_bench_shapes / sizeof kc_bench_shapes[0]);
 

@@ -102,6 +102,14 @@ void kc_free(KCase *k);
  * input requants, the output SHIFT32 per channel or (every third case)
  * NONE; in even cases every channel has channel 0's constants (the arrays of
  * one value DORY's networks carry), in odd ones each its own. */
+/* KC_ADD_XP (add only): the forms of the Xpulp add (kernels/dory_add_s8.c),
+ * per-tensor SHIFT32 or NONE, index % 4: 0 the sum clipped to [0, 255]
+ * (inputs k = 2^j, d 0, the output's d = j, or all NONE: DORY's residual
+ * adds), 4 to 16 channels in steps of 4; 1 input shifts 0 with random k and
+ * l (one linear form); 2 DORY's Dronet adds (k about 2^18, l 2^18, d 19,
+ * output NONE: no clamp reached) or an output requant clipped to [0, 255];
+ * 3 as 1 with the case's random types, zero points and clamp. In kc_bench:
+ * form 0 (SHIFT32), with KC_ADD_PC form 2 (output NONE). */
 /* KC_S64 (depthwise): SHIFT64 requant whose d runs over 12..50 with the
  * case's index (below and above 32), k of either sign from 1 to beyond 2^32
  * mapping the accumulators to about 40..600 (clamps on both sides), l up to
@@ -137,7 +145,8 @@ enum {
     KC_ADD_PC = 2048,
     KC_S64 = 4096,
     KC_SHIFT64 = 8192,
-    KC_FIRST = 16384
+    KC_FIRST = 16384,
+    KC_ADD_XP = 32768
 };
 
 /* 1 if op has an Arm DSP row (KC_DSP applies), else 0. */

@@ -92,7 +92,7 @@ TEST(xpulp_lanes_vs_manual)
         uint32_t d = lcg(&s), sel = lcg(&s) & 0x07070707u;
         uint32_t add = dory_xp_add_b(a, b), mx = dory_xp_max_b(a, b), mu = dory_xp_maxu_b(a, b);
         uint32_t mn = dory_xp_min_b(a, b), sub = dory_xp_sub_b(a, b),
-                 sh = dory_xp_shuffle2_b(d, a, sel);
+                 sh = dory_xp_shuffle2_b(d, a, sel), nu = dory_xp_minu_b(a, b);
         for (i = 0; i < 4; i++) {
             int8_t x = (int8_t)(a >> 8 * i), y = (int8_t)(b >> 8 * i);
             uint8_t ux = (uint8_t)(a >> 8 * i), uy = (uint8_t)(b >> 8 * i);
@@ -103,6 +103,7 @@ TEST(xpulp_lanes_vs_manual)
             CHECK_EQ_I64((int8_t)(mx >> 8 * i), x > y ? x : y);
             CHECK_EQ_I64((int8_t)(mn >> 8 * i), x < y ? x : y);
             CHECK_EQ_I64((uint8_t)(mu >> 8 * i), ux > uy ? ux : uy);
+            CHECK_EQ_I64((uint8_t)(nu >> 8 * i), ux < uy ? ux : uy);
             CHECK_EQ_I64((uint8_t)(sh >> 8 * i), (uint8_t)(src >> 8 * (si & 3)));
         }
         CHECK_EQ_I64(dory_xp_packhi_b(d, a, b),
