@@ -35,11 +35,20 @@
 #define DORY_HAL_CLUSTER_STATE (DORY_PULP_HAL_STATE + 192)
 #include "../dory_hal_cluster.h"
 
-/* `bare` and `cl` fit their room */
-typedef char pulp_state_fits[sizeof(struct dory_bare) <= 192 &&
-                                     192 + sizeof(struct dory_cluster) <= DORY_PULP_HAL_STATE_BYTES
-                                 ? 1
-                                 : -1];
+/* The last 8 bytes of the state: one byte per cluster core, set by a
+ * worker whose stack guard was written when it finished a job (the workers
+ * check their own stacks in parallel; core 0 reads two words after the
+ * join instead of every core's guard). Zero: no overflow seen. */
+#define STACK_OVER_AT (DORY_PULP_HAL_STATE + DORY_PULP_HAL_STATE_BYTES - 8)
+#define stack_over    ((volatile uint8_t *)(uintptr_t)STACK_OVER_AT)
+
+/* `bare`, `cl` and stack_over fit their room */
+typedef char
+    pulp_state_fits[sizeof(struct dory_bare) <= 192 &&
+                            192 + sizeof(struct dory_cluster) <= DORY_PULP_HAL_STATE_BYTES - 8 &&
+                            DORY_PULP_CORES <= 8
+                        ? 1
+                        : -1];
 
 #define REG(a) (*(volatile uint32_t *)(uintptr_t)(a))
 
@@ -129,6 +138,8 @@ static void sleep_forever(void)
     for (;;) (void)REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_EVT_WAIT_CLEAR);
 }
 
+static int stack_guard_ok(int core);
+
 void dory_pulp_cluster_entry(int core)
 {
     REG(DORY_PULP_EU_DEMUX + DORY_PULP_EU_MASK_OR) =
@@ -146,6 +157,7 @@ void dory_pulp_cluster_entry(int core)
     for (;;) {
         barrier();
         job_fn(job_arg);
+        if (!stack_guard_ok(core)) stack_over[core] = 1; /* core 0 reports it after the join */
         barrier();
     }
 }
@@ -175,20 +187,41 @@ static int stack_used(int core)
     return 4 * (words - n);
 }
 
+/* 1 if the guard words at the bottom of core's stack are unwritten. */
+static int stack_guard_ok(int core)
+{
+    const volatile uint32_t *w = stack_bottom(core);
+    int i;
+    for (i = 0; i < DORY_PULP_STACK_GUARD / 4; i++)
+        if (w[i] != DORY_PULP_STACK_PAINT) return 0;
+    return 1;
+}
+
+static void stack_overflowed(int core)
+{
+    printf("dory: error: cluster core %d overflowed its %d-byte stack (layer '%s')\n", core,
+           stack_bytes(core), bare.layer ? bare.layer : "(none)");
+    exit(3);
+}
+
 /* Stops the program, naming the core, if the guard words at the bottom of
  * any of the first `cores` stacks were written. */
 static void stack_check(int cores)
 {
-    int c, i;
-    for (c = 0; c < cores; c++) {
-        const volatile uint32_t *w = stack_bottom(c);
-        for (i = 0; i < DORY_PULP_STACK_GUARD / 4; i++)
-            if (w[i] != DORY_PULP_STACK_PAINT) {
-                printf("dory: error: cluster core %d overflowed its %d-byte stack (layer '%s')\n",
-                       c, stack_bytes(c), bare.layer ? bare.layer : "(none)");
-                exit(3);
-            }
-    }
+    int c;
+    for (c = 0; c < cores; c++)
+        if (!stack_guard_ok(c)) stack_overflowed(c);
+}
+
+/* After a fork: core 0's guard, and the workers' own checks (stack_over). */
+static void fork_stack_check(void)
+{
+    const volatile uint32_t *over = (const volatile uint32_t *)(uintptr_t)STACK_OVER_AT;
+    int c;
+    if (!stack_guard_ok(0)) stack_overflowed(0);
+    if (over[0] | over[1])
+        for (c = 1; c < DORY_PULP_CORES; c++)
+            if (stack_over[c]) stack_overflowed(c);
 }
 
 /* ---- L3: the HyperRAM through the micro-DMA ------------------------------------ */
@@ -365,6 +398,7 @@ int dory_hal_init(const dory_hal_config_t *cfg)
     uint32_t mask;
     if (cluster_cores) return 0; /* the cluster runs once per program */
     memset(&cl, 0, sizeof cl);
+    memset((void *)(uintptr_t)STACK_OVER_AT, 0, 8);
     bare_setup(cfg);
     bare.l1 = (uint8_t *)(uintptr_t)DORY_PULP_L1_BASE;
     bare.done_id = DORY_CL_ID_DONE;
@@ -422,7 +456,7 @@ static void cl_fork(void (*fn)(void *), void *arg)
     barrier(); /* the workers take the job */
     fn(arg);
     barrier(); /* all done */
-    stack_check(cl.cores);
+    fork_stack_check();
 }
 
 static void cl_team_barrier(void) { barrier(); }
