@@ -423,6 +423,7 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_SDOTUSP_B(d, a, b)  DORY_XP_T_R(0x57, 1, 0x54, d, a, b)
 #define DORY_XP_T_DOTUSP_B(d, a, b)   DORY_XP_T_R(0x57, 1, 0x44, d, a, b)
 #define DORY_XP_T_SHUFFLE2_B(d, a, b) DORY_XP_T_R(0x57, 1, 0x64, d, a, b)
+#define DORY_XP_T_PACK_H(d, a, b)     DORY_XP_T_R(0x57, 0, 0x68, d, a, b)
 #define DORY_XP_T_MAX(d, a, b)        DORY_XP_T_R(0x33, 6, 0x02, d, a, b)
 #define DORY_XP_T_MIN(d, a, b)        DORY_XP_T_R(0x33, 4, 0x02, d, a, b)
 #define DORY_XP_T_MAC(d, a, b)        DORY_XP_T_R(0x33, 0, 0x21, d, a, b)
