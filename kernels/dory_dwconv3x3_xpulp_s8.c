@@ -470,59 +470,151 @@ static void dw_pad(const dw_geom_t *g, int nplanes, uint8_t zx)
         p2 = dory_xp_pack_h(t3_, t1_), p3 = dory_xp_shuffle2_b(t1_, t3_, 0x07060302u);             \
     } while (0)
 
-/* Channels c..c+3 of the HWC input into planes 0..3 (XOR f), 4 pixels of a
- * line at a time: 4 word loads, a 4x4 byte transpose, and one aligned word
- * store per plane (a line's data starts at byte pbu: each stored word takes
- * its first pbu % 4 bytes from the previous 4 pixels, the padding zx
- * before the first). x + c and the pixel strides are word-aligned. */
-DORY_INLINE void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c,
-                          const uint8_t f, uint8_t zx)
+/* Channels c..c+3 of the HWC input into planes 0..3, 4 pixels of a line at
+ * a time: 4 word loads, a 4x4 byte transpose (DW_T4), one aligned word
+ * store per plane. The 4 slots of a block are 4 consecutive padded
+ * positions from a word boundary: the first block starts pbu % 4 slots
+ * before the line's first pixel, and the slots before it and after the last
+ * pixel take the padding word, so every stored word is whole (no byte
+ * realignment). Per line: a head block (where pbu % 4 > 0), the full
+ * blocks, a tail block (where the pixels left are not a multiple of 4). */
+typedef struct {
+    const uint8_t *src; /*  0: pixel 0 of line 0, channel c */
+    int32_t su;         /*  4: source bytes from a pixel to the next of its line */
+    int32_t sfix;       /*  8: to the next line's pixel 0 from where a line's loads end */
+    int32_t plane;      /* 12: bytes between planes */
+    uint8_t *dst;       /* 16: plane 0's word of line 0 that takes slot 0 */
+    int32_t dfix;       /* 20: to the next line's word from where a line's stores end */
+    int32_t nv;         /* 24: lines (>= 1) */
+    int32_t mh;         /* 28: the head block's slots from the source (bit j: slot j); 0: none */
+    int32_t nmid;       /* 32: full blocks after it */
+    int32_t mt;         /* 36: the tail block's slots from the source; 0: none */
+    uint32_t fill;      /* 40: the padding word */
+} dw_fill4_t;
+
+/* The copy's argument for channels c..c+3 (x + c and the pixel strides
+ * word-aligned); 0 where there is nothing to copy. */
+static int dw_fill4_args(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c,
+                         uint8_t zx, dw_fill4_t *a)
 {
     int cs = dory__cstride(in), nv = g->tr ? in->w : in->h, nu = g->tr ? in->h : in->w;
+    int r = g->pbu & 3, rest;
     long su = g->tr ? (long)in->w * cs : cs, sv = g->tr ? cs : (long)in->w * cs;
-    int r = g->pbu & 3, k0 = g->pbu >> 2, kl = (g->pbu + nu - 1) >> 2, v, u, j;
-    long pw4 = g->plane / 4;
-    uint32_t f4 = 0x01010101u * f, z4 = 0x01010101u * zx, sel = 0, fill = z4 ^ f4;
-    for (j = 0; j < 4; j++) /* lane j: byte 4 - r + j of the previous word, or j - r of this */
-        sel |= (uint32_t)(j < r ? 4 - r + j : 4 + j - r) << (8 * j);
-    for (v = 0; v < nv; v++) {
-        const uint8_t *s = x + c + (long)v * sv;
-        uint32_t *d = (uint32_t *)(void *)(g->buf + (long)(v + g->pbv) * g->ls) + k0;
-        uint32_t q0 = z4, q1 = z4, q2 = z4, q3 = z4;
-        int k = k0;
-        for (u = 0; u < nu; u += 4, s += 4 * su, k++) {
-            uint32_t p0 = dory__ldw_any(s), p1 = fill, p2 = fill, p3 = fill;
-            if (!DORY_UNLIKELY(u + 3 >= nu)) {
-                p1 = dory__ldw_any(s + su), p2 = dory__ldw_any(s + 2 * su);
-                p3 = dory__ldw_any(s + 3 * su);
-            } else {
-                if (u + 1 < nu) p1 = dory__ldw_any(s + su);
-                if (u + 2 < nu) p2 = dory__ldw_any(s + 2 * su);
+    if (nv < 1 || nu < 1) return 0;
+    if (!r)
+        a->mh = 0, rest = nu;
+    else if (r + nu <= 4)
+        a->mh = ((1 << nu) - 1) << r, rest = 0;
+    else
+        a->mh = 0xf & ~((1 << r) - 1), rest = nu - (4 - r);
+    a->nmid = rest / 4, a->mt = (1 << (rest % 4)) - 1;
+    a->src = x + c, a->su = (int32_t)su, a->sfix = (int32_t)(sv - nu * su);
+    a->plane = (int32_t)g->plane, a->dst = g->buf + (long)g->pbv * g->ls + (g->pbu - r);
+    a->dfix = g->ls - 4 * ((a->mh != 0) + a->nmid + (a->mt != 0));
+    a->nv = nv, a->fill = 0x01010101u * zx;
+    return 1;
+}
+
+/* p_j = (P0[j], P1[j], P2[j], P3[j]): 4 pixels of 4 channels to 4 words of
+ * one channel each. */
+#define DW_T4(p0, p1, p2, p3)                                                                      \
+    do {                                                                                           \
+        uint32_t t0_ = dory_xp_shuffle2_b(p0, p1, 0x05010400u); /* p0_0 p1_0 p0_1 p1_1 */          \
+        uint32_t t1_ = dory_xp_shuffle2_b(p0, p1, 0x07030602u); /* p0_2 p1_2 p0_3 p1_3 */          \
+        uint32_t t2_ = dory_xp_shuffle2_b(p2, p3, 0x05010400u);                                    \
+        uint32_t t3_ = dory_xp_shuffle2_b(p2, p3, 0x07030602u);                                    \
+        p0 = dory_xp_pack_h(t2_, t0_), p1 = dory_xp_shuffle2_b(t0_, t2_, 0x07060302u);             \
+        p2 = dory_xp_pack_h(t3_, t1_), p3 = dory_xp_shuffle2_b(t1_, t3_, 0x07060302u);             \
+    } while (0)
+
+/* The copy in C, XOR f (i8 inputs: 0x80); dory__dwx_fill4 is its assembly
+ * for u8 inputs on the cluster. */
+static DORY_NOINLINE DORY_HOT void dw_fill4_c(const dw_fill4_t *a, const uint8_t f)
+{
+    const uint8_t *s = a->src;
+    uint8_t *d = a->dst;
+    uint32_t f4 = 0x01010101u * f, pad = a->fill ^ f4;
+    int nb = (a->mh != 0) + a->nmid + (a->mt != 0), pw4 = a->plane / 4, v, i, j;
+    for (v = 0; v < a->nv; v++, s += a->sfix, d += 4 * nb + a->dfix) {
+        uint32_t *w = (uint32_t *)(void *)d;
+        for (i = 0; i < nb; i++) {
+            int m = i == 0 && a->mh ? a->mh : i == nb - 1 && a->mt ? a->mt : 0xf;
+            uint32_t q[4];
+            for (j = 0; j < 4; j++) {
+                q[j] = pad;
+                if (m >> j & 1) q[j] = dory__ldw_any(s), s += a->su;
             }
-            DW_T4(p0, p1, p2, p3);
-            p0 ^= f4, p1 ^= f4, p2 ^= f4, p3 ^= f4;
-            d[0] = dory_xp_shuffle2_b(q0, p0, sel), d[pw4] = dory_xp_shuffle2_b(q1, p1, sel);
-            d[2 * pw4] = dory_xp_shuffle2_b(q2, p2, sel);
-            d[3 * pw4] = dory_xp_shuffle2_b(q3, p3, sel);
-            q0 = p0, q1 = p1, q2 = p2, q3 = p3, d++;
-        }
-        if (k <= kl) { /* the last data bytes, in the word after */
-            d[0] = dory_xp_shuffle2_b(q0, z4, sel), d[pw4] = dory_xp_shuffle2_b(q1, z4, sel);
-            d[2 * pw4] = dory_xp_shuffle2_b(q2, z4, sel);
-            d[3 * pw4] = dory_xp_shuffle2_b(q3, z4, sel);
+            DW_T4(q[0], q[1], q[2], q[3]);
+            for (j = 0; j < 4; j++) w[j * pw4 + i] = q[j] ^ f4;
         }
     }
 }
-/* u8 inputs (f = 0: no XOR) and i8 (f = 0x80), each with its constant. */
-static DORY_NOINLINE DORY_HOT void dw_fill4_u(const dw_geom_t *g, const dory_dims_t *in,
-                                              const uint8_t *x, int c, uint8_t zx)
+
+#if DORY_XP_MODE == 1
+void dory__dwx_fill4(const dw_fill4_t *a);
+/* Registers: a0 the argument, a1 the source (post-incremented by a2 = su),
+ * a3-a6 planes 0-3 (post-incremented by 4), a7 the padding word, t0-t3 the
+ * slots' words (pixels, then planes), t4, t5 the transpose's temporaries,
+ * t6 a mask or count, s0-s2 the shuffle selectors, s3 the lines left. The
+ * full blocks in a hardware loop: 4 p.lw post-incremented by the pixel
+ * stride, the transpose, 4 p.sw (18 instructions). */
+/* clang-format off */
+__asm__(".macro DWF_SLOT p, bit\n" /* a slot: the next pixel or the padding word */
+        "  mv \\p, a7\n  andi t4, t6, \\bit\n  beqz t4, 9f\n  " DORY_XP_T_LW_RPI("\\p", "a1", "a2")
+        "9:\n"
+        ".endm\n"
+        ".macro DWF_T4S\n" /* t0-t3: 4 pixels of 4 channels -> 4 words of one channel, stored */
+        "  mv t4, t0\n  " DORY_XP_T_SHUFFLE2_B("t4", "t1", "s0")      /* p0_0 p1_0 p0_1 p1_1 */
+        "  " DORY_XP_T_SHUFFLE2_B("t0", "t1", "s1")                   /* p0_2 p1_2 p0_3 p1_3 */
+        "  mv t5, t2\n  " DORY_XP_T_SHUFFLE2_B("t5", "t3", "s0")
+        "  " DORY_XP_T_SHUFFLE2_B("t2", "t3", "s1")
+        "  " DORY_XP_T_PACK_H("t1", "t5", "t4")                       /* channel 0 */
+        "  " DORY_XP_T_SHUFFLE2_B("t4", "t5", "s2")                   /* channel 1 */
+        "  " DORY_XP_T_PACK_H("t3", "t2", "t0")                       /* channel 2 */
+        "  " DORY_XP_T_SHUFFLE2_B("t0", "t2", "s2")                   /* channel 3 */
+        "  " DORY_XP_T_SW_PI("t1", "a3", 4) "  " DORY_XP_T_SW_PI("t4", "a4", 4)
+        "  " DORY_XP_T_SW_PI("t3", "a5", 4) "  " DORY_XP_T_SW_PI("t0", "a6", 4)
+        ".endm\n"
+        ".macro DWF_PART\n" /* a partial block, t6 its mask */
+        "  DWF_SLOT t0, 1\n  DWF_SLOT t1, 2\n  DWF_SLOT t2, 4\n  DWF_SLOT t3, 8\n  DWF_T4S\n"
+        ".endm\n"
+        ".text\n.balign 4\n.globl dory__dwx_fill4\n.type dory__dwx_fill4, @function\n"
+        "dory__dwx_fill4:\n"
+        "  addi sp, sp, -16\n  sw s0, 12(sp)\n  sw s1, 8(sp)\n  sw s2, 4(sp)\n  sw s3, 0(sp)\n"
+        "  lw a1, 0(a0)\n  lw a2, 4(a0)\n  lw t6, 12(a0)\n  lw a3, 16(a0)\n  lw s3, 24(a0)\n"
+        "  lw a7, 40(a0)\n  add a4, a3, t6\n  add a5, a4, t6\n  add a6, a5, t6\n"
+        "  li s0, 0x05010400\n  li s1, 0x07030602\n  li s2, 0x07060302\n"
+        ".Ldwf_line:\n"
+        "  lw t6, 28(a0)\n  beqz t6, 1f\n  DWF_PART\n"
+        "1:\n  lw t6, 32(a0)\n  beqz t6, 2f\n"
+        ".option push\n.option norvc\n  " DORY_XP_LP_SETUP(0, "t6", 18)
+        "  " DORY_XP_T_LW_RPI("t0", "a1", "a2") "  " DORY_XP_T_LW_RPI("t1", "a1", "a2")
+        "  " DORY_XP_T_LW_RPI("t2", "a1", "a2") "  " DORY_XP_T_LW_RPI("t3", "a1", "a2")
+        "  DWF_T4S\n"
+        ".option pop\n"
+        "2:\n  lw t6, 36(a0)\n  beqz t6, 3f\n  DWF_PART\n"
+        "3:\n  lw t6, 8(a0)\n  add a1, a1, t6\n  lw t6, 20(a0)\n  add a3, a3, t6\n"
+        "  add a4, a4, t6\n  add a5, a5, t6\n  add a6, a6, t6\n  addi s3, s3, -1\n"
+        "  bnez s3, .Ldwf_line\n"
+        "  lw s0, 12(sp)\n  lw s1, 8(sp)\n  lw s2, 4(sp)\n  lw s3, 0(sp)\n  addi sp, sp, 16\n  ret\n"
+        ".size dory__dwx_fill4, .-dory__dwx_fill4\n"
+        ".purgem DWF_SLOT\n.purgem DWF_T4S\n.purgem DWF_PART\n");
+/* clang-format on */
+#endif
+
+/* Channels c..c+3 into planes 0..3 (XOR f). */
+static void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c, uint8_t f,
+                     uint8_t zx)
 {
-    dw_fill4(g, in, x, c, 0, zx);
-}
-static DORY_NOINLINE DORY_HOT void dw_fill4_s(const dw_geom_t *g, const dory_dims_t *in,
-                                              const uint8_t *x, int c, uint8_t zx)
-{
-    dw_fill4(g, in, x, c, 0x80, zx);
+    dw_fill4_t a;
+    if (!dw_fill4_args(g, in, x, c, zx, &a)) return;
+#if DORY_XP_MODE == 1
+    if (!f) {
+        dory__dwx_fill4(&a);
+        return;
+    }
+#endif
+    dw_fill4_c(&a, f);
 }
 /* Channels c..c+nc-1 of the HWC input into planes 0..nc-1 (XOR f): one
  * word load per pixel where x + c and the pixel stride are word-aligned
@@ -654,7 +746,7 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
         int na = 0, am = 0;
 #endif
         if (nc == 4 && !((uintptr_t)((const uint8_t *)x + c) & 3) && !(dory__cstride(in) & 3))
-            (f ? dw_fill4_s : dw_fill4_u)(&g, in, (const uint8_t *)x, c, (uint8_t)L.zx);
+            dw_fill4(&g, in, (const uint8_t *)x, c, f, (uint8_t)L.zx);
         else
             dw_fill(&g, in, (const uint8_t *)x, c, nc, f);
         for (j = 0; j < nc; j++) {

@@ -45,10 +45,9 @@
 /* The operations: X(name, kind, opcode, funct3, funct7, summary). kind is the
  * operand shape: RRR (rd = f(rs1, rs2)), ACC (rd = f(rd, rs1, rs2)), CLIPI
  * (rd = f(rs1, imm5) in the rs2 field), LDPI (rd = mem[rs1], rs1 += imm12),
- * STPI (mem[rs1] = rs2, rs1 += imm12), STRPI (mem[rs1] = rs2, rs1 += rs3, rs3
- * in the rd field), HWLP (loop L in rd, count in rs1, end
- * offset in imm12). Only the fixed fields are here; the operands are the
- * functions' arguments. */
+ * LDRPI (rd = mem[rs1], rs1 += rs2), STPI (mem[rs1] = rs2, rs1 += imm12), STRPI (mem[rs1] = rs2,
+ * rs1 += rs3, rs3 in the rd field), HWLP (loop L in rd, count in rs1, end offset in imm12). Only
+ * the fixed fields are here; the operands are the functions' arguments. */
 #define DORY_XPULP_OPS(X)                                                                          \
     X(sdotsp_b, ACC, 0x57, 1, 0x5c, "rd += sum_i s8(rs1[i]) * s8(rs2[i])")                         \
     X(sdotusp_b, ACC, 0x57, 1, 0x54, "rd += sum_i u8(rs1[i]) * s8(rs2[i])")                        \
@@ -77,6 +76,7 @@
     X(lb_pi, LDPI, 0x0b, 0, 0x00, "rd = s8 mem[rs1]; rs1 += imm")                                  \
     X(lbu_pi, LDPI, 0x0b, 4, 0x00, "rd = u8 mem[rs1]; rs1 += imm")                                 \
     X(lw_pi, LDPI, 0x0b, 2, 0x00, "rd = mem32[rs1]; rs1 += imm")                                   \
+    X(lw_rpi, LDRPI, 0x0b, 7, 0x10, "rd = mem32[rs1]; rs1 += rs2")                                 \
     X(sb_pi, STPI, 0x2b, 0, 0x00, "mem8[rs1] = rs2; rs1 += imm")                                   \
     X(sw_pi, STPI, 0x2b, 2, 0x00, "mem32[rs1] = rs2; rs1 += imm")                                  \
     X(sb_rpi, STRPI, 0x2b, 4, 0x00, "mem8[rs1] = rs2; rs1 += rs3")                                 \
@@ -267,6 +267,16 @@ DORY_XP_ACC3(addnr, 0x5b, 2, 0x20, int32_t)
 DORY_XP_LD_PI(lb_pi, 0, int32_t, 1)
 DORY_XP_LD_PI(lbu_pi, 4, int32_t, 1)
 DORY_XP_LD_PI(lw_pi, 2, uint32_t, 4)
+/* p.lw rd, rs2(rs1!): the pointer advances by a register. */
+DORY_XP_INLINE uint32_t dory_xp_lw_rpi(const void **pp, int32_t inc)
+{
+    uint32_t v;
+    __asm__ volatile(".insn r 0x0b, 7, 0x10, %0, %1, %3"
+                     : "=r"(v), "=r"(*pp)
+                     : "1"(*pp), "r"(inc)
+                     : "memory");
+    return v;
+}
 DORY_XP_INLINE void dory_xp_sb_pi(void **pp, int32_t v)
 {
     __asm__ volatile(".insn s 0x2b, 0, %2, 1(%0)" : "=r"(*pp) : "0"(*pp), "r"(v) : "memory");
@@ -302,6 +312,13 @@ DORY_XP_INLINE uint32_t dory_xp_lw_pi(const void **pp)
     uint32_t v;
     memcpy(&v, *pp, 4);
     *pp = (const uint8_t *)*pp + 4;
+    return v;
+}
+DORY_XP_INLINE uint32_t dory_xp_lw_rpi(const void **pp, int32_t inc)
+{
+    uint32_t v;
+    memcpy(&v, *pp, 4);
+    *pp = (const uint8_t *)*pp + inc;
     return v;
 }
 DORY_XP_INLINE void dory_xp_sb_pi(void **pp, int32_t v)
@@ -411,6 +428,7 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_SDOTUSP_B(d, a, b)  DORY_XP_T_R(0x57, 1, 0x54, d, a, b)
 #define DORY_XP_T_DOTUSP_B(d, a, b)   DORY_XP_T_R(0x57, 1, 0x44, d, a, b)
 #define DORY_XP_T_SHUFFLE2_B(d, a, b) DORY_XP_T_R(0x57, 1, 0x64, d, a, b)
+#define DORY_XP_T_PACK_H(d, a, b)     DORY_XP_T_R(0x57, 0, 0x68, d, a, b)
 #define DORY_XP_T_MAX(d, a, b)        DORY_XP_T_R(0x33, 6, 0x02, d, a, b)
 #define DORY_XP_T_MIN(d, a, b)        DORY_XP_T_R(0x33, 4, 0x02, d, a, b)
 #define DORY_XP_T_MAC(d, a, b)        DORY_XP_T_R(0x33, 0, 0x21, d, a, b)
@@ -420,15 +438,16 @@ DORY_XP_INLINE int32_t dory_xp_dotusp_b(uint32_t a, uint32_t b) { return dory_xp
 #define DORY_XP_T_MAX_B(d, a, b)      DORY_XP_T_R(0x57, 1, 0x18, d, a, b)
 #define DORY_XP_T_MAXU_B(d, a, b)     DORY_XP_T_R(0x57, 1, 0x1c, d, a, b)
 #define DORY_XP_T_MINU_B(d, a, b)     DORY_XP_T_R(0x57, 1, 0x14, d, a, b)
-/* p.lw d, imm(p!); p.sb v, inc(p!) (inc a register); p.clipu d, a, bits */
+/* p.lw d, imm(p!); p.lw d, inc(p!) and p.sb v, inc(p!) (inc a register);
+ * p.sw v, imm(p!); p.clipu d, a, bits */
 #define DORY_XP_T_LW_PI(d, p, imm)  ".insn i 0x0b, 2, " d ", " p ", " #imm "\n\t"
+#define DORY_XP_T_LW_RPI(d, p, inc) DORY_XP_T_R(0x0b, 7, 0x10, d, p, inc)
+#define DORY_XP_T_SW_PI(v, p, imm)  ".insn s 0x2b, 2, " v ", " #imm "(" p ")\n\t"
 #define DORY_XP_T_SB_RPI(v, p, inc) DORY_XP_T_R(0x2b, 4, 0, inc, p, v)
 #define DORY_XP_T_CLIPU(d, a, bits) ".insn i 0x33, 2, " d ", " a ", 0x140|" #bits "\n\t"
 /* p.lbu / p.lb d, imm(p!); p.sb v, imm(p!) */
 #define DORY_XP_T_LBU_PI(d, p, imm) ".insn i 0x0b, 4, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_LB_PI(d, p, imm)  ".insn i 0x0b, 0, " d ", " p ", " #imm "\n\t"
 #define DORY_XP_T_SB_PI(v, p, imm)  ".insn s 0x2b, 0, " v ", " #imm "(" p ")\n\t"
-/* p.sw v, imm(p!) */
-#define DORY_XP_T_SW_PI(v, p, imm) ".insn s 0x2b, 2, " v ", " #imm "(" p ")\n\t"
 
 #endif

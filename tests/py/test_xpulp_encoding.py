@@ -81,6 +81,11 @@ OPS = {
     "lw_pi": ("{i12} {s1} 010 {d} 0001011",
               "uint32_t f(const void *p) { return dory_xp_lw_pi(&p) + (uint32_t)(long)p; }",
               (None, 10, 4)),
+    # p.lw rD, rs2(rs1!): 0010000 rs2 rs1 111 rD 0001011 (GVSoC's pulp v2
+    # decoder: LW_RR_POSTINC)
+    "lw_rpi": ("0010000 {s2} {s1} 111 {d} 0001011",
+               "uint32_t f(const void *p, int32_t n) { return dory_xp_lw_rpi(&p, n) + "
+               "(uint32_t)(long)p; }", (None, 10, 11)),
     "sb_pi": ("0000000 {s2} {s1} 000 00001 0101011",
               "void *f(void *p, int32_t v) { dory_xp_sb_pi(&p, v); return p; }",
               (None, 10, 11)),
@@ -107,12 +112,15 @@ ASM_TEXT = {
     "SDOTUSP_B": ("sdotusp_b", '"a0", "a1", "a2"', (10, 11, 12)),
     "DOTUSP_B": ("dotusp_b", '"a0", "a1", "a2"', (10, 11, 12)),
     "SHUFFLE2_B": ("shuffle2_b", '"a0", "a1", "a2"', (10, 11, 12)),
+    "PACK_H": ("pack_h", '"a0", "a1", "a2"', (10, 11, 12)),
     "MAX": ("max", '"a0", "a1", "a2"', (10, 11, 12)),
     "MIN": ("min", '"a0", "a1", "a2"', (10, 11, 12)),
     "MAC": ("mac", '"a0", "a1", "a2"', (10, 11, 12)),
     "ADDNR": ("addnr", '"a0", "a1", "a2"', (10, 11, 12)),
     "CLIPUR": ("clipur", '"a0", "a1", "a2"', (10, 11, 12)),
     "LW_PI": ("lw_pi", '"a0", "a1", 4', (10, 11, 4)),
+    "LW_RPI": ("lw_rpi", '"a0", "a1", "a2"', (10, 11, 12)),
+    "SW_PI": ("sw_pi", '"a1", "a0", 4', (None, 10, 11)),
     "SB_RPI": ("sb_rpi", '"a0", "a1", "a2"', (12, 11, 10)),
     "CLIPU": ("clipu", '"a0", "a1", 9', (10, 11, 9)),
     "LBU_PI": ("lbu_pi", '"a0", "a1", 1', (10, 11, 1)),
@@ -224,5 +232,5 @@ def test_table_fields_agree_with_manual():
         bits = expected_word(OPS[name][0], (0, 0, 0), name)
         assert int(bits[25:], 2) == int(op, 16), name
         assert int(bits[17:20], 2) == int(f3), name
-        if kind in ("ACC", "RRR", "CLIPI"):
+        if kind in ("ACC", "RRR", "CLIPI", "LDRPI"):
             assert int(bits[:7], 2) == int(f7, 16), name

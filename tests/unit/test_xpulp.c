@@ -127,7 +127,8 @@ TEST(xpulp_lanes_vs_manual)
     }
 }
 
-/* Post-increment loads and stores advance by their access size. */
+/* Post-increment loads and stores advance by their access size (or by a
+ * register). */
 TEST(xpulp_post_increment)
 {
     uint8_t buf[8] = {0x81, 2, 3, 4, 5, 6, 7, 8}, out[8] = {0};
@@ -138,6 +139,9 @@ TEST(xpulp_post_increment)
     p = buf + 4;
     CHECK_EQ_I64(dory_xp_lw_pi(&p), 0x08070605);
     CHECK(p == buf + 8);
+    p = buf;
+    CHECK_EQ_I64(dory_xp_lw_rpi(&p, 3), 0x04030281);
+    CHECK(p == buf + 3);
     dory_xp_sb_pi(&q, 0x1ff);
     dory_xp_sw_pi(&q, 0x04030201u);
     CHECK(q == out + 5);
