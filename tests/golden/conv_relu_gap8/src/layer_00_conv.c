@@ -10,9 +10,9 @@
  *   w             54  x1 @ 32
  *   rq            48  x1 @ 88
  *   out           48  x1 @ 136
- *   scratch     1632  x1 @ 184
- * L1 used 1816 of 36700 bytes
- * modeled 10922 cycles, 864 MACs
+ *   scratch      256  x1 @ 184
+ * L1 used 440 of 36700 bytes
+ * modeled 13478 cycles, 864 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"
@@ -30,7 +30,7 @@ static const dory_exec_layer_t layer = {
         .coupled = 0,
         .weights = 1,
     },
-    .kernel = DORY_K_CONV2D,
+    .kernel = DORY_K_CONV2D_1PX,
     .call = DORY_CALL_CONV,
     .fn.conv = dory_conv2d_hwc_s8,
     .geom = {.H = 4, .W = 4, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 1, .pad_left = 1},
@@ -38,7 +38,7 @@ static const dory_exec_layer_t layer = {
     .y = {.w = 4, .elem = 1},
     .w_per_co = 18,
     .l1 = {.in0 = {0}, .w = {32}, .out = {136}, .rq = {88}, .scratch = 184},
-    .scratch = 204,
+    .scratch = 32,
     .cores = DORY_CORES,
     .consts = {.src = dory_l2_weights + 56, .bytes = 36, /* per channel tile, into l1.rq */
                .k = 0, .l = 12, .bias = 24},
@@ -49,6 +49,7 @@ static const dory_exec_layer_t layer = {
         .stride_w = 1,
         .dil_h = 1,
         .dil_w = 1,
+        .im2col_pixels = 1, /* one-pixel im2col (the planner's choice) */
         .w_zp = w_zp,
         .w_zp_per_channel = 1,
         .in_type = DORY_U8,
