@@ -3,7 +3,7 @@ MobileNetV2, DS-CNN, MobileNetV3 and EfficientNet-B0 with squeeze-excitation,
 at MCU input sizes), quantized by onnxruntime's
 quantize_static in five variants (QDQ per-tensor and per-channel, u8 and s8
 activations, QOperator), against onnxruntime with its default session
-options on 5 seeded inputs each:
+options (exact products: ort_oracle.py) on 5 seeded inputs each:
 
 * `dory run` (the model's FLOAT, QLADD and QLMUL arithmetic) equals onnxruntime
   exactly. The one exception is what onnxruntime itself leaves in fp32: on
@@ -30,6 +30,7 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
+import ort_oracle  # noqa: E402
 import onnx_arch as oa  # noqa: E402
 import onnx_models as om  # noqa: E402
 from conftest import ROOT  # noqa: E402
@@ -52,7 +53,7 @@ def models(tmp_path_factory):
             fmt, opts = oa.VARIANTS[variant]
             m = om.float_model(specs, shape, seed=zlib.crc32(arch.encode()) % 1000)
             path = om.quantize(m, str(d), fmt=fmt, seed=7, **opts)
-            sess = ort.InferenceSession(path)
+            sess = ort_oracle.session(path)
             inp = sess.get_inputs()[0]
             dt = np.uint8 if inp.type == "tensor(uint8)" else np.int8
             info, rng = np.iinfo(dt), np.random.default_rng(11)
@@ -113,7 +114,7 @@ def ort_layers(path, tensors):
     for t in tensors:
         if t not in have:
             m.graph.output.append(onnx.helper.make_tensor_value_info(t, elem, None))
-    sess = ort.InferenceSession(m.SerializeToString())
+    sess = ort_oracle.session(m.SerializeToString())
     return sess, [o.name for o in sess.get_outputs()]
 
 

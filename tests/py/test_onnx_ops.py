@@ -3,7 +3,8 @@
 Float models from tests/py/onnx_ops_models.py, quantized with onnxruntime's
 quantize_static in QDQ (u8 per tensor, s8 per channel) and QOperator, then
 stripped to integer input and output (onnx_models.quantize). `dory run`
-must equal onnxruntime (default session options) on 5 inputs. Exceptions,
+must equal onnxruntime (default session options,
+exact products: ort_oracle.py) on 5 inputs. Exceptions,
 counted and printed: groups onnxruntime leaves in fp32 in its optimized graph
 (test_onnx_oracle.ort_float_ops), there 1 LSB. Average pools, which
 onnxruntime computes on fp32 dequantized values (QLinearAveragePool), are
@@ -17,6 +18,7 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
+import ort_oracle  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 import onnx_models as om  # noqa: E402
 from onnx_ops_models import Net  # noqa: E402
@@ -125,7 +127,7 @@ MODELS = {f.__name__[2:]: f for f in (
 
 def compare(dory, run_dory, d, path, in_shape, label, lsb_ok):
     """dory run vs onnxruntime on 5 inputs; returns the differing count."""
-    sess = ort.InferenceSession(path)
+    sess = ort_oracle.session(path)
     inp = sess.get_inputs()[0]
     dt = np.uint8 if inp.type == "tensor(uint8)" else np.int8
     info = np.iinfo(dt)
@@ -223,7 +225,7 @@ def test_avgpool_exact(geom, variant, dory, run_dory, tmp_path):
     m, npdt = pool_model(geom, variant)
     path = tmp_path / "pool.onnx"
     onnx.save(m, path)
-    sess = ort.InferenceSession(str(path))
+    sess = ort_oracle.session(str(path))
     info, total = np.iinfo(npdt), 0
     for seed in range(5):
         x = np.random.default_rng(seed).integers(info.min, info.max + 1, SHAPE_P).astype(npdt)
@@ -247,7 +249,7 @@ def test_avgpool_exact_gap8_firmware(variant, dory, run_dory, tmp_path):
     m, npdt = pool_model("ceil_pad_exclude", variant)
     path = tmp_path / "pool.onnx"
     onnx.save(m, path)
-    sess = ort.InferenceSession(str(path))
+    sess = ort_oracle.session(str(path))
     info, rng = np.iinfo(npdt), np.random.default_rng(3)
     xs = [rng.integers(info.min, info.max + 1, SHAPE_P).astype(npdt) for _ in range(5)]
     np.save(tmp_path / "in0.npy", xs[0])

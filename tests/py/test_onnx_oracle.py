@@ -5,7 +5,8 @@ network, quantized with onnxruntime.quantization.quantize_static (seeded
 calibration data) in QDQ or QOperator format, then the input QuantizeLinear
 and output DequantizeLinear are stripped so both sides exchange integers.
 onnxruntime runs with its default session options (full graph optimization,
-which fuses QDQ groups into its integer kernels); dory runs the same file with
+which fuses QDQ groups into its integer kernels) and exact u8 x s8 products
+on every x86 CPU (ort_oracle.py); dory runs the same file with
 `dory run`. Every output element is compared.
 
 FLOAT requantization must match exactly, except for groups onnxruntime
@@ -42,6 +43,7 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
+import ort_oracle  # noqa: E402
 import onnx_models as om  # noqa: E402
 
 P0 = (0, 0, 0, 0)
@@ -130,13 +132,13 @@ def ort_float_ops(path, d):
     so = ort.SessionOptions()
     so.optimized_model_filepath = str(d / "ort_optimized.onnx")
     so.log_severity_level = 3
-    ort.InferenceSession(path, so)
+    ort_oracle.session(path, so)
     m = onnx.load(str(d / "ort_optimized.onnx"))
     return sorted({n.op_type for n in m.graph.node if n.op_type in FLOAT_COMPUTE})
 
 
 def run_both(dory, run_dory, d, path, extra=()):
-    sess = ort.InferenceSession(path)  # default session options
+    sess = ort_oracle.session(path)  # default options, exact products
     inp = sess.get_inputs()[0]
     assert inp.type in ("tensor(uint8)", "tensor(int8)"), inp.type
     dt = np.uint8 if inp.type == "tensor(uint8)" else np.int8
@@ -193,7 +195,7 @@ def check_fixed(dory, run_dory, d, path, label):
         if same_inputs:
             assert diff.max() <= 1, f"{fa.stem}: FIXED differs by {diff.max()} on equal inputs"
         same_inputs = same_inputs and n == 0
-    sess = ort.InferenceSession(path)
+    sess = ort_oracle.session(path)
     x = np.load(d / "in.npy")
     ref = sess.run(None, {sess.get_inputs()[0].name: x})[0].reshape(-1).astype(np.int64)
     got = np.load(d / "out_fixed.npy").reshape(-1).astype(np.int64)
@@ -222,7 +224,7 @@ def test_nemo_builder_model(dory, run_dory, tmp_path):
     path = tmp_path / "nemo.onnx"
     onnx.save(m, path)
     x = np.random.default_rng(5).integers(0, 256, (1, 4, 10, 10))
-    ref = ort.InferenceSession(str(path)).run(None, {"input": x.astype(np.float32)})[0]
+    ref = ort_oracle.session(str(path)).run(None, {"input": x.astype(np.float32)})[0]
     np.save(tmp_path / "in.npy", x.astype(np.uint8))
     run_dory(dory, "run", path, "--input", tmp_path / "in.npy", "-o", tmp_path / "out.npy")
     got = np.load(tmp_path / "out.npy")

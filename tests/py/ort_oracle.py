@@ -1,0 +1,24 @@
+"""The onnxruntime sessions every oracle comparison uses.
+
+onnxruntime's x86 MLAS kernels for u8 activations times s8 weights
+(QLinearConv, MatMulInteger, QGemm, and the QDQ groups fused into them)
+use VPMADDUBSW on CPUs without VNNI (SSE4.1, AVX2, AVX-512 without VNNI):
+it adds two u8 x s8 products into a saturating int16, so the accumulator
+is not the exact integer sum, and the result depends on the CPU the test
+runs on (exact on AVX-512 VNNI or AVX-VNNI, up to several LSB off on an
+AVX2-only EPYC). The session option `session.x64quantprecision` =
+"1" makes onnxruntime use its exact u8 x u8 kernels there instead
+(onnxruntime_session_options_config_keys.h); where the fast path is exact
+already it changes nothing. The oracle must be exact on every machine, so
+every test opens its sessions here.
+"""
+import onnxruntime as ort
+
+
+def session(model, so=None):
+    """An InferenceSession on `model` (a path or serialized bytes) with
+    exact integer matrix products on every x86 CPU; `so` adds options."""
+    if so is None:
+        so = ort.SessionOptions()
+    so.add_session_config_entry("session.x64quantprecision", "1")
+    return ort.InferenceSession(model if isinstance(model, (bytes, str)) else str(model), so)
