@@ -274,6 +274,7 @@ static const struct {
 } extra[] = {{0, KC_ONNX_SHIFT64, "conv 3x3 16->16 32x32 SHIFT64"},
              {2, KC_ONNX_SHIFT64, "pointwise 64->64 25x5 SHIFT64"},
              {4, KC_ONNX_SHIFT64, "depthwise 3x3 s1 p1 64ch 25x5 SHIFT64"},
+             {10, KC_ONNX_SHIFT64, "conv 5x5 s2 p2 1->32 48x32 SHIFT64"},
              {8, KC_ADD_XP, "add 16x16x32 residual (a + b)"},
              {8, KC_ADD_XP | KC_ADD_PC, "add 16x16x32 Dronet (no clamp)"}};
 enum { NEXTRA = (int)(sizeof extra / sizeof extra[0]) };

@@ -9,6 +9,15 @@
 
 #include <string.h>
 
+/* Out of line: the rarer call shapes' code, kept off the per-tile path of
+ * conv layers (on the PULP cluster every line of it is fetched again from
+ * L2 after each kernel, ~19 cycles a 16-byte line). */
+#if defined(__GNUC__)
+#define EXEC_NOINLINE __attribute__((noinline))
+#else
+#define EXEC_NOINLINE
+#endif
+
 static const dory_exec_layer_t *layer_of(const dory_loop_t *l)
 {
     return (const dory_exec_layer_t *)(const void *)l; /* loop is the first member */
@@ -138,7 +147,8 @@ static dory_out_params_t *out_params(dory_exec_params_t *p, dory_call_t c)
 /* The constants of call shape c only (the descriptor is in L2: a word read
  * costs the cluster about 25 cycles; the union is as large as its largest
  * member). */
-static void copy_params(dory_exec_params_t *dst, const dory_exec_params_t *src, dory_call_t c)
+static EXEC_NOINLINE void copy_params_other(dory_exec_params_t *dst, const dory_exec_params_t *src,
+                                            dory_call_t c)
 {
     switch (c) {
     case DORY_CALL_FC: dst->fc = src->fc; break;
@@ -149,6 +159,14 @@ static void copy_params(dory_exec_params_t *dst, const dory_exec_params_t *src, 
     case DORY_CALL_SOFTMAX: dst->softmax = src->softmax; break;
     default: dst->conv = src->conv; break;
     }
+}
+
+static void copy_params(dory_exec_params_t *dst, const dory_exec_params_t *src, dory_call_t c)
+{
+    if (c == DORY_CALL_CONV || c == DORY_CALL_GROUPED)
+        dst->conv = src->conv;
+    else
+        copy_params_other(dst, src, c);
 }
 
 /* The parameter block's per-channel constants in rq copy c (L1) where the
@@ -188,17 +206,11 @@ static void staged_consts(exec_args_t *a, const dory_exec_consts_t *k, const uns
     } while (0)
 
 /* The shape-specific part: padding, channel offsets, accumulation mode. */
-static void shape_params(exec_args_t *a, const dory_tile_t *t, const dory_window_t *win)
+static EXEC_NOINLINE void shape_params_other(exec_args_t *a, const dory_tile_t *t,
+                                             const dory_window_t *win, int acc)
 {
     const dory_exec_layer_t *d = a->d;
-    int acc = !d->loop.t_ci ? DORY_ACC_STORE : t->ci0 == 0 ? DORY_ACC_FIRST : DORY_ACC_NEXT;
     switch (d->call) {
-    case DORY_CALL_CONV:
-    case DORY_CALL_GROUPED:
-        SET_PADS(a->p.conv, *win);
-        if (a->p.conv.w_zp) a->p.conv.w_zp += t->co0;
-        a->p.conv.acc_mode = acc;
-        break;
     case DORY_CALL_FC:
         if (a->p.fc.w_zp) a->p.fc.w_zp += t->co0;
         a->p.fc.acc_mode = acc;
@@ -209,6 +221,19 @@ static void shape_params(exec_args_t *a, const dory_tile_t *t, const dory_window
         rq_advance(&a->p.add.rq_b, t->co0);
         break;
     default: break;
+    }
+}
+
+static void shape_params(exec_args_t *a, const dory_tile_t *t, const dory_window_t *win)
+{
+    const dory_exec_layer_t *d = a->d;
+    int acc = !d->loop.t_ci ? DORY_ACC_STORE : t->ci0 == 0 ? DORY_ACC_FIRST : DORY_ACC_NEXT;
+    if (d->call == DORY_CALL_CONV || d->call == DORY_CALL_GROUPED) {
+        SET_PADS(a->p.conv, *win);
+        if (a->p.conv.w_zp) a->p.conv.w_zp += t->co0;
+        a->p.conv.acc_mode = acc;
+    } else {
+        shape_params_other(a, t, win, acc);
     }
 }
 
@@ -254,11 +279,6 @@ static void tile_args(exec_args_t *a, const dory_exec_layer_t *d, const dory_til
  * reads and writes its channel slice of the tile (channel strides). Out of
  * line: its copies (about 200 B) would otherwise be in every core's frame of
  * on_core, under every kernel (the PULP workers have 1 kB stacks). */
-#if defined(__GNUC__)
-#define EXEC_NOINLINE __attribute__((noinline))
-#else
-#define EXEC_NOINLINE
-#endif
 static EXEC_NOINLINE int grouped(dory_conv_fn_t fn, const dory_ctx_t *ctx, const exec_args_t *a)
 {
     const dory_exec_layer_t *d = a->d;

@@ -131,6 +131,8 @@ int main(void)
     run_op(KOP_FC, 0, 1, &passed, &failed);
     run_op(KOP_CONV, KC_OUT_I32, 1, &passed, &failed);
     run_op(KOP_FC, KC_OUT_I32, 1, &passed, &failed);
+    run_op(KOP_CONV, KC_SHIFT64, 1, &passed, &failed); /* dory_requant_s32's SHIFT64 path */
+    run_op(KOP_PW, KC_SHIFT64, 1, &passed, &failed);
     run_op(KOP_CONV, KC_IM2COL1, 0, &passed, &failed);
     run_op(KOP_CONV, KC_DSP, 0, &passed, &failed);
     run_op(KOP_PW, KC_DSP, 0, &passed, &failed);

@@ -352,6 +352,7 @@ TEST(kernels_conv2d_sliced_vs_interp)
 {
     check_op_ex(KOP_CONV, 31, CASES_PER_OP, 0, RUN_SLICED);
     check_op_ex(KOP_CONV, 32, 40, KC_OUT_I32, RUN_SLICED);
+    check_op_ex(KOP_CONV, 37, 40, KC_SHIFT64, RUN_SLICED); /* dory_requant_s32's SHIFT64 path */
 }
 TEST(kernels_conv1x1_sliced_vs_interp)
 {
