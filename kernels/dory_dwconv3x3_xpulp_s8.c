@@ -289,11 +289,12 @@ void dory__dwx_s2w(dw_asm_t *a);
 #define DWX_LOADE_W                                                                                \
     "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"      \
     "  not a1, a1\n"
-/* A line's full steps: STEP's body has N / 2 instructions. */
-#define DWX_LOOP(STEP, N)                                                                          \
-    "  DWX_LHEAD\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                               \
+/* A line's full steps: STEP's body has N / 2 instructions; U: 1 where the
+ * steps leave t6 alone (S32U). */
+#define DWX_LOOP(STEP, N, U)                                                                       \
+    "  DWX_LHEAD " U "\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                         \
         0, "ra", N) "  " STEP " a4, a5, a6, a7, t0, t1\n  " STEP                                   \
-                    " a7, t0, t1, a4, a5, a6\n.option pop\n  DWX_LREST " STEP "\n"
+                    " a7, t0, t1, a4, a5, a6\n.option pop\n  DWX_LREST " STEP ", " U "\n"
 /* The next line (the rows and y moved on from where the line left them),
  * the next channel, the end. */
 #define DWX_EPILOGUE(NAME, LINE, CH)                                                               \
@@ -367,19 +368,21 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         ".endm\n"
         /* a line: A loaded, then (DWX_LOOP) pairs of steps in a hardware
            loop, the odd step (A back in a4-a6), the tail from label 2 on
-           (it ends at label 3) */
-        ".macro DWX_LHEAD\n"
-        "  lw ra, 16(a0)\n  DWX_LD a4, a5, a6\n  beqz ra, 1f\n"
+           (it ends at label 3, ra its count); u: the odd count in t6 and
+           the tail's loaded early (no load-use stall) */
+        ".macro DWX_LHEAD u\n"
+        "  lw ra, 16(a0)\n  .if \\u\n  lw t6, 20(a0)\n  .endif\n  DWX_LD a4, a5, a6\n  beqz ra, 1f\n"
         ".endm\n"
-        ".macro DWX_LREST STEP\n"
-        "1:\n  lw ra, 20(a0)\n  beqz ra, 2f\n"
+        ".macro DWX_LREST STEP, u\n"
+        "1:\n  .if \\u\n  lw ra, 24(a0)\n  beqz t6, 2f\n  .else\n  lw ra, 20(a0)\n  beqz ra, 2f\n"
+        "  .endif\n"
         "  \\STEP a4, a5, a6, a7, t0, t1\n  mv a4, a7\n  mv a5, t0\n  mv a6, t1\n"
-        "2:\n  lw ra, 24(a0)\n  beqz ra, 3f\n"
+        "2:\n  .if \\u == 0\n  lw ra, 24(a0)\n  .endif\n  beqz ra, 3f\n"
         ".endm\n");
 __asm__(DWX_PROLOGUE("dory__dwx_s1u")
         ".Ldwx_s1u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s1u_line:\n"
-        DWX_LOOP("DWX_STEP1U", 68)
+        DWX_LOOP("DWX_STEP1U", 68, "1")
         "  addi ra, ra, -1\n  beqz ra, 4f\n" /* a tail of one output: its 3 dot products */
         "  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n"
         "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n"
@@ -391,7 +394,7 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1u")
 __asm__(DWX_PROLOGUE("dory__dwx_s1w")
         ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s1w_line:\n"
-        DWX_LOOP("DWX_STEP1W", 100)
+        DWX_LOOP("DWX_STEP1W", 100, "0")
         "  DWX_DOT2 a4, a5, a6, t2, t3\n"
         "  DWX_OUTW t2\n  lw ra, 24(a0)\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3f\n"
@@ -402,14 +405,14 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1w")
 __asm__(DWX_PROLOGUE("dory__dwx_s2u")
         ".Ldwx_s2u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s2u_line:\n"
-        DWX_LOOP("DWX_STEP2U", 40)
+        DWX_LOOP("DWX_STEP2U", 40, "1")
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line", ".Ldwx_s2u_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2w")
         ".Ldwx_s2w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s2w_line:\n"
-        DWX_LOOP("DWX_STEP2W", 56)
+        DWX_LOOP("DWX_STEP2W", 56, "0")
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2w", ".Ldwx_s2w_line", ".Ldwx_s2w_ch")
