@@ -291,13 +291,16 @@ void dory__dwx_s2w(dw_asm_t *a);
     "  not a1, a1\n"
 /* A line's full steps: STEP's body has N / 2 instructions; U: 1 where the
  * steps leave t6 alone (S32U). */
-#define DWX_LOOP(STEP, N, U)                                                                       \
+#define DWX_LOOPH(STEP, N, U)                                                                      \
     "  DWX_LHEAD " U "\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                         \
         0, "ra", N) "  " STEP " a4, a5, a6, a7, t0, t1\n  " STEP                                   \
-                    " a7, t0, t1, a4, a5, a6\n.option pop\n  DWX_LREST " STEP ", " U "\n"
+                    " a7, t0, t1, a4, a5, a6\n.option pop\n"
+#define DWX_LOOP(STEP, N, U) DWX_LOOPH(STEP, N, U) "  DWX_LREST " STEP ", " U "\n"
 /* The next line (the rows and y moved on from where the line left them),
  * the next channel, the end. */
-#define DWX_EPILOGUE(NAME, LINE, CH)                                                               \
+#define DWX_EPILOGUE(NAME, LINE, CH) DWX_EPILOGUE_X(NAME, LINE, CH, "")
+/* X: out-of-line blocks after the return */
+#define DWX_EPILOGUE_X(NAME, LINE, CH, X)                                                          \
     "  lw t6, 8(a0)\n  lw t2, 32(a0)\n  lw t3, 36(a0)\n  add s0, s0, t6\n  add s1, s1, t6\n"       \
     "  add s2, s2, t6\n  add a2, a2, t2\n  addi t3, t3, -1\n  sw t3, 36(a0)\n"                     \
     "  bnez t3, " LINE "\n"                                                                        \
@@ -305,7 +308,7 @@ void dory__dwx_s2w(dw_asm_t *a);
     "  sw t2, 0(a0)\n  bnez t2, " CH "\n"                                                          \
     "  lw ra, 60(sp)\n  lw s0, 56(sp)\n  lw s1, 52(sp)\n  lw s2, 48(sp)\n  lw s3, 44(sp)\n"        \
     "  lw s4, 40(sp)\n  lw s5, 36(sp)\n  lw s6, 32(sp)\n  lw s7, 28(sp)\n  lw s8, 24(sp)\n"        \
-    "  lw s9, 20(sp)\n  lw s10, 16(sp)\n  lw s11, 12(sp)\n  addi sp, sp, 64\n  ret\n"              \
+    "  lw s9, 20(sp)\n  lw s10, 16(sp)\n  lw s11, 12(sp)\n  addi sp, sp, 64\n  ret\n" X            \
     ".size " NAME ", .-" NAME "\n"
 /* clang-format off */
 __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
@@ -382,15 +385,20 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
 __asm__(DWX_PROLOGUE("dory__dwx_s1u")
         ".Ldwx_s1u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s1u_line:\n"
-        DWX_LOOP("DWX_STEP1U", 68, "1")
-        "  addi ra, ra, -1\n  beqz ra, 4f\n" /* a tail of one output: its 3 dot products */
-        "  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n"
-        "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n"
-        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
-        "  DWX_OUTU t4\n  j 3f\n"
-        "4:\n  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
+        DWX_LOOPH("DWX_STEP1U", 68, "1")
+        /* the odd step and tails of 2 or 3 outputs out of line (6, 7):
+           no taken branch where there is no odd step and a tail of one
+           output (its 3 dot products) or none */
+        "1:\n  lw ra, 24(a0)\n  bnez t6, 6f\n"
+        "2:\n  beqz ra, 3f\n  addi ra, ra, -1\n  bnez ra, 7f\n"
+        "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
         "3:\n"
-        DWX_EPILOGUE("dory__dwx_s1u", ".Ldwx_s1u_line", ".Ldwx_s1u_ch"));
+        DWX_EPILOGUE_X("dory__dwx_s1u", ".Ldwx_s1u_line", ".Ldwx_s1u_ch",
+        "6:\n  DWX_STEP1U a4, a5, a6, a7, t0, t1\n  mv a4, a7\n  mv a5, t0\n  mv a6, t1\n  j 2b\n"
+        "7:\n  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n"
+        "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3b\n"
+        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
+        "  DWX_OUTU t4\n  j 3b\n"));
 __asm__(DWX_PROLOGUE("dory__dwx_s1w")
         ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s1w_line:\n"
