@@ -201,13 +201,13 @@ static const dw_fn_t dw_fns[DW_NRQ][2] = {{dwx_s1, dwx_s2},       {dwx_s1_u, dwx
                                           {dwx_s1_fx, dwx_s2_fx}, {dwx_s1_any, dwx_s2_any},
                                           {dwx_s1_64, dwx_s2_64}, {dwx_s1_64u, dwx_s2_64u}};
 
-#if DORY_XP_MODE == 1
 /* DW_RQ_S32U and DW_RQ_S64U in assembly: one call for the channels of a
  * group, every line of each (a hardware loop over pairs of full steps, the
  * words of one step's second load kept as the next step's first: one load
  * per kernel row and step; then an odd step, then the partial last step
  * storing the outputs that exist). The argument (word fields; the assembly
- * advances pl and y line by line, and keeps its counters in it): */
+ * advances pl and y line by line, and keeps its counters in it; the C
+ * builds fill its channels too, dw_put_u): */
 typedef struct {
     const uint8_t *pl; /*  0: row 0 of output line 0 */
     uint8_t *y;        /*  4: output 0 of line 0 */
@@ -227,6 +227,42 @@ typedef struct {
     dw_asm_ch_t *cur;  /* 40: the current channel (the assembly's) */
     dw_asm_ch_t ch[4]; /* 44 */
 } dw_asm_t;
+
+/* DW_RQ_S32U (SHIFT32 to [0, 255], no zero point: the layer's mode for
+ * every channel): channels c..c+n-1 on planes 0..n-1 as the call's
+ * channels 0..n-1, in one loop; the constants are dw_ch_init's, the lane
+ * weights from 3 word loads of the channel's 9 bytes (w0 = bytes 0-3, w4 =
+ * 4-7, w5 = 5-8): rows (0, 1, 2), (3, 4, 5), (6, 7, 8) or, transposed,
+ * columns (0, 3, 6), (1, 4, 7), (2, 5, 8). */
+static DORY_NOINLINE void dw_put_u(const dw_geom_t *g, const dw_layer_t *L, dw_asm_t *a, int c,
+                                   int n, uint8_t *y)
+{
+    const uint8_t *wc = (const uint8_t *)L->w + 9L * c, *pl = g->buf;
+    uint32_t m = 0x00ffffffu, one = 0x01010101u;
+    int j;
+    for (j = 0; j < n; j++, c++, wc += 9, pl += g->plane) {
+        dw_asm_ch_t *h = &a->ch[j];
+        uint32_t w0 = dory__ldw_any(wc), w4 = dory__ldw_any(wc + 4), w5 = dory__ldw_any(wc + 5);
+        uint32_t r0, r1, r2;
+        int32_t sw, b, k;
+        if (g->tr) {
+            r0 = dory_xp_shuffle2_b(w0, w4, 0x00060300u) & m;
+            r1 = dory_xp_shuffle2_b(w0, w4, 0x00070401u) & m;
+            r2 = dory_xp_shuffle2_b(w0, w5, 0x00070402u) & m;
+        } else {
+            r0 = w0 & m, r1 = dory_xp_shuffle2_b(w0, w4, 0x00050403u) & m, r2 = w5 >> 8;
+        }
+        sw = dory_xp_sdotsp_b(dory_xp_sdotsp_b(dory_xp_dotsp_b(r0, one), r1, one), r2, one);
+        b = (int32_t)((uint32_t)(L->bias ? L->bias[c] : 0) - (uint32_t)L->zx * (uint32_t)sw);
+        k = L->k32[L->pc ? c : 0];
+        h->pl = pl, h->y = y + c, h->w[0] = r0, h->w[1] = r1, h->w[2] = r2;
+        h->e[0] = k, h->e[2] = L->d;
+        h->e[1] =
+            (int32_t)((uint32_t)k * (uint32_t)b + (uint32_t)(L->l32 ? L->l32[L->pc ? c : 0] : 0));
+    }
+}
+
+#if DORY_XP_MODE == 1
 void dory__dwx_s1u(dw_asm_t *a);
 void dory__dwx_s2u(dw_asm_t *a);
 void dory__dwx_s1w(dw_asm_t *a);
@@ -253,14 +289,18 @@ void dory__dwx_s2w(dw_asm_t *a);
 #define DWX_LOADE_W                                                                                \
     "  lw s10, 20(t6)\n  lw s11, 24(t6)\n  lw a1, 28(t6)\n  lw t4, 32(t6)\n  lw t5, 36(t6)\n"      \
     "  not a1, a1\n"
-/* A line's full steps: STEP's body has N / 2 instructions. */
-#define DWX_LOOP(STEP, N)                                                                          \
-    "  DWX_LHEAD\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                               \
+/* A line's full steps: STEP's body has N / 2 instructions; U: 1 where the
+ * steps leave t6 alone (S32U). */
+#define DWX_LOOPH(STEP, N, U)                                                                      \
+    "  DWX_LHEAD " U "\n.option push\n.option norvc\n  " DORY_XP_LP_SETUP(                         \
         0, "ra", N) "  " STEP " a4, a5, a6, a7, t0, t1\n  " STEP                                   \
-                    " a7, t0, t1, a4, a5, a6\n.option pop\n  DWX_LREST " STEP "\n"
+                    " a7, t0, t1, a4, a5, a6\n.option pop\n"
+#define DWX_LOOP(STEP, N, U) DWX_LOOPH(STEP, N, U) "  DWX_LREST " STEP ", " U "\n"
 /* The next line (the rows and y moved on from where the line left them),
  * the next channel, the end. */
-#define DWX_EPILOGUE(NAME, LINE, CH)                                                               \
+#define DWX_EPILOGUE(NAME, LINE, CH) DWX_EPILOGUE_X(NAME, LINE, CH, "")
+/* X: out-of-line blocks after the return */
+#define DWX_EPILOGUE_X(NAME, LINE, CH, X)                                                          \
     "  lw t6, 8(a0)\n  lw t2, 32(a0)\n  lw t3, 36(a0)\n  add s0, s0, t6\n  add s1, s1, t6\n"       \
     "  add s2, s2, t6\n  add a2, a2, t2\n  addi t3, t3, -1\n  sw t3, 36(a0)\n"                     \
     "  bnez t3, " LINE "\n"                                                                        \
@@ -268,7 +308,7 @@ void dory__dwx_s2w(dw_asm_t *a);
     "  sw t2, 0(a0)\n  bnez t2, " CH "\n"                                                          \
     "  lw ra, 60(sp)\n  lw s0, 56(sp)\n  lw s1, 52(sp)\n  lw s2, 48(sp)\n  lw s3, 44(sp)\n"        \
     "  lw s4, 40(sp)\n  lw s5, 36(sp)\n  lw s6, 32(sp)\n  lw s7, 28(sp)\n  lw s8, 24(sp)\n"        \
-    "  lw s9, 20(sp)\n  lw s10, 16(sp)\n  lw s11, 12(sp)\n  addi sp, sp, 64\n  ret\n"              \
+    "  lw s9, 20(sp)\n  lw s10, 16(sp)\n  lw s11, 12(sp)\n  addi sp, sp, 64\n  ret\n" X            \
     ".size " NAME ", .-" NAME "\n"
 /* clang-format off */
 __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
@@ -331,29 +371,38 @@ __asm__(".macro DWX_LD b0, b1, b2\n" /* the next word of each row */
         ".endm\n"
         /* a line: A loaded, then (DWX_LOOP) pairs of steps in a hardware
            loop, the odd step (A back in a4-a6), the tail from label 2 on
-           (it ends at label 3) */
-        ".macro DWX_LHEAD\n"
-        "  lw ra, 16(a0)\n  DWX_LD a4, a5, a6\n  beqz ra, 1f\n"
+           (it ends at label 3, ra its count); u: the odd count in t6 and
+           the tail's loaded early (no load-use stall) */
+        ".macro DWX_LHEAD u\n"
+        "  lw ra, 16(a0)\n  .if \\u\n  lw t6, 20(a0)\n  .endif\n  DWX_LD a4, a5, a6\n  beqz ra, 1f\n"
         ".endm\n"
-        ".macro DWX_LREST STEP\n"
-        "1:\n  lw ra, 20(a0)\n  beqz ra, 2f\n"
+        ".macro DWX_LREST STEP, u\n"
+        "1:\n  .if \\u\n  lw ra, 24(a0)\n  beqz t6, 2f\n  .else\n  lw ra, 20(a0)\n  beqz ra, 2f\n"
+        "  .endif\n"
         "  \\STEP a4, a5, a6, a7, t0, t1\n  mv a4, a7\n  mv a5, t0\n  mv a6, t1\n"
-        "2:\n  lw ra, 24(a0)\n  beqz ra, 3f\n"
+        "2:\n  .if \\u == 0\n  lw ra, 24(a0)\n  .endif\n  beqz ra, 3f\n"
         ".endm\n");
 __asm__(DWX_PROLOGUE("dory__dwx_s1u")
         ".Ldwx_s1u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s1u_line:\n"
-        DWX_LOOP("DWX_STEP1U", 68)
-        "  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n  addi ra, ra, -1\n  beqz ra, 3f\n"
-        "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3f\n"
-        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
-        "  DWX_OUTU t4\n"
+        DWX_LOOPH("DWX_STEP1U", 68, "1")
+        /* the odd step and tails of 2 or 3 outputs out of line (6, 7):
+           no taken branch where there is no odd step and a tail of one
+           output (its 3 dot products) or none */
+        "1:\n  lw ra, 24(a0)\n  bnez t6, 6f\n"
+        "2:\n  beqz ra, 3f\n  addi ra, ra, -1\n  bnez ra, 7f\n"
+        "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
         "3:\n"
-        DWX_EPILOGUE("dory__dwx_s1u", ".Ldwx_s1u_line", ".Ldwx_s1u_ch"));
+        DWX_EPILOGUE_X("dory__dwx_s1u", ".Ldwx_s1u_line", ".Ldwx_s1u_ch",
+        "6:\n  DWX_STEP1U a4, a5, a6, a7, t0, t1\n  mv a4, a7\n  mv a5, t0\n  mv a6, t1\n  j 2b\n"
+        "7:\n  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTU t2\n"
+        "  DWX_OUTU t3\n  addi ra, ra, -1\n  beqz ra, 3b\n"
+        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t4\n"
+        "  DWX_OUTU t4\n  j 3b\n"));
 __asm__(DWX_PROLOGUE("dory__dwx_s1w")
         ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s1w_line:\n"
-        DWX_LOOP("DWX_STEP1W", 100)
+        DWX_LOOP("DWX_STEP1W", 100, "0")
         "  DWX_DOT2 a4, a5, a6, t2, t3\n"
         "  DWX_OUTW t2\n  lw ra, 24(a0)\n  addi ra, ra, -1\n  beqz ra, 3f\n"
         "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3f\n"
@@ -364,14 +413,14 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1w")
 __asm__(DWX_PROLOGUE("dory__dwx_s2u")
         ".Ldwx_s2u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s2u_line:\n"
-        DWX_LOOP("DWX_STEP2U", 40)
+        DWX_LOOP("DWX_STEP2U", 40, "1")
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTU t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2u", ".Ldwx_s2u_line", ".Ldwx_s2u_ch"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2w")
         ".Ldwx_s2w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s2w_line:\n"
-        DWX_LOOP("DWX_STEP2W", 56)
+        DWX_LOOP("DWX_STEP2W", 56, "0")
         "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
         "3:\n"
         DWX_EPILOGUE("dory__dwx_s2w", ".Ldwx_s2w_line", ".Ldwx_s2w_ch")
@@ -394,18 +443,24 @@ DORY_INLINE void dwx_put(dw_asm_t *a, int j, const dw_ch_t *q, int mode, int d, 
         c->e[0] = q->k, c->e[1] = q->c0, c->e[2] = d;
 }
 
-/* The n channels put in a, in one call. */
-static DORY_NOINLINE void dwx_run(const dw_geom_t *g, dw_asm_t *a, int n, int mode,
-                                  const dory_dims_t *out)
+/* The lines' geometry of the calls (once per kernel call: the assembly
+ * leaves these fields as they are). */
+static DORY_NOINLINE void dwx_geom(const dw_geom_t *g, dw_asm_t *a, const dory_dims_t *out)
 {
     int ys = dory__cstride(out), len = g->tr ? out->h : out->w, s = g->s, per = s == 1 ? 4 : 2;
     int nfull = len / per, tail = len % per, os = g->tr ? out->w * ys : ys;
-    a->nch = n, a->ls = g->ls, a->nl = g->tr ? out->w : out->h;
+    a->ls = g->ls, a->nl = g->tr ? out->w : out->h;
     a->npair = nfull / 2, a->odd = nfull % 2, a->tail = tail;
     /* a line loads 4 bytes a step after its first word (the tail's step
      * only for its third output) and stores len outputs */
     a->lfix = s * g->ls - 4 * (1 + nfull + (tail == 3));
     a->os = os, a->yfix = (g->tr ? ys : out->w * ys) - len * os;
+}
+
+/* The n channels put in a, in one call (dwx_geom done). */
+DORY_INLINE void dwx_call(dw_asm_t *a, int n, int mode, int s)
+{
+    a->nch = n;
     if (mode == DW_RQ_S64U)
         (s == 1 ? dory__dwx_s1w : dory__dwx_s2w)(a);
     else
@@ -446,16 +501,36 @@ DORY_INLINE long dw_at(const dw_geom_t *g, int iy, int ix)
     return g->tr ? (long)ix * g->ls + iy : (long)iy * g->ls + ix;
 }
 
-/* The padding of nplanes planes (the unsigned zero point): all of each
- * plane, whose interior dw_fill rewrites for every group of channels. */
-static void dw_pad(const dw_geom_t *g, int nplanes, uint8_t zx)
+/* n words z4 from d. */
+static void dw_words(uint32_t *d, uint32_t z4, long n)
 {
-    /* words: the buffer is aligned, lines are whole words (memset goes
-     * byte by byte on the cluster's library) */
+    long i;
+    for (i = 0; i + 2 <= n; i += 2) d[i] = z4, d[i + 1] = z4;
+    if (i < n) d[i] = z4;
+}
+
+/* The padding of nplanes planes (the unsigned zero point) and the slack
+ * word after them: where nv > 0 (every group copied by dw_fill4, whose
+ * stores cover each of the nv data lines of a plane whole, padding slots
+ * included) only the lines before and after them; else all of each plane,
+ * whose pixels dw_fill rewrites for every group of channels. By words: the
+ * buffer is aligned, lines are whole words (memset goes byte by byte on
+ * the cluster's library). */
+static DORY_NOINLINE void dw_pad(const dw_geom_t *g, int nplanes, uint8_t zx, int nv)
+{
     uint32_t *d = (uint32_t *)(void *)g->buf, z4 = 0x01010101u * zx;
-    long n = ((nplanes - 1) * g->plane + (long)g->nl * g->ls + 4) / 4, i;
-    for (i = 0; i + 4 <= n; i += 4) d[i] = z4, d[i + 1] = z4, d[i + 2] = z4, d[i + 3] = z4;
-    for (; i < n; i++) d[i] = z4;
+    long n = ((nplanes - 1) * g->plane + (long)g->nl * g->ls + 4) / 4, lw = g->ls / 4;
+    int j;
+    if (nv <= 0) {
+        dw_words(d, z4, n);
+        return;
+    }
+    for (j = 0; j < nplanes; j++) {
+        uint32_t *pj = d + j * (g->plane / 4);
+        dw_words(pj, z4, g->pbv * lw);
+        dw_words(pj + (g->pbv + nv) * lw, z4, (g->nl - g->pbv - nv) * lw);
+    }
+    d[n - 1] = z4;
 }
 
 /* p_j = (P0[j], P1[j], P2[j], P3[j]): 4 pixels of 4 channels to 4 words of
@@ -602,19 +677,16 @@ __asm__(".macro DWF_SLOT p, bit\n" /* a slot: the next pixel or the padding word
 /* clang-format on */
 #endif
 
-/* Channels c..c+3 into planes 0..3 (XOR f). */
-static void dw_fill4(const dw_geom_t *g, const dory_dims_t *in, const uint8_t *x, int c, uint8_t f,
-                     uint8_t zx)
+/* The copy of a (XOR f). */
+DORY_INLINE void dw_fill4_run(const dw_fill4_t *a, uint8_t f)
 {
-    dw_fill4_t a;
-    if (!dw_fill4_args(g, in, x, c, zx, &a)) return;
 #if DORY_XP_MODE == 1
     if (!f) {
-        dory__dwx_fill4(&a);
+        dory__dwx_fill4(a);
         return;
     }
 #endif
-    dw_fill4_c(&a, f);
+    dw_fill4_c(a, f);
 }
 /* Channels c..c+nc-1 of the HWC input into planes 0..nc-1 (XOR f): one
  * word load per pixel where x + c and the pixel stride are word-aligned
@@ -726,10 +798,9 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
     dw_geom_t g;
     dw_layer_t L;
     dw_ch_t q;
-#if DORY_XP_MODE == 1
     dw_asm_t a;
-#endif
-    int s = p->stride_h, c0, c1, c, j, np;
+    dw_fill4_t fa;
+    int s = p->stride_h, c0, c1, c, j, np, u, f4;
     uint8_t f = dory__flip(p->in_type);
     if (!dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c)) return 1;
     np = dw_setup(ctx, p, in, out, &g);
@@ -737,18 +808,43 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
      * channels (one word load per pixel) is faster on L2 data */
     if (np < 1 || (np < 4 && p->out.rq.scheme == DORY_RQ_SHIFT32)) return 1;
     dw_layer_init(p, w, bias, &L);
+    u = L.sch == DORY_RQ_SHIFT32 && L.elo == 0 && L.ehi == 255 && L.zp == 0;
     memset(&q, 0, sizeof q);
     dory__split(out->c, ctx, &c0, &c1);
-    if (c0 < c1) dw_pad(&g, np, (uint8_t)L.zx);
+    if (c0 >= c1) return DORY_OK;
+    /* groups of 4 channels by dw_fill4 where x + c0 and the pixel stride are
+     * word-aligned (then so is every group's x + c), its argument set once;
+     * where its stores cover the data lines whole (first block at a line's
+     * byte 0, dfix 0) and every group takes it, only the padding lines are
+     * written before */
+    f4 = np == 4 && !((uintptr_t)((const uint8_t *)x + c0) & 3) && !(dory__cstride(in) & 3) &&
+         dw_fill4_args(&g, in, (const uint8_t *)x, c0, (uint8_t)L.zx, &fa);
+    dw_pad(&g, np, (uint8_t)L.zx, f4 && !((c1 - c0) & 3) && g.pbu < 4 && !fa.dfix ? fa.nv : 0);
+#if DORY_XP_MODE == 1
+    dwx_geom(&g, &a, out);
+#endif
     for (c = c0; c < c1; c += np) {
         int nc = c1 - c < np ? c1 - c : np;
 #if DORY_XP_MODE == 1
         int na = 0, am = 0;
 #endif
-        if (nc == 4 && !((uintptr_t)((const uint8_t *)x + c) & 3) && !(dory__cstride(in) & 3))
-            dw_fill4(&g, in, (const uint8_t *)x, c, f, (uint8_t)L.zx);
+        if (f4 && nc == 4)
+            fa.src = (const uint8_t *)x + c, dw_fill4_run(&fa, f);
         else
             dw_fill(&g, in, (const uint8_t *)x, c, nc, f);
+        if (u) {
+            dw_put_u(&g, &L, &a, c, nc, (uint8_t *)y);
+#if DORY_XP_MODE == 1
+            dwx_call(&a, nc, DW_RQ_S32U, s);
+#else
+            for (j = 0; j < nc; j++) {
+                q.c = c + j, q.k = a.ch[j].e[0], q.c0 = a.ch[j].e[1];
+                memcpy(q.wl, a.ch[j].w, sizeof q.wl);
+                dw_fns[DW_RQ_S32U][s - 1](&g, a.ch[j].pl, &L, &q, out, (uint8_t *)y + c + j);
+            }
+#endif
+            continue;
+        }
         for (j = 0; j < nc; j++) {
             int m = dw_ch_init(&g, &L, c + j, &q);
             const uint8_t *pl = g.buf + j * g.plane;
@@ -762,7 +858,7 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
             dw_fns[m][s - 1](&g, pl, &L, &q, out, (uint8_t *)y + c + j);
         }
 #if DORY_XP_MODE == 1
-        if (na) dwx_run(&g, &a, na, am, out);
+        if (na) dwx_call(&a, na, am, s);
 #endif
     }
     return DORY_OK;

@@ -471,6 +471,11 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         k->c = k->cout = 4 * ri(s, 1, 4), k->h = ri(s, 5, 30), k->w = ri(s, 5, 30);
         for (i = 0; i < 4; i++) k->pad[i] = ri(s, 1, 2); /* shared padding lines */
         wzp_mode = 0;
+        if (!(flags & KC_S64) && index % 2) { /* padded sides multiples of 4: 4 planes fit */
+            sch = DORY_RQ_SHIFT32, tout = DORY_U8;
+            k->h = ((k->h + k->pad[0] + k->pad[2] + 3) & ~3) - k->pad[0] - k->pad[2];
+            k->w = ((k->w + k->pad[1] + k->pad[3] + 3) & ~3) - k->pad[1] - k->pad[3];
+        }
         k->oh = out_dim(k->h, k->kh, k->sh, k->dh, k->pad[0], k->pad[2]);
         k->ow = out_dim(k->w, k->kw, k->sw, k->dw, k->pad[1], k->pad[3]);
     }
@@ -554,6 +559,8 @@ int kc_random_ex(KCase *k, kop_t op, uint32_t seed, int index, int flags)
         kc_qladd_consts(k->rq.scale, k->add.a_zp, k->add.b_zp, o->zp, s);
     if ((flags & KC_FUSED) || ((flags & KC_SHIFT64) && index % 2 == 0)) /* the fused cores' */
         o->zp = 0, o->lo = 0, o->hi = ri(s, 0, 2) ? 255 : ri(s, 0, 255);
+    if ((flags & KC_PLANES) && !(flags & KC_S64) && index % 2) /* DORY's: the assembly's */
+        o->zp = 0, o->lo = 0, o->hi = 255;
     if (flags & KC_ADD_XP) add_xp_consts(k, o, index, s);
     o->rq = k->rq.r;
     k->fc.out = k->pool.out = k->add.out = k->elt.out = *o;

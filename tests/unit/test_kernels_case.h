@@ -97,7 +97,10 @@ void kc_free(KCase *k);
 /* KC_PLANES (depthwise 3x3 only): 4 to 16 channels in steps of 4, input
  * rows of whole words, 5 to 30 pixels a side, padding 1 or 2 on each side
  * (every tile edge on odd indexes), no weight zero point: the geometry of
- * the Xpulp depthwise's 4-channel planes (kernels/dory_dwconv3x3_xpulp_s8.c). */
+ * the Xpulp depthwise's 4-channel planes (kernels/dory_dwconv3x3_xpulp_s8.c);
+ * without KC_S64, odd indexes in DORY's quantization (u8 out, SHIFT32, zero
+ * point 0, clamp [0, 255]: the assembly's SHIFT32 form) with both padded
+ * sides multiples of 4 (4 planes fit the row's scratch). */
 /* KC_ADD_PC (add only): DORY's quantization of an add, per-channel SHIFT32
  * input requants, the output SHIFT32 per channel or (every third case)
  * NONE; in even cases every channel has channel 0's constants (the arrays of
