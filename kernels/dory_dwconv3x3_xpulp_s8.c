@@ -402,14 +402,19 @@ __asm__(DWX_PROLOGUE("dory__dwx_s1u")
 __asm__(DWX_PROLOGUE("dory__dwx_s1w")
         ".Ldwx_s1w_ch:\n" DWX_CHANNEL(DWX_LOADE_W)
         ".Ldwx_s1w_line:\n"
-        DWX_LOOP("DWX_STEP1W", 100, "0")
-        "  DWX_DOT2 a4, a5, a6, t2, t3\n"
-        "  DWX_OUTW t2\n  lw ra, 24(a0)\n  addi ra, ra, -1\n  beqz ra, 3f\n"
-        "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3f\n"
-        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t2\n"
-        "  DWX_OUTW t2\n"
+        DWX_LOOPH("DWX_STEP1W", 100, "0")
+        /* as dory__dwx_s1u's (DWX_OUTW takes ra as a temporary: the tail's
+           count reloaded) */
+        "1:\n  lw ra, 20(a0)\n  bnez ra, 6f\n"
+        "2:\n  lw ra, 24(a0)\n  beqz ra, 3f\n  addi ra, ra, -1\n  bnez ra, 7f\n"
+        "  DWX_DOT1 a4, a5, a6, t2\n  DWX_OUTW t2\n"
         "3:\n"
-        DWX_EPILOGUE("dory__dwx_s1w", ".Ldwx_s1w_line", ".Ldwx_s1w_ch"));
+        DWX_EPILOGUE_X("dory__dwx_s1w", ".Ldwx_s1w_line", ".Ldwx_s1w_ch",
+        "6:\n  DWX_STEP1W a4, a5, a6, a7, t0, t1\n  mv a4, a7\n  mv a5, t0\n  mv a6, t1\n  j 2b\n"
+        "7:\n  DWX_DOT2 a4, a5, a6, t2, t3\n  DWX_OUTW t2\n"
+        "  DWX_OUTW t3\n  lw ra, 24(a0)\n  addi ra, ra, -2\n  beqz ra, 3b\n"
+        "  DWX_LD a7, t0, t1\n  DWX_MID a4, a5, a6, a7, t0, t1\n  DWX_DOT1 a4, a5, a6, t2\n"
+        "  DWX_OUTW t2\n  j 3b\n"));
 __asm__(DWX_PROLOGUE("dory__dwx_s2u")
         ".Ldwx_s2u_ch:\n" DWX_CHANNEL(DWX_LOADE_U)
         ".Ldwx_s2u_line:\n"
