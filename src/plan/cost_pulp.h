@@ -2,42 +2,42 @@
  * cost model's constants (src/plan/cost.c), fitted on GVSoC runs; refit with
  * `make fit-pulp GVSOC=...` (docs/PLANNER.md, "The PULP model"). */
 /* clang-format off */
-#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 13bec32, 2026-12-04, 311 layers (bench/fit_pulp_cost.py)"
-#define PULP_FIT_L1_LATENCY   17.7783
-#define PULP_FIT_L1_BANDWIDTH 33.3766
-#define PULP_FIT_L3_SOURCE "measured by bench/bench_l3_pulp.c on GVSoC 209c147 pulp-open, 4 sizes, 2026-12-03"
-#define PULP_FIT_L3_ISSUE 739
-#define PULP_FIT_L3_LATENCY 194.301
-#define PULP_FIT_L3_BANDWIDTH 1.00032
-#define PULP_FIT_L3_WR_LATENCY 619.262
-#define PULP_FIT_L3_WR_BANDWIDTH 0.799748
+#define PULP_FIT_SOURCE "fitted on GVSoC 209c147 pulp-open, 8 cores: kernels at commit 48f7c15, 2026-12-08, 227 layers (bench/fit_pulp_cost.py)"
+#define PULP_FIT_L1_LATENCY   20.3617
+#define PULP_FIT_L1_BANDWIDTH 34.527
+#define PULP_FIT_L3_SOURCE "measured by bench/bench_l3_pulp.c on GVSoC 209c147 pulp-open, 4 sizes, 2026-12-08"
+#define PULP_FIT_L3_ISSUE 686.5
+#define PULP_FIT_L3_LATENCY 203.912
+#define PULP_FIT_L3_BANDWIDTH 1.0002
+#define PULP_FIT_L3_WR_LATENCY 674.89
+#define PULP_FIT_L3_WR_BANDWIDTH 0.799727
 /* row, split, block, co/wo/ci blocks, layer, tile, DMA job, MAC/cycle, input,
  * input (channels not a multiple of 4), chan, psum, K % 4 tail tap, empty group slot MAC,
  * MAC of a core's channels after its 4-channel blocks, MAC of K > 32 not in whole
  * words, per-pixel im2col tap, first-layer output pixel, output pixel,
  * epilogue (default), epilogue by requant class (rows fitted on n layers) */
 static const PulpFitRow pulp_fit_rows[] = {
-    /* conv2d_hwc: n = 79 */
-    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 5229.54, 5123.37, 114.246, 73.1823, 0.998673, 0, 395.394, 3.91315, 0.581066, 0.0839048, 0, 0.0468906, 0.0460223, 42.6697, 0, 2.55184, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 0.585772, [RQC_SHIFT64] = 2.55184, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
-    /* conv2d_hwc_1px: n = 47 */
-    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 9419.17, 162.732, 4.50205, 0.294513, 7.3087, 15.9938, 0, 0, 0, 0, 0, 0, 0, 0, 19.1651, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 15.0784, [RQC_SHIFT64] = 19.1651, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
-    /* conv1x1: n = 52 */
-    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 4154.38, 9095.9, 0, 26.9207, 0.294965, 0, 71.2888, 0, 0, 0, 0, 0, 0, 0, 0, 1.32057, {[RQ_F32INT] = 20.8361, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.32057, [RQC_SHIFT64] = 3.24032, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
-    /* dwconv3x3: n = 36 */
-    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 5054.88, 242.263, 1e+06, 0.184436, 0, 206.565, 0, 0, 0, 0, 0, 0, 0, 0, 2.97237, {[RQ_F32INT] = 22.7789, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.90971, [RQC_SHIFT64] = 2.97237, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    /* conv2d_hwc: n = 54 */
+    {DORY_K_CONV2D, PAR_ROWS, 1, 4, 1, 1, 13108.2, 9275.61, 0, 31.675, 0.537302, 0, 135.917, 3.99399, 0, 0.04683, 0.102372, 0.0356136, 0, 38.5465, 0, 3.12366, {[RQ_F32INT] = 22.8186, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.17776, [RQC_SHIFT64] = 3.12366, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
+    /* conv2d_hwc_1px: n = 32 */
+    {DORY_K_CONV2D_1PX, PAR_ROWS, 1, 4, 1, 1, 0, 9168.03, 0, 4.52995, 0.370557, 7.89619, 82.192, 0, 0, 0, 0, 0, 0, 0, 0, 18.0629, {[RQ_F32INT] = 22.8186, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 14.2253, [RQC_SHIFT64] = 18.0629, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
+    /* conv1x1: n = 38 */
+    {DORY_K_CONV1X1, PAR_PIXELS, 4, 4, 1, 1, 4950.84, 8546.81, 52.5372, 37.5839, 0.189025, 0, 75.2522, 0, 0, 0, 0, 0, 0, 0, 0, 1.83504, {[RQ_F32INT] = 21.3562, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.83504, [RQC_SHIFT64] = 3.88325, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
+    /* dwconv3x3: n = 28 */
+    {DORY_K_DWCONV3X3, PAR_CHANNELS, 1, 1, 1, 1, 0, 5147.72, 263.912, 1e+06, 0.0607433, 0, 187.956, 0, 0, 0, 0, 0, 0, 0, 0, 2.99963, {[RQ_F32INT] = 22.9048, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.63047, [RQC_SHIFT64] = 2.99963, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
     /* dwconv: from dwconv3x3 */
-    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 5054.88, 242.263, 1e+06, 0.184436, 0, 206.565, 0, 0, 0, 0, 0, 0, 0, 0, 2.97237, {[RQ_F32INT] = 22.7789, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.90971, [RQC_SHIFT64] = 2.97237, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    {DORY_K_DWCONV, PAR_CHANNELS, 1, 1, 1, 1, 0, 5147.72, 263.912, 1e+06, 0.0607433, 0, 187.956, 0, 0, 0, 0, 0, 0, 0, 0, 2.99963, {[RQ_F32INT] = 22.9048, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.63047, [RQC_SHIFT64] = 2.99963, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
     /* grouped_conv2d: from conv2d_hwc */
-    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 5229.54, 5123.37, 114.246, 73.1823, 0.998673, 0, 395.394, 3.91315, 0.581066, 0.0839048, 0, 0.0468906, 0.0460223, 42.6697, 0, 2.55184, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 0.585772, [RQC_SHIFT64] = 2.55184, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    {DORY_K_GROUPED, PAR_ROWS, 1, 4, 1, 1, 13108.2, 9275.61, 0, 31.675, 0.537302, 0, 135.917, 3.99399, 0, 0.04683, 0.102372, 0.0356136, 0, 38.5465, 0, 3.12366, {[RQ_F32INT] = 22.8186, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.17776, [RQC_SHIFT64] = 3.12366, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
     /* grouped_conv1x1: from conv1x1 */
-    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 4154.38, 9095.9, 0, 26.9207, 0.294965, 0, 71.2888, 0, 0, 0, 0, 0, 0, 0, 0, 1.32057, {[RQ_F32INT] = 20.8361, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.32057, [RQC_SHIFT64] = 3.24032, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
-    /* fc: n = 36 */
-    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 3982.31, 42.5313, 0, 31.3013, 0, 0, 148.789, 220.604, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 29.1631, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 33.1649, [RQC_SHIFT64] = 38.0565, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
-    /* maxpool: n = 20 */
-    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 0, 2777.02, 806.111, 38.1105, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 106.713, 0, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.73496, [RQC_SHIFT64] = 11.2027, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
-    /* avgpool: n = 12 */
-    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 14560.4, 0, 0, 1e+06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 10.1723, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 39.214, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
-    /* add: n = 29 */
-    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 3001.02, 0, 1753.22, 1e+06, 0, 0, 15.071, 0, 0, 0, 0, 0, 0, 0, 8.40134, 1.73496, {[RQ_F32INT] = 22.3709, [RQ_NONE] = 1.72151, [RQ_SHIFT] = 1.73496, [RQC_SHIFT64] = 11.2027, [RQC_SHIFT64_UNFUSED] = 15.3721, [RQC_SHIFT_UNFUSED] = 13.1464}},
+    {DORY_K_GROUPED1X1, PAR_PIXELS, 4, 4, 1, 1, 4950.84, 8546.81, 52.5372, 37.5839, 0.189025, 0, 75.2522, 0, 0, 0, 0, 0, 0, 0, 0, 1.83504, {[RQ_F32INT] = 21.3562, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.83504, [RQC_SHIFT64] = 3.88325, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
+    /* fc: n = 28 */
+    {DORY_K_FC, PAR_CHANNELS, 4, 1, 1, 1, 3868.38, 260.125, 0, 32.4995, 0, 0, 147.382, 0, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 31.9496, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 12.1052, [RQC_SHIFT64] = 34.4618, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
+    /* maxpool: n = 16 */
+    {DORY_K_MAXPOOL, PAR_CHANNELS, 4, 1, 1, 1, 16648.3, 1180.98, 1591.86, 1e+06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 22.8186, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1.63047, [RQC_SHIFT64] = 10.9731, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
+    /* avgpool: n = 10 */
+    {DORY_K_AVGPOOL, PAR_CHANNELS, 4, 1, 1, 1, 8007.26, 7032.24, 0, 1e+06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {[RQ_F32INT] = 7.89372, [RQ_NONE] = 1e-06, [RQ_SHIFT] = 1e-06, [RQC_SHIFT64] = 39.8024, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
+    /* add: n = 21 */
+    {DORY_K_ADD, PAR_PIXELS, 1, 1, 1, 1, 0, 7107.78, 0, 1e+06, 0, 0, 32.1016, 0, 0, 0, 0, 0, 0, 0, 0, 1.33503, {[RQ_F32INT] = 22.8186, [RQ_NONE] = 0.352498, [RQ_SHIFT] = 1.33503, [RQC_SHIFT64] = 10.9731, [RQC_SHIFT64_UNFUSED] = 14.5616, [RQC_SHIFT_UNFUSED] = 12.4012}},
 };
 /* clang-format on */
