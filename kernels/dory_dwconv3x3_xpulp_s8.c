@@ -52,8 +52,8 @@ typedef struct {
 
 /* The padded geometry of a tile and the planes of it (0 to 4) that `size`
  * bytes of scratch hold. */
-static int dw_planes(const dory_conv_params_t *p, const dory_dims_t *in, const dory_dims_t *out,
-                     long size, dw_geom_t *g)
+DORY_INLINE int dw_planes(const dory_conv_params_t *p, const dory_dims_t *in,
+                          const dory_dims_t *out, long size, dw_geom_t *g)
 {
     int n, pb, pr, shared;
     g->pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
@@ -81,14 +81,6 @@ static int dw_planes(const dory_conv_params_t *p, const dory_dims_t *in, const d
 DORY_INLINE int dw_takes(const dory_conv_params_t *p, int np)
 {
     return np >= 1 && !(np < 4 && p->out.rq.scheme == DORY_RQ_SHIFT32);
-}
-
-int dory_dwconv3x3_s8_xpulp(const dory_conv_params_t *p, const dory_dims_t *in,
-                            const dory_dims_t *out, int32_t scratch)
-{
-    dw_geom_t g;
-    return dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c) &&
-           dw_takes(p, dw_planes(p, in, out, scratch, &g));
 }
 
 #if DORY__MM_XPULP
@@ -889,3 +881,11 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
 }
 
 #endif
+
+int dory_dwconv3x3_s8_xpulp(const dory_conv_params_t *p, const dory_dims_t *in,
+                            const dory_dims_t *out, int32_t scratch)
+{
+    dw_geom_t g;
+    return dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c) &&
+           dw_takes(p, dw_planes(p, in, out, scratch, &g));
+}

@@ -40,13 +40,6 @@ DORY_INLINE int maxpool2x2_fits(const dory_pool_params_t *p, const dory_dims_t *
            !pl && 2 * out->h <= in->h && 2 * out->w <= in->w && !(out->c % 4);
 }
 
-int dory_maxpool_s8_2x2(const dory_pool_params_t *p, const dory_dims_t *in, const dory_dims_t *out)
-{
-    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
-    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
-    return maxpool2x2_fits(p, in, out, pt, pl, maxpool_ident(p));
-}
-
 #if DORY__MM_XPULP
 /* Xpulp: 4 channels of a pixel per word, the window's max lane-wise
  * (pv.maxu.b for u8, pv.max.b for i8), then each lane's epilogue; where the
@@ -203,4 +196,11 @@ int dory_maxpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
                          dory__epi(&p->out, c, maxpool1(p, in, x, c, y0, y1, x0, x1) - p->in_zp));
         }
     return DORY_OK;
+}
+
+int dory_maxpool_s8_2x2(const dory_pool_params_t *p, const dory_dims_t *in, const dory_dims_t *out)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    return maxpool2x2_fits(p, in, out, pt, pl, maxpool_ident(p));
 }
