@@ -77,9 +77,32 @@ FALLBACK = {"dwconv": "dwconv3x3", "grouped_conv2d": "conv2d_hwc",
             "grouped_conv1x1": "conv1x1"}
 # requant classes (src/plan/plan.h: RqScheme order, then shift64)
 RQC = ["none", "shift", "fixed", "float", "fixed_sr", "lut", "f32int", "qladd", "qladd_int",
-       "shift64", "shift_unfused", "shift64_unfused"]
+       "shift64", "shift_unfused", "shift64_unfused", "add_req", "add_lin", "add_sat", "maxpool_2x2",
+       "dw_portable"]
 RQC_C = {"shift64": "RQC_SHIFT64", "shift_unfused": "RQC_SHIFT_UNFUSED",
-         "shift64_unfused": "RQC_SHIFT64_UNFUSED"}
+         "shift64_unfused": "RQC_SHIFT64_UNFUSED", "add_req": "RQC_ADD_REQ",
+         "add_lin": "RQC_ADD_LIN",
+         "add_sat": "RQC_ADD_SAT", "maxpool_2x2": "RQC_MAXPOOL_2X2",
+         "dw_portable": "RQC_DW_PORTABLE"}
+# classes that are a kernel's own form (the Xpulp add's REQ, LIN and SAT, the max
+# pooling's 2x2 fast path, the depthwise 3x3's portable loops: src/plan/layer.c,
+# geom_form), not a requant: no
+# other row takes their constant (cost.c falls back to the requant's class)
+FORMS = {"add_req", "add_lin", "add_sat", "maxpool_2x2", "dw_portable"}
+# the requant class of the outputs of tiles a form misses (term outs_base: the
+# max pooling's channel tiles not in whole words; its fast path needs the
+# identity epilogue, so the requant is none)
+FORM_BASE = {"maxpool_2x2": "none"}
+
+
+def epi_cols(L):
+    """{requant class: outputs} of layer L: outs_base at its form's base class."""
+    T, c = L["terms"], L["requant_class"]
+    base = T.get("outs_base", 0.0) if c in FORM_BASE else 0.0
+    cols = {c: T["outs"] - base}
+    if base:
+        cols[FORM_BASE[c]] = cols.get(FORM_BASE[c], 0.0) + base
+    return cols
 BASE = ["slices", "tiles", "dma_jobs", "mac_work", "input", "input_odd", "mac_tail", "mac_group",
         "mac_co", "mac_odd", "input_px", "stage_px", "pixels", "chan", "psum"]
 
@@ -186,13 +209,15 @@ class Model:
         if c is None:
             return None
         epi = c["epilogue"].get(L["requant_class"], c["epilogue_default"])
+        base = T.get("outs_base", 0.0) if L["requant_class"] in FORM_BASE else 0.0
+        epi_base = max(epi, c["epilogue"].get(FORM_BASE.get(L["requant_class"]), epi))
         comp = (T["mac_work"] * c["mac"] + T["input"] * c["input"] +
                 T.get("input_odd", 0) * c["input_odd"] + T.get("mac_tail", 0) * c["mac_tail"] +
                 T.get("mac_group", 0) * c["mac_group"] + T.get("mac_co", 0) * c["mac_co"] +
                 T.get("mac_odd", 0) * c["mac_odd"] +
                 T.get("input_px", 0) * c["input_px"] + T.get("stage_px", 0) * c["stage_px"] + T.get("pixels", 0) * c["pixel"] +
                 T["chan"] * c["chan"] +
-                T["outs"] * epi + T["psum"] * c["psum"])
+                (T["outs"] - base) * epi + base * epi_base + T["psum"] * c["psum"])
         fixed = T["slices"] * c["layer"] + T["tiles"] * c["tile"] + T["dma_jobs"] * c["job"]
         fl, dma = self.l1(T["fl_jobs"], T["fl_bytes"]), self.l1(T["dma_jobs"], T["dma_bytes"])
         l3 = self.l3_cycles(T, fixed + max(comp + fl, dma))
@@ -229,7 +254,7 @@ def fit_rows(model, layers):
         counts[name] = len(rows)
         if not rows:
             continue
-        classes = sorted({L["requant_class"] for L in rows})
+        classes = sorted({k for L in rows for k in epi_cols(L)})
         cols = BASE + [f"outs:{c}" for c in classes]
         A, y = [], []
         for L in rows:
@@ -243,7 +268,7 @@ def fit_rows(model, layers):
                 _, comp, fl, dma, l3 = prev
                 extra = max(comp + fl, dma) - comp - fl
             A.append([0.0 if b in NO_TERM.get(name, ()) else T.get(b, 0.0) for b in BASE] +
-                     [T["outs"] if L["requant_class"] == c else 0.0 for c in classes])
+                     [epi_cols(L).get(c, 0.0) for c in classes])
             y.append(L["measured"] - fl - extra - l3)
         A, y = np.array(A, float), np.array(y, float)
         meas = np.array([L["measured"] for L in rows], float)
@@ -267,7 +292,7 @@ def fit_rows(model, layers):
     seen = {}
     for c in model.row.values():
         for k, v in c["epilogue"].items():
-            if not c.get("fallback"):
+            if not c.get("fallback") and k not in FORMS:
                 seen.setdefault(k, []).append(v)
     for c in model.row.values():
         c["epilogue_median"] = sorted(k for k in seen if k not in c["epilogue"])

@@ -105,7 +105,6 @@ ADD_FAST_DEFINE(add_ui, uint8_t, int8_t)
 ADD_FAST_DEFINE(add_iu, int8_t, uint8_t)
 ADD_FAST_DEFINE(add_ii, int8_t, int8_t)
 
-#if DORY__MM_XPULP
 /* Xpulp: a contiguous run in a hardware loop (post-increment loads and
  * stores), planned once per run by add_xp_plan from the folded constants:
  *   SAT  u8 + u8 clamped to [0, 255] (the sum's exact form is a + b: DORY's
@@ -156,8 +155,8 @@ DORY_INLINE int addxp_small(int64_t v, int bits)
 
 /* The plan of a run with types ta, tb; 0 where no Xpulp form applies (the
  * reference's int32 steps not provably exact). */
-static int add_xp_plan(dory_type_t ta, dory_type_t tb, const add_lin_t *fa, const add_lin_t *fb,
-                       const dory__s32_t *e, addxp_t *g)
+DORY_INLINE int add_xp_plan(dory_type_t ta, dory_type_t tb, const add_lin_t *fa,
+                            const add_lin_t *fb, const dory__s32_t *e, addxp_t *g)
 {
     int32_t a0 = ta == DORY_I8 ? -128 : 0, a1 = ta == DORY_I8 ? 127 : 255;
     int32_t b0 = tb == DORY_I8 ? -128 : 0, b1 = tb == DORY_I8 ? 127 : 255;
@@ -198,6 +197,7 @@ static int add_xp_plan(dory_type_t ta, dory_type_t tb, const add_lin_t *fa, cons
     return 1;
 }
 
+#if DORY__MM_XPULP
 #if DORY_XP_MODE == 1
 /* clang-format off */
 #define ADDXP_REQ_IN(LD_A, LD_B)                                                                   \
@@ -567,4 +567,26 @@ int dory_add_s8(const dory_ctx_t *ctx, const dory_add_params_t *p, const dory_di
         return DORY_OK;
     add_generic(p, a_dims, a, b_dims, b, y_dims, y, px0, px1);
     return DORY_OK;
+}
+
+/* The form of the Xpulp run of a tile of c channels (add_fast, add_run):
+ * add_xp_plan's on channel 0 where every requant is uniform over the
+ * channels (one run over the tile), else DORY_ADD_FORM_NONE (a run per
+ * channel, or no fast path). Also built on the host: the planner's cost
+ * model asks it. */
+int dory_add_s8_form(const dory_add_params_t *p, int c)
+{
+    const dory_requant_t *r = &p->out.rq;
+    add_lin_t fa, fb;
+    dory__s32_t e;
+    addxp_t g;
+    if ((r->scheme != DORY_RQ_SHIFT32 && r->scheme != DORY_RQ_NONE) || p->out.type == DORY_I32 ||
+        !add_uniform(&p->rq_a, c) || !add_uniform(&p->rq_b, c) || !add_uniform(r, c) ||
+        !add_fold(&p->rq_a, 0, p->a_type, p->a_zp, &fa) ||
+        !add_fold(&p->rq_b, 0, p->b_type, p->b_zp, &fb) || !add_out(&p->out, 0, &e) ||
+        !add_xp_plan(p->a_type, p->b_type, &fa, &fb, &e, &g))
+        return DORY_ADD_FORM_NONE;
+    return g.kind == ADDXP_SAT   ? DORY_ADD_FORM_SAT
+           : g.kind == ADDXP_LIN ? DORY_ADD_FORM_LIN
+                                 : DORY_ADD_FORM_REQ;
 }

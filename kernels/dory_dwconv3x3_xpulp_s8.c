@@ -25,12 +25,11 @@
  * Taken where every weight zero point is 0 (w - zw would not fit a lane);
  * otherwise dory_dwconv3x3_s8's portable paths run. Work split: channels,
  * so the bytes are the same for any core count. Compiled where
- * DORY__MM_XPULP (dory_internal.h); elsewhere this file is empty. No
+ * DORY__MM_XPULP (dory_internal.h); elsewhere only the geometry and
+ * dory_dwconv3x3_s8_xpulp, which the planner's cost model asks. No
  * allocation; nothing from src/.
  */
 #include "dory_internal.h"
-
-#if DORY__MM_XPULP
 
 /* The padded input, planes of up to 4 channels. Along a line of a plane
  * the taps of one kernel row lie in consecutive bytes: a line is an input
@@ -50,6 +49,41 @@ typedef struct {
     long plane;         /* bytes from one plane to the next */
     uint8_t *buf;
 } dw_geom_t;
+
+/* The padded geometry of a tile and the planes of it (0 to 4) that `size`
+ * bytes of scratch hold. */
+DORY_INLINE int dw_planes(const dory_conv_params_t *p, const dory_dims_t *in,
+                          const dory_dims_t *out, long size, dw_geom_t *g)
+{
+    int n, pb, pr, shared;
+    g->pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    g->pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    pb = (p->border & DORY_BORDER_BOTTOM) ? p->pad_bottom : 0;
+    pr = (p->border & DORY_BORDER_RIGHT) ? p->pad_right : 0;
+    g->ph = in->h + g->pt + pb;
+    g->pw = in->w + g->pl + pr;
+    g->tr = out->w < out->h;
+    g->s = p->stride_h;
+    g->ls = ((g->tr ? g->ph : g->pw) + 3) & ~3;
+    g->nl = g->tr ? g->pw : g->ph;
+    g->pbu = g->tr ? g->pt : g->pl;
+    g->pbv = g->tr ? g->pl : g->pt;
+    shared = g->pbv < (g->tr ? pr : pb) ? g->pbv : (g->tr ? pr : pb);
+    g->plane = (long)(g->nl - shared) * g->ls;
+    for (n = 4; n > 0; n--)
+        if ((n - 1) * g->plane + (long)g->nl * g->ls + 4 <= size) break;
+    return n;
+}
+
+/* The planes path takes a tile of np planes: SHIFT32 on fewer than 4 planes
+ * runs the portable kernel's 4 interleaved channels (one word load per
+ * pixel), faster on L2 data. */
+DORY_INLINE int dw_takes(const dory_conv_params_t *p, int np)
+{
+    return np >= 1 && !(np < 4 && p->out.rq.scheme == DORY_RQ_SHIFT32);
+}
+
+#if DORY__MM_XPULP
 
 /* The epilogue of a channel: SHIFT32 with the clamp as p.max / p.min and the
  * zero point, SHIFT32 to [0, 255] without a zero point (p.clipu), FIXED, any
@@ -478,25 +512,9 @@ DORY_INLINE void dwx_call(dw_asm_t *a, int n, int mode, int s)
 static int dw_setup(const dory_ctx_t *ctx, const dory_conv_params_t *p, const dory_dims_t *in,
                     const dory_dims_t *out, dw_geom_t *g)
 {
-    int n, pb, pr, shared;
-    g->pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
-    g->pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
-    pb = (p->border & DORY_BORDER_BOTTOM) ? p->pad_bottom : 0;
-    pr = (p->border & DORY_BORDER_RIGHT) ? p->pad_right : 0;
-    g->ph = in->h + g->pt + pb;
-    g->pw = in->w + g->pl + pr;
-    g->tr = out->w < out->h;
-    g->s = p->stride_h;
-    g->ls = ((g->tr ? g->ph : g->pw) + 3) & ~3;
-    g->nl = g->tr ? g->pw : g->ph;
-    g->pbu = g->tr ? g->pt : g->pl;
-    g->pbv = g->tr ? g->pl : g->pt;
-    shared = g->pbv < (g->tr ? pr : pb) ? g->pbv : (g->tr ? pr : pb);
-    g->plane = (long)(g->nl - shared) * g->ls;
+    int n = dw_planes(p, in, out, ctx->size, g);
     g->buf = (uint8_t *)ctx->buf;
     if (!g->buf || ((uintptr_t)g->buf & 3)) return 0;
-    for (n = 4; n > 0; n--)
-        if ((n - 1) * g->plane + (long)g->nl * g->ls + 4 <= ctx->size) break;
     return n;
 }
 
@@ -809,9 +827,7 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
     uint8_t f = dory__flip(p->in_type);
     if (!dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c)) return 1;
     np = dw_setup(ctx, p, in, out, &g);
-    /* SHIFT32 on fewer than 4 planes: the portable kernel's 4 interleaved
-     * channels (one word load per pixel) is faster on L2 data */
-    if (np < 1 || (np < 4 && p->out.rq.scheme == DORY_RQ_SHIFT32)) return 1;
+    if (!dw_takes(p, np)) return 1;
     dw_layer_init(p, w, bias, &L);
     u = L.sch == DORY_RQ_SHIFT32 && L.elo == 0 && L.ehi == 255 && L.zp == 0;
     memset(&q, 0, sizeof q);
@@ -870,3 +886,11 @@ int dory__dw3x3_xpulp(const dory_ctx_t *ctx, const dory_conv_params_t *p, const 
 }
 
 #endif
+
+int dory_dwconv3x3_s8_xpulp(const dory_conv_params_t *p, const dory_dims_t *in,
+                            const dory_dims_t *out, int32_t scratch)
+{
+    dw_geom_t g;
+    return dory__wzp_all_zero(p->w_zp, p->w_zp_per_channel, out->c) &&
+           dw_takes(p, dw_planes(p, in, out, scratch, &g));
+}

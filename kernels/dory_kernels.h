@@ -340,6 +340,15 @@ int dory_conv1x1_s8(const dory_ctx_t *ctx, const dory_conv_params_t *p, const do
 int32_t dory_dwconv_s8_scratch_bytes(const dory_conv_params_t *p, const dory_dims_t *in,
                                      const dory_dims_t *out);
 /**
+ * 1 if dory_dwconv3x3_s8 runs a tile (in, out, `scratch` bytes per core)
+ * on its Xpulp planes (kernels/dory_dwconv3x3_xpulp_s8.c), 0 where it takes
+ * the portable loops there (a weight zero point, or SHIFT32 on fewer than 4
+ * planes in the scratch). The same decision on any build: the planner's
+ * cost model calls it.
+ */
+int dory_dwconv3x3_s8_xpulp(const dory_conv_params_t *p, const dory_dims_t *in,
+                            const dory_dims_t *out, int32_t scratch);
+/**
  * Depthwise convolution (groups = channels, one filter per channel), any
  * kernel, stride and dilation. Weights [c][kh][kw] (OHWI with I = 1); in->c
  * == out->c. Processes one channel at a time over a padded plane in scratch.
@@ -384,6 +393,13 @@ int dory_fc_s8(const dory_ctx_t *ctx, const dory_fc_params_t *p, int k, const vo
 int dory_maxpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
                     const void *x, const dory_dims_t *out, void *y);
 /**
+ * 1 if dory_maxpool_s8 takes its 2x2 stride-2 fast path (Xpulp: a hardware
+ * loop per output row, 4 channels per word) on these dims, channel strides
+ * and pointers in whole words assumed. The same decision on any build: the
+ * planner's cost model calls it.
+ */
+int dory_maxpool_s8_2x2(const dory_pool_params_t *p, const dory_dims_t *in, const dory_dims_t *out);
+/**
  * Average pooling. With round FLOOR or HALF_AWAY: acc = div(sum of raw x over
  * the valid window, count) - in_zp, count = kh*kw if count_include_pad else
  * the valid taps; with NONE: acc = sum of (x - in_zp) over the valid window.
@@ -402,6 +418,22 @@ int dory_avgpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
  * Work split: pixels. No scratch (the companion returns 0).
  */
 int32_t dory_add_s8_scratch_bytes(const dory_add_params_t *p);
+/** The forms of the Xpulp add's run over a tile (kernels/dory_add_s8.c):
+ * none (the portable loops), REQ (each input's requant, 8 to 13
+ * instructions per element), LIN (one linear form, 6 to 9), SAT (u8 + u8
+ * saturated, 4 elements per word, 1.5). */
+typedef enum {
+    DORY_ADD_FORM_NONE = 0,
+    DORY_ADD_FORM_REQ,
+    DORY_ADD_FORM_LIN,
+    DORY_ADD_FORM_SAT
+} dory_add_form_t;
+/**
+ * The form dory_add_s8 takes on Xpulp for a tile of c channels with p's
+ * constants (word alignment of the run aside: SAT falls back to LIN). The
+ * same decision on any build: the planner's cost model calls it.
+ */
+int dory_add_s8_form(const dory_add_params_t *p, int c);
 /**
  * Element-wise product y = a * b as dory_mul_params_t says. b has a's dims,
  * or is one pixel (b_dims 1 x 1 x a_dims->c) whose channels multiply every

@@ -20,6 +20,26 @@ DORY_INLINE int32_t maxpool1(const dory_pool_params_t *p, const dory_dims_t *in,
     return m == INT32_MIN ? p->in_zp : m; /* empty window: not in a valid geometry */
 }
 
+/* The epilogue is the identity: no requant, the input's zero point, a
+ * clamp that covers the type. */
+DORY_INLINE int maxpool_ident(const dory_pool_params_t *p)
+{
+    int tmin = p->in_type == DORY_I8 ? -128 : 0, tmax = p->in_type == DORY_I8 ? 127 : 255;
+    return p->out.rq.scheme == DORY_RQ_NONE && p->out.zp == p->in_zp && p->out.lo <= tmin &&
+           p->out.hi >= tmax;
+}
+
+/* The 2x2 stride-2 fast path's shape: every window whole (no padding
+ * applies, the input covers 2 * out rows and columns), the identity
+ * epilogue, channels a multiple of 4 (the strides' and pointers' word
+ * alignment apart). */
+DORY_INLINE int maxpool2x2_fits(const dory_pool_params_t *p, const dory_dims_t *in,
+                                const dory_dims_t *out, int pt, int pl, int ident)
+{
+    return ident && p->kh == 2 && p->kw == 2 && p->stride_h == 2 && p->stride_w == 2 && !pt &&
+           !pl && 2 * out->h <= in->h && 2 * out->w <= in->w && !(out->c % 4);
+}
+
 #if DORY__MM_XPULP
 /* Xpulp: 4 channels of a pixel per word, the window's max lane-wise
  * (pv.maxu.b for u8, pv.max.b for i8), then each lane's epilogue; where the
@@ -101,9 +121,8 @@ static DORY_HOT void maxpool2x2_run(const uint8_t *r0, long rs, int cs, uint8_t 
 #endif
 }
 
-/* The 2x2 stride-2 fast path: every window whole (no padding applies, the
- * input covers 2 * out rows and columns), the identity epilogue, channels
- * a multiple of 4 and word-aligned pixels. 0 if it does not apply. */
+/* The 2x2 stride-2 fast path (maxpool2x2_fits) on word-aligned pixels. 0
+ * if it does not apply. */
 static int maxpool2x2(const dory_ctx_t *ctx, const dory_pool_params_t *p, const dory_dims_t *in,
                       const uint8_t *x, const dory_dims_t *out, uint8_t *y, int pt, int pl,
                       int ident)
@@ -111,8 +130,7 @@ static int maxpool2x2(const dory_ctx_t *ctx, const dory_pool_params_t *p, const 
     int cs = dory__cstride(in), ys = dory__cstride(out), ow = out->w, px0, px1, px;
     long rs = (long)in->w * cs;
     int i8 = p->in_type == DORY_I8, nw = out->c / 4;
-    if (!ident || p->kh != 2 || p->kw != 2 || p->stride_h != 2 || p->stride_w != 2 || pt || pl ||
-        2 * out->h > in->h || 2 * ow > in->w || out->c % 4 || (cs | ys) % 4 ||
+    if (!maxpool2x2_fits(p, in, out, pt, pl, ident) || (cs | ys) % 4 ||
         ((uintptr_t)x | (uintptr_t)y) % 4)
         return 0;
     dory__split(out->h * ow, ctx, &px0, &px1);
@@ -135,9 +153,7 @@ int dory_maxpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
     if (in->c != out->c || p->kh < 1 || p->kw < 1 || p->stride_h < 1 || p->stride_w < 1)
         return DORY_ERR_ARG;
 #if DORY__MM_XPULP
-    int tmin = p->in_type == DORY_I8 ? -128 : 0, tmax = p->in_type == DORY_I8 ? 127 : 255;
-    int ident = p->out.rq.scheme == DORY_RQ_NONE && p->out.zp == p->in_zp && p->out.lo <= tmin &&
-                p->out.hi >= tmax;
+    int ident = maxpool_ident(p);
 #endif
 #if DORY__MM_XPULP
     if (maxpool2x2(ctx, p, in, (const uint8_t *)x, out, (uint8_t *)y, pt, pl, ident))
@@ -180,4 +196,11 @@ int dory_maxpool_s8(const dory_ctx_t *ctx, const dory_pool_params_t *p, const do
                          dory__epi(&p->out, c, maxpool1(p, in, x, c, y0, y1, x0, x1) - p->in_zp));
         }
     return DORY_OK;
+}
+
+int dory_maxpool_s8_2x2(const dory_pool_params_t *p, const dory_dims_t *in, const dory_dims_t *out)
+{
+    int pt = (p->border & DORY_BORDER_TOP) ? p->pad_top : 0;
+    int pl = (p->border & DORY_BORDER_LEFT) ? p->pad_left : 0;
+    return maxpool2x2_fits(p, in, out, pt, pl, maxpool_ident(p));
 }

@@ -150,8 +150,26 @@ static int ci_class(const PlanGeom *g, const Target *t, int d, int64_t tile)
     return (int)(tile % 4) + 4 * (conv_k(g, tile) <= 32);
 }
 
+/* The max pooling's 2x2 fast path takes a channel tile in whole words: per
+ * size of the channel tiles, bit 0 the full tiles miss it, bit 1 the last. */
+static int pool_class(const PlanGeom *g, int d, int64_t tile)
+{
+    if (d != TD_CO || g->rq_class != RQC_MAXPOOL_2X2) return 0;
+    int64_t size = cost_dim_size(g, d), last = size - (ceil_div(size, tile) - 1) * tile;
+    return (ceil_div(size, tile) > 1 && tile % 4) | (last % 4 ? 2 : 0);
+}
+
 int cost_dim_may_dominate(const PlanGeom *g, const Target *t, int d, int64_t small, int64_t big)
 {
+    /* the outputs that miss the fast path cost at least the fast ones
+     * (epilogue_of_base), so a tiling whose tiles all take it, or one
+     * against a tiling whose tiles all miss it, dominates with no more
+     * outputs; so does one of the same class whose last tile alone takes
+     * it (fewer outputs in the full tiles, which then weigh more); not one
+     * whose last tile alone misses it (more of its outputs there) */
+    int pa = pool_class(g, d, small), pb = pool_class(g, d, big);
+    if (pa || pb) return pa == 0 || pb == 3 || (pa == pb && pa == 1);
+
     int a = ci_class(g, t, d, small), b = ci_class(g, t, d, big);
     /* whole words (K > 32) against channels that are not: the latter pay
      * the same terms and the non-negative extras (tail taps, odd taps and
@@ -400,7 +418,18 @@ static double kernel_mpc(const PlanGeom *g, const Target *t)
 static double epilogue_of(const PlanGeom *g, const KernelCost *k)
 {
     double e = (unsigned)g->rq_class < RQC_COUNT ? k->epilogue_rq[g->rq_class] : 0;
+    if (e <= 0 && g->rq_class >= RQC_ADD_REQ && (unsigned)g->rq_base < RQC_COUNT)
+        e = k->epilogue_rq[g->rq_base];
     return e > 0 ? e : k->epilogue_cycles;
+}
+
+/* Per output of a tile the kernel's form misses: the requant's class, at
+ * least the form's (so that missing it never pays). */
+static double epilogue_of_base(const PlanGeom *g, const KernelCost *k)
+{
+    PlanGeom b = *g;
+    b.rq_class = g->rq_base;
+    return fmax(epilogue_of(&b, k), epilogue_of(g, k));
 }
 
 typedef double (*TileWork)(const Target *t, const KernelCost *k, int64_t h, int64_t w);
@@ -593,6 +622,13 @@ static void compute_terms(const PlanGeom *g, const Target *t, const DimFeat f[TD
         term[PT_CHAN] = s2.chans * (double)nci;
         term[PT_OUTS] = s2.outs;
     }
+    if (pool_class(g, TD_CO, f[TD_CO].t)) {
+        const DimFeat *c = &f[TD_CO];
+        double miss =
+            (c->n > 1 && c->t % 4 ? (double)(c->n - 1) * dim_factor(g, t, TD_CO, c->t) : 0) +
+            (c->last % 4 ? dim_factor(g, t, TD_CO, c->last) : 0);
+        term[PT_OUTS_BASE] = miss * sp;
+    }
     if (!odd) term[PT_INPUT_ODD] = 0;
     if (conv_odd(g, ci)) term[PT_MAC_ODD] = term[PT_MACS];
     term[PT_PSUM] = (double)(g->ho * g->wo * g->co) * (double)(nci - 1);
@@ -609,8 +645,8 @@ static double compute_cycles(const PlanGeom *g, const Target *t, const double te
            term[PT_MAC_GROUP] * k->mac_group_cycles + term[PT_MAC_CO] * k->mac_co_cycles +
            term[PT_MAC_ODD] * k->mac_odd_cycles + term[PT_INPUT_PX] * k->input_px_cycles +
            term[PT_STAGE_PX] * k->stage_px_cycles + term[PT_PIXELS] * k->pixel_cycles +
-           term[PT_CHAN] * k->chan_cycles + outs * epilogue_of(g, k) +
-           term[PT_PSUM] * k->psum_cycles;
+           term[PT_CHAN] * k->chan_cycles + (outs - term[PT_OUTS_BASE]) * epilogue_of(g, k) +
+           term[PT_OUTS_BASE] * epilogue_of_base(g, k) + term[PT_PSUM] * k->psum_cycles;
 }
 
 double cost_lower_bound(const PlanGeom *g, const Target *t, int64_t tiles)

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "ir/quant.h"
 #include "plan.h"
 
 KernelKind plan_kernel_cost(dory_kernel_id_t k)
@@ -205,6 +206,110 @@ static void geom_consts(const Graph *g, const Node *n, PlanGeom *p)
     rq_bytes(g, &n->in_rq[1], p->co, n->in_arith[1] == ARITH_32 ? ARITH_32 : ARITH_64, p);
 }
 
+/* A requant as the add kernel gets it (codegen/cg_layer.c) where its
+ * channels share their constants (one run over the tile: k, l of channel
+ * 0); 0 where they do not (a run per channel) or for a scheme no Xpulp form
+ * takes (SHIFT in 64 bits, FIXED, ...). */
+static int geom_rq32(const Graph *g, const Requant *rq, Arith a, int64_t co, int32_t kl[2],
+                     dory_requant_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->scheme = DORY_RQ_NONE;
+    if (rq->scheme == RQ_NONE) return 1;
+    if (rq->scheme != RQ_SHIFT || a == ARITH_64 || rq->d > 31) return 0;
+    RqChan c0 = rq_channel(g, rq, 0);
+    for (int64_t c = 1; c < co; c++) {
+        RqChan ch = rq_channel(g, rq, c);
+        if (ch.k != c0.k || ch.l != c0.l) return 0;
+    }
+    kl[0] = (int32_t)c0.k, kl[1] = (int32_t)c0.l;
+    *r = (dory_requant_t){.scheme = DORY_RQ_SHIFT32, .k32 = kl, .l32 = kl + 1, .d = rq->d};
+    return 1;
+}
+
+static dory_type_t geom_dtype(const Tensor *t)
+{
+    return t->dtype == DT_U8 ? DORY_U8 : t->dtype == DT_I32 ? DORY_I32 : DORY_I8;
+}
+
+/* The Xpulp add's form (dory_add_s8_form, the kernel's own decision on the
+ * layer's constants): its requant class where it has one of its own. */
+static int geom_add_form(const Graph *g, const Node *n, int64_t co)
+{
+    const Tensor *a = graph_tensor(g, n->in[0]), *b = graph_tensor(g, n->in[1]);
+    const Tensor *y = graph_tensor(g, n->out);
+    int32_t kl[3][2];
+    dory_add_params_t ap = {geom_dtype(a), geom_dtype(b), a->zp, b->zp};
+    ap.out = (dory_out_params_t){geom_dtype(y), y->zp, n->lo, n->hi};
+    Arith a0 = n->in_arith[0] == ARITH_32 ? ARITH_32 : ARITH_64; /* as the code generator */
+    Arith a1 = n->in_arith[1] == ARITH_32 ? ARITH_32 : ARITH_64;
+    if (!geom_rq32(g, &n->in_rq[0], a0, co, kl[0], &ap.rq_a) ||
+        !geom_rq32(g, &n->in_rq[1], a1, co, kl[1], &ap.rq_b) ||
+        !geom_rq32(g, &n->rq, n->arith, co, kl[2], &ap.out.rq))
+        return DORY_ADD_FORM_NONE;
+    return dory_add_s8_form(&ap, (int)co);
+}
+
+/* The max pooling's 2x2 stride-2 fast path (dory_maxpool_s8_2x2) on the
+ * whole layer. */
+static int geom_maxpool_2x2(const Graph *g, const Node *n, const PlanGeom *p)
+{
+    const Tensor *x = graph_tensor(g, n->in[0]), *y = graph_tensor(g, n->out);
+    dory_pool_params_t pp;
+    memset(&pp, 0, sizeof pp);
+    pp.kh = p->kh, pp.kw = p->kw, pp.stride_h = p->sh, pp.stride_w = p->sw;
+    pp.pad_top = p->pad[0], pp.pad_left = p->pad[1], pp.pad_bottom = p->pad[2];
+    pp.pad_right = p->pad[3], pp.border = DORY_BORDER_ALL;
+    pp.in_type = geom_dtype(x), pp.in_zp = x->zp;
+    pp.out = (dory_out_params_t){geom_dtype(y), y->zp, n->lo, n->hi};
+    pp.out.rq.scheme = n->rq.scheme == RQ_NONE ? DORY_RQ_NONE : DORY_RQ_SHIFT64;
+    dory_dims_t in = {(int)p->hin, (int)p->win, (int)p->cin[0], 0};
+    dory_dims_t out = {(int)p->ho, (int)p->wo, (int)p->co, 0};
+    return dory_maxpool_s8_2x2(&pp, &in, &out);
+}
+
+/* The depthwise 3x3's Xpulp planes (dory_dwconv3x3_s8_xpulp) on the whole
+ * layer, with the scratch its companion gives: 0 where the portable loops
+ * run. */
+static int geom_dw_planes(const Graph *g, const Node *n, const PlanGeom *p)
+{
+    const Tensor *w = graph_tensor(g, n->in[1]);
+    int32_t wzp = 0;
+    dory_conv_params_t cp;
+    memset(&cp, 0, sizeof cp);
+    cp.kh = p->kh, cp.kw = p->kw, cp.stride_h = p->sh, cp.stride_w = p->sw;
+    cp.dil_h = p->dh, cp.dil_w = p->dw, cp.border = DORY_BORDER_ALL;
+    cp.pad_top = p->pad[0], cp.pad_left = p->pad[1], cp.pad_bottom = p->pad[2];
+    cp.pad_right = p->pad[3];
+    cp.out.rq.scheme = n->rq.scheme == RQ_SHIFT && n->arith != ARITH_64 && n->rq.d <= 31
+                           ? DORY_RQ_SHIFT32
+                           : DORY_RQ_SHIFT64;
+    for (int64_t c = 0; c < p->co && !wzp; c++)
+        wzp = tensor_zp_at(w, c) - (w->dtype == DT_U8 ? 128 : 0);
+    cp.w_zp = &wzp; /* per tensor: 0, or one channel's that is not */
+    dory_dims_t in = {(int)p->hin, (int)p->win, (int)p->cin[0], 0};
+    dory_dims_t out = {(int)p->ho, (int)p->wo, (int)p->co, 0};
+    return dory_dwconv3x3_s8_xpulp(&cp, &in, &out, dory_dwconv_s8_scratch_bytes(&cp, &in, &out));
+}
+
+/* The classes of the kernels' own forms (plan.h): the Xpulp add's,
+ * the max pooling's 2x2 fast path, the depthwise 3x3's portable loops; else
+ * the requant's. */
+static void geom_form(const Graph *g, const Node *n, PlanGeom *p)
+{
+    p->rq_base = p->rq_class;
+    if (p->kernel == DORY_K_ADD && n->op == OP_ADD) {
+        int f = geom_add_form(g, n, p->co);
+        if (f == DORY_ADD_FORM_REQ) p->rq_class = RQC_ADD_REQ;
+        if (f == DORY_ADD_FORM_LIN) p->rq_class = RQC_ADD_LIN;
+        if (f == DORY_ADD_FORM_SAT) p->rq_class = RQC_ADD_SAT;
+    }
+    if (p->kernel == DORY_K_MAXPOOL && n->op == OP_MAXPOOL && geom_maxpool_2x2(g, n, p))
+        p->rq_class = RQC_MAXPOOL_2X2;
+    if (p->kernel == DORY_K_DWCONV3X3 && n->op == OP_CONV2D && !geom_dw_planes(g, n, p))
+        p->rq_class = RQC_DW_PORTABLE;
+}
+
 void plan_geom_kernel(PlanGeom *p, dory_kernel_id_t k)
 {
     int64_t taps = (int64_t)p->kh * p->kw * p->cin_total;
@@ -253,6 +358,7 @@ int plan_geom(const Graph *g, const Node *n, const Target *t, PlanGeom *p)
     default: return -1;
     }
     geom_consts(g, n, p);
+    geom_form(g, n, p);
     plan_geom_kernel(p, p->kernel);
     p->macs = node_macs(g, n);
     if (p->macs == 0) p->macs = p->ho * p->wo * p->co; /* data movement: one op per element */

@@ -59,8 +59,26 @@ typedef enum { PAR_ROWS = 0, PAR_CHANNELS, PAR_PIXELS } ParDim;
 /* Requantization classes of the epilogue term: one per RqScheme, SHIFT in
  * 64-bit arithmetic (RQC_SHIFT64) apart from SHIFT in 32 bits, and both for a
  * conv whose K (kh x kw x input channels) is not a multiple of 4: the
- * matrix core's fused epilogue needs K in whole words (*_UNFUSED). */
-enum { RQC_SHIFT64 = RQ_COUNT, RQC_SHIFT_UNFUSED, RQC_SHIFT64_UNFUSED, RQC_COUNT };
+ * matrix core's fused epilogue needs K in whole words (*_UNFUSED). Then the
+ * kernels' own forms, decided by the kernels' code on the layer's constants
+ * (plan_geom): the Xpulp add's REQ, LIN and SAT forms (dory_add_s8_form; the
+ * portable loops keep the requant's class) and the max
+ * pooling's 2x2 stride-2 fast path (dory_maxpool_s8_2x2), the depthwise
+ * 3x3's portable loops where its Xpulp planes do not take the layer
+ * (dory_dwconv3x3_s8_xpulp: SHIFT32 on fewer than 4 planes in the scratch,
+ * weight zero points). A class without a
+ * constant of its own costs its requant's (PlanGeom.rq_base). */
+enum {
+    RQC_SHIFT64 = RQ_COUNT,
+    RQC_SHIFT_UNFUSED,
+    RQC_SHIFT64_UNFUSED,
+    RQC_ADD_REQ,
+    RQC_ADD_LIN,
+    RQC_ADD_SAT,
+    RQC_MAXPOOL_2X2,
+    RQC_DW_PORTABLE,
+    RQC_COUNT
+};
 const char *plan_rq_class_name(int c);
 
 /* The cost model of one kernel kind on one target (docs/PLANNER.md).
@@ -215,6 +233,7 @@ typedef struct PlanGeom {
     int64_t bias_bytes;      /* the layer's whole bias (DORY keeps it in L1 once) */
     dory_kernel_id_t kernel; /* plan_select_kernel(); the tiler's variant in its copies */
     int rq_class;            /* the epilogue's requant class (RQC_*) */
+    int rq_base;             /* the requant's class where rq_class is a kernel's form */
 } PlanGeom;
 
 /* ---- L2 -> L1 tiling ---------------------------------------------------------- */
@@ -277,6 +296,8 @@ typedef struct L1Buf {
     X(PT_PIXELS, "pixels", "output pixels of every tile, busiest core's share (pixel_cycles)")     \
     X(PT_CHAN, "chan", "output channels of every tile, per core rounded (chan_cycles)")            \
     X(PT_OUTS, "outs", "outputs, parallel split rounded up (epilogue)")                            \
+    X(PT_OUTS_BASE, "outs_base",                                                                   \
+      "of `outs`, those of tiles the kernel's form misses (the requant's epilogue)")               \
     X(PT_PSUM, "psum", "outputs times extra input-channel tiles (psum_cycles)")                    \
     X(PT_FL_JOBS, "fl_jobs", "DMA transfers of the first load and the last store (L1 latency)")    \
     X(PT_FL_BYTES, "fl_bytes", "bytes of the first load and the last store (L1 bandwidth)")        \

@@ -51,6 +51,11 @@ const char *plan_rq_class_name(int c)
             "shift64",
         "shift_unfused",
         "shift64_unfused",
+        "add_req",
+        "add_lin",
+        "add_sat",
+        "maxpool_2x2",
+        "dw_portable",
     };
     return (unsigned)c < RQC_COUNT ? names[c] : "?";
 }

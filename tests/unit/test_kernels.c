@@ -695,3 +695,37 @@ TEST(kernels_requant_lut_vs_interp)
         graph_free(g);
     }
 }
+
+/* The kernels' own forms the planner's cost model asks for (src/plan/layer.c,
+ * geom_form): the Xpulp add's form from the folded constants, the max
+ * pooling's 2x2 fast path from the shape and the epilogue. */
+TEST(kernels_add_form_and_maxpool_2x2)
+{
+    static const int32_t k3 = 3, k1 = 1, k2[2] = {2, 5}, zero = 0;
+    dory_add_params_t p;
+    memset(&p, 0, sizeof p);
+    p.a_type = p.b_type = DORY_U8;
+    p.out = (dory_out_params_t){DORY_U8, 0, 0, 255};
+    CHECK_EQ_I64(dory_add_s8_form(&p, 16), DORY_ADD_FORM_SAT); /* u8 + u8 saturated */
+    p.rq_a = (dory_requant_t){.scheme = DORY_RQ_SHIFT32, .k32 = &k3, .l32 = &zero};
+    p.out.rq = (dory_requant_t){.scheme = DORY_RQ_SHIFT32, .k32 = &k1, .l32 = &zero, .d = 2};
+    CHECK_EQ_I64(dory_add_s8_form(&p, 16), DORY_ADD_FORM_LIN); /* (3a + b) >> 2 */
+    p.rq_a.d = 1;
+    CHECK_EQ_I64(dory_add_s8_form(&p, 16), DORY_ADD_FORM_REQ); /* an input shifts */
+    p.rq_a.per_channel = 1, p.rq_a.k32 = k2;
+    CHECK_EQ_I64(dory_add_s8_form(&p, 2), DORY_ADD_FORM_NONE); /* a run per channel */
+    p.rq_a.scheme = DORY_RQ_SHIFT64;
+    CHECK_EQ_I64(dory_add_s8_form(&p, 1), DORY_ADD_FORM_NONE);
+
+    dory_pool_params_t q;
+    memset(&q, 0, sizeof q);
+    q.kh = q.kw = q.stride_h = q.stride_w = 2, q.in_type = DORY_U8;
+    q.out = (dory_out_params_t){DORY_U8, 0, 0, 255};
+    dory_dims_t in = {8, 8, 16, 0}, out = {4, 4, 16, 0}, odd = {4, 4, 6, 0};
+    CHECK(dory_maxpool_s8_2x2(&q, &in, &out));
+    CHECK(!dory_maxpool_s8_2x2(&q, &in, &odd)); /* channels not in whole words */
+    q.out.rq.scheme = DORY_RQ_SHIFT32;
+    CHECK(!dory_maxpool_s8_2x2(&q, &in, &out)); /* not the identity */
+    q.out.rq.scheme = DORY_RQ_NONE, q.kh = q.kw = 3;
+    CHECK(!dory_maxpool_s8_2x2(&q, &in, &out));
+}

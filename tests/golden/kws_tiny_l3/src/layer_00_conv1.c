@@ -12,7 +12,7 @@
  *   out          250  x2 @ 700, 952
  *   scratch     1632  x1 @ 1204
  * L1 used 2836 of 3000 bytes
- * modeled 246914 cycles, 160000 MACs
+ * modeled 229334 cycles, 160000 MACs
  * L3 prefetch: requests layer_01_dw1's first weight piece
  */
 #include "dory_exec.h"

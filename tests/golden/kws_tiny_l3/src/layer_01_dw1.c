@@ -12,7 +12,7 @@
  *   out          160  x2 @ 976, 1136
  *   scratch     1344  x1 @ 1296
  * L1 used 2640 of 3000 bytes
- * modeled 240165 cycles, 36000 MACs
+ * modeled 366038 cycles, 36000 MACs
  * L3 prefetch: the first weight piece is read during the layer before
  * L3 prefetch: requests layer_02_pw1's first weight piece
  */

@@ -12,7 +12,7 @@
  *   out           60  x2 @ 1136, 1196
  *   scratch     1696  x1 @ 1256
  * L1 used 2952 of 3000 bytes
- * modeled 741833 cycles, 128000 MACs
+ * modeled 752342 cycles, 128000 MACs
  * L3 prefetch: the first weight piece is read during the layer before
  */
 #include "dory_exec.h"

@@ -8,7 +8,7 @@
  *   in0         1375  x2 @ 0, 1376
  *   out           11  x2 @ 2752, 2764
  * L1 used 2776 of 3000 bytes
- * modeled 16068 cycles, 4000 MACs
+ * modeled 30164 cycles, 4000 MACs
  * L3 prefetch: requests layer_06_fc's first weight piece
  */
 #include "dory_exec.h"

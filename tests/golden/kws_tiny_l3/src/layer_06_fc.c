@@ -11,7 +11,7 @@
  *   rq           240  x1 @ 416
  *   out           12  x1 @ 656
  * L1 used 668 of 3000 bytes
- * modeled 10110 cycles, 384 MACs
+ * modeled 10059 cycles, 384 MACs
  * L3 prefetch: the first weight piece is read during the layer before
  */
 #include "dory_exec.h"

@@ -12,7 +12,7 @@
  *   out          800  x1 @ 1032
  *   scratch     4608  x1 @ 1832
  * L1 used 6440 of 36700 bytes
- * modeled 10310 cycles, 7200 MACs
+ * modeled 21844 cycles, 7200 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"

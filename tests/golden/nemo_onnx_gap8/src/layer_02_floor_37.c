@@ -11,7 +11,7 @@
  *   rq            16  x1 @ 1600
  *   out          800  x1 @ 1616
  * L1 used 2416 of 36700 bytes
- * modeled 12595 cycles, 800 MACs
+ * modeled 13321 cycles, 800 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"

@@ -9,7 +9,7 @@
  *   rq            64  x1 @ 200
  *   out            8  x1 @ 264
  * L1 used 272 of 36700 bytes
- * modeled 14622 cycles, 200 MACs
+ * modeled 8112 cycles, 200 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"

@@ -11,7 +11,7 @@
  *   rq            20  x1 @ 48
  *   out           20  x1 @ 68
  * L1 used 88 of 36700 bytes
- * modeled 8850 cycles, 40 MACs
+ * modeled 9073 cycles, 40 MACs
  */
 #include "dory_exec.h"
 #include "network_layers.h"
