@@ -19,7 +19,11 @@ from test_onnx_oracle import CASES, IN_SHAPE
 
 BUDGETS = {
     "gap8": ["-t", "host"],
-    "tight": ["-t", "host", "--l1", "33300", "--l2", "60000", "--code-reserve", "0"],
+    # L2 61000: Quantlab_Dronet's first-fit arena peak is 60576 bytes over a
+    # lower bound of 56000 with the refitted PULP constants (its layers' L2
+    # slices are chosen by cost; the retries shrink them, not the activations'
+    # fragmentation), so 60000 has no complete plan
+    "tight": ["-t", "host", "--l1", "33300", "--l2", "61000", "--code-reserve", "0"],
     # 3.1 kB for L1 tiles and 2.5 kB of L2: the small test models stream their
     # weights, and most their activations, from L3 (3.1: FLOAT proven as SHIFT64
     # for the integer-only host target holds 16 bytes of constants a channel)
